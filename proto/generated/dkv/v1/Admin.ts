@@ -1,0 +1,55 @@
+// Original file: proto/dkv.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from '../../dkv/v1/GetRequest';
+import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from '../../dkv/v1/LocalGetResponse';
+import type { PingRequest as _dkv_v1_PingRequest, PingRequest__Output as _dkv_v1_PingRequest__Output } from '../../dkv/v1/PingRequest';
+import type { PingResponse as _dkv_v1_PingResponse, PingResponse__Output as _dkv_v1_PingResponse__Output } from '../../dkv/v1/PingResponse';
+import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from '../../dkv/v1/StatusRequest';
+import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from '../../dkv/v1/StatusResponse';
+
+export interface AdminClient extends grpc.Client {
+  LocalGet(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  LocalGet(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  LocalGet(argument: _dkv_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  LocalGet(argument: _dkv_v1_GetRequest, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  localGet(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  localGet(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  localGet(argument: _dkv_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  localGet(argument: _dkv_v1_GetRequest, callback: grpc.requestCallback<_dkv_v1_LocalGetResponse__Output>): grpc.ClientUnaryCall;
+  
+  Ping(argument: _dkv_v1_PingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  Ping(argument: _dkv_v1_PingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  Ping(argument: _dkv_v1_PingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  Ping(argument: _dkv_v1_PingRequest, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  ping(argument: _dkv_v1_PingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  ping(argument: _dkv_v1_PingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  ping(argument: _dkv_v1_PingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  ping(argument: _dkv_v1_PingRequest, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
+  
+  Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _dkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _dkv_v1_StatusRequest, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _dkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _dkv_v1_StatusRequest, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  LocalGet: grpc.handleUnaryCall<_dkv_v1_GetRequest__Output, _dkv_v1_LocalGetResponse>;
+  
+  Ping: grpc.handleUnaryCall<_dkv_v1_PingRequest__Output, _dkv_v1_PingResponse>;
+  
+  Status: grpc.handleUnaryCall<_dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse>;
+  
+}
+
+export interface AdminDefinition extends grpc.ServiceDefinition {
+  LocalGet: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_LocalGetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_LocalGetResponse__Output>
+  Ping: MethodDefinition<_dkv_v1_PingRequest, _dkv_v1_PingResponse, _dkv_v1_PingRequest__Output, _dkv_v1_PingResponse__Output>
+  Status: MethodDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusResponse, _dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse__Output>
+}

@@ -1,0 +1,55 @@
+// Original file: proto/dkv.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _dkv_v1_DeleteRequest__Output } from '../../dkv/v1/DeleteRequest';
+import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from '../../dkv/v1/DeleteResponse';
+import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from '../../dkv/v1/GetRequest';
+import type { GetResponse as _dkv_v1_GetResponse, GetResponse__Output as _dkv_v1_GetResponse__Output } from '../../dkv/v1/GetResponse';
+import type { PutRequest as _dkv_v1_PutRequest, PutRequest__Output as _dkv_v1_PutRequest__Output } from '../../dkv/v1/PutRequest';
+import type { PutResponse as _dkv_v1_PutResponse, PutResponse__Output as _dkv_v1_PutResponse__Output } from '../../dkv/v1/PutResponse';
+
+export interface KVClient extends grpc.Client {
+  Delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _dkv_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _dkv_v1_DeleteRequest, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _dkv_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _dkv_v1_DeleteRequest, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  
+  Get(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _dkv_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _dkv_v1_GetRequest, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _dkv_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _dkv_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _dkv_v1_GetRequest, callback: grpc.requestCallback<_dkv_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  
+  Put(argument: _dkv_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _dkv_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _dkv_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _dkv_v1_PutRequest, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _dkv_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _dkv_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _dkv_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _dkv_v1_PutRequest, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface KVHandlers extends grpc.UntypedServiceImplementation {
+  Delete: grpc.handleUnaryCall<_dkv_v1_DeleteRequest__Output, _dkv_v1_DeleteResponse>;
+  
+  Get: grpc.handleUnaryCall<_dkv_v1_GetRequest__Output, _dkv_v1_GetResponse>;
+  
+  Put: grpc.handleUnaryCall<_dkv_v1_PutRequest__Output, _dkv_v1_PutResponse>;
+  
+}
+
+export interface KVDefinition extends grpc.ServiceDefinition {
+  Delete: MethodDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteResponse, _dkv_v1_DeleteRequest__Output, _dkv_v1_DeleteResponse__Output>
+  Get: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_GetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_GetResponse__Output>
+  Put: MethodDefinition<_dkv_v1_PutRequest, _dkv_v1_PutResponse, _dkv_v1_PutRequest__Output, _dkv_v1_PutResponse__Output>
+}

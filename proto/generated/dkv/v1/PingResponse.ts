@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface PingResponse {
+  'node_id'?: (string);
+}
+
+export interface PingResponse__Output {
+  'node_id': (string);
+}

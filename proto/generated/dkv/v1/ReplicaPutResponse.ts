@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface ReplicaPutResponse {
+  'durable'?: (boolean);
+}
+
+export interface ReplicaPutResponse__Output {
+  'durable': (boolean);
+}

@@ -1,0 +1,28 @@
+// Original file: proto/dkv.proto
+
+import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from '../../dkv/v1/MemberStatus';
+import type { Long } from '@grpc/proto-loader';
+
+export interface StatusResponse {
+  'node_id'?: (string);
+  'address'?: (string);
+  'partition_count'?: (number);
+  'default_n'?: (number);
+  'storage_engine'?: (string);
+  'data_dir'?: (string);
+  'keys_stored'?: (number | string | Long);
+  'started_at_ms'?: (number | string | Long);
+  'members'?: (_dkv_v1_MemberStatus)[];
+}
+
+export interface StatusResponse__Output {
+  'node_id': (string);
+  'address': (string);
+  'partition_count': (number);
+  'default_n': (number);
+  'storage_engine': (string);
+  'data_dir': (string);
+  'keys_stored': (number);
+  'started_at_ms': (number);
+  'members': (_dkv_v1_MemberStatus__Output)[];
+}
