@@ -1,0 +1,106 @@
+// Hint files: a compact snapshot of the key-directory entries of one merged segment (id, offset,
+// size, version hash; no values), so that a restart reads hints instead of scanning values.
+// Encoding and decoding are pure; the caller does the file IO.
+
+import { crc32 } from "node:zlib";
+
+/** Magic of a hint file: "DKVH". */
+export const HINT_MAGIC = 0x444b5648;
+export const HINT_FORMAT_VERSION = 1;
+/**
+ * Header: magic u32 BE | version u16 | reserved u16 | segment id u48 | reserved u16 |
+ * segment bytes u48 | reserved u16 | entry count u32 | reserved u32. Each entry: offset u32 |
+ * size u32 | version hash u32 | id length u32 | id bytes. Trailer: crc32 of all before it.
+ */
+export const HINT_HEADER_BYTES = 32;
+const ENTRY_FIXED_BYTES = 16;
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Accumulates hint entries in 1 MiB chunks while a merge writes a segment, then produces the
+ * file bytes. Entries are in segment order.
+ */
+export class HintBuilder {
+  readonly #chunks: Buffer[] = [];
+  #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  #used = 0;
+  entries = 0;
+
+  /** Adds the entry of the record at `offset`; `id` is the record's key-directory id. */
+  add(id: string, offset: number, size: number, versionHash: number): void {
+    const idBytes = id.length;
+    const needed = ENTRY_FIXED_BYTES + idBytes;
+    if (this.#used + needed > this.#chunk.length) {
+      this.#chunks.push(this.#chunk.subarray(0, this.#used));
+      this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, needed));
+      this.#used = 0;
+    }
+    const chunk = this.#chunk;
+    let at = this.#used;
+    chunk.writeUInt32LE(offset, at);
+    chunk.writeUInt32LE(size, at + 4);
+    chunk.writeUInt32LE(versionHash >>> 0, at + 8);
+    chunk.writeUInt32LE(idBytes, at + 12);
+    at += ENTRY_FIXED_BYTES;
+    chunk.write(id, at, "latin1");
+    this.#used = at + idBytes;
+    this.entries += 1;
+  }
+
+  /** The whole hint file for segment `segmentId` whose file is `segmentBytes` long. */
+  finish(segmentId: number, segmentBytes: number): Buffer {
+    const header = Buffer.alloc(HINT_HEADER_BYTES);
+    header.writeUInt32BE(HINT_MAGIC, 0);
+    header.writeUInt16LE(HINT_FORMAT_VERSION, 4);
+    header.writeUIntLE(segmentId, 8, 6);
+    header.writeUIntLE(segmentBytes, 16, 6);
+    header.writeUInt32LE(this.entries, 24);
+    const body = Buffer.concat([header, ...this.#chunks, this.#chunk.subarray(0, this.#used)]);
+    const trailer = Buffer.allocUnsafe(4);
+    trailer.writeUInt32LE(crc32(body), 0);
+    return Buffer.concat([body, trailer]);
+  }
+}
+
+/** Receives the entries of a hint file. */
+export type HintVisitor = (id: string, offset: number, size: number, versionHash: number) => void;
+
+/**
+ * Checks a hint file against the segment it describes and feeds its entries to `visit`.
+ * Returns false, having visited nothing, when the file is damaged, of another format, or does
+ * not match the segment's id and length; the caller then scans the segment instead.
+ */
+export function readHint(
+  bytes: Buffer,
+  segmentId: number,
+  segmentBytes: number,
+  visit: HintVisitor,
+): boolean {
+  if (bytes.length < HINT_HEADER_BYTES + 4) return false;
+  if (bytes.readUInt32BE(0) !== HINT_MAGIC || bytes.readUInt16LE(4) !== HINT_FORMAT_VERSION)
+    return false;
+  if (bytes.readUIntLE(8, 6) !== segmentId || bytes.readUIntLE(16, 6) !== segmentBytes)
+    return false;
+  const end = bytes.length - 4;
+  if (crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return false;
+  const count = bytes.readUInt32LE(24);
+  if (!entriesFit(bytes, count, end)) return false;
+  let at = HINT_HEADER_BYTES;
+  for (let index = 0; index < count; index += 1) {
+    const idBytes = bytes.readUInt32LE(at + 12);
+    const id = bytes.toString("latin1", at + ENTRY_FIXED_BYTES, at + ENTRY_FIXED_BYTES + idBytes);
+    visit(id, bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4), bytes.readUInt32LE(at + 8));
+    at += ENTRY_FIXED_BYTES + idBytes;
+  }
+  return true;
+}
+
+/** Walks the entry lengths once so that a bad file is refused before anything is applied. */
+function entriesFit(bytes: Buffer, count: number, end: number): boolean {
+  let at = HINT_HEADER_BYTES;
+  for (let index = 0; index < count; index += 1) {
+    if (at + ENTRY_FIXED_BYTES > end) return false;
+    at += ENTRY_FIXED_BYTES + bytes.readUInt32LE(at + 12);
+  }
+  return at === end;
+}

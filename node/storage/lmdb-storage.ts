@@ -1,0 +1,183 @@
+// The lmdb engine: the Storage port over lmdb-js (a copy-on-write B+tree in a memory map), the
+// reference and alternative backend to the log engine. Does IO through lmdb.
+
+import { createHash } from "node:crypto";
+import { open, type RootDatabase } from "lmdb";
+import type { Storage, StorageEntry, StorageStats, WriteOptions, WriteResult } from "./storage.js";
+
+/** Options of {@link LmdbStorage}. */
+export interface LmdbStorageOptions {
+  /** Directory of the lmdb environment (created if missing). */
+  readonly dir: string;
+  /** Largest key in bytes (default 64 KiB, DESIGN §7). */
+  readonly keyBytesMax?: number;
+  /** Largest object in bytes (default 16 MiB, DESIGN §7). */
+  readonly objectBytesMax?: number;
+}
+
+/** lmdb-js refuses keys above 1978 bytes with the default page size. */
+const LMDB_KEY_BYTES_MAX = 1978;
+/** First two bytes of a hashed key; never a short key's prefix (a bucket length ≤ 1976). */
+const HASHED_KEY_PREFIX = 0xffff;
+
+/**
+ * The lmdb engine.
+ *
+ * Commit and flush semantics of lmdb-js 3.5 (README "Overlapping Sync Options" and write.js):
+ * `put`/`remove` are queued and every write of one event turn is committed in one transaction
+ * on a worker thread; the returned promise resolves once that transaction has *committed*
+ * (visible to reads, and to a reopen after a process crash since the pages are in the OS).
+ * With `overlappingSync` (the default on Linux) the fsync of a commit runs after it, overlapping
+ * later transactions; `db.flushed` resolves once the latest commit is flushed to disk. So a
+ * durable write here awaits its commit and then `db.flushed`; a non-durable one only its commit.
+ * That is group commit for free: concurrent writers share both the transaction and the flush.
+ *
+ * Keys: (bucket, key) is stored as `bucketLength u16 LE | bucket | key`. Longer than lmdb's key
+ * limit, it is replaced by `0xffff | sha256(id)` and the value carries the full id, checked on
+ * read (`idLength u32 LE | id | object`).
+ */
+export class LmdbStorage implements Storage {
+  readonly engine = "lmdb";
+  readonly #dir: string;
+  readonly #keyBytesMax: number;
+  readonly #objectBytesMax: number;
+  #db: RootDatabase<Buffer, Buffer> | undefined;
+  #closed = false;
+
+  constructor(options: LmdbStorageOptions) {
+    this.#dir = options.dir;
+    this.#keyBytesMax = options.keyBytesMax ?? 64 * 1024;
+    this.#objectBytesMax = options.objectBytesMax ?? 16 * 1024 * 1024;
+  }
+
+  async open(): Promise<void> {
+    if (this.#db !== undefined || this.#closed) throw new Error("lmdb storage cannot open twice");
+    this.#db = open<Buffer, Buffer>({
+      path: this.#dir,
+      encoding: "binary",
+      keyEncoding: "binary",
+      compression: false,
+      overlappingSync: true,
+    });
+  }
+
+  async get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
+    const db = this.#checkOpen();
+    const id = idBytesOf(bucket, key);
+    const stored = db.get(lmdbKeyOf(id));
+    if (stored === undefined) return undefined;
+    if (id.length <= LMDB_KEY_BYTES_MAX) return copyOf(stored);
+    const idLength = stored.readUInt32LE(0);
+    if (!stored.subarray(4, 4 + idLength).equals(id)) return undefined;
+    return copyOf(stored.subarray(4 + idLength));
+  }
+
+  async put(
+    bucket: string,
+    key: Uint8Array,
+    object: Uint8Array,
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    const db = this.#checkOpen();
+    this.#checkSizes(key, object);
+    const id = idBytesOf(bucket, key);
+    let value: Buffer;
+    if (id.length <= LMDB_KEY_BYTES_MAX) {
+      value = Buffer.from(object);
+    } else {
+      value = Buffer.allocUnsafe(4 + id.length + object.byteLength);
+      value.writeUInt32LE(id.length, 0);
+      id.copy(value, 4);
+      value.set(object, 4 + id.length);
+    }
+    await db.put(lmdbKeyOf(id), value);
+    if (!options.durable) return { durable: false };
+    await db.flushed;
+    return { durable: true };
+  }
+
+  async remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult> {
+    const db = this.#checkOpen();
+    await db.remove(lmdbKeyOf(idBytesOf(bucket, key)));
+    if (!options.durable) return { durable: false };
+    await db.flushed;
+    return { durable: true };
+  }
+
+  async *entries(): AsyncIterable<StorageEntry> {
+    const db = this.#checkOpen();
+    for (const { key, value } of db.getRange()) {
+      let id: Buffer = key;
+      let object: Buffer = value;
+      if (key.readUInt16LE(0) === HASHED_KEY_PREFIX) {
+        const idLength = value.readUInt32LE(0);
+        id = value.subarray(4, 4 + idLength);
+        object = value.subarray(4 + idLength);
+      }
+      const bucketBytes = id.readUInt16LE(0);
+      yield {
+        bucket: id.toString("utf8", 2, 2 + bucketBytes),
+        key: copyOf(id.subarray(2 + bucketBytes)),
+        object: copyOf(object),
+      };
+    }
+  }
+
+  stats(): StorageStats {
+    const db = this.#db;
+    const entries =
+      db === undefined ? 0 : ((db.getStats() as { entryCount?: number }).entryCount ?? 0);
+    return { engine: this.engine, keys: entries, corruptRecords: 0 };
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (this.#closed) return;
+    this.#closed = true;
+    if (db === undefined) return;
+    await db.flushed;
+    await db.close();
+  }
+
+  #checkSizes(key: Uint8Array, object: Uint8Array): void {
+    if (key.byteLength > this.#keyBytesMax) {
+      throw new Error(`key too large: ${key.byteLength} bytes (keyBytesMax ${this.#keyBytesMax})`);
+    }
+    if (object.byteLength > this.#objectBytesMax) {
+      throw new Error(
+        `object too large: ${object.byteLength} bytes (objectBytesMax ${this.#objectBytesMax})`,
+      );
+    }
+  }
+
+  #checkOpen(): RootDatabase<Buffer, Buffer> {
+    if (this.#closed) throw new Error("lmdb storage is closed");
+    if (this.#db === undefined) throw new Error("lmdb storage is not open");
+    return this.#db;
+  }
+}
+
+function idBytesOf(bucket: string, key: Uint8Array): Buffer {
+  const bucketBytes = Buffer.byteLength(bucket, "utf8");
+  if (bucketBytes > 0xffff)
+    throw new Error(`bucket name too long: ${bucketBytes} bytes (max 65535)`);
+  const id = Buffer.allocUnsafe(2 + bucketBytes + key.byteLength);
+  id.writeUInt16LE(bucketBytes, 0);
+  id.write(bucket, 2, "utf8");
+  id.set(key, 2 + bucketBytes);
+  return id;
+}
+
+function lmdbKeyOf(id: Buffer): Buffer {
+  if (id.length <= LMDB_KEY_BYTES_MAX) return id;
+  const hashed = Buffer.allocUnsafe(34);
+  hashed.writeUInt16LE(HASHED_KEY_PREFIX, 0);
+  createHash("sha256").update(id).digest().copy(hashed, 2);
+  return hashed;
+}
+
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}

@@ -1,0 +1,188 @@
+// Appends batches to the active segment, updates the key directory only after the bytes are in
+// the file, and undoes both (truncate + restore) when a write or fsync fails. Rolls segments
+// over at segmentBytesMax. Does IO; driven one call at a time by the WriteQueue.
+
+import * as fs from "node:fs";
+import { promisify } from "node:util";
+import { RecordKind, SEGMENT_HEADER_BYTES } from "./record-format.js";
+import { createSegment, pathIn, segmentFileName, type Segment } from "./segment.js";
+import type { SegmentSet } from "./segment-set.js";
+import type { CommitSink, QueuedWrite } from "./write-queue.js";
+
+const ftruncateAsync = promisify(fs.ftruncate);
+
+/** One undo entry: a key's location before an unsynced write changed it. */
+interface UndoEntry {
+  readonly id: string;
+  readonly segmentId: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly versionHash: number;
+}
+
+/**
+ * The {@link CommitSink} of the log engine. Invariant: the key directory never points at bytes
+ * beyond `active.size`, and after a failed sync and its rollback nothing points beyond
+ * `active.syncedSize`.
+ */
+export class LogWriter implements CommitSink {
+  readonly #dir: string;
+  readonly #set: SegmentSet;
+  readonly #segmentBytesMax: number;
+  readonly #onRotate: () => void;
+  #active: Segment;
+  #undo: UndoEntry[] = [];
+  /** Set after a failed write or sync: the active file may hold unknown bytes, so roll over. */
+  #broken = false;
+  #syncing: Promise<void> | undefined;
+  #syncFailure: Error | undefined;
+  rotations = 0;
+
+  constructor(
+    dir: string,
+    set: SegmentSet,
+    active: Segment,
+    segmentBytesMax: number,
+    onRotate: () => void,
+  ) {
+    this.#dir = dir;
+    this.#set = set;
+    this.#active = active;
+    this.#segmentBytesMax = segmentBytesMax;
+    this.#onRotate = onRotate;
+  }
+
+  /** The segment appends go to. */
+  get active(): Segment {
+    return this.#active;
+  }
+
+  get unsynced(): boolean {
+    return this.#active.size > this.#active.syncedSize;
+  }
+
+  async append(batch: readonly QueuedWrite[]): Promise<void> {
+    if (this.#syncFailure !== undefined) throw this.#syncFailure;
+    if (this.#broken || this.#active.size >= this.#segmentBytesMax) await this.rotate();
+    const active = this.#active;
+    const bytes =
+      batch.length === 1
+        ? (batch[0] as QueuedWrite).record
+        : Buffer.concat(batch.map((w) => w.record));
+    const start = active.size;
+    try {
+      await active.write(bytes, start);
+    } catch (error) {
+      await this.#truncate(active, start);
+      throw error;
+    }
+    active.size = start + bytes.length;
+    let offset = start;
+    for (const write of batch) {
+      this.#apply(write, active, offset);
+      offset += write.record.length;
+    }
+  }
+
+  /**
+   * fdatasyncs the active segment. One sync runs at a time; an append may run alongside it (the
+   * queue pipelines the next batch's write with this batch's fsync), so only the bytes and undo
+   * entries present when the sync began count as synced. A failure is remembered: appends are
+   * refused until the queue calls {@link rollback}.
+   */
+  async sync(): Promise<void> {
+    await this.#syncing?.catch(() => undefined);
+    if (this.#syncFailure !== undefined) throw this.#syncFailure;
+    const active = this.#active;
+    if (active.size === active.syncedSize) return;
+    const size = active.size;
+    const undoCount = this.#undo.length;
+    const syncing = active.sync();
+    this.#syncing = syncing;
+    try {
+      await syncing;
+    } catch (error) {
+      this.#syncFailure = error instanceof Error ? error : new Error(String(error));
+      this.#broken = true;
+      throw error;
+    } finally {
+      if (this.#syncing === syncing) this.#syncing = undefined;
+    }
+    active.syncedSize = size;
+    this.#undo.splice(0, undoCount);
+  }
+
+  /**
+   * After a failed sync, with no append in flight: points every key changed since the last good
+   * sync back to its old record and cuts the file back to the synced length.
+   */
+  async rollback(): Promise<void> {
+    await this.#syncing?.catch(() => undefined);
+    const active = this.#active;
+    for (let index = this.#undo.length - 1; index >= 0; index -= 1) {
+      const entry = this.#undo[index] as UndoEntry;
+      this.#set.restore(entry.id, entry.segmentId, entry.offset, entry.size, entry.versionHash);
+    }
+    this.#undo = [];
+    active.size = active.syncedSize;
+    await this.#truncate(active, active.syncedSize);
+    this.#broken = true;
+    this.#syncFailure = undefined;
+  }
+
+  /**
+   * Freezes the active segment (synced first, so every frozen segment is wholly durable) and
+   * starts a new one. Called between batches, or from a control task for a merge.
+   */
+  async rotate(): Promise<void> {
+    try {
+      await this.sync();
+    } catch (error) {
+      // Nothing else will roll back a sync that failed here (the queue only settles its own).
+      await this.rollback();
+      throw error;
+    }
+    const id = this.#set.nextActiveId();
+    const next = await createSegment(id, pathIn(this.#dir, segmentFileName(id)), 0, this.#dir);
+    this.#set.add(next);
+    this.#active = next;
+    this.#broken = false;
+    this.rotations += 1;
+    this.#onRotate();
+  }
+
+  /** True when the active segment holds no record yet. */
+  get activeIsEmpty(): boolean {
+    return this.#active.size <= SEGMENT_HEADER_BYTES;
+  }
+
+  #apply(write: QueuedWrite, segment: Segment, offset: number): void {
+    const keydir = this.#set.keydir;
+    const slot = keydir.slotOf(write.id);
+    this.#undo.push(
+      slot < 0
+        ? { id: write.id, segmentId: -1, offset: 0, size: 0, versionHash: 0 }
+        : {
+            id: write.id,
+            segmentId: keydir.segmentIdAt(slot),
+            offset: keydir.offsetAt(slot),
+            size: keydir.sizeAt(slot),
+            versionHash: keydir.versionHashAt(slot),
+          },
+    );
+    if (write.kind === RecordKind.put) {
+      this.#set.applyPut(write.id, segment, offset, write.record.length, write.versionHash);
+    } else {
+      this.#set.applyRemove(write.id);
+    }
+  }
+
+  /** Cuts the file back to `size`; if even that fails, the segment is abandoned at next append. */
+  async #truncate(segment: Segment, size: number): Promise<void> {
+    try {
+      await ftruncateAsync(segment.fd, size);
+    } catch {
+      this.#broken = true;
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// Failed writes and fsyncs of the log engine, injected by wrapping node:fs: the failing batch
+// rejects with the cause in the message, the key directory never points at bytes that were
+// undone, reads go on, later writes work, and a reopen finds no corruption.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { LogStorage } from "../../../../node/storage/log-storage.js";
+import { bytes, hex, makeTempDir, openLog, removeDir, snapshot } from "./storage-test-helpers.js";
+
+const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0 }));
+
+vi.mock("node:fs", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:fs")>();
+  const errnoError = (code: string, text: string, call: string): NodeJS.ErrnoException =>
+    Object.assign(new Error(`${code}: ${text}, ${call}`), { code, syscall: call });
+  const fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    if (faults.failSyncs > 0) {
+      faults.failSyncs -= 1;
+      process.nextTick(() => callback(errnoError("EIO", "i/o error", "fdatasync")));
+      return;
+    }
+    actual.fdatasync(fd, callback);
+  }) as typeof actual.fdatasync;
+  // A short write (half the bytes land), then ENOSPC on the rest: the worst case of a full disk.
+  let failNext = false;
+  const write = ((
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: Function,
+  ) => {
+    if (failNext) {
+      failNext = false;
+      process.nextTick(() => callback(errnoError("ENOSPC", "no space left on device", "write")));
+      return;
+    }
+    if (faults.shortWrites > 0 && length > 1) {
+      faults.shortWrites -= 1;
+      failNext = true;
+      actual.write(fd, buffer, offset, Math.floor(length / 2), position, callback as never);
+      return;
+    }
+    actual.write(fd, buffer, offset, length, position, callback as never);
+  }) as unknown as typeof actual.write;
+  return { ...actual, default: { ...actual, fdatasync, write }, fdatasync, write };
+});
+
+let dir: string;
+let storage: LogStorage;
+
+beforeEach(async () => {
+  dir = await makeTempDir();
+  storage = await openLog(dir, { segmentBytesMax: 1 << 20 });
+  faults.failSyncs = 0;
+  faults.shortWrites = 0;
+});
+
+afterEach(async () => {
+  await storage.close();
+  await removeDir(dir);
+});
+
+describe("log storage when the disk fails", () => {
+  it("a failed fsync rejects every durable write of the batch and rolls their keys back", async () => {
+    await storage.put("b", bytes("k"), bytes("v1"), { durable: true });
+    faults.failSyncs = 1;
+    const outcomes = await Promise.allSettled([
+      storage.put("b", bytes("k"), bytes("v2"), { durable: true }),
+      storage.put("b", bytes("j"), bytes("x"), { durable: true }),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe("rejected");
+      expect(String((outcome as PromiseRejectedResult).reason)).toMatch(
+        /storage write failed: EIO: i\/o error/,
+      );
+    }
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("v1")));
+    expect(await storage.get("b", bytes("j"))).toBeUndefined();
+    await storage.put("b", bytes("k"), bytes("v3"), { durable: true });
+    await storage.close();
+    storage = await openLog(dir);
+    expect(await snapshot(storage)).toEqual({ [`b/${hex(bytes("k"))}`]: hex(bytes("v3")) });
+    expect(storage.stats().corruptRecords).toBe(0);
+  });
+
+  it("with batches pipelined behind a failing fsync, exactly the acknowledged writes stay readable", async () => {
+    await storage.close();
+    storage = await openLog(dir, { batchBytesMax: 1000 });
+    faults.failSyncs = 1;
+    const keys = Array.from({ length: 300 }, (_, i) => bytes(`key-${i}`));
+    const outcomes = await Promise.allSettled(
+      keys.map((key) => storage.put("b", key, key, { durable: true })),
+    );
+    const rejected = outcomes.filter((outcome) => outcome.status === "rejected").length;
+    expect(rejected).toBeGreaterThan(0);
+    expect(rejected).toBeLessThan(300);
+    const expected: Record<string, string> = {};
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "fulfilled") expected[`b/${hex(keys[i])}`] = hex(keys[i]);
+    });
+    expect(await snapshot(storage)).toEqual(expected);
+    await storage.close();
+    storage = await openLog(dir);
+    expect(await snapshot(storage)).toEqual(expected);
+    expect(storage.stats().corruptRecords).toBe(0);
+  });
+
+  it("a failed fsync at segment rollover rolls back the unsynced writes and the engine goes on", async () => {
+    await storage.close();
+    storage = await openLog(dir, { segmentBytesMax: 200, syncIntervalMs: 60_000 });
+    await storage.put("b", bytes("kept"), bytes("synced"), { durable: true });
+    await storage.put("b", bytes("unsynced"), new Uint8Array(300), { durable: false });
+    faults.failSyncs = 1;
+    await expect(storage.put("b", bytes("next"), bytes("x"), { durable: true })).rejects.toThrow(
+      /storage write failed: EIO/,
+    );
+    expect(await storage.get("b", bytes("unsynced"))).toBeUndefined();
+    await storage.put("b", bytes("after"), bytes("y"), { durable: true });
+    const expected = {
+      [`b/${hex(bytes("after"))}`]: hex(bytes("y")),
+      [`b/${hex(bytes("kept"))}`]: hex(bytes("synced")),
+    };
+    expect(await snapshot(storage)).toEqual(expected);
+    await storage.close();
+    storage = await openLog(dir);
+    expect(await snapshot(storage)).toEqual(expected);
+    expect(storage.stats().corruptRecords).toBe(0);
+  });
+
+  it("a short write followed by ENOSPC rejects the batch, cuts the partial bytes and keeps reads working", async () => {
+    await storage.put("b", bytes("k"), bytes("before"), { durable: true });
+    faults.shortWrites = 1;
+    await expect(
+      storage.put("b", bytes("k"), bytes("after-".repeat(100)), { durable: true }),
+    ).rejects.toThrow("storage write failed: ENOSPC: no space left on device");
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("before")));
+    await storage.put("b", bytes("other"), bytes("fine"), { durable: true });
+    await storage.close();
+    storage = await openLog(dir);
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("before")));
+    expect(hex(await storage.get("b", bytes("other")))).toBe(hex(bytes("fine")));
+    expect(storage.stats().corruptRecords).toBe(0);
+  });
+});

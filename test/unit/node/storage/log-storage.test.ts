@@ -1,0 +1,273 @@
+// Behaviour of the log engine beyond the shared contract: group commit, recovery of torn tails,
+// corruption counting, merge and hint files, power-cut durability.
+
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LogStorage } from "../../../../node/storage/log-storage.js";
+import {
+  bytes,
+  hex,
+  makeTempDir,
+  modelState,
+  openLog,
+  removeDir,
+  segmentFiles,
+  snapshot,
+  type ModelOp,
+} from "./storage-test-helpers.js";
+
+let dir: string;
+const open: LogStorage[] = [];
+
+async function start(options: Parameters<typeof openLog>[1] = {}): Promise<LogStorage> {
+  const storage = await openLog(dir, options);
+  open.push(storage);
+  return storage;
+}
+
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+
+afterEach(async () => {
+  for (const storage of open.splice(0)) await storage.close();
+  await removeDir(dir);
+});
+
+async function flipByte(file: string, offset: number): Promise<void> {
+  const handle = await fs.open(file, "r+");
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, offset);
+  byte[0] = (byte[0] ?? 0) ^ 0x5a;
+  await handle.write(byte, 0, 1, offset);
+  await handle.close();
+}
+
+describe("log storage group commit", () => {
+  it("covers many concurrent durable puts with far fewer fsyncs", async () => {
+    const storage = await start({ segmentBytesMax: 1 << 20 });
+    const puts = [];
+    for (let i = 0; i < 300; i += 1)
+      puts.push(storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: true }));
+    const results = await Promise.all(puts);
+    expect(results.every((result) => result.durable)).toBe(true);
+    const { syncs } = storage.stats().details;
+    expect(syncs).toBeGreaterThan(0);
+    expect(syncs).toBeLessThanOrEqual(30);
+  });
+
+  it("a non-durable put is readable at once, reports durable: false and is synced soon after", async () => {
+    const storage = await start({ syncIntervalMs: 5 });
+    const result = await storage.put("b", bytes("k"), bytes("v"), { durable: false });
+    expect(result.durable).toBe(false);
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("v")));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { activeBytes, activeSyncedBytes } = storage.stats().details;
+    expect(activeSyncedBytes).toBe(activeBytes);
+  });
+
+  it("refuses writes beyond queuedBytesMax instead of buffering without bound", async () => {
+    const storage = await start({ queuedBytesMax: 10_000 });
+    const writes = [];
+    for (let i = 0; i < 20; i += 1)
+      writes.push(storage.put("b", bytes(`k${i}`), new Uint8Array(2000), { durable: true }));
+    const settled = await Promise.allSettled(writes);
+    const refused = settled.filter((outcome) => outcome.status === "rejected");
+    expect(refused.length).toBeGreaterThan(0);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
+      /storage write queue full/,
+    );
+  });
+});
+
+describe("log storage recovery", () => {
+  it("truncates a torn last record, keeps every record before it and counts no corruption", async () => {
+    let storage = await start({ segmentBytesMax: 1 << 20 });
+    for (let i = 0; i < 20; i += 1)
+      await storage.put("b", bytes(`k${i}`), bytes(`value-${i}`), { durable: true });
+    await storage.close();
+    const [file] = await segmentFiles(dir);
+    const { size } = await fs.stat(file as string);
+    await fs.truncate(file as string, size - 3);
+    storage = await start();
+    expect(storage.stats().keys).toBe(19);
+    expect(hex(await storage.get("b", bytes("k18")))).toBe(hex(bytes("value-18")));
+    expect(await storage.get("b", bytes("k19"))).toBeUndefined();
+    expect(storage.stats().corruptRecords).toBe(0);
+    expect(storage.stats().details.recoveryTornBytesTruncated).toBeGreaterThan(0);
+    expect((await fs.stat(file as string)).size).toBeLessThan(size - 3);
+  });
+
+  it("counts a flipped byte in the middle of a segment, names the key and serves every other key", async () => {
+    let storage = await start({ segmentBytesMax: 1 << 20 });
+    for (let i = 0; i < 40; i += 1)
+      await storage.put("b", bytes(`key-${i}`), bytes(`value-${i}-`.repeat(5)), { durable: true });
+    await storage.close();
+    const [file] = await segmentFiles(dir);
+    const content = await fs.readFile(file as string);
+    const at = content.indexOf(Buffer.from("value-20-value"));
+    await flipByte(file as string, at + 3);
+    storage = await start();
+    const stats = storage.stats();
+    expect(stats.corruptRecords).toBe(1);
+    expect(stats.keys).toBe(39);
+    const [report] = storage.corruptions();
+    expect(report?.detectedBy).toBe("recovery");
+    expect(Buffer.from(report?.claimedKeyBase64 ?? "", "base64").toString()).toBe("key-20");
+    for (let i = 0; i < 40; i += 1) {
+      const expected = i === 20 ? "absent" : hex(bytes(`value-${i}-`.repeat(5)));
+      expect(hex(await storage.get("b", bytes(`key-${i}`)))).toBe(expected);
+    }
+  });
+
+  it("recovers the records of a segment whose header is damaged and counts the damage", async () => {
+    let storage = await start({ segmentBytesMax: 300 });
+    for (let i = 0; i < 30; i += 1)
+      await storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: true });
+    await storage.close();
+    const files = await segmentFiles(dir);
+    expect(files.length).toBeGreaterThan(2);
+    await flipByte(files[1] as string, 2);
+    storage = await start();
+    expect(storage.stats().corruptRecords).toBe(1);
+    expect(await snapshot(storage)).toEqual(
+      modelState(
+        Array.from({ length: 30 }, (_, i) => ({
+          kind: "put",
+          bucket: "b",
+          key: bytes(`k${i}`),
+          object: bytes(`v${i}`),
+        })),
+      ),
+    );
+  });
+
+  it("detects a record damaged while open on read, counts it and forgets only that key", async () => {
+    const storage = await start({ segmentBytesMax: 1 << 20 });
+    await storage.put("b", bytes("good"), bytes("fine"), { durable: true });
+    await storage.put("b", bytes("bad"), bytes("soon-damaged"), { durable: true });
+    const [file] = await segmentFiles(dir);
+    const content = await fs.readFile(file as string);
+    await flipByte(file as string, content.indexOf(Buffer.from("soon-damaged")));
+    expect(await storage.get("b", bytes("bad"))).toBeUndefined();
+    expect(storage.stats().corruptRecords).toBe(1);
+    expect(storage.corruptions()[0]?.detectedBy).toBe("read");
+    expect(hex(await storage.get("b", bytes("good")))).toBe(hex(bytes("fine")));
+  });
+
+  it("keeps every durable write through a power cut that drops all unsynced bytes", async () => {
+    const storage = await start({ segmentBytesMax: 1 << 20, syncIntervalMs: 60_000 });
+    const durable: ModelOp[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const op: ModelOp = { kind: "put", bucket: "b", key: bytes(`k${i}`), object: bytes(`v${i}`) };
+      const result = await storage.put(op.bucket, op.key, op.object, { durable: i % 3 === 0 });
+      if (result.durable) durable.push(op);
+    }
+    await storage.put("b", bytes("unsynced"), bytes("lost in the cut"), { durable: false });
+    const { activeSegmentId, activeSyncedBytes, activeBytes } = storage.stats().details;
+    expect(activeSyncedBytes).toBeLessThan(activeBytes as number);
+    const crashed = await makeTempDir();
+    try {
+      for (const file of await fs.readdir(dir))
+        await fs.copyFile(path.join(dir, file), path.join(crashed, file));
+      const active = (await segmentFiles(crashed)).find(
+        (file) => Number(path.basename(file, ".seg")) === activeSegmentId,
+      );
+      await fs.truncate(active as string, activeSyncedBytes);
+      const after = await openLog(crashed);
+      for (const op of durable)
+        expect(hex(await after.get(op.bucket, op.key))).toBe(
+          hex(op.kind === "put" ? op.object : undefined),
+        );
+      expect(await after.get("b", bytes("unsynced"))).toBeUndefined();
+      expect(after.stats().corruptRecords).toBe(0);
+      await after.close();
+    } finally {
+      await removeDir(crashed);
+    }
+  });
+});
+
+describe("log storage merge", () => {
+  it("drops overwritten and removed records, keeps the state and writes hint files", async () => {
+    let storage = await start({ segmentBytesMax: 512, autoMerge: false });
+    const ops: ModelOp[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      for (let i = 0; i < 20; i += 1)
+        ops.push({
+          kind: "put",
+          bucket: "b",
+          key: bytes(`k${i}`),
+          object: bytes(`r${round}-${i}`),
+        });
+      ops.push({ kind: "remove", bucket: "b", key: bytes(`k${round}`) });
+    }
+    for (const op of ops) {
+      if (op.kind === "put") await storage.put(op.bucket, op.key, op.object, { durable: false });
+      else await storage.remove(op.bucket, op.key, { durable: false });
+    }
+    const bytesBefore = await directoryBytes(dir);
+    const result = await storage.merge();
+    expect(result.inputSegments).toBeGreaterThan(1);
+    expect(await snapshot(storage)).toEqual(modelState(ops));
+    expect(await directoryBytes(dir)).toBeLessThan(bytesBefore / 2);
+    expect((await fs.readdir(dir)).some((name) => name.endsWith(".hint"))).toBe(true);
+    await storage.close();
+    storage = await start();
+    expect(await snapshot(storage)).toEqual(modelState(ops));
+    expect(storage.stats().details.recoveryHintsLoaded).toBe(result.outputSegments);
+  });
+
+  it("lets writes and reads go on during a merge without losing either", async () => {
+    const storage = await start({ segmentBytesMax: 1024, autoMerge: false });
+    const ops: ModelOp[] = [];
+    for (let i = 0; i < 400; i += 1)
+      ops.push({ kind: "put", bucket: "b", key: bytes(`k${i % 97}`), object: bytes(`v${i}`) });
+    await Promise.all(
+      ops.map((op) =>
+        op.kind === "put" ? storage.put(op.bucket, op.key, op.object, { durable: false }) : null,
+      ),
+    );
+    const merging = storage.merge();
+    const during: ModelOp[] = [];
+    for (let i = 0; i < 100; i += 1) {
+      const op: ModelOp =
+        i % 4 === 0
+          ? { kind: "remove", bucket: "b", key: bytes(`k${i}`) }
+          : { kind: "put", bucket: "b", key: bytes(`k${i}`), object: bytes(`during-${i}`) };
+      during.push(op);
+      if (op.kind === "put")
+        await storage.put(op.bucket, op.key, op.object, { durable: i % 2 === 0 });
+      else await storage.remove(op.bucket, op.key, { durable: true });
+      expect(hex(await storage.get("b", bytes(`k${i}`)))).toBe(
+        hex(op.kind === "put" ? op.object : undefined),
+      );
+    }
+    await merging;
+    const expected = modelState([...ops, ...during]);
+    expect(await snapshot(storage)).toEqual(expected);
+    await storage.close();
+    open.length = 0;
+    const reopened = await start();
+    expect(await snapshot(reopened)).toEqual(expected);
+  });
+
+  it("starts by itself once dead bytes pass mergeDeadRatio and bounds the files", async () => {
+    const storage = await start({ segmentBytesMax: 2048, mergeDeadRatio: 0.5 });
+    for (let i = 0; i < 3000; i += 1)
+      await storage.put("b", bytes(`k${i % 10}`), bytes(`value-${i}`), { durable: false });
+    await storage.merge();
+    expect(storage.stats().details.merges).toBeGreaterThan(1);
+    expect(await directoryBytes(dir)).toBeLessThan(20_000);
+    for (let i = 0; i < 10; i += 1)
+      expect(hex(await storage.get("b", bytes(`k${i}`)))).toBe(hex(bytes(`value-${2990 + i}`)));
+  });
+});
+
+async function directoryBytes(directory: string): Promise<number> {
+  let total = 0;
+  for (const name of await fs.readdir(directory))
+    total += (await fs.stat(path.join(directory, name))).size;
+  return total;
+}
