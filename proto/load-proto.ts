@@ -28,7 +28,10 @@ export function protoPath(): string {
 let cached: { definition: protoLoader.PackageDefinition; grpcObject: ProtoGrpcType } | undefined;
 
 /** The loaded package definition (for reflection) and the typed gRPC object (for services). */
-export function loadProto(): { definition: protoLoader.PackageDefinition; grpcObject: ProtoGrpcType } {
+export function loadProto(): {
+  definition: protoLoader.PackageDefinition;
+  grpcObject: ProtoGrpcType;
+} {
   if (cached === undefined) {
     const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
     const grpcObject = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;

@@ -18,9 +18,17 @@ export function createStorage(engine: StorageEngineName, dataDir: string, limits
   const objectBytesMax = limits.grpcMessageBytesMax;
   switch (engine) {
     case "log":
-      return new LogStorage({ dir: path.join(dataDir, "log"), keyBytesMax: limits.keyBytesMax, objectBytesMax });
+      return new LogStorage({
+        dir: path.join(dataDir, "log"),
+        keyBytesMax: limits.keyBytesMax,
+        objectBytesMax,
+      });
     case "lmdb":
-      return new LmdbStorage({ dir: path.join(dataDir, "lmdb"), keyBytesMax: limits.keyBytesMax, objectBytesMax });
+      return new LmdbStorage({
+        dir: path.join(dataDir, "lmdb"),
+        keyBytesMax: limits.keyBytesMax,
+        objectBytesMax,
+      });
     case "memory":
       return new MemoryStorage();
   }

@@ -54,7 +54,12 @@ export interface Storage {
   /** The stored object bytes, or undefined when the key is absent. */
   get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Stores the object bytes under the key, replacing what was there. */
-  put(bucket: string, key: Uint8Array, object: Uint8Array, options: WriteOptions): Promise<WriteResult>;
+  put(
+    bucket: string,
+    key: Uint8Array,
+    object: Uint8Array,
+    options: WriteOptions,
+  ): Promise<WriteResult>;
   /** Removes the key (used when a tombstone is reaped). Absent keys are not an error. */
   remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult>;
   /** Every stored entry, in no particular order; for anti-entropy, handoff and tests. */

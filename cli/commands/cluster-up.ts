@@ -1,0 +1,146 @@
+// `dkv cluster up`: starts a local cluster of `dkv serve` processes on 127.0.0.1, prints where
+// they are, stays in the foreground, and stops every node gracefully on Ctrl-C.
+
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import type { Argv, ArgumentsCamelCase } from "yargs";
+import { isValidPartitionCount } from "../../node/core/ring.js";
+import { STORAGE_ENGINES } from "../../node/storage/create-storage.js";
+import {
+  localClusterSpecs,
+  probeFreePorts,
+  spawnNode,
+  stopProcess,
+  waitForServing,
+} from "../local-cluster.js";
+import {
+  DEFAULT_CLUSTER_DIR,
+  readClusterFile,
+  removeClusterFile,
+  writeClusterFile,
+  type ClusterFile,
+} from "../cluster-file.js";
+import { UsageError } from "../usage.js";
+
+interface ClusterUpArgs {
+  nodes: number;
+  "data-dir": string;
+  storage: string;
+  partitions: number;
+  "log-level": string;
+}
+
+export const command = "up";
+export const describe = "Start a local cluster on 127.0.0.1 and stay in the foreground";
+
+export function builder(yargs: Argv): Argv<ClusterUpArgs> {
+  return yargs
+    .option("nodes", { type: "number", default: 3, describe: "How many nodes" })
+    .option("data-dir", {
+      type: "string",
+      default: DEFAULT_CLUSTER_DIR,
+      describe: "Where the nodes keep data and logs",
+    })
+    .option("storage", {
+      type: "string",
+      default: STORAGE_ENGINES[0],
+      choices: [...STORAGE_ENGINES],
+      describe: "Storage engine of every node",
+    })
+    .option("partitions", {
+      type: "number",
+      default: 64,
+      describe: "Ring partitions Q (a power of two)",
+    })
+    .option("log-level", { type: "string", default: "info" }) as unknown as Argv<ClusterUpArgs>;
+}
+
+export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<void> {
+  if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 64) {
+    throw new UsageError(`--nodes must be an integer from 1 to 64, got ${args.nodes}`);
+  }
+  if (!isValidPartitionCount(args.partitions)) {
+    throw new UsageError(
+      `--partitions must be a power of two from 1 to 4096, got ${args.partitions}`,
+    );
+  }
+  const clusterDir = path.resolve(args["data-dir"]);
+  refuseIfRunning(clusterDir);
+  mkdirSync(clusterDir, { recursive: true });
+  const specs = localClusterSpecs({
+    ports: await probeFreePorts(args.nodes),
+    clusterDir,
+    storage: args.storage,
+    partitionCount: args.partitions,
+    logLevel: args["log-level"],
+  });
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  for (const spec of specs) {
+    const child = spawnNode(spec);
+    children.set(spec.id, child);
+    child.on("exit", (code, signal) => {
+      if (!stopping)
+        console.log(
+          `node ${spec.id} (pid ${child.pid}) exited: ${signal ?? `code ${code}`}; see ${spec.logFile}`,
+        );
+    });
+  }
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all([...children.values()].map((child) => stopProcess(child, 10_000)));
+    removeClusterFile(clusterDir);
+  };
+  try {
+    await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
+  } catch (error) {
+    await stopAll();
+    throw new Error(
+      `cluster did not start: ${(error as Error).message}; logs are in ${clusterDir}`,
+    );
+  }
+  const file: ClusterFile = {
+    version: 1,
+    supervisorPid: process.pid,
+    storage: args.storage,
+    partitionCount: args.partitions,
+    nodes: specs.map((spec) => ({ ...spec, pid: children.get(spec.id)?.pid ?? 0 })),
+  };
+  writeClusterFile(clusterDir, file);
+  printSummary(file, clusterDir);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      console.log("stopping every node ...");
+      stopAll().then(resolve, resolve);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  console.log("cluster stopped");
+}
+
+function refuseIfRunning(clusterDir: string): void {
+  const existing = readClusterFile(clusterDir);
+  if (existing === undefined) return;
+  try {
+    process.kill(existing.supervisorPid, 0);
+  } catch {
+    return; // a stale file from a cluster that is gone
+  }
+  throw new UsageError(
+    `a cluster is already running from ${clusterDir} (pid ${existing.supervisorPid}); stop it first`,
+  );
+}
+
+function printSummary(file: ClusterFile, clusterDir: string): void {
+  console.log(
+    `dkv cluster of ${file.nodes.length} nodes is up (storage: ${file.storage}, partitions: ${file.partitionCount})`,
+  );
+  for (const node of file.nodes) {
+    console.log(`  ${node.id}  ${node.address}  pid ${node.pid}  data ${node.dataDir}`);
+  }
+  console.log(`cluster file: ${path.join(clusterDir, "cluster.json")}`);
+  console.log("try: npx dkv put greeting hello && npx dkv get greeting && npx dkv status");
+  console.log("press Ctrl-C to stop every node");
+}

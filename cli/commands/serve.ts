@@ -1,0 +1,135 @@
+// `dkv serve`: runs one node in the foreground until SIGINT/SIGTERM, then shuts down gracefully.
+
+import { mkdirSync } from "node:fs";
+import type { Argv, ArgumentsCamelCase } from "yargs";
+import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
+import { isValidPartitionCount } from "../../node/core/ring.js";
+import { createLogger } from "../../node/logger.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import {
+  createStorage,
+  STORAGE_ENGINES,
+  type StorageEngineName,
+} from "../../node/storage/create-storage.js";
+import type { Member } from "../../node/cluster-view.js";
+import { startNode } from "../start-node.js";
+import { UsageError, isHostPort } from "../usage.js";
+
+interface ServeArgs {
+  id: string;
+  listen: string;
+  peers: string | undefined;
+  "data-dir": string;
+  storage: string;
+  partitions: number;
+  "log-level": string;
+}
+
+export const command = "serve";
+export const describe = "Run one dkv node in the foreground";
+
+export function builder(yargs: Argv): Argv<ServeArgs> {
+  return yargs
+    .option("id", { type: "string", demandOption: true, describe: "This node's id, e.g. n1" })
+    .option("listen", {
+      type: "string",
+      default: "127.0.0.1:0",
+      describe: "host:port to listen on (port 0 picks a free one; single-node use only)",
+    })
+    .option("peers", {
+      type: "string",
+      describe: "Every member as id=host:port, comma-separated, this node included",
+    })
+    .option("data-dir", {
+      type: "string",
+      default: ".dkv/node",
+      describe: "Where this node keeps its data",
+    })
+    .option("storage", {
+      type: "string",
+      default: STORAGE_ENGINES[0],
+      choices: [...STORAGE_ENGINES],
+      describe:
+        "Storage engine: log (Bitcask-style, durable), lmdb, or memory (nothing survives a restart)",
+    })
+    .option("partitions", {
+      type: "number",
+      default: 64,
+      describe: "Ring partitions Q (a power of two, same on every node)",
+    })
+    .option("log-level", {
+      type: "string",
+      default: "info",
+      choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    }) as unknown as Argv<ServeArgs>;
+}
+
+export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void> {
+  if (!isValidNodeId(args.id))
+    throw new UsageError(`--id must be 1-64 characters of A-Z a-z 0-9 _ . -, got '${args.id}'`);
+  if (!isHostPort(args.listen))
+    throw new UsageError(`--listen must be host:port, got '${args.listen}'`);
+  if (!isValidPartitionCount(args.partitions)) {
+    throw new UsageError(
+      `--partitions must be a power of two from 1 to 4096, got ${args.partitions}`,
+    );
+  }
+  const self = args.id as NodeId;
+  const members = parsePeers(args.peers, self, args.listen);
+  const logger = createLogger({ node: self, level: args["log-level"] });
+  mkdirSync(args["data-dir"], { recursive: true });
+  const storage = createStorage(
+    args.storage as StorageEngineName,
+    args["data-dir"],
+    DEFAULT_LIMITS,
+  );
+  const node = await startNode({
+    self,
+    listen: args.listen,
+    members,
+    partitionCount: args.partitions,
+    storage,
+    dataDir: args["data-dir"],
+    logger,
+  });
+  logger.info(
+    { address: node.address, members: members.length, storage: storage.engine },
+    "listening",
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, "shutting down");
+      node.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        resolve();
+      });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  logger.info("stopped");
+}
+
+/** Parses --peers; without it the node is a cluster of one at its listen address. */
+export function parsePeers(text: string | undefined, self: NodeId, listen: string): Member[] {
+  if (text === undefined || text.trim() === "") return [{ node: self, address: listen }];
+  const members: Member[] = [];
+  for (const entry of text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")) {
+    const equals = entry.indexOf("=");
+    const id = entry.slice(0, equals);
+    const address = entry.slice(equals + 1);
+    if (equals <= 0 || !isValidNodeId(id) || !isHostPort(address)) {
+      throw new UsageError(`--peers entries must be id=host:port, got '${entry}'`);
+    }
+    if (members.some((member) => member.node === id))
+      throw new UsageError(`--peers names ${id} twice`);
+    members.push({ node: id as NodeId, address });
+  }
+  if (!members.some((member) => member.node === self)) {
+    throw new UsageError(`--peers must include this node (${self})`);
+  }
+  return members;
+}

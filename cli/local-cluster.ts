@@ -1,0 +1,119 @@
+// Starting and stopping `dkv serve` processes on 127.0.0.1: used by `dkv cluster up`, by the
+// integration tests and by the fault scripts. Ports are probed free (bound to port 0, read,
+// released) and kept for the life of the cluster so that a restarted node has its old address.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { HealthClient } from "./health-client.js";
+
+/** The compiled entry point of the dkv command. */
+export function dkvMainScript(): string {
+  return fileURLToPath(new URL("./main.js", import.meta.url)).replace(/\.ts$/, ".js");
+}
+
+/** Free TCP ports on 127.0.0.1, distinct from each other. */
+export async function probeFreePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+      });
+      ports.push((server.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+/** How to start one node of a local cluster. */
+export interface LocalNodeSpec {
+  readonly id: string;
+  readonly address: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly args: readonly string[];
+}
+
+/** Builds the specs of an n-node cluster under clusterDir. */
+export function localClusterSpecs(options: {
+  readonly ports: readonly number[];
+  readonly clusterDir: string;
+  readonly storage: string;
+  readonly partitionCount: number;
+  readonly logLevel: string;
+  readonly mainScript?: string;
+}): LocalNodeSpec[] {
+  const ids = options.ports.map((_, index) => `n${index + 1}`);
+  const addresses = options.ports.map((port) => `127.0.0.1:${port}`);
+  const peers = ids.map((id, index) => `${id}=${addresses[index]}`).join(",");
+  const main = options.mainScript ?? dkvMainScript();
+  return ids.map((id, index) => {
+    const dataDir = path.resolve(options.clusterDir, id);
+    const address = addresses[index] ?? "";
+    return {
+      id,
+      address,
+      dataDir,
+      logFile: path.join(dataDir, "node.log"),
+      args: [
+        main,
+        "serve",
+        `--id=${id}`,
+        `--listen=${address}`,
+        `--peers=${peers}`,
+        `--data-dir=${dataDir}`,
+        `--storage=${options.storage}`,
+        `--partitions=${options.partitionCount}`,
+        `--log-level=${options.logLevel}`,
+      ],
+    };
+  });
+}
+
+/** Starts one node process with its output appended to its log file. */
+export function spawnNode(spec: LocalNodeSpec): ChildProcess {
+  mkdirSync(spec.dataDir, { recursive: true });
+  const log = openSync(spec.logFile, "a");
+  try {
+    return spawn(process.execPath, [...spec.args], { stdio: ["ignore", log, log] });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Resolves once the node's health service says SERVING; rejects after timeoutMs. */
+export async function waitForServing(address: string, timeoutMs: number): Promise<void> {
+  const client = new HealthClient(address);
+  const giveUpAtMs = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const status = await client.check(Math.max(100, Math.min(1000, giveUpAtMs - Date.now())));
+      if (status === "SERVING") return;
+      if (Date.now() >= giveUpAtMs) {
+        throw new Error(`node at ${address} not serving after ${timeoutMs} ms (last: ${status})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Sends SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
+export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

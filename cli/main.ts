@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The dkv command: yargs wiring only. Each verb lives in cli/commands/<verb>.ts.
+
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import * as serve from "./commands/serve.js";
+import * as clusterUp from "./commands/cluster-up.js";
+import * as put from "./commands/put.js";
+import * as get from "./commands/get.js";
+import * as del from "./commands/delete.js";
+import * as status from "./commands/status.js";
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./exit-codes.js";
+import { UsageError } from "./usage.js";
+
+/** Runs the command line and resolves with the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  await yargs(argv as string[])
+    .scriptName("dkv")
+    .usage("$0 <command> [options]\n\nA Dynamo-style leaderless quorum key-value store.")
+    .command(serve)
+    .command("cluster", "Local clusters", (cluster) =>
+      cluster.command(clusterUp).demandCommand(1, "name a cluster command: up"),
+    )
+    .command(put)
+    .command(get)
+    .command(del)
+    .command(status)
+    .demandCommand(1, "name a command")
+    .strict()
+    .epilogue(EXIT_CODES_HELP)
+    .help()
+    .fail((message, error, instance) => {
+      if (error) throw error;
+      console.error(
+        instance.help === undefined ? message : `${message}\nrun 'dkv --help' for usage`,
+      );
+      exitCode = EXIT.usage;
+    })
+    .parseAsync()
+    .catch((error: unknown) => {
+      exitCode = reportError(error);
+    });
+  return exitCode;
+}
+
+/** Prints an error the way users should see it and returns the exit status. */
+function reportError(error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(`error: ${error.message}`);
+    return EXIT.usage;
+  }
+  const grpcError = error as { code?: unknown; details?: unknown };
+  if (typeof grpcError.code === "number" && typeof grpcError.details === "string") {
+    console.error(`error: ${grpcError.details}`);
+    return exitCodeOf(grpcError.code);
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return EXIT.failure;
+}
+
+main(hideBin(process.argv)).then((code) => {
+  process.exitCode = code;
+});

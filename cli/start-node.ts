@@ -1,0 +1,133 @@
+// The composition root (Garage's `server` command): wires storage, the replica, the cluster
+// view, the coordinator and the gRPC services of one node, and shuts them down in order.
+
+import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import * as protoLoader from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { loadProto } from "../proto/load-proto.js";
+import type { NodeId } from "../node/core/node-id.js";
+import { DEFAULT_LIMITS, type Limits } from "../node/core/limits.js";
+import type { Storage } from "../node/storage/storage.js";
+import { Replica } from "../node/replica.js";
+import { ClusterView, type Member } from "../node/cluster-view.js";
+import { channelOptions } from "../node/peer-clients.js";
+import { replicaHandlers } from "../node/replica-server.js";
+import { adminHandlers } from "../node/admin-server.js";
+import type { Logger } from "../node/logger.js";
+import { Coordinator } from "../coordinator/coordinator.js";
+import { GrpcReplicaTransport } from "../coordinator/replica-transport.js";
+import { kvHandlers } from "../coordinator/kv-server.js";
+import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
+
+/** Everything one node needs to start. */
+export interface NodeConfig {
+  readonly self: NodeId;
+  /** host:port to listen on; port 0 picks a free port (single-node use). */
+  readonly listen: string;
+  readonly members: readonly Member[];
+  readonly partitionCount: number;
+  readonly storage: Storage;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly limits?: Limits;
+  readonly bucket?: BucketDefaults;
+}
+
+/** A started node. */
+export interface RunningNode {
+  readonly address: string;
+  readonly port: number;
+  readonly coordinator: Coordinator;
+  readonly replica: Replica;
+  /** Stops accepting requests, drains in-flight ones (up to graceMs) and closes storage. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts a node and resolves once it is listening. */
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const limits = config.limits ?? DEFAULT_LIMITS;
+  const bucket = config.bucket ?? DEFAULT_BUCKET;
+  const { definition, grpcObject } = loadProto();
+  await config.storage.open();
+  // A fresh actor id per incarnation: a node that restarts without its data (or with a memory
+  // engine) must never hand out a dot it handed out before (Riak kv679).
+  const actor = `${config.self}.${randomBytes(4).toString("hex")}`;
+  const replica = new Replica(config.storage, actor);
+  replica.onCorruption((bucketName, key, reason) =>
+    config.logger.error(
+      { bucket: bucketName, key: Buffer.from(key).toString("base64"), reason },
+      "stored object unreadable",
+    ),
+  );
+  const view = new ClusterView({
+    self: config.self,
+    members: config.members,
+    partitionCount: config.partitionCount,
+    targetN: bucket.n,
+    messageBytesMax: limits.grpcMessageBytesMax,
+  });
+  const transport = new GrpcReplicaTransport(view, replica);
+  const coordinator = new Coordinator({ view, replica, transport, limits, logger: config.logger });
+
+  const server = new grpc.Server(channelOptions(limits.grpcMessageBytesMax));
+  const v1 = grpcObject.dkv.v1;
+  server.addService(
+    v1.KV.service,
+    kvHandlers({ coordinator, view, limits, bucket, logger: config.logger }),
+  );
+  server.addService(v1.Replica.service, replicaHandlers(replica, config.logger));
+  const facts = {
+    replica,
+    storage: config.storage,
+    dataDir: config.dataDir,
+    defaultN: bucket.n,
+    startedAtMs: Date.now(),
+  };
+  server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
+  const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
+  health.addToServer(server);
+  // Reflection lists the health service too, so generic tools see everything a node serves.
+  new ReflectionService({ ...definition, ...healthDefinition() }).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
+  const address = `${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  async function close(graceMs = 5000): Promise<void> {
+    closing ??= (async () => {
+      health.setStatus("", "NOT_SERVING");
+      health.setStatus("dkv.v1.KV", "NOT_SERVING");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      view.close();
+      await config.storage.close();
+    })();
+    return closing;
+  }
+  return { address, port, coordinator, replica, close };
+}
+
+function healthDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(healthProtoPath, {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+}

@@ -1,0 +1,15 @@
+// Usage errors of the dkv command and small argument checks shared by the commands.
+
+/** A mistake in how the command was called; exits with status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** True for host:port with a port from 0 to 65535 (IPv6 hosts in brackets). */
+export function isHostPort(text: string): boolean {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  return match !== null && Number(match[2]) <= 65535;
+}

@@ -1,0 +1,275 @@
+// The request shell (Riak's put/get FSMs): computes the preference list, fans requests out to
+// replicas with the client's deadline, feeds every reply to the pure quorum machines in
+// coordinator/core/, answers as soon as they decide, and fires read repair afterwards
+// without holding up the reply.
+
+import type { NodeId } from "../node/core/node-id.js";
+import type { CausalContext, Dot } from "../node/core/causal-context.js";
+import {
+  type DvvSet,
+  type Version,
+  sync,
+  dvvEquals,
+  liveValues,
+  objectBytesEstimate,
+} from "../node/core/dvv.js";
+import { partitionOfKey } from "../node/core/key-hash.js";
+import { KvError } from "../node/core/errors.js";
+import type { Limits } from "../node/core/limits.js";
+import type { Replica } from "../node/replica.js";
+import type { ClusterView } from "../node/cluster-view.js";
+import type { Logger } from "../node/logger.js";
+import { preferenceList, type PreferenceList } from "./core/preference-list.js";
+import type { QuorumConfig } from "./core/quorum-options.js";
+import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
+import { GetQuorum, type GetVerdict } from "./core/get-quorum.js";
+import { planReadRepair } from "./core/read-repair.js";
+import type { ReplicaTransport } from "./replica-transport.js";
+
+/** A read as the coordinator sees it, after validation. */
+export interface GetCommand {
+  readonly bucket: string;
+  readonly key: Uint8Array;
+  readonly quorum: QuorumConfig;
+  readonly deadlineMs: number;
+}
+
+/** A write (or, with a tombstone version, a delete) after validation. */
+export interface PutCommand extends GetCommand {
+  readonly version: Version;
+  readonly context: CausalContext;
+  readonly ifNoneMatch: boolean;
+}
+
+/** What a coordinated write produced. */
+export interface PutOutcome {
+  /** The object at the coordinator after the write. */
+  readonly object: DvvSet;
+  /** The dot of the new version. */
+  readonly dot: Dot;
+}
+
+/** Counters for status and tests. */
+export interface CoordinatorStats {
+  readRepairs: number;
+  readRepairsSkipped: number;
+}
+
+/** Coordinates puts and gets for the node it runs on. */
+export class Coordinator {
+  readonly #view: ClusterView;
+  readonly #replica: Replica;
+  readonly #transport: ReplicaTransport;
+  readonly #limits: Limits;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  #readRepairsInFlight = 0;
+  readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
+
+  constructor(options: {
+    readonly view: ClusterView;
+    readonly replica: Replica;
+    readonly transport: ReplicaTransport;
+    readonly limits: Limits;
+    readonly logger: Logger;
+    readonly now?: () => number;
+  }) {
+    this.#view = options.view;
+    this.#replica = options.replica;
+    this.#transport = options.transport;
+    this.#limits = options.limits;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The key's preference list as this node sees the cluster. */
+  preferenceList(bucket: string, key: Uint8Array, n: number): PreferenceList {
+    const partition = partitionOfKey(bucket, key, this.#view.ring.partitionCount);
+    // Sloppy quorum arrives with the failure detector (issue #4); until then the up set is
+    // every member and the targets are the primaries.
+    return preferenceList(this.#view.ring, this.#view.upNodes(), partition, n, { sloppy: false });
+  }
+
+  /**
+   * The nodes that should coordinate a write of this key, best first: the primaries. Empty
+   * when this node is one of them and should coordinate itself.
+   */
+  forwardTargets(bucket: string, key: Uint8Array, n: number): readonly NodeId[] {
+    const list = this.preferenceList(bucket, key, n);
+    if (list.primaries.includes(this.#view.self)) return [];
+    return list.targets.map((target) => target.node);
+  }
+
+  /** Reads a key at quorum r/pr; resolves with the merged object (undefined: not found). */
+  async get(command: GetCommand): Promise<DvvSet | undefined> {
+    const targets = this.#targets(command);
+    const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
+    const verdict = await this.#drive(quorum, targets, command.deadlineMs, {
+      send: (target) =>
+        this.#transport
+          .get(target.node as NodeId, command.bucket, command.key, command.deadlineMs)
+          .then((reply) => void quorum.onReply(target.node, reply)),
+      whenComplete: () => this.#readRepair(command, quorum),
+    });
+    if (verdict.status === "ok") return verdict.object;
+    throw failure(verdict);
+  }
+
+  /** Coordinates a write: update locally, replicate to the other targets, answer at w/dw/pw. */
+  async put(command: PutCommand): Promise<PutOutcome> {
+    const targets = this.#targets(command);
+    const self = this.#view.self;
+    if (!targets.some((target) => target.node === self)) {
+      throw new KvError(
+        "unavailable",
+        `node ${self} is not a primary of this key; retry elsewhere`,
+      );
+    }
+    const quorum = new PutQuorum({ config: command.quorum, targets });
+    if (quorum.verdict.status === "failed") throw failure(quorum.verdict);
+    if (command.ifNoneMatch) await this.#checkAbsent(command);
+    const durable = command.quorum.dw > 0;
+    const local = await this.#replica.coordinate(
+      command.bucket,
+      command.key,
+      command.context,
+      command.version,
+      { durable, check: (object) => this.#checkLimits(object) },
+    );
+    quorum.onReply(self, { ok: true, durable: local.durable });
+    const others = targets.filter((target) => target.node !== self);
+    const verdict = await this.#drive(quorum, others, command.deadlineMs, {
+      send: (target) =>
+        this.#transport
+          .put(target.node as NodeId, command.bucket, command.key, local.object, {
+            durable,
+            reason: "REPLICA_PUT_REASON_WRITE",
+            deadlineMs: command.deadlineMs,
+          })
+          .then((reply) => void quorum.onReply(target.node, reply)),
+      whenComplete: () => undefined,
+    });
+    if (verdict.status === "ok") return { object: local.object, dot: local.dot };
+    throw failure(verdict);
+  }
+
+  #targets(command: GetCommand): QuorumTarget[] {
+    const list = this.preferenceList(command.bucket, command.key, command.quorum.n);
+    return list.targets.map((target) => ({
+      node: target.node,
+      primary: target.role === "primary",
+    }));
+  }
+
+  /**
+   * Sends one request per target and resolves with the first decided verdict, or the timeout
+   * verdict at the deadline. `whenComplete` runs once every reply is in or the deadline has
+   * passed: the quorum machine keeps counting replies after it has answered.
+   */
+  #drive<V extends PutVerdict | GetVerdict<DvvSet>>(
+    quorum: { readonly verdict: V; readonly complete: boolean; onTimeout(): V },
+    targets: readonly QuorumTarget[],
+    deadlineMs: number,
+    steps: { send: (target: QuorumTarget) => Promise<void>; whenComplete: () => void },
+  ): Promise<V> {
+    return new Promise<V>((resolve) => {
+      let answered = false;
+      let finished = false;
+      const check = (): void => {
+        const verdict = quorum.verdict;
+        if (!answered && verdict.status !== "pending") {
+          answered = true;
+          resolve(verdict);
+        }
+        if (!finished && quorum.complete) {
+          finished = true;
+          clearTimeout(timer);
+          steps.whenComplete();
+        }
+      };
+      const timer = setTimeout(
+        () => {
+          if (!quorum.complete) quorum.onTimeout();
+          check();
+        },
+        Math.max(0, deadlineMs - this.#now()),
+      );
+      for (const target of targets) {
+        steps.send(target).then(check, (error: unknown) => {
+          // Transports resolve with failure replies; a rejection here is a bug in this process.
+          this.#logger.error({ err: error, node: target.node }, "replica call failed unexpectedly");
+        });
+      }
+      check();
+    });
+  }
+
+  /** if_none_match: refuse the write when a read at r finds a live value (as Riak does). */
+  async #checkAbsent(command: PutCommand): Promise<void> {
+    const existing = await this.get(command);
+    if (existing !== undefined && liveValues(existing).length > 0) {
+      throw new KvError("precondition-failed", "if_none_match failed: the key already has a value");
+    }
+  }
+
+  /** Sibling and size limits of DESIGN section 7, applied before a coordinated write lands. */
+  #checkLimits(object: DvvSet): void {
+    const siblings = object.siblings.length;
+    const limits = this.#limits;
+    if (siblings > limits.siblingsMax) {
+      throw new KvError(
+        "too-large",
+        `too many siblings: ${siblings} exceeds ${limits.siblingsMax}; ` +
+          "resolve them by writing with the context of a get",
+      );
+    }
+    const bytes = objectBytesEstimate(object);
+    if (bytes > limits.objectBytesMax) {
+      throw new KvError(
+        "too-large",
+        `object too large: ${bytes} bytes over ${siblings} siblings exceeds ${limits.objectBytesMax}`,
+      );
+    }
+    if (siblings > limits.siblingsWarn || bytes > limits.objectBytesWarn) {
+      this.#logger.warn({ siblings, bytes }, "object near its limits");
+    }
+  }
+
+  /** Read repair (DESIGN section 4): send the merge to every stale or missing primary. */
+  #readRepair(command: GetCommand, quorum: GetQuorum<DvvSet>): void {
+    const plan = planReadRepair({ replies: quorum.replies(), merge: sync, same: dvvEquals });
+    if (plan.object === undefined || plan.targets.length === 0) return;
+    for (const node of plan.targets) {
+      if (this.#readRepairsInFlight >= this.#limits.readRepairsInFlightMax) {
+        this.stats.readRepairsSkipped += 1;
+        continue;
+      }
+      this.#readRepairsInFlight += 1;
+      this.stats.readRepairs += 1;
+      const deadlineMs = this.#now() + this.#limits.requestTimeoutMsDefault;
+      this.#transport
+        .put(node as NodeId, command.bucket, command.key, plan.object, {
+          durable: false,
+          reason: "REPLICA_PUT_REASON_READ_REPAIR",
+          deadlineMs,
+        })
+        .then((reply) => {
+          if (!reply.ok) this.#logger.info({ node, error: reply.error }, "read repair failed");
+        })
+        .finally(() => {
+          this.#readRepairsInFlight -= 1;
+        });
+    }
+  }
+}
+
+/** The error for a verdict that is not ok. */
+function failure(
+  verdict:
+    | { readonly status: "pending" }
+    | { readonly status: "failed"; readonly reason: string; readonly message: string },
+): KvError {
+  if (verdict.status === "pending")
+    return new KvError("internal", "quorum undecided after the deadline");
+  return new KvError(verdict.reason === "timeout" ? "timeout" : "unavailable", verdict.message);
+}

@@ -1,0 +1,287 @@
+// The public KV service: validates each request at the edge, forwards writes to a primary of
+// the key when this node is not one, runs the coordinator, and maps outcomes to gRPC replies.
+// Every handler catches everything: nothing a client sends can crash the node.
+
+import * as grpc from "@grpc/grpc-js";
+import type { KVHandlers } from "../proto/generated/dkv/v1/KV.js";
+import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
+import type { PutResponse } from "../proto/generated/dkv/v1/PutResponse.js";
+import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
+import { KvError, isKvError } from "../node/core/errors.js";
+import type { Limits } from "../node/core/limits.js";
+import type { NodeId } from "../node/core/node-id.js";
+import { contextAdd } from "../node/core/causal-context.js";
+import { join, values, liveValues, vtag, type Version } from "../node/core/dvv.js";
+import { encodeKeyContext } from "../node/core/key-context.js";
+import { toServiceError, grpcStatusOf } from "../node/wire/grpc-status.js";
+import type { ClusterView } from "../node/cluster-view.js";
+import type { Logger } from "../node/logger.js";
+import type { BucketDefaults } from "./core/quorum-options.js";
+import type { Coordinator, PutCommand } from "./coordinator.js";
+import {
+  checkBucketAndKey,
+  checkContext,
+  checkQuorum,
+  checkWritePayload,
+  deadlineOf,
+  toWireSibling,
+  DEFAULT_CONTENT_TYPE,
+} from "./request-decode.js";
+
+/** Metadata set on a request forwarded to a primary, so it is never forwarded again. */
+export const FORWARDED_HEADER = "dkv-forwarded-by";
+/** Metadata set on every error dkv itself produces, to tell it from a transport failure. */
+export const ORIGIN_HEADER = "dkv-error-origin";
+
+/** What the KV handlers need. */
+export interface KvServerDeps {
+  readonly coordinator: Coordinator;
+  readonly view: ClusterView;
+  readonly limits: Limits;
+  readonly bucket: BucketDefaults;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Builds the KV service handlers. */
+export function kvHandlers(deps: KvServerDeps): KVHandlers {
+  const now = deps.now ?? Date.now;
+  let inFlight = 0;
+
+  /** Runs one request under the in-flight bound and maps every failure to a status. */
+  function serve<Reply>(
+    call: grpc.ServerUnaryCall<unknown, Reply>,
+    callback: grpc.sendUnaryData<Reply>,
+    work: () => Promise<Reply>,
+  ): void {
+    if (inFlight >= deps.limits.requestsInFlightMax) {
+      const message = `overloaded: ${inFlight} requests in flight (limit ${deps.limits.requestsInFlightMax})`;
+      callback(errorReply(new KvError("overloaded", message), deps.view.self));
+      return;
+    }
+    inFlight += 1;
+    let run: Promise<Reply>;
+    try {
+      run = work();
+    } catch (error) {
+      run = Promise.reject(error);
+    }
+    run
+      .then(
+        (reply) => callback(null, reply),
+        (error: unknown) => callback(toReplyError(error, deps)),
+      )
+      .finally(() => {
+        inFlight -= 1;
+      });
+    void call;
+  }
+
+  return {
+    Get(call, callback) {
+      serve(call, callback, async () => {
+        const request = call.request;
+        const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
+        const quorum = checkQuorum(request.options, deps.bucket);
+        const deadlineMs = deadlineOf(call.getDeadline(), now(), deps.limits);
+        const object = await deps.coordinator.get({ bucket, key: request.key, quorum, deadlineMs });
+        if (object === undefined) return { siblings: [], context: Buffer.alloc(0) };
+        const live = liveValues(object).length > 0;
+        return {
+          siblings: live ? values(object).map(toWireSibling) : [],
+          context: encodeKeyContext(bucket, request.key, join(object)),
+        };
+      });
+    },
+    Put(call, callback) {
+      serve(call, callback, async () => {
+        const request = call.request;
+        const forwarded = await maybeForward(deps, call, "Put", request);
+        if (forwarded !== undefined) return forwarded as PutResponse;
+        const command = putCommand(deps, call, request, now());
+        const outcome = await deps.coordinator.put(command);
+        if (!request.return_body) {
+          return {
+            context: encodeKeyContext(
+              command.bucket,
+              command.key,
+              contextAdd(command.context, outcome.dot),
+            ),
+            siblings: [],
+            vtag: vtag(outcome.dot),
+          };
+        }
+        return {
+          context: encodeKeyContext(command.bucket, command.key, join(outcome.object)),
+          siblings: values(outcome.object).map(toWireSibling),
+          vtag: vtag(outcome.dot),
+        };
+      });
+    },
+    Delete(call, callback) {
+      serve(call, callback, async () => {
+        const request = call.request;
+        const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
+        if (request.context.length === 0) {
+          throw new KvError(
+            "invalid-argument",
+            "context is required to delete: pass the context of a get of the key",
+          );
+        }
+        const forwarded = await maybeForward(deps, call, "Delete", request);
+        if (forwarded !== undefined) return {};
+        const command = deleteCommand(deps, call, request, bucket, now());
+        await deps.coordinator.put(command);
+        return {};
+      });
+    },
+  };
+}
+
+function putCommand(
+  deps: KvServerDeps,
+  call: grpc.ServerUnaryCall<PutRequest__Output, PutResponse>,
+  request: PutRequest__Output,
+  nowMs: number,
+): PutCommand {
+  const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
+  const contentType = request.content_type === "" ? DEFAULT_CONTENT_TYPE : request.content_type;
+  const metadata = request.metadata ?? {};
+  checkWritePayload(request.value, contentType, metadata, deps.limits);
+  const version: Version = {
+    value: request.value,
+    contentType,
+    metadata,
+    lastModifiedMs: nowMs,
+    deleted: false,
+  };
+  return {
+    bucket,
+    key: request.key,
+    quorum: checkQuorum(request.options, deps.bucket),
+    deadlineMs: deadlineOf(call.getDeadline(), nowMs, deps.limits),
+    version,
+    context: checkContext(bucket, request.key, request.context, deps.limits),
+    ifNoneMatch: request.if_none_match,
+  };
+}
+
+function deleteCommand(
+  deps: KvServerDeps,
+  call: grpc.ServerUnaryCall<DeleteRequest__Output, unknown>,
+  request: DeleteRequest__Output,
+  bucket: string,
+  nowMs: number,
+): PutCommand {
+  const version: Version = {
+    value: new Uint8Array(0),
+    contentType: "",
+    metadata: {},
+    lastModifiedMs: nowMs,
+    deleted: true,
+  };
+  return {
+    bucket,
+    key: request.key,
+    quorum: checkQuorum(request.options, deps.bucket),
+    deadlineMs: deadlineOf(call.getDeadline(), nowMs, deps.limits),
+    version,
+    context: checkContext(bucket, request.key, request.context, deps.limits),
+    ifNoneMatch: false,
+  };
+}
+
+/**
+ * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not one,
+ * pass the request to the primaries in preference order, moving on only when a primary cannot
+ * be reached at all (never after it has answered, which would risk a second write).
+ * Resolves undefined when this node should coordinate.
+ */
+async function maybeForward(
+  deps: KvServerDeps,
+  call: grpc.ServerUnaryCall<PutRequest__Output | DeleteRequest__Output, unknown>,
+  method: "Put" | "Delete",
+  request: PutRequest__Output | DeleteRequest__Output,
+): Promise<unknown> {
+  if (call.metadata.get(FORWARDED_HEADER).length > 0) return undefined;
+  const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
+  const quorum = checkQuorum(request.options, deps.bucket);
+  const targets = deps.coordinator.forwardTargets(bucket, request.key, quorum.n);
+  if (targets.length === 0) return undefined;
+  const deadlineMs = deadlineOf(call.getDeadline(), Date.now(), deps.limits);
+  const reasons: string[] = [];
+  for (const node of targets) {
+    const result = await forwardTo(deps, node, method, request, deadlineMs);
+    if (result.ok) return result.reply;
+    if (result.answered) throw result.error;
+    reasons.push(`${node}: ${result.error.details || result.error.message}`);
+  }
+  throw new KvError(
+    "unavailable",
+    `no primary of the key reachable to coordinate the write (${reasons.join("; ")})`,
+  );
+}
+
+type ForwardResult =
+  | { readonly ok: true; readonly reply: unknown }
+  | { readonly ok: false; readonly answered: boolean; readonly error: grpc.ServiceError };
+
+function forwardTo(
+  deps: KvServerDeps,
+  node: NodeId,
+  method: "Put" | "Delete",
+  request: PutRequest__Output | DeleteRequest__Output,
+  deadlineMs: number,
+): Promise<ForwardResult> {
+  const peer = deps.view.peer(node);
+  const metadata = new grpc.Metadata();
+  metadata.set(FORWARDED_HEADER, deps.view.self);
+  return new Promise((resolve) => {
+    if (peer === undefined) {
+      const error = Object.assign(new Error(`unknown node ${node}`), {
+        code: grpc.status.UNAVAILABLE,
+        details: `unknown node ${node}`,
+        metadata: new grpc.Metadata(),
+      });
+      resolve({ ok: false, answered: false, error });
+      return;
+    }
+    const done = (error: grpc.ServiceError | null, reply: unknown): void => {
+      if (error === null) resolve({ ok: true, reply });
+      else resolve({ ok: false, answered: wasAnswered(error), error });
+    };
+    const options = { deadline: deadlineMs };
+    if (method === "Put") peer.kv.Put(request as PutRequest__Output, metadata, options, done);
+    else peer.kv.Delete(request as DeleteRequest__Output, metadata, options, done);
+  });
+}
+
+/**
+ * True when the peer itself produced the error, or when it may have acted on the request
+ * (a deadline). Only a plain transport UNAVAILABLE proves the peer never saw the request.
+ */
+function wasAnswered(error: grpc.ServiceError): boolean {
+  if (error.metadata !== undefined && error.metadata.get(ORIGIN_HEADER).length > 0) return true;
+  return error.code !== grpc.status.UNAVAILABLE;
+}
+
+/** Any failure as a gRPC error; errors from a forwarded call pass through unchanged. */
+function toReplyError(error: unknown, deps: KvServerDeps): Partial<grpc.ServiceError> {
+  if (isKvError(error)) return errorReply(error, deps.view.self);
+  if (isServiceError(error)) {
+    return { code: error.code, details: error.details, metadata: error.metadata };
+  }
+  deps.logger.error({ err: error }, "request failed unexpectedly");
+  const message = error instanceof Error ? error.message : String(error);
+  return errorReply(new KvError("internal", `internal error: ${message}`), deps.view.self);
+}
+
+function errorReply(error: KvError, self: NodeId): Partial<grpc.ServiceError> {
+  const metadata = new grpc.Metadata();
+  metadata.set(ORIGIN_HEADER, self);
+  return { ...toServiceError(error), code: grpcStatusOf(error.code), metadata };
+}
+
+function isServiceError(error: unknown): error is grpc.ServiceError {
+  return error instanceof Error && typeof (error as Partial<grpc.ServiceError>).code === "number";
+}

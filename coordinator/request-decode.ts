@@ -1,0 +1,147 @@
+// Validation at the edge: turns public KV requests (proto types) into coordinator commands, or
+// a KvError naming the field and the numbers (DESIGN.md section 2). Nothing a client sends gets
+// past here unchecked.
+
+import type { RequestOptions__Output } from "../proto/generated/dkv/v1/RequestOptions.js";
+import type { Quorum__Output } from "../proto/generated/dkv/v1/Quorum.js";
+import type { Sibling } from "../proto/generated/dkv/v1/Sibling.js";
+import { KvError } from "../node/core/errors.js";
+import type { Limits } from "../node/core/limits.js";
+import { type CausalContext, EMPTY_CONTEXT } from "../node/core/causal-context.js";
+import { decodeKeyContext } from "../node/core/key-context.js";
+import { type Sibling as DvvSibling, vtag } from "../node/core/dvv.js";
+import {
+  type BucketDefaults,
+  type QuorumConfig,
+  type QuorumValue,
+  resolveQuorum,
+} from "./core/quorum-options.js";
+
+/** The bucket used when a request names none. */
+export const DEFAULT_BUCKET_NAME = "default";
+
+/** Content type stored when a write names none. */
+export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+/** Checks the bucket and key of any request; returns the bucket to use. */
+export function checkBucketAndKey(bucket: string, key: Uint8Array, limits: Limits): string {
+  const name = bucket === "" ? DEFAULT_BUCKET_NAME : bucket;
+  const bucketBytes = Buffer.byteLength(name, "utf8");
+  if (bucketBytes > limits.bucketBytesMax) {
+    throw new KvError(
+      "invalid-argument",
+      `bucket is ${bucketBytes} bytes, over the limit of ${limits.bucketBytesMax}`,
+    );
+  }
+  if (key.length === 0) throw new KvError("invalid-argument", "key is empty");
+  if (key.length > limits.keyBytesMax) {
+    throw new KvError(
+      "too-large",
+      `key is ${key.length} bytes, over the limit of ${limits.keyBytesMax}`,
+    );
+  }
+  return name;
+}
+
+/** Resolves n/r/w/dw/pr/pw against the bucket defaults, or throws INVALID_ARGUMENT. */
+export function checkQuorum(
+  options: RequestOptions__Output | null,
+  bucket: BucketDefaults,
+): QuorumConfig {
+  const resolution = resolveQuorum(
+    {
+      n: options?.n ?? 0,
+      r: quorumValue(options?.r),
+      w: quorumValue(options?.w),
+      dw: quorumValue(options?.dw),
+      pr: quorumValue(options?.pr),
+      pw: quorumValue(options?.pw),
+    },
+    bucket,
+  );
+  if (!resolution.ok) throw new KvError("invalid-argument", resolution.message);
+  return resolution.config;
+}
+
+function quorumValue(quorum: Quorum__Output | null | undefined): QuorumValue {
+  if (quorum === null || quorum === undefined || quorum.value === undefined) {
+    return { kind: "default" };
+  }
+  if (quorum.value === "count") return { kind: "count", count: quorum.count ?? 0 };
+  switch (quorum.symbol) {
+    case "QUORUM_SYMBOL_ONE":
+      return { kind: "one" };
+    case "QUORUM_SYMBOL_QUORUM":
+      return { kind: "quorum" };
+    case "QUORUM_SYMBOL_ALL":
+      return { kind: "all" };
+    default:
+      return { kind: "default" };
+  }
+}
+
+/** Decodes a client's opaque context for this key; empty bytes mean "no context". */
+export function checkContext(
+  bucket: string,
+  key: Uint8Array,
+  bytes: Uint8Array,
+  limits: Limits,
+): CausalContext {
+  if (bytes.length === 0) return EMPTY_CONTEXT;
+  if (bytes.length > limits.contextBytesMax) {
+    throw new KvError(
+      "too-large",
+      `context is ${bytes.length} bytes, over the limit of ${limits.contextBytesMax}`,
+    );
+  }
+  const decoded = decodeKeyContext(bucket, key, bytes);
+  if (!decoded.ok) throw new KvError("invalid-argument", `context is malformed: ${decoded.reason}`);
+  return decoded.context;
+}
+
+/** Checks the parts of a write that are not the key: value size, content type, metadata. */
+export function checkWritePayload(
+  value: Uint8Array,
+  contentType: string,
+  metadata: Readonly<Record<string, string>>,
+  limits: Limits,
+): void {
+  if (value.length > limits.objectBytesMax) {
+    throw new KvError(
+      "too-large",
+      `value is ${value.length} bytes, over the limit of ${limits.objectBytesMax}`,
+    );
+  }
+  const contentTypeBytes = Buffer.byteLength(contentType, "utf8");
+  if (contentTypeBytes > limits.contentTypeBytesMax) {
+    throw new KvError(
+      "invalid-argument",
+      `content_type is ${contentTypeBytes} bytes, over the limit of ${limits.contentTypeBytesMax}`,
+    );
+  }
+  const entries = Object.keys(metadata).length;
+  if (entries > limits.metadataEntriesMax) {
+    throw new KvError(
+      "invalid-argument",
+      `metadata has ${entries} entries, over the limit of ${limits.metadataEntriesMax}`,
+    );
+  }
+}
+
+/** The public form of a stored sibling. */
+export function toWireSibling(sibling: DvvSibling): Sibling {
+  return {
+    value: sibling.value,
+    content_type: sibling.contentType,
+    metadata: { ...sibling.metadata },
+    vtag: vtag(sibling.dot),
+    last_modified_ms: sibling.lastModifiedMs,
+    deleted: sibling.deleted,
+  };
+}
+
+/** The absolute deadline of a call: the client's, or the default timeout from now. */
+export function deadlineOf(callDeadline: Date | number, nowMs: number, limits: Limits): number {
+  const client = callDeadline instanceof Date ? callDeadline.getTime() : callDeadline;
+  return Number.isFinite(client) ? client : nowMs + limits.requestTimeoutMsDefault;
+}

@@ -1,0 +1,95 @@
+// gRPC handlers of the Admin service: this node's view of the cluster for `dkv status`, and a
+// liveness probe between nodes.
+
+import type { AdminHandlers } from "../proto/generated/dkv/v1/Admin.js";
+import type { MemberStatus } from "../proto/generated/dkv/v1/MemberStatus.js";
+import { partitionsOwnedBy } from "./core/ring.js";
+import type { ClusterView, Member } from "./cluster-view.js";
+import type { Storage } from "./storage/storage.js";
+import type { Logger } from "./logger.js";
+import { serviceError } from "./replica-server.js";
+import type { Replica } from "./replica.js";
+import { join, values, vtag } from "./core/dvv.js";
+import { encodeKeyContext } from "./core/key-context.js";
+
+/** How long `dkv status` waits for each peer's ping before calling it down. */
+const PING_TIMEOUT_MS = 1000;
+
+/** What the Admin service reports besides the cluster view. */
+export interface NodeFacts {
+  readonly replica: Replica;
+  readonly storage: Storage;
+  readonly dataDir: string;
+  readonly defaultN: number;
+  readonly startedAtMs: number;
+}
+
+/** Builds the Admin service handlers. */
+export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logger): AdminHandlers {
+  return {
+    Ping(_call, callback) {
+      callback(null, { node_id: view.self });
+    },
+    LocalGet(call, callback) {
+      const bucket = call.request.bucket === "" ? "default" : call.request.bucket;
+      facts.replica.get(bucket, call.request.key).then(
+        (object) =>
+          callback(null, {
+            found: object !== undefined,
+            siblings: (object === undefined ? [] : values(object)).map((sibling) => ({
+              value: sibling.value,
+              content_type: sibling.contentType,
+              metadata: { ...sibling.metadata },
+              vtag: vtag(sibling.dot),
+              last_modified_ms: sibling.lastModifiedMs,
+              deleted: sibling.deleted,
+            })),
+            context:
+              object === undefined
+                ? Buffer.alloc(0)
+                : encodeKeyContext(bucket, call.request.key, join(object)),
+          }),
+        (error: unknown) => callback(serviceError(error, logger, "local get")),
+      );
+    },
+    Status(_call, callback) {
+      Promise.all(view.members.map((member) => memberStatus(view, member))).then(
+        (members) =>
+          callback(null, {
+            node_id: view.self,
+            address: view.addressOf(view.self) ?? "",
+            partition_count: view.ring.partitionCount,
+            default_n: facts.defaultN,
+            storage_engine: facts.storage.engine,
+            data_dir: facts.dataDir,
+            keys_stored: facts.storage.stats().keys,
+            started_at_ms: facts.startedAtMs,
+            members,
+          }),
+        (error: unknown) => callback(serviceError(error, logger, "status")),
+      );
+    },
+  };
+}
+
+async function memberStatus(view: ClusterView, member: Member): Promise<MemberStatus> {
+  const partitions = partitionsOwnedBy(view.ring, member.node);
+  const base = { node_id: member.node, address: member.address, partitions };
+  if (member.node === view.self) return { ...base, up: true, round_trip_ms: 0, error: "" };
+  const peer = view.peer(member.node);
+  if (peer === undefined) return { ...base, up: false, round_trip_ms: 0, error: "no client" };
+  const startedMs = performance.now();
+  return new Promise((resolve) => {
+    peer.admin.Ping({}, { deadline: Date.now() + PING_TIMEOUT_MS }, (error, reply) => {
+      const roundTripMs = performance.now() - startedMs;
+      if (error) {
+        resolve({ ...base, up: false, round_trip_ms: 0, error: error.details || error.message });
+      } else if (reply?.node_id !== member.node) {
+        const error = `answered as ${reply?.node_id ?? "nobody"}: wrong address?`;
+        resolve({ ...base, up: false, round_trip_ms: roundTripMs, error });
+      } else {
+        resolve({ ...base, up: true, round_trip_ms: roundTripMs, error: "" });
+      }
+    });
+  });
+}

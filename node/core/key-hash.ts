@@ -1,0 +1,51 @@
+// Key hashing: where a (bucket, key) pair sits on the 160-bit SHA-1 ring and which of the Q
+// equal partitions holds it. Pure: uses node:crypto for SHA-1 only.
+
+import { createHash } from "node:crypto";
+
+import { isValidPartitionCount } from "./ring.js";
+
+/** Bytes in a key hash (SHA-1), as in Riak's `chash`: the ring is the integers 0..2^160-1. */
+export const keyHashBytes = 20;
+
+const utf8 = new TextEncoder();
+
+/**
+ * The position of (bucket, key) on the ring: SHA-1 of an unambiguous encoding of the pair, namely
+ * the bucket's UTF-8 length as 4 bytes big-endian, the bucket's UTF-8 bytes, then the key bytes.
+ * The length prefix is what makes the encoding injective: ("ab", "c") and ("a", "bc") differ.
+ * Riak hashes the term `{Bucket, Key}` for the same reason (`chash:key_of/1`).
+ * Returns 20 bytes.
+ */
+export function keyHash(bucket: string, key: Uint8Array): Uint8Array {
+  const bucketBytes = utf8.encode(bucket);
+  if (bucketBytes.length > 0xffffffff) throw new Error("bucket longer than 2^32-1 bytes");
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, bucketBytes.length, false);
+  const digest = createHash("sha1").update(prefix).update(bucketBytes).update(key).digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+/**
+ * The partition holding a hash: the hash read as a big-endian 160-bit integer h, partition =
+ * floor(h * Q / 2^160). With Q a power of two (the only counts allowed, Dynamo §6.2 strategy 3)
+ * this is the top log2(Q) bits of the hash, so partition p covers [p·2^160/Q, (p+1)·2^160/Q).
+ * Riak instead gives a hash to the partition whose boundary is the next one clockwise; both are
+ * fixed, equal splits of the ring, ours just reads more directly.
+ *
+ * Law: monotone in h, and every partition receives exactly 2^160/Q hashes.
+ */
+export function partitionOf(hash: Uint8Array, partitionCount: number): number {
+  if (hash.length !== keyHashBytes) throw new Error(`key hash must be 20 bytes, got ${hash.length}`);
+  if (!isValidPartitionCount(partitionCount)) {
+    throw new Error(`partition count must be a power of two in 1..4096, got ${partitionCount}`);
+  }
+  // Q = 2^k with k ≤ 12, so the top 32 bits decide: floor(h·Q/2^160) = floor(top32·Q/2^32).
+  const top32 = new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0, false);
+  return Math.floor((top32 * partitionCount) / 2 ** 32);
+}
+
+/** The partition of (bucket, key): `partitionOf(keyHash(bucket, key), partitionCount)`. */
+export function partitionOfKey(bucket: string, key: Uint8Array, partitionCount: number): number {
+  return partitionOf(keyHash(bucket, key), partitionCount);
+}

@@ -1,0 +1,57 @@
+// gRPC clients to the other nodes: one channel per peer, shared by the Replica, KV and Admin
+// services (grpc.io: reuse channels). Reconnect backoff is kept short so that a restarted peer
+// is used again within about a second.
+
+import * as grpc from "@grpc/grpc-js";
+import { loadProto } from "../proto/load-proto.js";
+import type { ReplicaClient } from "../proto/generated/dkv/v1/Replica.js";
+import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
+import type { AdminClient } from "../proto/generated/dkv/v1/Admin.js";
+import type { NodeId } from "./core/node-id.js";
+
+/** The clients of one peer. */
+export interface PeerClients {
+  readonly node: NodeId;
+  readonly address: string;
+  readonly replica: ReplicaClient;
+  readonly kv: KVClient;
+  readonly admin: AdminClient;
+}
+
+/** Channel options for node-to-node and client-to-node traffic. */
+export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {
+  return {
+    "grpc.max_receive_message_length": messageBytesMax,
+    "grpc.max_send_message_length": messageBytesMax,
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 1000,
+    "grpc.min_reconnect_backoff_ms": 100,
+    "grpc.keepalive_time_ms": 10_000,
+    "grpc.keepalive_timeout_ms": 5_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.enable_retries": 0,
+  };
+}
+
+/** Opens the three service clients of one address over a single channel. */
+export function connectPeer(node: NodeId, address: string, messageBytesMax: number): PeerClients {
+  const { grpcObject } = loadProto();
+  const v1 = grpcObject.dkv.v1;
+  const options = channelOptions(messageBytesMax);
+  const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
+  const shared = { ...options, channelOverride: channel };
+  return {
+    node,
+    address,
+    replica: new v1.Replica(address, grpc.credentials.createInsecure(), shared),
+    kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
+    admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
+  };
+}
+
+/** Closes the clients of a peer (they share one channel). */
+export function closePeer(peer: PeerClients): void {
+  peer.replica.close();
+  peer.kv.close();
+  peer.admin.close();
+}

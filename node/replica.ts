@@ -1,0 +1,163 @@
+// One node's replica of the data: reads and merges DVV objects over a Storage engine, one
+// key at a time. Every write path (coordinated puts, replica merges, read repair, and later
+// hint delivery and anti-entropy) goes through here, so per-key ordering and the write
+// listeners (Merkle-tree maintenance, issue #5) live in one place.
+
+import type { Storage } from "./storage/storage.js";
+import { storageKeyString } from "./storage/storage-key.js";
+import type { CausalContext, Dot } from "./core/causal-context.js";
+import { type DvvSet, type Version, EMPTY_DVV_SET, update, sync, dvvEquals } from "./core/dvv.js";
+import { encodeObject, decodeObject } from "./core/object-codec.js";
+import { KvError } from "./core/errors.js";
+
+/** Told about every change of a stored object; for tree maintenance and metrics. */
+export type WriteListener = (
+  bucket: string,
+  key: Uint8Array,
+  before: DvvSet | undefined,
+  after: DvvSet,
+) => void;
+
+/** Called when a stored object cannot be decoded; the key is then served as missing. */
+export type CorruptionListener = (bucket: string, key: Uint8Array, reason: string) => void;
+
+/** Outcome of a local write. */
+export interface LocalWrite {
+  readonly object: DvvSet;
+  readonly durable: boolean;
+}
+
+/** Checks a would-be object before it is stored; throws a KvError to refuse it. */
+export type ObjectCheck = (object: DvvSet) => void;
+
+/** The local replica: DVV logic over a byte store, serialised per key. */
+export class Replica {
+  readonly #storage: Storage;
+  readonly #actor: string;
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #writeListeners: WriteListener[] = [];
+  readonly #corruptionListeners: CorruptionListener[] = [];
+
+  /**
+   * @param storage an opened engine
+   * @param actor the actor id for dots this node creates; unique per node incarnation, so
+   *   that a node that lost its data never reuses a dot (Riak kv679)
+   */
+  constructor(storage: Storage, actor: string) {
+    this.#storage = storage;
+    this.#actor = actor;
+  }
+
+  get actor(): string {
+    return this.#actor;
+  }
+
+  get storage(): Storage {
+    return this.#storage;
+  }
+
+  onWrite(listener: WriteListener): void {
+    this.#writeListeners.push(listener);
+  }
+
+  onCorruption(listener: CorruptionListener): void {
+    this.#corruptionListeners.push(listener);
+  }
+
+  /** The stored object, or undefined when absent (or unreadable, which is reported). */
+  async get(bucket: string, key: Uint8Array): Promise<DvvSet | undefined> {
+    const bytes = await this.#storage.get(bucket, key);
+    if (bytes === undefined) return undefined;
+    const decoded = decodeObject(bytes);
+    if (decoded.ok) return decoded.object;
+    for (const listener of this.#corruptionListeners) listener(bucket, key, decoded.reason);
+    return undefined;
+  }
+
+  /**
+   * A new write coordinated here: DVV `update` of the stored object with the client's context.
+   * `check` may refuse the result (sibling and size limits) before anything is stored.
+   */
+  async coordinate(
+    bucket: string,
+    key: Uint8Array,
+    clientContext: CausalContext,
+    version: Version,
+    options: { readonly durable: boolean; readonly check: ObjectCheck },
+  ): Promise<LocalWrite & { readonly dot: Dot }> {
+    return this.#withKey(bucket, key, async () => {
+      const before = await this.get(bucket, key);
+      const { object, dot } = update(before ?? EMPTY_DVV_SET, clientContext, this.#actor, version);
+      options.check(object);
+      const durable = await this.#store(bucket, key, before, object, options.durable);
+      return { object, dot, durable };
+    });
+  }
+
+  /** Merges an object from another replica with DVV `sync`; stores only if it changed. */
+  async merge(
+    bucket: string,
+    key: Uint8Array,
+    incoming: DvvSet,
+    options: { readonly durable: boolean },
+  ): Promise<LocalWrite> {
+    return this.#withKey(bucket, key, async () => {
+      const before = await this.get(bucket, key);
+      const object = before === undefined ? incoming : sync(before, incoming);
+      if (before !== undefined && dvvEquals(before, object)) {
+        // Nothing new; still honour a durability request, which the engine answers cheaply
+        // when nothing is pending.
+        return {
+          object,
+          durable: options.durable ? await this.#flush(bucket, key, before) : false,
+        };
+      }
+      const durable = await this.#store(bucket, key, before, object, options.durable);
+      return { object, durable };
+    });
+  }
+
+  async #store(
+    bucket: string,
+    key: Uint8Array,
+    before: DvvSet | undefined,
+    object: DvvSet,
+    durable: boolean,
+  ): Promise<boolean> {
+    let result;
+    try {
+      result = await this.#storage.put(bucket, key, encodeObject(object), { durable });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new KvError("storage-failed", `local write failed: ${reason}`, { cause: error });
+    }
+    for (const listener of this.#writeListeners) listener(bucket, key, before, object);
+    return result.durable;
+  }
+
+  async #flush(bucket: string, key: Uint8Array, object: DvvSet): Promise<boolean> {
+    // Re-putting identical bytes is the simplest engine-independent way to learn that the
+    // stored copy is durable; it is rare (a merge that brought nothing new, with dw > 0).
+    const result = await this.#storage.put(bucket, key, encodeObject(object), { durable: true });
+    return result.durable;
+  }
+
+  /** Runs `work` after every earlier operation on the same key has finished. */
+  async #withKey<T>(bucket: string, key: Uint8Array, work: () => Promise<T>): Promise<T> {
+    const id = storageKeyString(bucket, key);
+    const previous = this.#locks.get(id);
+    const run = previous === undefined ? work() : previous.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#locks.set(id, settled);
+    try {
+      return await run;
+    } finally {
+      // Drop the entry when no later operation queued behind this one, so the map stays
+      // bounded by the operations in flight.
+      if (this.#locks.get(id) === settled) this.#locks.delete(id);
+    }
+  }
+}

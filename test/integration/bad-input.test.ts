@@ -1,0 +1,139 @@
+// Goal: nothing a client sends crashes a node or slips past validation; every refusal has the
+// right status and a message naming the field and the numbers.
+// Method: one 3-node cluster; a table of bad requests sent through the client, then a normal
+// request to show the node still serves.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import { TestCluster } from "./local-cluster-harness.js";
+import type { DkvClient } from "../../coordinator/client.js";
+
+let cluster: TestCluster;
+let client: DkvClient;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({ nodes: 3 });
+  client = cluster.client("n1");
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await call;
+  } catch (error) {
+    return error as { code: number; details: string };
+  }
+  throw new Error("the call succeeded but should have failed");
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+describe("bad input", () => {
+  const cases: [string, () => Promise<unknown>, grpc.status, RegExp][] = [
+    [
+      "w > n",
+      () => client.put("k", "v", { w: 4 }),
+      grpc.status.INVALID_ARGUMENT,
+      /w=4 exceeds n=3/,
+    ],
+    [
+      "r = 0",
+      () => client.get("k", { r: 0 }),
+      grpc.status.INVALID_ARGUMENT,
+      /r must be at least 1 \(got 0\)/,
+    ],
+    [
+      "dw > w",
+      () => client.put("k", "v", { w: 1, dw: 2 }),
+      grpc.status.INVALID_ARGUMENT,
+      /dw=2 exceeds w=1/,
+    ],
+    [
+      "n > bucket n",
+      () => client.put("k", "v", { n: 5 }),
+      grpc.status.INVALID_ARGUMENT,
+      /n=5 exceeds the bucket's n=3/,
+    ],
+    ["pr > n", () => client.get("k", { pr: 4 }), grpc.status.INVALID_ARGUMENT, /pr=4 exceeds n=3/],
+    ["empty key", () => client.put("", "v"), grpc.status.INVALID_ARGUMENT, /key is empty/],
+    [
+      "oversize key",
+      () => client.get(Buffer.alloc(64 * KiB + 1, 1)),
+      grpc.status.RESOURCE_EXHAUSTED,
+      /key is 65537 bytes, over the limit of 65536/,
+    ],
+    [
+      "oversize value",
+      () => client.put("big", Buffer.alloc(16 * MiB + 1, 1), { timeoutMs: 20_000 }),
+      grpc.status.RESOURCE_EXHAUSTED,
+      /value is 16777217 bytes, over the limit of 16777216/,
+    ],
+    [
+      "garbage context",
+      () => client.put("k", "v", { context: Buffer.from("not a context at all") }),
+      grpc.status.INVALID_ARGUMENT,
+      /context is malformed/,
+    ],
+    [
+      "truncated context",
+      () => client.put("k", "v", { context: Buffer.from([1, 5, 200]) }),
+      grpc.status.INVALID_ARGUMENT,
+      /context is malformed/,
+    ],
+    [
+      "delete without context",
+      () => client.delete("k", { context: new Uint8Array(0) }),
+      grpc.status.INVALID_ARGUMENT,
+      /context is required to delete/,
+    ],
+    [
+      "oversize bucket",
+      () => client.get("k", { bucket: "b".repeat(256) }),
+      grpc.status.INVALID_ARGUMENT,
+      /bucket is 256 bytes, over the limit of 255/,
+    ],
+  ];
+
+  it.each(cases)("%s is refused with a clear error", async (_name, call, code, message) => {
+    const error = await failure(call());
+    expect(error.code).toBe(code);
+    expect(error.details).toMatch(message);
+  });
+
+  it("leaves every node serving after the bad requests", async () => {
+    for (const node of ["n1", "n2", "n3"]) {
+      const reply = await cluster.client(node).put(`after-bad-${node}`, "fine");
+      expect(reply.vtag).not.toBe("");
+    }
+  });
+
+  it("refuses a put that would leave more siblings than the limit, losing nothing", async () => {
+    for (let index = 0; index < 100; index++) await client.put("crowded", `v${index}`, { w: 1 });
+    const error = await failure(client.put("crowded", "one too many", { w: 1 }));
+    expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error.details).toMatch(/too many siblings: 101 exceeds 100/);
+    const read = await client.get("crowded", { r: 3 });
+    expect(read.siblings.length).toBe(100);
+    await client.put("crowded", "resolved", { context: read.context });
+    expect((await client.get("crowded")).siblings.map((s) => s.value.toString())).toEqual([
+      "resolved",
+    ]);
+  });
+});
+
+describe("contexts are bound to their key", () => {
+  it("refuses the context of one key on another", async () => {
+    const put = await client.put("context-owner", "v");
+    const error = await failure(client.put("context-thief", "v", { context: put.context }));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/context is malformed: it belongs to a different bucket or key/);
+    const other = await failure(
+      client.put("context-owner", "v", { bucket: "elsewhere", context: put.context }),
+    );
+    expect(other.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
