@@ -68,6 +68,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     targetN: bucket.n,
     messageBytesMax: limits.grpcMessageBytesMax,
   });
+  view.start();
   const transport = new GrpcReplicaTransport(view, replica);
   const coordinator = new Coordinator({ view, replica, transport, limits, logger: config.logger });
 
@@ -77,7 +78,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     v1.KV.service,
     kvHandlers({ coordinator, view, limits, bucket, logger: config.logger }),
   );
-  server.addService(v1.Replica.service, replicaHandlers(replica, config.logger));
+  server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger));
   const facts = {
     replica,
     storage: config.storage,

@@ -203,7 +203,11 @@ async function maybeForward(
   method: "Put" | "Delete",
   request: PutRequest__Output | DeleteRequest__Output,
 ): Promise<unknown> {
-  if (call.metadata.get(FORWARDED_HEADER).length > 0) return undefined;
+  if (call.metadata.get(FORWARDED_HEADER).length > 0) {
+    const refused = deps.view.refusal(call.metadata);
+    if (refused !== undefined) throw refused;
+    return undefined;
+  }
   const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
   const quorum = checkQuorum(request.options, deps.bucket);
   const targets = deps.coordinator.forwardTargets(bucket, request.key, quorum.n);
@@ -238,9 +242,10 @@ function forwardTo(
   metadata.set(FORWARDED_HEADER, deps.view.self);
   return new Promise((resolve) => {
     if (peer === undefined) {
-      const error = Object.assign(new Error(`unknown node ${node}`), {
+      const reason = deps.view.unreachableReason(node);
+      const error = Object.assign(new Error(reason), {
         code: grpc.status.UNAVAILABLE,
-        details: `unknown node ${node}`,
+        details: reason,
         metadata: new grpc.Metadata(),
       });
       resolve({ ok: false, answered: false, error });

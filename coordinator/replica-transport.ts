@@ -61,7 +61,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
       }
     }
     const peer = this.#view.peer(node);
-    if (peer === undefined) return { ok: false, error: `unknown node ${node}` };
+    if (peer === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     return new Promise((resolve) => {
       peer.replica.Get({ bucket, key }, { deadline: deadlineMs }, (error, reply) => {
         if (error || reply === undefined) {
@@ -96,7 +96,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
       }
     }
     const peer = this.#view.peer(node);
-    if (peer === undefined) return { ok: false, error: `unknown node ${node}` };
+    if (peer === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     const request = {
       bucket,
       key,

@@ -8,6 +8,9 @@ import type { ClusterView, Member } from "./cluster-view.js";
 import type { Storage } from "./storage/storage.js";
 import type { Logger } from "./logger.js";
 import { serviceError } from "./replica-server.js";
+import { toServiceError } from "./wire/grpc-status.js";
+import { KvError } from "./core/errors.js";
+import type { NodeId } from "./core/node-id.js";
 import type { Replica } from "./replica.js";
 import { join, values, vtag } from "./core/dvv.js";
 import { encodeKeyContext } from "./core/key-context.js";
@@ -27,8 +30,20 @@ export interface NodeFacts {
 /** Builds the Admin service handlers. */
 export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logger): AdminHandlers {
   return {
-    Ping(_call, callback) {
+    Ping(call, callback) {
+      const refused = view.refusal(call.metadata);
+      if (refused !== undefined) return callback(toServiceError(refused));
       callback(null, { node_id: view.self });
+    },
+    SetDroppedPeers(call, callback) {
+      const unknown = call.request.peers.filter((peer) => !view.isMember(peer));
+      if (unknown.length > 0) {
+        const message = `unknown node ${unknown.join(", ")}: members are ${view.members.map((member) => member.node).join(", ")}`;
+        return callback(toServiceError(new KvError("invalid-argument", message)));
+      }
+      view.setDroppedPeers(call.request.peers as NodeId[]);
+      logger.warn({ dropped: view.droppedPeers() }, "fault injection: dropped peers set");
+      callback(null, { peers: [...view.droppedPeers()] });
     },
     LocalGet(call, callback) {
       const bucket = call.request.bucket === "" ? "default" : call.request.bucket;
@@ -65,6 +80,8 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
             keys_stored: facts.storage.stats().keys,
             started_at_ms: facts.startedAtMs,
             members,
+            corrupt_records: facts.storage.stats().corruptRecords,
+            dropped_peers: [...view.droppedPeers()],
           }),
         (error: unknown) => callback(serviceError(error, logger, "status")),
       );
@@ -77,7 +94,9 @@ async function memberStatus(view: ClusterView, member: Member): Promise<MemberSt
   const base = { node_id: member.node, address: member.address, partitions };
   if (member.node === view.self) return { ...base, up: true, round_trip_ms: 0, error: "" };
   const peer = view.peer(member.node);
-  if (peer === undefined) return { ...base, up: false, round_trip_ms: 0, error: "no client" };
+  if (peer === undefined) {
+    return { ...base, up: false, round_trip_ms: 0, error: view.unreachableReason(member.node) };
+  }
   const startedMs = performance.now();
   return new Promise((resolve) => {
     peer.admin.Ping({}, { deadline: Date.now() + PING_TIMEOUT_MS }, (error, reply) => {

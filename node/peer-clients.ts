@@ -7,6 +7,7 @@ import { loadProto } from "../proto/load-proto.js";
 import type { ReplicaClient } from "../proto/generated/dkv/v1/Replica.js";
 import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
 import type { AdminClient } from "../proto/generated/dkv/v1/Admin.js";
+import type { HandoffClient } from "../proto/generated/dkv/v1/Handoff.js";
 import type { NodeId } from "./core/node-id.js";
 
 /** The clients of one peer. */
@@ -16,6 +17,7 @@ export interface PeerClients {
   readonly replica: ReplicaClient;
   readonly kv: KVClient;
   readonly admin: AdminClient;
+  readonly handoff: HandoffClient;
 }
 
 /** Channel options for node-to-node and client-to-node traffic. */
@@ -33,19 +35,35 @@ export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {
   };
 }
 
-/** Opens the three service clients of one address over a single channel. */
-export function connectPeer(node: NodeId, address: string, messageBytesMax: number): PeerClients {
+/** Metadata naming the node a node-to-node call comes from (for node-level partitions). */
+export const FROM_HEADER = "dkv-from";
+
+/** Opens the service clients of one peer over a single channel; every call names `self`. */
+export function connectPeer(
+  self: NodeId,
+  node: NodeId,
+  address: string,
+  messageBytesMax: number,
+): PeerClients {
   const { grpcObject } = loadProto();
   const v1 = grpcObject.dkv.v1;
   const options = channelOptions(messageBytesMax);
   const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
-  const shared = { ...options, channelOverride: channel };
+  const nameSelf: grpc.Interceptor = (callOptions, nextCall) =>
+    new grpc.InterceptingCall(nextCall(callOptions), {
+      start(metadata, listener, next) {
+        metadata.set(FROM_HEADER, self);
+        next(metadata, listener);
+      },
+    });
+  const shared = { ...options, channelOverride: channel, interceptors: [nameSelf] };
   return {
     node,
     address,
     replica: new v1.Replica(address, grpc.credentials.createInsecure(), shared),
     kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
     admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
+    handoff: new v1.Handoff(address, grpc.credentials.createInsecure(), shared),
   };
 }
 
@@ -54,4 +72,5 @@ export function closePeer(peer: PeerClients): void {
   peer.replica.close();
   peer.kv.close();
   peer.admin.close();
+  peer.handoff.close();
 }

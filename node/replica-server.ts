@@ -8,11 +8,18 @@ import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
 import type { Replica } from "./replica.js";
 import type { Logger } from "./logger.js";
+import type { ClusterView } from "./cluster-view.js";
 
 /** Builds the Replica service handlers over the local replica. */
-export function replicaHandlers(replica: Replica, logger: Logger): ReplicaHandlers {
+export function replicaHandlers(
+  replica: Replica,
+  view: ClusterView,
+  logger: Logger,
+): ReplicaHandlers {
   return {
     Get(call, callback) {
+      const refused = view.refusal(call.metadata);
+      if (refused !== undefined) return callback(toServiceError(refused));
       const { bucket, key } = call.request;
       replica.get(bucket, key).then(
         (object) =>
@@ -24,6 +31,8 @@ export function replicaHandlers(replica: Replica, logger: Logger): ReplicaHandle
       );
     },
     Put(call, callback) {
+      const refused = view.refusal(call.metadata);
+      if (refused !== undefined) return callback(toServiceError(refused));
       const { bucket, key, object, durable } = call.request;
       const decoded = decodeObject(object);
       if (!decoded.ok) {

@@ -6,6 +6,10 @@ import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _
 import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from './dkv/v1/DeleteResponse';
 import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from './dkv/v1/GetRequest';
 import type { GetResponse as _dkv_v1_GetResponse, GetResponse__Output as _dkv_v1_GetResponse__Output } from './dkv/v1/GetResponse';
+import type { HandoffClient as _dkv_v1_HandoffClient, HandoffDefinition as _dkv_v1_HandoffDefinition } from './dkv/v1/Handoff';
+import type { HintAck as _dkv_v1_HintAck, HintAck__Output as _dkv_v1_HintAck__Output } from './dkv/v1/HintAck';
+import type { HintBatch as _dkv_v1_HintBatch, HintBatch__Output as _dkv_v1_HintBatch__Output } from './dkv/v1/HintBatch';
+import type { HintItem as _dkv_v1_HintItem, HintItem__Output as _dkv_v1_HintItem__Output } from './dkv/v1/HintItem';
 import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition } from './dkv/v1/KV';
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from './dkv/v1/LocalGetResponse';
 import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from './dkv/v1/MemberStatus';
@@ -20,6 +24,8 @@ import type { ReplicaGetResponse as _dkv_v1_ReplicaGetResponse, ReplicaGetRespon
 import type { ReplicaPutRequest as _dkv_v1_ReplicaPutRequest, ReplicaPutRequest__Output as _dkv_v1_ReplicaPutRequest__Output } from './dkv/v1/ReplicaPutRequest';
 import type { ReplicaPutResponse as _dkv_v1_ReplicaPutResponse, ReplicaPutResponse__Output as _dkv_v1_ReplicaPutResponse__Output } from './dkv/v1/ReplicaPutResponse';
 import type { RequestOptions as _dkv_v1_RequestOptions, RequestOptions__Output as _dkv_v1_RequestOptions__Output } from './dkv/v1/RequestOptions';
+import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from './dkv/v1/SetDroppedPeersRequest';
+import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from './dkv/v1/SetDroppedPeersResponse';
 import type { Sibling as _dkv_v1_Sibling, Sibling__Output as _dkv_v1_Sibling__Output } from './dkv/v1/Sibling';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from './dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from './dkv/v1/StatusResponse';
@@ -36,6 +42,10 @@ export interface ProtoGrpcType {
       DeleteResponse: MessageTypeDefinition<_dkv_v1_DeleteResponse, _dkv_v1_DeleteResponse__Output>
       GetRequest: MessageTypeDefinition<_dkv_v1_GetRequest, _dkv_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_dkv_v1_GetResponse, _dkv_v1_GetResponse__Output>
+      Handoff: SubtypeConstructor<typeof grpc.Client, _dkv_v1_HandoffClient> & { service: _dkv_v1_HandoffDefinition }
+      HintAck: MessageTypeDefinition<_dkv_v1_HintAck, _dkv_v1_HintAck__Output>
+      HintBatch: MessageTypeDefinition<_dkv_v1_HintBatch, _dkv_v1_HintBatch__Output>
+      HintItem: MessageTypeDefinition<_dkv_v1_HintItem, _dkv_v1_HintItem__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _dkv_v1_KVClient> & { service: _dkv_v1_KVDefinition }
       LocalGetResponse: MessageTypeDefinition<_dkv_v1_LocalGetResponse, _dkv_v1_LocalGetResponse__Output>
       MemberStatus: MessageTypeDefinition<_dkv_v1_MemberStatus, _dkv_v1_MemberStatus__Output>
@@ -52,6 +62,8 @@ export interface ProtoGrpcType {
       ReplicaPutRequest: MessageTypeDefinition<_dkv_v1_ReplicaPutRequest, _dkv_v1_ReplicaPutRequest__Output>
       ReplicaPutResponse: MessageTypeDefinition<_dkv_v1_ReplicaPutResponse, _dkv_v1_ReplicaPutResponse__Output>
       RequestOptions: MessageTypeDefinition<_dkv_v1_RequestOptions, _dkv_v1_RequestOptions__Output>
+      SetDroppedPeersRequest: MessageTypeDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersRequest__Output>
+      SetDroppedPeersResponse: MessageTypeDefinition<_dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersResponse__Output>
       Sibling: MessageTypeDefinition<_dkv_v1_Sibling, _dkv_v1_Sibling__Output>
       StatusRequest: MessageTypeDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_dkv_v1_StatusResponse, _dkv_v1_StatusResponse__Output>

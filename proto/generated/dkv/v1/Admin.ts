@@ -6,6 +6,8 @@ import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_Ge
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from '../../dkv/v1/LocalGetResponse';
 import type { PingRequest as _dkv_v1_PingRequest, PingRequest__Output as _dkv_v1_PingRequest__Output } from '../../dkv/v1/PingRequest';
 import type { PingResponse as _dkv_v1_PingResponse, PingResponse__Output as _dkv_v1_PingResponse__Output } from '../../dkv/v1/PingResponse';
+import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from '../../dkv/v1/SetDroppedPeersRequest';
+import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from '../../dkv/v1/SetDroppedPeersResponse';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from '../../dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from '../../dkv/v1/StatusResponse';
 
@@ -28,6 +30,15 @@ export interface AdminClient extends grpc.Client {
   ping(argument: _dkv_v1_PingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
   ping(argument: _dkv_v1_PingRequest, callback: grpc.requestCallback<_dkv_v1_PingResponse__Output>): grpc.ClientUnaryCall;
   
+  SetDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  SetDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  SetDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  SetDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
+  
   Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _dkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -44,6 +55,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   Ping: grpc.handleUnaryCall<_dkv_v1_PingRequest__Output, _dkv_v1_PingResponse>;
   
+  SetDroppedPeers: grpc.handleUnaryCall<_dkv_v1_SetDroppedPeersRequest__Output, _dkv_v1_SetDroppedPeersResponse>;
+  
   Status: grpc.handleUnaryCall<_dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse>;
   
 }
@@ -51,5 +64,6 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 export interface AdminDefinition extends grpc.ServiceDefinition {
   LocalGet: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_LocalGetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_LocalGetResponse__Output>
   Ping: MethodDefinition<_dkv_v1_PingRequest, _dkv_v1_PingResponse, _dkv_v1_PingRequest__Output, _dkv_v1_PingResponse__Output>
+  SetDroppedPeers: MethodDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersRequest__Output, _dkv_v1_SetDroppedPeersResponse__Output>
   Status: MethodDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusResponse, _dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse__Output>
 }

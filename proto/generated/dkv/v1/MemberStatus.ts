@@ -1,5 +1,6 @@
 // Original file: proto/dkv.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface MemberStatus {
   'node_id'?: (string);
@@ -8,6 +9,9 @@ export interface MemberStatus {
   'error'?: (string);
   'round_trip_ms'?: (number | string);
   'partitions'?: (number)[];
+  'phi'?: (number | string);
+  'hints_pending'?: (number | string | Long);
+  'hint_bytes_pending'?: (number | string | Long);
 }
 
 export interface MemberStatus__Output {
@@ -17,4 +21,7 @@ export interface MemberStatus__Output {
   'error': (string);
   'round_trip_ms': (number);
   'partitions': (number)[];
+  'phi': (number);
+  'hints_pending': (number);
+  'hint_bytes_pending': (number);
 }

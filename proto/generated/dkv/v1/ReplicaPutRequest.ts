@@ -8,6 +8,7 @@ export interface ReplicaPutRequest {
   'object'?: (Buffer | Uint8Array | string);
   'durable'?: (boolean);
   'reason'?: (_dkv_v1_ReplicaPutReason);
+  'hint_for'?: (string);
 }
 
 export interface ReplicaPutRequest__Output {
@@ -16,4 +17,5 @@ export interface ReplicaPutRequest__Output {
   'object': (Buffer);
   'durable': (boolean);
   'reason': (_dkv_v1_ReplicaPutReason__Output);
+  'hint_for': (string);
 }

@@ -13,6 +13,8 @@ export interface StatusResponse {
   'keys_stored'?: (number | string | Long);
   'started_at_ms'?: (number | string | Long);
   'members'?: (_dkv_v1_MemberStatus)[];
+  'corrupt_records'?: (number | string | Long);
+  'dropped_peers'?: (string)[];
 }
 
 export interface StatusResponse__Output {
@@ -25,4 +27,6 @@ export interface StatusResponse__Output {
   'keys_stored': (number);
   'started_at_ms': (number);
   'members': (_dkv_v1_MemberStatus__Output)[];
+  'corrupt_records': (number);
+  'dropped_peers': (string)[];
 }

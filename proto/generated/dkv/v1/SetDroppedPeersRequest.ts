@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface SetDroppedPeersRequest {
+  'peers'?: (string)[];
+}
+
+export interface SetDroppedPeersRequest__Output {
+  'peers': (string)[];
+}

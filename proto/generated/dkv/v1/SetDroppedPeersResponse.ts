@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface SetDroppedPeersResponse {
+  'peers'?: (string)[];
+}
+
+export interface SetDroppedPeersResponse__Output {
+  'peers': (string)[];
+}
