@@ -51,6 +51,8 @@ export function localClusterSpecs(options: {
   readonly partitionCount: number;
   readonly logLevel: string;
   readonly mainScript?: string;
+  /** Further `dkv serve` flags given to every node, e.g. ["--no-read-repair"]. */
+  readonly serveArgs?: readonly string[];
 }): LocalNodeSpec[] {
   const ids = options.ports.map((_, index) => `n${index + 1}`);
   const addresses = options.ports.map((port) => `127.0.0.1:${port}`);
@@ -74,6 +76,7 @@ export function localClusterSpecs(options: {
         `--storage=${options.storage}`,
         `--partitions=${options.partitionCount}`,
         `--log-level=${options.logLevel}`,
+        ...(options.serveArgs ?? []),
       ],
     };
   });

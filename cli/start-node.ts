@@ -33,6 +33,8 @@ export interface NodeConfig {
   readonly logger: Logger;
   readonly limits?: Limits;
   readonly bucket?: BucketDefaults;
+  /** Read repair after gets (default on). */
+  readonly readRepair?: boolean;
 }
 
 /** A started node. */
@@ -70,7 +72,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   view.start();
   const transport = new GrpcReplicaTransport(view, replica);
-  const coordinator = new Coordinator({ view, replica, transport, limits, logger: config.logger });
+  const coordinator = new Coordinator({
+    view,
+    replica,
+    transport,
+    limits,
+    logger: config.logger,
+    readRepair: config.readRepair ?? true,
+  });
 
   const server = new grpc.Server(channelOptions(limits.grpcMessageBytesMax));
   const v1 = grpcObject.dkv.v1;

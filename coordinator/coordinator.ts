@@ -64,6 +64,7 @@ export class Coordinator {
   readonly #logger: Logger;
   readonly #now: () => number;
   #readRepairsInFlight = 0;
+  readonly #readRepairEnabled: boolean;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -73,7 +74,10 @@ export class Coordinator {
     readonly limits: Limits;
     readonly logger: Logger;
     readonly now?: () => number;
+    /** Read repair after gets (default on); off to test and measure anti-entropy alone. */
+    readonly readRepair?: boolean;
   }) {
+    this.#readRepairEnabled = options.readRepair ?? true;
     this.#view = options.view;
     this.#replica = options.replica;
     this.#transport = options.transport;
@@ -109,7 +113,9 @@ export class Coordinator {
         this.#transport
           .get(target.node as NodeId, command.bucket, command.key, command.deadlineMs)
           .then((reply) => void quorum.onReply(target.node, reply)),
-      whenComplete: () => this.#readRepair(command, quorum),
+      whenComplete: () => {
+        if (this.#readRepairEnabled) this.#readRepair(command, quorum);
+      },
     });
     if (verdict.status === "ok") return verdict.object;
     throw failure(verdict);

@@ -23,6 +23,7 @@ interface ServeArgs {
   storage: string;
   partitions: number;
   "log-level": string;
+  "read-repair": boolean;
 }
 
 export const command = "serve";
@@ -56,6 +57,11 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       type: "number",
       default: 64,
       describe: "Ring partitions Q (a power of two, same on every node)",
+    })
+    .option("read-repair", {
+      type: "boolean",
+      default: true,
+      describe: "Repair stale replicas after gets (--no-read-repair to test anti-entropy alone)",
     })
     .option("log-level", {
       type: "string",
@@ -91,6 +97,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     storage,
     dataDir: args["data-dir"],
     logger,
+    readRepair: args["read-repair"],
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },

@@ -36,6 +36,8 @@ export class TestCluster {
     nodes: number;
     storage?: string;
     partitions?: number;
+    /** Further `dkv serve` flags for every node. */
+    serveArgs?: readonly string[];
   }): Promise<TestCluster> {
     if (!existsSync(MAIN_SCRIPT)) throw new Error(`${MAIN_SCRIPT} is missing: run npm run build`);
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-test-"));
@@ -46,6 +48,7 @@ export class TestCluster {
       partitionCount: options.partitions ?? 64,
       logLevel: "info",
       mainScript: MAIN_SCRIPT,
+      serveArgs: options.serveArgs ?? [],
     });
     const cluster = new TestCluster(specs, dir);
     try {
