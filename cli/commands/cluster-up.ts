@@ -6,7 +6,7 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidPartitionCount } from "../../node/core/ring.js";
-import { STORAGE_ENGINES } from "../../node/storage/create-storage.js";
+import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
 import {
   localClusterSpecs,
   probeFreePorts,

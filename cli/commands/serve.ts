@@ -6,13 +6,8 @@ import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { createLogger } from "../../node/logger.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
-import {
-  createStorage,
-  STORAGE_ENGINES,
-  type StorageEngineName,
-} from "../../node/storage/create-storage.js";
+import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
-import { startNode } from "../start-node.js";
 import { UsageError, isHostPort } from "../usage.js";
 
 interface ServeArgs {
@@ -84,11 +79,11 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const members = parsePeers(args.peers, self, args.listen);
   const logger = createLogger({ node: self, level: args["log-level"] });
   mkdirSync(args["data-dir"], { recursive: true });
-  const storage = createStorage(
-    args.storage as StorageEngineName,
-    args["data-dir"],
-    DEFAULT_LIMITS,
-  );
+  // Loaded on demand: the server stack is not needed by the client commands.
+  const { createStorage } = await import("../../node/storage/create-storage.js");
+  const { startNode } = await import("../start-node.js");
+  const engine = args.storage as StorageEngineName;
+  const storage = await createStorage(engine, args["data-dir"], DEFAULT_LIMITS);
   const node = await startNode({
     self,
     listen: args.listen,

@@ -25,6 +25,17 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
         `${status.partition_count} partitions, n=${status.default_n}, storage ${status.storage_engine}, ` +
         `${status.keys_stored} keys stored here`,
     );
+    if (Number(status.corrupt_records) > 0) {
+      console.log(
+        `warning: ${status.corrupt_records} corrupt records found in this node's storage; ` +
+          "their keys are served from other replicas and repaired by reads",
+      );
+    }
+    if (status.dropped_peers.length > 0) {
+      console.log(
+        `fault injection: dropping traffic to and from ${status.dropped_peers.join(", ")}`,
+      );
+    }
     const table = new Table({
       head: ["node", "address", "state", "rtt ms", "partitions", "note"],
       style: { head: [], border: [] },
