@@ -19,6 +19,9 @@ import type { Logger } from "../node/logger.js";
 import { Coordinator } from "../coordinator/coordinator.js";
 import { GrpcReplicaTransport } from "../coordinator/replica-transport.js";
 import { kvHandlers } from "../coordinator/kv-server.js";
+import { HintStore } from "../node/hints/hint-store.js";
+import { HintDelivery } from "../node/hints/hint-delivery.js";
+import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
 
 /** Everything one node needs to start. */
@@ -35,6 +38,14 @@ export interface NodeConfig {
   readonly bucket?: BucketDefaults;
   /** Read repair after gets (default on). */
   readonly readRepair?: boolean;
+  /** An unopened engine for the hint store (hinted handoff). */
+  readonly hintStorage: Storage;
+  /** Bytes of hints kept per primary before declining to stand in for it (default 1 GiB). */
+  readonly hintBytesMaxPerTarget?: number;
+  /** Hinted handoff and sloppy quorum (default on). */
+  readonly hintedHandoff?: boolean;
+  /** Handoff throttle in object bytes per second per target. */
+  readonly handoffBytesPerSecond?: number;
 }
 
 /** A started node. */
@@ -53,6 +64,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const bucket = config.bucket ?? DEFAULT_BUCKET;
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
+  const hints = new HintStore(config.hintStorage, {
+    bytesMaxPerTarget: config.hintBytesMaxPerTarget ?? 1024 * 1024 * 1024,
+  });
+  await hints.open();
   // A fresh actor id per incarnation: a node that restarts without its data (or with a memory
   // engine) must never hand out a dot it handed out before (Riak kv679).
   const actor = `${config.self}.${randomBytes(4).toString("hex")}`;
@@ -79,7 +94,22 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     limits,
     logger: config.logger,
     readRepair: config.readRepair ?? true,
+    hints,
+    hintedHandoff: config.hintedHandoff ?? true,
   });
+  const delivery = new HintDelivery({
+    view,
+    replica,
+    hints,
+    logger: config.logger,
+    isPrimaryOf: (bucketName, key) => coordinator.isPrimaryOf(bucketName, key, bucket.n),
+    delivery:
+      config.handoffBytesPerSecond === undefined
+        ? {}
+        : { bytesPerSecond: config.handoffBytesPerSecond },
+  });
+  if (config.hintedHandoff ?? true) delivery.start();
+  const handoffStats = { received: 0 };
 
   const server = new grpc.Server(channelOptions(limits.grpcMessageBytesMax));
   const v1 = grpcObject.dkv.v1;
@@ -87,7 +117,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     v1.KV.service,
     kvHandlers({ coordinator, view, limits, bucket, logger: config.logger }),
   );
-  server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger));
+  server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger, hints));
   const facts = {
     replica,
     storage: config.storage,
@@ -95,6 +125,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     defaultN: bucket.n,
     startedAtMs: Date.now(),
   };
+  server.addService(
+    v1.Handoff.service,
+    handoffHandlers(replica, view, config.logger, handoffStats),
+  );
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
@@ -124,7 +158,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           resolve();
         });
       });
+      delivery.close();
       view.close();
+      await hints.close();
       await config.storage.close();
     })();
     return closing;

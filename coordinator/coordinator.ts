@@ -24,7 +24,8 @@ import type { QuorumConfig } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
-import type { ReplicaTransport } from "./replica-transport.js";
+import type { ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
+import type { HintStore } from "../node/hints/hint-store.js";
 
 /** A read as the coordinator sees it, after validation. */
 export interface GetCommand {
@@ -32,6 +33,8 @@ export interface GetCommand {
   readonly key: Uint8Array;
   readonly quorum: QuorumConfig;
   readonly deadlineMs: number;
+  /** Sloppy quorum: fallbacks stand in for down primaries (off with strict_quorum). */
+  readonly sloppy: boolean;
 }
 
 /** A write (or, with a tombstone version, a delete) after validation. */
@@ -65,6 +68,8 @@ export class Coordinator {
   readonly #now: () => number;
   #readRepairsInFlight = 0;
   readonly #readRepairEnabled: boolean;
+  readonly #hints: HintStore | undefined;
+  readonly #sloppyAllowed: boolean;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -76,7 +81,13 @@ export class Coordinator {
     readonly now?: () => number;
     /** Read repair after gets (default on); off to test and measure anti-entropy alone. */
     readonly readRepair?: boolean;
+    /** The hint store; without it this node cannot stand in for a primary. */
+    readonly hints?: HintStore;
+    /** Hinted handoff and sloppy quorum (default on); off to test anti-entropy alone. */
+    readonly hintedHandoff?: boolean;
   }) {
+    this.#sloppyAllowed = options.hintedHandoff ?? true;
+    this.#hints = options.hints;
     this.#readRepairEnabled = options.readRepair ?? true;
     this.#view = options.view;
     this.#replica = options.replica;
@@ -86,27 +97,43 @@ export class Coordinator {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The key's preference list as this node sees the cluster. */
-  preferenceList(bucket: string, key: Uint8Array, n: number): PreferenceList {
+  /** The key's preference list as this node sees the cluster (sloppy unless strict). */
+  preferenceList(bucket: string, key: Uint8Array, n: number, sloppy = true): PreferenceList {
     const partition = partitionOfKey(bucket, key, this.#view.ring.partitionCount);
-    // Sloppy quorum arrives with the failure detector (issue #4); until then the up set is
-    // every member and the targets are the primaries.
-    return preferenceList(this.#view.ring, this.#view.upNodes(), partition, n, { sloppy: false });
+    const options = { sloppy: sloppy && this.#sloppyAllowed };
+    return preferenceList(this.#view.ring, this.#view.upNodes(), partition, n, options);
   }
 
   /**
-   * The nodes that should coordinate a write of this key, best first: the primaries. Empty
-   * when this node is one of them and should coordinate itself.
+   * Who should coordinate a write of this key (DESIGN §4): a primary when one is up, else the
+   * first live fallback. `forward` lists the up primaries to try, best first (empty when this
+   * node is one); `selfMay` says whether this node may coordinate when none of them answers.
    */
-  forwardTargets(bucket: string, key: Uint8Array, n: number): readonly NodeId[] {
-    const list = this.preferenceList(bucket, key, n);
-    if (list.primaries.includes(this.#view.self)) return [];
-    return list.targets.map((target) => target.node);
+  forwardTargets(
+    bucket: string,
+    key: Uint8Array,
+    n: number,
+    sloppy: boolean,
+  ): { readonly forward: readonly NodeId[]; readonly selfMay: boolean } {
+    const list = this.preferenceList(bucket, key, n, sloppy);
+    const self = this.#view.self;
+    const upPrimaries = list.targets.filter((target) => target.role === "primary");
+    if (upPrimaries.some((target) => target.node === self)) return { forward: [], selfMay: true };
+    const selfMay = list.targets.some((target) => target.node === self);
+    const forward = (upPrimaries.length > 0 ? upPrimaries : list.targets.slice(0, 1))
+      .map((target) => target.node)
+      .filter((node) => node !== self);
+    return { forward, selfMay };
+  }
+
+  /** True when this node is one of the key's n primaries (its copy is not a fallback copy). */
+  isPrimaryOf(bucket: string, key: Uint8Array, n: number): boolean {
+    return this.preferenceList(bucket, key, n).primaries.includes(this.#view.self);
   }
 
   /** Reads a key at quorum r/pr; resolves with the merged object (undefined: not found). */
   async get(command: GetCommand): Promise<DvvSet | undefined> {
-    const targets = this.#targets(command);
+    const { targets } = this.#targets(command);
     const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
     const verdict = await this.#drive(quorum, targets, command.deadlineMs, {
       send: (target) =>
@@ -123,48 +150,110 @@ export class Coordinator {
 
   /** Coordinates a write: update locally, replicate to the other targets, answer at w/dw/pw. */
   async put(command: PutCommand): Promise<PutOutcome> {
-    const targets = this.#targets(command);
+    const { targets, standsInFor, spares } = this.#targets(command);
     const self = this.#view.self;
     if (!targets.some((target) => target.node === self)) {
       throw new KvError(
         "unavailable",
-        `node ${self} is not a primary of this key; retry elsewhere`,
+        `node ${self} is not a replica of this key; retry elsewhere`,
       );
     }
     const quorum = new PutQuorum({ config: command.quorum, targets });
     if (quorum.verdict.status === "failed") throw failure(quorum.verdict);
     if (command.ifNoneMatch) await this.#checkAbsent(command);
     const durable = command.quorum.dw > 0;
-    const local = await this.#replica.coordinate(
-      command.bucket,
-      command.key,
-      command.context,
-      command.version,
-      { durable, check: (object) => this.#checkLimits(object) },
-    );
+    const local = await this.#coordinateLocally(command, standsInFor.get(self), durable);
     quorum.onReply(self, { ok: true, durable: local.durable });
     const others = targets.filter((target) => target.node !== self);
     const verdict = await this.#drive(quorum, others, command.deadlineMs, {
       send: (target) =>
-        this.#transport
-          .put(target.node as NodeId, command.bucket, command.key, local.object, {
-            durable,
-            reason: "REPLICA_PUT_REASON_WRITE",
-            deadlineMs: command.deadlineMs,
-          })
-          .then((reply) => void quorum.onReply(target.node, reply)),
+        this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
+          object: local.object,
+          durable,
+        }).then((reply) => void quorum.onReply(target.node, reply)),
       whenComplete: () => undefined,
     });
     if (verdict.status === "ok") return { object: local.object, dot: local.dot };
     throw failure(verdict);
   }
 
-  #targets(command: GetCommand): QuorumTarget[] {
-    const list = this.preferenceList(command.bucket, command.key, command.quorum.n);
-    return list.targets.map((target) => ({
+  /** The local write of a coordinator; a fallback coordinator records its hint first. */
+  async #coordinateLocally(
+    command: PutCommand,
+    hintFor: NodeId | undefined,
+    durable: boolean,
+  ): Promise<{ object: DvvSet; dot: Dot; durable: boolean }> {
+    const check = (object: DvvSet): void => this.#checkLimits(object);
+    if (hintFor !== undefined) {
+      if (this.#hints === undefined) {
+        throw new KvError("unavailable", `node ${this.#view.self} keeps no hints`);
+      }
+      const bytes = command.version.value.length;
+      if (!this.#hints.hasRoom(hintFor, bytes)) {
+        throw new KvError("too-large", hintsFullMessage(this.#view.self, hintFor, this.#hints));
+      }
+      await this.#hints.add(hintFor, command.bucket, command.key, bytes);
+    }
+    const { bucket, key, context, version } = command;
+    return this.#replica.coordinate(bucket, key, context, version, { durable, check });
+  }
+
+  /**
+   * Sends the object to one slot of the preference list. A fallback that declines (its hint
+   * store for that primary is full) is replaced by the next spare (DESIGN §5); the slot's reply
+   * is the first acknowledgement or the last refusal. A primary that fails before the failure
+   * detector has noticed gets its copy handed to a spare fallback with a hint, so the write
+   * reaches it by handoff when it is back; that extra copy counts towards no quorum.
+   */
+  async #sendToSlot(
+    command: PutCommand,
+    node: NodeId,
+    hintFor: NodeId | undefined,
+    spares: NodeId[],
+    payload: { readonly object: DvvSet; readonly durable: boolean },
+  ): Promise<TransportWriteReply> {
+    const send = (target: NodeId, standIn: NodeId | undefined): Promise<TransportWriteReply> =>
+      this.#transport.put(target, command.bucket, command.key, payload.object, {
+        durable: payload.durable,
+        reason: "REPLICA_PUT_REASON_WRITE",
+        deadlineMs: command.deadlineMs,
+        hintFor: standIn ?? "",
+      });
+    let target = node;
+    for (;;) {
+      const reply = await send(target, hintFor);
+      if (reply.ok) return reply;
+      if (hintFor === undefined && command.sloppy && this.#sloppyAllowed) {
+        const spare = spares.shift();
+        if (spare !== undefined) {
+          void send(spare, node).then((extra) => {
+            if (!extra.ok) this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
+          });
+        }
+        return reply;
+      }
+      const next = "declined" in reply ? spares.shift() : undefined;
+      if (next === undefined) return reply;
+      this.#logger.info({ declined: target, next, hintFor }, "fallback declined; trying the next");
+      target = next;
+    }
+  }
+
+  #targets(command: GetCommand): {
+    targets: QuorumTarget[];
+    standsInFor: Map<string, NodeId>;
+    spares: NodeId[];
+  } {
+    const list = this.preferenceList(command.bucket, command.key, command.quorum.n, command.sloppy);
+    const standsInFor = new Map<string, NodeId>();
+    for (const target of list.targets) {
+      if (target.role === "fallback") standsInFor.set(target.node, target.standsInFor);
+    }
+    const targets = list.targets.map((target) => ({
       node: target.node,
       primary: target.role === "primary",
     }));
+    return { targets, standsInFor, spares: [...list.spares] };
   }
 
   /**
@@ -278,4 +367,13 @@ function failure(
   if (verdict.status === "pending")
     return new KvError("internal", "quorum undecided after the deadline");
   return new KvError(verdict.reason === "timeout" ? "timeout" : "unavailable", verdict.message);
+}
+
+/** The message when this node's hints for a primary are at their bound (as replica-server's). */
+function hintsFullMessage(self: NodeId, target: NodeId, hints: HintStore): string {
+  const pending = hints.totals(target);
+  return (
+    `hint store of ${self} for ${target} is full: ${pending.bytes} bytes pending, ` +
+    `limit ${hints.bytesMaxPerTarget}`
+  );
 }

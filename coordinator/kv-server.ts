@@ -84,7 +84,9 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
         const quorum = checkQuorum(request.options, deps.bucket);
         const deadlineMs = deadlineOf(call.getDeadline(), now(), deps.limits);
-        const object = await deps.coordinator.get({ bucket, key: request.key, quorum, deadlineMs });
+        const sloppy = !(request.options?.strict_quorum ?? false);
+        const key = request.key;
+        const object = await deps.coordinator.get({ bucket, key, quorum, deadlineMs, sloppy });
         if (object === undefined) return { siblings: [], context: Buffer.alloc(0) };
         const live = liveValues(object).length > 0;
         return {
@@ -163,6 +165,7 @@ function putCommand(
     version,
     context: checkContext(bucket, request.key, request.context, deps.limits),
     ifNoneMatch: request.if_none_match,
+    sloppy: !(request.options?.strict_quorum ?? false),
   };
 }
 
@@ -188,6 +191,7 @@ function deleteCommand(
     version,
     context: checkContext(bucket, request.key, request.context, deps.limits),
     ifNoneMatch: false,
+    sloppy: !(request.options?.strict_quorum ?? false),
   };
 }
 
@@ -210,19 +214,28 @@ async function maybeForward(
   }
   const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
   const quorum = checkQuorum(request.options, deps.bucket);
-  const targets = deps.coordinator.forwardTargets(bucket, request.key, quorum.n);
-  if (targets.length === 0) return undefined;
+  const sloppy = !(request.options?.strict_quorum ?? false);
+  const { forward, selfMay } = deps.coordinator.forwardTargets(
+    bucket,
+    request.key,
+    quorum.n,
+    sloppy,
+  );
+  if (forward.length === 0 && selfMay) return undefined;
   const deadlineMs = deadlineOf(call.getDeadline(), Date.now(), deps.limits);
   const reasons: string[] = [];
-  for (const node of targets) {
+  for (const node of forward) {
     const result = await forwardTo(deps, node, method, request, deadlineMs);
     if (result.ok) return result.reply;
     if (result.answered) throw result.error;
     reasons.push(`${node}: ${result.error.details || result.error.message}`);
   }
+  // No primary answered; a node in the preference list (a live fallback) may coordinate.
+  if (selfMay) return undefined;
+  const tried = reasons.length === 0 ? "none is up" : reasons.join("; ");
   throw new KvError(
     "unavailable",
-    `no primary of the key reachable to coordinate the write (${reasons.join("; ")})`,
+    `no replica of the key reachable to coordinate the write (${tried})`,
   );
 }
 

@@ -2,6 +2,7 @@
 // gRPC. Replies are values, never rejections, so the quorum machines see every outcome. The
 // deterministic simulation (issue #6) plugs a simulated network in here.
 
+import { status } from "@grpc/grpc-js";
 import type { ReplicaPutReason } from "../proto/generated/dkv/v1/ReplicaPutReason.js";
 import type { NodeId } from "../node/core/node-id.js";
 import type { DvvSet } from "../node/core/dvv.js";
@@ -16,7 +17,16 @@ export interface ReplicaWriteOptions {
   readonly durable: boolean;
   readonly reason: ReplicaPutReason;
   readonly deadlineMs: number;
+  /** The primary a fallback target stands in for (sloppy quorum); "" for a primary. */
+  readonly hintFor?: string;
 }
+
+/**
+ * A write reply, where a refusal may say that a fallback declined to stand in (its hint store
+ * for that primary is full), so the coordinator moves on to the next fallback.
+ */
+export type TransportWriteReply =
+  WriteReply | { readonly ok: false; readonly error: string; readonly declined: true };
 
 /** Reaches the replicas of a key, wherever they are. */
 export interface ReplicaTransport {
@@ -32,7 +42,7 @@ export interface ReplicaTransport {
     key: Uint8Array,
     object: DvvSet,
     options: ReplicaWriteOptions,
-  ): Promise<WriteReply>;
+  ): Promise<TransportWriteReply>;
 }
 
 /** The production transport: local calls for this node, gRPC for the others. */
@@ -86,7 +96,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     key: Uint8Array,
     object: DvvSet,
     options: ReplicaWriteOptions,
-  ): Promise<WriteReply> {
+  ): Promise<TransportWriteReply> {
     if (node === this.#view.self) {
       try {
         const result = await this.#replica.merge(bucket, key, object, options);
@@ -103,11 +113,16 @@ export class GrpcReplicaTransport implements ReplicaTransport {
       object: this.#encode(object),
       durable: options.durable,
       reason: options.reason,
+      hint_for: options.hintFor ?? "",
     };
     return new Promise((resolve) => {
       peer.replica.Put(request, { deadline: options.deadlineMs }, (error, reply) => {
         if (error || reply === undefined) {
-          resolve({ ok: false, error: error ? error.details || error.message : "no reply" });
+          const message = error ? error.details || error.message : "no reply";
+          const declined = request.hint_for !== "" && error?.code === status.RESOURCE_EXHAUSTED;
+          resolve(
+            declined ? { ok: false, error: message, declined } : { ok: false, error: message },
+          );
         } else {
           resolve({ ok: true, durable: reply.durable });
         }

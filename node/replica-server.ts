@@ -9,12 +9,15 @@ import { toServiceError } from "./wire/grpc-status.js";
 import type { Replica } from "./replica.js";
 import type { Logger } from "./logger.js";
 import type { ClusterView } from "./cluster-view.js";
+import type { HintStore } from "./hints/hint-store.js";
+import type { NodeId } from "./core/node-id.js";
 
 /** Builds the Replica service handlers over the local replica. */
 export function replicaHandlers(
   replica: Replica,
   view: ClusterView,
   logger: Logger,
+  hints: HintStore,
 ): ReplicaHandlers {
   return {
     Get(call, callback) {
@@ -41,12 +44,43 @@ export function replicaHandlers(
         );
         return;
       }
-      replica.merge(bucket, key, decoded.object, { durable }).then(
-        (result) => callback(null, { durable: result.durable }),
-        (error: unknown) => callback(serviceError(error, logger, "replica put")),
-      );
+      const hintFor = call.request.hint_for;
+      const hinted =
+        hintFor === "" ? Promise.resolve() : addHint(view, hints, hintFor, call.request);
+      hinted
+        .then(() => replica.merge(bucket, key, decoded.object, { durable }))
+        .then(
+          (result) => callback(null, { durable: result.durable }),
+          (error: unknown) => callback(serviceError(error, logger, "replica put")),
+        );
     },
   };
+}
+
+/**
+ * Records the hint of a fallback write before the object is stored (a crash in between leaves a
+ * hint for a missing copy, which delivery drops; the other order could lose the handoff).
+ * Declines with RESOURCE_EXHAUSTED when this node's hints for the primary are at their bound.
+ */
+async function addHint(
+  view: ClusterView,
+  hints: HintStore,
+  hintFor: string,
+  request: { readonly bucket: string; readonly key: Uint8Array; readonly object: Uint8Array },
+): Promise<void> {
+  if (!view.isMember(hintFor) || hintFor === view.self) {
+    throw new KvError("invalid-argument", `hint_for names ${hintFor}, not another member`);
+  }
+  const target = hintFor as NodeId;
+  if (!hints.hasRoom(target, request.object.length)) {
+    const pending = hints.totals(target);
+    throw new KvError(
+      "too-large",
+      `hint store of ${view.self} for ${target} is full: ${pending.bytes} bytes pending, ` +
+        `limit ${hints.bytesMaxPerTarget}`,
+    );
+  }
+  await hints.add(target, request.bucket, request.key, request.object.length);
 }
 
 /** Maps any failure to a status; unexpected ones are logged as bugs, never thrown. */

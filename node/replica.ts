@@ -18,6 +18,9 @@ export type WriteListener = (
   after: DvvSet,
 ) => void;
 
+/** Told about a local copy that was removed. */
+export type RemoveListener = (bucket: string, key: Uint8Array, before: DvvSet) => void;
+
 /** Called when a stored object cannot be decoded; the key is then served as missing. */
 export type CorruptionListener = (bucket: string, key: Uint8Array, reason: string) => void;
 
@@ -37,6 +40,7 @@ export class Replica {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
+  readonly #removeListeners: RemoveListener[] = [];
 
   /**
    * @param storage an opened engine
@@ -92,6 +96,25 @@ export class Replica {
       const durable = await this.#store(bucket, key, before, object, options.durable);
       return { object, dot, durable };
     });
+  }
+
+  /**
+   * Deletes the local copy if it still equals `expected` (a fallback's copy after its handoff
+   * was acknowledged). A copy changed since is kept: it carries writes not yet handed off.
+   */
+  async removeIfUnchanged(bucket: string, key: Uint8Array, expected: DvvSet): Promise<boolean> {
+    return this.#withKey(bucket, key, async () => {
+      const current = await this.get(bucket, key);
+      if (current === undefined || !dvvEquals(current, expected)) return false;
+      await this.#storage.remove(bucket, key, { durable: true });
+      for (const listener of this.#removeListeners) listener(bucket, key, current);
+      return true;
+    });
+  }
+
+  /** Told when a local copy is removed (a handed-off fallback copy). */
+  onRemove(listener: RemoveListener): void {
+    this.#removeListeners.push(listener);
   }
 
   /** Merges an object from another replica with DVV `sync`; stores only if it changed. */

@@ -1,6 +1,7 @@
 // `dkv serve`: runs one node in the foreground until SIGINT/SIGTERM, then shuts down gracefully.
 
 import { mkdirSync } from "node:fs";
+import path from "node:path";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
@@ -19,6 +20,9 @@ interface ServeArgs {
   partitions: number;
   "log-level": string;
   "read-repair": boolean;
+  "hinted-handoff": boolean;
+  "hint-bytes-max": number;
+  "handoff-bytes-per-second": number;
 }
 
 export const command = "serve";
@@ -58,6 +62,21 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: true,
       describe: "Repair stale replicas after gets (--no-read-repair to test anti-entropy alone)",
     })
+    .option("hinted-handoff", {
+      type: "boolean",
+      default: true,
+      describe: "Sloppy quorum with durable hints for down primaries (--no-hinted-handoff: off)",
+    })
+    .option("hint-bytes-max", {
+      type: "number",
+      default: 1024 * 1024 * 1024,
+      describe: "Hint bytes kept per down primary before declining to stand in for it",
+    })
+    .option("handoff-bytes-per-second", {
+      type: "number",
+      default: 16 * 1024 * 1024,
+      describe: "Throttle of hint delivery per primary",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -84,6 +103,8 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const { startNode } = await import("../start-node.js");
   const engine = args.storage as StorageEngineName;
   const storage = await createStorage(engine, args["data-dir"], DEFAULT_LIMITS);
+  const hintDir = path.join(args["data-dir"], "hints");
+  const hintStorage = await createStorage(engine, hintDir, DEFAULT_LIMITS);
   const node = await startNode({
     self,
     listen: args.listen,
@@ -93,6 +114,13 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     dataDir: args["data-dir"],
     logger,
     readRepair: args["read-repair"],
+    hintStorage,
+    hintedHandoff: args["hinted-handoff"],
+    hintBytesMaxPerTarget: positiveArg("hint-bytes-max", args["hint-bytes-max"]),
+    handoffBytesPerSecond: positiveArg(
+      "handoff-bytes-per-second",
+      args["handoff-bytes-per-second"],
+    ),
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },
@@ -110,6 +138,13 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   logger.info("stopped");
+}
+
+function positiveArg(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`--${name} must be a positive number, got ${value}`);
+  }
+  return value;
 }
 
 /** Parses --peers; without it the node is a cluster of one at its listen address. */
