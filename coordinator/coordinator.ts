@@ -245,6 +245,14 @@ export class Coordinator {
     spares: NodeId[];
   } {
     const list = this.preferenceList(command.bucket, command.key, command.quorum.n, command.sloppy);
+    if (list.primaries.length < command.quorum.n) {
+      const nodes = this.#view.ring.nodes.length;
+      throw new KvError(
+        "unavailable",
+        `n=${command.quorum.n} needs ${command.quorum.n} nodes but the cluster has ${nodes}; ` +
+          `ask for n=${nodes} or add nodes`,
+      );
+    }
     const standsInFor = new Map<string, NodeId>();
     for (const target of list.targets) {
       if (target.role === "fallback") standsInFor.set(target.node, target.standsInFor);
