@@ -17,7 +17,7 @@ import { partitionOfKey } from "../node/core/key-hash.js";
 import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import type { Replica } from "../node/replica.js";
-import type { ClusterView } from "../node/cluster-view.js";
+import type { Ring } from "../node/core/ring.js";
 import type { Logger } from "../node/logger.js";
 import { preferenceList, type PreferenceList } from "./core/preference-list.js";
 import type { QuorumConfig } from "./core/quorum-options.js";
@@ -25,6 +25,7 @@ import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum
 import { GetQuorum, type GetVerdict } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
 import type { ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
+import { SYSTEM_CLOCK, type Clock } from "./clock.js";
 import type { HintStore } from "../node/hints/hint-store.js";
 
 /** A read as the coordinator sees it, after validation. */
@@ -52,6 +53,16 @@ export interface PutOutcome {
   readonly dot: Dot;
 }
 
+/**
+ * What the coordinator needs to know about the cluster: who it is, the ring, and which nodes
+ * are believed up. node/cluster-view.ts provides it in production; the simulation its own.
+ */
+export interface CoordinatorView {
+  readonly self: NodeId;
+  readonly ring: Ring;
+  upNodes(): ReadonlySet<NodeId>;
+}
+
 /** Counters for status and tests. */
 export interface CoordinatorStats {
   readRepairs: number;
@@ -60,12 +71,12 @@ export interface CoordinatorStats {
 
 /** Coordinates puts and gets for the node it runs on. */
 export class Coordinator {
-  readonly #view: ClusterView;
+  readonly #view: CoordinatorView;
   readonly #replica: Replica;
   readonly #transport: ReplicaTransport;
   readonly #limits: Limits;
   readonly #logger: Logger;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #readRepairsInFlight = 0;
   readonly #readRepairEnabled: boolean;
   readonly #hints: HintStore | undefined;
@@ -73,12 +84,13 @@ export class Coordinator {
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
-    readonly view: ClusterView;
+    readonly view: CoordinatorView;
     readonly replica: Replica;
     readonly transport: ReplicaTransport;
     readonly limits: Limits;
     readonly logger: Logger;
-    readonly now?: () => number;
+    /** Time and timers; the system clock unless a simulation supplies one. */
+    readonly clock?: Clock;
     /** Read repair after gets (default on); off to test and measure anti-entropy alone. */
     readonly readRepair?: boolean;
     /** The hint store; without it this node cannot stand in for a primary. */
@@ -94,7 +106,7 @@ export class Coordinator {
     this.#transport = options.transport;
     this.#limits = options.limits;
     this.#logger = options.logger;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   /** The key's preference list as this node sees the cluster (sloppy unless strict). */
@@ -286,16 +298,16 @@ export class Coordinator {
         }
         if (!finished && quorum.complete) {
           finished = true;
-          clearTimeout(timer);
+          cancelTimer();
           steps.whenComplete();
         }
       };
-      const timer = setTimeout(
+      const cancelTimer = this.#clock.setTimer(
+        Math.max(0, deadlineMs - this.#clock.nowMs()),
         () => {
           if (!quorum.complete) quorum.onTimeout();
           check();
         },
-        Math.max(0, deadlineMs - this.#now()),
       );
       for (const target of targets) {
         steps.send(target).then(check, (error: unknown) => {
@@ -349,7 +361,7 @@ export class Coordinator {
       }
       this.#readRepairsInFlight += 1;
       this.stats.readRepairs += 1;
-      const deadlineMs = this.#now() + this.#limits.requestTimeoutMsDefault;
+      const deadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
       this.#transport
         .put(node as NodeId, command.bucket, command.key, plan.object, {
           durable: false,
