@@ -36,7 +36,8 @@ export function keyHash(bucket: string, key: Uint8Array): Uint8Array {
  * Law: monotone in h, and every partition receives exactly 2^160/Q hashes.
  */
 export function partitionOf(hash: Uint8Array, partitionCount: number): number {
-  if (hash.length !== keyHashBytes) throw new Error(`key hash must be 20 bytes, got ${hash.length}`);
+  if (hash.length !== keyHashBytes)
+    throw new Error(`key hash must be 20 bytes, got ${hash.length}`);
   if (!isValidPartitionCount(partitionCount)) {
     throw new Error(`partition count must be a power of two in 1..4096, got ${partitionCount}`);
   }

@@ -4,7 +4,7 @@
 /** A node's stable name, as it appears in the ring and in version-vector dots. */
 export type NodeId = string & { readonly __brand: "NodeId" };
 
-/** Longest node id accepted; ids travel in every dot of every version vector, so keep them short. */
+/** Longest node id: ids travel in every dot of every version vector, so they stay short. */
 const nodeIdLengthMax = 64;
 
 /** 1..64 characters of `[A-Za-z0-9_.-]`: safe in file names, log lines and metric labels. */

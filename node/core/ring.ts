@@ -1,37 +1,44 @@
-// The ring: Q equal partitions of the SHA-1 space and the node claiming each one (Dynamo §6.2,
-// strategy 3), and the claim algorithm that balances partitions, keeps every N consecutive
-// partitions on distinct nodes and moves as few partitions as it can when members change.
+// The ring: Q equal partitions of the SHA-1 space and the node claiming each (Dynamo §6.2,
+// strategy 3), and the claim that balances them, keeps every targetN consecutive partitions on
+// distinct nodes and moves few partitions when members change.
 // Pure: no IO, clock or randomness; the same inputs always give the same ring.
 
 import type { NodeId } from "./node-id.js";
 import { isValidNodeId } from "./node-id.js";
 
 /**
- * Who claims each of the Q equal partitions. Partition p covers the hashes
- * [p·2^160/Q, (p+1)·2^160/Q) (see `partitionOf` in key-hash.ts); the partitions after p, wrapping
- * at Q, are its clockwise successors.
+ * Who claims each of the Q equal partitions. Partition p holds the hashes
+ * [p·2^160/Q, (p+1)·2^160/Q) (`partitionOf` in key-hash.ts); p+1, p+2, ... (mod Q) follow it
+ * clockwise.
  */
 export interface Ring {
   /** Q, a power of two in 1..4096, fixed when the cluster is created. */
   readonly partitionCount: number;
   /** `owners[p]` is the node claiming partition p; length Q. */
   readonly owners: readonly NodeId[];
-  /** The distinct members, sorted; a member may own nothing when there are more nodes than Q. */
+  /** The distinct members, sorted; a member owns nothing only when there are more than Q. */
   readonly nodes: readonly NodeId[];
 }
 
-/** Largest Q: a ring is gossiped whole, so its size is bounded (Riak allows 8..1024). */
+/** Largest Q: the ring is gossiped whole, so it stays small (Riak allows 8..1024). */
 const partitionCountMax = 4096;
 
-/** Largest targetN accepted by the claim; replication factors are small (Dynamo uses 3). */
+/** Largest targetN the claim accepts; replication factors are small (Dynamo runs N = 3). */
 const targetNMax = 16;
+
+/**
+ * With at most fewViolations·targetN violations left after a join or leave, the repair also
+ * runs a full search (`bestMove`): thorough, but it scores Q moves per violating partition per
+ * round, too slow for a ring that has many.
+ */
+const fewViolations = 4;
 
 /** True when `q` is a power of two in 1..4096, the partition counts a ring may have. */
 export function isValidPartitionCount(q: number): boolean {
   return Number.isInteger(q) && q >= 1 && q <= partitionCountMax && (q & (q - 1)) === 0;
 }
 
-/** Working state of one claim; owners and counts are in member indices, -1 = unclaimed. */
+/** Working state of one claim, in member indices; -1 marks an unclaimed partition. */
 interface Claim {
   readonly n: number;
   readonly owners: number[];
@@ -39,24 +46,33 @@ interface Claim {
   readonly counts: number[];
 }
 
+/** Partitions and their new owners: a swap has two entries, a hand-over one. */
+type Move = readonly (readonly [partition: number, owner: number])[];
+
 /**
- * Claims the Q partitions for `nodes` (Dynamo §6.2 strategy 3: equal partitions, each node takes
- * whole partitions) and returns a new ring.
+ * Claims the Q partitions for `nodes`: Dynamo's strategy 3 (§6.2), equal fixed partitions of
+ * which each node claims whole ones, rather than random tokens.
  *
- * Guarantees:
- * - balanced: every member owns floor(Q/S) or ceil(Q/S) partitions (S = distinct members);
- * - spread: a partition whose targetN-window p..p+targetN-1 repeats a node is a "violation"
- *   (`claimViolations`); the claim drives their number down by local search and reaches zero in
- *   the cases listed in the tests (for instance whenever S ≥ targetN and Q mod S = 0, and for
- *   S ≥ targetN+1 with Q in 64..256). With S < targetN every window is a violation;
- * - movement: with `previous`, members keep their partitions unless balance or a violation needs
- *   them to move: a joining node takes about Q/S partitions from members above their share, a
- *   leaving node's partitions go to members below theirs (as Riak's claim v2 does), then only
- *   swaps that remove violations move anything else;
- * - deterministic: the result depends on the SET of nodes (order and duplicates are ignored),
- *   Q, targetN and `previous` only.
+ * Guarantees (S = number of distinct nodes):
+ * - balance: every member owns floor(Q/S) or ceil(Q/S) partitions;
+ * - spread: a "violation" is a partition p whose targetN consecutive partitions p..p+targetN-1
+ *   repeat a node (`claimViolations`). Zero violations needs every member's partitions targetN
+ *   apart, so ceil(Q/S)·targetN ≤ Q; a claim without `previous` has none exactly then (checked
+ *   for targetN ≤ 7 and Q ≤ 4096; a few rings with targetN ≥ 8 keep some). S = targetN not
+ *   dividing Q leaves targetN-1; S < targetN leaves all Q. The table is pinned in ring.test.ts;
+ * - movement: with `previous`, a joining node takes about Q/S partitions from members above their
+ *   share, and a leaving node's partitions go to members below theirs (Riak's claim v2 moves the
+ *   same way); beyond that only swaps that remove violations move partitions;
+ * - never worse than starting over: violations(claim with previous) ≤ violations(claim without).
+ *   When the moves above leave more violations than a fresh claim has, the fresh claim is taken
+ *   whole, as Riak falls back to re-striping the ring when claim v2 cannot meet target_n_val;
+ * - determinism: the ring depends on the SET of nodes (order and duplicates are ignored), Q,
+ *   targetN and `previous`, nothing else.
  *
- * Throws on programmer errors: no nodes, an invalid node id, Q not a power of two in 1..4096,
+ * Cost: O(Q²) in the worst case, milliseconds at Q = 256 and up to about a second at Q = 4096
+ * with a large targetN; meant for membership changes, never for a request path.
+ *
+ * Throws on programmer errors: no nodes, a bad node id, Q not a power of two in 1..4096,
  * targetN outside 1..16, or a `previous` ring with another Q.
  */
 export function claimRing(options: {
@@ -65,10 +81,10 @@ export function claimRing(options: {
   targetN: number;
   previous?: Ring;
 }): Ring {
-  const { partitionCount: q, targetN, previous } = options;
+  const { partitionCount: q, targetN: n, previous } = options;
   if (!isValidPartitionCount(q)) throw new Error(`partition count must be 2^k in 1..4096: ${q}`);
-  if (!(Number.isInteger(targetN) && targetN >= 1 && targetN <= targetNMax)) {
-    throw new Error(`targetN must be an integer in 1..${targetNMax}, got ${targetN}`);
+  if (!(Number.isInteger(n) && n >= 1 && n <= targetNMax)) {
+    throw new Error(`targetN must be an integer in 1..${targetNMax}, got ${n}`);
   }
   if (options.nodes.length === 0) throw new Error("a ring needs at least one node");
   for (const node of options.nodes) {
@@ -77,50 +93,55 @@ export function claimRing(options: {
   if (previous !== undefined && previous.owners.length !== q) {
     throw new Error(`previous ring has ${previous.owners.length} partitions, not ${q}`);
   }
-  const members = [...new Set(options.nodes)].sort(compareCodeUnits);
-  const claim = startClaim(members, q, targetN, previous);
-  if (previous === undefined) stripe(claim);
-  fillUnclaimed(claim);
-  while (claimOnePartition(claim)) {
-    // Each call moves one partition towards balance; at most Q calls.
+  // The default sort compares UTF-16 code units: the same order on every machine.
+  const members = [...new Set(options.nodes)].sort();
+  let owners = claimFrom(startClaim(members, q, n, previous));
+  const violations = countBad(owners, owners.keys(), n);
+  if (previous !== undefined && violations > 0) {
+    const fresh = claimFrom(startClaim(members, q, n, undefined));
+    if (countBad(fresh, fresh.keys(), n) < violations) owners = fresh;
   }
-  if (targetN > 1 && targetN <= Math.min(q, members.length)) repairViolations(claim);
-  const owners = claim.owners.map((member) => members[member]!);
   return Object.freeze({
     partitionCount: q,
-    owners: Object.freeze(owners),
+    owners: Object.freeze(owners.map((member) => members[member]!)),
     nodes: Object.freeze(members),
   });
 }
 
-/** Orders strings by UTF-16 code units, the same on every machine (unlike localeCompare). */
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Starts from `previous`, with the partitions of members that left unclaimed (-1). */
-function startClaim(
-  members: readonly NodeId[],
-  q: number,
-  n: number,
-  previous: Ring | undefined,
-): Claim {
+/** Starts from `previous` (partitions of members that left unclaimed) or from an empty ring. */
+function startClaim(members: readonly NodeId[], q: number, n: number, previous?: Ring): Claim {
   const index = new Map(members.map((member, i) => [member, i]));
-  const owners = Array.from({ length: q }, (_, p) => index.get(previous?.owners[p]!) ?? -1);
+  const owners = Array.from({ length: q }, (_, p) =>
+    previous === undefined ? -1 : (index.get(previous.owners[p]!) ?? -1),
+  );
   const counts = members.map(() => 0);
   for (const owner of owners) if (owner >= 0) counts[owner]! += 1;
   return { n, owners, previous: [...owners], counts };
 }
 
+/** Deals, balances and repairs one claim; returns its owners. */
+function claimFrom(claim: Claim): number[] {
+  const empty = claim.owners.every((owner) => owner < 0);
+  if (empty) stripe(claim);
+  fillUnclaimed(claim);
+  while (takeOnePartition(claim)) {
+    // Each call moves one partition towards balance, so this ends within Q calls.
+  }
+  if (claim.n > 1 && claim.n <= Math.min(claim.owners.length, claim.counts.length)) {
+    repairViolations(claim, empty);
+  }
+  return claim.owners;
+}
+
 /**
- * Deals an empty ring in laps of the members in index order, so that any targetN partitions in a
- * row are on distinct members. With Q = a·S + b, a+1 laps hold K = S - b more slots than Q; each
- * member from b on sits out exactly one lap. Those skips are cut into runs of at most S - targetN
- * consecutive members, one run per lap in evenly spread laps: a window that jumps a run still
- * spans at most S members of the lap order, so it repeats nobody. This works when S > targetN
- * and either the runs fit in a laps, or they need all a+1 laps and b ≥ targetN-1 (the wrap from
- * the last run back to the first then still holds targetN-1 members). Otherwise (S ≤ targetN,
- * or tiny b with S near Q) it leaves the ring to the greedy fill.
+ * Deals an empty ring in laps of the members in index order. With Q = a·S + b (0 < b < S) the
+ * a+1 laps have K = S - b slots too many, so members b..S-1 each sit out one lap. The skips are
+ * cut into runs of at most S - targetN members, one run per lap in evenly spread laps, so a
+ * window that jumps a run still spans at most S consecutive members of the lap order and repeats
+ * nobody, provided at least targetN-1 members pass between two runs. With a lap to spare, or
+ * b ≥ targetN-1, runs taken in ascending member order leave gaps of S and, at the wrap, b.
+ * Otherwise runs taken in descending order leave gaps of S minus two run lengths. When neither
+ * works (S ≤ targetN, or S near Q) the greedy fill deals the ring instead.
  */
 function stripe(claim: Claim): void {
   const { owners, counts, n } = claim;
@@ -128,122 +149,245 @@ function stripe(claim: Claim): void {
   const laps = Math.ceil(q / s);
   const skipped = laps * s - q;
   const runs = skipped === 0 ? 0 : Math.ceil(skipped / Math.max(s - n, 1));
-  const wrapFits = runs < laps || q - (laps - 1) * s >= n - 1;
-  if (skipped > 0 && !(s > n && runs <= laps && wrapFits)) return;
-  let p = 0;
-  for (let lap = 0, run = 0; lap < laps; lap++) {
+  const ascending = runs < laps || s - skipped >= n - 1;
+  const descending = s - 2 * Math.ceil(skipped / runs) >= n - 1;
+  if (skipped > 0 && !(s > n && runs <= laps && (ascending || descending))) return;
+  const offset = (run: number): number => Math.floor((run * skipped) / runs);
+  for (let lap = 0, run = 0, p = 0; lap < laps; lap++) {
     let [skipFrom, skipTo] = [s, s];
     if (run < runs && Math.floor((run * laps) / runs) === lap) {
-      skipFrom = s - skipped + Math.floor((run * skipped) / runs);
-      skipTo = s - skipped + Math.floor(((run + 1) * skipped) / runs);
+      if (ascending) {
+        [skipFrom, skipTo] = [s - skipped + offset(run), s - skipped + offset(run + 1)];
+      } else {
+        [skipFrom, skipTo] = [s - offset(run + 1), s - offset(run)];
+      }
       run += 1;
     }
     for (let member = 0; member < s; member++) {
-      if (member >= skipFrom && member < skipTo) continue;
-      owners[p] = member;
-      counts[member]! += 1;
-      p += 1;
+      if (member < skipFrom || member >= skipTo) {
+        [owners[p++], counts[member]] = [member, counts[member]! + 1];
+      }
     }
   }
 }
 
 /**
- * [floor(Q/S), ceil(Q/S)] and whether a member at the floor may still grow: Q mod S members end
- * at the ceiling, and which ones is left open until the partitions are dealt, so that the choice
- * can follow the geometry instead of a fixed rule.
- */
-function shares(claim: Claim): { floor: number; ceil: number; ceilFree: boolean } {
-  const { counts } = claim;
-  const floor = Math.floor(claim.owners.length / counts.length);
-  const ceil = Math.ceil(claim.owners.length / counts.length);
-  const atCeil = counts.filter((count) => count >= ceil).length;
-  return { floor, ceil, ceilFree: atCeil < claim.owners.length % counts.length };
-}
-
-/**
- * Gives every unclaimed partition, in ring order, to a member that may grow: the one adding the
- * fewest same-node pairs within targetN-1, then the one owning fewest, then the one that owns
- * nothing for longest counter-clockwise. Dealing an empty ring this way goes round-robin, which
- * is what a ring with S = targetN needs; `stripe` handles the empty ring in the other cases.
- * Some member may always grow while a partition is unclaimed, because the shares sum to Q.
+ * Gives each unclaimed partition, in ring order, to a member that may still grow (below
+ * floor(Q/S), or at it while fewer than Q mod S members hold ceil(Q/S), so who ends up with the
+ * extra follows the geometry): the one with the fewest partitions within targetN-1 of it, then
+ * the one owning fewest, then the one unseen for longest counter-clockwise. On an empty ring this
+ * deals round-robin, the best there is for S = targetN. Some member may always grow while a
+ * partition is unclaimed, since the shares add up to Q.
  */
 function fillUnclaimed(claim: Claim): void {
-  const { owners, counts } = claim;
-  const q = owners.length;
+  const { owners, counts, n } = claim;
+  const [q, s] = [owners.length, counts.length];
+  const [floor, extra] = [Math.floor(q / s), q % s];
+  let atCeil = counts.filter((count) => count > floor).length;
   const lastSeen = counts.map(() => -2 * q);
-  owners.forEach((owner, p) => {
-    if (owner >= 0) lastSeen[owner] = p - q;
-  });
+  owners.forEach((owner, p) => owner >= 0 && (lastSeen[owner] = p - q));
+  const near = counts.map(() => 0);
+  const neighbours = (p: number): number[] =>
+    Array.from({ length: n - 1 }, (_, i) => [
+      owners[(p + i + 1) % q]!,
+      owners[(p - i - 1 + q) % q]!,
+    ]).flat();
   for (let p = 0; p < q; p++) {
     if (owners[p]! < 0) {
-      const { floor, ceilFree } = shares(claim);
-      let best = -1;
-      let bestKey: readonly number[] = [];
-      for (let member = 0; member < counts.length; member++) {
+      for (const owner of neighbours(p)) if (owner >= 0) near[owner]! += 1;
+      let [best, bestScore] = [-1, Infinity];
+      for (let member = 0; member < s; member++) {
         const count = counts[member]!;
-        if (!(count < floor || (count === floor && ceilFree))) continue;
-        const key = [samePairs(claim, member, p), count, lastSeen[member]!];
-        if (best < 0 || compareKeys(key, bestKey) < 0) [best, bestKey] = [member, key];
+        if (!(count < floor || (count === floor && atCeil < extra))) continue;
+        // (near, count, lastSeen) compared lexicographically, packed exactly into one number.
+        const score = (near[member]! * (q + 1) + count) * 4 * q + lastSeen[member]! + 2 * q;
+        if (score < bestScore) [best, bestScore] = [member, score];
       }
+      for (const owner of neighbours(p)) if (owner >= 0) near[owner] = 0;
       if (best < 0) throw new Error("claim: an unclaimed partition but no member may grow");
-      owners[p] = best;
-      counts[best]! += 1;
+      [owners[p], counts[best]] = [best, counts[best]! + 1];
+      if (counts[best] === floor + 1) atCeil += 1;
     }
     lastSeen[owners[p]!] = p;
   }
 }
 
 /**
- * One step of balancing once every partition is claimed: the smallest member takes a partition
- * from a member above ceil(Q/S), or, when there is none, from one above floor(Q/S). Taking only from members above their share is what keeps a join to about Q/S moves
- * (Riak's claim v2 takes the same way). The partition is the one where the receiver adds the
- * fewest same-node pairs (net of those the donor loses), then the one farthest from the
- * receiver's own partitions, so a joining node spreads around the ring. Returns false when
- * balanced.
+ * One balancing step once all is claimed: the smallest member takes a partition from a member
+ * above ceil(Q/S), or if there is none from one above floor(Q/S) — taking only from members
+ * over their share is what keeps a join near Q/S moves. It takes the partition where it adds the
+ * fewest same-node pairs within targetN-1 (net of those the donor loses), then the farthest from
+ * its own partitions up to the even spacing d = Q/ceil(Q/S), then the first: a joiner lays its
+ * partitions about d apart. (Farthest with no cap places them like a binary subdivision, and the
+ * last few halve gaps below targetN, which forced re-striping.) False when balanced.
  */
-function claimOnePartition(claim: Claim): boolean {
+function takeOnePartition(claim: Claim): boolean {
   const { owners, counts } = claim;
-  const { floor, ceil } = shares(claim);
-  const smallest = counts.reduce((best, count, member) => (count < counts[best]! ? member : best), 0);
+  const [floor, ceil] = [
+    Math.floor(owners.length / counts.length),
+    Math.ceil(owners.length / counts.length),
+  ];
+  const smallest = counts.indexOf(Math.min(...counts));
   const over = counts.some((count) => count > ceil);
   if (!over && counts[smallest]! >= floor) return false;
   const distance = distanceToOwned(owners, smallest);
-  let best = -1;
-  let bestKey: readonly number[] = [];
+  const spacing = Math.floor(owners.length / ceil);
+  let [best, bestScore] = [-1, Infinity];
   for (let p = 0; p < owners.length; p++) {
     const donor = owners[p]!;
-    if (!(counts[donor]! > (over ? ceil : floor))) continue;
+    if (counts[donor]! <= (over ? ceil : floor)) continue;
     const pairs = samePairs(claim, smallest, p) - samePairs(claim, donor, p);
-    const key = [pairs, -distance[p]!];
-    if (best < 0 || compareKeys(key, bestKey) < 0) [best, bestKey] = [p, key];
+    // (pairs, -clipped distance) compared lexicographically, packed exactly into one number.
+    const score = pairs * (owners.length + 1) - Math.min(distance[p]!, spacing);
+    if (score < bestScore) [best, bestScore] = [p, score];
   }
-  if (best < 0) throw new Error("claim: unbalanced but no partition to move");
+  if (best < 0) throw new Error("claim: unbalanced but no member above its share");
   applyMove(claim, [[best, smallest]]);
   return true;
 }
 
-/** Lexicographic order of equal-length number tuples. */
-function compareKeys(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const difference = a[i]! - b[i]!;
-    if (difference !== 0) return difference;
-  }
-  return 0;
-}
-
-/** Cyclic distance from each partition to the nearest one `member` owns (Q when it owns none). */
+/** Cyclic distance from each partition to the nearest one `member` owns (Q if it owns none). */
 function distanceToOwned(owners: readonly number[], member: number): number[] {
   const q = owners.length;
   const distance = owners.map(() => q);
-  for (let pass = 0; pass < 2; pass++) {
+  for (const direction of [1, -1]) {
     let last = -1;
     for (let step = 0; step < 2 * q; step++) {
-      const p = pass === 0 ? step % q : (2 * q - 1 - step) % q;
+      const p = direction > 0 ? step % q : q - 1 - (step % q);
       if (owners[p] === member) last = step;
       if (last >= 0) distance[p] = Math.min(distance[p]!, step - last);
     }
   }
   return distance;
+}
+
+/**
+ * Local search for spread; every move keeps the balance: a swap of two partitions' owners, or a
+ * hand-over from a member at ceil(Q/S) to one at floor(Q/S). First, passes of clean moves (no
+ * node lands within targetN-1 of itself), cheap enough for any ring. Then, for an empty ring or
+ * when few violations are left, the best move of a full search per round. Each move lowers
+ * (violations, same-node pairs), so this ends; Q rounds bound it regardless.
+ */
+function repairViolations(claim: Claim, thorough: boolean): void {
+  const { owners, n } = claim;
+  for (let round = 0; round < owners.length; round++) {
+    // Cheapest first: moves that cost no partition, then one, then two (a swap of two owners).
+    if ([0, 1, 2].some((movedMax) => cleanPass(claim, movedMax))) continue;
+    if (!thorough && countBad(owners, owners.keys(), n) > fewViolations * n) return;
+    const move = bestMove(claim);
+    if (move === undefined) return;
+    applyMove(claim, move);
+  }
+}
+
+/**
+ * Fixes each partition that has its owner within targetN-1, in ring order, with the clean move
+ * that moves the fewest partitions away from `previous` (then removes the most same-node pairs,
+ * then comes first), if that costs at most `movedMax` partitions. Returns whether any moved.
+ */
+function cleanPass(claim: Claim, movedMax: number): boolean {
+  let changed = false;
+  for (let i = 0; i < claim.owners.length; i++) {
+    if (samePairs(claim, claim.owners[i]!, i) === 0) continue;
+    let [best, bestKey] = [undefined as Move | undefined, [movedMax + 1]];
+    for (const move of movesAt(claim, i, true)) {
+      const pairs = move.reduce((sum, [p]) => sum + samePairs(claim, claim.owners[p]!, p), 0);
+      const key = [movedBy(claim, move), -pairs];
+      if (compareKeys(key, bestKey) < 0) [best, bestKey] = [move, key];
+    }
+    if (best !== undefined) {
+      applyMove(claim, best);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * The move of a full search that removes violations at the lowest cost in partitions moved
+ * away from `previous` per violation removed (ties: more removed, then lower partitions).
+ */
+function bestMove(claim: Claim): Move | undefined {
+  let [best, bestKey] = [undefined as Move | undefined, [Infinity]];
+  for (let i = 0; i < claim.owners.length; i++) {
+    if (samePairs(claim, claim.owners[i]!, i) === 0) continue;
+    for (const move of movesAt(claim, i, false)) {
+      const [violations, moved] = scoreMove(claim, move);
+      const key = [moved / -violations, violations];
+      if (violations < 0 && compareKeys(key, bestKey) < 0) [best, bestKey] = [move, key];
+    }
+  }
+  return best;
+}
+
+/**
+ * The moves that keep the balance and take partition i from its owner: swaps with every other
+ * partition and, when Q mod S ≠ 0 and the owner is at ceil(Q/S), hand-overs to each member at
+ * floor(Q/S). `clean` keeps only those that put no node within targetN-1 of itself.
+ */
+function* movesAt(claim: Claim, i: number, clean: boolean): Generator<Move> {
+  const { owners, counts } = claim;
+  const owner = owners[i]!;
+  for (let j = 0; j < owners.length; j++) {
+    const other = owners[j]!;
+    if (other === owner) continue;
+    if (!clean || (fitsAt(claim, other, i, j) && fitsAt(claim, owner, j, i))) {
+      yield [
+        [i, other],
+        [j, owner],
+      ];
+    }
+  }
+  const floor = Math.floor(owners.length / counts.length);
+  if (owners.length % counts.length === 0 || counts[owner] === floor) return;
+  for (let member = 0; member < counts.length; member++) {
+    if (counts[member] === floor && (!clean || fitsAt(claim, member, i, -1))) yield [[i, member]];
+  }
+}
+
+/** How many more partitions than now would be away from their `previous` owner after `move`. */
+function movedBy(claim: Claim, move: Move): number {
+  const { owners, previous } = claim;
+  return move.reduce(
+    (sum, [p, owner]) => sum + Number(owner !== previous[p]) - Number(owners[p] !== previous[p]),
+    0,
+  );
+}
+
+/** True when `member` owns no partition within targetN-1 of p, not counting `except`. */
+function fitsAt(claim: Claim, member: number, p: number, except: number): boolean {
+  const { owners, n } = claim;
+  const q = owners.length;
+  for (let d = 1; d < n; d++) {
+    const [after, before] = [(p + d) % q, (p - d + q) % q];
+    if (after !== except && owners[after] === member) return false;
+    if (before !== except && owners[before] === member) return false;
+  }
+  return true;
+}
+
+/** [change in violations, `movedBy`] if `move` were applied. */
+function scoreMove(claim: Claim, move: Move): [number, number] {
+  const { owners, n } = claim;
+  const starts = new Set(
+    move.flatMap(([p]) =>
+      Array.from({ length: n }, (_, d) => (p - d + owners.length) % owners.length),
+    ),
+  );
+  const moved = movedBy(claim, move);
+  const before = countBad(owners, starts, n);
+  const undo: Move = move.map(([p]) => [p, owners[p]!]);
+  applyMove(claim, move);
+  const after = countBad(owners, starts, n);
+  applyMove(claim, undo);
+  return [after - before, moved];
+}
+
+function applyMove(claim: Claim, move: Move): void {
+  for (const [p, owner] of move) {
+    claim.counts[claim.owners[p]!]! -= 1;
+    [claim.owners[p], claim.counts[owner]] = [owner, claim.counts[owner]! + 1];
+  }
 }
 
 /** How many other partitions within targetN-1 of p (either side) `member` owns. */
@@ -252,76 +396,15 @@ function samePairs(claim: Claim, member: number, p: number): number {
   let pairs = 0;
   for (let d = 1; d < claim.n; d++) {
     if (claim.owners[(p + d) % q] === member) pairs += 1;
-    if (claim.owners[(p - d + q * claim.n) % q] === member) pairs += 1;
+    if (claim.owners[(((p - d) % q) + q) % q] === member) pairs += 1;
   }
   return pairs;
 }
 
-/** A candidate change: partitions and their new owners. */
-type Move = readonly (readonly [partition: number, owner: number])[];
-
-/**
- * Local search for spread: while some targetN-window repeats a node, apply the single change
- * that removes the most violations, either a swap of two partitions' owners or (when Q mod S ≠ 0)
- * handing a partition from a member at ceil(Q/S) to one at floor(Q/S); both keep the balance.
- * Ties prefer changes that move fewer partitions away from `previous`, then lower partitions.
- * Stops at a local optimum; every applied change removes a violation, so at most Q rounds run.
- */
-function repairViolations(claim: Claim): void {
-  for (let round = 0; round < claim.owners.length; round++) {
-    const move = bestRepair(claim);
-    if (move === undefined) return;
-    applyMove(claim, move);
-  }
-}
-
-function bestRepair(claim: Claim): Move | undefined {
-  const { owners, counts } = claim;
-  const q = owners.length;
-  const { floor } = shares(claim);
-  let best: Move | undefined;
-  let bestKey: readonly number[] = [];
-  const consider = (move: Move): void => {
-    const [violations, moved] = scoreMove(claim, move);
-    const key = [moved / -violations, violations];
-    if (violations < 0 && (best === undefined || compareKeys(key, bestKey) < 0)) {
-      [best, bestKey] = [move, key];
-    }
-  };
-  for (let i = 0; i < q; i++) {
-    const owner = owners[i]!;
-    if (samePairs(claim, owner, i) === 0) continue;
-    for (let j = 0; j < q; j++) {
-      if (owners[j] !== owner) consider([[i, owners[j]!], [j, owner]]);
-    }
-    if (counts[owner] === floor) continue;
-    for (let member = 0; member < counts.length; member++) {
-      if (counts[member] === floor) consider([[i, member]]);
-    }
-  }
-  return best;
-}
-
-/** [change in violations, change in partitions away from `previous`] if `move` were applied. */
-function scoreMove(claim: Claim, move: Move): [number, number] {
-  const q = claim.owners.length;
-  const starts = new Set<number>();
-  for (const [p] of move) for (let d = 0; d < claim.n; d++) starts.add((p - d + q) % q);
-  const moved = (): number => move.filter(([p]) => claim.owners[p] !== claim.previous[p]).length;
-  const before = [countBad(claim.owners, starts, claim.n), moved()];
-  const undo: Move = move.map(([p]) => [p, claim.owners[p]!]);
-  applyMove(claim, move);
-  const after = [countBad(claim.owners, starts, claim.n), moved()];
-  applyMove(claim, undo);
-  return [after[0]! - before[0]!, after[1]! - before[1]!];
-}
-
-function applyMove(claim: Claim, move: Move): void {
-  for (const [p, owner] of move) {
-    claim.counts[claim.owners[p]!]! -= 1;
-    claim.owners[p] = owner;
-    claim.counts[owner]! += 1;
-  }
+/** Lexicographic order of equal-length number tuples. */
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 /** How many of the windows starting at `starts` repeat an owner. */
@@ -333,34 +416,27 @@ function countBad(owners: readonly unknown[], starts: Iterable<number>, n: numbe
 
 /** True when partitions start..start+n-1 (cyclic) do not have n distinct owners. */
 function windowRepeats(owners: readonly unknown[], start: number, n: number): boolean {
-  if (n > owners.length) return n > 1;
-  const seen = new Set<unknown>();
-  for (let d = 0; d < n; d++) seen.add(owners[(start + d) % owners.length]);
-  return seen.size < n;
+  if (n > owners.length) return true;
+  for (let i = 1; i < n; i++) {
+    const owner = owners[(start + i) % owners.length];
+    for (let j = 0; j < i; j++) if (owners[(start + j) % owners.length] === owner) return true;
+  }
+  return false;
 }
 
-/** The partitions `node` owns, ascending; empty when it is not a member or owns none. */
+/** The partitions `node` owns, ascending; empty when it owns none or is not a member. */
 export function partitionsOwnedBy(ring: Ring, node: NodeId): number[] {
-  const owned: number[] = [];
-  ring.owners.forEach((owner, p) => {
-    if (owner === node) owned.push(p);
-  });
-  return owned;
+  return ring.owners.flatMap((owner, p) => (owner === node ? [p] : []));
 }
 
 /**
  * Partitions p, ascending, whose targetN consecutive partitions p..p+targetN-1 (cyclic) do not
- * have targetN distinct owners: a key hashed into such a p would have fewer than targetN distinct
- * nodes among the owners of its next targetN partitions (a "tail violation" in Riak's terms).
- * The preference list walks on to further partitions in that case, so keys still get distinct
- * replicas, but the load of those replicas falls on other nodes than the claim intended.
- * Empty when targetN = 1; every partition when targetN exceeds Q or the number of members.
+ * have targetN distinct owners (Riak's "tail violations"). A key hashed into p still gets
+ * distinct replicas, because the preference list walks on to later partitions, but their load
+ * lands on other nodes than the claim meant. Empty for targetN = 1; all partitions when targetN
+ * exceeds Q or the number of members.
  */
 export function claimViolations(ring: Ring, targetN: number): number[] {
   if (!(Number.isInteger(targetN) && targetN >= 1)) throw new Error(`bad targetN: ${targetN}`);
-  const violations: number[] = [];
-  for (let p = 0; p < ring.owners.length; p++) {
-    if (windowRepeats(ring.owners, p, targetN)) violations.push(p);
-  }
-  return violations;
+  return ring.owners.flatMap((_, p) => (windowRepeats(ring.owners, p, targetN) ? [p] : []));
 }
