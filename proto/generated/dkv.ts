@@ -1,9 +1,34 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AaeBranchesRequest as _dkv_v1_AaeBranchesRequest, AaeBranchesRequest__Output as _dkv_v1_AaeBranchesRequest__Output } from './dkv/v1/AaeBranchesRequest';
+import type { AaeBranchesResponse as _dkv_v1_AaeBranchesResponse, AaeBranchesResponse__Output as _dkv_v1_AaeBranchesResponse__Output } from './dkv/v1/AaeBranchesResponse';
+import type { AaeCounters as _dkv_v1_AaeCounters, AaeCounters__Output as _dkv_v1_AaeCounters__Output } from './dkv/v1/AaeCounters';
+import type { AaeFetchRequest as _dkv_v1_AaeFetchRequest, AaeFetchRequest__Output as _dkv_v1_AaeFetchRequest__Output } from './dkv/v1/AaeFetchRequest';
+import type { AaeFetchResponse as _dkv_v1_AaeFetchResponse, AaeFetchResponse__Output as _dkv_v1_AaeFetchResponse__Output } from './dkv/v1/AaeFetchResponse';
+import type { AaeFetched as _dkv_v1_AaeFetched, AaeFetched__Output as _dkv_v1_AaeFetched__Output } from './dkv/v1/AaeFetched';
+import type { AaeKeyRef as _dkv_v1_AaeKeyRef, AaeKeyRef__Output as _dkv_v1_AaeKeyRef__Output } from './dkv/v1/AaeKeyRef';
+import type { AaeKeyVersion as _dkv_v1_AaeKeyVersion, AaeKeyVersion__Output as _dkv_v1_AaeKeyVersion__Output } from './dkv/v1/AaeKeyVersion';
+import type { AaeKeysRequest as _dkv_v1_AaeKeysRequest, AaeKeysRequest__Output as _dkv_v1_AaeKeysRequest__Output } from './dkv/v1/AaeKeysRequest';
+import type { AaeKeysResponse as _dkv_v1_AaeKeysResponse, AaeKeysResponse__Output as _dkv_v1_AaeKeysResponse__Output } from './dkv/v1/AaeKeysResponse';
+import type { AaeLeavesRequest as _dkv_v1_AaeLeavesRequest, AaeLeavesRequest__Output as _dkv_v1_AaeLeavesRequest__Output } from './dkv/v1/AaeLeavesRequest';
+import type { AaeLeavesResponse as _dkv_v1_AaeLeavesResponse, AaeLeavesResponse__Output as _dkv_v1_AaeLeavesResponse__Output } from './dkv/v1/AaeLeavesResponse';
+import type { AaeObject as _dkv_v1_AaeObject, AaeObject__Output as _dkv_v1_AaeObject__Output } from './dkv/v1/AaeObject';
+import type { AaePartitionStatus as _dkv_v1_AaePartitionStatus, AaePartitionStatus__Output as _dkv_v1_AaePartitionStatus__Output } from './dkv/v1/AaePartitionStatus';
+import type { AaeRootsRequest as _dkv_v1_AaeRootsRequest, AaeRootsRequest__Output as _dkv_v1_AaeRootsRequest__Output } from './dkv/v1/AaeRootsRequest';
+import type { AaeRootsResponse as _dkv_v1_AaeRootsResponse, AaeRootsResponse__Output as _dkv_v1_AaeRootsResponse__Output } from './dkv/v1/AaeRootsResponse';
+import type { AaeStatusRequest as _dkv_v1_AaeStatusRequest, AaeStatusRequest__Output as _dkv_v1_AaeStatusRequest__Output } from './dkv/v1/AaeStatusRequest';
+import type { AaeStatusResponse as _dkv_v1_AaeStatusResponse, AaeStatusResponse__Output as _dkv_v1_AaeStatusResponse__Output } from './dkv/v1/AaeStatusResponse';
+import type { AaeStoreRequest as _dkv_v1_AaeStoreRequest, AaeStoreRequest__Output as _dkv_v1_AaeStoreRequest__Output } from './dkv/v1/AaeStoreRequest';
+import type { AaeStoreResponse as _dkv_v1_AaeStoreResponse, AaeStoreResponse__Output as _dkv_v1_AaeStoreResponse__Output } from './dkv/v1/AaeStoreResponse';
+import type { AaeVersionsRequest as _dkv_v1_AaeVersionsRequest, AaeVersionsRequest__Output as _dkv_v1_AaeVersionsRequest__Output } from './dkv/v1/AaeVersionsRequest';
+import type { AaeVersionsResponse as _dkv_v1_AaeVersionsResponse, AaeVersionsResponse__Output as _dkv_v1_AaeVersionsResponse__Output } from './dkv/v1/AaeVersionsResponse';
 import type { AdminClient as _dkv_v1_AdminClient, AdminDefinition as _dkv_v1_AdminDefinition } from './dkv/v1/Admin';
+import type { AntiEntropyClient as _dkv_v1_AntiEntropyClient, AntiEntropyDefinition as _dkv_v1_AntiEntropyDefinition } from './dkv/v1/AntiEntropy';
 import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _dkv_v1_DeleteRequest__Output } from './dkv/v1/DeleteRequest';
 import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from './dkv/v1/DeleteResponse';
+import type { ExchangeRequest as _dkv_v1_ExchangeRequest, ExchangeRequest__Output as _dkv_v1_ExchangeRequest__Output } from './dkv/v1/ExchangeRequest';
+import type { ExchangeResponse as _dkv_v1_ExchangeResponse, ExchangeResponse__Output as _dkv_v1_ExchangeResponse__Output } from './dkv/v1/ExchangeResponse';
 import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from './dkv/v1/GetRequest';
 import type { GetResponse as _dkv_v1_GetResponse, GetResponse__Output as _dkv_v1_GetResponse__Output } from './dkv/v1/GetResponse';
 import type { HandoffClient as _dkv_v1_HandoffClient, HandoffDefinition as _dkv_v1_HandoffDefinition } from './dkv/v1/Handoff';
@@ -19,10 +44,15 @@ import type { PutRequest as _dkv_v1_PutRequest, PutRequest__Output as _dkv_v1_Pu
 import type { PutResponse as _dkv_v1_PutResponse, PutResponse__Output as _dkv_v1_PutResponse__Output } from './dkv/v1/PutResponse';
 import type { Quorum as _dkv_v1_Quorum, Quorum__Output as _dkv_v1_Quorum__Output } from './dkv/v1/Quorum';
 import type { ReplicaClient as _dkv_v1_ReplicaClient, ReplicaDefinition as _dkv_v1_ReplicaDefinition } from './dkv/v1/Replica';
+import type { ReplicaCall as _dkv_v1_ReplicaCall, ReplicaCall__Output as _dkv_v1_ReplicaCall__Output } from './dkv/v1/ReplicaCall';
+import type { ReplicaCallBatch as _dkv_v1_ReplicaCallBatch, ReplicaCallBatch__Output as _dkv_v1_ReplicaCallBatch__Output } from './dkv/v1/ReplicaCallBatch';
+import type { ReplicaCallError as _dkv_v1_ReplicaCallError, ReplicaCallError__Output as _dkv_v1_ReplicaCallError__Output } from './dkv/v1/ReplicaCallError';
+import type { ReplicaCallReply as _dkv_v1_ReplicaCallReply, ReplicaCallReply__Output as _dkv_v1_ReplicaCallReply__Output } from './dkv/v1/ReplicaCallReply';
 import type { ReplicaGetRequest as _dkv_v1_ReplicaGetRequest, ReplicaGetRequest__Output as _dkv_v1_ReplicaGetRequest__Output } from './dkv/v1/ReplicaGetRequest';
 import type { ReplicaGetResponse as _dkv_v1_ReplicaGetResponse, ReplicaGetResponse__Output as _dkv_v1_ReplicaGetResponse__Output } from './dkv/v1/ReplicaGetResponse';
 import type { ReplicaPutRequest as _dkv_v1_ReplicaPutRequest, ReplicaPutRequest__Output as _dkv_v1_ReplicaPutRequest__Output } from './dkv/v1/ReplicaPutRequest';
 import type { ReplicaPutResponse as _dkv_v1_ReplicaPutResponse, ReplicaPutResponse__Output as _dkv_v1_ReplicaPutResponse__Output } from './dkv/v1/ReplicaPutResponse';
+import type { ReplicaReplyBatch as _dkv_v1_ReplicaReplyBatch, ReplicaReplyBatch__Output as _dkv_v1_ReplicaReplyBatch__Output } from './dkv/v1/ReplicaReplyBatch';
 import type { RequestOptions as _dkv_v1_RequestOptions, RequestOptions__Output as _dkv_v1_RequestOptions__Output } from './dkv/v1/RequestOptions';
 import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from './dkv/v1/SetDroppedPeersRequest';
 import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from './dkv/v1/SetDroppedPeersResponse';
@@ -37,9 +67,34 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   dkv: {
     v1: {
+      AaeBranchesRequest: MessageTypeDefinition<_dkv_v1_AaeBranchesRequest, _dkv_v1_AaeBranchesRequest__Output>
+      AaeBranchesResponse: MessageTypeDefinition<_dkv_v1_AaeBranchesResponse, _dkv_v1_AaeBranchesResponse__Output>
+      AaeCounters: MessageTypeDefinition<_dkv_v1_AaeCounters, _dkv_v1_AaeCounters__Output>
+      AaeFetchRequest: MessageTypeDefinition<_dkv_v1_AaeFetchRequest, _dkv_v1_AaeFetchRequest__Output>
+      AaeFetchResponse: MessageTypeDefinition<_dkv_v1_AaeFetchResponse, _dkv_v1_AaeFetchResponse__Output>
+      AaeFetched: MessageTypeDefinition<_dkv_v1_AaeFetched, _dkv_v1_AaeFetched__Output>
+      AaeKeyRef: MessageTypeDefinition<_dkv_v1_AaeKeyRef, _dkv_v1_AaeKeyRef__Output>
+      AaeKeyVersion: MessageTypeDefinition<_dkv_v1_AaeKeyVersion, _dkv_v1_AaeKeyVersion__Output>
+      AaeKeysRequest: MessageTypeDefinition<_dkv_v1_AaeKeysRequest, _dkv_v1_AaeKeysRequest__Output>
+      AaeKeysResponse: MessageTypeDefinition<_dkv_v1_AaeKeysResponse, _dkv_v1_AaeKeysResponse__Output>
+      AaeLeavesRequest: MessageTypeDefinition<_dkv_v1_AaeLeavesRequest, _dkv_v1_AaeLeavesRequest__Output>
+      AaeLeavesResponse: MessageTypeDefinition<_dkv_v1_AaeLeavesResponse, _dkv_v1_AaeLeavesResponse__Output>
+      AaeObject: MessageTypeDefinition<_dkv_v1_AaeObject, _dkv_v1_AaeObject__Output>
+      AaePartitionStatus: MessageTypeDefinition<_dkv_v1_AaePartitionStatus, _dkv_v1_AaePartitionStatus__Output>
+      AaeRootsRequest: MessageTypeDefinition<_dkv_v1_AaeRootsRequest, _dkv_v1_AaeRootsRequest__Output>
+      AaeRootsResponse: MessageTypeDefinition<_dkv_v1_AaeRootsResponse, _dkv_v1_AaeRootsResponse__Output>
+      AaeStatusRequest: MessageTypeDefinition<_dkv_v1_AaeStatusRequest, _dkv_v1_AaeStatusRequest__Output>
+      AaeStatusResponse: MessageTypeDefinition<_dkv_v1_AaeStatusResponse, _dkv_v1_AaeStatusResponse__Output>
+      AaeStoreRequest: MessageTypeDefinition<_dkv_v1_AaeStoreRequest, _dkv_v1_AaeStoreRequest__Output>
+      AaeStoreResponse: MessageTypeDefinition<_dkv_v1_AaeStoreResponse, _dkv_v1_AaeStoreResponse__Output>
+      AaeVersionsRequest: MessageTypeDefinition<_dkv_v1_AaeVersionsRequest, _dkv_v1_AaeVersionsRequest__Output>
+      AaeVersionsResponse: MessageTypeDefinition<_dkv_v1_AaeVersionsResponse, _dkv_v1_AaeVersionsResponse__Output>
       Admin: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AdminClient> & { service: _dkv_v1_AdminDefinition }
+      AntiEntropy: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AntiEntropyClient> & { service: _dkv_v1_AntiEntropyDefinition }
       DeleteRequest: MessageTypeDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_dkv_v1_DeleteResponse, _dkv_v1_DeleteResponse__Output>
+      ExchangeRequest: MessageTypeDefinition<_dkv_v1_ExchangeRequest, _dkv_v1_ExchangeRequest__Output>
+      ExchangeResponse: MessageTypeDefinition<_dkv_v1_ExchangeResponse, _dkv_v1_ExchangeResponse__Output>
       GetRequest: MessageTypeDefinition<_dkv_v1_GetRequest, _dkv_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_dkv_v1_GetResponse, _dkv_v1_GetResponse__Output>
       Handoff: SubtypeConstructor<typeof grpc.Client, _dkv_v1_HandoffClient> & { service: _dkv_v1_HandoffDefinition }
@@ -56,11 +111,16 @@ export interface ProtoGrpcType {
       Quorum: MessageTypeDefinition<_dkv_v1_Quorum, _dkv_v1_Quorum__Output>
       QuorumSymbol: EnumTypeDefinition
       Replica: SubtypeConstructor<typeof grpc.Client, _dkv_v1_ReplicaClient> & { service: _dkv_v1_ReplicaDefinition }
+      ReplicaCall: MessageTypeDefinition<_dkv_v1_ReplicaCall, _dkv_v1_ReplicaCall__Output>
+      ReplicaCallBatch: MessageTypeDefinition<_dkv_v1_ReplicaCallBatch, _dkv_v1_ReplicaCallBatch__Output>
+      ReplicaCallError: MessageTypeDefinition<_dkv_v1_ReplicaCallError, _dkv_v1_ReplicaCallError__Output>
+      ReplicaCallReply: MessageTypeDefinition<_dkv_v1_ReplicaCallReply, _dkv_v1_ReplicaCallReply__Output>
       ReplicaGetRequest: MessageTypeDefinition<_dkv_v1_ReplicaGetRequest, _dkv_v1_ReplicaGetRequest__Output>
       ReplicaGetResponse: MessageTypeDefinition<_dkv_v1_ReplicaGetResponse, _dkv_v1_ReplicaGetResponse__Output>
       ReplicaPutReason: EnumTypeDefinition
       ReplicaPutRequest: MessageTypeDefinition<_dkv_v1_ReplicaPutRequest, _dkv_v1_ReplicaPutRequest__Output>
       ReplicaPutResponse: MessageTypeDefinition<_dkv_v1_ReplicaPutResponse, _dkv_v1_ReplicaPutResponse__Output>
+      ReplicaReplyBatch: MessageTypeDefinition<_dkv_v1_ReplicaReplyBatch, _dkv_v1_ReplicaReplyBatch__Output>
       RequestOptions: MessageTypeDefinition<_dkv_v1_RequestOptions, _dkv_v1_RequestOptions__Output>
       SetDroppedPeersRequest: MessageTypeDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersRequest__Output>
       SetDroppedPeersResponse: MessageTypeDefinition<_dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersResponse__Output>

@@ -1,0 +1,99 @@
+// `dkv aae-status`: one node's anti-entropy: counters, and per partition it replicates the last
+// exchange (when, with whom), keys repaired (last and total) and bytes exchanged.
+
+import * as grpc from "@grpc/grpc-js";
+import type { Argv, ArgumentsCamelCase } from "yargs";
+import Table from "cli-table3";
+import { loadProto } from "../../proto/load-proto.js";
+import type { AaeStatusResponse__Output } from "../../proto/generated/dkv/v1/AaeStatusResponse.js";
+import { channelOptions } from "../../node/peer-clients.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+
+export const command = "aae-status";
+export const describe =
+  "Show one node's anti-entropy: counters, and per partition the last exchange, keys repaired and bytes";
+
+export function builder(yargs: Argv): Argv<ClientArgs> {
+  return withClientOptions(yargs);
+}
+
+export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<void> {
+  const status = await askFirstReachable(nodeAddresses(args), args.timeout);
+  if (args.json) {
+    console.log(JSON.stringify(status));
+    return;
+  }
+  const counters = status.counters;
+  console.log(
+    `asked ${status.node_id}: trees ${status.trees_ready ? "ready" : "rebuilding"}, ` +
+      `${status.tree_keys} keys in trees, every pair compared each ${status.interval_ms} ms, ` +
+      `repairs paced at ${status.repair_keys_per_second} keys/s`,
+  );
+  if (counters !== null) {
+    console.log(
+      `exchanges ${counters.exchanges} (failed ${counters.exchanges_failed}, skipped ` +
+        `${counters.exchanges_skipped}), differences found ${counters.differences_found}, keys ` +
+        `repaired ${counters.keys_repaired}, bytes sent ${counters.bytes_sent}, received ` +
+        `${counters.bytes_received}`,
+    );
+  }
+  const table = new Table({
+    head: [
+      "partition",
+      "last exchange",
+      "peer",
+      "repaired last",
+      "repaired total",
+      "bytes last",
+      "bytes total",
+      "keys",
+    ],
+    style: { head: [], border: [] },
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  });
+  for (const partition of status.partitions) {
+    table.push([
+      String(partition.partition),
+      partition.last_exchange_ms === 0
+        ? "never"
+        : new Date(partition.last_exchange_ms).toISOString(),
+      partition.last_peer || "-",
+      String(partition.keys_repaired_last),
+      String(partition.keys_repaired_total),
+      String(partition.bytes_last),
+      String(partition.bytes_total),
+      String(partition.tree_keys),
+    ]);
+  }
+  console.log(table.toString());
+}
+
+/** AntiEntropy.Status of the first node that answers. */
+async function askFirstReachable(
+  addresses: readonly string[],
+  timeoutMs: number,
+): Promise<AaeStatusResponse__Output> {
+  const { grpcObject } = loadProto();
+  let lastError: unknown;
+  for (const address of addresses) {
+    const client = new grpcObject.dkv.v1.AntiEntropy(
+      address,
+      grpc.credentials.createInsecure(),
+      channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+    );
+    try {
+      return await new Promise<AaeStatusResponse__Output>((resolve, reject) =>
+        client.Status({}, { deadline: Date.now() + timeoutMs }, (error, reply) =>
+          error !== null || reply === undefined ? reject(error) : resolve(reply),
+        ),
+      );
+    } catch (error) {
+      lastError = error;
+      if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) break;
+    } finally {
+      client.close();
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,255 @@
+// Active anti-entropy of one node (DESIGN §5, Riak Tictac AAE): owns the partition trees (kept
+// current by the replica's write listener, rebuilt from storage at start-up in the background),
+// serves the AntiEntropy service, and opens an exchange with each of its peers in turn so that
+// every pair of replicas of a partition is compared once per interval.
+
+import type * as grpc from "@grpc/grpc-js";
+import type { AaeStatusResponse } from "../../proto/generated/dkv/v1/AaeStatusResponse.js";
+import type { NodeId } from "../core/node-id.js";
+import type { ClusterView } from "../cluster-view.js";
+import type { RemoveListener, Replica, WriteListener } from "../replica.js";
+import type { Logger } from "../logger.js";
+import { KvError, isKvError } from "../core/errors.js";
+import { toServiceError } from "../wire/grpc-status.js";
+import { PartitionTrees } from "./partition-trees.js";
+import {
+  AAE_MESSAGE_LIMITS,
+  DEFAULT_AAE_OPTIONS,
+  checkAntiEntropyOptions,
+  type AntiEntropyOptions,
+} from "./aae-options.js";
+import { AaeStats } from "./aae-stats.js";
+import { ExchangeAnswerer } from "./exchange-answerer.js";
+import { GrpcExchangePort, clientOnChannel } from "./exchange-client.js";
+import { antiEntropyHandlers, countedServiceDefinition } from "./exchange-server.js";
+import { runExchange, type ExchangeReport } from "./exchange.js";
+import {
+  exchangePeers,
+  exchangeSpacingMs,
+  partitionsReplicatedBy,
+  type PrimariesOf,
+} from "./exchange-schedule.js";
+import { SYSTEM_CLOCK, TokenBucket, type PacingClock } from "./token-bucket.js";
+
+/** What anti-entropy needs from the node. */
+export interface AntiEntropyDeps {
+  readonly view: ClusterView;
+  readonly replica: Replica;
+  /** The primaries of a partition: the preference list's first n (the bucket default). */
+  readonly primariesOf: PrimariesOf;
+  readonly logger: Logger;
+  readonly options?: Partial<AntiEntropyOptions>;
+  readonly clock?: PacingClock;
+}
+
+/** The anti-entropy component of one node. */
+export class AntiEntropy {
+  readonly trees: PartitionTrees;
+  readonly stats = new AaeStats();
+  readonly options: AntiEntropyOptions;
+  readonly #deps: AntiEntropyDeps;
+  readonly #clock: PacingClock;
+  readonly #limiter: TokenBucket;
+  readonly #answerer: ExchangeAnswerer;
+  readonly #abort = new AbortController();
+  readonly #calls = new Set<grpc.ServerDuplexStream<never, never>>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #work: Promise<unknown> = Promise.resolve();
+  #turn = 0;
+
+  constructor(deps: AntiEntropyDeps) {
+    this.options = { ...DEFAULT_AAE_OPTIONS, ...deps.options };
+    checkAntiEntropyOptions(this.options);
+    this.#deps = deps;
+    this.#clock = deps.clock ?? SYSTEM_CLOCK;
+    this.trees = new PartitionTrees(deps.view.ring.partitionCount, this.options.shape);
+    this.#limiter = new TokenBucket(
+      this.options.repairKeysPerSecond,
+      AAE_MESSAGE_LIMITS.objectsPerMessageMax,
+      this.#clock,
+    );
+    this.#answerer = new ExchangeAnswerer({
+      self: deps.view.self,
+      trees: this.trees,
+      replica: deps.replica,
+      primariesOf: deps.primariesOf,
+    });
+  }
+
+  /** Hook this on Replica.onWrite before the node takes requests: O(1) tree maintenance. */
+  readonly writeListener: WriteListener = (bucket, key, _before, after) => {
+    this.trees.apply(bucket, key, after);
+  };
+
+  /** Hook this on Replica.onRemove: a removed copy (a handed-off fallback's) leaves the trees. */
+  readonly removeListener: RemoveListener = (bucket, key) => {
+    this.trees.apply(bucket, key, undefined);
+  };
+
+  /** Registers the AntiEntropy service (Exchange, Status) on the node's server. */
+  addToServer(server: grpc.Server): void {
+    const handlers = antiEntropyHandlers({
+      answerer: this.#answerer,
+      view: this.#deps.view,
+      logger: this.#deps.logger,
+      status: () => this.status(),
+      calls: this.#calls as Set<never>,
+    });
+    server.addService(countedServiceDefinition(this.stats.counters), handlers);
+  }
+
+  /**
+   * Rebuilds the trees from storage in the background, then starts the exchange schedule with
+   * an exchange at once: a node that just started is the one most likely to have missed writes,
+   * and an exchange between replicas in sync costs only their roots.
+   */
+  start(): void {
+    this.#work = this.#rebuild().then(() => this.#schedule(0));
+  }
+
+  async #rebuild(): Promise<void> {
+    const { replica, logger } = this.#deps;
+    const signal = this.#abort.signal;
+    while (!signal.aborted && !this.trees.ready) {
+      const startedMs = this.#clock.nowMs();
+      try {
+        const report = await this.trees.rebuild(replica.storage.entries(), {
+          chunkEntries: this.options.rebuildChunkEntries,
+          pause: () => new Promise((resolve) => setImmediate(resolve)),
+          stopped: () => signal.aborted,
+        });
+        const elapsedMs = Math.round(this.#clock.nowMs() - startedMs);
+        logger.info(
+          { ...report, keys: this.trees.keyCount, elapsedMs },
+          "anti-entropy trees built",
+        );
+      } catch (error) {
+        logger.error({ err: error }, "anti-entropy tree rebuild failed; retrying");
+        await this.#clock.sleep(this.#spacingMs(), signal).catch(() => undefined);
+      }
+    }
+  }
+
+  #spacingMs(): number {
+    const { view } = this.#deps;
+    return exchangeSpacingMs(
+      this.options.intervalMs,
+      exchangePeers(view.self, view.ring.nodes).length,
+    );
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#abort.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      this.#work = this.#tick();
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** Opens the next exchange in turn, then schedules the one after. */
+  async #tick(): Promise<void> {
+    const startedMs = this.#clock.nowMs();
+    const { view } = this.#deps;
+    const peers = exchangePeers(view.self, view.ring.nodes);
+    const peer = peers[this.#turn % Math.max(1, peers.length)];
+    this.#turn += 1;
+    if (peer !== undefined) {
+      try {
+        await this.exchangeWith(peer);
+      } catch (error) {
+        this.stats.counters.exchangesFailed += 1;
+        if (!this.#abort.signal.aborted) {
+          const reason = error instanceof Error ? error.message : String(error);
+          // A peer that cannot be reached (not started yet, just died) is routine; anything
+          // else is worth a warning.
+          const routine = isKvError(error) && error.code === "unavailable";
+          const log = this.#deps.logger;
+          const message = "anti-entropy exchange failed; retried next round";
+          if (routine) log.info({ peer, reason }, message);
+          else log.warn({ peer, reason }, message);
+        }
+      }
+    }
+    const spacingMs = this.#spacingMs();
+    this.#schedule(Math.max(0, startedMs + spacingMs - this.#clock.nowMs()));
+  }
+
+  /**
+   * Opens one exchange with `peer` now, over every partition both replicate. Resolves
+   * undefined (counted as skipped) when this node's trees are not built yet, the peer is
+   * down or dropped, or the peer's trees are not built; rejects when the exchange fails.
+   */
+  async exchangeWith(peer: NodeId): Promise<ExchangeReport | undefined> {
+    const { view, primariesOf, replica, logger } = this.#deps;
+    const clients = view.upNodes().has(peer) ? view.peer(peer) : undefined;
+    const partitions = partitionsReplicatedBy(view.ring.partitionCount, primariesOf, [
+      view.self,
+      peer,
+    ]);
+    if (!this.trees.ready || clients === undefined || partitions.length === 0) {
+      this.stats.counters.exchangesSkipped += 1;
+      return undefined;
+    }
+    const port = new GrpcExchangePort({
+      client: clientOnChannel(clients.replica.getChannel(), clients.address),
+      self: view.self,
+      replyTimeoutMs: this.options.replyTimeoutMs,
+      sink: this.stats.counters,
+      signal: this.#abort.signal,
+    });
+    try {
+      const context = {
+        trees: this.trees,
+        replica,
+        options: this.options,
+        limiter: this.#limiter,
+        clock: this.#clock,
+        signal: this.#abort.signal,
+      };
+      const report = await runExchange(port, context, peer, partitions);
+      if (report.partitions.length === 0) {
+        this.stats.counters.exchangesSkipped += 1;
+        return undefined;
+      }
+      this.stats.recordExchange(report, Date.now());
+      if (report.differences > 0) {
+        const { differences, repaired, truncated, bytesSent, bytesReceived } = report;
+        logger.info(
+          { peer, differences, repaired, truncated, bytesSent, bytesReceived },
+          "anti-entropy repaired",
+        );
+      }
+      return report;
+    } finally {
+      port.close();
+    }
+  }
+
+  /** The AntiEntropy.Status reply. */
+  status(): AaeStatusResponse {
+    const { view, primariesOf } = this.#deps;
+    const replicated = partitionsReplicatedBy(view.ring.partitionCount, primariesOf, [view.self]);
+    return {
+      node_id: view.self,
+      interval_ms: this.options.intervalMs,
+      trees_ready: this.trees.ready,
+      tree_keys: this.trees.keyCount,
+      counters: this.stats.countersWire(),
+      partitions: replicated.map((p) =>
+        this.stats.partitionWire(p, this.trees.partitionKeyCount(p)),
+      ),
+      repair_keys_per_second: this.options.repairKeysPerSecond,
+    };
+  }
+
+  /** Stops the schedule, cancels open exchanges both ways and waits for them to stop. */
+  async close(): Promise<void> {
+    this.#abort.abort(new KvError("unavailable", "anti-entropy is shutting down"));
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    for (const call of this.#calls) {
+      call.emit("error", toServiceError(new KvError("unavailable", "node is shutting down")));
+    }
+    this.#calls.clear();
+    await this.#work.catch(() => undefined);
+  }
+}

@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface AaeBranchesRequest {
+  'partitions'?: (number)[];
+}
+
+export interface AaeBranchesRequest__Output {
+  'partitions': (number)[];
+}

@@ -1,0 +1,12 @@
+// Original file: proto/dkv.proto
+
+
+export interface AaeKeyRef {
+  'bucket'?: (string);
+  'key'?: (Buffer | Uint8Array | string);
+}
+
+export interface AaeKeyRef__Output {
+  'bucket': (string);
+  'key': (Buffer);
+}

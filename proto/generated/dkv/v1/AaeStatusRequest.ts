@@ -1,0 +1,8 @@
+// Original file: proto/dkv.proto
+
+
+export interface AaeStatusRequest {
+}
+
+export interface AaeStatusRequest__Output {
+}

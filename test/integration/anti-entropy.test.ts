@@ -1,0 +1,174 @@
+// Goal: anti-entropy alone makes replicas converge (issue #5): a node that missed 2,000 writes
+// holds every key within three exchange intervals with no reads at all; a node whose data
+// directory was deleted is rebuilt; a key deleted while a replica was away stays deleted.
+// Method: three `dkv serve` processes on the log engine with read repair and hinted handoff off
+// and a 3 s exchange interval; each node's own copy is read with Admin.LocalGet, which asks no
+// other replica and repairs nothing.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
+import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
+import type { DkvClient } from "../../coordinator/client.js";
+
+const INTERVAL_MS = 3000;
+const KEYS = 2000;
+const CONCURRENCY = 64;
+/** Generous: the machine may be shared with other test runs (the work itself takes ~10 s). */
+const TEST_TIMEOUT_MS = 60_000;
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({
+    nodes: 3,
+    storage: "log",
+    serveArgs: ["--no-read-repair", "--no-hinted-handoff", `--aae-interval-ms=${INTERVAL_MS}`],
+  });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const giveUpAtMs = Date.now() + timeoutMs;
+  while (Date.now() < giveUpAtMs) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+/** Runs `work` over 0..count-1 with `CONCURRENCY` in flight. */
+async function forEachConcurrently(
+  count: number,
+  work: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next;
+      next += 1;
+      await work(index);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/**
+ * Retries a write that failed (a loaded machine can make the failure detector doubt n2 for a
+ * moment); the test is about what anti-entropy does with the writes, not about the writes.
+ */
+async function withRetries<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function keysStored(node: string): Promise<number> {
+  return Number((await cluster.client(node).status()).keys_stored);
+}
+
+/** The keys (of `count` named prefix-i) whose value n3 does not hold itself. */
+async function missingOn(node: string, prefix: string, count: number): Promise<string[]> {
+  const client: DkvClient = cluster.client(node);
+  const missing: string[] = [];
+  await forEachConcurrently(count, async (index) => {
+    const reply = await client.localGet(`${prefix}-${index}`);
+    const values = reply.siblings.map((sibling) => sibling.value.toString());
+    if (values.length !== 1 || values[0] !== `value-${index}`) missing.push(`${prefix}-${index}`);
+  });
+  return missing;
+}
+
+function aaeStatus(
+  node: string,
+): Promise<{ counters: Record<string, number>; partitions: unknown[] }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [MAIN_SCRIPT, "aae-status", "--node", cluster.spec(node).address, "--json"],
+      (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
+    );
+  });
+}
+
+describe("anti-entropy with read repair off", () => {
+  it(
+    "brings a node that missed 2,000 writes up to date within three intervals, with no reads",
+    async () => {
+      await cluster.stopNode("n3");
+      const writer = cluster.client("n1");
+      await forEachConcurrently(KEYS, async (index) => {
+        await withRetries(() => writer.put(`missed-${index}`, `value-${index}`, { w: 2 }));
+      });
+      await cluster.startNode("n3");
+      const restartedMs = Date.now();
+      const caughtUp = await eventually(
+        async () => (await keysStored("n3")) >= KEYS,
+        3 * INTERVAL_MS,
+      );
+      const tookMs = Date.now() - restartedMs;
+      expect(caughtUp, `n3 holds ${await keysStored("n3")} keys after ${tookMs} ms`).toBe(true);
+      expect(await missingOn("n3", "missed", KEYS)).toEqual([]);
+
+      const status = await aaeStatus("n3");
+      expect(status.partitions).toHaveLength(64);
+      const peers = await Promise.all(["n1", "n2"].map(aaeStatus));
+      const repaired = [status, ...peers].reduce(
+        (sum, one) => sum + Number(one.counters["keys_repaired"]),
+        0,
+      );
+      expect(repaired).toBeGreaterThanOrEqual(KEYS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "rebuilds a node whose data directory was deleted",
+    async () => {
+      const before = await keysStored("n1");
+      await cluster.stopNode("n3");
+      rmSync(cluster.spec("n3").dataDir, { recursive: true, force: true });
+      await cluster.startNode("n3");
+      expect(await keysStored("n3")).toBe(0);
+      const rebuilt = await eventually(
+        async () => (await keysStored("n3")) >= before,
+        6 * INTERVAL_MS,
+      );
+      expect(rebuilt, `n3 holds ${await keysStored("n3")} of ${before} keys`).toBe(true);
+      expect(await missingOn("n3", "missed", KEYS)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "keeps a key deleted while one replica was away deleted through a full exchange cycle",
+    async () => {
+      const client = cluster.client("n1");
+      await withRetries(() => client.put("doomed", "alive", { w: 3 }));
+      await cluster.stopNode("n3");
+      const read = await withRetries(() => client.get("doomed", { r: 2 }));
+      await withRetries(() => client.delete("doomed", { context: read.context, w: 2 }));
+      await cluster.startNode("n3");
+      // n3 comes back with the live value; anti-entropy must carry the tombstone to it, and its
+      // live copy must not revive the key on n1 or n2.
+      const isTombstone = async (node: string): Promise<boolean> => {
+        const reply = await cluster.client(node).localGet("doomed");
+        return reply.siblings.length > 0 && reply.siblings.every((sibling) => sibling.deleted);
+      };
+      expect(await eventually(() => isTombstone("n3"), 3 * INTERVAL_MS)).toBe(true);
+      // A full cycle later (every pair compared again) nothing has come back anywhere.
+      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS + 500));
+      for (const node of ["n1", "n2", "n3"]) expect(await isTombstone(node), node).toBe(true);
+      expect((await withRetries(() => client.get("doomed", { r: 3 }))).siblings).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
