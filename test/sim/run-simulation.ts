@@ -1,0 +1,268 @@
+// One deterministic simulation run: a seed draws the cluster (3–5 nodes), the network, the
+// workload and the nemesis; the clients run against the real coordinator and replica code while
+// faults come and go; then everything heals, hints are handed off, every key is read at r=all
+// through every node, and the checker judges the history against the replicas' objects.
+
+import type { DvvSet } from "../../node/core/dvv.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { DEFAULT_BUCKET } from "../../coordinator/core/quorum-options.js";
+import { checkRun, type CheckReport, type FinalKey } from "./sim-checker.js";
+import { SimCluster, type ClusterConfig } from "./sim-cluster.js";
+import type { SimEndpoint } from "./sim-endpoint.js";
+import { History } from "./sim-history.js";
+import { simLogger } from "./sim-logger.js";
+import { mutationOf, type Mutation } from "./sim-mutation.js";
+import { SimNemesis } from "./sim-nemesis.js";
+import { SimNetwork, type NetworkFaults } from "./sim-network.js";
+import { SimRandom } from "./sim-random.js";
+import { SimScheduler } from "./sim-scheduler.js";
+import { SimTrace } from "./sim-trace.js";
+import { SIM_BUCKET, SimWorkload } from "./sim-workload.js";
+
+/** The virtual time a run starts at (2024-01-01), so that lastModifiedMs looks like a date. */
+const START_MS = 1_704_067_200_000;
+/** Timers one run may fire before it is declared livelocked. */
+const EVENTS_MAX = 2_000_000;
+/** After the heal, long enough for every request in flight to pass its deadline (≤ 5 s). */
+const SETTLE_MS = 6_000;
+/** Virtual time allowed for handoff after the heal before the run gives up waiting. */
+const HANDOFF_WAIT_MS = 60_000;
+
+/** What to run. */
+export interface SimOptions {
+  readonly seed: number;
+  /** Client operations in the run (each a get, a put, or a get and a put). */
+  readonly steps: number;
+  /** Test-only breakage that the checker must catch; "none" for a real run. */
+  readonly mutation: Mutation;
+  /** Hinted handoff and sloppy quorum; drawn from the seed when undefined. */
+  readonly hintedHandoff?: boolean;
+  /** Called with every trace line (replays). */
+  readonly verbose?: (line: string) => void;
+}
+
+/** What a run found. */
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** Invariant violations and bugs, one line each. */
+  readonly failures: readonly string[];
+  readonly traceHash: string;
+  readonly report: CheckReport;
+  readonly summary: Readonly<Record<string, number | string | boolean>>;
+  /** The last trace lines, for a failing run. */
+  readonly traceTail: readonly string[];
+}
+
+/** The parts of one run. */
+interface Run {
+  readonly scheduler: SimScheduler;
+  readonly trace: SimTrace;
+  readonly network: SimNetwork<SimEndpoint>;
+  readonly config: ClusterConfig;
+  readonly cluster: SimCluster;
+  readonly history: History;
+  readonly workload: SimWorkload;
+  readonly nemesis: SimNemesis;
+}
+
+/** Runs one seed to completion. */
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
+  const run = buildRun(options);
+  const timing = await drive(run);
+  const finals = await inspectReplicas(run.cluster, run.workload);
+  const report = checkRun(run.history, finals);
+  const failures = [...run.trace.bugs.map((bug) => `bug: ${bug}`), ...report.examples];
+  return {
+    seed: options.seed,
+    ok: report.ok && run.trace.bugs.length === 0,
+    failures,
+    traceHash: run.trace.hash(),
+    report,
+    summary: { ...summaryOf(run, options), ...timing },
+    traceTail: failures.length > 0 ? run.trace.tail() : [],
+  };
+}
+
+/** Draws everything from the seed, in a fixed order. */
+function buildRun(options: SimOptions): Run {
+  const random = new SimRandom(options.seed);
+  const scheduler = new SimScheduler(START_MS, EVENTS_MAX);
+  const trace = new SimTrace(scheduler, options.verbose);
+  const network = new SimNetwork<SimEndpoint>(scheduler, random.fork(), trace);
+  const baseFaults = drawBaseFaults(random);
+  network.setFaults(baseFaults);
+  const config = drawCluster(random, options);
+  const { limits: _limits, bucket: _bucket, mangle: _mangle, ...shown } = config;
+  trace.record(`config ${JSON.stringify(shown)}`);
+  const logger = simLogger(trace);
+  const cluster = new SimCluster({
+    config,
+    scheduler,
+    network,
+    random: random.fork(),
+    trace,
+    logger,
+  });
+  const history = new History();
+  const workload = new SimWorkload({
+    cluster,
+    scheduler,
+    random: random.fork(),
+    trace,
+    history,
+    config: {
+      clients: random.range(2, 6),
+      opsTotal: options.steps,
+      registerKeys: random.range(1, 4),
+      setKeys: random.range(1, 2),
+      thinkMs: [0, random.range(5, 60)],
+      timeoutMs: random.pick([300, 1000, 3000]),
+      lww: options.mutation === "lww",
+    },
+  });
+  const nemesis = new SimNemesis({
+    cluster,
+    network,
+    scheduler,
+    random: random.fork(),
+    trace,
+    config: {
+      intervalMs: [50, random.range(300, 2000)],
+      crashes: true,
+      restartAfterMs: [50, 3000],
+      baseFaults,
+    },
+  });
+  return { scheduler, trace, network, config, cluster, history, workload, nemesis };
+}
+
+/** The phases: start, clients under faults, heal and handoff, reads at r=all everywhere. */
+async function drive(run: Run): Promise<{ faultPhaseMs: number; healToConvergedMs: number }> {
+  const { scheduler, cluster, workload, nemesis } = run;
+  const startMs = scheduler.nowMs;
+  for (const id of cluster.ids) await cluster.start(id);
+  cluster.startPeriodic();
+  let clientsDone = false;
+  void workload.run().then(() => (clientsDone = true));
+  void nemesis.run(() => clientsDone);
+  await scheduler.run({ until: () => clientsDone });
+  const faultPhaseEndMs = scheduler.nowMs;
+  await converge(run);
+  await readEverything(run);
+  return {
+    faultPhaseMs: faultPhaseEndMs - startMs,
+    healToConvergedMs: scheduler.nowMs - faultPhaseEndMs,
+  };
+}
+
+function summaryOf(run: Run, options: SimOptions): Record<string, number | string | boolean> {
+  const { cluster, network, history, nemesis, trace, scheduler } = run;
+  const writes = history.writeCounts();
+  return {
+    nodes: run.config.nodeCount,
+    hintedHandoff: run.config.hintedHandoff,
+    operations: options.steps,
+    writesOk: writes.ok,
+    writesFailed: writes.failed,
+    writesIndeterminate: writes.indeterminate,
+    reads: history.reads.length,
+    crashes: cluster.stats.crashes,
+    unsyncedWritesLost: cluster.stats.lostWrites,
+    messages: network.stats.sent,
+    dropped: network.stats.dropped,
+    duplicated: network.stats.duplicated,
+    handedOff: cluster.handoffStats().delivered,
+    faults: [...nemesis.faultsUsed].map(([name, count]) => `${name}x${count}`).join(" "),
+    events: scheduler.events,
+    lateReplyErrors: [...trace.notes.values()].reduce((sum, count) => sum + count, 0),
+  };
+}
+
+/**
+ * Heal: every link back, a calm network, every node up and seen up by all; then wait for hinted
+ * handoff to drain, stop the periodic rounds, and let everything in flight finish.
+ */
+async function converge(run: Run): Promise<void> {
+  const { scheduler, cluster, nemesis, trace } = run;
+  await nemesis.healAll();
+  cluster.detectorRound();
+  const giveUpMs = scheduler.nowMs + HANDOFF_WAIT_MS;
+  // Requests still in flight may leave hints behind; let them finish before waiting for handoff.
+  await scheduler.run({ untilMs: scheduler.nowMs + SETTLE_MS });
+  await scheduler.run({ until: () => cluster.hintsPending() === 0, untilMs: giveUpMs });
+  cluster.stopPeriodic();
+  await scheduler.run();
+  const pending = cluster.hintsPending();
+  if (pending > 0) trace.bug(`${pending} hints still pending ${HANDOFF_WAIT_MS} ms after the heal`);
+  trace.record("converged");
+}
+
+/** Reads every key at r=all through every node; read repair brings the primaries together. */
+async function readEverything(run: Run): Promise<void> {
+  const { scheduler, cluster, workload, trace } = run;
+  const all = { r: DEFAULT_BUCKET.n, w: 1, dw: 1, pr: 0, pw: 0, strict: false };
+  for (const process of cluster.processes()) {
+    const reads = workload.keys.map((key) => workload.read(-1, key, process.self, all));
+    await scheduler.run();
+    const results = await Promise.all(reads);
+    results.forEach((read, index) => {
+      if (read !== undefined) return;
+      trace.bug(
+        `read of ${workload.keys[index]} at r=all through ${process.self} failed after the heal`,
+      );
+    });
+  }
+}
+
+/** Every replica's object of every key, read directly from the replicas. */
+async function inspectReplicas(cluster: SimCluster, workload: SimWorkload): Promise<FinalKey[]> {
+  const finals: FinalKey[] = [];
+  const anyProcess = cluster.processes()[0];
+  if (anyProcess === undefined) throw new Error("no node is up after the heal");
+  for (const key of workload.keys) {
+    const keyBytes = Buffer.from(key);
+    const primaryIds = anyProcess.coordinator.preferenceList(
+      SIM_BUCKET,
+      keyBytes,
+      DEFAULT_BUCKET.n,
+    ).primaries;
+    const primaries = new Map<string, DvvSet | undefined>();
+    const others = new Map<string, DvvSet>();
+    for (const process of cluster.processes()) {
+      const object = await process.replica.get(SIM_BUCKET, keyBytes);
+      if (primaryIds.includes(process.self)) primaries.set(process.self, object);
+      else if (object !== undefined) others.set(process.self, object);
+    }
+    finals.push({ key, setKey: workload.isSetKey(key), primaries, others });
+  }
+  return finals;
+}
+
+/** The network when the nemesis leaves it alone: short delays, a little jitter that reorders. */
+function drawBaseFaults(random: SimRandom): NetworkFaults {
+  return {
+    dropRate: 0,
+    duplicateRate: random.chance(0.5) ? 0.02 : 0,
+    delayMs: [1, random.range(3, 20)],
+    spikeRate: 0.01,
+    spikeMsMax: 200,
+  };
+}
+
+function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
+  const nodeCount = random.range(3, 5);
+  return {
+    nodeCount,
+    partitionCount: random.pick([8, 16, 64]),
+    fsyncMs: [1, random.range(2, 15)],
+    skewMsMax: random.pick([0, 20, 500]),
+    hintedHandoff: options.hintedHandoff ?? random.chance(0.8),
+    hintBytesMaxPerTarget: random.chance(0.2) ? 400 : 1024 * 1024 * 1024,
+    detectorIntervalMs: [100, 600],
+    handoffIntervalMs: 500,
+    limits: DEFAULT_LIMITS,
+    bucket: DEFAULT_BUCKET,
+    ...mutationOf(options.mutation, random),
+  };
+}

@@ -1,0 +1,41 @@
+// Test-only breakage that shows the checker can fail: clients that resolve siblings by
+// last-modified time (the LWW control), a replication path that drops a sibling but keeps its
+// dot in the context (a broken merge), and a disk that acknowledges fsyncs it never did.
+
+import type { DvvSet } from "../../node/core/dvv.js";
+import type { SimRandom } from "./sim-random.js";
+import type { SimStorageFaults } from "./sim-storage.js";
+import type { ObjectMangler } from "./sim-transport.js";
+
+/** The mutation modes; "none" is a real run. */
+export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies"] as const;
+
+/** One mutation mode. */
+export type Mutation = (typeof MUTATIONS)[number];
+
+/** True when `value` names a mutation mode. */
+export function isMutation(value: string): value is Mutation {
+  return (MUTATIONS as readonly string[]).includes(value);
+}
+
+/** The cluster-level parts of a mutation (the LWW control lives in the clients). */
+export function mutationOf(
+  mutation: Mutation,
+  random: SimRandom,
+): { readonly storageFaults: SimStorageFaults; readonly mangle: ObjectMangler | undefined } {
+  return {
+    storageFaults: { fsyncLies: mutation === "fsync-lies" },
+    mangle: mutation === "broken-merge" ? dropOneSibling(random) : undefined,
+  };
+}
+
+/**
+ * A merge gone wrong: now and then an object sent to a replica loses its oldest sibling while
+ * its context still covers that sibling's dot, so every replica it reaches drops the write.
+ */
+function dropOneSibling(random: SimRandom): ObjectMangler {
+  return (object: DvvSet): DvvSet => {
+    if (object.siblings.length < 2 || !random.chance(0.3)) return object;
+    return { context: object.context, siblings: object.siblings.slice(1) };
+  };
+}

@@ -1,0 +1,313 @@
+// The simulated clients: each runs a loop of operations on a few keys through a random node —
+// reads, read-modify-writes of a set (Jepsen's Riak set test), and unique register writes with
+// the context of the last read, a stale earlier one, or none. Every outcome goes to the history.
+
+import { EMPTY_CONTEXT, type CausalContext } from "../../node/core/causal-context.js";
+import { compareDots } from "../../node/core/causal-context.js";
+import type { Sibling } from "../../node/core/dvv.js";
+import { decodeKeyContext } from "../../node/core/key-context.js";
+import type { NodeId } from "../../node/core/node-id.js";
+import type { RequestOptions__Output } from "../../proto/generated/dkv/v1/RequestOptions.js";
+import type { SimCluster } from "./sim-cluster.js";
+import type { KvGetReply, KvPutReply } from "./sim-endpoint.js";
+import { History, setElementsOf, type WriteRecord } from "./sim-history.js";
+import { kvGet, kvPut } from "./sim-kv-edge.js";
+import type { SimProcess } from "./sim-process.js";
+import type { SimRandom } from "./sim-random.js";
+import type { SimScheduler } from "./sim-scheduler.js";
+import type { SimTrace } from "./sim-trace.js";
+
+/** The one bucket of the simulation. */
+export const SIM_BUCKET = "sim";
+
+/** How a client waits beyond its request deadline before it calls the outcome unknown. */
+const CLIENT_GRACE_MS = 50;
+
+/** The workload of a run. */
+export interface WorkloadConfig {
+  readonly clients: number;
+  readonly opsTotal: number;
+  readonly registerKeys: number;
+  readonly setKeys: number;
+  readonly thinkMs: readonly [number, number];
+  readonly timeoutMs: number;
+  /** The control: clients resolve siblings by last-modified time and drop the rest. */
+  readonly lww: boolean;
+}
+
+/** A client's call that got no reply: the node was down, or the client stopped waiting. */
+type NoReply = "down" | "indeterminate";
+
+/** Quorum options of one request, as counts. */
+export interface Quorums {
+  readonly r: number;
+  readonly w: number;
+  readonly dw: number;
+  readonly pr: number;
+  readonly pw: number;
+  readonly strict: boolean;
+}
+
+/** Runs the clients and records what they see. */
+export class SimWorkload {
+  readonly keys: readonly string[];
+  readonly #setKeys: ReadonlySet<string>;
+  readonly #cluster: SimCluster;
+  readonly #scheduler: SimScheduler;
+  readonly #random: SimRandom;
+  readonly #trace: SimTrace;
+  readonly #history: History;
+  readonly #config: WorkloadConfig;
+  /** Per client and key, an earlier read's context: the "stale context" writes use it. */
+  readonly #staleContexts = new Map<string, Uint8Array>();
+  #opsLeft: number;
+
+  constructor(options: {
+    readonly cluster: SimCluster;
+    readonly scheduler: SimScheduler;
+    readonly random: SimRandom;
+    readonly trace: SimTrace;
+    readonly history: History;
+    readonly config: WorkloadConfig;
+  }) {
+    this.#cluster = options.cluster;
+    this.#scheduler = options.scheduler;
+    this.#random = options.random;
+    this.#trace = options.trace;
+    this.#history = options.history;
+    this.#config = options.config;
+    this.#opsLeft = options.config.opsTotal;
+    const registers = Array.from({ length: options.config.registerKeys }, (_, i) => `r${i}`);
+    const sets = Array.from({ length: options.config.setKeys }, (_, i) => `s${i}`);
+    this.keys = [...registers, ...sets];
+    this.#setKeys = new Set(sets);
+  }
+
+  /** Runs every client until the operation budget is spent. */
+  async run(): Promise<void> {
+    const clients = Array.from({ length: this.#config.clients }, (_, client) =>
+      this.#client(client),
+    );
+    await Promise.all(clients);
+  }
+
+  /** True for a key of the set workload. */
+  isSetKey(key: string): boolean {
+    return this.#setKeys.has(key);
+  }
+
+  async #client(client: number): Promise<void> {
+    const [thinkMin, thinkMax] = this.#config.thinkMs;
+    while (this.#opsLeft > 0) {
+      this.#opsLeft -= 1;
+      await this.#scheduler.sleep(this.#random.range(thinkMin, thinkMax));
+      const key = this.#random.pick(this.keys);
+      if (this.#setKeys.has(key)) {
+        await this.#addToSet(client, key);
+        continue;
+      }
+      // Registers: 20% reads, 40% read-modify-writes, 20% blind writes, and 20% writes with
+      // an earlier read's (stale) context, which make concurrent siblings on purpose.
+      const roll = this.#random.next();
+      const stale = this.#staleContexts.get(`${client}/${key}`) ?? new Uint8Array(0);
+      if (roll < 0.2) await this.read(client, key, this.#randomNode(), this.#quorums());
+      else if (roll < 0.6) await this.#readModifyWrite(client, key);
+      else if (roll < 0.8) await this.#write(client, key, new Uint8Array(0), undefined);
+      else await this.#write(client, key, stale, undefined);
+    }
+  }
+
+  /** Jepsen's set test: read, union the siblings' sets (or LWW: keep the newest), add, write. */
+  async #addToSet(client: number, key: string): Promise<void> {
+    const read = await this.read(client, key, this.#randomNode(), this.#quorums());
+    if (read === undefined) return;
+    const kept = this.#config.lww ? newest(read.siblings) : read.siblings;
+    const elements = new Set<number>();
+    for (const sibling of kept) {
+      for (const element of setElementsOf(textOf(sibling.value))) elements.add(element);
+    }
+    await this.#write(client, key, read.context, elements);
+  }
+
+  async #readModifyWrite(client: number, key: string): Promise<void> {
+    const read = await this.read(client, key, this.#randomNode(), this.#quorums());
+    if (read !== undefined) await this.#write(client, key, read.context, undefined);
+  }
+
+  /** A get through `contact`; recorded when it succeeds. `client` -1 is the convergence phase. */
+  async read(
+    client: number,
+    key: string,
+    contact: NodeId,
+    quorums: Quorums,
+  ): Promise<Extract<KvGetReply, { ok: true }> | undefined> {
+    const deadlineMs = this.#scheduler.nowMs + this.#config.timeoutMs;
+    const request = { bucket: SIM_BUCKET, key: Buffer.from(key), options: optionsOf(quorums) };
+    const reply = await this.#call(contact, deadlineMs, (process) =>
+      kvGet(process, request, deadlineMs),
+    );
+    const outcome =
+      typeof reply === "string" ? reply : reply.ok ? `ok ${reply.siblings.length}` : reply.code;
+    this.#trace.record(`c${client} get ${key}@${contact} r=${quorums.r} ${outcome}`);
+    if (typeof reply === "string" || !reply.ok) {
+      if (typeof reply !== "string" && reply.code === "internal") this.#trace.bug(reply.error);
+      return undefined;
+    }
+    const siblings = reply.siblings.map((sibling) => ({
+      value: textOf(sibling.value),
+      dot: sibling.dot,
+    }));
+    this.#history.reads.push({ key, client, siblings, timeMs: this.#scheduler.nowMs });
+    if (client >= 0 && (!this.#staleContexts.has(`${client}/${key}`) || this.#random.chance(0.3))) {
+      this.#staleContexts.set(`${client}/${key}`, reply.context);
+    }
+    return reply;
+  }
+
+  /** A put of a unique value with `context`; `elements` (set keys) are written with its id. */
+  async #write(
+    client: number,
+    key: string,
+    context: Uint8Array,
+    elements: Set<number> | undefined,
+  ): Promise<void> {
+    const id = this.#history.nextWriteId();
+    elements?.add(id);
+    const value =
+      elements === undefined ? `w${id}` : `w${id}:${[...elements].sort((a, b) => a - b).join(",")}`;
+    const quorums = this.#quorums();
+    const record: WriteRecord = {
+      id,
+      client,
+      key,
+      value,
+      context: this.#decodeContext(key, context),
+      element: elements === undefined ? undefined : id,
+      durableRequired: quorums.dw >= 1,
+      invokedMs: this.#scheduler.nowMs,
+      status: "pending",
+      dot: undefined,
+      error: undefined,
+    };
+    this.#history.writes.push(record);
+    const contact = this.#randomNode();
+    const deadlineMs = this.#scheduler.nowMs + this.#config.timeoutMs;
+    const request = {
+      bucket: SIM_BUCKET,
+      key: Buffer.from(key),
+      value: Buffer.from(value),
+      content_type: "text/plain",
+      metadata: {},
+      context: Buffer.from(context),
+      options: optionsOf(quorums),
+      return_body: false,
+      if_none_match: false,
+    };
+    const reply = await this.#call(contact, deadlineMs, (process) =>
+      kvPut(process, request, deadlineMs),
+    );
+    this.#settle(record, reply);
+    const q = `w=${quorums.w},dw=${quorums.dw}`;
+    this.#trace.record(
+      `c${client} put ${key}@${contact} ${value} ${q} ${record.status} ${record.error ?? ""}`,
+    );
+  }
+
+  #settle(record: WriteRecord, reply: KvPutReply | NoReply): void {
+    if (reply === "down") {
+      record.status = "failed";
+      record.error = "node down";
+    } else if (reply === "indeterminate") {
+      record.status = "indeterminate";
+    } else if (reply.ok) {
+      record.status = "ok";
+      record.dot = reply.dot;
+    } else {
+      record.status = "failed";
+      record.error = reply.code;
+      if (reply.code === "internal") this.#trace.bug(reply.error);
+    }
+  }
+
+  /** Calls a node as an outside client: no reply from a dead node, a timeout of our own. */
+  #call<T>(
+    contact: NodeId,
+    deadlineMs: number,
+    work: (process: SimProcess) => Promise<T>,
+  ): Promise<T | NoReply> {
+    const process = this.#cluster.live(contact);
+    if (process === undefined) return Promise.resolve("down");
+    return new Promise((resolve) => {
+      const waitMs = deadlineMs - this.#scheduler.nowMs + CLIENT_GRACE_MS;
+      const cancel = this.#scheduler.after(waitMs, () => resolve("indeterminate"));
+      void process.guard(work(process)).then((reply) => {
+        cancel();
+        resolve(reply);
+      });
+    });
+  }
+
+  #decodeContext(key: string, bytes: Uint8Array): CausalContext {
+    if (bytes.length === 0) return EMPTY_CONTEXT;
+    const decoded = decodeKeyContext(SIM_BUCKET, Buffer.from(key), bytes);
+    if (!decoded.ok)
+      throw new Error(`a context the store returned does not decode: ${decoded.reason}`);
+    return decoded.context;
+  }
+
+  #randomNode(): NodeId {
+    return this.#random.pick(this.#cluster.ids);
+  }
+
+  /** Quorum options drawn per request: mostly the defaults, sometimes one, all, pr/pw, strict. */
+  #quorums(): Quorums {
+    const random = this.#random;
+    const level = (): number => (random.chance(0.2) ? 1 : random.chance(0.25) ? 3 : 2);
+    const w = level();
+    const dw = random.chance(0.15) ? 0 : random.chance(0.15) ? Math.min(2, w) : 1;
+    return {
+      r: level(),
+      w,
+      dw,
+      pr: random.chance(0.1) ? 1 : 0,
+      pw: random.chance(0.1) ? 1 : 0,
+      strict: random.chance(0.1),
+    };
+  }
+}
+
+/** The request options of `quorums`, as the generated proto type carries them. */
+export function optionsOf(quorums: Quorums): RequestOptions__Output {
+  const count = (value: number): { value: "count"; count: number } => ({
+    value: "count",
+    count: value,
+  });
+  return {
+    n: 0,
+    r: count(quorums.r),
+    w: count(quorums.w),
+    dw: count(quorums.dw),
+    pr: count(quorums.pr),
+    pw: count(quorums.pw),
+    strict_quorum: quorums.strict,
+  };
+}
+
+/** The LWW control's resolution: only the sibling with the latest last-modified time. */
+function newest(siblings: readonly Sibling[]): Sibling[] {
+  let best: Sibling | undefined;
+  for (const sibling of siblings) {
+    if (
+      best === undefined ||
+      sibling.lastModifiedMs > best.lastModifiedMs ||
+      (sibling.lastModifiedMs === best.lastModifiedMs && compareDots(sibling.dot, best.dot) > 0)
+    ) {
+      best = sibling;
+    }
+  }
+  return best === undefined ? [] : [best];
+}
+
+function textOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+}

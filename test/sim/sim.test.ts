@@ -1,0 +1,223 @@
+// Goal: the deterministic simulation of issue #6 finds no violation on a fixed set of seeds,
+// replays a seed exactly, and does fail when the code or the clients are broken on purpose.
+// Method: run test/sim/run-simulation.ts per seed; `npm run sim` runs many more.
+
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runSimulation, type SimResult } from "./run-simulation.js";
+import type { Mutation } from "./sim-mutation.js";
+import { SimDisk, SimStorage } from "./sim-storage.js";
+import { SimRandom } from "./sim-random.js";
+import { SimScheduler } from "./sim-scheduler.js";
+
+/** Operations per seed in CI: a few hundred, as in `npm run sim`. */
+const STEPS = 300;
+/**
+ * Seeds that hit the open bug "a fallback coordinator reuses a dot after handing off and removing
+ * its copy" (replay: `npx tsx scripts/sim.ts --seed 13`). They leave the CI list until it is
+ * fixed; the test "known bug" below pins it, and fails once the bug is gone.
+ */
+const KNOWN_BUG_SEEDS: readonly number[] = [];
+/** Seeds that once reused a dot after a handed-off copy was removed (fixed by counter floors). */
+const DOT_REUSE_SEEDS: readonly number[] = [13, 772, 2096];
+/** The CI seeds; hints on or off is drawn from the seed, so both modes are covered. */
+const SEEDS = Array.from({ length: 33 }, (_, index) => index + 1).filter(
+  (seed) => !KNOWN_BUG_SEEDS.includes(seed),
+);
+
+/** Real runs by seed, so that later tests reuse what earlier ones ran. */
+const runs = new Map<number, Promise<SimResult>>();
+
+function runSeed(seed: number): Promise<SimResult> {
+  let run = runs.get(seed);
+  if (run === undefined) {
+    run = runSimulation({ seed, steps: STEPS, mutation: "none" });
+    runs.set(seed, run);
+  }
+  return run;
+}
+
+function replay(seed: number, mutation: Mutation = "none"): string {
+  const flag = mutation === "none" ? "" : ` --mutation ${mutation}`;
+  return `npx tsx scripts/sim.ts --seed ${seed} --steps ${STEPS}${flag}`;
+}
+
+function explain(result: SimResult): string {
+  return [
+    `replay: ${replay(result.seed)}`,
+    ...result.failures,
+    ...result.traceTail.slice(-30),
+  ].join("\n");
+}
+
+describe("deterministic simulation", () => {
+  it.each(SEEDS)("seed %i keeps every invariant through faults and converges", async (seed) => {
+    const result = await runSeed(seed);
+    expect(result.failures, explain(result)).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.report.acknowledged).toBeGreaterThan(0);
+  });
+
+  it.each([false, true])("runs with hinted handoff %s and keeps every invariant", async (hints) => {
+    const result = await runSimulation({
+      seed: 1000,
+      steps: STEPS,
+      mutation: "none",
+      hintedHandoff: hints,
+    });
+    expect(result.failures, explain(result)).toEqual([]);
+    expect(result.summary.hintedHandoff).toBe(hints);
+  });
+
+  it("replays a seed exactly: the same trace hash and outcome twice", async () => {
+    const first = await runSeed(7);
+    const second = await runSimulation({ seed: 7, steps: STEPS, mutation: "none" });
+    const other = await runSeed(8);
+    expect(second.traceHash).toBe(first.traceHash);
+    expect(second.summary).toEqual(first.summary);
+    expect(other.traceHash).not.toBe(first.traceHash);
+  });
+
+  it("reads no wall clock, real timer or Math.random on the simulation path", async () => {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const ours = [
+      `${root}node/`,
+      `${root}coordinator/`,
+      `${root}test/sim/sim-`,
+      `${root}test/sim/run-`,
+    ];
+    const calls: string[] = [];
+    const watch = <A extends unknown[], R>(name: string, original: (...args: A) => R) =>
+      function (this: unknown, ...args: A): R {
+        const frames = (new Error().stack ?? "").split("\n").slice(2);
+        if (frames.some((frame) => ours.some((prefix) => frame.includes(prefix)))) {
+          calls.push(`${name} from ${frames.join(" < ")}`);
+        }
+        return original.apply(this, args);
+      };
+    const saved = { now: Date.now, random: Math.random, performanceNow: performance.now };
+    const savedTimers = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval };
+    Date.now = watch("Date.now", saved.now);
+    Math.random = watch("Math.random", saved.random);
+    performance.now = watch("performance.now", saved.performanceNow.bind(performance));
+    globalThis.setTimeout = watch("setTimeout", savedTimers.setTimeout) as typeof setTimeout;
+    globalThis.setInterval = watch("setInterval", savedTimers.setInterval) as typeof setInterval;
+    try {
+      await runSimulation({ seed: 11, steps: STEPS, mutation: "none" });
+    } finally {
+      Object.assign(Date, { now: saved.now });
+      Object.assign(Math, { random: saved.random });
+      Object.assign(performance, { now: saved.performanceNow });
+      Object.assign(globalThis, savedTimers);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("exercises the faults: crashes, lost messages, unsynced writes lost, hints handed off", async () => {
+    const totals = {
+      crashes: 0,
+      dropped: 0,
+      unsyncedWritesLost: 0,
+      handedOff: 0,
+      indeterminate: 0,
+    };
+    for (const seed of SEEDS.slice(0, 12)) {
+      const { summary } = await runSeed(seed);
+      totals.crashes += Number(summary.crashes);
+      totals.dropped += Number(summary.dropped);
+      totals.unsyncedWritesLost += Number(summary.unsyncedWritesLost);
+      totals.handedOff += Number(summary.handedOff);
+      totals.indeterminate += Number(summary.writesIndeterminate);
+    }
+    for (const [name, total] of Object.entries(totals)) expect(total, name).toBeGreaterThan(0);
+  });
+});
+
+describe("regressions", () => {
+  it.each(DOT_REUSE_SEEDS)(
+    "seed %i: a fallback that handed off and removed its copy never hands out a used dot again",
+    async (seed) => {
+      const result = await runSeed(seed);
+      expect(result.report.counts["duplicate-dot"] ?? 0, explain(result)).toBe(0);
+      expect(result.report.ok, explain(result)).toBe(true);
+    },
+  );
+});
+
+describe("the checker can fail", () => {
+  const cases: readonly [Mutation, string, "lost-write" | "lost-set-element"][] = [
+    [
+      "lww",
+      "clients that resolve siblings by last-modified time lose acknowledged set elements",
+      "lost-set-element",
+    ],
+    [
+      "broken-merge",
+      "a merge that drops a sibling but keeps its dot loses acknowledged writes",
+      "lost-write",
+    ],
+    [
+      "fsync-lies",
+      "a disk that acknowledges fsyncs it never did loses acknowledged writes",
+      "lost-write",
+    ],
+  ];
+  it.each(cases)("%s: %s", async (mutation, _title, invariant) => {
+    // The first seed usually shows it; a few more make the test independent of one seed's luck.
+    let lost = 0;
+    for (let seed = 1; seed <= 8 && lost === 0; seed++) {
+      const result = await runSimulation({ seed, steps: STEPS, mutation });
+      lost += result.report.counts[invariant];
+      if (lost > 0) expect(result.ok, replay(seed, mutation)).toBe(false);
+    }
+    expect(lost).toBeGreaterThan(0);
+  });
+});
+
+describe("SimStorage", () => {
+  it("a crash keeps durable writes and everything before them, and loses the unsynced tail", async () => {
+    const scheduler = new SimScheduler(0, 1000);
+    const disk = new SimDisk();
+    const options = {
+      disk,
+      scheduler,
+      random: new SimRandom(1),
+      fsyncMs: [1, 1] as const,
+      faults: { fsyncLies: false },
+    };
+    const bytes = (text: string): Uint8Array => Buffer.from(text);
+    const storage = new SimStorage(options);
+    await storage.open();
+    await storage.put("b", bytes("before"), bytes("1"), { durable: false });
+    const durable = storage.put("b", bytes("durable"), bytes("2"), { durable: true });
+    await scheduler.run();
+    expect(await durable).toEqual({ durable: true });
+    // Many unsynced writes: a crash keeps a random prefix of them at most, usually none.
+    for (let index = 0; index < 50; index++) {
+      await storage.put("b", bytes(`after${index}`), bytes("3"), { durable: false });
+    }
+    storage.crash();
+    const restarted = new SimStorage(options);
+    await restarted.open();
+    expect(await restarted.get("b", bytes("before"))).toEqual(bytes("1"));
+    expect(await restarted.get("b", bytes("durable"))).toEqual(bytes("2"));
+    expect(await restarted.get("b", bytes("after49"))).toBeUndefined();
+  });
+
+  it("a dead engine never answers", async () => {
+    const scheduler = new SimScheduler(0, 1000);
+    const storage = new SimStorage({
+      disk: new SimDisk(),
+      scheduler,
+      random: new SimRandom(2),
+      fsyncMs: [1, 1],
+      faults: { fsyncLies: false },
+    });
+    await storage.open();
+    storage.crash();
+    let answered = false;
+    void storage.get("b", Buffer.from("k")).then(() => (answered = true));
+    await scheduler.run();
+    expect(answered).toBe(false);
+  });
+});
