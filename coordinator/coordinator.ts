@@ -146,12 +146,19 @@ export class Coordinator {
   /** Reads a key at quorum r/pr; resolves with the merged object (undefined: not found). */
   async get(command: GetCommand): Promise<DvvSet | undefined> {
     const { targets } = this.#targets(command);
+    if (targets.length < command.quorum.r) {
+      const message = tooFewMessage("read", targets, command.quorum.n, "r", command.quorum.r);
+      throw new KvError("unavailable", message);
+    }
     const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
     const verdict = await this.#drive(quorum, targets, command.deadlineMs, {
       send: (target) =>
         this.#transport
           .get(target.node as NodeId, command.bucket, command.key, command.deadlineMs)
-          .then((reply) => void quorum.onReply(target.node, reply)),
+          .then((reply) => {
+            // A reply after the deadline fired is too late to count.
+            if (!quorum.complete) quorum.onReply(target.node, reply);
+          }),
       whenComplete: () => {
         if (this.#readRepairEnabled) this.#readRepair(command, quorum);
       },
@@ -170,6 +177,10 @@ export class Coordinator {
         `node ${self} is not a replica of this key; retry elsewhere`,
       );
     }
+    const { n, w } = command.quorum;
+    if (targets.length < w) {
+      throw new KvError("unavailable", tooFewMessage("write", targets, n, "w", w));
+    }
     const quorum = new PutQuorum({ config: command.quorum, targets });
     if (quorum.verdict.status === "failed") throw failure(quorum.verdict);
     if (command.ifNoneMatch) await this.#checkAbsent(command);
@@ -182,7 +193,9 @@ export class Coordinator {
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
           durable,
-        }).then((reply) => void quorum.onReply(target.node, reply)),
+        }).then((reply) => {
+          if (!quorum.complete) quorum.onReply(target.node, reply);
+        }),
       whenComplete: () => undefined,
     });
     if (verdict.status === "ok") return { object: local.object, dot: local.dot };
@@ -376,6 +389,21 @@ export class Coordinator {
         });
     }
   }
+}
+
+/** Why a request cannot start: fewer reachable replicas than its quorum needs. */
+function tooFewMessage(
+  what: "read" | "write",
+  targets: readonly QuorumTarget[],
+  n: number,
+  field: "r" | "w",
+  needed: number,
+): string {
+  const primaries = targets.filter((target) => target.primary).length;
+  return (
+    `${what} quorum unreachable: only ${targets.length} of ${n} replicas reachable ` +
+    `(${primaries} primaries), need ${field}=${needed}`
+  );
 }
 
 /** The error for a verdict that is not ok. */

@@ -8,6 +8,10 @@ import { storageKeyString } from "./storage/storage-key.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
 import { type DvvSet, type Version, EMPTY_DVV_SET, update, sync, dvvEquals } from "./core/dvv.js";
 import { encodeObject, decodeObject } from "./core/object-codec.js";
+import { contextMaxCounter } from "./core/causal-context.js";
+
+/** Keys whose removed-copy counters a replica remembers before it renews its actor id. */
+const REMOVED_COUNTERS_MAX = 100_000;
 import { KvError } from "./core/errors.js";
 
 /** Told about every change of a stored object; for tree maintenance and metrics. */
@@ -36,7 +40,10 @@ export type ObjectCheck = (object: DvvSet) => void;
 /** The local replica: DVV logic over a byte store, serialised per key. */
 export class Replica {
   readonly #storage: Storage;
-  readonly #actor: string;
+  #actor: string;
+  readonly #newActor: () => string;
+  #actorRenewals = 0;
+  readonly #removedCounters = new Map<string, number>();
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
@@ -47,9 +54,10 @@ export class Replica {
    * @param actor the actor id for dots this node creates; unique per node incarnation, so
    *   that a node that lost its data never reuses a dot (Riak kv679)
    */
-  constructor(storage: Storage, actor: string) {
+  constructor(storage: Storage, actor: string, newActor?: () => string) {
     this.#storage = storage;
     this.#actor = actor;
+    this.#newActor = newActor ?? (() => `${actor}.${(this.#actorRenewals += 1)}`);
   }
 
   get actor(): string {
@@ -91,7 +99,9 @@ export class Replica {
   ): Promise<LocalWrite & { readonly dot: Dot }> {
     return this.#withKey(bucket, key, async () => {
       const before = await this.get(bucket, key);
-      const { object, dot } = update(before ?? EMPTY_DVV_SET, clientContext, this.#actor, version);
+      const floor = this.#removedCounters.get(storageKeyString(bucket, key)) ?? 0;
+      const stored = before ?? EMPTY_DVV_SET;
+      const { object, dot } = update(stored, clientContext, this.#actor, version, floor);
       options.check(object);
       const durable = await this.#store(bucket, key, before, object, options.durable);
       return { object, dot, durable };
@@ -107,9 +117,26 @@ export class Replica {
       const current = await this.get(bucket, key);
       if (current === undefined || !dvvEquals(current, expected)) return false;
       await this.#storage.remove(bucket, key, { durable: true });
+      this.#rememberCounter(bucket, key, current);
       for (const listener of this.#removeListeners) listener(bucket, key, current);
       return true;
     });
+  }
+
+  /**
+   * Remembers the highest counter this actor gave a key whose copy is being removed, so a later
+   * write coordinated here cannot reuse a dot. Memory is enough: a restart takes a new actor.
+   * The map is bounded; past the bound the actor is renewed, which makes every floor moot.
+   */
+  #rememberCounter(bucket: string, key: Uint8Array, removed: DvvSet): void {
+    const counter = contextMaxCounter(removed.context, this.#actor);
+    if (counter === 0) return;
+    if (this.#removedCounters.size >= REMOVED_COUNTERS_MAX) {
+      this.#actor = this.#newActor();
+      this.#removedCounters.clear();
+      return;
+    }
+    this.#removedCounters.set(storageKeyString(bucket, key), counter);
   }
 
   /** Told when a local copy is removed (a handed-off fallback copy). */

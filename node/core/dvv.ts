@@ -80,17 +80,26 @@ function assertVersion(version: Version): void {
  * sync(o, update(o, c, r, v).object) = update(o, c, r, v).object      (update dominates o)
  * ```
  * The sibling shares `version.value` (no copy): versions are immutable.
+ *
+ * `counterFloor` is the highest counter `actor` ever gave this key when the replica no longer
+ * holds it (a fallback copy removed after handoff): the new dot stays above it, so no two
+ * writes share a dot (found by the deterministic simulation, seed 772).
  */
 export function update(
   stored: DvvSet,
   clientContext: CausalContext,
   actor: string,
   version: Version,
+  counterFloor = 0,
 ): { object: DvvSet; dot: Dot } {
   assert(typeof actor === "string" && actor.length > 0, "actor must be a non-empty string");
   assertVersion(version);
   const counter =
-    Math.max(contextMaxCounter(stored.context, actor), contextMaxCounter(clientContext, actor)) + 1;
+    Math.max(
+      contextMaxCounter(stored.context, actor),
+      contextMaxCounter(clientContext, actor),
+      counterFloor,
+    ) + 1;
   if (!Number.isSafeInteger(counter)) fail(`counter of actor ${actor} overflows`);
   const dot: Dot = { actor, counter };
   const sibling: Sibling = {
