@@ -23,6 +23,8 @@ import { HintStore } from "../node/hints/hint-store.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
+import { preferenceList } from "../coordinator/core/preference-list.js";
+import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 
 /** Everything one node needs to start. */
 export interface NodeConfig {
@@ -38,6 +40,8 @@ export interface NodeConfig {
   readonly bucket?: BucketDefaults;
   /** Read repair after gets (default on). */
   readonly readRepair?: boolean;
+  /** Anti-entropy compares every pair of replicas once per interval (default 10 min). */
+  readonly aaeIntervalMs?: number;
   /** An unopened engine for the hint store (hinted handoff). */
   readonly hintStorage: Storage;
   /** Bytes of hints kept per primary before declining to stand in for it (default 1 GiB). */
@@ -86,6 +90,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     messageBytesMax: limits.grpcMessageBytesMax,
   });
   view.start();
+  const antiEntropy = new AntiEntropy({
+    view,
+    replica,
+    primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries,
+    logger: config.logger,
+    options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
+  });
+  replica.onWrite(antiEntropy.writeListener);
+  replica.onRemove(antiEntropy.removeListener);
   const transport = new GrpcReplicaTransport(view, replica);
   const coordinator = new Coordinator({
     view,
@@ -130,6 +143,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     handoffHandlers(replica, view, config.logger, handoffStats),
   );
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
+  antiEntropy.addToServer(server);
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
   // Reflection lists the health service too, so generic tools see everything a node serves.
@@ -142,12 +156,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
   const address = `${host}:${port}`;
+  antiEntropy.start();
 
   let closing: Promise<void> | undefined;
   async function close(graceMs = 5000): Promise<void> {
     closing ??= (async () => {
       health.setStatus("", "NOT_SERVING");
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
+      await antiEntropy.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -159,6 +175,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         });
       });
       delivery.close();
+      transport.close();
       view.close();
       await hints.close();
       await config.storage.close();

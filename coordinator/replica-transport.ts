@@ -9,6 +9,7 @@ import type { DvvSet } from "../node/core/dvv.js";
 import { decodeObject, encodeObject } from "../node/core/object-codec.js";
 import type { Replica } from "../node/replica.js";
 import type { ClusterView } from "../node/cluster-view.js";
+import { ReplicaStreamClient } from "../node/replica-stream-client.js";
 import type { ReadReply } from "./core/get-quorum.js";
 import type { WriteReply } from "./core/put-quorum.js";
 
@@ -51,6 +52,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   readonly #replica: Replica;
   // One write fans the same object out to n-1 peers; encode it once.
   readonly #encoded = new WeakMap<DvvSet, Uint8Array>();
+  readonly #streams = new Map<NodeId, ReplicaStreamClient>();
 
   constructor(view: ClusterView, replica: Replica) {
     this.#view = view;
@@ -70,24 +72,15 @@ export class GrpcReplicaTransport implements ReplicaTransport {
         return { ok: false, error: messageOf(error) };
       }
     }
-    const peer = this.#view.peer(node);
-    if (peer === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
-    return new Promise((resolve) => {
-      peer.replica.Get({ bucket, key }, { deadline: deadlineMs }, (error, reply) => {
-        if (error || reply === undefined) {
-          resolve({ ok: false, error: error ? error.details || error.message : "no reply" });
-        } else if (!reply.found) {
-          resolve({ ok: true, object: undefined });
-        } else {
-          const decoded = decodeObject(reply.object);
-          resolve(
-            decoded.ok
-              ? { ok: true, object: decoded.object }
-              : { ok: false, error: `${node} sent a malformed object: ${decoded.reason}` },
-          );
-        }
-      });
-    });
+    const stream = this.#stream(node);
+    if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
+    const outcome = await stream.get({ bucket, key }, deadlineMs);
+    if (!outcome.ok) return { ok: false, error: outcome.message };
+    if (!outcome.reply.found) return { ok: true, object: undefined };
+    const decoded = decodeObject(outcome.reply.object);
+    return decoded.ok
+      ? { ok: true, object: decoded.object }
+      : { ok: false, error: `${node} sent a malformed object: ${decoded.reason}` };
   }
 
   async put(
@@ -105,8 +98,8 @@ export class GrpcReplicaTransport implements ReplicaTransport {
         return { ok: false, error: messageOf(error) };
       }
     }
-    const peer = this.#view.peer(node);
-    if (peer === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
+    const stream = this.#stream(node);
+    if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     const request = {
       bucket,
       key,
@@ -115,19 +108,30 @@ export class GrpcReplicaTransport implements ReplicaTransport {
       reason: options.reason,
       hint_for: options.hintFor ?? "",
     };
-    return new Promise((resolve) => {
-      peer.replica.Put(request, { deadline: options.deadlineMs }, (error, reply) => {
-        if (error || reply === undefined) {
-          const message = error ? error.details || error.message : "no reply";
-          const declined = request.hint_for !== "" && error?.code === status.RESOURCE_EXHAUSTED;
-          resolve(
-            declined ? { ok: false, error: message, declined } : { ok: false, error: message },
-          );
-        } else {
-          resolve({ ok: true, durable: reply.durable });
-        }
-      });
-    });
+    const outcome = await stream.put(request, options.deadlineMs);
+    if (outcome.ok) return { ok: true, durable: outcome.reply.durable };
+    const declined = request.hint_for !== "" && outcome.code === status.RESOURCE_EXHAUSTED;
+    return declined
+      ? { ok: false, error: outcome.message, declined }
+      : { ok: false, error: outcome.message };
+  }
+
+  /** The batched stream to a peer; undefined when the peer cannot be called. */
+  #stream(node: NodeId): ReplicaStreamClient | undefined {
+    const peer = this.#view.peer(node);
+    if (peer === undefined) return undefined;
+    let stream = this.#streams.get(node);
+    if (stream === undefined) {
+      stream = new ReplicaStreamClient(peer.replica, node);
+      this.#streams.set(node, stream);
+    }
+    return stream;
+  }
+
+  /** Closes every replica stream. */
+  close(): void {
+    for (const stream of this.#streams.values()) stream.close();
+    this.#streams.clear();
   }
 
   #encode(object: DvvSet): Uint8Array {

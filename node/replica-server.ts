@@ -3,6 +3,11 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { ReplicaHandlers } from "../proto/generated/dkv/v1/Replica.js";
+import type { ReplicaGetRequest__Output } from "../proto/generated/dkv/v1/ReplicaGetRequest.js";
+import type { ReplicaGetResponse } from "../proto/generated/dkv/v1/ReplicaGetResponse.js";
+import type { ReplicaPutRequest__Output } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
+import type { ReplicaPutResponse } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
+import { serveReplicaStream, type ReplicaCalls } from "./replica-stream-server.js";
 import { decodeObject, encodeObject } from "./core/object-codec.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
@@ -19,42 +24,60 @@ export function replicaHandlers(
   logger: Logger,
   hints: HintStore,
 ): ReplicaHandlers {
+  const served: ReplicaCalls = {
+    get: (request) => serveGet(replica, request),
+    put: (request) => servePut(replica, view, hints, request),
+  };
   return {
     Get(call, callback) {
       const refused = view.refusal(call.metadata);
       if (refused !== undefined) return callback(toServiceError(refused));
-      const { bucket, key } = call.request;
-      replica.get(bucket, key).then(
-        (object) =>
-          callback(null, {
-            found: object !== undefined,
-            object: object === undefined ? Buffer.alloc(0) : encodeObject(object),
-          }),
+      served.get(call.request).then(
+        (reply) => callback(null, reply),
         (error: unknown) => callback(serviceError(error, logger, "replica get")),
       );
     },
     Put(call, callback) {
       const refused = view.refusal(call.metadata);
       if (refused !== undefined) return callback(toServiceError(refused));
-      const { bucket, key, object, durable } = call.request;
-      const decoded = decodeObject(object);
-      if (!decoded.ok) {
-        callback(
-          toServiceError(new KvError("invalid-argument", `object is malformed: ${decoded.reason}`)),
-        );
-        return;
-      }
-      const hintFor = call.request.hint_for;
-      const hinted =
-        hintFor === "" ? Promise.resolve() : addHint(view, hints, hintFor, call.request);
-      hinted
-        .then(() => replica.merge(bucket, key, decoded.object, { durable }))
-        .then(
-          (result) => callback(null, { durable: result.durable }),
-          (error: unknown) => callback(serviceError(error, logger, "replica put")),
-        );
+      served.put(call.request).then(
+        (reply) => callback(null, reply),
+        (error: unknown) => callback(serviceError(error, logger, "replica put")),
+      );
+    },
+    Stream(call) {
+      serveReplicaStream(call, served, view, logger);
     },
   };
+}
+
+/** One replica get: the stored object, encoded. */
+async function serveGet(
+  replica: Replica,
+  request: ReplicaGetRequest__Output,
+): Promise<ReplicaGetResponse> {
+  const object = await replica.get(request.bucket, request.key);
+  return {
+    found: object !== undefined,
+    object: object === undefined ? Buffer.alloc(0) : encodeObject(object),
+  };
+}
+
+/** One replica put: record the hint (fallback writes), then merge with DVV sync. */
+async function servePut(
+  replica: Replica,
+  view: ClusterView,
+  hints: HintStore,
+  request: ReplicaPutRequest__Output,
+): Promise<ReplicaPutResponse> {
+  const decoded = decodeObject(request.object);
+  if (!decoded.ok) {
+    throw new KvError("invalid-argument", `object is malformed: ${decoded.reason}`);
+  }
+  if (request.hint_for !== "") await addHint(view, hints, request.hint_for, request);
+  const durable = request.durable;
+  const result = await replica.merge(request.bucket, request.key, decoded.object, { durable });
+  return { durable: result.durable };
 }
 
 /**
