@@ -9,6 +9,9 @@ import * as put from "./commands/put.js";
 import * as get from "./commands/get.js";
 import * as del from "./commands/delete.js";
 import * as status from "./commands/status.js";
+import * as aaeStatus from "./commands/aae-status.js";
+import * as hints from "./commands/hints.js";
+import * as bench from "./commands/bench.js";
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./exit-codes.js";
 import { UsageError } from "./usage.js";
 
@@ -26,6 +29,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(get)
     .command(del)
     .command(status)
+    .command(aaeStatus)
+    .command(hints)
+    .command(bench)
     .demandCommand(1, "name a command")
     .strict()
     .epilogue(EXIT_CODES_HELP)

@@ -1,5 +1,5 @@
-// gRPC handlers of the Admin service: this node's view of the cluster for `dkv status`, and a
-// liveness probe between nodes.
+// gRPC handlers of the Admin service: this node's view of the cluster for `dkv status` (up/down
+// and phi from the failure detector), the liveness probe the heartbeats use, fault injection.
 
 import type { AdminHandlers } from "../proto/generated/dkv/v1/Admin.js";
 import type { MemberStatus } from "../proto/generated/dkv/v1/MemberStatus.js";
@@ -14,9 +14,6 @@ import type { NodeId } from "./core/node-id.js";
 import type { Replica } from "./replica.js";
 import { join, values, vtag } from "./core/dvv.js";
 import { encodeKeyContext } from "./core/key-context.js";
-
-/** How long `dkv status` waits for each peer's ping before calling it down. */
-const PING_TIMEOUT_MS = 1000;
 
 /** What the Admin service reports besides the cluster view. */
 export interface NodeFacts {
@@ -68,47 +65,38 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
       );
     },
     Status(_call, callback) {
-      Promise.all(view.members.map((member) => memberStatus(view, member))).then(
-        (members) =>
-          callback(null, {
-            node_id: view.self,
-            address: view.addressOf(view.self) ?? "",
-            partition_count: view.ring.partitionCount,
-            default_n: facts.defaultN,
-            storage_engine: facts.storage.engine,
-            data_dir: facts.dataDir,
-            keys_stored: facts.storage.stats().keys,
-            started_at_ms: facts.startedAtMs,
-            members,
-            corrupt_records: facts.storage.stats().corruptRecords,
-            dropped_peers: [...view.droppedPeers()],
-          }),
-        (error: unknown) => callback(serviceError(error, logger, "status")),
-      );
+      try {
+        callback(null, {
+          node_id: view.self,
+          address: view.addressOf(view.self) ?? "",
+          partition_count: view.ring.partitionCount,
+          default_n: facts.defaultN,
+          storage_engine: facts.storage.engine,
+          data_dir: facts.dataDir,
+          keys_stored: facts.storage.stats().keys,
+          started_at_ms: facts.startedAtMs,
+          members: view.members.map((member) => memberStatus(view, member)),
+          corrupt_records: facts.storage.stats().corruptRecords,
+          dropped_peers: [...view.droppedPeers()],
+        });
+      } catch (error) {
+        callback(serviceError(error, logger, "status"));
+      }
     },
   };
 }
 
-async function memberStatus(view: ClusterView, member: Member): Promise<MemberStatus> {
+/** A member as the failure detector sees it now (no ping of its own: the heartbeats are). */
+function memberStatus(view: ClusterView, member: Member): MemberStatus {
   const partitions = partitionsOwnedBy(view.ring, member.node);
   const base = { node_id: member.node, address: member.address, partitions };
-  if (member.node === view.self) return { ...base, up: true, round_trip_ms: 0, error: "" };
-  const peer = view.peer(member.node);
-  if (peer === undefined) {
-    return { ...base, up: false, round_trip_ms: 0, error: view.unreachableReason(member.node) };
-  }
-  const startedMs = performance.now();
-  return new Promise((resolve) => {
-    peer.admin.Ping({}, { deadline: Date.now() + PING_TIMEOUT_MS }, (error, reply) => {
-      const roundTripMs = performance.now() - startedMs;
-      if (error) {
-        resolve({ ...base, up: false, round_trip_ms: 0, error: error.details || error.message });
-      } else if (reply?.node_id !== member.node) {
-        const error = `answered as ${reply?.node_id ?? "nobody"}: wrong address?`;
-        resolve({ ...base, up: false, round_trip_ms: roundTripMs, error });
-      } else {
-        resolve({ ...base, up: true, round_trip_ms: roundTripMs, error: "" });
-      }
-    });
-  });
+  if (member.node === view.self) return { ...base, up: true, round_trip_ms: 0, phi: 0, error: "" };
+  const report = view.peerReport(member.node);
+  return {
+    ...base,
+    up: report.state === "up",
+    round_trip_ms: report.roundTripMs,
+    phi: report.phi,
+    error: report.state === "up" ? "" : report.reason,
+  };
 }

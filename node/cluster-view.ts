@@ -1,12 +1,19 @@
 // This node's view of the cluster: the members and their addresses, the ring built from them,
-// and a client per peer. Membership is static (the --peers list); the failure detector and
-// sloppy quorum of issue #4 will narrow `upNodes()` to the peers it believes alive.
+// a client per peer, and the failure detector (node/membership/) that narrows `upNodes()` to
+// the peers believed alive. Membership itself is static (the --peers list).
 
 import { claimRing, type Ring } from "./core/ring.js";
 import type { NodeId } from "./core/node-id.js";
 import type * as grpc from "@grpc/grpc-js";
 import { connectPeer, closePeer, FROM_HEADER, type PeerClients } from "./peer-clients.js";
 import { KvError } from "./core/errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import {
+  failureDetectorOptions,
+  type FailureDetectorOptions,
+} from "./membership/failure-detector-options.js";
+import { MemberView, type PeerReport, type PeerTransition } from "./membership/member-view.js";
+import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 
 /** One member of the cluster. */
 export interface Member {
@@ -22,6 +29,9 @@ export class ClusterView {
   readonly #peers = new Map<NodeId, PeerClients>();
   readonly #allNodes: ReadonlySet<NodeId>;
   #dropped: ReadonlySet<NodeId> = new Set();
+  readonly #memberView: MemberView;
+  readonly #heartbeats: HeartbeatLoop;
+  readonly #listeners = new Set<(transition: PeerTransition) => void>();
 
   constructor(options: {
     readonly self: NodeId;
@@ -29,6 +39,10 @@ export class ClusterView {
     readonly partitionCount: number;
     readonly targetN: number;
     readonly messageBytesMax: number;
+    /** Failure detector settings; unset ones take DEFAULT_FAILURE_DETECTOR. */
+    readonly failureDetector?: Partial<FailureDetectorOptions>;
+    /** Where up/down transitions are logged; default: an info-level logger on stdout. */
+    readonly logger?: Logger;
   }) {
     this.self = options.self;
     this.members = [...options.members].sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -48,6 +62,30 @@ export class ClusterView {
         connectPeer(this.self, member.node, member.address, options.messageBytesMax),
       );
     }
+    const detector = failureDetectorOptions(options.failureDetector);
+    this.#memberView = new MemberView(
+      this.self,
+      [...this.#peers.keys()],
+      detector,
+      performance.now(),
+    );
+    const logger = options.logger ?? createLogger({ node: this.self, level: "info" });
+    this.#heartbeats = new HeartbeatLoop({
+      members: this.#memberView,
+      directory: this,
+      options: detector,
+      logger,
+      onTransition: (transition) => {
+        for (const listener of this.#listeners) {
+          // A listener's bug must not stop the heartbeats of the whole node.
+          try {
+            listener(transition);
+          } catch (error) {
+            logger.error({ err: error, peer: transition.node }, "peer transition listener failed");
+          }
+        }
+      },
+    });
   }
 
   /**
@@ -61,7 +99,13 @@ export class ClusterView {
 
   /** Node-level partition (fault injection): drop traffic to and from these peers. */
   setDroppedPeers(nodes: readonly NodeId[]): void {
-    this.#dropped = new Set(nodes.filter((node) => node !== this.self));
+    this.#dropped = new Set(nodes.filter((node) => node !== this.self && this.#peers.has(node)));
+    // Calls to a dropped peer fail at once, like a refused connection: down now, not at the
+    // next ping. Healed peers come back with their next answered ping.
+    const nowMs = performance.now();
+    for (const node of this.#dropped) {
+      this.#heartbeats.apply(this.#memberView.refused(node, this.unreachableReason(node), nowMs));
+    }
   }
 
   /** The peers whose traffic is dropped. */
@@ -82,12 +126,21 @@ export class ClusterView {
 
   /**
    * The error for a request that came from a dropped peer, or undefined when it may proceed.
-   * `metadata` is the request's; node-to-node calls name their sender in FROM_HEADER.
+   * `metadata` is the request's; node-to-node calls name their sender in FROM_HEADER. A request
+   * that may proceed counts as evidence that its sender is alive (MemberView.heardFrom).
    */
   refusal(metadata: grpc.Metadata): KvError | undefined {
     const from = metadata.get(FROM_HEADER)[0];
-    if (typeof from !== "string" || !this.#dropped.has(from as NodeId)) return undefined;
-    return new KvError("unavailable", `traffic from ${from} is dropped by fault injection`);
+    if (typeof from !== "string") return undefined;
+    if (this.#dropped.has(from as NodeId)) {
+      return new KvError("unavailable", `traffic from ${from} is dropped by fault injection`);
+    }
+    // Every node-to-node request passes here, so it is also where a busy peer proves it is
+    // alive between its (slow) heartbeat replies.
+    if (this.#peers.has(from as NodeId)) {
+      this.#memberView.heardFrom(from as NodeId, performance.now());
+    }
+    return undefined;
   }
 
   /** True for a member of the cluster. */
@@ -100,15 +153,36 @@ export class ClusterView {
     return this.members.find((member) => member.node === node)?.address;
   }
 
-  /** The nodes believed up. Static membership: every member, until issue #4's detector. */
+  /**
+   * This node and the peers the failure detector believes up (phi below the threshold and no
+   * refused connection since their last answered ping). The same set object until a change.
+   */
   upNodes(): ReadonlySet<NodeId> {
-    return this.#allNodes;
+    return this.#memberView.upNodes();
   }
 
-  /** Starts background work (the failure detector's heartbeats, issue #4). */
-  start(): void {}
+  /** The detector's view of a peer now: up/down, phi, why down, last ping round trip. */
+  peerReport(node: NodeId): PeerReport {
+    return this.#memberView.report(node, performance.now());
+  }
 
+  /**
+   * Calls `listener` on every up/down transition of a peer (after it is logged and applied to
+   * `upNodes()`). Returns a function that unsubscribes.
+   */
+  onPeerTransition(listener: (transition: PeerTransition) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts the heartbeats of the failure detector. */
+  start(): void {
+    this.#heartbeats.start();
+  }
+
+  /** Stops the heartbeats and closes the peer clients. */
   close(): void {
+    this.#heartbeats.stop();
     for (const peer of this.#peers.values()) closePeer(peer);
     this.#peers.clear();
   }

@@ -87,6 +87,7 @@ export class LoadWorker {
     return {
       type: "result",
       recording,
+      completed: recorder.completed,
       measuredMs: Math.max(schedule.endMs, recording.lastDoneMs) - schedule.warmupEndMs,
       cpu: {
         userMicros: cpu.user,

@@ -51,6 +51,8 @@ export type FromWorker =
   | {
       readonly type: "result";
       readonly recording: RecordingSnapshot;
+      /** Measured operations, successful and failed. */
+      readonly completed: number;
       /** lastDoneMs − warmup end, in ms: the measured span of this worker. */
       readonly measuredMs: number;
       readonly cpu: WorkerCpu;

@@ -20,6 +20,7 @@ interface ServeArgs {
   partitions: number;
   "log-level": string;
   "read-repair": boolean;
+  "aae-interval-ms": number;
   "hinted-handoff": boolean;
   "hint-bytes-max": number;
   "handoff-bytes-per-second": number;
@@ -77,6 +78,11 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: 16 * 1024 * 1024,
       describe: "Throttle of hint delivery per primary",
     })
+    .option("aae-interval-ms", {
+      type: "number",
+      default: 600_000,
+      describe: "Anti-entropy compares every pair of replicas once per this many ms",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -114,6 +120,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     dataDir: args["data-dir"],
     logger,
     readRepair: args["read-repair"],
+    aaeIntervalMs: aaeIntervalMs(args["aae-interval-ms"]),
     hintStorage,
     hintedHandoff: args["hinted-handoff"],
     hintBytesMaxPerTarget: positiveArg("hint-bytes-max", args["hint-bytes-max"]),
@@ -169,4 +176,11 @@ export function parsePeers(text: string | undefined, self: NodeId, listen: strin
     throw new UsageError(`--peers must include this node (${self})`);
   }
   return members;
+}
+
+function aaeIntervalMs(value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new UsageError(`--aae-interval-ms must be a positive number, got ${value}`);
+  }
+  return value;
 }

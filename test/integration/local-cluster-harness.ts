@@ -1,6 +1,6 @@
 // Test harness: a cluster of real `dkv serve` processes (the compiled dist/ build) on probed
 // free ports of 127.0.0.1, with a temp data dir, and a teardown that kills every process it
-// started by pid.
+// started by pid (and every pid adopted from a fault script), resuming paused ones first.
 
 import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import {
   type LocalNodeSpec,
 } from "../../cli/local-cluster.js";
 import { DkvClient } from "../../coordinator/client.js";
+import { writeClusterFile } from "../../cli/cluster-file.js";
 
 /** The built CLI; `npm test` builds it first. */
 export const MAIN_SCRIPT = path.resolve("dist/cli/main.js");
@@ -25,6 +26,9 @@ export class TestCluster {
   readonly dir: string;
   readonly #children = new Map<string, ChildProcess>();
   readonly #clients: DkvClient[] = [];
+  /** Nodes started by someone else (a fault script restarting a node), by pid. */
+  readonly #adopted = new Map<string, number>();
+  readonly #paused = new Set<string>();
 
   private constructor(specs: LocalNodeSpec[], dir: string) {
     this.specs = specs;
@@ -69,6 +73,7 @@ export class TestCluster {
   /** Starts (or restarts) one node at its original address. */
   async startNode(id: string): Promise<void> {
     const spec = this.spec(id);
+    if (this.#adopted.has(id)) throw new Error(`${id} runs as adopted pid; stopNode it first`);
     const child = spawnNode(spec);
     this.#children.set(id, child);
     try {
@@ -80,6 +85,13 @@ export class TestCluster {
 
   /** Stops one node: SIGTERM (graceful) by default, or SIGKILL. */
   async stopNode(id: string, how: "graceful" | "kill" = "graceful"): Promise<void> {
+    if (this.#paused.has(id)) this.resume(id);
+    const adopted = this.#adopted.get(id);
+    if (adopted !== undefined) {
+      await killPid(adopted);
+      this.#adopted.delete(id);
+      return;
+    }
     const child = this.#children.get(id);
     if (child === undefined) return;
     if (how === "kill") {
@@ -102,7 +114,45 @@ export class TestCluster {
   }
 
   pid(id: string): number | undefined {
-    return this.#children.get(id)?.pid;
+    return this.#adopted.get(id) ?? this.#children.get(id)?.pid;
+  }
+
+  /** Freezes a node with SIGSTOP (its sockets stay open, it answers nothing). */
+  pause(id: string): void {
+    const pid = this.pid(id);
+    if (pid === undefined) throw new Error(`${id} is not running`);
+    process.kill(pid, "SIGSTOP");
+    this.#paused.add(id);
+  }
+
+  /** Thaws a node paused with pause(). */
+  resume(id: string): void {
+    const pid = this.pid(id);
+    if (pid !== undefined) process.kill(pid, "SIGCONT");
+    this.#paused.delete(id);
+  }
+
+  /**
+   * Writes the cluster.json that `dkv cluster up` would, so the fault scripts can drive this
+   * cluster (--cluster-dir = this.dir).
+   */
+  writeClusterFile(): void {
+    writeClusterFile(this.dir, {
+      version: 1,
+      supervisorPid: process.pid,
+      storage: "memory",
+      partitionCount: 64,
+      nodes: this.specs.map((spec) => ({ ...spec, pid: this.pid(spec.id) ?? 0 })),
+    });
+  }
+
+  /**
+   * Takes over a node that a fault script killed and restarted under a new pid: this cluster
+   * now stops it (by pid) at teardown.
+   */
+  adopt(id: string, pid: number): void {
+    this.#children.delete(id);
+    this.#adopted.set(id, pid);
   }
 
   log(id: string): string {
@@ -116,7 +166,29 @@ export class TestCluster {
   /** Kills every process this cluster started and removes its data. */
   async stop(): Promise<void> {
     for (const client of this.#clients) client.close();
+    for (const id of [...this.#paused]) this.resume(id);
     await Promise.all([...this.#children.keys()].map((id) => this.stopNode(id, "kill")));
+    await Promise.all([...this.#adopted.values()].map((pid) => killPid(pid)));
+    this.#adopted.clear();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs a process that is not our child and waits (up to 5 s) until it is gone. */
+async function killPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  for (let waitedMs = 0; waitedMs < 5000; waitedMs += 20) {
+    try {
+      process.kill(pid, 0);
+      // A killed orphan may linger as a zombie until init reaps it; that counts as gone.
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return;
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -1,0 +1,136 @@
+// `dkv bench`: YCSB-style benchmark of a local or running cluster, optionally beside a gRPC
+// echo baseline driven by the same client code. Wiring only; the tool lives in cli/bench/.
+
+import path from "node:path";
+import type { Argv, ArgumentsCamelCase } from "yargs";
+import type { CallOptions } from "../../coordinator/client.js";
+import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
+import { benchConfig, type BenchTarget } from "../bench/bench-config.js";
+import { runBench } from "../bench/bench-run.js";
+import { formatBenchReport } from "../bench/format-bench-report.js";
+import { readClusterFile } from "../cluster-file.js";
+import {
+  callOptions,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
+
+interface BenchArgs extends ClientArgs {
+  workload: string;
+  records: number;
+  "value-bytes": number;
+  concurrency: number;
+  rate: number | undefined;
+  "in-flight-max": number;
+  duration: number;
+  warmup: number;
+  "client-processes": number;
+  seed: number;
+  baseline: string;
+  existing: boolean;
+  nodes: number;
+  storage: string;
+  partitions: number;
+}
+
+export const command = "bench";
+export const describe =
+  "Benchmark with YCSB workloads A/B/C/F on a local cluster it starts (or a running one), optionally beside a gRPC echo baseline";
+
+export function builder(yargs: Argv): Argv<BenchArgs> {
+  return withClientOptions(yargs)
+    .option("workload", { type: "string", default: "a", choices: ["a", "b", "c", "f"] })
+    .option("records", { type: "number", default: 10_000, describe: "Keys preloaded and used" })
+    .option("value-bytes", { type: "number", default: 1024, describe: "Size of every value" })
+    .option("concurrency", {
+      type: "number",
+      default: 32,
+      describe: "Closed loop: operations in flight, over all client processes",
+    })
+    .option("rate", {
+      type: "number",
+      describe: "Open loop: intended ops/s over all client processes (latency from intended start)",
+    })
+    .option("in-flight-max", {
+      type: "number",
+      default: 1000,
+      describe: "Open loop: bound on operations in flight (waiting for a slot counts as latency)",
+    })
+    .option("duration", {
+      type: "number",
+      default: 10,
+      describe: "Seconds of load, warmup included",
+    })
+    .option("warmup", { type: "number", default: 2, describe: "Seconds excluded from the figures" })
+    .option("client-processes", { type: "number", default: 1, describe: "Load worker processes" })
+    .option("seed", { type: "number", default: 42, describe: "Seed of keys and operations" })
+    .option("baseline", { type: "string", default: "none", choices: ["none", "echo"] })
+    .option("existing", {
+      type: "boolean",
+      default: false,
+      describe: "Use the running local cluster of --cluster-dir (also implied by --node)",
+    })
+    .option("nodes", { type: "number", default: 3, describe: "Nodes of the cluster bench starts" })
+    .option("storage", {
+      type: "string",
+      default: STORAGE_ENGINES[0],
+      choices: [...STORAGE_ENGINES],
+      describe: "Storage engine of the cluster bench starts",
+    })
+    .option("partitions", { type: "number", default: 64, describe: "Ring partitions Q" })
+    .example("$0 bench --workload a --baseline echo --duration 10 --json", "")
+    .example(
+      "$0 bench --workload a --rate 500 --baseline echo",
+      "open loop at 500 ops/s",
+    ) as unknown as Argv<BenchArgs>;
+}
+
+export async function handler(args: ArgumentsCamelCase<BenchArgs>): Promise<void> {
+  const config = benchConfig(
+    {
+      workload: args.workload,
+      records: args.records,
+      valueBytes: args["value-bytes"],
+      concurrency: args.concurrency,
+      rate: args.rate,
+      inFlightMax: args["in-flight-max"],
+      durationSeconds: args.duration,
+      warmupSeconds: args.warmup,
+      clientProcesses: args["client-processes"],
+      seed: args.seed,
+      baseline: args.baseline,
+      nodes: args.nodes,
+      storage: args.storage,
+      partitions: args.partitions,
+    },
+    target(args),
+    benchCallOptions(args),
+  );
+  const report = await runBench(config);
+  console.log(args.json ? JSON.stringify(report) : formatBenchReport(report));
+}
+
+/** A running cluster when one is named (--node, $DKV_NODE, --existing), else one of its own. */
+function target(args: BenchArgs): BenchTarget {
+  const named = (args.node ?? process.env["DKV_NODE"] ?? "") !== "";
+  if (!named && !args.existing) {
+    return { kind: "own", nodes: args.nodes, storage: args.storage, partitions: args.partitions };
+  }
+  const addresses = nodeAddresses(args);
+  const file = named ? undefined : readClusterFile(path.resolve(args["cluster-dir"]));
+  return { kind: "existing", addresses, pids: file?.nodes.map((node) => node.pid) ?? [] };
+}
+
+/** The shared options, with DESIGN §9's quorum (n=3, r=w=2, dw=1) and bucket "bench" as defaults. */
+function benchCallOptions(args: BenchArgs): CallOptions {
+  const given = callOptions(args);
+  return {
+    ...given,
+    bucket: given.bucket ?? "bench",
+    n: given.n ?? 3,
+    r: given.r ?? 2,
+    w: given.w ?? 2,
+    dw: given.dw ?? 1,
+  };
+}

@@ -1,0 +1,94 @@
+// Fault injection without root: a node-level network partition. Every node is told, through
+// Admin.SetDroppedPeers, to drop all traffic to and from the nodes outside its group.
+// Run: npx tsx scripts/fault-partition.ts --groups n1,n2/n3,n4,n5 [--duration-ms 10000] | --heal
+
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import {
+  CLUSTER_DIR_OPTION,
+  grudges,
+  loadCluster,
+  parseGroups,
+  say,
+  setDroppedPeers,
+  sleep,
+  type FaultClusterFile,
+} from "./fault-cluster.js";
+
+async function main(): Promise<number> {
+  const args = await yargs(hideBin(process.argv))
+    .usage(
+      "$0 --groups A,B/C,D,E [--duration-ms MS]\n$0 --heal\n\nCuts a local cluster into groups " +
+        "that cannot talk to each other (nodes named in no group form one more group), at node " +
+        "level: each node refuses requests from, and fails calls to, the nodes of other groups. " +
+        "With --duration-ms, heals after that long (and on Ctrl-C); --heal heals now.",
+    )
+    .option("groups", { type: "string", describe: "Groups separated by /, nodes by commas" })
+    .option("duration-ms", { type: "number", describe: "Heal after this long" })
+    .option("heal", { type: "boolean", describe: "Remove every partition" })
+    .option("cluster-dir", CLUSTER_DIR_OPTION)
+    .conflicts("heal", "groups")
+    .check((argv) => {
+      if (!argv.heal && argv.groups === undefined) throw new Error("give --groups or --heal");
+      return true;
+    })
+    .strict()
+    .help()
+    .parseAsync();
+  const file = loadCluster(args["cluster-dir"]);
+  if (args.heal === true || args.groups === undefined) {
+    await heal(file);
+    return 0;
+  }
+  const groups = parseGroups(
+    args.groups,
+    file.nodes.map((node) => node.id),
+  );
+  const interrupted = (): void => {
+    heal(file).then(
+      () => process.exit(130),
+      () => process.exit(1),
+    );
+  };
+  if (args["duration-ms"] !== undefined) process.once("SIGINT", interrupted);
+  await partition(file, groups);
+  if (args["duration-ms"] === undefined) return 0;
+  await sleep(args["duration-ms"]);
+  await heal(file);
+  return 0;
+}
+
+async function partition(file: FaultClusterFile, groups: readonly string[][]): Promise<void> {
+  const dropped = grudges(groups);
+  await Promise.all(
+    file.nodes.map(async (node) => {
+      const peers = dropped.get(node.id) ?? [];
+      await setDroppedPeers(node.address, peers);
+      say(`${node.id} drops traffic to and from ${peers.join(", ") || "nobody"}`);
+    }),
+  );
+  say(`partitioned: ${groups.map((group) => `{${group.join(",")}}`).join(" | ")}`);
+}
+
+async function heal(file: FaultClusterFile): Promise<void> {
+  const results = await Promise.allSettled(
+    file.nodes.map((node) => setDroppedPeers(node.address, [])),
+  );
+  let failed = 0;
+  results.forEach((result, index) => {
+    const id = file.nodes[index]?.id ?? "?";
+    if (result.status === "fulfilled") return;
+    failed++;
+    say(`${id}: heal failed: ${String(result.reason)}`);
+  });
+  const healed = file.nodes.length - failed;
+  say(`healed: ${healed} of ${file.nodes.length} nodes drop no traffic any more`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
