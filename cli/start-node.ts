@@ -20,6 +20,7 @@ import { Coordinator } from "../coordinator/coordinator.js";
 import { GrpcReplicaTransport } from "../coordinator/replica-transport.js";
 import { kvHandlers } from "../coordinator/kv-server.js";
 import { HintStore } from "../node/hints/hint-store.js";
+import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
@@ -48,6 +49,8 @@ export interface NodeConfig {
   readonly hintBytesMaxPerTarget?: number;
   /** Hinted handoff and sloppy quorum (default on). */
   readonly hintedHandoff?: boolean;
+  /** Failure detector settings (heartbeat interval, phi threshold, …); defaults otherwise. */
+  readonly failureDetector?: Partial<FailureDetectorOptions>;
   /** Handoff throttle in object bytes per second per target. */
   readonly handoffBytesPerSecond?: number;
 }
@@ -88,6 +91,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     partitionCount: config.partitionCount,
     targetN: bucket.n,
     messageBytesMax: limits.grpcMessageBytesMax,
+    failureDetector: config.failureDetector ?? {},
+    logger: config.logger,
   });
   view.start();
   const antiEntropy = new AntiEntropy({
@@ -137,6 +142,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     dataDir: config.dataDir,
     defaultN: bucket.n,
     startedAtMs: Date.now(),
+    hints,
   };
   server.addService(
     v1.Handoff.service,

@@ -14,6 +14,7 @@ import type { NodeId } from "./core/node-id.js";
 import type { Replica } from "./replica.js";
 import { join, values, vtag } from "./core/dvv.js";
 import { encodeKeyContext } from "./core/key-context.js";
+import type { HintStore } from "./hints/hint-store.js";
 
 /** What the Admin service reports besides the cluster view. */
 export interface NodeFacts {
@@ -22,6 +23,8 @@ export interface NodeFacts {
   readonly dataDir: string;
   readonly defaultN: number;
   readonly startedAtMs: number;
+  /** Hints this node holds for other members (hinted handoff). */
+  readonly hints: HintStore;
 }
 
 /** Builds the Admin service handlers. */
@@ -75,7 +78,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           data_dir: facts.dataDir,
           keys_stored: facts.storage.stats().keys,
           started_at_ms: facts.startedAtMs,
-          members: view.members.map((member) => memberStatus(view, member)),
+          members: view.members.map((member) => memberStatus(view, member, facts.hints)),
           corrupt_records: facts.storage.stats().corruptRecords,
           dropped_peers: [...view.droppedPeers()],
         });
@@ -87,9 +90,16 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
 }
 
 /** A member as the failure detector sees it now (no ping of its own: the heartbeats are). */
-function memberStatus(view: ClusterView, member: Member): MemberStatus {
+function memberStatus(view: ClusterView, member: Member, hints: HintStore): MemberStatus {
   const partitions = partitionsOwnedBy(view.ring, member.node);
-  const base = { node_id: member.node, address: member.address, partitions };
+  const pending = hints.totals(member.node);
+  const base = {
+    node_id: member.node,
+    address: member.address,
+    partitions,
+    hints_pending: pending.count,
+    hint_bytes_pending: pending.bytes,
+  };
   if (member.node === view.self) return { ...base, up: true, round_trip_ms: 0, phi: 0, error: "" };
   const report = view.peerReport(member.node);
   return {

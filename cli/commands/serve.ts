@@ -10,6 +10,10 @@ import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
 import { UsageError, isHostPort } from "../usage.js";
+import {
+  failureDetectorOptions,
+  type FailureDetectorOptions,
+} from "../../node/membership/failure-detector-options.js";
 
 interface ServeArgs {
   id: string;
@@ -24,6 +28,8 @@ interface ServeArgs {
   "hinted-handoff": boolean;
   "hint-bytes-max": number;
   "handoff-bytes-per-second": number;
+  "heartbeat-interval-ms": number;
+  "phi-threshold": number;
 }
 
 export const command = "serve";
@@ -83,6 +89,16 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: 600_000,
       describe: "Anti-entropy compares every pair of replicas once per this many ms",
     })
+    .option("heartbeat-interval-ms", {
+      type: "number",
+      default: 500,
+      describe: "How often each peer is pinged by the failure detector",
+    })
+    .option("phi-threshold", {
+      type: "number",
+      default: 8,
+      describe: "Phi-accrual suspicion at which a peer is marked down",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -122,6 +138,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     readRepair: args["read-repair"],
     aaeIntervalMs: aaeIntervalMs(args["aae-interval-ms"]),
     hintStorage,
+    failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
     hintBytesMaxPerTarget: positiveArg("hint-bytes-max", args["hint-bytes-max"]),
     handoffBytesPerSecond: positiveArg(
@@ -145,6 +162,20 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   logger.info("stopped");
+}
+
+/** The detector flags, validated by the detector's own checks (named in the message). */
+function detectorArgs(
+  heartbeatIntervalMs: number,
+  phiThreshold: number,
+): Partial<FailureDetectorOptions> {
+  const overrides = { heartbeatIntervalMs, phiThreshold };
+  try {
+    failureDetectorOptions(overrides);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return overrides;
 }
 
 function positiveArg(name: string, value: number): number {

@@ -37,7 +37,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
       );
     }
     const table = new Table({
-      head: ["node", "address", "state", "rtt ms", "partitions", "note"],
+      head: ["node", "address", "state", "phi", "rtt ms", "partitions", "hints", "note"],
       style: { head: [], border: [] },
       chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
@@ -46,12 +46,16 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
         member.node_id,
         member.address,
         member.up ? "up" : "down",
+        member.node_id === status.node_id ? "-" : member.phi.toFixed(1),
         member.node_id === status.node_id
           ? "self"
           : member.up
             ? member.round_trip_ms.toFixed(2)
             : "-",
         String(member.partitions.length),
+        Number(member.hints_pending) === 0
+          ? "-"
+          : `${member.hints_pending} (${member.hint_bytes_pending} B)`,
         member.error,
       ]);
     }
