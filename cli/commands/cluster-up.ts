@@ -90,6 +90,7 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
   const stopAll = async (): Promise<void> => {
     stopping = true;
     await Promise.all([...children.values()].map((child) => stopProcess(child, 10_000)));
+    await stopAdopted(clusterDir, new Set([...children.values()].map((child) => child.pid)));
     removeClusterFile(clusterDir);
   };
   try {
@@ -118,6 +119,32 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     process.once("SIGTERM", stop);
   });
   console.log("cluster stopped");
+}
+
+/**
+ * Stops nodes a fault script restarted (their pid in cluster.json is not one of our children):
+ * SIGTERM, then SIGKILL after 10 s.
+ */
+async function stopAdopted(
+  clusterDir: string,
+  ours: ReadonlySet<number | undefined>,
+): Promise<void> {
+  const file = readClusterFile(clusterDir);
+  const adopted = (file?.nodes ?? []).map((node) => node.pid).filter((pid) => !ours.has(pid));
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of adopted.filter(alive)) process.kill(pid, "SIGTERM");
+  const giveUpAtMs = Date.now() + 10_000;
+  while (adopted.some(alive) && Date.now() < giveUpAtMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const pid of adopted.filter(alive)) process.kill(pid, "SIGKILL");
 }
 
 function refuseIfRunning(clusterDir: string): void {
