@@ -65,7 +65,7 @@ describe("tidy", () => {
       if (!specifier.startsWith(".")) continue;
       const target = path.normalize(path.join(path.dirname(file), specifier));
       expect(layerOf(target), `${file} imports ${specifier}`).toBeLessThanOrEqual(layerOf(file));
-      expect(specifier, `${file}: relative imports carry .js`).toMatch(/\.js$/);
+      expect(specifier, `${file}: relative imports carry .js`).toMatch(/\.m?js$/);
     }
   });
 

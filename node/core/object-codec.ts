@@ -10,12 +10,13 @@ import {
   compareStrings,
   contextCovers,
 } from "./causal-context.js";
+import { DecodeFailure, Reader, Writer, plural, stringSize, varintSize } from "./byte-codec.js";
 import { type DvvSet, type Sibling, EMPTY_DVV_SET, utf8ByteLength } from "./dvv.js";
 
 /*
  * Format version 1. Integers are unsigned LEB128 varints in canonical form (no trailing zero
  * group), at most 8 bytes and at most 2^53 - 1. A string or byte string is a varint length, then
- * the bytes (strings in UTF-8).
+ * the bytes (strings in UTF-8). byte-codec.ts reads and writes these; this file owns the rest.
  *
  *   context = 0x01 0x01 body
  *   object  = 0x01 0x02 body varint(siblingCount) sibling*          siblings ascending by dot
@@ -35,9 +36,6 @@ const KIND_OBJECT = 2;
 /** Actors are node ids (at most 64 characters); 255 bytes leaves room and bounds garbage. */
 const ACTOR_BYTES_MAX = 255;
 const FLAG_DELETED = 1;
-const VARINT_BYTES_MAX = 8;
-/** Strings up to this length are decoded by hand when they are ASCII. */
-const ASCII_FAST_PATH_BYTES_MAX = 64;
 /** The fewest bytes one encoded actor, sibling and metadata entry can take. */
 const ACTOR_BYTES_MIN = 4;
 const SIBLING_BYTES_MIN = 7;
@@ -100,17 +98,6 @@ function actorTable(context: CausalContext): ActorEntry[] {
   return table;
 }
 
-function varintSize(value: number): number {
-  let size = 1;
-  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size += 1;
-  return size;
-}
-
-function stringSize(text: string): number {
-  const bytes = utf8ByteLength(text);
-  return varintSize(bytes) + bytes;
-}
-
 function bodySize(table: readonly ActorEntry[]): number {
   let size = varintSize(table.length);
   for (const entry of table) {
@@ -130,71 +117,6 @@ function siblingSize(sibling: Sibling, actorIndex: number, metadata: [string, st
   size += varintSize(metadata.length);
   for (const [key, value] of metadata) size += stringSize(key) + stringSize(value);
   return size + varintSize(sibling.value.length) + sibling.value.length;
-}
-
-/** Writes into one preallocated array; `finish` checks that the measured size was exact. */
-class Writer {
-  readonly bytes: Uint8Array;
-  position = 0;
-
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-  }
-
-  byte(value: number): void {
-    this.bytes[this.position++] = value;
-  }
-
-  varint(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) fail(`cannot encode ${value} as a varint`);
-    let rest = value;
-    while (rest >= 0x80) {
-      this.bytes[this.position++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
-    }
-    this.bytes[this.position++] = rest;
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.varint(bytes.length);
-    this.bytes.set(bytes, this.position);
-    this.position += bytes.length;
-  }
-
-  /** UTF-8 by hand: strings are short, and this avoids a temporary array per string. */
-  string(text: string): void {
-    this.varint(utf8ByteLength(text));
-    const out = this.bytes;
-    for (let index = 0; index < text.length; index++) {
-      let code = text.charCodeAt(index);
-      if (code < 0x80) {
-        out[this.position++] = code;
-      } else if (code < 0x800) {
-        out[this.position++] = 0xc0 | (code >> 6);
-        out[this.position++] = 0x80 | (code & 0x3f);
-      } else if (code < 0xd800 || code > 0xdfff) {
-        out[this.position++] = 0xe0 | (code >> 12);
-        out[this.position++] = 0x80 | ((code >> 6) & 0x3f);
-        out[this.position++] = 0x80 | (code & 0x3f);
-      } else {
-        const low = text.charCodeAt(index + 1);
-        assert(code <= 0xdbff && low >= 0xdc00 && low <= 0xdfff, "string has a lone surrogate");
-        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        index += 1;
-        out[this.position++] = 0xf0 | (code >> 18);
-        out[this.position++] = 0x80 | ((code >> 12) & 0x3f);
-        out[this.position++] = 0x80 | ((code >> 6) & 0x3f);
-        out[this.position++] = 0x80 | (code & 0x3f);
-      }
-    }
-  }
-
-  finish(): Uint8Array {
-    if (this.position !== this.bytes.length) {
-      fail(`wrote ${this.position} of the ${this.bytes.length} bytes measured`);
-    }
-    return this.bytes;
-  }
 }
 
 function writeBody(writer: Writer, table: readonly ActorEntry[]): void {
@@ -263,104 +185,6 @@ export function encodeObject(object: DvvSet): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------
 // Decoding: every read is bounds-checked; a failure unwinds to the entry point as a value.
-
-function plural(count: number, noun = "byte"): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-/** Thrown inside the decoder only, and always caught by `decodeWith`. */
-class DecodeFailure extends Error {}
-
-/** `ignoreBOM: true` keeps a leading U+FEFF, so such strings survive a round trip. */
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-class Reader {
-  readonly bytes: Uint8Array;
-  readonly what: Kind;
-  position = 0;
-
-  constructor(bytes: Uint8Array, what: Kind) {
-    this.bytes = bytes;
-    this.what = what;
-  }
-
-  fail(reason: string): never {
-    throw new DecodeFailure(reason);
-  }
-
-  truncated(at: number, field: string): never {
-    return this.fail(`${this.what} truncated at byte ${at} reading ${field}`);
-  }
-
-  byte(field: string): number {
-    const value = this.bytes[this.position];
-    if (value === undefined) return this.truncated(this.position, field);
-    this.position += 1;
-    return value;
-  }
-
-  varint(field: string): number {
-    const start = this.position;
-    let value = 0;
-    let scale = 1;
-    for (let length = 1; length <= VARINT_BYTES_MAX; length++) {
-      const byte = this.byte(field);
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) {
-        if (byte === 0 && length > 1) this.fail(`non-canonical ${field} varint at byte ${start}`);
-        if (value > Number.MAX_SAFE_INTEGER) this.fail(`${field} above 2^53 - 1 at byte ${start}`);
-        return value;
-      }
-      scale *= 0x80;
-    }
-    return this.fail(`${field} varint longer than ${VARINT_BYTES_MAX} bytes at byte ${start}`);
-  }
-
-  /** A count of items of at least `bytesEach` bytes; more than the input can hold fails early. */
-  count(field: string, bytesEach: number): number {
-    const start = this.position;
-    const count = this.varint(`${field} count`);
-    const left = this.bytes.length - this.position;
-    if (count * bytesEach > left) {
-      this.fail(`${field} count ${count} at byte ${start} exceeds the remaining ${plural(left)}`);
-    }
-    return count;
-  }
-
-  /** The next `length` bytes, as a view into the input. */
-  take(field: string, length: number): Uint8Array {
-    const start = this.position;
-    if (length > this.bytes.length - start) return this.truncated(start, field);
-    this.position = start + length;
-    return this.bytes.subarray(start, start + length);
-  }
-
-  /** A length-prefixed byte string, as a view into the input. */
-  view(field: string): Uint8Array {
-    return this.take(field, this.varint(`${field} length`));
-  }
-
-  /** A length-prefixed UTF-8 string; `length` when the caller has read (and checked) it. */
-  string(field: string, length?: number): string {
-    const view = length === undefined ? this.view(field) : this.take(field, length);
-    const start = this.position - view.length;
-    if (view.length <= ASCII_FAST_PATH_BYTES_MAX) {
-      // Short ASCII strings (actors, content types, most metadata) skip TextDecoder's call cost.
-      let text = "";
-      for (let index = 0; index < view.length; index++) {
-        const byte = view[index] ?? 0x80;
-        if (byte >= 0x80) break;
-        text += String.fromCharCode(byte);
-      }
-      if (text.length === view.length) return text;
-    }
-    try {
-      return utf8.decode(view);
-    } catch {
-      return this.fail(`invalid utf-8 in ${field} at byte ${start}`);
-    }
-  }
-}
 
 function readActor(reader: Reader, previous: string | undefined, cloud: Dot[]): ActorEntry {
   const start = reader.position;
