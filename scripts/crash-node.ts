@@ -1,4 +1,4 @@
-// Crash test of a whole node: a single-node dkv cluster on the durable log engine is written to
+// Crash test of a whole node: a single-node dkv cluster on a durable engine is written to
 // under load, killed with SIGKILL at a random moment, restarted, and checked: every write it
 // acknowledged with dw >= 1 must read back. `npx tsx scripts/crash-node.ts --cycles 1000`.
 
@@ -30,6 +30,8 @@ export async function runCrashCycles(options: {
   readonly cycles: number;
   readonly mainScript: string;
   readonly writers?: number;
+  /** The durable engine under test: log (default) or lmdb. */
+  readonly storage?: "log" | "lmdb";
   readonly random?: () => number;
   readonly log?: (line: string) => void;
 }): Promise<CrashReport> {
@@ -39,7 +41,7 @@ export async function runCrashCycles(options: {
   const [spec] = localClusterSpecs({
     ports: await probeFreePorts(1),
     clusterDir: dir,
-    storage: "log",
+    storage: options.storage ?? "log",
     partitionCount: 8,
     logLevel: "warn",
     mainScript: options.mainScript,
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
     .usage("$0 [--cycles N]\n\nSIGKILL a loaded dkv node N times; check every dw=1 write survives.")
     .option("cycles", { type: "number", default: 100 })
     .option("writers", { type: "number", default: 16 })
+    .option("storage", { choices: ["log", "lmdb"] as const, default: "log" as const })
     .strict()
     .help()
     .parseAsync();
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
   const report = await runCrashCycles({
     cycles: args.cycles,
     writers: args.writers,
+    storage: args.storage,
     mainScript,
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });

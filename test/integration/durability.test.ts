@@ -25,6 +25,16 @@ describe("durability of a node", () => {
     },
   );
 
+  it(
+    "keeps every dw=1 write through 10 SIGKILL/restart cycles on the lmdb engine",
+    { timeout: 120_000 },
+    async () => {
+      const report = await runCrashCycles({ cycles: 10, mainScript: MAIN_SCRIPT, storage: "lmdb" });
+      expect(report.acknowledged).toBeGreaterThan(100);
+      expect(report.lost).toEqual([]);
+    },
+  );
+
   it("reports a corrupt record in status and still serves every other key", async () => {
     const cluster = await TestCluster.start({ nodes: 1, storage: "log" });
     try {
