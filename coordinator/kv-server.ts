@@ -222,7 +222,7 @@ async function maybeForward(
     sloppy,
   );
   if (forward.length === 0 && selfMay) return undefined;
-  const deadlineMs = deadlineOf(call.getDeadline(), Date.now(), deps.limits);
+  const deadlineMs = deadlineOf(call.getDeadline(), (deps.now ?? Date.now)(), deps.limits);
   const reasons: string[] = [];
   for (const node of forward) {
     const result = await forwardTo(deps, node, method, request, deadlineMs);
