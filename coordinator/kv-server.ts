@@ -11,21 +11,20 @@ import { KvError, isKvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import type { NodeId } from "../node/core/node-id.js";
 import { contextAdd } from "../node/core/causal-context.js";
-import { join, values, liveValues, vtag, type Version } from "../node/core/dvv.js";
+import { join, values, liveValues, vtag } from "../node/core/dvv.js";
 import { encodeKeyContext } from "../node/core/key-context.js";
 import { toServiceError, grpcStatusOf } from "../node/wire/grpc-status.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import type { Logger } from "../node/logger.js";
 import type { BucketDefaults } from "./core/quorum-options.js";
-import type { Coordinator, PutCommand } from "./coordinator.js";
+import type { Coordinator } from "./coordinator.js";
 import {
   checkBucketAndKey,
-  checkContext,
   checkQuorum,
-  checkWritePayload,
   deadlineOf,
+  deleteCommandOf,
+  putCommandOf,
   toWireSibling,
-  DEFAULT_CONTENT_TYPE,
 } from "./request-decode.js";
 
 /** Metadata set on a request forwarded to a primary, so it is never forwarded again. */
@@ -100,7 +99,10 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const request = call.request;
         const forwarded = await maybeForward(deps, call, "Put", request);
         if (forwarded !== undefined) return forwarded as PutResponse;
-        const command = putCommand(deps, call, request, now());
+        const nowMs = now();
+        const deadlineMs = deadlineOf(call.getDeadline(), nowMs, deps.limits);
+        const limits = deps.limits;
+        const command = putCommandOf(request, { limits, bucket: deps.bucket, nowMs, deadlineMs });
         const outcome = await deps.coordinator.put(command);
         if (!request.return_body) {
           return {
@@ -123,7 +125,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
     Delete(call, callback) {
       serve(call, callback, async () => {
         const request = call.request;
-        const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
+        checkBucketAndKey(request.bucket, request.key, deps.limits);
         if (request.context.length === 0) {
           throw new KvError(
             "invalid-argument",
@@ -132,66 +134,19 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         }
         const forwarded = await maybeForward(deps, call, "Delete", request);
         if (forwarded !== undefined) return {};
-        const command = deleteCommand(deps, call, request, bucket, now());
+        const nowMs = now();
+        const deadlineMs = deadlineOf(call.getDeadline(), nowMs, deps.limits);
+        const limits = deps.limits;
+        const command = deleteCommandOf(request, {
+          limits,
+          bucket: deps.bucket,
+          nowMs,
+          deadlineMs,
+        });
         await deps.coordinator.put(command);
         return {};
       });
     },
-  };
-}
-
-function putCommand(
-  deps: KvServerDeps,
-  call: grpc.ServerUnaryCall<PutRequest__Output, PutResponse>,
-  request: PutRequest__Output,
-  nowMs: number,
-): PutCommand {
-  const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
-  const contentType = request.content_type === "" ? DEFAULT_CONTENT_TYPE : request.content_type;
-  const metadata = request.metadata ?? {};
-  checkWritePayload(request.value, contentType, metadata, deps.limits);
-  const version: Version = {
-    value: request.value,
-    contentType,
-    metadata,
-    lastModifiedMs: nowMs,
-    deleted: false,
-  };
-  return {
-    bucket,
-    key: request.key,
-    quorum: checkQuorum(request.options, deps.bucket),
-    deadlineMs: deadlineOf(call.getDeadline(), nowMs, deps.limits),
-    version,
-    context: checkContext(bucket, request.key, request.context, deps.limits),
-    ifNoneMatch: request.if_none_match,
-    sloppy: !(request.options?.strict_quorum ?? false),
-  };
-}
-
-function deleteCommand(
-  deps: KvServerDeps,
-  call: grpc.ServerUnaryCall<DeleteRequest__Output, unknown>,
-  request: DeleteRequest__Output,
-  bucket: string,
-  nowMs: number,
-): PutCommand {
-  const version: Version = {
-    value: new Uint8Array(0),
-    contentType: "",
-    metadata: {},
-    lastModifiedMs: nowMs,
-    deleted: true,
-  };
-  return {
-    bucket,
-    key: request.key,
-    quorum: checkQuorum(request.options, deps.bucket),
-    deadlineMs: deadlineOf(call.getDeadline(), nowMs, deps.limits),
-    version,
-    context: checkContext(bucket, request.key, request.context, deps.limits),
-    ifNoneMatch: false,
-    sloppy: !(request.options?.strict_quorum ?? false),
   };
 }
 

@@ -9,7 +9,10 @@ import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import { type CausalContext, EMPTY_CONTEXT } from "../node/core/causal-context.js";
 import { decodeKeyContext } from "../node/core/key-context.js";
-import { type Sibling as DvvSibling, vtag } from "../node/core/dvv.js";
+import { type Sibling as DvvSibling, type Version, vtag } from "../node/core/dvv.js";
+import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
+import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
+import type { PutCommand } from "./coordinator.js";
 import {
   type BucketDefaults,
   type QuorumConfig,
@@ -144,4 +147,61 @@ export function toWireSibling(sibling: DvvSibling): Sibling {
 export function deadlineOf(callDeadline: Date | number, nowMs: number, limits: Limits): number {
   const client = callDeadline instanceof Date ? callDeadline.getTime() : callDeadline;
   return Number.isFinite(client) ? client : nowMs + limits.requestTimeoutMsDefault;
+}
+
+/** What turning a public write into a command needs besides the request. */
+export interface CommandContext {
+  readonly limits: Limits;
+  readonly bucket: BucketDefaults;
+  readonly nowMs: number;
+  /** The absolute deadline (see {@link deadlineOf}). */
+  readonly deadlineMs: number;
+}
+
+/** A validated coordinator command for a public Put; throws a KvError naming what is wrong. */
+export function putCommandOf(request: PutRequest__Output, at: CommandContext): PutCommand {
+  const bucket = checkBucketAndKey(request.bucket, request.key, at.limits);
+  const contentType = request.content_type === "" ? DEFAULT_CONTENT_TYPE : request.content_type;
+  const metadata = request.metadata ?? {};
+  checkWritePayload(request.value, contentType, metadata, at.limits);
+  const version: Version = {
+    value: request.value,
+    contentType,
+    metadata,
+    lastModifiedMs: at.nowMs,
+    deleted: false,
+  };
+  return writeCommand(bucket, request, version, request.if_none_match, at);
+}
+
+/** A validated coordinator command for a public Delete: a put of a tombstone. */
+export function deleteCommandOf(request: DeleteRequest__Output, at: CommandContext): PutCommand {
+  const bucket = checkBucketAndKey(request.bucket, request.key, at.limits);
+  const version: Version = {
+    value: new Uint8Array(0),
+    contentType: "",
+    metadata: {},
+    lastModifiedMs: at.nowMs,
+    deleted: true,
+  };
+  return writeCommand(bucket, request, version, false, at);
+}
+
+function writeCommand(
+  bucket: string,
+  request: PutRequest__Output | DeleteRequest__Output,
+  version: Version,
+  ifNoneMatch: boolean,
+  at: CommandContext,
+): PutCommand {
+  return {
+    bucket,
+    key: request.key,
+    quorum: checkQuorum(request.options, at.bucket),
+    deadlineMs: at.deadlineMs,
+    version,
+    context: checkContext(bucket, request.key, request.context, at.limits),
+    ifNoneMatch,
+    sloppy: !(request.options?.strict_quorum ?? false),
+  };
 }

@@ -7,7 +7,7 @@ import { isKvError, KvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import { contextAdd } from "../../node/core/causal-context.js";
-import { join, liveValues, values, vtag, type Version } from "../../node/core/dvv.js";
+import { join, liveValues, values, vtag } from "../../node/core/dvv.js";
 import { encodeKeyContext } from "../../node/core/key-context.js";
 import type { GetRequest__Output } from "../../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
@@ -15,11 +15,9 @@ import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
 import type { Coordinator, PutCommand } from "../../coordinator/coordinator.js";
 import {
   checkBucketAndKey,
-  checkContext,
   checkQuorum,
-  checkWritePayload,
   deadlineOf,
-  DEFAULT_CONTENT_TYPE,
+  putCommandOf,
 } from "../../coordinator/request-decode.js";
 import type { SimClock } from "./sim-clock.js";
 import type { KvGetReply, KvPutReply, SimEndpoint, WireFailure } from "./sim-endpoint.js";
@@ -107,29 +105,12 @@ export async function coordinatePut(
   }
 }
 
+/** The production edge's command builder, with the simulated clock's time and deadline. */
 function putCommand(host: EdgeHost, request: PutRequest__Output, deadlineMs: number): PutCommand {
   const nowMs = host.clock.nowMs();
-  const bucket = checkBucketAndKey(request.bucket, request.key, host.limits);
-  const contentType = request.content_type === "" ? DEFAULT_CONTENT_TYPE : request.content_type;
-  const metadata = request.metadata ?? {};
-  checkWritePayload(request.value, contentType, metadata, host.limits);
-  const version: Version = {
-    value: request.value,
-    contentType,
-    metadata,
-    lastModifiedMs: nowMs,
-    deleted: false,
-  };
-  return {
-    bucket,
-    key: request.key,
-    quorum: checkQuorum(request.options, host.bucket),
-    deadlineMs: deadlineOf(host.clock.fromVirtualMs(deadlineMs), nowMs, host.limits),
-    version,
-    context: checkContext(bucket, request.key, request.context, host.limits),
-    ifNoneMatch: request.if_none_match,
-    sloppy: !(request.options?.strict_quorum ?? false),
-  };
+  const deadline = deadlineOf(host.clock.fromVirtualMs(deadlineMs), nowMs, host.limits);
+  const at = { limits: host.limits, bucket: host.bucket, nowMs, deadlineMs: deadline };
+  return putCommandOf(request, at);
 }
 
 /**
