@@ -104,7 +104,7 @@ export class ClusterView {
     // next ping. Healed peers come back with their next answered ping.
     const nowMs = performance.now();
     for (const node of this.#dropped) {
-      this.#heartbeats.apply(this.#memberView.refused(node, this.unreachableReason(node), nowMs));
+      this.#heartbeats.apply(this.#memberView.cutOff(node, this.unreachableReason(node), nowMs));
     }
   }
 

@@ -129,6 +129,20 @@ export class MemberView {
     return this.#transition(node, peer, "down", peer.detector.phi(nowMs), reason, nowMs);
   }
 
+  /**
+   * Traffic to the peer is cut on purpose (a node-level partition): down at once, even before
+   * it first answered, since this is known rather than inferred. It comes up again with its
+   * next answered ping, like any down peer.
+   */
+  cutOff(node: NodeId, reason: string, nowMs: number): PeerTransition | undefined {
+    const peer = this.#peer(node);
+    if (peer.state === "down") {
+      peer.reason = reason;
+      return undefined;
+    }
+    return this.#transition(node, peer, "down", peer.detector.phi(nowMs), reason, nowMs);
+  }
+
   /** This process stalled for pauseMs: do not count that as silence of any peer. */
   localStall(pauseMs: number, nowMs: number): void {
     for (const peer of this.#peers.values()) peer.detector.discount(pauseMs, nowMs);

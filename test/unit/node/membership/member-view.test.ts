@@ -68,6 +68,17 @@ describe("MemberView", () => {
     expect(view.report(n2, 10_200)).toMatchObject({ state: "down", reason: "connection refused" });
   });
 
+  it("cuts off a peer at once even before it first answered, and brings it back on a ping", () => {
+    const view = new MemberView(n1, [n1, n2, n3], OPTIONS, 0);
+    const transition = view.cutOff(n2, "traffic to n2 is dropped by fault injection", 50);
+    expect(transition).toMatchObject({ node: "n2", state: "down" });
+    expect(names(view.upNodes())).toEqual(["n1", "n3"]);
+    expect(view.cutOff(n2, "still dropped", 60)).toBeUndefined();
+    expect(view.report(n2, 60).reason).toBe("still dropped");
+    expect(view.heartbeat(n2, 700, 1)).toMatchObject({ node: "n2", state: "up" });
+    expect(names(view.upNodes())).toEqual(["n1", "n2", "n3"]);
+  });
+
   it("leaves refusals of a peer that never answered to phi: it may still be starting", () => {
     const view = new MemberView(n1, [n1, n2], OPTIONS, 0);
     expect(view.refused(n2, "connection refused", 600)).toBeUndefined();
