@@ -29,6 +29,8 @@ interface ClusterUpArgs {
   storage: string;
   partitions: number;
   "log-level": string;
+  "aae-interval-ms"?: number;
+  "serve-flag": string[];
 }
 
 export const command = "up";
@@ -53,7 +55,18 @@ export function builder(yargs: Argv): Argv<ClusterUpArgs> {
       default: 64,
       describe: "Ring partitions Q (a power of two)",
     })
-    .option("log-level", { type: "string", default: "info" }) as unknown as Argv<ClusterUpArgs>;
+    .option("log-level", { type: "string", default: "info" })
+    .option("aae-interval-ms", {
+      type: "number",
+      describe:
+        "Anti-entropy compares every pair of replicas once per this interval (default 10 min)",
+    })
+    .option("serve-flag", {
+      type: "string",
+      array: true,
+      default: [],
+      describe: "A further `dkv serve` flag for every node, e.g. --serve-flag=--no-read-repair",
+    }) as unknown as Argv<ClusterUpArgs>;
 }
 
 export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<void> {
@@ -65,6 +78,14 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
       `--partitions must be a power of two from 1 to 4096, got ${args.partitions}`,
     );
   }
+  const aaeIntervalMs = args["aae-interval-ms"];
+  if (aaeIntervalMs !== undefined && !(Number.isFinite(aaeIntervalMs) && aaeIntervalMs > 0)) {
+    throw new UsageError(`--aae-interval-ms must be a positive number, got ${aaeIntervalMs}`);
+  }
+  const badFlag = args["serve-flag"].find((flag) => !flag.startsWith("--"));
+  if (badFlag !== undefined) {
+    throw new UsageError(`--serve-flag takes a dkv serve flag starting with --, got ${badFlag}`);
+  }
   const clusterDir = path.resolve(args["data-dir"]);
   refuseIfRunning(clusterDir);
   mkdirSync(clusterDir, { recursive: true });
@@ -74,6 +95,10 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     storage: args.storage,
     partitionCount: args.partitions,
     logLevel: args["log-level"],
+    serveArgs: [
+      ...(aaeIntervalMs === undefined ? [] : [`--aae-interval-ms=${aaeIntervalMs}`]),
+      ...args["serve-flag"],
+    ],
   });
   const children = new Map<string, ChildProcess>();
   let stopping = false;

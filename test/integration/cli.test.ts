@@ -176,7 +176,18 @@ describe("dkv cluster up", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-up-"));
     const supervisor = spawn(
       process.execPath,
-      [MAIN_SCRIPT, "cluster", "up", "--nodes", "3", "--data-dir", dir],
+      [
+        MAIN_SCRIPT,
+        "cluster",
+        "up",
+        "--nodes",
+        "3",
+        "--data-dir",
+        dir,
+        "--aae-interval-ms",
+        "5000",
+        "--serve-flag=--no-read-repair",
+      ],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -194,8 +205,12 @@ describe("dkv cluster up", () => {
       }
       expect(output).toMatch(/dkv cluster of 3 nodes is up/);
       const file = JSON.parse(readFileSync(path.join(dir, "cluster.json"), "utf8")) as {
-        nodes: { pid: number }[];
+        nodes: { pid: number; args: string[] }[];
       };
+      for (const node of file.nodes) {
+        expect(node.args).toContain("--aae-interval-ms=5000");
+        expect(node.args).toContain("--no-read-repair");
+      }
       const put = await dkv(["put", "hello", "world", "--cluster-dir", dir]);
       expect(put.code).toBe(0);
       const get = await dkv(["get", "hello", "--cluster-dir", dir]);
@@ -210,6 +225,21 @@ describe("dkv cluster up", () => {
         supervisor.kill("SIGKILL");
         killListedNodes(dir);
       }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bad --aae-interval-ms or --serve-flag before starting anything", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dkv-bad-up-"));
+    try {
+      const interval = await dkv(["cluster", "up", "--data-dir", dir, "--aae-interval-ms", "0"]);
+      expect(interval.code).toBe(2);
+      expect(interval.stderr).toMatch(/--aae-interval-ms must be a positive number, got 0/);
+      const flag = await dkv(["cluster", "up", "--data-dir", dir, "--serve-flag", "x"]);
+      expect(flag.code).toBe(2);
+      expect(flag.stderr).toMatch(/--serve-flag takes a dkv serve flag starting with --, got x/);
+      expect(existsSync(path.join(dir, "cluster.json"))).toBe(false);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
