@@ -43,6 +43,8 @@ export interface NodeConfig {
   readonly readRepair?: boolean;
   /** Anti-entropy compares every pair of replicas once per interval (default 10 min). */
   readonly aaeIntervalMs?: number;
+  /** A tombstone is reaped once every primary holds it and it is this old (default 3 s). */
+  readonly tombstoneGraceMs?: number;
   /** An unopened engine for the hint store (hinted handoff). */
   readonly hintStorage: Storage;
   /** Bytes of hints kept per primary before declining to stand in for it (default 1 GiB). */
@@ -101,6 +103,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries,
     logger: config.logger,
     options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
+    hints,
+    reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
   });
   replica.onWrite(antiEntropy.writeListener);
   replica.onRemove(antiEntropy.removeListener);

@@ -143,10 +143,14 @@ export function toWireSibling(sibling: DvvSibling): Sibling {
   };
 }
 
-/** The absolute deadline of a call: the client's, or the default timeout from now. */
+/**
+ * The absolute deadline of a call: the client's, or the default timeout from now; never more
+ * than the longest timeout from now.
+ */
 export function deadlineOf(callDeadline: Date | number, nowMs: number, limits: Limits): number {
   const client = callDeadline instanceof Date ? callDeadline.getTime() : callDeadline;
-  return Number.isFinite(client) ? client : nowMs + limits.requestTimeoutMsDefault;
+  const deadlineMs = Number.isFinite(client) ? client : nowMs + limits.requestTimeoutMsDefault;
+  return Math.min(deadlineMs, nowMs + limits.requestTimeoutMsMax);
 }
 
 /** What turning a public write into a command needs besides the request. */

@@ -8,7 +8,8 @@ import { storageKeyString } from "./storage/storage-key.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
 import { type DvvSet, type Version, EMPTY_DVV_SET, update, sync, dvvEquals } from "./core/dvv.js";
 import { encodeObject, decodeObject } from "./core/object-codec.js";
-import { contextMaxCounter } from "./core/causal-context.js";
+import { contextCovers, contextMaxCounter } from "./core/causal-context.js";
+import { join, values } from "./core/dvv.js";
 
 /** Keys whose removed-copy counters a replica remembers before it renews its actor id. */
 const REMOVED_COUNTERS_MAX = 100_000;
@@ -48,13 +49,25 @@ export class Replica {
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
   readonly #removeListeners: RemoveListener[] = [];
+  readonly #now: () => number;
+  /** Reaped keys → the reaped tombstone's context, until a time; in insertion order. */
+  readonly #reaped = new Map<
+    string,
+    { readonly context: CausalContext; readonly untilMs: number }
+  >();
 
   /**
    * @param storage an opened engine
    * @param actor the actor id for dots this node creates; unique per node incarnation, so
    *   that a node that lost its data never reuses a dot (Riak kv679)
    */
-  constructor(storage: Storage, actor: string, newActor?: () => string) {
+  constructor(
+    storage: Storage,
+    actor: string,
+    newActor?: () => string,
+    options: { readonly now?: () => number } = {},
+  ) {
+    this.#now = options.now ?? Date.now;
     this.#storage = storage;
     this.#actor = actor;
     this.#newActor = newActor ?? (() => `${actor}.${(this.#actorRenewals += 1)}`);
@@ -124,6 +137,40 @@ export class Replica {
   }
 
   /**
+   * Reaps a tombstone: deletes the local copy if it still equals `expected` (checked by the
+   * reaper to be tombstones only), and for `guardMs` ignores any incoming copy that the reaped
+   * tombstone supersedes, so replica traffic still in flight cannot bring the deleted value
+   * back. A copy changed since is kept: it carries a newer write.
+   */
+  async reapIfUnchanged(
+    bucket: string,
+    key: Uint8Array,
+    expected: DvvSet,
+    guardMs: number,
+  ): Promise<boolean> {
+    const reaped = await this.removeIfUnchanged(bucket, key, expected);
+    if (reaped) {
+      const nowMs = this.#now();
+      for (const [id, entry] of this.#reaped) {
+        if (entry.untilMs > nowMs && this.#reaped.size < REMOVED_COUNTERS_MAX) break;
+        this.#reaped.delete(id);
+      }
+      const id = storageKeyString(bucket, key);
+      this.#reaped.delete(id);
+      this.#reaped.set(id, { context: join(expected), untilMs: nowMs + guardMs });
+    }
+    return reaped;
+  }
+
+  /** True when `incoming` holds nothing newer than a tombstone reaped here within its guard. */
+  #supersededByReap(bucket: string, key: Uint8Array, incoming: DvvSet): boolean {
+    if (this.#reaped.size === 0) return false;
+    const reaped = this.#reaped.get(storageKeyString(bucket, key));
+    if (reaped === undefined || reaped.untilMs <= this.#now()) return false;
+    return values(incoming).every((sibling) => contextCovers(reaped.context, sibling.dot));
+  }
+
+  /**
    * Remembers the highest counter this actor gave a key whose copy is being removed, so a later
    * write coordinated here cannot reuse a dot. Memory is enough: a restart takes a new actor.
    * The map is bounded; past the bound the actor is renewed, which makes every floor moot.
@@ -153,6 +200,11 @@ export class Replica {
   ): Promise<LocalWrite> {
     return this.#withKey(bucket, key, async () => {
       const before = await this.get(bucket, key);
+      if (before === undefined && this.#supersededByReap(bucket, key, incoming)) {
+        // A stale copy of a key reaped moments ago (a write or repair still in flight): the
+        // durable reap already supersedes it.
+        return { object: incoming, durable: true };
+      }
       const object = before === undefined ? incoming : sync(before, incoming);
       if (before !== undefined && dvvEquals(before, object)) {
         // Nothing new; still honour a durability request, which the engine answers cheaply

@@ -125,6 +125,7 @@ async function startPair(
       replica,
       primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
       logger: silentLogger(),
+      hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
       options: {
         confirmDelayMs: options.confirmDelayMs,
         repairKeysPerSecond: options.repairKeysPerSecond,

@@ -37,6 +37,11 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
         `repaired ${counters.keys_repaired}, bytes sent ${counters.bytes_sent}, received ` +
         `${counters.bytes_received}`,
     );
+    console.log(
+      `tombstones held ${status.tombstones}, reaped ${counters.tombstones_reaped}, declined ` +
+        `${counters.reaps_declined} (grace ${status.tombstone_grace_ms} ms)` +
+        (status.reap_blocked === "" ? "" : `; reaping waits: ${status.reap_blocked}`),
+    );
   }
   const table = new Table({
     head: [

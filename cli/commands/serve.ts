@@ -25,6 +25,7 @@ interface ServeArgs {
   "log-level": string;
   "read-repair": boolean;
   "aae-interval-ms": number;
+  "tombstone-grace-ms": number;
   "hinted-handoff": boolean;
   "hint-bytes-max": number;
   "handoff-bytes-per-second": number;
@@ -89,6 +90,11 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: 600_000,
       describe: "Anti-entropy compares every pair of replicas once per this many ms",
     })
+    .option("tombstone-grace-ms", {
+      type: "number",
+      default: 3_000,
+      describe: "A tombstone is reaped once every primary holds it and it is this old",
+    })
     .option("heartbeat-interval-ms", {
       type: "number",
       default: 500,
@@ -137,6 +143,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     logger,
     readRepair: args["read-repair"],
     aaeIntervalMs: aaeIntervalMs(args["aae-interval-ms"]),
+    tombstoneGraceMs: tombstoneGraceMs(args["tombstone-grace-ms"]),
     hintStorage,
     failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
@@ -207,6 +214,13 @@ export function parsePeers(text: string | undefined, self: NodeId, listen: strin
     throw new UsageError(`--peers must include this node (${self})`);
   }
   return members;
+}
+
+function tombstoneGraceMs(value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) {
+    throw new UsageError(`--tombstone-grace-ms must be a number >= 0, got ${value}`);
+  }
+  return value;
 }
 
 function aaeIntervalMs(value: number): number {

@@ -14,6 +14,8 @@ export interface Counters {
   keysRepaired: number;
   bytesSent: number;
   bytesReceived: number;
+  tombstonesReaped: number;
+  reapsDeclined: number;
 }
 
 /** What this node knows of one partition's exchanges (those it opened). */
@@ -37,6 +39,8 @@ export class AaeStats {
     keysRepaired: 0,
     bytesSent: 0,
     bytesReceived: 0,
+    tombstonesReaped: 0,
+    reapsDeclined: 0,
   };
   readonly #partitions = new Map<number, PartitionStats>();
 
@@ -92,6 +96,8 @@ export class AaeStats {
       keys_repaired: c.keysRepaired,
       bytes_sent: c.bytesSent,
       bytes_received: c.bytesReceived,
+      tombstones_reaped: c.tombstonesReaped,
+      reaps_declined: c.reapsDeclined,
     };
   }
 

@@ -30,6 +30,8 @@ import {
   type PrimariesOf,
 } from "./exchange-schedule.js";
 import { SYSTEM_CLOCK, TokenBucket, type PacingClock } from "./token-bucket.js";
+import type { HintStore } from "../hints/hint-store.js";
+import { DEFAULT_REAP_OPTIONS, TombstoneReaper, type ReapOptions } from "./tombstone-reaper.js";
 
 /** What anti-entropy needs from the node. */
 export interface AntiEntropyDeps {
@@ -40,6 +42,9 @@ export interface AntiEntropyDeps {
   readonly logger: Logger;
   readonly options?: Partial<AntiEntropyOptions>;
   readonly clock?: PacingClock;
+  /** This node's hints: tombstones are reaped only while no node holds any. */
+  readonly hints: Pick<HintStore, "targets" | "totals">;
+  readonly reap?: Partial<ReapOptions>;
 }
 
 /** The anti-entropy component of one node. */
@@ -51,6 +56,8 @@ export class AntiEntropy {
   readonly #clock: PacingClock;
   readonly #limiter: TokenBucket;
   readonly #answerer: ExchangeAnswerer;
+  readonly reaper: TombstoneReaper;
+  #reapTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #abort = new AbortController();
   readonly #calls = new Set<grpc.ServerDuplexStream<never, never>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -74,16 +81,31 @@ export class AntiEntropy {
       replica: deps.replica,
       primariesOf: deps.primariesOf,
     });
+    const reap = { ...DEFAULT_REAP_OPTIONS, ...deps.reap };
+    if (!(Number.isFinite(reap.graceMs) && reap.graceMs >= 0)) {
+      throw new Error(`tombstone grace must be >= 0 ms, got ${reap.graceMs}`);
+    }
+    this.reaper = new TombstoneReaper({
+      view: deps.view,
+      replica: deps.replica,
+      primariesOf: deps.primariesOf,
+      hints: deps.hints,
+      counters: this.stats.counters,
+      logger: deps.logger,
+      options: reap,
+    });
   }
 
   /** Hook this on Replica.onWrite before the node takes requests: O(1) tree maintenance. */
   readonly writeListener: WriteListener = (bucket, key, _before, after) => {
     this.trees.apply(bucket, key, after);
+    this.reaper.observe(bucket, key, after);
   };
 
   /** Hook this on Replica.onRemove: a removed copy (a handed-off fallback's) leaves the trees. */
   readonly removeListener: RemoveListener = (bucket, key) => {
     this.trees.apply(bucket, key, undefined);
+    this.reaper.observe(bucket, key, undefined);
   };
 
   /** Registers the AntiEntropy service (Exchange, Status) on the node's server. */
@@ -93,6 +115,7 @@ export class AntiEntropy {
       view: this.#deps.view,
       logger: this.#deps.logger,
       status: () => this.status(),
+      reap: (request) => this.reaper.answer(request),
       calls: this.#calls as Set<never>,
     });
     server.addService(countedServiceDefinition(this.stats.counters), handlers);
@@ -104,7 +127,10 @@ export class AntiEntropy {
    * and an exchange between replicas in sync costs only their roots.
    */
   start(): void {
-    this.#work = this.#rebuild().then(() => this.#schedule(0));
+    this.#work = this.#rebuild().then(() => {
+      this.#schedule(0);
+      this.#scheduleReap();
+    });
   }
 
   async #rebuild(): Promise<void> {
@@ -117,6 +143,7 @@ export class AntiEntropy {
           chunkEntries: this.options.rebuildChunkEntries,
           pause: () => new Promise((resolve) => setImmediate(resolve)),
           stopped: () => signal.aborted,
+          observe: (bucket, key, object) => this.reaper.observe(bucket, key, object),
         });
         const elapsedMs = Math.round(this.#clock.nowMs() - startedMs);
         logger.info(
@@ -144,6 +171,21 @@ export class AntiEntropy {
       this.#work = this.#tick();
     }, delayMs);
     this.#timer.unref();
+  }
+
+  /** Runs a reaping round every reap interval, one at a time. */
+  #scheduleReap(): void {
+    if (this.#abort.signal.aborted) return;
+    const { intervalMs } = this.reaper.options;
+    this.#reapTimer = setTimeout(() => {
+      this.reaper
+        .round()
+        .catch((error: unknown) =>
+          this.#deps.logger.warn({ err: error }, "tombstone reaping round failed"),
+        )
+        .finally(() => this.#scheduleReap());
+    }, intervalMs);
+    this.#reapTimer.unref();
   }
 
   /** Opens the next exchange in turn, then schedules the one after. */
@@ -239,6 +281,9 @@ export class AntiEntropy {
         this.stats.partitionWire(p, this.trees.partitionKeyCount(p)),
       ),
       repair_keys_per_second: this.options.repairKeysPerSecond,
+      tombstones: this.reaper.count,
+      tombstone_grace_ms: this.reaper.options.graceMs,
+      reap_blocked: this.reaper.blocked,
     };
   }
 
@@ -246,6 +291,8 @@ export class AntiEntropy {
   async close(): Promise<void> {
     this.#abort.abort(new KvError("unavailable", "anti-entropy is shutting down"));
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#reapTimer !== undefined) clearTimeout(this.#reapTimer);
+    this.reaper.close();
     for (const call of this.#calls) {
       call.emit("error", toServiceError(new KvError("unavailable", "node is shutting down")));
     }

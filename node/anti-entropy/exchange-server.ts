@@ -9,6 +9,8 @@ import type { AntiEntropyHandlers } from "../../proto/generated/dkv/v1/AntiEntro
 import type { AaeStatusResponse } from "../../proto/generated/dkv/v1/AaeStatusResponse.js";
 import type { ExchangeRequest__Output } from "../../proto/generated/dkv/v1/ExchangeRequest.js";
 import type { ExchangeResponse } from "../../proto/generated/dkv/v1/ExchangeResponse.js";
+import type { AaeReapRequest__Output } from "../../proto/generated/dkv/v1/AaeReapRequest.js";
+import type { AaeReapResponse } from "../../proto/generated/dkv/v1/AaeReapResponse.js";
 import type { NodeId } from "../core/node-id.js";
 import { KvError, isKvError } from "../core/errors.js";
 import { FROM_HEADER } from "../peer-clients.js";
@@ -49,6 +51,7 @@ export function antiEntropyHandlers(deps: {
   readonly view: ClusterView;
   readonly logger: Logger;
   readonly status: () => AaeStatusResponse;
+  readonly reap: (request: AaeReapRequest__Output) => Promise<AaeReapResponse>;
   readonly calls: Set<ExchangeCall>;
 }): AntiEntropyHandlers {
   return {
@@ -66,6 +69,27 @@ export function antiEntropyHandlers(deps: {
     },
     Status(call, callback) {
       callback(null, deps.status());
+    },
+    Reap(call, callback) {
+      const refused = deps.view.refusal(call.metadata);
+      const from = call.metadata.get(FROM_HEADER)[0];
+      if (refused !== undefined) return callback(toServiceError(refused));
+      if (typeof from !== "string" || !deps.view.isMember(from)) {
+        return callback(
+          toServiceError(new KvError("invalid-argument", "reap: dkv-from must name a member")),
+        );
+      }
+      deps.reap(call.request).then(
+        (reply) => callback(null, reply),
+        (error: unknown) => {
+          if (!isKvError(error)) deps.logger.error({ err: error }, "reap failed unexpectedly");
+          callback(
+            toServiceError(
+              isKvError(error) ? error : new KvError("internal", `reap: ${String(error)}`),
+            ),
+          );
+        },
+      );
     },
   };
 }

@@ -160,6 +160,8 @@ export class PartitionTrees {
       readonly chunkEntries: number;
       readonly pause: () => Promise<void>;
       readonly stopped?: () => boolean;
+      /** Told of every object indexed (the tombstone index is built in the same pass). */
+      readonly observe?: (bucket: string, key: Uint8Array, object: DvvSet) => void;
     },
   ): Promise<RebuildReport> {
     if (this.#touched !== undefined) throw new Error("a rebuild is already running");
@@ -175,8 +177,12 @@ export class PartitionTrees {
           superseded += 1;
         } else {
           const decoded = decodeObject(entry.object);
-          if (decoded.ok) this.#set(entry.bucket, entry.key, id, decoded.object);
-          else unreadable += 1;
+          if (decoded.ok) {
+            this.#set(entry.bucket, entry.key, id, decoded.object);
+            options.observe?.(entry.bucket, entry.key, decoded.object);
+          } else {
+            unreadable += 1;
+          }
         }
         inChunk += 1;
         if (inChunk >= options.chunkEntries) {

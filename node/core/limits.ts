@@ -27,6 +27,11 @@ export interface Limits {
   readonly readRepairsInFlightMax: number;
   /** The request timeout when a client sets no deadline. */
   readonly requestTimeoutMsDefault: number;
+  /**
+   * The longest deadline a request gets; a client's later deadline is cut to it. Bounds how long
+   * replica traffic can stay in flight, which tombstone reaping relies on.
+   */
+  readonly requestTimeoutMsMax: number;
   /** Largest gRPC message a node accepts: an object at the limit plus framing. */
   readonly grpcMessageBytesMax: number;
 }
@@ -47,6 +52,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestsInFlightMax: 4096,
   readRepairsInFlightMax: 256,
   requestTimeoutMsDefault: 5000,
+  requestTimeoutMsMax: 60_000,
   // Siblings can each be near the object limit while a write is refused, and a replica reply
   // carries the whole object; leave room so that our own checks, not gRPC's, produce the error.
   grpcMessageBytesMax: 64 * MiB,

@@ -15,6 +15,9 @@ import type { AaeLeavesRequest as _dkv_v1_AaeLeavesRequest, AaeLeavesRequest__Ou
 import type { AaeLeavesResponse as _dkv_v1_AaeLeavesResponse, AaeLeavesResponse__Output as _dkv_v1_AaeLeavesResponse__Output } from './dkv/v1/AaeLeavesResponse';
 import type { AaeObject as _dkv_v1_AaeObject, AaeObject__Output as _dkv_v1_AaeObject__Output } from './dkv/v1/AaeObject';
 import type { AaePartitionStatus as _dkv_v1_AaePartitionStatus, AaePartitionStatus__Output as _dkv_v1_AaePartitionStatus__Output } from './dkv/v1/AaePartitionStatus';
+import type { AaeReapKey as _dkv_v1_AaeReapKey, AaeReapKey__Output as _dkv_v1_AaeReapKey__Output } from './dkv/v1/AaeReapKey';
+import type { AaeReapRequest as _dkv_v1_AaeReapRequest, AaeReapRequest__Output as _dkv_v1_AaeReapRequest__Output } from './dkv/v1/AaeReapRequest';
+import type { AaeReapResponse as _dkv_v1_AaeReapResponse, AaeReapResponse__Output as _dkv_v1_AaeReapResponse__Output } from './dkv/v1/AaeReapResponse';
 import type { AaeRootsRequest as _dkv_v1_AaeRootsRequest, AaeRootsRequest__Output as _dkv_v1_AaeRootsRequest__Output } from './dkv/v1/AaeRootsRequest';
 import type { AaeRootsResponse as _dkv_v1_AaeRootsResponse, AaeRootsResponse__Output as _dkv_v1_AaeRootsResponse__Output } from './dkv/v1/AaeRootsResponse';
 import type { AaeStatusRequest as _dkv_v1_AaeStatusRequest, AaeStatusRequest__Output as _dkv_v1_AaeStatusRequest__Output } from './dkv/v1/AaeStatusRequest';
@@ -81,6 +84,9 @@ export interface ProtoGrpcType {
       AaeLeavesResponse: MessageTypeDefinition<_dkv_v1_AaeLeavesResponse, _dkv_v1_AaeLeavesResponse__Output>
       AaeObject: MessageTypeDefinition<_dkv_v1_AaeObject, _dkv_v1_AaeObject__Output>
       AaePartitionStatus: MessageTypeDefinition<_dkv_v1_AaePartitionStatus, _dkv_v1_AaePartitionStatus__Output>
+      AaeReapKey: MessageTypeDefinition<_dkv_v1_AaeReapKey, _dkv_v1_AaeReapKey__Output>
+      AaeReapRequest: MessageTypeDefinition<_dkv_v1_AaeReapRequest, _dkv_v1_AaeReapRequest__Output>
+      AaeReapResponse: MessageTypeDefinition<_dkv_v1_AaeReapResponse, _dkv_v1_AaeReapResponse__Output>
       AaeRootsRequest: MessageTypeDefinition<_dkv_v1_AaeRootsRequest, _dkv_v1_AaeRootsRequest__Output>
       AaeRootsResponse: MessageTypeDefinition<_dkv_v1_AaeRootsResponse, _dkv_v1_AaeRootsResponse__Output>
       AaeStatusRequest: MessageTypeDefinition<_dkv_v1_AaeStatusRequest, _dkv_v1_AaeStatusRequest__Output>

@@ -1,6 +1,7 @@
 // Goal: anti-entropy alone makes replicas converge (issue #5): a node that missed 2,000 writes
 // holds every key within three exchange intervals with no reads at all; a node whose data
-// directory was deleted is rebuilt; a key deleted while a replica was away stays deleted.
+// directory was deleted is rebuilt; a key deleted while a replica was away stays deleted, and
+// its tombstone is reaped only once every primary holds it (never while a primary is down).
 // Method: three `dkv serve` processes on the log engine with read repair and hinted handoff off
 // and a 3 s exchange interval; each node's own copy is read with Admin.LocalGet, which asks no
 // other replica and repairs nothing.
@@ -87,9 +88,12 @@ async function missingOn(node: string, prefix: string, count: number): Promise<s
   return missing;
 }
 
-function aaeStatus(
-  node: string,
-): Promise<{ counters: Record<string, number>; partitions: unknown[] }> {
+function aaeStatus(node: string): Promise<{
+  counters: Record<string, number>;
+  partitions: unknown[];
+  tombstones: number;
+  reap_blocked: string;
+}> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -149,25 +153,48 @@ describe("anti-entropy with read repair off", () => {
   );
 
   it(
-    "keeps a key deleted while one replica was away deleted through a full exchange cycle",
+    "keeps a key deleted while one replica was away deleted, and reaps it only once all hold it",
     async () => {
       const client = cluster.client("n1");
       await withRetries(() => client.put("doomed", "alive", { w: 3 }));
       await cluster.stopNode("n3");
       const read = await withRetries(() => client.get("doomed", { r: 2 }));
       await withRetries(() => client.delete("doomed", { context: read.context, w: 2 }));
-      await cluster.startNode("n3");
-      // n3 comes back with the live value; anti-entropy must carry the tombstone to it, and its
-      // live copy must not revive the key on n1 or n2.
-      const isTombstone = async (node: string): Promise<boolean> => {
+      // n3 is down: past the 3 s grace, n1 and n2 still hold the tombstone, and say why.
+      await new Promise((resolve) => setTimeout(resolve, 4000 + 5000));
+      const tombstonesOf = async (node: string): Promise<string> => {
         const reply = await cluster.client(node).localGet("doomed");
-        return reply.siblings.length > 0 && reply.siblings.every((sibling) => sibling.deleted);
+        if (reply.siblings.length === 0) return "none";
+        return reply.siblings.every((sibling) => sibling.deleted) ? "tombstone" : "live";
       };
-      expect(await eventually(() => isTombstone("n3"), 3 * INTERVAL_MS)).toBe(true);
+      expect(await tombstonesOf("n1")).toBe("tombstone");
+      expect(await tombstonesOf("n2")).toBe("tombstone");
+      const waiting = await Promise.all(["n1", "n2"].map(aaeStatus));
+      expect(waiting.map((status) => status.reap_blocked).join(" ")).toMatch(/members down: n3/);
+
+      await cluster.startNode("n3");
+      expect(await tombstonesOf("n3")).toBe("live");
+      // n3 comes back with the live value; anti-entropy carries the tombstone to it, and only
+      // then is it reaped everywhere. The live copy never revives the key anywhere.
+      const seen = new Set<string>();
+      const reaped = await eventually(async () => {
+        const states = await Promise.all(["n1", "n2", "n3"].map(tombstonesOf));
+        for (const [index, state] of states.entries()) seen.add(`n${index + 1}:${state}`);
+        return states.every((state) => state === "none");
+      }, 6 * INTERVAL_MS);
+      expect(reaped, [...seen].join(" ")).toBe(true);
+      expect(seen.has("n1:live") || seen.has("n2:live")).toBe(false);
       // A full cycle later (every pair compared again) nothing has come back anywhere.
       await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS + 500));
-      for (const node of ["n1", "n2", "n3"]) expect(await isTombstone(node), node).toBe(true);
+      for (const node of ["n1", "n2", "n3"]) expect(await tombstonesOf(node), node).toBe("none");
       expect((await withRetries(() => client.get("doomed", { r: 3 }))).siblings).toEqual([]);
+      const statuses = await Promise.all(["n1", "n2", "n3"].map(aaeStatus));
+      const reapedTotal = statuses.reduce(
+        (sum, status) => sum + Number(status.counters["tombstones_reaped"]),
+        0,
+      );
+      expect(reapedTotal).toBeGreaterThanOrEqual(3);
+      for (const status of statuses) expect(Number(status.tombstones)).toBe(0);
     },
     TEST_TIMEOUT_MS,
   );

@@ -10,6 +10,8 @@ export interface AaeCounters {
   'keys_repaired'?: (number | string | Long);
   'bytes_sent'?: (number | string | Long);
   'bytes_received'?: (number | string | Long);
+  'tombstones_reaped'?: (number | string | Long);
+  'reaps_declined'?: (number | string | Long);
 }
 
 export interface AaeCounters__Output {
@@ -20,4 +22,6 @@ export interface AaeCounters__Output {
   'keys_repaired': (number);
   'bytes_sent': (number);
   'bytes_received': (number);
+  'tombstones_reaped': (number);
+  'reaps_declined': (number);
 }

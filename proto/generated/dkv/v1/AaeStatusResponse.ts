@@ -12,6 +12,9 @@ export interface AaeStatusResponse {
   'counters'?: (_dkv_v1_AaeCounters | null);
   'partitions'?: (_dkv_v1_AaePartitionStatus)[];
   'repair_keys_per_second'?: (number | string);
+  'tombstones'?: (number | string | Long);
+  'tombstone_grace_ms'?: (number | string | Long);
+  'reap_blocked'?: (string);
 }
 
 export interface AaeStatusResponse__Output {
@@ -22,4 +25,7 @@ export interface AaeStatusResponse__Output {
   'counters': (_dkv_v1_AaeCounters__Output | null);
   'partitions': (_dkv_v1_AaePartitionStatus__Output)[];
   'repair_keys_per_second': (number);
+  'tombstones': (number);
+  'tombstone_grace_ms': (number);
+  'reap_blocked': (string);
 }

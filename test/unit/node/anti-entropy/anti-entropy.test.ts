@@ -61,6 +61,7 @@ async function startPair(
         replica,
         primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
         logger: silentLogger(),
+        hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
         options: { confirmDelayMs: 0, ...options },
       });
       replica.onWrite(antiEntropy.writeListener);

@@ -1,0 +1,10 @@
+// Original file: proto/dkv.proto
+
+
+export interface AaeReapResponse {
+  'equal'?: (boolean)[];
+}
+
+export interface AaeReapResponse__Output {
+  'equal': (boolean)[];
+}
