@@ -43,6 +43,11 @@ export interface NodeConfig {
   readonly readRepair?: boolean;
   /** Anti-entropy compares every pair of replicas once per interval (default 10 min). */
   readonly aaeIntervalMs?: number;
+  /**
+   * Active anti-entropy (default on): tree maintenance on every write, exchanges and tombstone
+   * reaping. Off, trees are not kept and tombstones are never reaped (for measuring its cost).
+   */
+  readonly antiEntropy?: boolean;
   /** A tombstone is reaped once every primary holds it and it is this old (default 3 s). */
   readonly tombstoneGraceMs?: number;
   /** An unopened engine for the hint store (hinted handoff). */
@@ -106,8 +111,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     hints,
     reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
   });
-  replica.onWrite(antiEntropy.writeListener);
-  replica.onRemove(antiEntropy.removeListener);
+  const antiEntropyOn = config.antiEntropy ?? true;
+  if (antiEntropyOn) {
+    replica.onWrite(antiEntropy.writeListener);
+    replica.onRemove(antiEntropy.removeListener);
+  }
   const transport = new GrpcReplicaTransport(view, replica);
   const coordinator = new Coordinator({
     view,
@@ -166,7 +174,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
   const address = `${host}:${port}`;
-  antiEntropy.start();
+  if (antiEntropyOn) antiEntropy.start();
 
   let closing: Promise<void> | undefined;
   async function close(graceMs = 5000): Promise<void> {

@@ -32,6 +32,7 @@ export async function startBenchCluster(options: {
   readonly nodes: number;
   readonly storage: string;
   readonly partitions: number;
+  readonly serveArgs: readonly string[];
   readonly processes: BenchProcesses;
 }): Promise<BenchCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-"));
@@ -43,6 +44,7 @@ export async function startBenchCluster(options: {
     // Only warnings and errors: a node logs nothing per request, but the bench should not
     // measure log output either.
     logLevel: "warn",
+    serveArgs: options.serveArgs,
   });
   const children = specs.map((spec) => options.processes.add(spawnNode(spec)));
   const stopNodes = (): Promise<void> =>

@@ -15,6 +15,8 @@ export type BenchTarget =
       readonly nodes: number;
       readonly storage: string;
       readonly partitions: number;
+      /** Further `dkv serve` flags for every node, e.g. ["--no-anti-entropy"]. */
+      readonly serveArgs: readonly string[];
     }
   | {
       /** A running cluster; the pids (when known) let the bench read its CPU use. */

@@ -28,11 +28,12 @@ export async function runBench(config: BenchConfig): Promise<BenchReport> {
   try {
     let dkvSpec: TargetSpec;
     if (config.target.kind === "own") {
-      const { nodes, storage, partitions } = config.target;
+      const { nodes, storage, partitions, serveArgs } = config.target;
+      const flags = serveArgs.length === 0 ? "" : `, serve flags ${serveArgs.join(" ")}`;
       note(
-        `starting a ${nodes}-node dkv cluster (storage ${storage}, ${partitions} partitions) ...`,
+        `starting a ${nodes}-node dkv cluster (storage ${storage}, ${partitions} partitions${flags}) ...`,
       );
-      cluster = await startBenchCluster({ nodes, storage, partitions, processes });
+      cluster = await startBenchCluster({ nodes, storage, partitions, serveArgs, processes });
       note(`cluster up: ${cluster.addresses.join(", ")}`);
       dkvSpec = {
         name: "dkv",

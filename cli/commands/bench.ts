@@ -1,6 +1,7 @@
 // `dkv bench`: YCSB-style benchmark of a local or running cluster, optionally beside a gRPC
 // echo baseline driven by the same client code. Wiring only; the tool lives in cli/bench/.
 
+import { UsageError } from "../usage.js";
 import path from "node:path";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { CallOptions } from "../../coordinator/client.js";
@@ -32,6 +33,7 @@ interface BenchArgs extends ClientArgs {
   nodes: number;
   storage: string;
   partitions: number;
+  "serve-flag": string[];
 }
 
 export const command = "bench";
@@ -79,6 +81,13 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
       describe: "Storage engine of the cluster bench starts",
     })
     .option("partitions", { type: "number", default: 64, describe: "Ring partitions Q" })
+    .option("serve-flag", {
+      type: "string",
+      array: true,
+      default: [],
+      describe:
+        "A further `dkv serve` flag for the nodes bench starts, e.g. --serve-flag=--no-anti-entropy",
+    })
     .example("$0 bench --workload a --baseline echo --duration 10 --json", "")
     .example(
       "$0 bench --workload a --rate 500 --baseline echo",
@@ -115,7 +124,18 @@ export async function handler(args: ArgumentsCamelCase<BenchArgs>): Promise<void
 function target(args: BenchArgs): BenchTarget {
   const named = (args.node ?? process.env["DKV_NODE"] ?? "") !== "";
   if (!named && !args.existing) {
-    return { kind: "own", nodes: args.nodes, storage: args.storage, partitions: args.partitions };
+    const serveArgs = args["serve-flag"];
+    const bad = serveArgs.find((flag) => !flag.startsWith("--"));
+    if (bad !== undefined) {
+      throw new UsageError(`--serve-flag takes a dkv serve flag starting with --, got ${bad}`);
+    }
+    return {
+      kind: "own",
+      nodes: args.nodes,
+      storage: args.storage,
+      partitions: args.partitions,
+      serveArgs,
+    };
   }
   const addresses = nodeAddresses(args);
   const file = named ? undefined : readClusterFile(path.resolve(args["cluster-dir"]));

@@ -27,6 +27,7 @@ interface ServeArgs {
   "aae-interval-ms": number;
   "tombstone-grace-ms": number;
   "hinted-handoff": boolean;
+  "anti-entropy": boolean;
   "hint-bytes-max": number;
   "handoff-bytes-per-second": number;
   "heartbeat-interval-ms": number;
@@ -69,6 +70,12 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       type: "boolean",
       default: true,
       describe: "Repair stale replicas after gets (--no-read-repair to test anti-entropy alone)",
+    })
+    .option("anti-entropy", {
+      type: "boolean",
+      default: true,
+      describe:
+        "Merkle-tree anti-entropy and tombstone reaping (--no-anti-entropy: off; deleted keys then keep their tombstones)",
     })
     .option("hinted-handoff", {
       type: "boolean",
@@ -147,6 +154,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     hintStorage,
     failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
+    antiEntropy: args["anti-entropy"],
     hintBytesMaxPerTarget: positiveArg("hint-bytes-max", args["hint-bytes-max"]),
     handoffBytesPerSecond: positiveArg(
       "handoff-bytes-per-second",
