@@ -237,11 +237,15 @@ export class Coordinator {
     spares: NodeId[],
     payload: { readonly object: DvvSet; readonly durable: boolean },
   ): Promise<TransportWriteReply> {
-    const send = (target: NodeId, standIn: NodeId | undefined): Promise<TransportWriteReply> =>
+    const send = (
+      target: NodeId,
+      standIn: NodeId | undefined,
+      deadlineMs = command.deadlineMs,
+    ): Promise<TransportWriteReply> =>
       this.#transport.put(target, command.bucket, command.key, payload.object, {
         durable: payload.durable,
         reason: "REPLICA_PUT_REASON_WRITE",
-        deadlineMs: command.deadlineMs,
+        deadlineMs,
         hintFor: standIn ?? "",
       });
     let target = node;
@@ -251,7 +255,10 @@ export class Coordinator {
       if (hintFor === undefined && command.sloppy && this.#sloppyAllowed) {
         const spare = spares.shift();
         if (spare !== undefined) {
-          void send(spare, node).then((extra) => {
+          // The primary may have failed only at the request's deadline (a paused node): the
+          // hinted copy is background work and gets a deadline of its own.
+          const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
+          void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
             if (!extra.ok) this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
           });
         }

@@ -151,9 +151,19 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
 }
 
 /**
+ * How long a forwarded write waits for a primary before trying the next one (or coordinating
+ * here), when another candidate remains: a paused or stalled primary must not hold a write
+ * until its deadline while the failure detector is still making up its mind (~3 s).
+ */
+export const FORWARD_PATIENCE_MS = 1500;
+
+/**
  * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not one,
- * pass the request to the primaries in preference order, moving on only when a primary cannot
- * be reached at all (never after it has answered, which would risk a second write).
+ * pass the request to the primaries in preference order. It moves on when a primary cannot be
+ * reached, or gives no answer within FORWARD_PATIENCE_MS (at most half the time left) while
+ * another candidate remains; never after a primary answered with an error of its own. A primary
+ * that was only slow may still apply the write later: like a client's retry, the write is then
+ * stored twice, as two siblings with the same value, never lost.
  * Resolves undefined when this node should coordinate.
  */
 async function maybeForward(
@@ -179,11 +189,21 @@ async function maybeForward(
   if (forward.length === 0 && selfMay) return undefined;
   const deadlineMs = deadlineOf(call.getDeadline(), (deps.now ?? Date.now)(), deps.limits);
   const reasons: string[] = [];
-  for (const node of forward) {
-    const result = await forwardTo(deps, node, method, request, deadlineMs);
+  const clock = deps.now ?? Date.now;
+  for (const [index, node] of forward.entries()) {
+    const anotherLeft = index < forward.length - 1 || selfMay;
+    const nowMs = clock();
+    const patienceMs = Math.min(FORWARD_PATIENCE_MS, (deadlineMs - nowMs) / 2);
+    const attemptDeadlineMs = anotherLeft ? Math.min(deadlineMs, nowMs + patienceMs) : deadlineMs;
+    const result = await forwardTo(deps, node, method, request, attemptDeadlineMs);
     if (result.ok) return result.reply;
-    if (result.answered) throw result.error;
-    reasons.push(`${node}: ${result.error.details || result.error.message}`);
+    const gaveUp =
+      attemptDeadlineMs < deadlineMs && result.error.code === grpc.status.DEADLINE_EXCEEDED;
+    if (result.answered && !gaveUp) throw result.error;
+    const reason = gaveUp
+      ? `no answer within ${Math.round(attemptDeadlineMs - nowMs)} ms`
+      : result.error.details || result.error.message;
+    reasons.push(`${node}: ${reason}`);
   }
   // No primary answered; a node in the preference list (a live fallback) may coordinate.
   if (selfMay) return undefined;

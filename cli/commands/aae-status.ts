@@ -42,6 +42,11 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
         `${counters.reaps_declined} (grace ${status.tombstone_grace_ms} ms)` +
         (status.reap_blocked === "" ? "" : `; reaping waits: ${status.reap_blocked}`),
     );
+    const share = Number(counters.tree_maintenance_us) / Math.max(1, Number(status.process_cpu_us));
+    console.log(
+      `tree maintenance on writes: ${(Number(counters.tree_maintenance_us) / 1000).toFixed(1)} ms, ` +
+        `${(share * 100).toFixed(2)}% of this node's CPU time`,
+    );
   }
   const table = new Table({
     head: [

@@ -16,6 +16,7 @@ export interface Counters {
   bytesReceived: number;
   tombstonesReaped: number;
   reapsDeclined: number;
+  treeMaintenanceUs: number;
 }
 
 /** What this node knows of one partition's exchanges (those it opened). */
@@ -41,6 +42,7 @@ export class AaeStats {
     bytesReceived: 0,
     tombstonesReaped: 0,
     reapsDeclined: 0,
+    treeMaintenanceUs: 0,
   };
   readonly #partitions = new Map<number, PartitionStats>();
 
@@ -98,6 +100,7 @@ export class AaeStats {
       bytes_received: c.bytesReceived,
       tombstones_reaped: c.tombstonesReaped,
       reaps_declined: c.reapsDeclined,
+      tree_maintenance_us: Math.round(c.treeMaintenanceUs),
     };
   }
 

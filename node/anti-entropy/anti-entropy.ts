@@ -98,8 +98,10 @@ export class AntiEntropy {
 
   /** Hook this on Replica.onWrite before the node takes requests: O(1) tree maintenance. */
   readonly writeListener: WriteListener = (bucket, key, _before, after) => {
+    const startedMs = performance.now();
     this.trees.apply(bucket, key, after);
     this.reaper.observe(bucket, key, after);
+    this.stats.counters.treeMaintenanceUs += (performance.now() - startedMs) * 1000;
   };
 
   /** Hook this on Replica.onRemove: a removed copy (a handed-off fallback's) leaves the trees. */
@@ -284,6 +286,7 @@ export class AntiEntropy {
       tombstones: this.reaper.count,
       tombstone_grace_ms: this.reaper.options.graceMs,
       reap_blocked: this.reaper.blocked,
+      process_cpu_us: processCpuUs(),
     };
   }
 
@@ -299,4 +302,9 @@ export class AntiEntropy {
     this.#calls.clear();
     await this.#work.catch(() => undefined);
   }
+}
+
+function processCpuUs(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
 }

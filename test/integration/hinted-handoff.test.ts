@@ -1,7 +1,9 @@
 // Goal: with a primary down, writes keep succeeding (sloppy quorum), fallbacks keep durable hints,
 // and once the primary is back every hint is handed off so that node alone holds every write.
-// Method: 5 real nodes, n=3, w=2; a steady write load through n1 while n3 is killed with
-// SIGKILL and restarted; n3's own copies are read with Admin.LocalGet.
+// The same for a primary that is paused (SIGSTOP) rather than killed: marked down within 5 s,
+// every request succeeds meanwhile, and it is up again and holds every write after SIGCONT.
+// Method: 5 real nodes, n=3, w=2; a steady load through n1 while n3 is killed with SIGKILL and
+// restarted, or stopped and continued; n3's own copies are read with Admin.LocalGet.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
@@ -35,6 +37,17 @@ async function hintsFor(target: string): Promise<number> {
     total += Number(status.members.find((member) => member.node_id === target)?.hints_pending ?? 0);
   }
   return total;
+}
+
+/** The keys (of those given) whose write n3 does not hold itself. */
+async function missingOnN3(keys: readonly string[]): Promise<string[]> {
+  const n3 = cluster.client("n3");
+  const missing: string[] = [];
+  for (const key of keys) {
+    const reply = await n3.localGet(key);
+    if (!reply.siblings.some((sibling) => sibling.value.toString() === key)) missing.push(key);
+  }
+  return missing;
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -82,13 +95,80 @@ describe("hinted handoff", () => {
       expect(delivered, `hints still pending ${Date.now() - restartedAtMs} ms after restart`).toBe(
         true,
       );
-      const n3 = cluster.client("n3");
-      const missing: string[] = [];
-      for (const key of forN3) {
-        const reply = await n3.localGet(key);
-        if (!reply.siblings.some((sibling) => sibling.value.toString() === key)) missing.push(key);
+      expect(await missingOnN3(forN3)).toEqual([]);
+    },
+  );
+
+  it(
+    "keeps every request succeeding while a primary is paused, and hands every write back",
+    { timeout: 90_000 },
+    async () => {
+      const client = cluster.client("n1");
+      const acknowledged: string[] = [];
+      const failures: string[] = [];
+      let reads = 0;
+      let stop = false;
+      // Four writers and two readers, each one request at a time, all through n1.
+      const writer = async (id: number): Promise<void> => {
+        for (let index = 0; !stop; index++) {
+          const key = `paused-${id}-${index}`;
+          try {
+            await client.put(key, key, { w: 2 });
+            acknowledged.push(key);
+          } catch (error) {
+            failures.push(`put ${key}: ${(error as Error).message}`);
+          }
+        }
+      };
+      const reader = async (): Promise<void> => {
+        while (!stop) {
+          const key = acknowledged[Math.floor(Math.random() * acknowledged.length)];
+          if (key === undefined) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            continue;
+          }
+          try {
+            const reply = await client.get(key, { r: 2 });
+            if (!reply.siblings.some((sibling) => sibling.value.toString() === key)) {
+              failures.push(`get ${key}: the acknowledged write is missing`);
+            }
+            reads += 1;
+          } catch (error) {
+            failures.push(`get ${key}: ${(error as Error).message}`);
+          }
+        }
+      };
+      const load = Promise.all([0, 1, 2, 3].map(writer).concat([reader(), reader()]));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        cluster.pause("n3");
+        const pausedAtMs = Date.now();
+        const seenDown = await until(async () => {
+          const status = await client.status();
+          return status.members.find((member) => member.node_id === "n3")?.up === false;
+        }, 8000);
+        const detectedMs = Date.now() - pausedAtMs;
+        expect(seenDown).toBe(true);
+        expect(detectedMs, `n1 marked n3 down after ${detectedMs} ms`).toBeLessThan(5000);
+        await new Promise((resolve) => setTimeout(resolve, 10_000 - detectedMs));
+        cluster.resume("n3");
+        const seenUp = await until(async () => {
+          const status = await client.status();
+          return status.members.find((member) => member.node_id === "n3")?.up === true;
+        }, 5000);
+        expect(seenUp).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } finally {
+        stop = true;
+        await load;
       }
-      expect(missing).toEqual([]);
+      expect(failures).toEqual([]);
+      expect(reads).toBeGreaterThan(50);
+      const forN3 = acknowledged.filter(n3IsPrimary);
+      expect(forN3.length).toBeGreaterThan(20);
+      const delivered = await until(async () => (await hintsFor("n3")) === 0, 10_000);
+      expect(delivered, "hints for n3 still pending 10 s after SIGCONT").toBe(true);
+      expect(await missingOnN3(forN3)).toEqual([]);
     },
   );
 });

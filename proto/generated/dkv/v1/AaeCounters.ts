@@ -12,6 +12,7 @@ export interface AaeCounters {
   'bytes_received'?: (number | string | Long);
   'tombstones_reaped'?: (number | string | Long);
   'reaps_declined'?: (number | string | Long);
+  'tree_maintenance_us'?: (number | string | Long);
 }
 
 export interface AaeCounters__Output {
@@ -24,4 +25,5 @@ export interface AaeCounters__Output {
   'bytes_received': (number);
   'tombstones_reaped': (number);
   'reaps_declined': (number);
+  'tree_maintenance_us': (number);
 }

@@ -15,6 +15,7 @@ export interface AaeStatusResponse {
   'tombstones'?: (number | string | Long);
   'tombstone_grace_ms'?: (number | string | Long);
   'reap_blocked'?: (string);
+  'process_cpu_us'?: (number | string | Long);
 }
 
 export interface AaeStatusResponse__Output {
@@ -28,4 +29,5 @@ export interface AaeStatusResponse__Output {
   'tombstones': (number);
   'tombstone_grace_ms': (number);
   'reap_blocked': (string);
+  'process_cpu_us': (number);
 }
