@@ -1,0 +1,251 @@
+// The sibling-aware checker of a live fault run (../shared/reference/testing.md §2, "sibling-
+// store checker"; Jepsen's set check for the set workload). Its core rule (DESIGN.md §8): every
+// acknowledged write is among the final siblings or was superseded, transitively, by a write
+// whose context covered it; no value appears that nobody wrote. Pure: no IO, clock or randomness.
+
+import { contextCovers, dotKey } from "../../node/core/causal-context.js";
+import { divergentCopies } from "./convergence.js";
+import type { RunHistory, WorkloadName, WriteRecord } from "./history.js";
+import { setElementsOf } from "./history.js";
+import {
+  FAILING_FINDINGS,
+  WriteIndex,
+  checkConcurrent,
+  short,
+  type Finding,
+  type Observation,
+  type Report,
+} from "./observations.js";
+
+/** Messages kept per finding; the counts are always complete. */
+const EXAMPLES_PER_FINDING_MAX = 5;
+
+/** Per-key figures for the summary. */
+export interface KeySummary {
+  readonly key: string;
+  readonly workload: WorkloadName;
+  readonly writesOk: number;
+  readonly writesIndeterminate: number;
+  readonly writesFailed: number;
+  /** Most siblings one observation of the key held. */
+  readonly siblingsMax: number;
+  /** Siblings of the final r=all read. */
+  readonly finalSiblings: number;
+  /** Distinct clients that wrote the key: a loose upper bound on concurrent writers. */
+  readonly writers: number;
+}
+
+/** The verdict and its evidence. */
+export interface CheckResult {
+  /** True when no failing finding was counted. */
+  readonly valid: boolean;
+  readonly counts: Readonly<Record<Finding, number>>;
+  readonly examples: readonly string[];
+  readonly writes: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
+  readonly reads: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
+  /** Set workload: acknowledged elements, and how many of them the final sets lack. */
+  readonly elements: {
+    readonly acknowledged: number;
+    readonly lost: number;
+    /** Indeterminate adds that made it into the final sets (allowed). */
+    readonly indeterminatePresent: number;
+  };
+  readonly keys: readonly KeySummary[];
+  readonly converged: boolean;
+  readonly convergenceMs: number;
+}
+
+/** Checks a whole run. */
+export function checkRun(history: RunHistory): CheckResult {
+  const counts = emptyCounts();
+  const examples: string[] = [];
+  const reported = new Set<string>();
+  const report: Report = (finding, message, once) => {
+    if (once !== undefined) {
+      if (reported.has(`${finding}/${once}`)) return;
+      reported.add(`${finding}/${once}`);
+    }
+    counts[finding] += 1;
+    if (counts[finding] <= EXAMPLES_PER_FINDING_MAX) examples.push(`${finding}: ${message}`);
+  };
+  const index = new WriteIndex(history.writes, report);
+  const siblingsMax = new Map<string, number>();
+  const observe = (observation: Observation): WriteRecord[] => {
+    const versions = index.resolve(observation, report);
+    checkConcurrent(observation, versions, report);
+    const max = siblingsMax.get(observation.key) ?? 0;
+    siblingsMax.set(observation.key, Math.max(max, observation.siblings.length));
+    return [...new Set(versions.map((version) => version.write))];
+  };
+  for (const read of history.reads) {
+    if (read.outcome !== "ok") continue;
+    observe({
+      key: read.key,
+      what: `read ${read.id} by client ${read.client}`,
+      siblings: read.siblings,
+      context: read.context,
+    });
+  }
+  const finalWrites = new Map<string, WriteRecord[]>();
+  for (const final of history.finals) {
+    for (const copy of final.copies) {
+      if (copy.found) {
+        observe({
+          key: final.key,
+          what: `${copy.node}'s copy`,
+          siblings: copy.siblings,
+          context: copy.context,
+        });
+      }
+    }
+    const what = "final r=all read";
+    finalWrites.set(final.key, observe({ ...final, what }));
+    for (const why of divergentCopies(final)) report("divergent-replicas", `${final.key}: ${why}`);
+  }
+  if (!history.convergence.converged) {
+    report(
+      "not-converged",
+      `replicas still differed ${history.convergence.afterHealMs} ms after the heal`,
+    );
+  }
+  checkLostWrites(history.writes, finalWrites, index, report);
+  const elements = checkSetElements(history, report);
+  return {
+    valid: [...FAILING_FINDINGS].every((finding) => counts[finding] === 0),
+    counts,
+    examples,
+    writes: outcomeCounts(history.writes),
+    reads: outcomeCounts(history.reads),
+    elements,
+    keys: keySummaries(history, siblingsMax),
+    converged: history.convergence.converged,
+    convergenceMs: history.convergence.afterHealMs,
+  };
+}
+
+function emptyCounts(): Record<Finding, number> {
+  return {
+    "lost-write": 0,
+    "lost-element": 0,
+    phantom: 0,
+    "failed-write-visible": 0,
+    "duplicate-dot": 0,
+    "duplicate-value": 0,
+    "siblings-not-concurrent": 0,
+    "divergent-replicas": 0,
+    "not-converged": 0,
+    "unexplained-ack": 0,
+  };
+}
+
+/**
+ * No acknowledged write lost: starting from the final siblings, a write is accounted for when
+ * an accounted write's context covers its dot (its writer saw it, or saw what superseded it).
+ * What is acknowledged and not accounted for was lost. Indeterminate and failed writes are
+ * never lost. Cost: each accounted write is compared with the writes still unaccounted, which
+ * after the first few are almost none in a healthy run.
+ */
+function checkLostWrites(
+  writes: readonly WriteRecord[],
+  finalWrites: ReadonlyMap<string, readonly WriteRecord[]>,
+  index: WriteIndex,
+  report: Report,
+): void {
+  const byKey = new Map<string, WriteRecord[]>();
+  for (const write of writes) {
+    if (index.dotOf(write) === undefined) continue;
+    const list = byKey.get(write.key) ?? [];
+    list.push(write);
+    byKey.set(write.key, list);
+  }
+  for (const [key, candidates] of byKey) {
+    const queue = [...(finalWrites.get(key) ?? [])];
+    const accounted = new Set<WriteRecord>(queue);
+    let unaccounted = candidates.filter((write) => !accounted.has(write));
+    for (let next = queue.pop(); next !== undefined && unaccounted.length > 0; next = queue.pop()) {
+      const context = next.context;
+      const still: WriteRecord[] = [];
+      for (const write of unaccounted) {
+        const dot = index.dotOf(write);
+        if (dot !== undefined && contextCovers(context, dot)) {
+          accounted.add(write);
+          queue.push(write);
+        } else still.push(write);
+      }
+      unaccounted = still;
+    }
+    for (const write of unaccounted) {
+      if (write.outcome !== "ok") continue;
+      const dot = index.dotOf(write);
+      report(
+        "lost-write",
+        `${key}: acknowledged ${short(write.value)} (dot ${dot === undefined ? "?" : dotKey(dot).replace("\u0000", ":")}) is gone and no surviving write saw it`,
+      );
+    }
+  }
+}
+
+/**
+ * Jepsen's set check: every acknowledged element is in the union of the final siblings, and
+ * every element there was added by some attempted write of that key.
+ */
+function checkSetElements(history: RunHistory, report: Report): CheckResult["elements"] {
+  let acknowledged = 0;
+  let lost = 0;
+  let indeterminatePresent = 0;
+  for (const final of history.finals) {
+    if (final.workload !== "set") continue;
+    const union = new Set<number>();
+    for (const sibling of final.siblings) {
+      for (const element of setElementsOf(sibling.value)) union.add(element);
+    }
+    const attempted = new Set<number>();
+    for (const write of history.writes) {
+      if (write.key !== final.key || write.element === undefined) continue;
+      attempted.add(write.element);
+      if (write.outcome === "indeterminate" && union.has(write.element)) indeterminatePresent++;
+      if (write.outcome !== "ok") continue;
+      acknowledged += 1;
+      if (union.has(write.element)) continue;
+      lost += 1;
+      report(
+        "lost-element",
+        `${final.key}: element ${write.element} was acknowledged but is not in the final set`,
+      );
+    }
+    for (const element of union) {
+      if (!attempted.has(element)) {
+        report("phantom", `${final.key}: element ${element} in the final set was never added`);
+      }
+    }
+  }
+  return { acknowledged, lost, indeterminatePresent };
+}
+
+function outcomeCounts(records: readonly { readonly outcome: string }[]): CheckResult["writes"] {
+  let ok = 0;
+  let fail = 0;
+  let indeterminate = 0;
+  for (const record of records) {
+    if (record.outcome === "ok") ok++;
+    else if (record.outcome === "fail") fail++;
+    else indeterminate++;
+  }
+  return { ok, fail, indeterminate };
+}
+
+function keySummaries(history: RunHistory, siblingsMax: ReadonlyMap<string, number>): KeySummary[] {
+  return history.finals.map((final) => {
+    const writes = history.writes.filter((write) => write.key === final.key);
+    return {
+      key: final.key,
+      workload: final.workload,
+      writesOk: writes.filter((write) => write.outcome === "ok").length,
+      writesIndeterminate: writes.filter((write) => write.outcome === "indeterminate").length,
+      writesFailed: writes.filter((write) => write.outcome === "fail").length,
+      siblingsMax: siblingsMax.get(final.key) ?? 0,
+      finalSiblings: final.siblings.length,
+      writers: new Set(writes.map((write) => write.client)).size,
+    };
+  });
+}

@@ -1,0 +1,213 @@
+// The nemesis schedule drawn from a seed: which fault starts when, on which nodes, and when it
+// heals (Jepsen's cycle: quiet, start, hold, stop). Partitions are grudges: for every node, the
+// peers it drops (Jepsen's nemesis.clj: halves, one node, bridge, majorities ring).
+// Pure: the seeded generator is the only source of choices, so a seed names a schedule.
+
+/** Every fault the nemesis knows. `delay` and `loss` need a netns cluster (root, sch_netem). */
+export const FAULT_KINDS = [
+  "kill",
+  "pause",
+  "partition-halves",
+  "partition-isolate",
+  "partition-bridge",
+  "partition-ring",
+  "delay",
+  "loss",
+] as const;
+
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** One scheduled fault. Times are ms since the workload started. */
+export type ScheduledFault =
+  | {
+      readonly kind: "kill" | "pause";
+      readonly startMs: number;
+      readonly endMs: number;
+      readonly node: string;
+    }
+  | {
+      readonly kind:
+        "partition-halves" | "partition-isolate" | "partition-bridge" | "partition-ring";
+      readonly startMs: number;
+      readonly endMs: number;
+      /** node → the peers it drops; symmetric. */
+      readonly grudges: ReadonlyMap<string, readonly string[]>;
+      /** Who sees whom, e.g. `{n1,n3} | {n2,n4,n5}`. */
+      readonly label: string;
+    }
+  | {
+      readonly kind: "delay" | "loss";
+      readonly startMs: number;
+      readonly endMs: number;
+      readonly node: string;
+    };
+
+/** A small seeded generator (splitmix32): the schedule's only source of choices. */
+export class SeededRandom {
+  #state: number;
+
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    this.#state = (this.#state + 0x9e3779b9) >>> 0;
+    let z = this.#state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  }
+
+  /** An integer in [0, bound). */
+  int(bound: number): number {
+    if (!(Number.isInteger(bound) && bound > 0)) throw new Error(`bound must be > 0: ${bound}`);
+    return Math.floor(this.next() * bound);
+  }
+
+  /** A shuffled copy (Fisher–Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let index = copy.length - 1; index > 0; index--) {
+      const other = this.int(index + 1);
+      [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
+    }
+    return copy;
+  }
+}
+
+/** What shapes a schedule. */
+export interface ScheduleOptions {
+  readonly seed: number;
+  readonly nodes: readonly string[];
+  readonly kinds: readonly FaultKind[];
+  /** The workload's length; every fault heals before it ends. */
+  readonly durationMs: number;
+  /** One fault starts per interval (Jepsen: every 10 s). */
+  readonly intervalMs: number;
+  /** Share of the interval a fault holds; the rest is quiet (before) and recovery (after). */
+  readonly holdShare?: number;
+}
+
+/**
+ * Draws the schedule: fault k starts at k·interval + 20% of an interval and holds for
+ * holdShare (default 60%) of it; kinds are drawn from a shuffled bag, so within the first
+ * `kinds.length` faults every kind occurs once. Faults that would not heal before the end are
+ * dropped.
+ */
+export function drawSchedule(options: ScheduleOptions): ScheduledFault[] {
+  const { nodes, kinds, durationMs, intervalMs } = options;
+  if (nodes.length < 2) throw new Error("a schedule needs at least two nodes");
+  if (kinds.length === 0) throw new Error("a schedule needs at least one fault kind");
+  if (!(intervalMs > 0)) throw new Error(`interval must be > 0 ms, got ${intervalMs}`);
+  const random = new SeededRandom(options.seed);
+  const holdMs = Math.round(intervalMs * (options.holdShare ?? 0.6));
+  const faults: ScheduledFault[] = [];
+  let bag: FaultKind[] = [];
+  for (let k = 0; ; k++) {
+    const startMs = k * intervalMs + Math.round(intervalMs * 0.2);
+    const endMs = startMs + holdMs;
+    if (endMs > durationMs) break;
+    if (bag.length === 0) bag = random.shuffle(kinds);
+    const kind = bag.pop() as FaultKind;
+    faults.push(drawFault(kind, startMs, endMs, nodes, random));
+  }
+  return faults;
+}
+
+function drawFault(
+  kind: FaultKind,
+  startMs: number,
+  endMs: number,
+  nodes: readonly string[],
+  random: SeededRandom,
+): ScheduledFault {
+  const shuffled = random.shuffle(nodes);
+  const one = shuffled[0] as string;
+  switch (kind) {
+    case "kill":
+    case "pause":
+    case "delay":
+    case "loss":
+      return { kind, startMs, endMs, node: one };
+    case "partition-halves": {
+      const half = Math.floor(nodes.length / 2);
+      const groups = [shuffled.slice(0, half), shuffled.slice(half)];
+      return { kind, startMs, endMs, grudges: groupGrudges(groups), label: groupsLabel(groups) };
+    }
+    case "partition-isolate": {
+      const groups = [[one], shuffled.slice(1)];
+      return { kind, startMs, endMs, grudges: groupGrudges(groups), label: groupsLabel(groups) };
+    }
+    case "partition-bridge": {
+      const rest = shuffled.slice(1);
+      const half = Math.floor(rest.length / 2);
+      const label = `${groupsLabel([rest.slice(0, half), rest.slice(half)])}, bridged by ${one}`;
+      return { kind, startMs, endMs, grudges: bridgeGrudges(shuffled), label };
+    }
+    case "partition-ring":
+      return {
+        kind,
+        startMs,
+        endMs,
+        grudges: ringGrudges(shuffled),
+        label: `ring ${shuffled.join("-")}-${one}, each sees its neighbours`,
+      };
+  }
+}
+
+/** Each group is cut off from every other group. */
+export function groupGrudges(groups: readonly (readonly string[])[]): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  for (const group of groups) {
+    const others = groups.filter((other) => other !== group).flat();
+    for (const node of group) result.set(node, [...others]);
+  }
+  return result;
+}
+
+/**
+ * Two halves and one node (the first) that sees both; the halves do not see each other.
+ * Jepsen's `bridge`.
+ */
+export function bridgeGrudges(nodes: readonly string[]): Map<string, string[]> {
+  const [bridge, ...rest] = nodes;
+  if (bridge === undefined || rest.length < 2) throw new Error("a bridge needs at least 3 nodes");
+  const half = Math.floor(rest.length / 2);
+  const result = groupGrudges([rest.slice(0, half), rest.slice(half)]);
+  result.set(bridge, []);
+  return result;
+}
+
+/**
+ * Nodes on a ring (in the given order), each seeing itself and its nearest neighbours on both
+ * sides, so that each sees a majority and no two see the same one (Jepsen's `majorities-ring`,
+ * exact up to 5 nodes). Symmetric: distance on a ring is.
+ */
+export function ringGrudges(nodes: readonly string[]): Map<string, string[]> {
+  const count = nodes.length;
+  const majority = Math.floor(count / 2) + 1;
+  const reach = Math.ceil((majority - 1) / 2);
+  const result = new Map<string, string[]>();
+  nodes.forEach((node, index) => {
+    const dropped = nodes.filter((_, other) => {
+      const apart = Math.abs(index - other);
+      return Math.min(apart, count - apart) > reach;
+    });
+    result.set(node, dropped);
+  });
+  return result;
+}
+
+/** A one-line description of a fault, for the output and the report. */
+export function describeFault(fault: ScheduledFault): string {
+  if ("node" in fault) {
+    const verb = { kill: "kill -9", pause: "SIGSTOP", delay: "delay", loss: "loss" }[fault.kind];
+    return `${verb} ${fault.node}`;
+  }
+  return `${fault.kind} ${fault.label}`;
+}
+
+function groupsLabel(groups: readonly (readonly string[])[]): string {
+  return groups.map((group) => `{${[...group].sort().join(",")}}`).join(" | ");
+}

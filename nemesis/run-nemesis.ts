@@ -1,0 +1,168 @@
+// One live fault run, end to end: start a local cluster, run the set and register clients,
+// inject the seeded nemesis schedule, heal everything, wait for convergence, read every key at
+// r=all and from every node alone, check the history, and write the summary and HTML report.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { QuorumText } from "../coordinator/client.js";
+import { say } from "../scripts/fault-cluster.js";
+import { checkRun, type CheckResult } from "./core/checker.js";
+import { describeFault, drawSchedule, type FaultKind } from "./core/schedule.js";
+import type { FaultWindow, WorkloadName } from "./core/history.js";
+import { applyFault, healEverything, healFault } from "./faults.js";
+import { readUntilConverged } from "./final-read.js";
+import { NemesisCluster } from "./nemesis-cluster.js";
+import { Recorder } from "./recorder.js";
+import { htmlReport } from "./report-html.js";
+import { summaryTable, type RunFacts } from "./report-table.js";
+import { startWorkload } from "./workload.js";
+
+/** Everything a run is configured by (the CLI's flags). */
+export interface NemesisOptions {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly nodes: number;
+  readonly clients: number;
+  readonly setKeys: number;
+  readonly registerKeys: number;
+  readonly kinds: readonly FaultKind[];
+  /** Faults the user asked for that this cluster cannot inject, with the reason. */
+  readonly unavailable: readonly string[];
+  readonly intervalMs: number;
+  readonly lww: boolean;
+  readonly r: QuorumText;
+  readonly w: QuorumText;
+  readonly timeoutMs: number;
+  readonly thinkMs: number;
+  readonly convergeTimeoutMs: number;
+  readonly aaeIntervalMs: number;
+  readonly storage: string;
+  readonly outDir: string;
+}
+
+/** What a run produced. */
+export interface NemesisOutcome {
+  readonly check: CheckResult;
+  readonly facts: RunFacts;
+  readonly reportPath: string;
+  readonly summaryPath: string;
+  readonly table: string;
+}
+
+/** The replication factor of the server's default bucket. */
+const N = 3;
+const PARTITION_COUNT = 64;
+
+/** Runs the whole test. Kills every node it started, also when something throws. */
+export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcome> {
+  const outDir = path.resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const ids = Array.from({ length: options.nodes }, (_, index) => `n${index + 1}`);
+  const schedule = drawSchedule({
+    seed: options.seed,
+    nodes: ids,
+    kinds: options.kinds,
+    durationMs: options.durationMs,
+    intervalMs: options.intervalMs,
+  });
+  say(
+    `nemesis seed ${options.seed}: ${options.nodes} nodes (n=${N}, r=${options.r}, w=${options.w}), ` +
+      `${options.clients} clients, ${(options.durationMs / 1000).toFixed(0)} s, ` +
+      `set resolution ${options.lww ? "LAST-WRITE-WINS (control)" : "union"}; output in ${outDir}`,
+  );
+  for (const fault of schedule) {
+    say(`  schedule ${fault.startMs}–${fault.endMs} ms: ${describeFault(fault)}`);
+  }
+  for (const reason of options.unavailable) say(`  not injected: ${reason}`);
+  const cluster = await NemesisCluster.start({
+    nodes: options.nodes,
+    dir: path.join(outDir, "cluster"),
+    storage: options.storage,
+    serveArgs: [`--aae-interval-ms=${options.aaeIntervalMs}`],
+  });
+  try {
+    say(`cluster up: ${cluster.specs.map((spec) => `${spec.id}=${spec.address}`).join(" ")}`);
+    const keys = [
+      ...range(options.setKeys).map((i) => ({ key: `set-${i}`, workload: "set" as WorkloadName })),
+      ...range(options.registerKeys).map((i) => ({
+        key: `register-${i}`,
+        workload: "register" as WorkloadName,
+      })),
+    ];
+    const recorder = new Recorder(performance.now());
+    const workload = startWorkload(
+      {
+        addresses: cluster.addresses,
+        clients: options.clients,
+        setKeys: keys.filter((key) => key.workload === "set").map((key) => key.key),
+        registerKeys: keys.filter((key) => key.workload === "register").map((key) => key.key),
+        lww: options.lww,
+        seed: options.seed,
+        r: options.r,
+        w: options.w,
+        timeoutMs: options.timeoutMs,
+        thinkMs: options.thinkMs,
+      },
+      recorder,
+    );
+    say("workload started");
+    const windows: FaultWindow[] = [];
+    for (const fault of schedule) {
+      await sleepUntil(recorder, fault.startMs);
+      const startMs = recorder.now();
+      await applyFault(cluster, fault);
+      await sleepUntil(recorder, fault.endMs);
+      await healFault(cluster, fault);
+      windows.push({
+        kind: fault.kind,
+        description: describeFault(fault),
+        startMs,
+        endMs: recorder.now(),
+      });
+    }
+    await sleepUntil(recorder, options.durationMs);
+    await workload.stop();
+    const workloadMs = recorder.now();
+    say(`workload stopped: ${recorder.writes.length} writes, ${recorder.reads.length} reads`);
+    await healEverything(cluster);
+    const final = await readUntilConverged({
+      nodes: cluster.specs,
+      keys,
+      n: N,
+      partitionCount: PARTITION_COUNT,
+      timeoutMs: options.convergeTimeoutMs,
+      pollMs: 250,
+    });
+    const check = checkRun({
+      writes: recorder.writes,
+      reads: recorder.reads,
+      finals: final.finals,
+      convergence: { converged: final.converged, afterHealMs: final.elapsedMs },
+    });
+    const facts: RunFacts = {
+      seed: options.seed,
+      lww: options.lww,
+      durationMs: workloadMs,
+      faults: windows,
+      unavailable: options.unavailable,
+    };
+    const reportPath = path.join(outDir, "report.html");
+    writeFileSync(reportPath, htmlReport(check, facts, recorder));
+    const summaryPath = path.join(outDir, "summary.json");
+    writeFileSync(summaryPath, JSON.stringify({ facts, check }, null, 2) + "\n");
+    const table = summaryTable(check, facts);
+    return { check, facts, reportPath, summaryPath, table };
+  } finally {
+    await cluster.stop();
+    say("cluster stopped (every node killed by pid)");
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, index) => index);
+}
+
+async function sleepUntil(recorder: Recorder, atMs: number): Promise<void> {
+  const waitMs = atMs - recorder.now();
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+}

@@ -1,0 +1,177 @@
+// Live fault runs with a sibling-aware checker: starts a local cluster, runs the set and
+// register workloads under a seeded nemesis, heals, waits for convergence and checks the
+// history. Exits 1 when the verdict is a failure, 2 on bad input.
+// Run: npm run nemesis -- --duration 60 --seed 7   (or npx tsx scripts/nemesis.ts ...)
+
+import path from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { parseQuorumText } from "../coordinator/client.js";
+import { FAULT_KINDS, type FaultKind } from "../nemesis/core/schedule.js";
+import { LOCAL_FAULT_KINDS, NETEM_UNAVAILABLE } from "../nemesis/faults.js";
+import { runNemesis } from "../nemesis/run-nemesis.js";
+import { say } from "./fault-cluster.js";
+
+async function main(): Promise<number> {
+  const args = await yargs(hideBin(process.argv))
+    .usage(
+      "$0 [--duration S] [--seed N] [--faults kill,partition-halves,...] [--lww]\n\n" +
+        "Starts a local cluster of real `dkv serve` processes (build first: npm run build), runs " +
+        "concurrent clients (set: read, merge siblings by union, add a unique element, write back " +
+        "with the context; register: unique values written with contexts), injects one fault " +
+        "about every --interval seconds drawn from --seed, heals everything, waits for the " +
+        "replicas to converge, reads every key at r=all and from every node alone, and checks: " +
+        "no acknowledged write lost, no phantom, siblings only for concurrent writes (duplicates are " +
+        "reported as warnings), " +
+        "convergence. Writes summary.json and report.html to --out. With --lww the set " +
+        "clients keep only the newest sibling: a control that must report lost writes. Exit " +
+        "status: 0 pass, 1 the checker found a failure, 2 bad arguments, 3 the run itself failed.\n\n" +
+        `Faults: ${LOCAL_FAULT_KINDS.join(", ")}; "partition" means every partition-* kind. ` +
+        `Not available: delay, loss (${NETEM_UNAVAILABLE}).`,
+    )
+    .option("duration", { type: "number", default: 60, describe: "Seconds of workload" })
+    .option("seed", {
+      type: "number",
+      default: 1,
+      describe: "Seed of the nemesis schedule and key choices",
+    })
+    .option("faults", {
+      type: "string",
+      default: LOCAL_FAULT_KINDS.join(","),
+      describe: "Comma-separated fault kinds to draw from",
+    })
+    .option("interval", { type: "number", default: 10, describe: "Seconds between fault starts" })
+    .option("nodes", { type: "number", default: 5, describe: "Nodes in the cluster (n=3)" })
+    .option("clients", { type: "number", default: 10, describe: "Concurrent clients" })
+    .option("set-keys", { type: "number", default: 1, describe: "Keys of the set workload" })
+    .option("register-keys", {
+      type: "number",
+      default: 3,
+      describe: "Keys of the register workload",
+    })
+    .option("lww", {
+      type: "boolean",
+      default: false,
+      describe: "Set clients resolve siblings by last write wins (control)",
+    })
+    .option("r", { type: "string", default: "2", describe: "Read quorum of the clients" })
+    .option("w", { type: "string", default: "2", describe: "Write quorum of the clients" })
+    .option("timeout-ms", { type: "number", default: 2000, describe: "Client request timeout" })
+    .option("think-ms", {
+      type: "number",
+      default: 5,
+      describe: "Pause between two operations of a client",
+    })
+    .option("converge-timeout", {
+      type: "number",
+      default: 60,
+      describe: "Seconds to wait for convergence after the heal",
+    })
+    .option("aae-interval-ms", {
+      type: "number",
+      default: 5000,
+      describe: "Anti-entropy interval of the nodes",
+    })
+    .option("storage", { type: "string", default: "log", choices: ["log", "lmdb", "memory"] })
+    .option("out", {
+      type: "string",
+      describe: "Output directory (default .dkv/nemesis/<time>-seed<seed>)",
+    })
+    .strict()
+    .fail((message, error) => {
+      throw new UsageError(message ?? error?.message ?? "bad arguments");
+    })
+    .help()
+    .parseAsync();
+  const kinds = parseFaults(args.faults);
+  const r = parseQuorumText(args.r);
+  const w = parseQuorumText(args.w);
+  if (r === undefined) throw new UsageError(`--r must be a count or one|quorum|all, got ${args.r}`);
+  if (w === undefined) throw new UsageError(`--w must be a count or one|quorum|all, got ${args.w}`);
+  positive("duration", args.duration);
+  positive("interval", args.interval);
+  positive("clients", args.clients);
+  positive("converge-timeout", args["converge-timeout"]);
+  positive("aae-interval-ms", args["aae-interval-ms"]);
+  positive("timeout-ms", args["timeout-ms"]);
+  if (!Number.isInteger(args.nodes) || args.nodes < 3 || args.nodes > 9) {
+    throw new UsageError(`--nodes must be an integer in 3..9, got ${args.nodes}`);
+  }
+  if (!Number.isSafeInteger(args.seed))
+    throw new UsageError(`--seed must be an integer, got ${args.seed}`);
+  for (const [name, value] of [
+    ["set-keys", args["set-keys"]],
+    ["register-keys", args["register-keys"]],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 100) {
+      throw new UsageError(`--${name} must be an integer in 0..100, got ${value}`);
+    }
+  }
+  if (args["set-keys"] + args["register-keys"] === 0)
+    throw new UsageError("no keys: give --set-keys or --register-keys");
+  if (!(args["think-ms"] >= 0))
+    throw new UsageError(`--think-ms must be >= 0, got ${args["think-ms"]}`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const outcome = await runNemesis({
+    seed: args.seed,
+    durationMs: Math.round(args.duration * 1000),
+    nodes: args.nodes,
+    clients: args.clients,
+    setKeys: args["set-keys"],
+    registerKeys: args["register-keys"],
+    kinds,
+    unavailable: [`delay, loss: ${NETEM_UNAVAILABLE}`],
+    intervalMs: Math.round(args.interval * 1000),
+    lww: args.lww,
+    r,
+    w,
+    timeoutMs: args["timeout-ms"],
+    thinkMs: args["think-ms"],
+    convergeTimeoutMs: Math.round(args["converge-timeout"] * 1000),
+    aaeIntervalMs: args["aae-interval-ms"],
+    storage: args.storage,
+    outDir: args.out ?? path.join(".dkv", "nemesis", `${stamp}-seed${args.seed}`),
+  });
+  console.log(outcome.table);
+  say(`report: ${outcome.reportPath}`);
+  say(`summary: ${outcome.summaryPath}`);
+  say(`verdict: ${outcome.check.valid ? "PASS" : "FAIL"}`);
+  return outcome.check.valid ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+function parseFaults(text: string): FaultKind[] {
+  const kinds = new Set<FaultKind>();
+  for (const word of text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")) {
+    if (word === "partition") {
+      for (const kind of LOCAL_FAULT_KINDS) if (kind.startsWith("partition-")) kinds.add(kind);
+    } else if (word === "delay" || word === "loss") {
+      throw new UsageError(`--faults ${word} is not available: ${NETEM_UNAVAILABLE}`);
+    } else if ((FAULT_KINDS as readonly string[]).includes(word)) {
+      kinds.add(word as FaultKind);
+    } else {
+      throw new UsageError(
+        `--faults: unknown fault ${word}; known: ${LOCAL_FAULT_KINDS.join(", ")}, partition`,
+      );
+    }
+  }
+  if (kinds.size === 0) throw new UsageError("--faults names no fault");
+  return [...kinds];
+}
+
+function positive(name: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0))
+    throw new UsageError(`--${name} must be > 0, got ${value}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 3);
+  },
+);
