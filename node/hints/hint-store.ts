@@ -91,12 +91,19 @@ export class HintStore {
     const removed: Hint[] = [];
     for (const hint of hints) {
       const current = this.#byTarget.get(hint.target)?.get(hintId(hint.bucket, hint.key));
-      if (current === undefined || current.seq !== hint.seq) continue;
-      await this.#storage.remove(hint.target, encodeHintKey(hint.bucket, hint.key), {
-        durable: true,
-      });
-      this.#unindex(current);
-      removed.push(current);
+      if (current !== undefined && current.seq === hint.seq) removed.push(current);
+    }
+    // Concurrent removals share the engine's group commit: one fsync for the batch.
+    await Promise.all(
+      removed.map((hint) =>
+        this.#storage.remove(hint.target, encodeHintKey(hint.bucket, hint.key), {
+          durable: true,
+        }),
+      ),
+    );
+    for (const hint of removed) {
+      const current = this.#byTarget.get(hint.target)?.get(hintId(hint.bucket, hint.key));
+      if (current === hint) this.#unindex(hint);
     }
     return removed;
   }
