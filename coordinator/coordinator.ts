@@ -175,14 +175,17 @@ export class Coordinator {
       throw new KvError(
         "unavailable",
         `node ${self} is not a replica of this key; retry elsewhere`,
+        { notApplied: true },
       );
     }
     const { n, w } = command.quorum;
     if (targets.length < w) {
-      throw new KvError("unavailable", tooFewMessage("write", targets, n, "w", w));
+      throw new KvError("unavailable", tooFewMessage("write", targets, n, "w", w), {
+        notApplied: true,
+      });
     }
     const quorum = new PutQuorum({ config: command.quorum, targets });
-    if (quorum.verdict.status === "failed") throw failure(quorum.verdict);
+    if (quorum.verdict.status === "failed") throw failure(quorum.verdict, { notApplied: true });
     if (command.ifNoneMatch) await this.#checkAbsent(command);
     const durable = command.quorum.dw > 0;
     const local = await this.#coordinateLocally(command, standsInFor.get(self), durable);
@@ -418,10 +421,12 @@ function failure(
   verdict:
     | { readonly status: "pending" }
     | { readonly status: "failed"; readonly reason: string; readonly message: string },
+  options: { readonly notApplied?: boolean } = {},
 ): KvError {
   if (verdict.status === "pending")
     return new KvError("internal", "quorum undecided after the deadline");
-  return new KvError(verdict.reason === "timeout" ? "timeout" : "unavailable", verdict.message);
+  const code = verdict.reason === "timeout" ? "timeout" : "unavailable";
+  return new KvError(code, verdict.message, { notApplied: options.notApplied ?? false });
 }
 
 /** The message when this node's hints for a primary are at their bound (as replica-server's). */

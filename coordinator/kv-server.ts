@@ -31,6 +31,8 @@ import {
 export const FORWARDED_HEADER = "dkv-forwarded-by";
 /** Metadata set on every error dkv itself produces, to tell it from a transport failure. */
 export const ORIGIN_HEADER = "dkv-error-origin";
+/** Set on an error raised before anything was stored: the write may be sent elsewhere. */
+export const NOT_APPLIED_HEADER = "dkv-not-applied";
 
 /** What the KV handlers need. */
 export interface KvServerDeps {
@@ -160,7 +162,7 @@ export const FORWARD_PATIENCE_MS = 1500;
 /**
  * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not one,
  * pass the request to the primaries in preference order. It moves on when a primary cannot be
- * reached, or gives no answer within FORWARD_PATIENCE_MS (at most half the time left) while
+ * reached, refuses before storing anything (NOT_APPLIED_HEADER), or gives no answer within FORWARD_PATIENCE_MS (at most half the time left) while
  * another candidate remains; never after a primary answered with an error of its own. A primary
  * that was only slow may still apply the write later: like a client's retry, the write is then
  * stored twice, as two siblings with the same value, never lost.
@@ -199,7 +201,10 @@ async function maybeForward(
     if (result.ok) return result.reply;
     const gaveUp =
       attemptDeadlineMs < deadlineMs && result.error.code === grpc.status.DEADLINE_EXCEEDED;
-    if (result.answered && !gaveUp) throw result.error;
+    // A primary that refused before storing anything (it sees too few replicas up, e.g. just
+    // after a partition healed and before its pings answered) leaves the write to the next.
+    const notApplied = (result.error.metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0;
+    if (result.answered && !gaveUp && !notApplied) throw result.error;
     const reason = gaveUp
       ? `no answer within ${Math.round(attemptDeadlineMs - nowMs)} ms`
       : result.error.details || result.error.message;
@@ -272,6 +277,7 @@ function toReplyError(error: unknown, deps: KvServerDeps): Partial<grpc.ServiceE
 function errorReply(error: KvError, self: NodeId): Partial<grpc.ServiceError> {
   const metadata = new grpc.Metadata();
   metadata.set(ORIGIN_HEADER, self);
+  if (error.notApplied) metadata.set(NOT_APPLIED_HEADER, "1");
   return { ...toServiceError(error), code: grpcStatusOf(error.code), metadata };
 }
 

@@ -99,7 +99,11 @@ export class ClusterView {
 
   /** Node-level partition (fault injection): drop traffic to and from these peers. */
   setDroppedPeers(nodes: readonly NodeId[]): void {
+    const before = this.#dropped;
     this.#dropped = new Set(nodes.filter((node) => node !== this.self && this.#peers.has(node)));
+    // A healed peer is pinged at once: until it answers this node believes it down, while the
+    // peer may already send it requests.
+    for (const node of before) if (!this.#dropped.has(node)) this.#heartbeats.pingNow(node);
     // Calls to a dropped peer fail at once, like a refused connection: down now, not at the
     // next ping. Healed peers come back with their next answered ping.
     const nowMs = performance.now();

@@ -16,11 +16,21 @@ export type KvErrorCode =
 /** An error with a code; its message is lowercase, specific, and carries the numbers. */
 export class KvError extends Error {
   readonly code: KvErrorCode;
+  /**
+   * True when the request failed before anything was stored, so another node may safely be
+   * asked instead (a forwarded write moves on to the next primary).
+   */
+  readonly notApplied: boolean;
 
-  constructor(code: KvErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: KvErrorCode,
+    message: string,
+    options?: { cause?: unknown; notApplied?: boolean },
+  ) {
+    super(message, options === undefined ? undefined : { cause: options.cause });
     this.name = "KvError";
     this.code = code;
+    this.notApplied = options?.notApplied ?? false;
   }
 }
 

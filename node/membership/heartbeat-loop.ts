@@ -73,6 +73,13 @@ export class HeartbeatLoop {
     this.#timer = undefined;
   }
 
+  /** Pings a peer now rather than at its next turn (a healed node-level partition). */
+  pingNow(node: NodeId): void {
+    const ping = this.#pings.get(node);
+    if (ping === undefined || ping.inFlight || this.#stopped) return;
+    this.#ping(node, ping, performance.now());
+  }
+
   /** Applies a transition decided outside the loop (e.g. a peer dropped by fault injection). */
   apply(transition: PeerTransition | undefined): void {
     if (transition === undefined) return;
