@@ -16,6 +16,8 @@ export interface ClusterFileNode {
   readonly logFile: string;
   /** The argv (after `node`) that started it, so fault scripts can restart it. */
   readonly args: readonly string[];
+  /** host:port of its Prometheus endpoint (GET /metrics), when it has one. */
+  readonly metricsAddress?: string;
 }
 
 /** The contents of cluster.json. */

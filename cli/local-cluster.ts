@@ -41,6 +41,8 @@ export interface LocalNodeSpec {
   readonly dataDir: string;
   readonly logFile: string;
   readonly args: readonly string[];
+  /** host:port of the node's Prometheus endpoint, when it has one. */
+  readonly metricsAddress?: string;
 }
 
 /** Builds the specs of an n-node cluster under clusterDir. */
@@ -53,6 +55,8 @@ export function localClusterSpecs(options: {
   readonly mainScript?: string;
   /** Further `dkv serve` flags given to every node, e.g. ["--no-read-repair"]. */
   readonly serveArgs?: readonly string[];
+  /** A metrics port per node (`--metrics-listen`), in node order; none when absent. */
+  readonly metricsPorts?: readonly number[];
 }): LocalNodeSpec[] {
   const ids = options.ports.map((_, index) => `n${index + 1}`);
   const addresses = options.ports.map((port) => `127.0.0.1:${port}`);
@@ -61,11 +65,14 @@ export function localClusterSpecs(options: {
   return ids.map((id, index) => {
     const dataDir = path.resolve(options.clusterDir, id);
     const address = addresses[index] ?? "";
+    const metricsPort = options.metricsPorts?.[index];
+    const metricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${metricsPort}`;
     return {
       id,
       address,
       dataDir,
       logFile: path.join(dataDir, "node.log"),
+      ...(metricsAddress === undefined ? {} : { metricsAddress }),
       args: [
         main,
         "serve",
@@ -76,6 +83,7 @@ export function localClusterSpecs(options: {
         `--storage=${options.storage}`,
         `--partitions=${options.partitionCount}`,
         `--log-level=${options.logLevel}`,
+        ...(metricsAddress === undefined ? [] : [`--metrics-listen=${metricsAddress}`]),
         ...(options.serveArgs ?? []),
       ],
     };

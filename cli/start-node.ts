@@ -26,6 +26,11 @@ import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
 import { preferenceList } from "../coordinator/core/preference-list.js";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
+import { KvMetrics } from "../node/metrics/kv-metrics.js";
+import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
+import { startMetricsServer, type MetricsServer } from "../node/metrics/metrics-server.js";
+import { ActivityLog } from "../node/metrics/activity-log.js";
+import { logStorageOpened } from "../node/metrics/startup-log.js";
 
 /** Everything one node needs to start. */
 export interface NodeConfig {
@@ -60,6 +65,8 @@ export interface NodeConfig {
   readonly failureDetector?: Partial<FailureDetectorOptions>;
   /** Handoff throttle in object bytes per second per target. */
   readonly handoffBytesPerSecond?: number;
+  /** host:port of the Prometheus endpoint (GET /metrics); port 0 picks one; off when absent. */
+  readonly metricsListen?: string;
 }
 
 /** A started node. */
@@ -68,6 +75,8 @@ export interface RunningNode {
   readonly port: number;
   readonly coordinator: Coordinator;
   readonly replica: Replica;
+  /** host:port of the metrics endpoint as bound; undefined when metrics are off. */
+  readonly metricsAddress: string | undefined;
   /** Stops accepting requests, drains in-flight ones (up to graceMs) and closes storage. */
   close(graceMs?: number): Promise<void>;
 }
@@ -78,10 +87,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const bucket = config.bucket ?? DEFAULT_BUCKET;
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
+  logStorageOpened(config.logger, "data", config.storage.stats());
   const hints = new HintStore(config.hintStorage, {
     bytesMaxPerTarget: config.hintBytesMaxPerTarget ?? 1024 * 1024 * 1024,
   });
   await hints.open();
+  logStorageOpened(config.logger, "hints", config.hintStorage.stats());
   // A fresh actor id per incarnation: a node that restarts without its data (or with a memory
   // engine) must never hand out a dot it handed out before (Riak kv679).
   const actor = `${config.self}.${randomBytes(4).toString("hex")}`;
@@ -140,12 +151,36 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   if (config.hintedHandoff ?? true) delivery.start();
   const handoffStats = { received: 0 };
+  const nodeMetrics: NodeMetrics | undefined =
+    config.metricsListen === undefined
+      ? undefined
+      : createNodeMetrics({
+          self: config.self,
+          members: () => view.members.map((member) => member.node),
+          peerReport: (node) => view.peerReport(node),
+          hints,
+          delivery,
+          antiEntropy: antiEntropy.stats,
+          readRepairs: coordinator.stats,
+          storages: [
+            { store: "data", storage: config.storage },
+            { store: "hints", storage: config.hintStorage },
+          ],
+        });
+  const kvMetrics = new KvMetrics({ logger: config.logger, registry: nodeMetrics?.registry });
+  const activityLog = new ActivityLog({
+    logger: config.logger,
+    readRepairs: coordinator.stats,
+    flush: () => kvMetrics.flushLogs(),
+  });
+  activityLog.start();
+  let metricsServer: MetricsServer | undefined;
 
   const server = new grpc.Server(channelOptions(limits.grpcMessageBytesMax));
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
-    kvHandlers({ coordinator, view, limits, bucket, logger: config.logger }),
+    kvHandlers({ coordinator, view, limits, bucket, logger: config.logger, observer: kvMetrics }),
   );
   server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger, hints));
   const facts = {
@@ -155,6 +190,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     defaultN: bucket.n,
     startedAtMs: Date.now(),
     hints,
+    recentLatency: () => kvMetrics.recent(),
+    metricsAddress: () => metricsServer?.address,
   };
   server.addService(
     v1.Handoff.service,
@@ -179,6 +216,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let closing: Promise<void> | undefined;
   async function close(graceMs = 5000): Promise<void> {
     closing ??= (async () => {
+      activityLog.close();
+      await metricsServer?.close();
+      nodeMetrics?.close();
       health.setStatus("", "NOT_SERVING");
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
       await antiEntropy.close();
@@ -200,7 +240,23 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     })();
     return closing;
   }
-  return { address, port, coordinator, replica, close };
+  if (nodeMetrics !== undefined && config.metricsListen !== undefined) {
+    try {
+      const listen = config.metricsListen;
+      metricsServer = await startMetricsServer({
+        listen,
+        registry: nodeMetrics.registry,
+        logger: config.logger,
+      });
+    } catch (error) {
+      await close(0);
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`metrics endpoint cannot listen on ${config.metricsListen}: ${reason}`);
+    }
+    config.logger.info({ address: metricsServer.address }, "metrics listening");
+  }
+  const metricsAddress = metricsServer?.address;
+  return { address, port, coordinator, replica, metricsAddress, close };
 }
 
 function healthDefinition(): protoLoader.PackageDefinition {

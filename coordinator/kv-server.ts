@@ -18,6 +18,12 @@ import type { ClusterView } from "../node/cluster-view.js";
 import type { Logger } from "../node/logger.js";
 import type { BucketDefaults } from "./core/quorum-options.js";
 import type { Coordinator } from "./coordinator.js";
+import type { KvObserver } from "../node/metrics/kv-metrics.js";
+import {
+  outcomeOfError,
+  type KvOperation,
+  type RequestOutcome,
+} from "../node/metrics/request-outcome.js";
 import {
   checkBucketAndKey,
   checkQuorum,
@@ -42,6 +48,8 @@ export interface KvServerDeps {
   readonly bucket: BucketDefaults;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Told about every request (metrics, recent latency); nothing is logged per request. */
+  readonly observer?: KvObserver;
 }
 
 /** Builds the KV service handlers. */
@@ -49,14 +57,23 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
   const now = deps.now ?? Date.now;
   let inFlight = 0;
 
-  /** Runs one request under the in-flight bound and maps every failure to a status. */
+  /**
+   * Runs one request under the in-flight bound, maps every failure to a status and tells the
+   * observer how it ended (`outcomeOf` tells a found reply from a not-found one).
+   */
   function serve<Reply>(
+    op: KvOperation,
     call: grpc.ServerUnaryCall<unknown, Reply>,
     callback: grpc.sendUnaryData<Reply>,
+    outcomeOf: (reply: Reply) => RequestOutcome,
     work: () => Promise<Reply>,
   ): void {
+    const observer = deps.observer;
+    const startedMs = observer === undefined ? 0 : performance.now();
     if (inFlight >= deps.limits.requestsInFlightMax) {
       const message = `overloaded: ${inFlight} requests in flight (limit ${deps.limits.requestsInFlightMax})`;
+      observer?.shed(inFlight, deps.limits.requestsInFlightMax);
+      observer?.request(op, "overloaded", performance.now() - startedMs);
       callback(errorReply(new KvError("overloaded", message), deps.view.self));
       return;
     }
@@ -69,8 +86,14 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
     }
     run
       .then(
-        (reply) => callback(null, reply),
-        (error: unknown) => callback(toReplyError(error, deps)),
+        (reply) => {
+          observer?.request(op, outcomeOf(reply), performance.now() - startedMs);
+          callback(null, reply);
+        },
+        (error: unknown) => {
+          observer?.request(op, outcomeOfError(error), performance.now() - startedMs);
+          callback(toReplyError(error, deps));
+        },
       )
       .finally(() => {
         inFlight -= 1;
@@ -80,7 +103,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
 
   return {
     Get(call, callback) {
-      serve(call, callback, async () => {
+      serve("get", call, callback, foundOrNot, async () => {
         const request = call.request;
         const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
         const quorum = checkQuorum(request.options, deps.bucket);
@@ -89,6 +112,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const key = request.key;
         const object = await deps.coordinator.get({ bucket, key, quorum, deadlineMs, sloppy });
         if (object === undefined) return { siblings: [], context: Buffer.alloc(0) };
+        deps.observer?.object("get", object);
         const live = liveValues(object).length > 0;
         return {
           siblings: live ? values(object).map(toWireSibling) : [],
@@ -97,7 +121,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
       });
     },
     Put(call, callback) {
-      serve(call, callback, async () => {
+      serve("put", call, callback, answered, async () => {
         const request = call.request;
         const forwarded = await maybeForward(deps, call, "Put", request);
         if (forwarded !== undefined) return forwarded as PutResponse;
@@ -106,6 +130,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const limits = deps.limits;
         const command = putCommandOf(request, { limits, bucket: deps.bucket, nowMs, deadlineMs });
         const outcome = await deps.coordinator.put(command);
+        deps.observer?.object("put", outcome.object);
         if (!request.return_body) {
           return {
             context: encodeKeyContext(
@@ -125,7 +150,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
       });
     },
     Delete(call, callback) {
-      serve(call, callback, async () => {
+      serve("delete", call, callback, answered, async () => {
         const request = call.request;
         checkBucketAndKey(request.bucket, request.key, deps.limits);
         if (request.context.length === 0) {
@@ -150,6 +175,16 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
       });
     },
   };
+}
+
+/** The outcome of an answered put or delete. */
+function answered(): RequestOutcome {
+  return "ok";
+}
+
+/** A get that found no live value answers with no siblings: not found. */
+function foundOrNot(reply: { readonly siblings?: readonly unknown[] }): RequestOutcome {
+  return (reply.siblings?.length ?? 0) === 0 ? "not_found" : "ok";
 }
 
 /**

@@ -1,8 +1,9 @@
 // Applying and healing the scheduled faults on a local cluster: kill -9 and restart, SIGSTOP
-// and SIGCONT, and node-level partitions (Admin.SetDroppedPeers: each node drops traffic to
-// and from the peers of its grudge). Delay and loss need a netns cluster and are refused here.
+// and SIGCONT, node-level partitions (Admin.SetDroppedPeers: each node drops traffic to and
+// from the peers of its grudge) and node-level delay or loss on every link of one node, both
+// ways (Admin.SetLinkFaults).
 
-import { say, setDroppedPeers } from "../scripts/fault-cluster.js";
+import { say, setDroppedPeers, setLinkFaults } from "../scripts/fault-cluster.js";
 import type { NemesisCluster } from "./nemesis-cluster.js";
 import { describeFault, type FaultKind, type ScheduledFault } from "./core/schedule.js";
 
@@ -14,13 +15,15 @@ export const LOCAL_FAULT_KINDS: readonly FaultKind[] = [
   "partition-isolate",
   "partition-bridge",
   "partition-ring",
+  "delay",
+  "loss",
 ];
 
-/** Why delay/loss are not offered: said in --help and in every run's output. */
-export const NETEM_UNAVAILABLE =
-  "delay and loss need real packets to shape: tc netem (absent from this kernel) or iptables " +
-  "random drop inside a netns cluster (root); this runner starts a 127.0.0.1 cluster, so it " +
-  "does not inject them";
+/** What the delay and loss faults do to every link of their node, both ways. */
+export const LINK_FAULTS = {
+  delay: { delayMs: 100, jitterMs: 100, loss: 0 },
+  loss: { delayMs: 0, jitterMs: 0, loss: 0.25 },
+} as const;
 
 /** Starts one fault. */
 export async function applyFault(cluster: NemesisCluster, fault: ScheduledFault): Promise<void> {
@@ -33,7 +36,8 @@ export async function applyFault(cluster: NemesisCluster, fault: ScheduledFault)
       break;
     case "delay":
     case "loss":
-      throw new Error(NETEM_UNAVAILABLE);
+      await shapeLinks(cluster, fault.node, LINK_FAULTS[fault.kind]);
+      break;
     default:
       await setGrudges(cluster, fault.grudges);
   }
@@ -54,6 +58,8 @@ export async function healFault(cluster: NemesisCluster, fault: ScheduledFault):
       break;
     case "delay":
     case "loss":
+      await Promise.all(cluster.ids.map((id) => setLinkFaults(cluster.address(id), [])));
+      say(`nemesis: healed ${describeFault(fault)}`);
       break;
     default:
       await setGrudges(cluster, new Map());
@@ -71,7 +77,24 @@ export async function healEverything(cluster: NemesisCluster): Promise<void> {
     }
   }
   await setGrudges(cluster, new Map());
-  say("heal: every node runs, none paused, no partition");
+  await Promise.all(cluster.ids.map((id) => setLinkFaults(cluster.address(id), [])));
+  say("heal: every node runs, none paused, no partition, no link fault");
+}
+
+/** Delays or drops the messages between `node` and every other node, both ways. */
+async function shapeLinks(
+  cluster: NemesisCluster,
+  node: string,
+  fault: { readonly delayMs: number; readonly jitterMs: number; readonly loss: number },
+): Promise<void> {
+  const others = cluster.ids.filter((id) => id !== node);
+  await setLinkFaults(
+    cluster.address(node),
+    others.map((peer) => ({ peer, ...fault })),
+  );
+  await Promise.all(
+    others.map((id) => setLinkFaults(cluster.address(id), [{ peer: node, ...fault }])),
+  );
 }
 
 /** Gives every node its drop list (an empty one for nodes not in `grudges`). */

@@ -15,6 +15,7 @@ import type { Replica } from "./replica.js";
 import { join, values, vtag } from "./core/dvv.js";
 import { encodeKeyContext } from "./core/key-context.js";
 import type { HintStore } from "./hints/hint-store.js";
+import type { LatencySnapshot } from "./metrics/latency-window.js";
 
 /** What the Admin service reports besides the cluster view. */
 export interface NodeFacts {
@@ -25,6 +26,10 @@ export interface NodeFacts {
   readonly startedAtMs: number;
   /** Hints this node holds for other members (hinted handoff). */
   readonly hints: HintStore;
+  /** KV requests of the last minute with their p50/p99 (KvMetrics.recent). */
+  readonly recentLatency?: () => LatencySnapshot;
+  /** host:port of the Prometheus endpoint, once it listens; undefined while metrics are off. */
+  readonly metricsAddress?: () => string | undefined;
 }
 
 /** Builds the Admin service handlers. */
@@ -44,6 +49,29 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
       view.setDroppedPeers(call.request.peers as NodeId[]);
       logger.warn({ dropped: view.droppedPeers() }, "fault injection: dropped peers set");
       callback(null, { peers: [...view.droppedPeers()] });
+    },
+    SetLinkFaults(call, callback) {
+      const faults = call.request.faults.map((fault) => ({
+        peer: fault.peer as NodeId,
+        delayMs: fault.delay_ms,
+        jitterMs: fault.jitter_ms,
+        loss: fault.loss,
+      }));
+      try {
+        view.linkFaults.set(faults, (node) => node !== view.self && view.isMember(node));
+      } catch (error) {
+        return callback(toServiceError(error as KvError));
+      }
+      const now = view.linkFaults.list();
+      logger.warn({ linkFaults: now }, "fault injection: link faults set");
+      callback(null, {
+        faults: now.map((fault) => ({
+          peer: fault.peer,
+          delay_ms: fault.delayMs,
+          jitter_ms: fault.jitterMs,
+          loss: fault.loss,
+        })),
+      });
     },
     LocalGet(call, callback) {
       const bucket = call.request.bucket === "" ? "default" : call.request.bucket;
@@ -69,6 +97,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
     },
     Status(_call, callback) {
       try {
+        const recent = facts.recentLatency?.();
         callback(null, {
           node_id: view.self,
           address: view.addressOf(view.self) ?? "",
@@ -81,6 +110,11 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           members: view.members.map((member) => memberStatus(view, member, facts.hints)),
           corrupt_records: facts.storage.stats().corruptRecords,
           dropped_peers: [...view.droppedPeers()],
+          recent_requests: recent?.requests ?? 0,
+          recent_p50_ms: recent?.p50Ms ?? 0,
+          recent_p99_ms: recent?.p99Ms ?? 0,
+          recent_window_ms: Math.round(recent?.windowMs ?? 0),
+          metrics_address: facts.metricsAddress?.() ?? "",
         });
       } catch (error) {
         callback(serviceError(error, logger, "status"));

@@ -6,6 +6,7 @@ import { claimRing, type Ring } from "./core/ring.js";
 import type { NodeId } from "./core/node-id.js";
 import type * as grpc from "@grpc/grpc-js";
 import { connectPeer, closePeer, FROM_HEADER, type PeerClients } from "./peer-clients.js";
+import { LinkFaults } from "./link-faults.js";
 import { KvError } from "./core/errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import {
@@ -29,6 +30,8 @@ export class ClusterView {
   readonly #peers = new Map<NodeId, PeerClients>();
   readonly #allNodes: ReadonlySet<NodeId>;
   #dropped: ReadonlySet<NodeId> = new Set();
+  /** Delay and loss on the links to peers (fault injection, Admin.SetLinkFaults). */
+  readonly linkFaults = new LinkFaults();
   readonly #memberView: MemberView;
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
@@ -59,7 +62,9 @@ export class ClusterView {
       if (member.node === this.self) continue;
       this.#peers.set(
         member.node,
-        connectPeer(this.self, member.node, member.address, options.messageBytesMax),
+        connectPeer(this.self, member.node, member.address, options.messageBytesMax, [
+          this.linkFaults.interceptor(member.node),
+        ]),
       );
     }
     const detector = failureDetectorOptions(options.failureDetector);

@@ -44,6 +44,7 @@ export function connectPeer(
   node: NodeId,
   address: string,
   messageBytesMax: number,
+  interceptors: readonly grpc.Interceptor[] = [],
 ): PeerClients {
   const { grpcObject } = loadProto();
   const v1 = grpcObject.dkv.v1;
@@ -56,7 +57,11 @@ export function connectPeer(
         next(metadata, listener);
       },
     });
-  const shared = { ...options, channelOverride: channel, interceptors: [nameSelf] };
+  const shared = {
+    ...options,
+    channelOverride: channel,
+    interceptors: [nameSelf, ...interceptors],
+  };
   return {
     node,
     address,

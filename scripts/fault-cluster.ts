@@ -182,6 +182,46 @@ export function setDroppedPeers(
   });
 }
 
+/** One link's fault, as Admin.SetLinkFaults takes it. */
+export interface LinkFaultSpec {
+  readonly peer: string;
+  readonly delayMs: number;
+  readonly jitterMs: number;
+  readonly loss: number;
+}
+
+/**
+ * Admin.SetLinkFaults on one node (replaces its link faults; [] heals), with a deadline;
+ * resolves with the faults now in force there.
+ */
+export function setLinkFaults(
+  address: string,
+  faults: readonly LinkFaultSpec[],
+  timeoutMs = 5000,
+): Promise<LinkFaultSpec[]> {
+  const client = adminClient(address);
+  const wire = faults.map((fault) => ({
+    peer: fault.peer,
+    delay_ms: fault.delayMs,
+    jitter_ms: fault.jitterMs,
+    loss: fault.loss,
+  }));
+  return new Promise((resolve, reject) => {
+    client.SetLinkFaults({ faults: wire }, { deadline: Date.now() + timeoutMs }, (error, reply) => {
+      client.close();
+      if (error) return reject(new Error(`${address}: ${error.details || error.message}`));
+      resolve(
+        (reply?.faults ?? []).map((fault) => ({
+          peer: fault.peer,
+          delayMs: fault.delay_ms,
+          jitterMs: fault.jitter_ms,
+          loss: fault.loss,
+        })),
+      );
+    });
+  });
+}
+
 /**
  * Parses `--groups n1,n2/n3,n4`: each group is cut off from every other one. Nodes named in no
  * group form one more group, so `--groups n1` isolates n1 from the rest.

@@ -8,7 +8,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseQuorumText } from "../coordinator/client.js";
 import { FAULT_KINDS, type FaultKind } from "../nemesis/core/schedule.js";
-import { LOCAL_FAULT_KINDS, NETEM_UNAVAILABLE } from "../nemesis/faults.js";
+import { LINK_FAULTS, LOCAL_FAULT_KINDS } from "../nemesis/faults.js";
 import { runNemesis } from "../nemesis/run-nemesis.js";
 import { say } from "./fault-cluster.js";
 
@@ -27,7 +27,10 @@ async function main(): Promise<number> {
         "clients keep only the newest sibling: a control that must report lost writes. Exit " +
         "status: 0 pass, 1 the checker found a failure, 2 bad arguments, 3 the run itself failed.\n\n" +
         `Faults: ${LOCAL_FAULT_KINDS.join(", ")}; "partition" means every partition-* kind. ` +
-        `Not available: delay, loss (${NETEM_UNAVAILABLE}).`,
+        `delay: ${LINK_FAULTS.delay.delayMs} ms + 0..${LINK_FAULTS.delay.jitterMs} ms on every ` +
+        `message between one node and the others; loss: ${LINK_FAULTS.loss.loss * 100}% of ` +
+        "them lost, each retransmitted 1 s later as TCP would (node level, Admin.SetLinkFaults: the packets themselves are not " +
+        "shaped; for that, a netns cluster and scripts/fault-netem.ts).",
     )
     .option("duration", { type: "number", default: 60, describe: "Seconds of workload" })
     .option("seed", {
@@ -120,7 +123,7 @@ async function main(): Promise<number> {
     setKeys: args["set-keys"],
     registerKeys: args["register-keys"],
     kinds,
-    unavailable: [`delay, loss: ${NETEM_UNAVAILABLE}`],
+    unavailable: [],
     intervalMs: Math.round(args.interval * 1000),
     lww: args.lww,
     r,
@@ -149,8 +152,6 @@ function parseFaults(text: string): FaultKind[] {
     .filter((part) => part !== "")) {
     if (word === "partition") {
       for (const kind of LOCAL_FAULT_KINDS) if (kind.startsWith("partition-")) kinds.add(kind);
-    } else if (word === "delay" || word === "loss") {
-      throw new UsageError(`--faults ${word} is not available: ${NETEM_UNAVAILABLE}`);
     } else if ((FAULT_KINDS as readonly string[]).includes(word)) {
       kinds.add(word as FaultKind);
     } else {

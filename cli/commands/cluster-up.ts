@@ -89,8 +89,11 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
   const clusterDir = path.resolve(args["data-dir"]);
   refuseIfRunning(clusterDir);
   mkdirSync(clusterDir, { recursive: true });
+  // One probe for both kinds of port, so no metrics port repeats a gRPC port.
+  const ports = await probeFreePorts(args.nodes * 2);
   const specs = localClusterSpecs({
-    ports: await probeFreePorts(args.nodes),
+    ports: ports.slice(0, args.nodes),
+    metricsPorts: ports.slice(args.nodes),
     clusterDir,
     storage: args.storage,
     partitionCount: args.partitions,
@@ -190,7 +193,8 @@ function printSummary(file: ClusterFile, clusterDir: string): void {
     `dkv cluster of ${file.nodes.length} nodes is up (storage: ${file.storage}, partitions: ${file.partitionCount})`,
   );
   for (const node of file.nodes) {
-    console.log(`  ${node.id}  ${node.address}  pid ${node.pid}  data ${node.dataDir}`);
+    const metrics = node.metricsAddress === undefined ? "" : `  metrics ${node.metricsAddress}`;
+    console.log(`  ${node.id}  ${node.address}${metrics}  pid ${node.pid}  data ${node.dataDir}`);
   }
   console.log(`cluster file: ${path.join(clusterDir, "cluster.json")}`);
   console.log("try: npx dkv put greeting hello && npx dkv get greeting && npx dkv status");

@@ -32,6 +32,7 @@ interface ServeArgs {
   "handoff-bytes-per-second": number;
   "heartbeat-interval-ms": number;
   "phi-threshold": number;
+  "metrics-listen": string | undefined;
 }
 
 export const command = "serve";
@@ -112,6 +113,11 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: 8,
       describe: "Phi-accrual suspicion at which a peer is marked down",
     })
+    .option("metrics-listen", {
+      type: "string",
+      describe:
+        "host:port for Prometheus metrics at GET /metrics (port 0 picks a free one); off unless given",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -127,6 +133,12 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   if (!isValidPartitionCount(args.partitions)) {
     throw new UsageError(
       `--partitions must be a power of two from 1 to 4096, got ${args.partitions}`,
+    );
+  }
+  const metricsListen = args["metrics-listen"];
+  if (metricsListen !== undefined && !isHostPort(metricsListen)) {
+    throw new UsageError(
+      `--metrics-listen must be host:port (port 0 picks a free one), got '${metricsListen}'`,
     );
   }
   const self = args.id as NodeId;
@@ -160,6 +172,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
       "handoff-bytes-per-second",
       args["handoff-bytes-per-second"],
     ),
+    ...(metricsListen === undefined ? {} : { metricsListen }),
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },

@@ -1,8 +1,26 @@
-// `dkv status`: the cluster as one node sees it: members, addresses, up/down, partitions owned.
+// `dkv status`: the cluster as one node sees it: members, addresses, up/down, partitions owned;
+// plus each node's own recent request latency (p50/p99), asked of every member in parallel.
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
 import { openClient, withClientOptions, type ClientArgs } from "../client-options.js";
+import { DkvClient } from "../../coordinator/client.js";
+import type { StatusResponse__Output } from "../../proto/generated/dkv/v1/StatusResponse.js";
+
+/** How long `dkv status` waits for each member's own status. */
+const MEMBER_STATUS_TIMEOUT_MS = 1500;
+
+/** What one member says about itself; `answered: false` when it did not answer in time. */
+export interface NodeSelfReport {
+  readonly node_id: string;
+  readonly address: string;
+  readonly answered: boolean;
+  readonly recent_requests: number;
+  readonly recent_p50_ms: number;
+  readonly recent_p99_ms: number;
+  readonly recent_window_ms: number;
+  readonly metrics_address: string;
+}
 
 export const command = "status";
 export const describe =
@@ -16,8 +34,9 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   const client = openClient(args);
   try {
     const status = await client.status({ timeoutMs: args.timeout });
+    const reports = await selfReports(status, Math.min(args.timeout, MEMBER_STATUS_TIMEOUT_MS));
     if (args.json) {
-      console.log(JSON.stringify(status));
+      console.log(JSON.stringify({ ...status, nodes: reports }));
       return;
     }
     console.log(
@@ -31,17 +50,34 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
           "their keys are served from other replicas and repaired by reads",
       );
     }
+    if (status.metrics_address !== "") {
+      console.log(`metrics: http://${status.metrics_address}/metrics`);
+    }
     if (status.dropped_peers.length > 0) {
       console.log(
         `fault injection: dropping traffic to and from ${status.dropped_peers.join(", ")}`,
       );
     }
     const table = new Table({
-      head: ["node", "address", "state", "phi", "rtt ms", "partitions", "hints", "note"],
+      head: [
+        "node",
+        "address",
+        "state",
+        "phi",
+        "rtt ms",
+        "partitions",
+        "hints",
+        "reqs 60s",
+        "p50 ms",
+        "p99 ms",
+        "metrics",
+        "note",
+      ],
       style: { head: [], border: [] },
       chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
     for (const member of status.members) {
+      const report = reports.find((candidate) => candidate.node_id === member.node_id);
       table.push([
         member.node_id,
         member.address,
@@ -56,6 +92,8 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
         Number(member.hints_pending) === 0
           ? "-"
           : `${member.hints_pending} (${member.hint_bytes_pending} B)`,
+        ...latencyCells(report),
+        metricsCell(member.address, report?.metrics_address ?? ""),
         member.error,
       ]);
     }
@@ -63,4 +101,63 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   } finally {
     client.close();
   }
+}
+
+/**
+ * Every member's own status, asked in parallel with a short deadline (the asked node's is
+ * already in hand); a member that does not answer is reported with answered: false.
+ */
+async function selfReports(
+  status: StatusResponse__Output,
+  timeoutMs: number,
+): Promise<NodeSelfReport[]> {
+  return Promise.all(
+    status.members.map(async (member) => {
+      if (member.node_id === status.node_id) return selfReport(member, status);
+      const client = new DkvClient([member.address]);
+      try {
+        return selfReport(member, await client.status({ timeoutMs }));
+      } catch {
+        return selfReport(member, undefined);
+      } finally {
+        client.close();
+      }
+    }),
+  );
+}
+
+function selfReport(
+  member: { readonly node_id: string; readonly address: string },
+  own: StatusResponse__Output | undefined,
+): NodeSelfReport {
+  // A different node answering at the address does not speak for this member.
+  const mine = own?.node_id === member.node_id ? own : undefined;
+  return {
+    node_id: member.node_id,
+    address: member.address,
+    answered: mine !== undefined,
+    recent_requests: mine?.recent_requests ?? 0,
+    recent_p50_ms: mine?.recent_p50_ms ?? 0,
+    recent_p99_ms: mine?.recent_p99_ms ?? 0,
+    recent_window_ms: mine?.recent_window_ms ?? 0,
+    metrics_address: mine?.metrics_address ?? "",
+  };
+}
+
+/** Requests, p50 and p99 of a member; "-" where it did not answer or saw no request. */
+export function latencyCells(report: NodeSelfReport | undefined): [string, string, string] {
+  if (report === undefined || !report.answered) return ["-", "-", "-"];
+  if (report.recent_requests === 0) return ["0", "-", "-"];
+  return [
+    String(report.recent_requests),
+    report.recent_p50_ms.toFixed(2),
+    report.recent_p99_ms.toFixed(2),
+  ];
+}
+
+/** The metrics endpoint of a member: ":port" when on the host of its gRPC address, "-" if none. */
+export function metricsCell(address: string, metricsAddress: string): string {
+  if (metricsAddress === "") return "-";
+  const host = address.slice(0, address.lastIndexOf(":"));
+  return metricsAddress.startsWith(`${host}:`) ? metricsAddress.slice(host.length) : metricsAddress;
 }

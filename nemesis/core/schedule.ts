@@ -3,7 +3,7 @@
 // peers it drops (Jepsen's nemesis.clj: halves, one node, bridge, majorities ring).
 // Pure: the seeded generator is the only source of choices, so a seed names a schedule.
 
-/** Every fault the nemesis knows. `delay` and `loss` need a netns cluster (root, sch_netem). */
+/** Every fault the nemesis knows; `delay` and `loss` shape one node's links at node level. */
 export const FAULT_KINDS = [
   "kill",
   "pause",

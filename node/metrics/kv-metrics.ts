@@ -59,7 +59,7 @@ export class KvMetrics implements KvObserver {
    */
   constructor(options: {
     readonly logger: Logger;
-    readonly registry?: Registry;
+    readonly registry?: Registry | undefined;
     readonly now?: () => number;
   }) {
     this.#now = options.now ?? Date.now;

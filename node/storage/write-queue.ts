@@ -51,6 +51,19 @@ export class StorageWriteError extends Error {
   }
 }
 
+/** Told how long each fsync of a write queue took (ms) and whether it succeeded. */
+export type FsyncObserver = (durationMs: number, ok: boolean) => void;
+
+let fsyncObserver: FsyncObserver | undefined;
+
+/**
+ * Installs the process-wide fsync observer (node metrics; one node per process), or removes
+ * it with undefined. Every write queue of the process reports to it.
+ */
+export function observeFsync(observer: FsyncObserver | undefined): void {
+  fsyncObserver = observer;
+}
+
 interface InflightSync {
   readonly done: Promise<Error | undefined>;
   readonly waiting: readonly QueuedWrite[];
@@ -226,7 +239,7 @@ export class WriteQueue {
     }
     this.stop();
     this.syncs += 1;
-    const done = this.#sink.sync().then(
+    const done = this.#timedSync().then(
       () => undefined,
       (error: unknown) => new StorageWriteError(error),
     );
@@ -252,11 +265,25 @@ export class WriteQueue {
     this.stop();
     this.syncs += 1;
     try {
-      await this.#sink.sync();
+      await this.#timedSync();
     } catch (error) {
       await this.#sink.rollback();
       throw error;
     }
+  }
+
+  /** The sink's sync, timed for the fsync observer when one is installed. */
+  #timedSync(): Promise<void> {
+    const observer = fsyncObserver;
+    if (observer === undefined) return this.#sink.sync();
+    const startedMs = performance.now();
+    return this.#sink.sync().then(
+      () => observer(performance.now() - startedMs, true),
+      (error: unknown) => {
+        observer(performance.now() - startedMs, false);
+        throw error;
+      },
+    );
   }
 
   #scheduleSync(): void {

@@ -39,6 +39,7 @@ import type { HintAck as _dkv_v1_HintAck, HintAck__Output as _dkv_v1_HintAck__Ou
 import type { HintBatch as _dkv_v1_HintBatch, HintBatch__Output as _dkv_v1_HintBatch__Output } from './dkv/v1/HintBatch';
 import type { HintItem as _dkv_v1_HintItem, HintItem__Output as _dkv_v1_HintItem__Output } from './dkv/v1/HintItem';
 import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition } from './dkv/v1/KV';
+import type { LinkFault as _dkv_v1_LinkFault, LinkFault__Output as _dkv_v1_LinkFault__Output } from './dkv/v1/LinkFault';
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from './dkv/v1/LocalGetResponse';
 import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from './dkv/v1/MemberStatus';
 import type { PingRequest as _dkv_v1_PingRequest, PingRequest__Output as _dkv_v1_PingRequest__Output } from './dkv/v1/PingRequest';
@@ -59,6 +60,8 @@ import type { ReplicaReplyBatch as _dkv_v1_ReplicaReplyBatch, ReplicaReplyBatch_
 import type { RequestOptions as _dkv_v1_RequestOptions, RequestOptions__Output as _dkv_v1_RequestOptions__Output } from './dkv/v1/RequestOptions';
 import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from './dkv/v1/SetDroppedPeersRequest';
 import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from './dkv/v1/SetDroppedPeersResponse';
+import type { SetLinkFaultsRequest as _dkv_v1_SetLinkFaultsRequest, SetLinkFaultsRequest__Output as _dkv_v1_SetLinkFaultsRequest__Output } from './dkv/v1/SetLinkFaultsRequest';
+import type { SetLinkFaultsResponse as _dkv_v1_SetLinkFaultsResponse, SetLinkFaultsResponse__Output as _dkv_v1_SetLinkFaultsResponse__Output } from './dkv/v1/SetLinkFaultsResponse';
 import type { Sibling as _dkv_v1_Sibling, Sibling__Output as _dkv_v1_Sibling__Output } from './dkv/v1/Sibling';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from './dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from './dkv/v1/StatusResponse';
@@ -108,6 +111,7 @@ export interface ProtoGrpcType {
       HintBatch: MessageTypeDefinition<_dkv_v1_HintBatch, _dkv_v1_HintBatch__Output>
       HintItem: MessageTypeDefinition<_dkv_v1_HintItem, _dkv_v1_HintItem__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _dkv_v1_KVClient> & { service: _dkv_v1_KVDefinition }
+      LinkFault: MessageTypeDefinition<_dkv_v1_LinkFault, _dkv_v1_LinkFault__Output>
       LocalGetResponse: MessageTypeDefinition<_dkv_v1_LocalGetResponse, _dkv_v1_LocalGetResponse__Output>
       MemberStatus: MessageTypeDefinition<_dkv_v1_MemberStatus, _dkv_v1_MemberStatus__Output>
       PingRequest: MessageTypeDefinition<_dkv_v1_PingRequest, _dkv_v1_PingRequest__Output>
@@ -130,6 +134,8 @@ export interface ProtoGrpcType {
       RequestOptions: MessageTypeDefinition<_dkv_v1_RequestOptions, _dkv_v1_RequestOptions__Output>
       SetDroppedPeersRequest: MessageTypeDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersRequest__Output>
       SetDroppedPeersResponse: MessageTypeDefinition<_dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersResponse__Output>
+      SetLinkFaultsRequest: MessageTypeDefinition<_dkv_v1_SetLinkFaultsRequest, _dkv_v1_SetLinkFaultsRequest__Output>
+      SetLinkFaultsResponse: MessageTypeDefinition<_dkv_v1_SetLinkFaultsResponse, _dkv_v1_SetLinkFaultsResponse__Output>
       Sibling: MessageTypeDefinition<_dkv_v1_Sibling, _dkv_v1_Sibling__Output>
       StatusRequest: MessageTypeDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_dkv_v1_StatusResponse, _dkv_v1_StatusResponse__Output>

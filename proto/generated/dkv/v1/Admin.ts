@@ -8,6 +8,8 @@ import type { PingRequest as _dkv_v1_PingRequest, PingRequest__Output as _dkv_v1
 import type { PingResponse as _dkv_v1_PingResponse, PingResponse__Output as _dkv_v1_PingResponse__Output } from '../../dkv/v1/PingResponse';
 import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from '../../dkv/v1/SetDroppedPeersRequest';
 import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from '../../dkv/v1/SetDroppedPeersResponse';
+import type { SetLinkFaultsRequest as _dkv_v1_SetLinkFaultsRequest, SetLinkFaultsRequest__Output as _dkv_v1_SetLinkFaultsRequest__Output } from '../../dkv/v1/SetLinkFaultsRequest';
+import type { SetLinkFaultsResponse as _dkv_v1_SetLinkFaultsResponse, SetLinkFaultsResponse__Output as _dkv_v1_SetLinkFaultsResponse__Output } from '../../dkv/v1/SetLinkFaultsResponse';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from '../../dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from '../../dkv/v1/StatusResponse';
 
@@ -39,6 +41,15 @@ export interface AdminClient extends grpc.Client {
   setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
   setDroppedPeers(argument: _dkv_v1_SetDroppedPeersRequest, callback: grpc.requestCallback<_dkv_v1_SetDroppedPeersResponse__Output>): grpc.ClientUnaryCall;
   
+  SetLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  SetLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  SetLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  SetLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  setLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  setLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  setLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  setLinkFaults(argument: _dkv_v1_SetLinkFaultsRequest, callback: grpc.requestCallback<_dkv_v1_SetLinkFaultsResponse__Output>): grpc.ClientUnaryCall;
+  
   Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _dkv_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _dkv_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -57,6 +68,8 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   SetDroppedPeers: grpc.handleUnaryCall<_dkv_v1_SetDroppedPeersRequest__Output, _dkv_v1_SetDroppedPeersResponse>;
   
+  SetLinkFaults: grpc.handleUnaryCall<_dkv_v1_SetLinkFaultsRequest__Output, _dkv_v1_SetLinkFaultsResponse>;
+  
   Status: grpc.handleUnaryCall<_dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse>;
   
 }
@@ -65,5 +78,6 @@ export interface AdminDefinition extends grpc.ServiceDefinition {
   LocalGet: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_LocalGetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_LocalGetResponse__Output>
   Ping: MethodDefinition<_dkv_v1_PingRequest, _dkv_v1_PingResponse, _dkv_v1_PingRequest__Output, _dkv_v1_PingResponse__Output>
   SetDroppedPeers: MethodDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersRequest__Output, _dkv_v1_SetDroppedPeersResponse__Output>
+  SetLinkFaults: MethodDefinition<_dkv_v1_SetLinkFaultsRequest, _dkv_v1_SetLinkFaultsResponse, _dkv_v1_SetLinkFaultsRequest__Output, _dkv_v1_SetLinkFaultsResponse__Output>
   Status: MethodDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusResponse, _dkv_v1_StatusRequest__Output, _dkv_v1_StatusResponse__Output>
 }

@@ -15,6 +15,11 @@ export interface StatusResponse {
   'members'?: (_dkv_v1_MemberStatus)[];
   'corrupt_records'?: (number | string | Long);
   'dropped_peers'?: (string)[];
+  'recent_requests'?: (number | string | Long);
+  'recent_p50_ms'?: (number | string);
+  'recent_p99_ms'?: (number | string);
+  'recent_window_ms'?: (number);
+  'metrics_address'?: (string);
 }
 
 export interface StatusResponse__Output {
@@ -29,4 +34,9 @@ export interface StatusResponse__Output {
   'members': (_dkv_v1_MemberStatus__Output)[];
   'corrupt_records': (number);
   'dropped_peers': (string)[];
+  'recent_requests': (number);
+  'recent_p50_ms': (number);
+  'recent_p99_ms': (number);
+  'recent_window_ms': (number);
+  'metrics_address': (string);
 }

@@ -1,0 +1,62 @@
+// Aggregated log lines for events too frequent to log one by one: once per interval, a summary
+// of the read repairs sent since the last one, and the line for shed requests the rate limit
+// held back. A line is written only when something happened.
+
+import type { Logger } from "../logger.js";
+
+/** The counters the summary reads (the coordinator's). */
+export interface ReadRepairCounters {
+  readonly readRepairs: number;
+  readonly readRepairsSkipped: number;
+}
+
+/** Writes the periodic summary lines of one node. */
+export class ActivityLog {
+  readonly intervalMs: number;
+  readonly #logger: Logger;
+  readonly #repairs: ReadRepairCounters;
+  readonly #flush: () => void;
+  #sentBefore: number;
+  #skippedBefore: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param options.flush writes lines other parts held back (KvMetrics.flushLogs)
+   * @param options.intervalMs how often the summary is due (default 60 s)
+   */
+  constructor(options: {
+    readonly logger: Logger;
+    readonly readRepairs: ReadRepairCounters;
+    readonly flush?: () => void;
+    readonly intervalMs?: number;
+  }) {
+    this.intervalMs = options.intervalMs ?? 60_000;
+    this.#logger = options.logger;
+    this.#repairs = options.readRepairs;
+    this.#flush = options.flush ?? (() => undefined);
+    this.#sentBefore = this.#repairs.readRepairs;
+    this.#skippedBefore = this.#repairs.readRepairsSkipped;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Writes the lines due now (the timer calls it; tests call it directly). */
+  tick(): void {
+    const sent = this.#repairs.readRepairs - this.#sentBefore;
+    const skipped = this.#repairs.readRepairsSkipped - this.#skippedBefore;
+    this.#sentBefore += sent;
+    this.#skippedBefore += skipped;
+    if (sent > 0 || skipped > 0) {
+      this.#logger.info({ sent, skipped, intervalMs: this.intervalMs }, "read repairs");
+    }
+    this.#flush();
+  }
+}
