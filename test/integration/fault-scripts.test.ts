@@ -1,5 +1,6 @@
 // Goal: the fault-injection scripts do what docs/OPERATIONS.md says on a real cluster — kill -9
-// and restart (cluster.json updated), SIGSTOP/SIGCONT, node-level partition and heal — print
+// and restart (cluster.json updated), SIGSTOP/SIGCONT, node-level partition and heal, node-level
+// delay on links — print
 // what they did with timestamps, and the failure detector does not flap under saturating load.
 // The netns/iptables path runs only as root with `ip netns` and iptables (else visibly skipped).
 // Method: the compiled scripts run against a TestCluster that wrote its cluster.json; every pid
@@ -71,7 +72,13 @@ afterAll(async () => {
 
 describe("fault scripts on a local cluster", () => {
   it("each explains itself with --help, also when run as documented with tsx", async () => {
-    const names = ["fault-kill", "fault-pause", "fault-partition", "fault-flap-check"];
+    const names = [
+      "fault-kill",
+      "fault-pause",
+      "fault-partition",
+      "fault-flap-check",
+      "fault-link",
+    ];
     const helps = await Promise.all(names.map((name) => script(name, ["--help"])));
     helps.forEach((help) => expect(help).toMatch(/Options:[\s\S]*--help/));
     expect(helps[2]).toMatch(/--groups/);
@@ -124,6 +131,28 @@ describe("fault scripts on a local cluster", () => {
     expect(output).toContain("partitioned: {n1} | {n2,n3}");
     expect(output).toContain("healed: 3 of 3 nodes");
     await eventually(async () => (await upSeenBy("n1")).length === 3, 5000);
+  });
+
+  it("fault-link delays a node's links both ways; writes still succeed; --heal undoes it", async () => {
+    const output = await script("fault-link", [
+      ...["--cluster-dir", cluster.dir, "--node", "n3", "--delay-ms", "300"],
+    ]);
+    expect(output).toMatch(TIMESTAMPED);
+    expect(output).toContain("links of n3 shaped both ways: delay 300 ms + 0..0 ms, loss 0");
+    const client = cluster.client("n1");
+    const startedMs = performance.now();
+    // w=3 needs n3's acknowledgement: its request waits 300 ms on the way there.
+    await client.put("shaped", "slow", { w: 3 });
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(290);
+    await client.put("shaped", "any two", { w: 2 });
+    const healed = await script("fault-link", ["--cluster-dir", cluster.dir, "--heal"]);
+    expect(healed).toContain("healed: 3 of 3 nodes shape no link any more");
+    const bad = await execFileAsync(process.execPath, [
+      ...[path.join("dist", "scripts", "fault-link.js"), "--cluster-dir", cluster.dir],
+      ...["--node", "n3", "--loss", "2"],
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect((bad as { code: number }).code).not.toBe(0);
+    expect((bad as { stderr: string }).stderr).toMatch(/--loss must be from 0 to 1/);
   });
 
   it("fault-partition --heal undoes a partition left in place", async () => {
