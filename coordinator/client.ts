@@ -1,6 +1,8 @@
 // The TypeScript client of dkv: promise-based Get/Put/Delete/Status over the public services.
-// It tries the given node addresses in order and moves on only when a node cannot be reached
-// at all. (Partition-aware routing straight to a primary comes with issue #7.)
+// By default it tries the given node addresses in order and moves on only when a node cannot be
+// reached at all. With `routing: "primary"` it learns the ring from a node's Status and sends
+// each get, put and delete to a primary of its key (rotating over the key's primaries), so no
+// node forwards and the coordination work spreads over the cluster.
 
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../proto/load-proto.js";
@@ -13,6 +15,10 @@ import type { LocalGetResponse__Output } from "../proto/generated/dkv/v1/LocalGe
 import type { StatusResponse__Output } from "../proto/generated/dkv/v1/StatusResponse.js";
 import { DEFAULT_LIMITS } from "../node/core/limits.js";
 import { channelOptions } from "../node/peer-clients.js";
+import { claimRing, type Ring } from "../node/core/ring.js";
+import { partitionOfKey } from "../node/core/key-hash.js";
+import type { NodeId } from "../node/core/node-id.js";
+import { preferenceList } from "./core/preference-list.js";
 import { ORIGIN_HEADER } from "./kv-server.js";
 
 /** A quorum value as users write it: a count, or one | quorum | all. */
@@ -67,24 +73,38 @@ interface Connection {
   readonly admin: AdminClient;
 }
 
+/** How a client picks the node for a request. */
+export interface DkvClientOptions {
+  /**
+   * "given" (default): the addresses in the order given. "primary": a primary of the key first,
+   * learned from the ring of the cluster (the given addresses then serve as fallbacks).
+   */
+  readonly routing?: "given" | "primary";
+}
+
+/** The ring as a client sees it: enough to compute every key's primaries. */
+interface RingView {
+  readonly ring: Ring;
+  readonly defaultN: number;
+  readonly byNode: ReadonlyMap<NodeId, Connection>;
+}
+
+/** How long a client waits before asking for the ring again after it could not learn it. */
+const RING_RETRY_MS = 5000;
+
 /** A dkv client over one or more node addresses. */
 export class DkvClient {
   readonly #connections: Connection[];
+  readonly #extra: Connection[] = [];
+  readonly #routing: "given" | "primary";
+  #ring: Promise<RingView | undefined> | undefined;
+  #ringFailedAtMs = -Infinity;
+  #turn = 0;
 
-  constructor(addresses: readonly string[]) {
+  constructor(addresses: readonly string[], options: DkvClientOptions = {}) {
     if (addresses.length === 0) throw new Error("DkvClient needs at least one node address");
-    const { grpcObject } = loadProto();
-    const v1 = grpcObject.dkv.v1;
-    const options = channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax);
-    this.#connections = addresses.map((address) => {
-      const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
-      const shared = { ...options, channelOverride: channel };
-      return {
-        address,
-        kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
-        admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
-      };
-    });
+    this.#routing = options.routing ?? "given";
+    this.#connections = addresses.map((address) => connect(address));
   }
 
   get(key: Uint8Array | string, options: CallOptions = {}): Promise<GetReply> {
@@ -93,8 +113,11 @@ export class DkvClient {
       key: bytes(key),
       options: wireOptions(options),
     };
-    return this.#call(options, (connection, metadata, callOptions, done) =>
-      connection.kv.Get(request, metadata, callOptions, done),
+    return this.#call(
+      options,
+      (connection, metadata, callOptions, done) =>
+        connection.kv.Get(request, metadata, callOptions, done),
+      { bucket: request.bucket, key: request.key, n: options.n },
     );
   }
 
@@ -114,8 +137,11 @@ export class DkvClient {
       return_body: options.returnBody ?? false,
       if_none_match: options.ifNoneMatch ?? false,
     };
-    return this.#call(options, (connection, metadata, callOptions, done) =>
-      connection.kv.Put(request, metadata, callOptions, done),
+    return this.#call(
+      options,
+      (connection, metadata, callOptions, done) =>
+        connection.kv.Put(request, metadata, callOptions, done),
+      { bucket: request.bucket, key: request.key, n: options.n },
     );
   }
 
@@ -126,8 +152,11 @@ export class DkvClient {
       context: options.context,
       options: wireOptions(options),
     };
-    await this.#call(options, (connection, metadata, callOptions, done) =>
-      connection.kv.Delete(request, metadata, callOptions, done),
+    await this.#call(
+      options,
+      (connection, metadata, callOptions, done) =>
+        connection.kv.Delete(request, metadata, callOptions, done),
+      { bucket: request.bucket, key: request.key, n: options.n },
     );
   }
 
@@ -149,10 +178,62 @@ export class DkvClient {
   }
 
   close(): void {
-    for (const connection of this.#connections) {
+    for (const connection of [...this.#connections, ...this.#extra]) {
       connection.kv.close();
       connection.admin.close();
     }
+  }
+
+  /** The connections to try for a key: its primaries first (rotated), then the given ones. */
+  async #route(target: {
+    readonly bucket: string;
+    readonly key: Uint8Array;
+    readonly n: number | undefined;
+  }): Promise<readonly Connection[]> {
+    const view = await this.#ringView();
+    if (view === undefined) return this.#connections;
+    const bucket = target.bucket === "" ? "default" : target.bucket;
+    const partition = partitionOfKey(bucket, target.key, view.ring.partitionCount);
+    const n = Math.min(target.n ?? view.defaultN, view.ring.nodes.length);
+    const { primaries } = preferenceList(view.ring, new Set(view.ring.nodes), partition, n);
+    const start = (this.#turn = (this.#turn + 1) % 1_000_000) % Math.max(1, primaries.length);
+    const ordered = [...primaries.slice(start), ...primaries.slice(0, start)]
+      .map((node) => view.byNode.get(node))
+      .filter((connection) => connection !== undefined);
+    return [...ordered, ...this.#connections.filter((given) => !ordered.includes(given))];
+  }
+
+  /** Learns the ring once from any given node's Status; retried later if none answers. */
+  #ringView(): Promise<RingView | undefined> {
+    if (this.#ring !== undefined) return this.#ring;
+    if (Date.now() - this.#ringFailedAtMs < RING_RETRY_MS) return Promise.resolve(undefined);
+    this.#ring = this.status({ timeoutMs: 2000 }).then(
+      (status) => {
+        const byNode = new Map<NodeId, Connection>();
+        for (const member of status.members) {
+          let connection = [...this.#connections, ...this.#extra].find(
+            (known) => known.address === member.address,
+          );
+          if (connection === undefined) {
+            connection = connect(member.address);
+            this.#extra.push(connection);
+          }
+          byNode.set(member.node_id as NodeId, connection);
+        }
+        const ring = claimRing({
+          nodes: [...byNode.keys()].sort(),
+          partitionCount: status.partition_count,
+          targetN: status.default_n,
+        });
+        return { ring, defaultN: status.default_n, byNode };
+      },
+      () => {
+        this.#ringFailedAtMs = Date.now();
+        this.#ring = undefined;
+        return undefined;
+      },
+    );
+    return this.#ring;
   }
 
   /** Tries each node in turn until one answers (with a reply or an error of its own). */
@@ -164,10 +245,15 @@ export class DkvClient {
       callOptions: grpc.CallOptions,
       done: (error: grpc.ServiceError | null, reply?: Reply) => void,
     ) => void,
+    target?: { readonly bucket: string; readonly key: Uint8Array; readonly n: number | undefined },
   ): Promise<Reply> {
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_LIMITS.requestTimeoutMsDefault);
+    const connections =
+      this.#routing === "primary" && target !== undefined
+        ? await this.#route(target)
+        : this.#connections;
     let lastError: grpc.ServiceError | undefined;
-    for (const connection of this.#connections) {
+    for (const connection of connections) {
       const outcome = await new Promise<{ error: grpc.ServiceError | null; reply?: Reply }>(
         (resolve) =>
           invoke(connection, new grpc.Metadata(), { deadline }, (error, reply) =>
@@ -218,4 +304,16 @@ export function parseQuorumText(text: string): QuorumText | undefined {
   if (text === "one" || text === "quorum" || text === "all") return text;
   if (/^\d{1,6}$/.test(text)) return Number(text);
   return undefined;
+}
+
+function connect(address: string): Connection {
+  const v1 = loadProto().grpcObject.dkv.v1;
+  const options = channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax);
+  const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
+  const shared = { ...options, channelOverride: channel };
+  return {
+    address,
+    kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
+    admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
+  };
 }

@@ -39,6 +39,8 @@ export interface BenchConfig {
   readonly clientProcesses: number;
   readonly seed: number;
   readonly baseline: "none" | "echo";
+  /** How the dkv client picks a node: a primary of each key, or the given addresses in order. */
+  readonly routing: "primary" | "given";
   readonly target: BenchTarget;
   /** Bucket, quorum and timeout of every request. */
   readonly callOptions: CallOptions;
@@ -58,6 +60,7 @@ export interface BenchFlags {
   readonly clientProcesses: number;
   readonly seed: number;
   readonly baseline: string;
+  readonly routing: string;
   readonly nodes: number;
   readonly storage: string;
   readonly partitions: number;
@@ -108,6 +111,9 @@ export function benchConfig(
   if (flags.baseline !== "none" && flags.baseline !== "echo") {
     throw new UsageError(`--baseline must be none or echo, got '${flags.baseline}'`);
   }
+  if (flags.routing !== "primary" && flags.routing !== "given") {
+    throw new UsageError(`--routing must be primary or given, got '${flags.routing}'`);
+  }
   if (target.kind === "own") checkOwnCluster(target);
   return {
     workload: flags.workload,
@@ -122,6 +128,7 @@ export function benchConfig(
     clientProcesses: flags.clientProcesses,
     seed: flags.seed,
     baseline: flags.baseline,
+    routing: flags.routing,
     target,
     callOptions,
     preloadConcurrency: 32,

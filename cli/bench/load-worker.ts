@@ -19,7 +19,7 @@ export class LoadWorker {
 
   constructor(config: WorkerConfig) {
     this.#config = config;
-    this.#client = new DkvClient(config.addresses);
+    this.#client = new DkvClient(config.addresses, { routing: config.routing });
     this.#executor = new WorkloadExecutor(this.#client, {
       workload: WORKLOADS[config.workload],
       records: config.records,

@@ -137,6 +137,7 @@ function workerConfig(spec: TargetSpec, config: BenchConfig, index: number): Wor
   return {
     workerIndex: index,
     addresses,
+    routing: spec.name === "dkv" ? config.routing : "given",
     workload: config.workload,
     records: config.records,
     valueBytes: config.valueBytes,

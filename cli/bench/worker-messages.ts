@@ -21,6 +21,8 @@ export type LoopSpec =
 export interface WorkerConfig {
   readonly workerIndex: number;
   readonly addresses: readonly string[];
+  /** DkvClient routing: --routing for dkv, "given" for the echo server. */
+  readonly routing: "primary" | "given";
   readonly workload: WorkloadName;
   readonly records: number;
   readonly valueBytes: number;

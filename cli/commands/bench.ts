@@ -29,6 +29,7 @@ interface BenchArgs extends ClientArgs {
   "client-processes": number;
   seed: number;
   baseline: string;
+  routing: string;
   existing: boolean;
   nodes: number;
   storage: string;
@@ -68,6 +69,13 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
     .option("client-processes", { type: "number", default: 1, describe: "Load worker processes" })
     .option("seed", { type: "number", default: 42, describe: "Seed of keys and operations" })
     .option("baseline", { type: "string", default: "none", choices: ["none", "echo"] })
+    .option("routing", {
+      type: "string",
+      default: "given",
+      choices: ["primary", "given"],
+      describe:
+        "dkv client: the nodes in order (each client process starts at a different one), or a primary of each key",
+    })
     .option("existing", {
       type: "boolean",
       default: false,
@@ -109,6 +117,7 @@ export async function handler(args: ArgumentsCamelCase<BenchArgs>): Promise<void
       clientProcesses: args["client-processes"],
       seed: args.seed,
       baseline: args.baseline,
+      routing: args.routing,
       nodes: args.nodes,
       storage: args.storage,
       partitions: args.partitions,
