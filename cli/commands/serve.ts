@@ -90,7 +90,7 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
     })
     .option("handoff-bytes-per-second", {
       type: "number",
-      default: 4 * 1024 * 1024,
+      default: 1024 * 1024,
       describe: "Throttle of hint delivery per primary",
     })
     .option("aae-interval-ms", {

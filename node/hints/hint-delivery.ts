@@ -27,7 +27,7 @@ export interface DeliveryOptions {
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   checkIntervalMs: 500,
   batchHintsMax: 128,
-  bytesPerSecond: 4 * 1024 * 1024,
+  bytesPerSecond: 1024 * 1024,
   ackTimeoutMs: 10_000,
 };
 
