@@ -25,8 +25,19 @@ export const LINK_FAULTS = {
   loss: { delayMs: 0, jitterMs: 0, loss: 0.25 },
 } as const;
 
-/** Starts one fault. */
-export async function applyFault(cluster: NemesisCluster, fault: ScheduledFault): Promise<void> {
+/** One link fault: a delay plus 0..jitter ms per message, and a loss probability. */
+export interface LinkFault {
+  readonly delayMs: number;
+  readonly jitterMs: number;
+  readonly loss: number;
+}
+
+/** Starts one fault; `linkFaults` replaces LINK_FAULTS (e.g. longer delays from the CLI). */
+export async function applyFault(
+  cluster: NemesisCluster,
+  fault: ScheduledFault,
+  linkFaults: { readonly delay: LinkFault; readonly loss: LinkFault } = LINK_FAULTS,
+): Promise<void> {
   switch (fault.kind) {
     case "kill":
       await cluster.kill(fault.node);
@@ -36,7 +47,7 @@ export async function applyFault(cluster: NemesisCluster, fault: ScheduledFault)
       break;
     case "delay":
     case "loss":
-      await shapeLinks(cluster, fault.node, LINK_FAULTS[fault.kind]);
+      await shapeLinks(cluster, fault.node, linkFaults[fault.kind]);
       break;
     default:
       await setGrudges(cluster, fault.grudges);
@@ -82,11 +93,7 @@ export async function healEverything(cluster: NemesisCluster): Promise<void> {
 }
 
 /** Delays or drops the messages between `node` and every other node, both ways. */
-async function shapeLinks(
-  cluster: NemesisCluster,
-  node: string,
-  fault: { readonly delayMs: number; readonly jitterMs: number; readonly loss: number },
-): Promise<void> {
+async function shapeLinks(cluster: NemesisCluster, node: string, fault: LinkFault): Promise<void> {
   const others = cluster.ids.filter((id) => id !== node);
   await setLinkFaults(
     cluster.address(node),

@@ -2,14 +2,14 @@
 // inject the seeded nemesis schedule, heal everything, wait for convergence, read every key at
 // r=all and from every node alone, check the history, and write the summary and HTML report.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { QuorumText } from "../coordinator/client.js";
 import { say } from "../scripts/fault-cluster.js";
 import { checkRun, type CheckResult } from "./core/checker.js";
 import { describeFault, drawSchedule, type FaultKind } from "./core/schedule.js";
-import type { FaultWindow, WorkloadName } from "./core/history.js";
-import { applyFault, healEverything, healFault } from "./faults.js";
+import type { FaultWindow, RunHistory, WorkloadName } from "./core/history.js";
+import { LINK_FAULTS, applyFault, healEverything, healFault, type LinkFault } from "./faults.js";
 import { readUntilConverged } from "./final-read.js";
 import { NemesisCluster } from "./nemesis-cluster.js";
 import { Recorder } from "./recorder.js";
@@ -38,6 +38,10 @@ export interface NemesisOptions {
   readonly aaeIntervalMs: number;
   readonly storage: string;
   readonly outDir: string;
+  /** Replaces LINK_FAULTS.delay (default: LINK_FAULTS.delay). */
+  readonly linkDelay?: LinkFault | undefined;
+  /** Also write the whole history (every read, write and final read) to history.json. */
+  readonly dumpHistory?: boolean | undefined;
 }
 
 /** What a run produced. */
@@ -57,6 +61,15 @@ const PARTITION_COUNT = 64;
 export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcome> {
   const outDir = path.resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
+  const clusterDir = path.join(outDir, "cluster");
+  // The nodes would recover an earlier run's data: its values repeat this run's value tags
+  // (same clients, seqs and, with the same seed, keys), so the checker would see phantoms and
+  // mistake old versions for this run's writes. Never delete it here: it may be evidence.
+  if (existsSync(clusterDir) && readdirSync(clusterDir).length > 0) {
+    throw new Error(
+      `${clusterDir} holds the nodes' data of an earlier run; give a fresh --out (or delete it)`,
+    );
+  }
   const ids = Array.from({ length: options.nodes }, (_, index) => `n${index + 1}`);
   const schedule = drawSchedule({
     seed: options.seed,
@@ -74,9 +87,10 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
     say(`  schedule ${fault.startMs}–${fault.endMs} ms: ${describeFault(fault)}`);
   }
   for (const reason of options.unavailable) say(`  not injected: ${reason}`);
+  const linkFaults = { ...LINK_FAULTS, delay: options.linkDelay ?? LINK_FAULTS.delay };
   const cluster = await NemesisCluster.start({
     nodes: options.nodes,
-    dir: path.join(outDir, "cluster"),
+    dir: clusterDir,
     storage: options.storage,
     serveArgs: [`--aae-interval-ms=${options.aaeIntervalMs}`],
   });
@@ -110,7 +124,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
     for (const fault of schedule) {
       await sleepUntil(recorder, fault.startMs);
       const startMs = recorder.now();
-      await applyFault(cluster, fault);
+      await applyFault(cluster, fault, linkFaults);
       await sleepUntil(recorder, fault.endMs);
       await healFault(cluster, fault);
       windows.push({
@@ -133,12 +147,18 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
       timeoutMs: options.convergeTimeoutMs,
       pollMs: 250,
     });
-    const check = checkRun({
+    const history: RunHistory = {
       writes: recorder.writes,
       reads: recorder.reads,
       finals: final.finals,
       convergence: { converged: final.converged, afterHealMs: final.elapsedMs },
-    });
+    };
+    if (options.dumpHistory === true) {
+      const historyPath = path.join(outDir, "history.json");
+      writeFileSync(historyPath, historyJson(history, windows));
+      say(`history: ${historyPath}`);
+    }
+    const check = checkRun(history);
     const facts: RunFacts = {
       seed: options.seed,
       lww: options.lww,
@@ -165,4 +185,18 @@ function range(count: number): number[] {
 async function sleepUntil(recorder: Recorder, atMs: number): Promise<void> {
   const waitMs = atMs - recorder.now();
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+}
+
+/** The history as JSON: contexts as `{vv: {actor: counter}, cloud: [{actor, counter}]}`. */
+function historyJson(history: RunHistory, faults: readonly FaultWindow[]): string {
+  return JSON.stringify(
+    { faults, ...history },
+    (_key, value: unknown) => {
+      if (value instanceof Map) return Object.fromEntries(value);
+      if (value instanceof Set) return [...(value as Set<unknown>)];
+      if (typeof value === "bigint") return value.toString();
+      return value;
+    },
+    1,
+  );
 }

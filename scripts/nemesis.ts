@@ -75,10 +75,24 @@ async function main(): Promise<number> {
       default: 5000,
       describe: "Anti-entropy interval of the nodes",
     })
+    .option("link-delay-ms", {
+      type: "number",
+      describe: `Delay of the delay fault (default ${LINK_FAULTS.delay.delayMs} ms)`,
+    })
+    .option("link-jitter-ms", {
+      type: "number",
+      describe: `Extra random delay of the delay fault (default 0..${LINK_FAULTS.delay.jitterMs} ms)`,
+    })
+    .option("dump-history", {
+      type: "boolean",
+      default: false,
+      describe: "Also write every operation of the run to history.json in --out",
+    })
     .option("storage", { type: "string", default: "log", choices: ["log", "lmdb", "memory"] })
     .option("out", {
       type: "string",
-      describe: "Output directory (default .dkv/nemesis/<time>-seed<seed>)",
+      describe:
+        "Output directory (default .dkv/nemesis/<time>-seed<seed>); must not hold an earlier run's cluster/",
     })
     .strict()
     .fail((message, error) => {
@@ -114,6 +128,19 @@ async function main(): Promise<number> {
     throw new UsageError("no keys: give --set-keys or --register-keys");
   if (!(args["think-ms"] >= 0))
     throw new UsageError(`--think-ms must be >= 0, got ${args["think-ms"]}`);
+  for (const name of ["link-delay-ms", "link-jitter-ms"] as const) {
+    const value = args[name];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+      throw new UsageError(`--${name} must be >= 0, got ${value}`);
+  }
+  const linkDelay =
+    args["link-delay-ms"] === undefined && args["link-jitter-ms"] === undefined
+      ? undefined
+      : {
+          ...LINK_FAULTS.delay,
+          delayMs: args["link-delay-ms"] ?? LINK_FAULTS.delay.delayMs,
+          jitterMs: args["link-jitter-ms"] ?? LINK_FAULTS.delay.jitterMs,
+        };
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const outcome = await runNemesis({
     seed: args.seed,
@@ -133,6 +160,8 @@ async function main(): Promise<number> {
     convergeTimeoutMs: Math.round(args["converge-timeout"] * 1000),
     aaeIntervalMs: args["aae-interval-ms"],
     storage: args.storage,
+    linkDelay,
+    dumpHistory: args["dump-history"],
     outDir: args.out ?? path.join(".dkv", "nemesis", `${stamp}-seed${args.seed}`),
   });
   console.log(outcome.table);

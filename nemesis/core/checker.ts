@@ -84,6 +84,7 @@ export function checkRun(history: RunHistory): CheckResult {
       what: `read ${read.id} by client ${read.client}`,
       siblings: read.siblings,
       context: read.context,
+      completeMs: read.completeMs,
     });
   }
   const finalWrites = new Map<string, WriteRecord[]>();

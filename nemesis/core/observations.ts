@@ -47,6 +47,11 @@ export interface Observation {
   readonly what: string;
   readonly siblings: readonly ObservedSibling[];
   readonly context: CausalContext | undefined;
+  /**
+   * When the observation completed (run time, ms), for reads during the run: a version seen by
+   * then cannot belong to a write invoked later. Undefined for the final reads.
+   */
+  readonly completeMs?: number | undefined;
 }
 
 /** One version seen: the write whose value it carries, its vtag and (when known) its dot. */
@@ -69,6 +74,12 @@ export class WriteIndex {
   readonly #versions = new Map<string, { write: WriteRecord; dot: Dot | undefined }>();
   /** Vtags seen per write, to notice a write that exists as two versions. */
   readonly #vtagsOf = new Map<WriteRecord, Set<string>>();
+  /**
+   * `key/vtag` of versions seen before the write whose value they carry was invoked: not that
+   * write's (data from before the run, e.g. a reused cluster directory whose values repeat
+   * this run's value tags). Every later sighting is a phantom too, never a second version.
+   */
+  readonly #foreign = new Set<string>();
 
   constructor(writes: readonly WriteRecord[], report: Report) {
     for (const write of writes) {
@@ -108,6 +119,19 @@ export class WriteIndex {
         );
         continue;
       }
+      const id = `${write.key}/${sibling.vtag}`;
+      if (
+        this.#foreign.has(id) ||
+        (observation.completeMs !== undefined && write.invokeMs > observation.completeMs)
+      ) {
+        this.#foreign.add(id);
+        report(
+          "phantom",
+          `${observation.key}: ${observation.what} holds ${short(sibling.value)} (${sibling.vtag}), first seen before its write was invoked at ${write.invokeMs} ms (data from before the run?)`,
+          `${id}/${sibling.value}`,
+        );
+        continue;
+      }
       if (write.outcome === "fail") {
         report(
           "failed-write-visible",
@@ -115,7 +139,6 @@ export class WriteIndex {
           String(write.id),
         );
       }
-      const id = `${write.key}/${sibling.vtag}`;
       const version = this.#versions.get(id);
       if (version !== undefined && version.write !== write) {
         const other = short(version.write.value);

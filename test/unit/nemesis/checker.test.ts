@@ -210,3 +210,71 @@ describe("checkRun", () => {
     expect(result.valid).toBe(false);
   });
 });
+
+describe("checkRun on a cluster that held data before the run", () => {
+  // The nemesis run FAIL of seed 3 with a reused --out: the first reads returned the final
+  // siblings of the earlier run, r1.45 and r3.316, whose value tags this run wrote again later
+  // with contexts covering the old dots. Attributed to this run's writes, each old version
+  // looked covered by the other's context (mutual "siblings-not-concurrent") and each write
+  // looked stored twice ("duplicate-value").
+  const oldA = dot(45, "n1.old");
+  const oldB = dot(316, "n3.old");
+  const oldContext = contextFromDots([oldA, oldB]);
+
+  function read(id: number, siblings: ObservedSibling[], context: CausalContext, at: number) {
+    return {
+      id,
+      client: 1,
+      workload: "register" as const,
+      key: KEY,
+      invokeMs: at,
+      completeMs: at + 100,
+      outcome: "ok" as const,
+      siblings,
+      context,
+      error: undefined,
+    };
+  }
+
+  function timed(record: WriteRecord, invokeMs: number): WriteRecord {
+    return { ...record, invokeMs, completeMs: invokeMs + 10 };
+  }
+
+  it("reports the versions seen before their writes were invoked as phantoms, nothing else", () => {
+    const a = timed(write("r1.45", { dot: dot(1, "n1.new"), context: oldContext }), 5_000);
+    const b = timed(write("r3.316", { dot: dot(1, "n3.new"), context: oldContext }), 6_000);
+    const all = contextFromDots([oldA, oldB, dot(1, "n1.new"), dot(1, "n3.new")]);
+    const finalSiblings = [sibling("r1.45", dot(1, "n1.new")), sibling("r3.316", dot(1, "n3.new"))];
+    const result = checkRun({
+      writes: [a, b],
+      reads: [
+        // Client 1's first read, at the start of the run: the earlier run's siblings.
+        read(2, [sibling("r1.45", oldA), sibling("r3.316", oldB)], oldContext, 40),
+        // Later, after both writes were invoked, an old version is still around on a replica.
+        read(9, [sibling("r1.45", oldA), sibling("r3.316", dot(1, "n3.new"))], all, 7_000),
+      ],
+      finals: [final(finalSiblings, all)],
+      convergence: { converged: true, afterHealMs: 5 },
+    });
+    expect(result.counts["siblings-not-concurrent"]).toBe(0);
+    expect(result.counts["duplicate-value"]).toBe(0);
+    expect(result.counts["lost-write"]).toBe(0);
+    expect(result.counts.phantom).toBe(2);
+    expect(result.examples.join("\n")).toMatch(/r1\.45 \(.+\), first seen before its write/);
+    expect(result.valid).toBe(false);
+  });
+
+  it("accepts a read that saw a write invoked before the read completed", () => {
+    const a = timed(write("a", { dot: dot(1) }), 100);
+    const all = contextFromDots([dot(1)]);
+    // The read was invoked before the put and completed after it was invoked.
+    const result = checkRun({
+      writes: [a],
+      reads: [read(1, [sibling("a", dot(1))], all, 50)],
+      finals: [final([sibling("a", dot(1))], all)],
+      convergence: { converged: true, afterHealMs: 5 },
+    });
+    expect(result.examples).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+});
