@@ -11,7 +11,8 @@ import {
   MerkleTree,
   leafCount,
   leafOf,
-  versionHash,
+  pairToHash,
+  versionHashInto,
   type TreeShape,
 } from "../core/merkle-tree.js";
 import type { StorageEntry } from "../storage/storage.js";
@@ -32,12 +33,20 @@ export interface RebuildReport {
   readonly superseded: number;
 }
 
-/** What the trees know of one key; mutated in place when the key is written again. */
+/**
+ * What the trees know of one key; mutated in place when the key is written again. The version
+ * hash is kept as two int32 halves (small integers, not objects), so a write leaves no garbage
+ * behind in this long-lived index.
+ */
 interface KeyEntry {
-  version: bigint;
+  high: number;
+  low: number;
   readonly partition: number;
   readonly leaf: number;
 }
+
+/** Where the write path computes version hashes. */
+const versionScratch = new Int32Array(2);
 
 interface PartitionTree {
   readonly tree: MerkleTree;
@@ -105,31 +114,34 @@ export class PartitionTrees {
       if (entry !== undefined) this.#remove(id, entry);
       return;
     }
-    const version = versionHash(bucket, key, object);
+    versionHashInto(bucket, key, object, versionScratch);
+    const high = versionScratch[0]!;
+    const low = versionScratch[1]!;
     if (entry !== undefined) {
-      if (entry.version === version) return;
+      if (entry.high === high && entry.low === low) return;
       const { tree } = this.#partition(entry.partition);
-      tree.toggle(entry.leaf, entry.version);
-      tree.toggle(entry.leaf, version);
-      entry.version = version;
+      tree.toggle32(entry.leaf, entry.high ^ high, entry.low ^ low);
+      entry.high = high;
+      entry.low = low;
       return;
     }
     const hash = ringHash(bucket, key);
     const added: KeyEntry = {
-      version,
+      high,
+      low,
       partition: partitionOf(hash, this.partitionCount),
       leaf: leafOf(hash, this.shape),
     };
     const partition = this.#partition(added.partition);
     (partition.leaves[added.leaf] ??= []).push(id);
-    partition.tree.toggle(added.leaf, version);
+    partition.tree.toggle32(added.leaf, high, low);
     partition.keys += 1;
     this.#keys.set(id, added);
   }
 
   #remove(id: string, entry: KeyEntry): void {
     const partition = this.#partition(entry.partition);
-    partition.tree.toggle(entry.leaf, entry.version);
+    partition.tree.toggle32(entry.leaf, entry.high, entry.low);
     const ids = partition.leaves[entry.leaf] ?? [];
     const at = ids.indexOf(id);
     ids[at] = ids[ids.length - 1]!;
@@ -216,7 +228,7 @@ export class PartitionTrees {
   leafKeys(partition: number, leaf: number): KeyVersion[] {
     return this.leafIds(partition, leaf).map((id) => ({
       ...parseKeyId(id),
-      version: this.#keys.get(id)!.version,
+      version: versionOfEntry(this.#keys.get(id)!),
     }));
   }
 
@@ -230,12 +242,13 @@ export class PartitionTrees {
 
   /** The version hash this node holds for a key, or undefined when it holds none. */
   versionOf(bucket: string, key: Uint8Array): bigint | undefined {
-    return this.#keys.get(keyId(bucket, key))?.version;
+    return this.versionOfId(keyId(bucket, key));
   }
 
   /** As versionOf, by key id. */
   versionOfId(id: string): bigint | undefined {
-    return this.#keys.get(id)?.version;
+    const entry = this.#keys.get(id);
+    return entry === undefined ? undefined : versionOfEntry(entry);
   }
 
   #treeOf(partition: number): MerkleTree {
@@ -287,4 +300,8 @@ function emptyTree(shape: TreeShape): MerkleTree {
     emptyTrees.set(shape, tree);
   }
   return tree;
+}
+
+function versionOfEntry(entry: KeyEntry): bigint {
+  return pairToHash(entry.high, entry.low);
 }

@@ -79,7 +79,26 @@ export function branchOf(leaf: number, shape: TreeShape): number {
  * Law: equal (bucket, key, context, sibling dots) ⇔ equal hash, up to chance collisions (2^-64).
  */
 export function versionHash(bucket: string, key: Uint8Array, object: DvvSet): bigint {
-  const hasher = new Hasher64();
+  versionHashInto(bucket, key, object, scratch);
+  return pairToHash(scratch[0]!, scratch[1]!);
+}
+
+const scratch = new Int32Array(2);
+const sharedHasher: { current?: Hasher64 } = {};
+
+/**
+ * versionHash without allocating the result: its high and low 32 bits go to out[0] and out[1]
+ * (as int32). The write path uses this: a BigInt per write, kept in long-lived objects, costs
+ * the garbage collector more than the hashing itself.
+ */
+export function versionHashInto(
+  bucket: string,
+  key: Uint8Array,
+  object: DvvSet,
+  out: Int32Array,
+): void {
+  const hasher = (sharedHasher.current ??= new Hasher64());
+  hasher.reset();
   hasher.text(bucket);
   hasher.bytes(key);
   const { vv, cloud } = object.context;
@@ -105,7 +124,12 @@ export function versionHash(bucket: string, key: Uint8Array, object: DvvSet): bi
     hasher.text(dot.actor);
     hasher.counter(dot.counter);
   }
-  return hasher.digest();
+  hasher.digestInto(out);
+}
+
+/** A 64-bit hash from its high and low 32 bits (as int32 or uint32). */
+export function pairToHash(high: number, low: number): bigint {
+  return (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
 }
 
 /** Two 32-bit MurmurHash3 lanes (Appleby) over a stream of 32-bit words, finished to 64 bits. */
@@ -113,6 +137,12 @@ class Hasher64 {
   #lane1 = 0x9747b28c;
   #lane2 = 0x5bd1e995;
   #words = 0;
+
+  reset(): void {
+    this.#lane1 = 0x9747b28c;
+    this.#lane2 = 0x5bd1e995;
+    this.#words = 0;
+  }
 
   word(value: number): void {
     this.#lane1 = mixWord(this.#lane1, value);
@@ -148,12 +178,13 @@ class Hasher64 {
     }
   }
 
-  digest(): bigint {
+  digestInto(out: Int32Array): void {
     let lane1 = fmix32(this.#lane1 ^ this.#words);
     let lane2 = fmix32(this.#lane2 ^ this.#words);
     lane1 = (lane1 + lane2) | 0;
     lane2 = (lane2 + lane1) | 0;
-    return (BigInt(lane1 >>> 0) << 32n) | BigInt(lane2 >>> 0);
+    out[0] = lane1;
+    out[1] = lane2;
   }
 }
 
@@ -191,42 +222,57 @@ const hashMask = (1n << 64n) - 1n;
  */
 export class MerkleTree {
   readonly shape: TreeShape;
-  readonly #leaves: BigUint64Array;
-  readonly #branches: BigUint64Array;
-  #root = 0n;
+  /** Each hash as two 32-bit words, high then low: no BigInt lives in a tree. */
+  readonly #leaves: Uint32Array;
+  readonly #branches: Uint32Array;
+  readonly #root = new Uint32Array(2);
+  readonly #leafCount: number;
 
   constructor(shape: TreeShape = DEFAULT_TREE_SHAPE) {
     if (!isValidTreeShape(shape)) {
       throw new Error(`invalid tree shape ${shape.branchCount} × ${shape.leavesPerBranch}`);
     }
     this.shape = shape;
-    this.#leaves = new BigUint64Array(leafCount(shape));
-    this.#branches = new BigUint64Array(shape.branchCount);
+    this.#leafCount = leafCount(shape);
+    this.#leaves = new Uint32Array(2 * this.#leafCount);
+    this.#branches = new Uint32Array(2 * shape.branchCount);
   }
 
   /** XORs `hash` (64 bits) into a leaf, its branch and the root: O(1). */
   toggle(leaf: number, hash: bigint): void {
-    if (!(Number.isInteger(leaf) && leaf >= 0 && leaf < this.#leaves.length)) {
-      throw new Error(`leaf ${leaf} outside 0..${this.#leaves.length - 1}`);
-    }
     if (hash < 0n || hash > hashMask) throw new Error("a tree hash must be 64 bits");
+    this.toggle32(leaf, Number(hash >> 32n), Number(hash & 0xffffffffn));
+  }
+
+  /** toggle with the hash as its high and low 32 bits: what the write path calls. */
+  toggle32(leaf: number, high: number, low: number): void {
+    if (!(Number.isInteger(leaf) && leaf >= 0 && leaf < this.#leafCount)) {
+      throw new Error(`leaf ${leaf} outside 0..${this.#leafCount - 1}`);
+    }
     const branch = branchOf(leaf, this.shape);
-    this.#leaves[leaf] = this.#leaves[leaf]! ^ hash;
-    this.#branches[branch] = this.#branches[branch]! ^ hash;
-    this.#root ^= hash;
+    const leaves = this.#leaves;
+    const branches = this.#branches;
+    const root = this.#root;
+    leaves[2 * leaf] = leaves[2 * leaf]! ^ high;
+    leaves[2 * leaf + 1] = leaves[2 * leaf + 1]! ^ low;
+    branches[2 * branch] = branches[2 * branch]! ^ high;
+    branches[2 * branch + 1] = branches[2 * branch + 1]! ^ low;
+    root[0] = root[0]! ^ high;
+    root[1] = root[1]! ^ low;
   }
 
   root(): bigint {
-    return this.#root;
+    return pairToHash(this.#root[0]!, this.#root[1]!);
   }
 
   leaf(leaf: number): bigint {
-    return this.#leaves[leaf] ?? 0n;
+    if (!(leaf >= 0 && leaf < this.#leafCount)) return 0n;
+    return pairToHash(this.#leaves[2 * leaf]!, this.#leaves[2 * leaf + 1]!);
   }
 
   /** Every branch hash, packed (HASH_BYTES each, big-endian, branch order). */
   branchHashes(): Uint8Array {
-    return packHashes(this.#branches);
+    return packPairs(this.#branches);
   }
 
   /** The leaf hashes under one branch, packed, in leaf order. */
@@ -235,8 +281,17 @@ export class MerkleTree {
       throw new Error(`branch ${branch} outside 0..${this.shape.branchCount - 1}`);
     }
     const from = branch * this.shape.leavesPerBranch;
-    return packHashes(this.#leaves.subarray(from, from + this.shape.leavesPerBranch));
+    return packPairs(this.#leaves.subarray(2 * from, 2 * (from + this.shape.leavesPerBranch)));
   }
+}
+
+/** Packs hashes stored as 32-bit word pairs (high, low), big-endian, HASH_BYTES each. */
+function packPairs(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(words.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let index = 0; index < words.length; index++)
+    view.setUint32(index * 4, words[index]!, false);
+  return bytes;
 }
 
 /** Packs 64-bit hashes into bytes, HASH_BYTES each, big-endian. */
