@@ -5,19 +5,7 @@
 
 import { say, setDroppedPeers, setLinkFaults } from "../scripts/fault-cluster.js";
 import type { NemesisCluster } from "./nemesis-cluster.js";
-import { describeFault, type FaultKind, type ScheduledFault } from "./core/schedule.js";
-
-/** Faults this runner can inject on a 127.0.0.1 cluster. */
-export const LOCAL_FAULT_KINDS: readonly FaultKind[] = [
-  "kill",
-  "pause",
-  "partition-halves",
-  "partition-isolate",
-  "partition-bridge",
-  "partition-ring",
-  "delay",
-  "loss",
-];
+import { describeFault, type ScheduledFault } from "./core/schedule.js";
 
 /** What the delay and loss faults do to every link of their node, both ways. */
 export const LINK_FAULTS = {

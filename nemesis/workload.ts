@@ -88,16 +88,13 @@ async function readModifyWrite(step: {
   const { connection, client, key, workload, options, recorder } = step;
   const readId = recorder.nextId();
   const readInvokeMs = recorder.now();
+  const record = { id: readId, client, workload, key, invokeMs: readInvokeMs };
   let read;
   try {
     read = await connection.get(key, { r: options.r, timeoutMs: options.timeoutMs });
   } catch (error) {
     recorder.reads.push({
-      id: readId,
-      client,
-      workload,
-      key,
-      invokeMs: readInvokeMs,
+      ...record,
       completeMs: recorder.now(),
       outcome: "fail",
       siblings: [],
@@ -109,11 +106,7 @@ async function readModifyWrite(step: {
   const siblings = observed(read.siblings);
   const context = decodeClientContext(key, read.context);
   recorder.reads.push({
-    id: readId,
-    client,
-    workload,
-    key,
-    invokeMs: readInvokeMs,
+    ...record,
     completeMs: recorder.now(),
     outcome: "ok",
     siblings,

@@ -6,13 +6,23 @@
 import type { Storage } from "./storage/storage.js";
 import { storageKeyString } from "./storage/storage-key.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
-import { type DvvSet, type Version, EMPTY_DVV_SET, update, sync, dvvEquals } from "./core/dvv.js";
+import {
+  type DvvSet,
+  type Version,
+  EMPTY_DVV_SET,
+  update,
+  sync,
+  dvvEquals,
+  join,
+  values,
+} from "./core/dvv.js";
 import { encodeObject, decodeObject } from "./core/object-codec.js";
 import { contextCovers, contextMaxCounter } from "./core/causal-context.js";
-import { join, values } from "./core/dvv.js";
 
 /** Keys whose removed-copy counters a replica remembers before it renews its actor id. */
 const REMOVED_COUNTERS_MAX = 100_000;
+/** Reaped keys a replica guards against stale copies at once; the oldest go first. */
+const REAPED_GUARDS_MAX = 100_000;
 import { KvError } from "./core/errors.js";
 
 /** Told about every change of a stored object; for tree maintenance and metrics. */
@@ -152,7 +162,7 @@ export class Replica {
     if (reaped) {
       const nowMs = this.#now();
       for (const [id, entry] of this.#reaped) {
-        if (entry.untilMs > nowMs && this.#reaped.size < REMOVED_COUNTERS_MAX) break;
+        if (entry.untilMs > nowMs && this.#reaped.size < REAPED_GUARDS_MAX) break;
         this.#reaped.delete(id);
       }
       const id = storageKeyString(bucket, key);

@@ -23,6 +23,7 @@ import {
   type LocalNodeSpec,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
+import { STORAGE_ENGINES } from "../node/storage/storage-engines.js";
 import { newLatencyHistogram } from "../cli/bench/latency-recorder.js";
 import { builtMainScript, say, setDroppedPeers, sleep } from "./fault-cluster.js";
 
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
       describe: "Foreground requests in flight (half gets, half puts)",
     })
     .option("phase-seconds", { type: "number", default: 10, describe: "Length of the idle phases" })
-    .option("storage", { type: "string", default: "log" })
+    .option("storage", { type: "string", default: "log", choices: [...STORAGE_ENGINES] })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
@@ -131,7 +132,7 @@ async function main(): Promise<number> {
       others.map((spec) => spec.id),
     );
     await sleep(5000);
-    const histogram = foreground.begin();
+    foreground.begin();
     const restartedMs = performance.now();
     await Promise.all(specs.map((spec) => setDroppedPeers(spec.address, [])));
     let deliveredMs = 0;
@@ -145,7 +146,7 @@ async function main(): Promise<number> {
         throw new Error("hints not delivered in 10 min");
       await sleep(100);
     }
-    phases.push(await foreground.end("delivery (heal until 0 pending)", histogram));
+    phases.push(foreground.end("delivery (heal until 0 pending)"));
     phases.push(await foreground.run("after delivery", args["phase-seconds"] * 1000));
     await foreground.stop();
 
@@ -201,6 +202,7 @@ class Foreground {
   readonly #value: Buffer;
   #histogram: Histogram = newLatencyHistogram();
   #failed = 0;
+  #startedMs = performance.now();
   /** Failed operations by message, over the whole run. */
   readonly errors = new Map<string, number>();
   #stopped = false;
@@ -230,17 +232,17 @@ class Foreground {
     }
   }
 
-  /** Starts a fresh measurement; returns its histogram. */
-  begin(): Histogram {
+  /** Starts a fresh measurement (a phase). */
+  begin(): void {
     this.#histogram = newLatencyHistogram();
     this.#failed = 0;
-    (this.#histogram as unknown as { startedMs: number }).startedMs = performance.now();
-    return this.#histogram;
+    this.#startedMs = performance.now();
   }
 
-  async end(name: string, histogram: Histogram): Promise<Phase> {
-    const seconds =
-      (performance.now() - (histogram as unknown as { startedMs: number }).startedMs) / 1000;
+  /** Ends the phase begun last and names it. */
+  end(name: string): Phase {
+    const histogram = this.#histogram;
+    const seconds = (performance.now() - this.#startedMs) / 1000;
     const phase: Phase = {
       name,
       seconds,
@@ -255,9 +257,9 @@ class Foreground {
   }
 
   async run(name: string, ms: number): Promise<Phase> {
-    const histogram = this.begin();
+    this.begin();
     await sleep(ms);
-    return this.end(name, histogram);
+    return this.end(name);
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,12 @@ const ROUNDS = 20;
 async function main(): Promise<void> {
   const args = await yargs(hideBin(process.argv))
     .option("keys", { type: "number", default: 10_000, describe: "Keys written per round" })
+    .check((argv) => {
+      if (!(Number.isInteger(argv.keys) && argv.keys > 0)) {
+        throw new Error(`--keys must be a positive integer, got ${argv.keys}`);
+      }
+      return true;
+    })
     .strict()
     .help()
     .parseAsync();

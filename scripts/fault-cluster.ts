@@ -258,3 +258,32 @@ export function grudges(groups: readonly string[][]): Map<string, string[]> {
   }
   return result;
 }
+
+/**
+ * Runs `heal` on every node of the cluster at once and says how many it reached: a node that
+ * fails is named, the others still heal. `state` ends the line: "healed: 2 of 3 nodes <state>".
+ */
+export async function healEveryNode(
+  file: FaultClusterFile,
+  heal: (node: ClusterFileNode) => Promise<unknown>,
+  state: string,
+): Promise<void> {
+  const results = await Promise.allSettled(file.nodes.map(heal));
+  results.forEach((result, index) => {
+    if (result.status === "rejected") {
+      say(`${file.nodes[index]?.id ?? "?"}: heal failed: ${String(result.reason)}`);
+    }
+  });
+  const healed = results.filter((result) => result.status === "fulfilled").length;
+  say(`healed: ${healed} of ${file.nodes.length} nodes ${state}`);
+}
+
+/** On Ctrl-C, runs `heal` and exits 130 (1 if healing failed). */
+export function healOnInterrupt(heal: () => Promise<void>): void {
+  process.once("SIGINT", () => {
+    heal().then(
+      () => process.exit(130),
+      () => process.exit(1),
+    );
+  });
+}

@@ -10,6 +10,8 @@ import { hideBin } from "yargs/helpers";
 import {
   CLUSTER_DIR_OPTION,
   clusterNode,
+  healEveryNode,
+  healOnInterrupt,
   loadCluster,
   say,
   setLinkFaults,
@@ -62,13 +64,7 @@ async function main(): Promise<number> {
   }
   const target = clusterNode(file, args.node);
   const fault = { delayMs: args["delay-ms"], jitterMs: args["jitter-ms"], loss: args.loss };
-  const interrupted = (): void => {
-    heal(file).then(
-      () => process.exit(130),
-      () => process.exit(1),
-    );
-  };
-  if (args["duration-ms"] !== undefined) process.once("SIGINT", interrupted);
+  if (args["duration-ms"] !== undefined) healOnInterrupt(() => heal(file));
   const others = file.nodes.filter((node) => node.id !== target.id);
   await setLinkFaults(
     target.address,
@@ -88,16 +84,7 @@ async function main(): Promise<number> {
 }
 
 async function heal(file: FaultClusterFile): Promise<void> {
-  const results = await Promise.allSettled(
-    file.nodes.map((node) => setLinkFaults(node.address, [])),
-  );
-  results.forEach((result, index) => {
-    if (result.status === "rejected") {
-      say(`${file.nodes[index]?.id ?? "?"}: heal failed: ${String(result.reason)}`);
-    }
-  });
-  const healed = results.filter((result) => result.status === "fulfilled").length;
-  say(`healed: ${healed} of ${file.nodes.length} nodes shape no link any more`);
+  await healEveryNode(file, (node) => setLinkFaults(node.address, []), "shape no link any more");
 }
 
 main().then(

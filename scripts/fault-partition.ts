@@ -7,6 +7,8 @@ import { hideBin } from "yargs/helpers";
 import {
   CLUSTER_DIR_OPTION,
   grudges,
+  healEveryNode,
+  healOnInterrupt,
   loadCluster,
   parseGroups,
   say,
@@ -44,13 +46,7 @@ async function main(): Promise<number> {
     args.groups,
     file.nodes.map((node) => node.id),
   );
-  const interrupted = (): void => {
-    heal(file).then(
-      () => process.exit(130),
-      () => process.exit(1),
-    );
-  };
-  if (args["duration-ms"] !== undefined) process.once("SIGINT", interrupted);
+  if (args["duration-ms"] !== undefined) healOnInterrupt(() => heal(file));
   await partition(file, groups);
   if (args["duration-ms"] === undefined) return 0;
   await sleep(args["duration-ms"]);
@@ -71,18 +67,11 @@ async function partition(file: FaultClusterFile, groups: readonly string[][]): P
 }
 
 async function heal(file: FaultClusterFile): Promise<void> {
-  const results = await Promise.allSettled(
-    file.nodes.map((node) => setDroppedPeers(node.address, [])),
+  await healEveryNode(
+    file,
+    (node) => setDroppedPeers(node.address, []),
+    "drop no traffic any more",
   );
-  let failed = 0;
-  results.forEach((result, index) => {
-    const id = file.nodes[index]?.id ?? "?";
-    if (result.status === "fulfilled") return;
-    failed++;
-    say(`${id}: heal failed: ${String(result.reason)}`);
-  });
-  const healed = file.nodes.length - failed;
-  say(`healed: ${healed} of ${file.nodes.length} nodes drop no traffic any more`);
 }
 
 main().then(

@@ -84,7 +84,6 @@ export function versionHash(bucket: string, key: Uint8Array, object: DvvSet): bi
 }
 
 const scratch = new Int32Array(2);
-const sharedHasher: { current?: Hasher64 } = {};
 
 /**
  * versionHash without allocating the result: its high and low 32 bits go to out[0] and out[1]
@@ -97,7 +96,7 @@ export function versionHashInto(
   object: DvvSet,
   out: Int32Array,
 ): void {
-  const hasher = (sharedHasher.current ??= new Hasher64());
+  const hasher = sharedHasher;
   hasher.reset();
   hasher.text(bucket);
   hasher.bytes(key);
@@ -187,6 +186,9 @@ class Hasher64 {
     out[1] = lane2;
   }
 }
+
+/** One hasher for every call: versionHashInto runs to completion, so reuse is safe. */
+const sharedHasher = new Hasher64();
 
 function mixWord(state: number, value: number): number {
   let k = Math.imul(value, 0xcc9e2d51);

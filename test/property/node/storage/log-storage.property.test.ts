@@ -8,8 +8,8 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import type { LogStorage } from "../../../../node/storage/log-storage.js";
 import {
-  bytes,
   makeTempDir,
+  modelOpArbitrary,
   modelState,
   openLog,
   removeDir,
@@ -18,25 +18,7 @@ import {
   type ModelOp,
 } from "../../../unit/node/storage/storage-test-helpers.js";
 
-const opArbitrary: fc.Arbitrary<ModelOp> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("put" as const),
-      bucket: fc.constantFrom("a", "b"),
-      key: fc.integer({ min: 0, max: 11 }).map((i) => bytes(`k${i}`)),
-      object: fc.uint8Array({ maxLength: 120 }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("remove" as const),
-      bucket: fc.constantFrom("a", "b"),
-      key: fc.integer({ min: 0, max: 11 }).map((i) => bytes(`k${i}`)),
-    }),
-  },
-);
+const opArbitrary = modelOpArbitrary({ keys: 12, objectBytesMax: 120 });
 
 type Step =
   | { readonly kind: "writes"; readonly ops: ModelOp[]; readonly durable: boolean }

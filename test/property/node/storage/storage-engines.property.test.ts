@@ -8,34 +8,16 @@ import { describe, expect } from "vitest";
 import type { Storage } from "../../../../node/storage/storage.js";
 import {
   ENGINE_FACTORIES,
-  bytes,
   hex,
   makeTempDir,
+  modelOpArbitrary,
   modelState,
   removeDir,
   snapshot,
   type ModelOp,
 } from "../../../unit/node/storage/storage-test-helpers.js";
 
-const opArbitrary: fc.Arbitrary<ModelOp> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("put" as const),
-      bucket: fc.constantFrom("a", "b"),
-      key: fc.integer({ min: 0, max: 9 }).map((i) => bytes(`k${i}`)),
-      object: fc.uint8Array({ maxLength: 200 }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("remove" as const),
-      bucket: fc.constantFrom("a", "b"),
-      key: fc.integer({ min: 0, max: 9 }).map((i) => bytes(`k${i}`)),
-    }),
-  },
-);
+const opArbitrary = modelOpArbitrary({ keys: 10, objectBytesMax: 200 });
 
 type Step =
   | { readonly kind: "writes"; readonly ops: ModelOp[]; readonly durable: boolean }

@@ -4,6 +4,7 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fc } from "@fast-check/vitest";
 import { LmdbStorage } from "../../../../node/storage/lmdb-storage.js";
 import { LogStorage } from "../../../../node/storage/log-storage.js";
 import type { LogStorageOptions } from "../../../../node/storage/log-storage-options.js";
@@ -101,4 +102,25 @@ export function modelState(ops: readonly ModelOp[]): Record<string, string> {
 export async function segmentFiles(dir: string): Promise<string[]> {
   const names = (await fs.readdir(dir)).filter((name) => name.endsWith(".seg")).sort();
   return names.map((name) => path.join(dir, name));
+}
+
+/** Random puts (4 in 5) and removes over `keys` keys of buckets "a" and "b", for properties. */
+export function modelOpArbitrary(options: {
+  readonly keys: number;
+  readonly objectBytesMax: number;
+}): fc.Arbitrary<ModelOp> {
+  const key = fc.integer({ min: 0, max: options.keys - 1 }).map((i) => bytes(`k${i}`));
+  const bucket = fc.constantFrom("a", "b");
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("put" as const),
+        bucket,
+        key,
+        object: fc.uint8Array({ maxLength: options.objectBytesMax }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("remove" as const), bucket, key }) },
+  );
 }
