@@ -25,16 +25,20 @@ const REMOVED_COUNTERS_MAX = 100_000;
 const REAPED_GUARDS_MAX = 100_000;
 import { KvError } from "./core/errors.js";
 
-/** Told about every change of a stored object; for tree maintenance and metrics. */
+/**
+ * Told about every change of a stored object; for tree maintenance and metrics. `id` is
+ * storageKeyString(bucket, key), built once per operation by the replica.
+ */
 export type WriteListener = (
   bucket: string,
   key: Uint8Array,
   before: DvvSet | undefined,
   after: DvvSet,
+  id: string,
 ) => void;
 
-/** Told about a local copy that was removed. */
-export type RemoveListener = (bucket: string, key: Uint8Array, before: DvvSet) => void;
+/** Told about a local copy that was removed; `id` as for {@link WriteListener}. */
+export type RemoveListener = (bucket: string, key: Uint8Array, before: DvvSet, id: string) => void;
 
 /** Called when a stored object cannot be decoded; the key is then served as missing. */
 export type CorruptionListener = (bucket: string, key: Uint8Array, reason: string) => void;
@@ -120,13 +124,14 @@ export class Replica {
     version: Version,
     options: { readonly durable: boolean; readonly check: ObjectCheck },
   ): Promise<LocalWrite & { readonly dot: Dot }> {
-    return this.#withKey(bucket, key, async () => {
+    const id = storageKeyString(bucket, key);
+    return this.#withKey(id, async () => {
       const before = await this.get(bucket, key);
-      const floor = this.#removedCounters.get(storageKeyString(bucket, key)) ?? 0;
+      const floor = this.#removedCounters.get(id) ?? 0;
       const stored = before ?? EMPTY_DVV_SET;
       const { object, dot } = update(stored, clientContext, this.#actor, version, floor);
       options.check(object);
-      const durable = await this.#store(bucket, key, before, object, options.durable);
+      const durable = await this.#store(bucket, key, id, before, object, options.durable);
       return { object, dot, durable };
     });
   }
@@ -136,12 +141,13 @@ export class Replica {
    * was acknowledged). A copy changed since is kept: it carries writes not yet handed off.
    */
   async removeIfUnchanged(bucket: string, key: Uint8Array, expected: DvvSet): Promise<boolean> {
-    return this.#withKey(bucket, key, async () => {
+    const id = storageKeyString(bucket, key);
+    return this.#withKey(id, async () => {
       const current = await this.get(bucket, key);
       if (current === undefined || !dvvEquals(current, expected)) return false;
       await this.#storage.remove(bucket, key, { durable: true });
-      this.#rememberCounter(bucket, key, current);
-      for (const listener of this.#removeListeners) listener(bucket, key, current);
+      this.#rememberCounter(id, current);
+      for (const listener of this.#removeListeners) listener(bucket, key, current, id);
       return true;
     });
   }
@@ -173,9 +179,9 @@ export class Replica {
   }
 
   /** True when `incoming` holds nothing newer than a tombstone reaped here within its guard. */
-  #supersededByReap(bucket: string, key: Uint8Array, incoming: DvvSet): boolean {
+  #supersededByReap(id: string, incoming: DvvSet): boolean {
     if (this.#reaped.size === 0) return false;
-    const reaped = this.#reaped.get(storageKeyString(bucket, key));
+    const reaped = this.#reaped.get(id);
     if (reaped === undefined || reaped.untilMs <= this.#now()) return false;
     return values(incoming).every((sibling) => contextCovers(reaped.context, sibling.dot));
   }
@@ -185,7 +191,7 @@ export class Replica {
    * write coordinated here cannot reuse a dot. Memory is enough: a restart takes a new actor.
    * The map is bounded; past the bound the actor is renewed, which makes every floor moot.
    */
-  #rememberCounter(bucket: string, key: Uint8Array, removed: DvvSet): void {
+  #rememberCounter(id: string, removed: DvvSet): void {
     const counter = contextMaxCounter(removed.context, this.#actor);
     if (counter === 0) return;
     if (this.#removedCounters.size >= REMOVED_COUNTERS_MAX) {
@@ -193,7 +199,7 @@ export class Replica {
       this.#removedCounters.clear();
       return;
     }
-    this.#removedCounters.set(storageKeyString(bucket, key), counter);
+    this.#removedCounters.set(id, counter);
   }
 
   /** Told when a local copy is removed (a handed-off fallback copy). */
@@ -208,9 +214,10 @@ export class Replica {
     incoming: DvvSet,
     options: { readonly durable: boolean },
   ): Promise<LocalWrite> {
-    return this.#withKey(bucket, key, async () => {
+    const id = storageKeyString(bucket, key);
+    return this.#withKey(id, async () => {
       const before = await this.get(bucket, key);
-      if (before === undefined && this.#supersededByReap(bucket, key, incoming)) {
+      if (before === undefined && this.#supersededByReap(id, incoming)) {
         // A stale copy of a key reaped moments ago (a write or repair still in flight): the
         // durable reap already supersedes it.
         return { object: incoming, durable: true };
@@ -224,7 +231,7 @@ export class Replica {
           durable: options.durable ? await this.#flush(bucket, key, before) : false,
         };
       }
-      const durable = await this.#store(bucket, key, before, object, options.durable);
+      const durable = await this.#store(bucket, key, id, before, object, options.durable);
       return { object, durable };
     });
   }
@@ -232,6 +239,7 @@ export class Replica {
   async #store(
     bucket: string,
     key: Uint8Array,
+    id: string,
     before: DvvSet | undefined,
     object: DvvSet,
     durable: boolean,
@@ -243,7 +251,7 @@ export class Replica {
       const reason = error instanceof Error ? error.message : String(error);
       throw new KvError("storage-failed", `local write failed: ${reason}`, { cause: error });
     }
-    for (const listener of this.#writeListeners) listener(bucket, key, before, object);
+    for (const listener of this.#writeListeners) listener(bucket, key, before, object, id);
     return result.durable;
   }
 
@@ -254,9 +262,8 @@ export class Replica {
     return result.durable;
   }
 
-  /** Runs `work` after every earlier operation on the same key has finished. */
-  async #withKey<T>(bucket: string, key: Uint8Array, work: () => Promise<T>): Promise<T> {
-    const id = storageKeyString(bucket, key);
+  /** Runs `work` after every earlier operation on the key `id` (storageKeyString) has finished. */
+  async #withKey<T>(id: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#locks.get(id);
     const run = previous === undefined ? work() : previous.then(work, work);
     const settled = run.then(

@@ -97,17 +97,17 @@ export class AntiEntropy {
   }
 
   /** Hook this on Replica.onWrite before the node takes requests: O(1) tree maintenance. */
-  readonly writeListener: WriteListener = (bucket, key, _before, after) => {
+  readonly writeListener: WriteListener = (bucket, key, _before, after, id) => {
     const startedMs = performance.now();
-    this.trees.apply(bucket, key, after);
-    this.reaper.observe(bucket, key, after);
+    this.trees.apply(bucket, key, after, id);
+    this.reaper.observe(bucket, key, after, id);
     this.stats.counters.treeMaintenanceUs += (performance.now() - startedMs) * 1000;
   };
 
   /** Hook this on Replica.onRemove: a removed copy (a handed-off fallback's) leaves the trees. */
-  readonly removeListener: RemoveListener = (bucket, key) => {
-    this.trees.apply(bucket, key, undefined);
-    this.reaper.observe(bucket, key, undefined);
+  readonly removeListener: RemoveListener = (bucket, key, _before, id) => {
+    this.trees.apply(bucket, key, undefined, id);
+    this.reaper.observe(bucket, key, undefined, id);
   };
 
   /** Registers the AntiEntropy service (Exchange, Status) on the node's server. */

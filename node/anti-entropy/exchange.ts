@@ -6,7 +6,8 @@
 import type { NodeId } from "../core/node-id.js";
 import { partitionOf } from "../core/key-hash.js";
 import { HASH_BYTES, differingSlots, leafOf, unpackHash } from "../core/merkle-tree.js";
-import { keyId, parseKeyId, ringHash, type PartitionTrees } from "./partition-trees.js";
+import { ringHash, type PartitionTrees } from "./partition-trees.js";
+import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 import { AAE_MESSAGE_LIMITS } from "./aae-options.js";
 import { confirmDifferences, repairKeys } from "./exchange-repair.js";
 import {
@@ -213,7 +214,7 @@ function groupByLeaf(
     let leaf = byLeaf.get(where);
     if (leaf === undefined) byLeaf.set(where, (leaf = new Map()));
     const parsed = version.length === HASH_BYTES ? unpackHash(version, 0) : undefined;
-    leaf.set(keyId(bucket, key), { bucket, key, version: parsed });
+    leaf.set(storageKeyString(bucket, key), { bucket, key, version: parsed });
   }
   return byLeaf;
 }
@@ -232,7 +233,7 @@ function leafDifferences(
     }
   }
   for (const id of trees.leafIds(partition, leaf)) {
-    if (!theirs.has(id)) differences.push({ ...parseKeyId(id), partition });
+    if (!theirs.has(id)) differences.push({ ...parseStorageKeyString(id), partition });
   }
   return differences;
 }

@@ -16,6 +16,7 @@ import {
   type TreeShape,
 } from "../core/merkle-tree.js";
 import type { StorageEntry } from "../storage/storage.js";
+import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 
 /** A key and the version hash this node holds for it. */
 export interface KeyVersion {
@@ -50,7 +51,7 @@ const versionScratch = new Int32Array(2);
 
 interface PartitionTree {
   readonly tree: MerkleTree;
-  /** Per leaf: the key ids (keyId) of its keys; undefined while the leaf is empty. */
+  /** Per leaf: the key ids (storageKeyString) of its keys; undefined while the leaf is empty. */
   readonly leaves: (string[] | undefined)[];
   keys: number;
 }
@@ -101,9 +102,14 @@ export class PartitionTrees {
   /**
    * Records the object now stored under a key (undefined: the key was removed): XOR out the
    * old version hash, XOR in the new one. O(1) apart from hashing the key and its context.
+   * `id` is storageKeyString(bucket, key); the replica's listeners pass the one it built.
    */
-  apply(bucket: string, key: Uint8Array, object: DvvSet | undefined): void {
-    const id = keyId(bucket, key);
+  apply(
+    bucket: string,
+    key: Uint8Array,
+    object: DvvSet | undefined,
+    id: string = storageKeyString(bucket, key),
+  ): void {
     this.#touched?.add(id);
     this.#set(bucket, key, id, object);
   }
@@ -184,7 +190,7 @@ export class PartitionTrees {
       for await (const entry of entries) {
         if (options.stopped?.() === true) return { entries: count, unreadable, superseded };
         count += 1;
-        const id = keyId(entry.bucket, entry.key);
+        const id = storageKeyString(entry.bucket, entry.key);
         if (touched.has(id)) {
           superseded += 1;
         } else {
@@ -227,12 +233,12 @@ export class PartitionTrees {
   /** The keys and version hashes in one leaf of a partition. */
   leafKeys(partition: number, leaf: number): KeyVersion[] {
     return this.leafIds(partition, leaf).map((id) => ({
-      ...parseKeyId(id),
+      ...parseStorageKeyString(id),
       version: versionOfEntry(this.#keys.get(id)!),
     }));
   }
 
-  /** The key ids (keyId) of one leaf (read-only; do not keep across awaits). */
+  /** The key ids (storageKeyString) of one leaf (read-only; do not keep across awaits). */
   leafIds(partition: number, leaf: number): readonly string[] {
     if (!(Number.isInteger(leaf) && leaf >= 0 && leaf < leafCount(this.shape))) {
       throw new Error(`leaf ${leaf} outside the tree`);
@@ -242,7 +248,7 @@ export class PartitionTrees {
 
   /** The version hash this node holds for a key, or undefined when it holds none. */
   versionOf(bucket: string, key: Uint8Array): bigint | undefined {
-    return this.versionOfId(keyId(bucket, key));
+    return this.versionOfId(storageKeyString(bucket, key));
   }
 
   /** As versionOf, by key id. */
@@ -257,23 +263,6 @@ export class PartitionTrees {
     }
     return this.#trees.get(partition)?.tree ?? emptyTree(this.shape);
   }
-}
-
-/**
- * A (bucket, key) pair as one string, for the index: the bucket's length (UTF-16 units), ":",
- * the bucket, then the key bytes as Latin-1 characters, one per byte. Injective because of the
- * length prefix, and cheaper and shorter than storage-key.ts's base64 form; built per write.
- */
-export function keyId(bucket: string, key: Uint8Array): string {
-  return `${bucket.length}:${bucket}${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1")}`;
-}
-
-/** Inverse of {@link keyId}. */
-export function parseKeyId(id: string): { bucket: string; key: Uint8Array } {
-  const colon = id.indexOf(":");
-  const length = Number(id.slice(0, colon));
-  const bucket = id.slice(colon + 1, colon + 1 + length);
-  return { bucket, key: new Uint8Array(Buffer.from(id.slice(colon + 1 + length), "latin1")) };
 }
 
 /**

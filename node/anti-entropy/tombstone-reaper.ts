@@ -110,15 +110,20 @@ export class TombstoneReaper {
   }
 
   /** Records the object now stored under a key (undefined: removed). O(1) for live objects. */
-  observe(bucket: string, key: Uint8Array, object: DvvSet | undefined): void {
+  observe(
+    bucket: string,
+    key: Uint8Array,
+    object: DvvSet | undefined,
+    id: string = storageKeyString(bucket, key),
+  ): void {
     const sinceMs = object === undefined ? undefined : tombstoneSince(object);
     if (sinceMs === undefined) {
       // The common case, a live write with no tombstones held, allocates nothing.
-      if (this.#tombstones.size > 0) this.#tombstones.delete(storageKeyString(bucket, key));
+      if (this.#tombstones.size > 0) this.#tombstones.delete(id);
       return;
     }
     const partition = partitionOfKey(bucket, key, this.#deps.view.ring.partitionCount);
-    this.#tombstones.set(storageKeyString(bucket, key), { bucket, key, partition, sinceMs });
+    this.#tombstones.set(id, { bucket, key, partition, sinceMs });
   }
 
   /**

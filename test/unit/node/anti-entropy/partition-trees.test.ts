@@ -5,12 +5,7 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import {
-  PartitionTrees,
-  keyId,
-  parseKeyId,
-  ringHash,
-} from "../../../../node/anti-entropy/partition-trees.js";
+import { PartitionTrees, ringHash } from "../../../../node/anti-entropy/partition-trees.js";
 import type { StorageEntry } from "../../../../node/storage/storage.js";
 import { keyHash, partitionOf } from "../../../../node/core/key-hash.js";
 import { leafCount, leafOf } from "../../../../node/core/merkle-tree.js";
@@ -49,21 +44,6 @@ describe("ringHash", () => {
       expect([...ringHash(bucket, key)]).toEqual([...keyHash(bucket, key)]);
     },
   );
-});
-
-describe("keyId", () => {
-  test.prop([fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 40 })], { numRuns: 300 })(
-    "parseKeyId inverts it",
-    (bucket, key) => {
-      const parsed = parseKeyId(keyId(bucket, key));
-      expect(parsed.bucket).toBe(bucket);
-      expect([...parsed.key]).toEqual([...key]);
-    },
-  );
-
-  it("tells apart pairs that concatenate alike", () => {
-    expect(keyId("ab", bytes("c"))).not.toBe(keyId("a", bytes("bc")));
-  });
 });
 
 describe("PartitionTrees", () => {
