@@ -4,9 +4,9 @@
 // step costs bytes in proportion to what differs, not to the number of keys.
 
 import type { NodeId } from "../core/node-id.js";
-import { partitionOf } from "../core/key-hash.js";
+import { keyHash, partitionOf } from "../core/key-hash.js";
 import { HASH_BYTES, differingSlots, leafOf, unpackHash } from "../core/merkle-tree.js";
-import { ringHash, type PartitionTrees } from "./partition-trees.js";
+import type { PartitionTrees } from "./partition-trees.js";
 import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 import { AAE_MESSAGE_LIMITS } from "./aae-options.js";
 import { confirmDifferences, repairKeys } from "./exchange-repair.js";
@@ -209,7 +209,7 @@ function groupByLeaf(
 ): Map<string, Map<string, RemoteKey>> {
   const byLeaf = new Map<string, Map<string, RemoteKey>>();
   for (const { bucket, key, version } of keys) {
-    const hash = ringHash(bucket, key);
+    const hash = keyHash(bucket, key);
     const where = `${partitionOf(hash, trees.partitionCount)}/${leafOf(hash, trees.shape)}`;
     let leaf = byLeaf.get(where);
     if (leaf === undefined) byLeaf.set(where, (leaf = new Map()));

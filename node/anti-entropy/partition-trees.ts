@@ -2,8 +2,7 @@
 // arrives) with the key → version-hash index its leaves are made of, kept current by every local
 // write and rebuilt from storage at start-up without losing writes made during the rebuild.
 
-import { hash as digest } from "node:crypto";
-import { partitionOf } from "../core/key-hash.js";
+import { keyHash, partitionOf } from "../core/key-hash.js";
 import type { DvvSet } from "../core/dvv.js";
 import { decodeObject } from "../core/object-codec.js";
 import {
@@ -131,7 +130,7 @@ export class PartitionTrees {
       entry.low = low;
       return;
     }
-    const hash = ringHash(bucket, key);
+    const hash = keyHash(bucket, key);
     const added: KeyEntry = {
       high,
       low,
@@ -263,20 +262,6 @@ export class PartitionTrees {
     }
     return this.#trees.get(partition)?.tree ?? emptyTree(this.shape);
   }
-}
-
-/**
- * The ring hash of (bucket, key): the same bytes as key-hash.ts `keyHash` (SHA-1 of the
- * bucket's UTF-8 length as 4 bytes big-endian, the bucket, the key), computed with the one-shot
- * `crypto.hash`, which is about twice as fast; it runs for every new key (checked equal by tests).
- */
-export function ringHash(bucket: string, key: Uint8Array): Uint8Array {
-  const bucketBytes = Buffer.byteLength(bucket, "utf8");
-  const input = Buffer.allocUnsafe(4 + bucketBytes + key.length);
-  input.writeUInt32BE(bucketBytes, 0);
-  input.write(bucket, 4, "utf8");
-  input.set(key, 4 + bucketBytes);
-  return digest("sha1", input, "buffer");
 }
 
 const emptyTrees = new Map<TreeShape, MerkleTree>();

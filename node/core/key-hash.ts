@@ -1,14 +1,12 @@
 // Key hashing: where a (bucket, key) pair sits on the 160-bit SHA-1 ring and which of the Q
 // equal partitions holds it. Pure: uses node:crypto for SHA-1 only.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 import { isValidPartitionCount } from "./ring.js";
 
 /** Bytes in a key hash (SHA-1), as in Riak's `chash`: the ring is the integers 0..2^160-1. */
 export const keyHashBytes = 20;
-
-const utf8 = new TextEncoder();
 
 /**
  * The position of (bucket, key) on the ring: SHA-1 of an unambiguous encoding of the pair, namely
@@ -18,11 +16,14 @@ const utf8 = new TextEncoder();
  * Returns 20 bytes.
  */
 export function keyHash(bucket: string, key: Uint8Array): Uint8Array {
-  const bucketBytes = utf8.encode(bucket);
-  if (bucketBytes.length > 0xffffffff) throw new Error("bucket longer than 2^32-1 bytes");
-  const prefix = new Uint8Array(4);
-  new DataView(prefix.buffer).setUint32(0, bucketBytes.length, false);
-  const digest = createHash("sha1").update(prefix).update(bucketBytes).update(key).digest();
+  // One buffer and the one-shot crypto.hash: about twice as fast as a streaming Hash object,
+  // and this runs for every request (routing, the context's key fingerprint) and new key.
+  const bucketBytes = Buffer.byteLength(bucket, "utf8");
+  const input = Buffer.allocUnsafe(4 + bucketBytes + key.length);
+  input.writeUInt32BE(bucketBytes, 0);
+  input.write(bucket, 4, "utf8");
+  input.set(key, 4 + bucketBytes);
+  const digest = hash("sha1", input, "buffer");
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 

@@ -5,7 +5,7 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { PartitionTrees, ringHash } from "../../../../node/anti-entropy/partition-trees.js";
+import { PartitionTrees } from "../../../../node/anti-entropy/partition-trees.js";
 import type { StorageEntry } from "../../../../node/storage/storage.js";
 import { keyHash, partitionOf } from "../../../../node/core/key-hash.js";
 import { leafCount, leafOf } from "../../../../node/core/merkle-tree.js";
@@ -36,15 +36,6 @@ function summary(trees: PartitionTrees): unknown[] {
 function expectSameTrees(a: PartitionTrees, b: PartitionTrees): void {
   expect(summary(a)).toEqual(summary(b));
 }
-
-describe("ringHash", () => {
-  test.prop([fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 80 })], { numRuns: 300 })(
-    "is key-hash.ts keyHash, byte for byte",
-    (bucket, key) => {
-      expect([...ringHash(bucket, key)]).toEqual([...keyHash(bucket, key)]);
-    },
-  );
-});
 
 describe("PartitionTrees", () => {
   it("indexes a written key in its partition and leaf", async () => {
