@@ -43,7 +43,32 @@ vi.mock("node:fs", async (importOriginal) => {
     }
     actual.write(fd, buffer, offset, length, position, callback as never);
   }) as unknown as typeof actual.write;
-  return { ...actual, default: { ...actual, fdatasync, write }, fdatasync, write };
+  // Appends use writeSync (a page-cache copy, no thread-pool hop): the same faults, thrown.
+  const writeSync = ((
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): number => {
+    if (failNext) {
+      failNext = false;
+      throw errnoError("ENOSPC", "no space left on device", "write");
+    }
+    if (faults.shortWrites > 0 && length > 1) {
+      faults.shortWrites -= 1;
+      failNext = true;
+      return actual.writeSync(fd, buffer, offset, Math.floor(length / 2), position);
+    }
+    return actual.writeSync(fd, buffer, offset, length, position);
+  }) as unknown as typeof actual.writeSync;
+  return {
+    ...actual,
+    default: { ...actual, fdatasync, write, writeSync },
+    fdatasync,
+    write,
+    writeSync,
+  };
 });
 
 let dir: string;
