@@ -57,6 +57,20 @@ describe("log storage group commit", () => {
     expect(syncs).toBeLessThanOrEqual(30);
   });
 
+  it("puts issued in one event-loop turn share one append and one fsync", async () => {
+    const storage = await start({ segmentBytesMax: 1 << 20 });
+    const before = storage.stats().details;
+    const puts = [];
+    for (let i = 0; i < 50; i += 1)
+      puts.push(storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: i % 2 === 0 }));
+    await Promise.all(puts);
+    const after = storage.stats().details;
+    expect(after.batches - before.batches).toBe(1);
+    expect(after.syncs - before.syncs).toBe(1);
+    for (let i = 0; i < 50; i += 1)
+      expect(hex(await storage.get("b", bytes(`k${i}`)))).toBe(hex(bytes(`v${i}`)));
+  });
+
   it("a non-durable put is readable at once, reports durable: false and is synced soon after", async () => {
     const storage = await start({ syncIntervalMs: 5 });
     const result = await storage.put("b", bytes("k"), bytes("v"), { durable: false });

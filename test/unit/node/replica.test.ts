@@ -1,0 +1,70 @@
+// Goal: the replica tells its listeners of every stored change with the key string it built for
+// the operation (storageKeyString), so listeners never build their own; and it tells them
+// nothing when a merge brings nothing new or a conditional remove finds the copy changed.
+// Method: a Replica over memory storage with recording listeners.
+
+import { describe, expect, it } from "vitest";
+import { Replica } from "../../../node/replica.js";
+import { MemoryStorage } from "../../../node/storage/memory-storage.js";
+import { storageKeyString } from "../../../node/storage/storage-key.js";
+import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
+import { EMPTY_DVV_SET, update, type DvvSet, type Version } from "../../../node/core/dvv.js";
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const version = (text: string): Version => ({
+  value: bytes(text),
+  contentType: "",
+  metadata: {},
+  lastModifiedMs: 1,
+  deleted: false,
+});
+const accept = { durable: false, check: () => undefined } as const;
+
+async function recordingReplica(): Promise<{
+  replica: Replica;
+  events: { kind: string; id: string; before: DvvSet | undefined; after?: DvvSet }[];
+}> {
+  const storage = new MemoryStorage();
+  await storage.open();
+  const replica = new Replica(storage, "n1.test");
+  const events: { kind: string; id: string; before: DvvSet | undefined; after?: DvvSet }[] = [];
+  replica.onWrite((_bucket, _key, before, after, id) =>
+    events.push({ kind: "write", id, before, after }),
+  );
+  replica.onRemove((_bucket, _key, before, id) => events.push({ kind: "remove", id, before }));
+  return { replica, events };
+}
+
+describe("Replica listeners", () => {
+  it("get the operation's key string on coordinate, merge and remove", async () => {
+    const { replica, events } = await recordingReplica();
+    const key = bytes("k\u0000\u00ff");
+    const id = storageKeyString("b", key);
+
+    const first = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v1"), accept);
+    const remote = update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n2.test", version("v2")).object;
+    const merged = await replica.merge("b", key, remote, { durable: false });
+    expect(await replica.removeIfUnchanged("b", key, merged.object)).toBe(true);
+
+    expect(events.map((event) => [event.kind, event.id])).toEqual([
+      ["write", id],
+      ["write", id],
+      ["remove", id],
+    ]);
+    expect(events[0]!.before).toBeUndefined();
+    expect(events[0]!.after).toEqual(first.object);
+    expect(events[1]!.before).toEqual(first.object);
+    expect(events[1]!.after!.siblings).toHaveLength(2);
+    expect(events[2]!.before).toEqual(merged.object);
+  });
+
+  it("stay silent when a merge brings nothing new or a remove finds the copy changed", async () => {
+    const { replica, events } = await recordingReplica();
+    const key = bytes("k");
+    const first = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v1"), accept);
+    await replica.merge("b", key, first.object, { durable: false });
+    await replica.coordinate("b", key, first.object.context, version("v2"), accept);
+    expect(await replica.removeIfUnchanged("b", key, first.object)).toBe(false);
+    expect(events.map((event) => event.kind)).toEqual(["write", "write"]);
+  });
+});
