@@ -60,6 +60,7 @@ export interface PutOutcome {
 export interface CoordinatorView {
   readonly self: NodeId;
   readonly ring: Ring;
+  /** Never mutated: a change of the up set comes as a new set (the coordinator caches by it). */
   upNodes(): ReadonlySet<NodeId>;
 }
 
@@ -68,6 +69,9 @@ export interface CoordinatorStats {
   readRepairs: number;
   readRepairsSkipped: number;
 }
+
+/** Preference lists a coordinator keeps at most (Q × the n values in use × 2 in practice). */
+const PREFERENCE_LISTS_CACHED_MAX = 16_384;
 
 /** Coordinates puts and gets for the node it runs on. */
 export class Coordinator {
@@ -81,6 +85,9 @@ export class Coordinator {
   readonly #readRepairEnabled: boolean;
   readonly #hints: HintStore | undefined;
   readonly #sloppyAllowed: boolean;
+  /** Preference lists already computed for the up set `#listsUp` (pure, so reusable). */
+  readonly #lists = new Map<number, PreferenceList>();
+  #listsUp: ReadonlySet<NodeId> | undefined;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -111,9 +118,23 @@ export class Coordinator {
 
   /** The key's preference list as this node sees the cluster (sloppy unless strict). */
   preferenceList(bucket: string, key: Uint8Array, n: number, sloppy = true): PreferenceList {
-    const partition = partitionOfKey(bucket, key, this.#view.ring.partitionCount);
-    const options = { sloppy: sloppy && this.#sloppyAllowed };
-    return preferenceList(this.#view.ring, this.#view.upNodes(), partition, n, options);
+    const { ring } = this.#view;
+    const partition = partitionOfKey(bucket, key, ring.partitionCount);
+    const up = this.#view.upNodes();
+    // The list is a pure function of (ring, up set, partition, n, sloppy); the ring is fixed
+    // and the view replaces its up set on every change, so lists stay valid until it does.
+    if (up !== this.#listsUp || this.#lists.size >= PREFERENCE_LISTS_CACHED_MAX) {
+      this.#lists.clear();
+      this.#listsUp = up;
+    }
+    const allowSloppy = sloppy && this.#sloppyAllowed;
+    const slot = (n * ring.partitionCount + partition) * 2 + (allowSloppy ? 1 : 0);
+    let list = this.#lists.get(slot);
+    if (list === undefined) {
+      list = preferenceList(ring, up, partition, n, { sloppy: allowSloppy });
+      this.#lists.set(slot, list);
+    }
+    return list;
   }
 
   /**
