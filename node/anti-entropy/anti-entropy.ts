@@ -145,7 +145,7 @@ export class AntiEntropy {
           chunkEntries: this.options.rebuildChunkEntries,
           pause: () => new Promise((resolve) => setImmediate(resolve)),
           stopped: () => signal.aborted,
-          observe: (bucket, key, object) => this.reaper.observe(bucket, key, object),
+          observe: (bucket, key, object, id) => this.reaper.observe(bucket, key, object, id),
         });
         const elapsedMs = Math.round(this.#clock.nowMs() - startedMs);
         logger.info(

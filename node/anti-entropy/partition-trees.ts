@@ -178,7 +178,7 @@ export class PartitionTrees {
       readonly pause: () => Promise<void>;
       readonly stopped?: () => boolean;
       /** Told of every object indexed (the tombstone index is built in the same pass). */
-      readonly observe?: (bucket: string, key: Uint8Array, object: DvvSet) => void;
+      readonly observe?: (bucket: string, key: Uint8Array, object: DvvSet, id: string) => void;
     },
   ): Promise<RebuildReport> {
     if (this.#touched !== undefined) throw new Error("a rebuild is already running");
@@ -196,7 +196,7 @@ export class PartitionTrees {
           const decoded = decodeObject(entry.object);
           if (decoded.ok) {
             this.#set(entry.bucket, entry.key, id, decoded.object);
-            options.observe?.(entry.bucket, entry.key, decoded.object);
+            options.observe?.(entry.bucket, entry.key, decoded.object, id);
           } else {
             unreadable += 1;
           }

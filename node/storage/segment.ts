@@ -9,6 +9,8 @@ import { SEGMENT_HEADER_BYTES, encodeSegmentHeader } from "./record-format.js";
 const closeAsync = promisify(fs.close);
 const openAsync = promisify(fs.open);
 const fdatasyncAsync = promisify(fs.fdatasync);
+/** Appends up to this size are written synchronously (see Segment.write). */
+const SYNC_WRITE_BYTES_MAX = 256 * 1024;
 const fsyncAsync = promisify(fs.fsync);
 
 /** File name suffixes; `.tmp` files are merge outputs not yet committed. */
@@ -85,21 +87,21 @@ export class Segment {
   }
 
   /**
-   * Appends `data` at `position` (positional write, looping over short writes). Synchronous: an
-   * append only copies into the page cache (the fdatasync that makes it durable stays on the
-   * thread pool), and a thread-pool round trip per batch cost more than the copy; alternated
-   * YCSB-A runs had p99.9 55-71 ms with it against 83-85 ms without (docs/BENCHMARKS.md).
+   * Appends `data` at `position` (positional write, looping over short writes). Up to
+   * SYNC_WRITE_BYTES_MAX the write is synchronous: an append only copies into the page cache
+   * (the fdatasync that makes it durable stays on the thread pool), and a thread-pool round
+   * trip per batch cost more than the copy; alternated YCSB-A runs had p99.9 55-71 ms with it
+   * against 83-85 ms without (docs/BENCHMARKS.md). Larger batches go to the thread pool, so a
+   * kernel that stalls a big writer (dirty-page throttling) does not stall the event loop long.
    */
   async write(data: Buffer, position: number): Promise<void> {
     let written = 0;
     while (written < data.length) {
-      const bytesWritten = fs.writeSync(
-        this.fd,
-        data,
-        written,
-        data.length - written,
-        position + written,
-      );
+      const length = data.length - written;
+      const bytesWritten =
+        length <= SYNC_WRITE_BYTES_MAX
+          ? fs.writeSync(this.fd, data, written, length, position + written)
+          : await writeAsync(this.fd, data, written, length, position + written);
       if (bytesWritten <= 0)
         throw Object.assign(new Error("short write: 0 bytes written"), { code: "EIO" });
       written += bytesWritten;

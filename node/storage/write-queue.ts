@@ -173,10 +173,15 @@ export class WriteQueue {
     if (this.#running) return;
     this.#running = true;
     setImmediate(() => {
-      void this.#run().finally(() => {
-        this.#running = false;
-        if (this.#items.length > 0) this.#kick();
-      });
+      this.#run()
+        .catch((error: unknown) =>
+          // Only a failed rollback gets here (write failures reject their own writes).
+          this.#onBackgroundError(error instanceof Error ? error : new Error(String(error))),
+        )
+        .finally(() => {
+          this.#running = false;
+          if (this.#items.length > 0) this.#kick();
+        });
     });
   }
 
