@@ -18,7 +18,7 @@ import {
   checkRecordAt,
   encodeRecord,
   keyIdOf,
-  parseKeyId,
+  parseRecordKeyId,
   recordIdOf,
   versionHashOf,
   viewRecordAt,
@@ -123,7 +123,7 @@ export class LogStorage implements Storage {
     for (const id of this.#set.keydir.ids()) {
       const object = await this.#readById(id);
       if (object === undefined) continue;
-      yield { ...parseKeyId(id), object };
+      yield { ...parseRecordKeyId(id), object };
     }
   }
 
@@ -228,7 +228,7 @@ export class LogStorage implements Storage {
    * absent and read repair restores it from the other replicas (DESIGN §6).
    */
   #dropCorruptOnRead(id: string, segmentId: number, offset: number, size: number): void {
-    const { bucket, key } = parseKeyId(id);
+    const { bucket, key } = parseRecordKeyId(id);
     this.#corruptions.add({
       segmentId,
       offset,

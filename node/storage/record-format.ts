@@ -45,7 +45,7 @@ export function keyIdOf(bucket: string, key: Uint8Array): string {
 }
 
 /** Splits a key-directory id back into bucket and key; inverse of {@link keyIdOf}. */
-export function parseKeyId(id: string): { bucket: string; key: Uint8Array } {
+export function parseRecordKeyId(id: string): { bucket: string; key: Uint8Array } {
   const bytes = Buffer.from(id, "latin1");
   const bucketBytes = bytes.readUInt16LE(0);
   const bucket = bytes.toString("utf8", 2, 2 + bucketBytes);

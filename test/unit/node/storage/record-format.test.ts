@@ -12,7 +12,7 @@ import {
   encodeRecord,
   encodeSegmentHeader,
   keyIdOf,
-  parseKeyId,
+  parseRecordKeyId,
   recordIdOf,
 } from "../../../../node/storage/record-format.js";
 import { KeyDirectory } from "../../../../node/storage/key-directory.js";
@@ -23,7 +23,7 @@ describe("record format", () => {
     const key = new Uint8Array([0, 1, 255]);
     const record = encodeRecord(RecordKind.put, "bücket", key, bytes("v"));
     expect(recordIdOf(record)).toBe(keyIdOf("bücket", key));
-    const parsed = parseKeyId(recordIdOf(record));
+    const parsed = parseRecordKeyId(recordIdOf(record));
     expect(parsed.bucket).toBe("bücket");
     expect(hex(parsed.key)).toBe(hex(key));
     expect(checkRecordAt(record, 0)).toBe(record.length);
