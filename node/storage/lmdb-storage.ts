@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { open, type RootDatabase } from "lmdb";
 import type { Storage, StorageEntry, StorageStats, WriteOptions, WriteResult } from "./storage.js";
+import { StorageWriteError } from "./write-queue.js";
 
 /** Options of {@link LmdbStorage}. */
 export interface LmdbStorageOptions {
@@ -24,8 +25,8 @@ const HASHED_KEY_PREFIX = 0xffff;
  * The lmdb engine.
  *
  * Commit and flush semantics of lmdb-js 3.5 (README "Overlapping Sync Options" and write.js):
- * `put`/`remove` are queued and every write of one event turn is committed in one transaction
- * on a worker thread; the returned promise resolves once that transaction has *committed*
+ * `put`/`remove` are queued and the writes waiting when the worker thread starts a transaction
+ * are committed together; the returned promise resolves once that transaction has *committed*
  * (visible to reads, and to a reopen after a process crash since the pages are in the OS).
  * With `overlappingSync` (the default on Linux) the fsync of a commit runs after it, overlapping
  * later transactions; `db.flushed` resolves once the latest commit is flushed to disk. So a
@@ -58,6 +59,11 @@ export class LmdbStorage implements Storage {
       keyEncoding: "binary",
       compression: false,
       overlappingSync: true,
+      // With event-turn batching on, a failed commit (a full disk) also rejects a promise of
+      // lmdb-js's own that nobody can catch, and the process exits on the unhandled rejection
+      // (test/unit/node/storage/lmdb-storage-disk-full.test.ts). Writes still share
+      // transactions: those queued while one commits go in the next.
+      eventTurnBatching: false,
     });
   }
 
@@ -90,17 +96,17 @@ export class LmdbStorage implements Storage {
       id.copy(value, 4);
       value.set(object, 4 + id.length);
     }
-    await db.put(lmdbKeyOf(id), value);
+    await committed(db.put(lmdbKeyOf(id), value));
     if (!options.durable) return { durable: false };
-    await db.flushed;
+    await committed(db.flushed);
     return { durable: true };
   }
 
   async remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult> {
     const db = this.#checkOpen();
-    await db.remove(lmdbKeyOf(idBytesOf(bucket, key)));
+    await committed(db.remove(lmdbKeyOf(idBytesOf(bucket, key))));
     if (!options.durable) return { durable: false };
-    await db.flushed;
+    await committed(db.flushed);
     return { durable: true };
   }
 
@@ -154,6 +160,34 @@ export class LmdbStorage implements Storage {
     if (this.#closed) throw new Error("lmdb storage is closed");
     if (this.#db === undefined) throw new Error("lmdb storage is not open");
     return this.#db;
+  }
+}
+
+/** How long to wait for lmdb-js to say why a commit failed before reporting it without. */
+const COMMIT_CAUSE_WAIT_MS = 1000;
+
+/**
+ * Awaits an lmdb-js write or flush. A failed commit rejects with "Commit failed (see commitError
+ * for details)" and the cause (ENOSPC, EIO) on a second promise, `commitError`, which rejects
+ * moments later; that one is awaited here, so the error names the cause (as the log engine's
+ * do) and no rejection is left unhandled to end the process.
+ */
+async function committed(write: PromiseLike<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    const cause = (error as { commitError?: unknown } | null)?.commitError;
+    if (!(cause instanceof Promise)) throw new StorageWriteError(error);
+    let timer: NodeJS.Timeout | undefined;
+    const reason = await Promise.race([
+      cause.then(
+        () => error,
+        (why: unknown) => why,
+      ),
+      new Promise((resolve) => (timer = setTimeout(() => resolve(error), COMMIT_CAUSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    throw new StorageWriteError(reason);
   }
 }
 
