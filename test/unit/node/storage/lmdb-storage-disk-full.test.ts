@@ -10,13 +10,13 @@
 // event-turn batching and unwraps `commitError`. The child reports each step it reaches as a
 // `STEP {json}` line, so the test can assert on how far it got and on its exit status.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LmdbStorage } from "../../../../node/storage/lmdb-storage.js";
-import { bytes, hex, makeTempDir, removeDir } from "./storage-test-helpers.js";
+import { bytes, hex, mountSmallTmpfs, type SmallTmpfs } from "./storage-test-helpers.js";
 
 const isRoot = process.getuid?.() === 0;
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -91,47 +91,22 @@ interface ChildRun {
 describe.skipIf(!isRoot)(
   "lmdb storage on a full disk (tmpfs; skipped unless running as root)",
   () => {
-    let base: string;
-    let mountPoint: string;
-    let mounted = false;
-    let mountError = "";
+    let tmpfs: SmallTmpfs;
 
     beforeAll(async () => {
-      base = await makeTempDir("dkv-lmdb-disk-full-");
-      mountPoint = path.join(base, "mnt");
-      await fs.mkdir(mountPoint);
-      try {
-        execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint], {
-          stdio: "pipe",
-        });
-        mounted = true;
-      } catch (error) {
-        mountError = String(error);
-      }
+      tmpfs = await mountSmallTmpfs("dkv-lmdb-disk-full-", "2m");
     });
 
     afterAll(async () => {
-      if (mounted) {
-        try {
-          execFileSync("umount", [mountPoint], { stdio: "pipe" });
-        } catch {
-          execFileSync("umount", ["-l", mountPoint], { stdio: "pipe" });
-        }
-      }
-      await removeDir(base);
+      await tmpfs.unmount();
     });
 
     it("rejects a durable put on the full disk with the cause in the message, and the process survives", async (context) => {
-      if (!mounted) context.skip(`cannot mount tmpfs: ${mountError}`);
-      const dataDir = path.join(mountPoint, "data-default");
-      const filler = path.join(mountPoint, "filler");
-      let run: ChildRun;
-      try {
-        // Node's default: an unhandled rejection ends the process, as it would a dkv node.
-        run = runChild(["--unhandled-rejections=throw"], dataDir, filler, "default");
-      } finally {
-        await fs.rm(filler, { force: true });
-      }
+      if (!tmpfs.mounted) context.skip(`cannot mount tmpfs: ${tmpfs.mountError}`);
+      const dataDir = path.join(tmpfs.mountPoint, "data-default");
+      const filler = path.join(tmpfs.mountPoint, "filler");
+      // Node's default: an unhandled rejection ends the process, as it would a dkv node.
+      const run = await runChild(["--unhandled-rejections=throw"], dataDir, filler, "default");
       const failed = run.steps.get("failed");
       expect(run.steps.get("seeded")?.values).toEqual(Object.fromEntries(SEEDED));
       expect(failed?.rejected).toBe(true);
@@ -153,16 +128,11 @@ describe.skipIf(!isRoot)(
     });
 
     it("keeps serving reads, recovers once space is freed and loses no acknowledged write", async (context) => {
-      if (!mounted) context.skip(`cannot mount tmpfs: ${mountError}`);
-      const dataDir = path.join(mountPoint, "data-record");
-      const filler = path.join(mountPoint, "filler");
-      let run: ChildRun;
-      try {
-        // Stray rejections are recorded rather than fatal, to see how the engine goes on.
-        run = runChild([], dataDir, filler, "record");
-      } finally {
-        await fs.rm(filler, { force: true });
-      }
+      if (!tmpfs.mounted) context.skip(`cannot mount tmpfs: ${tmpfs.mountError}`);
+      const dataDir = path.join(tmpfs.mountPoint, "data-record");
+      const filler = path.join(tmpfs.mountPoint, "filler");
+      // Stray rejections are recorded rather than fatal, to see how the engine goes on.
+      const run = await runChild([], dataDir, filler, "record");
       const describeRun = `child status ${run.status} signal ${run.signal}, stderr:\n${run.stderr}`;
       expect([...run.steps.keys()], describeRun).toEqual([
         "seeded",
@@ -185,8 +155,24 @@ describe.skipIf(!isRoot)(
   },
 );
 
-/** Runs the child script over `dataDir` with extra node flags and returns what it reported. */
-function runChild(
+/**
+ * Runs the child script over `dataDir` with extra node flags and returns what it reported;
+ * the filler file is removed afterwards whatever became of the child.
+ */
+async function runChild(
+  nodeFlags: readonly string[],
+  dataDir: string,
+  filler: string,
+  mode: "default" | "record",
+): Promise<ChildRun> {
+  try {
+    return runChildProcess(nodeFlags, dataDir, filler, mode);
+  } finally {
+    await fs.rm(filler, { force: true });
+  }
+}
+
+function runChildProcess(
   nodeFlags: readonly string[],
   dataDir: string,
   filler: string,

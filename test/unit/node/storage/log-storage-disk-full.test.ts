@@ -2,50 +2,35 @@
 // reads go on, and once space is freed writes work again and a reopen finds nothing corrupt.
 // Mounting needs root; without it the test is skipped and says why.
 
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogStorage } from "../../../../node/storage/log-storage.js";
-import { bytes, hex, makeTempDir, openLog, removeDir } from "./storage-test-helpers.js";
+import { bytes, hex, mountSmallTmpfs, openLog, type SmallTmpfs } from "./storage-test-helpers.js";
 
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)(
   "log storage on a full disk (tmpfs; skipped unless running as root)",
   () => {
-    let base: string;
-    let mountPoint: string;
-    let mounted = false;
-    let mountError = "";
+    let tmpfs: SmallTmpfs;
 
     beforeAll(async () => {
-      base = await makeTempDir("dkv-disk-full-");
-      mountPoint = path.join(base, "mnt");
-      await fs.mkdir(mountPoint);
-      try {
-        execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint], {
-          stdio: "pipe",
-        });
-        mounted = true;
-      } catch (error) {
-        mountError = String(error);
-      }
+      tmpfs = await mountSmallTmpfs("dkv-disk-full-", "2m");
     });
 
     afterAll(async () => {
-      if (mounted) execFileSync("umount", [mountPoint], { stdio: "pipe" });
-      await removeDir(base);
+      await tmpfs.unmount();
     });
 
     it("fails writes with ENOSPC, keeps serving reads and recovers cleanly once space is freed", async (context) => {
-      if (!mounted) context.skip(`cannot mount tmpfs: ${mountError}`);
-      const dataDir = path.join(mountPoint, "data");
+      if (!tmpfs.mounted) context.skip(`cannot mount tmpfs: ${tmpfs.mountError}`);
+      const dataDir = path.join(tmpfs.mountPoint, "data");
       let storage: LogStorage = await openLog(dataDir, { segmentBytesMax: 256 * 1024 });
       try {
         for (let i = 0; i < 10; i += 1)
           await storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: true });
-        const filler = path.join(mountPoint, "filler");
+        const filler = path.join(tmpfs.mountPoint, "filler");
         await fillDisk(filler);
         let failure: unknown;
         for (let i = 0; i < 200 && failure === undefined; i += 1) {

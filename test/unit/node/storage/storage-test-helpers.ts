@@ -1,6 +1,7 @@
 // Helpers shared by the storage tests: temp directories, engine factories, byte helpers and a
 // memory model to compare engines with.
 
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -123,4 +124,47 @@ export function modelOpArbitrary(options: {
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("remove" as const), bucket, key }) },
   );
+}
+
+/** A small tmpfs for disk-full tests, mounted by {@link mountSmallTmpfs} (needs root). */
+export interface SmallTmpfs {
+  /** Where it is mounted; meaningful only when `mounted`. */
+  readonly mountPoint: string;
+  readonly mounted: boolean;
+  /** Why mounting failed, for the test's skip message. */
+  readonly mountError: string;
+  /** Unmounts (lazily if busy) and removes the temp directory. */
+  unmount(): Promise<void>;
+}
+
+/** Mounts a tmpfs of `size` (e.g. "2m") under a fresh temp directory; never throws for mount. */
+export async function mountSmallTmpfs(prefix: string, size: string): Promise<SmallTmpfs> {
+  const base = await makeTempDir(prefix);
+  const mountPoint = path.join(base, "mnt");
+  await fs.mkdir(mountPoint);
+  let mounted = false;
+  let mountError = "";
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mountPoint], {
+      stdio: "pipe",
+    });
+    mounted = true;
+  } catch (error) {
+    mountError = String(error);
+  }
+  return {
+    mountPoint,
+    mounted,
+    mountError,
+    async unmount() {
+      if (mounted) {
+        try {
+          execFileSync("umount", [mountPoint], { stdio: "pipe" });
+        } catch {
+          execFileSync("umount", ["-l", mountPoint], { stdio: "pipe" });
+        }
+      }
+      await removeDir(base);
+    },
+  };
 }
