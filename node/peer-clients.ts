@@ -20,7 +20,11 @@ export interface PeerClients {
   readonly handoff: HandoffClient;
 }
 
-/** Channel options for node-to-node and client-to-node traffic. */
+/**
+ * Channel options for node-to-node and client-to-node traffic. Channelz is off: dkv serves no
+ * channelz service, and its per-call bookkeeping cost the servers about 5% of their CPU per
+ * operation (docs/BENCHMARKS.md).
+ */
 export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {
   return {
     "grpc.max_receive_message_length": messageBytesMax,
@@ -32,6 +36,7 @@ export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {
     "grpc.keepalive_timeout_ms": 5_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.enable_retries": 0,
+    "grpc.enable_channelz": 0,
   };
 }
 
