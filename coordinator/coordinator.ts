@@ -211,12 +211,16 @@ export class Coordinator {
     const durable = command.quorum.dw > 0;
     const local = await this.#coordinateLocally(command, standsInFor.get(self), durable);
     quorum.onReply(self, { ok: true, durable: local.durable });
+    // The others sync before answering only when dw still needs durable acks from them. With
+    // dw = 1 and the local copy durable, their ack after the append counts for w, and their
+    // write queue syncs it within its interval, sharing one fsync with every write around it.
+    const othersDurable = command.quorum.dw > (local.durable ? 1 : 0);
     const others = targets.filter((target) => target.node !== self);
     const verdict = await this.#drive(quorum, others, command.deadlineMs, {
       send: (target) =>
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
-          durable,
+          durable: othersDurable,
         }).then((reply) => {
           if (!quorum.complete) quorum.onReply(target.node, reply);
         }),
