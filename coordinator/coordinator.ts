@@ -14,6 +14,7 @@ import {
   objectBytesEstimate,
 } from "../node/core/dvv.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
+import { versionDigest } from "../node/core/version-digest.js";
 import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import type { Replica } from "../node/replica.js";
@@ -22,9 +23,9 @@ import type { Logger } from "../node/logger.js";
 import { preferenceList, type PreferenceList } from "./core/preference-list.js";
 import type { QuorumConfig } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
-import { GetQuorum, type GetVerdict } from "./core/get-quorum.js";
+import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
-import type { ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
+import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
 import { SYSTEM_CLOCK, type Clock } from "./clock.js";
 import type { HintStore } from "../node/hints/hint-store.js";
 
@@ -171,15 +172,30 @@ export class Coordinator {
       const message = tooFewMessage("read", targets, command.quorum.n, "r", command.quorum.r);
       throw new KvError("unavailable", message);
     }
+    const { bucket, key, deadlineMs } = command;
+    const self = this.#view.self;
+    // A digest read when this node holds a copy: read it first, then send its digest, so that a
+    // replica holding the same version answers "same" instead of sending the object back.
+    const localRead = targets.some((target) => target.node === self)
+      ? this.#transport.get(self, bucket, key, deadlineMs)
+      : undefined;
+    const own = localRead?.then((reply): OwnCopy | undefined =>
+      reply.ok && reply.object !== undefined
+        ? { object: reply.object, digest: versionDigest(bucket, key, reply.object) }
+        : undefined,
+    );
     const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
-    const verdict = await this.#drive(quorum, targets, command.deadlineMs, {
+    const read = (node: NodeId): Promise<ReadReply<DvvSet>> => {
+      if (node === self && localRead !== undefined) return localRead;
+      if (own === undefined) return this.#transport.get(node, bucket, key, deadlineMs);
+      return own.then((copy) => this.#transport.get(node, bucket, key, deadlineMs, copy));
+    };
+    const verdict = await this.#drive(quorum, targets, deadlineMs, {
       send: (target) =>
-        this.#transport
-          .get(target.node as NodeId, command.bucket, command.key, command.deadlineMs)
-          .then((reply) => {
-            // A reply after the deadline fired is too late to count.
-            if (!quorum.complete) quorum.onReply(target.node, reply);
-          }),
+        read(target.node as NodeId).then((reply) => {
+          // A reply after the deadline fired is too late to count.
+          if (!quorum.complete) quorum.onReply(target.node, reply);
+        }),
       whenComplete: () => {
         if (this.#readRepairEnabled) this.#readRepair(command, quorum);
       },

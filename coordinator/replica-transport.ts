@@ -29,13 +29,27 @@ export interface ReplicaWriteOptions {
 export type TransportWriteReply =
   WriteReply | { readonly ok: false; readonly error: string; readonly declined: true };
 
+/**
+ * The coordinator's own copy of a key with its version digest, for a digest read: a replica
+ * whose copy has the same digest answers "same", and the reply carries `object`.
+ */
+export interface OwnCopy {
+  readonly object: DvvSet;
+  readonly digest: Uint8Array;
+}
+
 /** Reaches the replicas of a key, wherever they are. */
 export interface ReplicaTransport {
+  /**
+   * A replica's copy of the key. With `own`, a digest read: a transport may send only the
+   * digest and answer with `own.object` when the replica's copy has the same digest.
+   */
   get(
     node: NodeId,
     bucket: string,
     key: Uint8Array,
     deadlineMs: number,
+    own?: OwnCopy,
   ): Promise<ReadReply<DvvSet>>;
   put(
     node: NodeId,
@@ -64,6 +78,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     bucket: string,
     key: Uint8Array,
     deadlineMs: number,
+    own?: OwnCopy,
   ): Promise<ReadReply<DvvSet>> {
     if (node === this.#view.self) {
       try {
@@ -74,8 +89,14 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     }
     const stream = this.#stream(node);
     if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
-    const outcome = await stream.get({ bucket, key }, deadlineMs);
+    const request = own === undefined ? { bucket, key } : { bucket, key, digest: own.digest };
+    const outcome = await stream.get(request, deadlineMs);
     if (!outcome.ok) return { ok: false, error: outcome.message };
+    if (outcome.reply.same) {
+      return own === undefined
+        ? { ok: false, error: `${node} answered "same" to a get without a digest` }
+        : { ok: true, object: own.object };
+    }
     if (!outcome.reply.found) return { ok: true, object: undefined };
     const decoded = decodeObject(outcome.reply.object);
     return decoded.ok

@@ -9,6 +9,8 @@ import type { ReplicaPutRequest__Output } from "../proto/generated/dkv/v1/Replic
 import type { ReplicaPutResponse } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import { serveReplicaStream, type ReplicaCalls } from "./replica-stream-server.js";
 import { decodeObject, encodeObject } from "./core/object-codec.js";
+import type { DvvSet } from "./core/dvv.js";
+import { VERSION_DIGEST_BYTES } from "./core/version-digest.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
 import type { Replica } from "./replica.js";
@@ -51,16 +53,35 @@ export function replicaHandlers(
   };
 }
 
-/** One replica get: the stored object, encoded. */
+/**
+ * One replica get: the stored object, encoded; or, for a digest read whose digest matches the
+ * stored copy, `same` without the object.
+ */
 async function serveGet(
   replica: Replica,
   request: ReplicaGetRequest__Output,
 ): Promise<ReplicaGetResponse> {
-  const object = await replica.get(request.bucket, request.key);
-  return {
-    found: object !== undefined,
-    object: object === undefined ? Buffer.alloc(0) : encodeObject(object),
-  };
+  const { bucket, key, digest } = request;
+  if (digest.length > 0) {
+    if (digest.length !== VERSION_DIGEST_BYTES) {
+      throw new KvError(
+        "invalid-argument",
+        `digest must be ${VERSION_DIGEST_BYTES} bytes, got ${digest.length}`,
+      );
+    }
+    const answer = await replica.getUnlessSame(bucket, key, digest);
+    if (answer.same) return { found: true, same: true, object: EMPTY };
+    return found(answer.object);
+  }
+  return found(await replica.get(bucket, key));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function found(object: DvvSet | undefined): ReplicaGetResponse {
+  return object === undefined
+    ? { found: false, object: EMPTY }
+    : { found: true, object: encodeObject(object) };
 }
 
 /** One replica put: record the hint (fallback writes), then merge with DVV sync. */

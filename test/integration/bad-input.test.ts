@@ -1,12 +1,19 @@
 // Goal: nothing a client sends crashes a node or slips past validation; every refusal has the
 // right status and a message naming the field and the numbers.
 // Method: one 3-node cluster; a table of bad requests sent through the client, then a normal
-// request to show the node still serves.
+// request to show the node still serves. Also the internal Replica service's digest reads
+// over the wire: "same" for the stored digest, the object for another, a bad digest refused.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { TestCluster } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
+import { closePeer, connectPeer } from "../../node/peer-clients.js";
+import { nodeId } from "../../node/core/node-id.js";
+import { decodeObject } from "../../node/core/object-codec.js";
+import { versionDigest } from "../../node/core/version-digest.js";
+import type { ReplicaGetRequest } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
+import type { ReplicaGetResponse__Output } from "../../proto/generated/dkv/v1/ReplicaGetResponse.js";
 
 let cluster: TestCluster;
 let client: DkvClient;
@@ -135,5 +142,43 @@ describe("contexts are bound to their key", () => {
       client.put("context-owner", "v", { bucket: "elsewhere", context: put.context }),
     );
     expect(other.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
+
+describe("digest reads on the Replica service", () => {
+  it("answers same for the stored digest, the object for another, and refuses a bad digest", async () => {
+    await client.put("digested", "v", { w: 3 });
+    const peer = connectPeer(nodeId("n2"), nodeId("n1"), cluster.spec("n1").address, 4 * MiB);
+    const get = (request: ReplicaGetRequest): Promise<ReplicaGetResponse__Output> =>
+      new Promise((resolve, reject) =>
+        peer.replica.Get(request, (error, reply) =>
+          error === null && reply !== undefined ? resolve(reply) : reject(error),
+        ),
+      );
+    try {
+      const key = Buffer.from("digested");
+      const full = await get({ bucket: "default", key });
+      expect(full.found).toBe(true);
+      expect(full.same).toBe(false);
+      const decoded = decodeObject(full.object);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      const digest = versionDigest("default", key, decoded.object);
+
+      const same = await get({ bucket: "default", key, digest });
+      expect(same).toMatchObject({ found: true, same: true });
+      expect(same.object.length).toBe(0);
+
+      const stale = Buffer.from(digest);
+      stale[7] = (stale[7]! + 1) & 0xff;
+      const other = await get({ bucket: "default", key, digest: stale });
+      expect(other.same).toBe(false);
+      expect(Buffer.compare(other.object, full.object)).toBe(0);
+
+      const error = await failure(get({ bucket: "default", key, digest: Buffer.alloc(3) }));
+      expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error.details).toMatch(/digest must be 8 bytes, got 3/);
+    } finally {
+      closePeer(peer);
+    }
   });
 });

@@ -15,8 +15,14 @@ export interface WireFailure {
   readonly error: string;
 }
 
-/** Replica.Get's reply: the object, undefined when not found. */
-export type WireGetReply = { readonly ok: true; readonly object: DvvSet | undefined } | WireFailure;
+/**
+ * Replica.Get's reply: the object, undefined when not found; `same` (no object) when a digest
+ * read's digest matched the stored copy.
+ */
+export type WireGetReply =
+  | { readonly ok: true; readonly object: DvvSet | undefined }
+  | { readonly ok: true; readonly same: true }
+  | WireFailure;
 
 /** Replica.Put's request. */
 export interface WirePutRequest {
@@ -56,7 +62,7 @@ export type KvGetReply =
 
 /** The services of one node incarnation. */
 export interface SimEndpoint {
-  replicaGet(bucket: string, key: Uint8Array): Promise<WireGetReply>;
+  replicaGet(bucket: string, key: Uint8Array, digest?: Uint8Array): Promise<WireGetReply>;
   replicaPut(request: WirePutRequest): Promise<WirePutReply>;
   handoff(target: string, items: readonly WireHintItem[]): Promise<WireHandoffReply>;
   /** A client write forwarded by another node; `deadlineMs` is in virtual time. */

@@ -153,8 +153,12 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
 
   // The Replica service (node/replica-server.ts).
 
-  async replicaGet(bucket: string, key: Uint8Array): Promise<WireGetReply> {
+  async replicaGet(bucket: string, key: Uint8Array, digest?: Uint8Array): Promise<WireGetReply> {
     try {
+      if (digest !== undefined) {
+        const answer = await this.replica.getUnlessSame(bucket, key, digest);
+        return answer.same ? { ok: true, same: true } : { ok: true, object: answer.object };
+      }
       const object = await this.replica.get(bucket, key);
       return { ok: true, object };
     } catch (error) {

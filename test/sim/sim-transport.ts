@@ -10,6 +10,7 @@ import { grpcStatusOf } from "../../node/wire/grpc-status.js";
 import type { Replica } from "../../node/replica.js";
 import type { ReadReply } from "../../coordinator/core/get-quorum.js";
 import type {
+  OwnCopy,
   ReplicaTransport,
   ReplicaWriteOptions,
   TransportWriteReply,
@@ -51,6 +52,7 @@ export class SimTransport implements ReplicaTransport {
     bucket: string,
     key: Uint8Array,
     deadlineMs: number,
+    own?: OwnCopy,
   ): Promise<ReadReply<DvvSet>> {
     if (node === this.#self) {
       try {
@@ -62,11 +64,17 @@ export class SimTransport implements ReplicaTransport {
     const result = await this.#network.call({
       ...this.#route(node, "replica-get", deadlineMs),
       idempotent: true,
-      handle: (endpoint) => endpoint.replicaGet(bucket, key),
+      handle: (endpoint) => endpoint.replicaGet(bucket, key, own?.digest),
     });
     if (!result.ok) return { ok: false, error: result.error };
     const reply = result.value;
     if (!reply.ok) return { ok: false, error: reply.error };
+    if ("same" in reply) {
+      // As the gRPC transport: "same" stands for the coordinator's own copy.
+      return own === undefined
+        ? { ok: false, error: `${node} answered "same" to a get without a digest` }
+        : { ok: true, object: own.object };
+    }
     return { ok: true, object: reply.object };
   }
 

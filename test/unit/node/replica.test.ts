@@ -1,6 +1,7 @@
 // Goal: the replica tells its listeners of every stored change with the key string it built for
 // the operation (storageKeyString), so listeners never build their own; and it tells them
-// nothing when a merge brings nothing new or a conditional remove finds the copy changed.
+// nothing when a merge brings nothing new or a conditional remove finds the copy changed. A digest
+// read answers "same" only for the stored version.
 // Method: a Replica over memory storage with recording listeners.
 
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { MemoryStorage } from "../../../node/storage/memory-storage.js";
 import { storageKeyString } from "../../../node/storage/storage-key.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
 import { EMPTY_DVV_SET, update, type DvvSet, type Version } from "../../../node/core/dvv.js";
+import { versionDigest } from "../../../node/core/version-digest.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const version = (text: string): Version => ({
@@ -66,5 +68,24 @@ describe("Replica listeners", () => {
     await replica.coordinate("b", key, first.object.context, version("v2"), accept);
     expect(await replica.removeIfUnchanged("b", key, first.object)).toBe(false);
     expect(events.map((event) => event.kind)).toEqual(["write", "write"]);
+  });
+});
+
+describe("Replica.getUnlessSame (digest reads)", () => {
+  it("answers same for the stored version, else the stored object or nothing", async () => {
+    const { replica } = await recordingReplica();
+    const key = bytes("k");
+    const first = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v1"), accept);
+    const digest = versionDigest("b", key, first.object);
+    expect(await replica.getUnlessSame("b", key, digest)).toEqual({ same: true });
+
+    // A newer version stored here: the caller's digest is stale, so the object comes back.
+    const second = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v2"), accept);
+    expect(await replica.getUnlessSame("b", key, digest)).toEqual({
+      same: false,
+      object: second.object,
+    });
+    // A key stored nowhere here.
+    expect(await replica.getUnlessSame("b", bytes("absent"), digest)).toEqual({ same: false });
   });
 });

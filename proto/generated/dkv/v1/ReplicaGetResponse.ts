@@ -4,9 +4,11 @@
 export interface ReplicaGetResponse {
   'found'?: (boolean);
   'object'?: (Buffer | Uint8Array | string);
+  'same'?: (boolean);
 }
 
 export interface ReplicaGetResponse__Output {
   'found': (boolean);
   'object': (Buffer);
+  'same': (boolean);
 }
