@@ -3,7 +3,7 @@
 // hint delivery and anti-entropy) goes through here, so per-key ordering and the write
 // listeners (Merkle-tree maintenance, issue #5) live in one place.
 
-import type { Storage } from "./storage/storage.js";
+import type { Storage, StorageKey } from "./storage/storage.js";
 import { storageKeyString } from "./storage/storage-key.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
 import {
@@ -28,7 +28,8 @@ import { KvError } from "./core/errors.js";
 
 /**
  * Told about every change of a stored object; for tree maintenance and metrics. `id` is
- * storageKeyString(bucket, key), built once per operation by the replica.
+ * storageKeyString(bucket, key), built once per operation by the replica. `before` is undefined
+ * when there was none, or when unknown (what a key holds again after a storage rollback).
  */
 export type WriteListener = (
   bucket: string,
@@ -38,8 +39,16 @@ export type WriteListener = (
   id: string,
 ) => void;
 
-/** Told about a local copy that was removed; `id` as for {@link WriteListener}. */
-export type RemoveListener = (bucket: string, key: Uint8Array, before: DvvSet, id: string) => void;
+/**
+ * Told about a local copy that was removed; `id` as for {@link WriteListener}. `before` is
+ * undefined when unknown (a key a storage rollback left absent).
+ */
+export type RemoveListener = (
+  bucket: string,
+  key: Uint8Array,
+  before: DvvSet | undefined,
+  id: string,
+) => void;
 
 /** Called when a stored object cannot be decoded; the key is then served as missing. */
 export type CorruptionListener = (bucket: string, key: Uint8Array, reason: string) => void;
@@ -86,6 +95,29 @@ export class Replica {
     this.#storage = storage;
     this.#actor = actor;
     this.#newActor = newActor ?? (() => `${actor}.${(this.#actorRenewals += 1)}`);
+    storage.onRollback?.((keys) => this.#afterRollback(keys));
+  }
+
+  /**
+   * After the engine undid writes that had already resolved (a failed fsync). Dots this actor
+   * gave in them may live on at other replicas, so the actor is renewed and no later write here
+   * can reuse one (Riak kv679); and the listeners learn what each key holds now, so the
+   * anti-entropy trees and the tombstone index match storage again.
+   */
+  #afterRollback(keys: readonly StorageKey[]): void {
+    this.#actor = this.#newActor();
+    this.#removedCounters.clear();
+    for (const { bucket, key } of keys) {
+      const id = storageKeyString(bucket, key);
+      this.#withKey(id, async () => {
+        const object = await this.get(bucket, key);
+        if (object === undefined) {
+          for (const listener of this.#removeListeners) listener(bucket, key, undefined, id);
+        } else {
+          for (const listener of this.#writeListeners) listener(bucket, key, undefined, object, id);
+        }
+      }).catch(() => undefined); // an unreadable copy was reported to the corruption listeners
+    }
   }
 
   get actor(): string {

@@ -26,7 +26,13 @@ import {
 import { recoverLog, type RecoveryReport } from "./recovery.js";
 import { createSegment, pathIn, segmentFileName } from "./segment.js";
 import { SegmentSet } from "./segment-set.js";
-import type { Storage, StorageEntry, WriteOptions, WriteResult } from "./storage.js";
+import type {
+  RollbackListener,
+  Storage,
+  StorageEntry,
+  WriteOptions,
+  WriteResult,
+} from "./storage.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** Records up to this size are read with a synchronous pread (page-cache hits take ~µs). */
@@ -57,6 +63,7 @@ export class LogStorage implements Storage {
   #backgroundErrors = 0;
   /** The last background failure (merge or lazy sync), for status output. */
   lastBackgroundError: Error | undefined;
+  readonly #rollbackListeners: RollbackListener[] = [];
 
   constructor(options: LogStorageOptions) {
     this.#options = resolveLogStorageOptions(options);
@@ -72,14 +79,35 @@ export class LogStorage implements Storage {
     const id = this.#set.nextActiveId();
     const active = await createSegment(id, pathIn(dir, segmentFileName(id)), 0, dir);
     this.#set.add(active);
-    this.#writer = new LogWriter(dir, this.#set, active, this.#options.segmentBytesMax, () =>
-      this.#maybeMerge(),
+    this.#writer = new LogWriter(
+      dir,
+      this.#set,
+      active,
+      this.#options.segmentBytesMax,
+      () => this.#maybeMerge(),
+      (ids) => this.#rolledBack(ids),
     );
     this.#queue = new WriteQueue(this.#writer, this.#options, (error) =>
       this.#noteBackgroundError(error),
     );
     this.#state = "open";
     this.#maybeMerge();
+  }
+
+  onRollback(listener: RollbackListener): void {
+    this.#rollbackListeners.push(listener);
+  }
+
+  /** Tells the rollback listeners which keys a rollback restored; a listener's throw is noted. */
+  #rolledBack(ids: readonly string[]): void {
+    const keys = ids.map((id) => parseRecordKeyId(id));
+    for (const listener of this.#rollbackListeners) {
+      try {
+        listener(keys);
+      } catch (error) {
+        this.#noteBackgroundError(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   }
 
   async get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {

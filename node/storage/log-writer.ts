@@ -30,6 +30,8 @@ export class LogWriter implements CommitSink {
   readonly #set: SegmentSet;
   readonly #segmentBytesMax: number;
   readonly #onRotate: () => void;
+  /** Told of the key ids a rollback pointed back at older records. */
+  readonly #onRollback: (ids: readonly string[]) => void;
   #active: Segment;
   #undo: UndoEntry[] = [];
   /** Set after a failed write or sync: the active file may hold unknown bytes, so roll over. */
@@ -44,12 +46,14 @@ export class LogWriter implements CommitSink {
     active: Segment,
     segmentBytesMax: number,
     onRotate: () => void,
+    onRollback: (ids: readonly string[]) => void = () => undefined,
   ) {
     this.#dir = dir;
     this.#set = set;
     this.#active = active;
     this.#segmentBytesMax = segmentBytesMax;
     this.#onRotate = onRotate;
+    this.#onRollback = onRollback;
   }
 
   /** The segment appends go to. */
@@ -114,20 +118,23 @@ export class LogWriter implements CommitSink {
 
   /**
    * After a failed sync, with no append in flight: points every key changed since the last good
-   * sync back to its old record and cuts the file back to the synced length.
+   * sync back to its old record, cuts the file back to the synced length, and reports the keys.
    */
   async rollback(): Promise<void> {
     await this.#syncing?.catch(() => undefined);
     const active = this.#active;
+    const ids = new Set<string>();
     for (let index = this.#undo.length - 1; index >= 0; index -= 1) {
       const entry = this.#undo[index] as UndoEntry;
       this.#set.restore(entry.id, entry.segmentId, entry.offset, entry.size, entry.versionHash);
+      ids.add(entry.id);
     }
     this.#undo = [];
     active.size = active.syncedSize;
     await this.#truncate(active, active.syncedSize);
     this.#broken = true;
     this.#syncFailure = undefined;
+    if (ids.size > 0) this.#onRollback([...ids]);
   }
 
   /**

@@ -29,6 +29,12 @@ export interface WriteResult {
   readonly durable: boolean;
 }
 
+/**
+ * Told of keys whose writes a failed fsync undid, non-durable writes that had already resolved
+ * among them; the keys now read as they were at the last good sync.
+ */
+export type RollbackListener = (keys: readonly StorageKey[]) => void;
+
 /** Counters every engine reports; shown by `dkv status`. */
 export interface StorageStats {
   readonly engine: string;
@@ -66,6 +72,11 @@ export interface Storage {
   entries(): AsyncIterable<StorageEntry>;
   /** Counters for status and metrics. */
   stats(): StorageStats;
+  /**
+   * Registers a rollback listener. Only an engine that can undo a resolved non-durable write
+   * (the log engine, after a failed fsync) implements it.
+   */
+  onRollback?(listener: RollbackListener): void;
   /** Flushes and closes; further calls reject. */
   close(): Promise<void>;
 }

@@ -1,9 +1,14 @@
 // Failed writes and fsyncs of the log engine, injected by wrapping node:fs: the failing batch
 // rejects with the cause in the message, the key directory never points at bytes that were
-// undone, reads go on, later writes work, and a reopen finds no corruption.
+// undone, reads go on, later writes work, and a reopen finds no corruption. A rollback that undoes
+// resolved non-durable writes is reported, and the replica above brings its listeners (the
+// anti-entropy trees) back to what storage holds and renews its actor.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LogStorage } from "../../../../node/storage/log-storage.js";
+import { Replica } from "../../../../node/replica.js";
+import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
+import type { DvvSet, Version } from "../../../../node/core/dvv.js";
 import { bytes, hex, makeTempDir, openLog, removeDir, snapshot } from "./storage-test-helpers.js";
 
 const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0 }));
@@ -166,5 +171,69 @@ describe("log storage when the disk fails", () => {
     expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("before")));
     expect(hex(await storage.get("b", bytes("other")))).toBe(hex(bytes("fine")));
     expect(storage.stats().corruptRecords).toBe(0);
+  });
+});
+
+describe("a rollback of resolved non-durable writes", () => {
+  const version = (text: string): Version => ({
+    value: bytes(text),
+    contentType: "",
+    metadata: {},
+    lastModifiedMs: 1,
+    deleted: false,
+  });
+  const accept = { check: () => undefined } as const;
+
+  it("is reported; the replica's listeners see storage again and its actor is renewed", async () => {
+    await storage.close();
+    storage = await openLog(dir, { syncIntervalMs: 60_000 });
+    const reported: string[][] = [];
+    storage.onRollback((keys) => reported.push(keys.map((k) => `${k.bucket}/${hex(k.key)}`)));
+    const replica = new Replica(storage, "n1.test");
+    const seen = new Map<string, DvvSet | undefined>();
+    replica.onWrite((_bucket, _key, _before, after, id) => seen.set(id, after));
+    replica.onRemove((_bucket, _key, _before, id) => seen.set(id, undefined));
+
+    const kept = await replica.coordinate("b", bytes("kept"), EMPTY_CONTEXT, version("v1"), {
+      ...accept,
+      durable: true,
+    });
+    // Resolved at once, not yet synced: the fsync that fails below undoes both.
+    await replica.coordinate("b", bytes("kept"), EMPTY_CONTEXT, version("v2"), {
+      ...accept,
+      durable: false,
+    });
+    await replica.coordinate("b", bytes("new"), EMPTY_CONTEXT, version("n"), {
+      ...accept,
+      durable: false,
+    });
+    const actorBefore = replica.actor;
+    faults.failSyncs = 1;
+    await expect(
+      replica.coordinate("b", bytes("other"), EMPTY_CONTEXT, version("x"), {
+        ...accept,
+        durable: true,
+      }),
+    ).rejects.toThrow(/storage write failed: EIO/);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(reported.flat().sort()).toEqual(
+      ["kept", "new", "other"].map((key) => `b/${hex(bytes(key))}`).sort(),
+    );
+    expect(await replica.get("b", bytes("kept"))).toEqual(kept.object);
+    expect(await replica.get("b", bytes("new"))).toBeUndefined();
+    const idOf = (key: string): string => [...seen.keys()].find((id) => id.endsWith(key))!;
+    expect(seen.get(idOf("kept"))).toEqual(kept.object);
+    expect(seen.get(idOf("new"))).toBeUndefined();
+    expect(seen.has(idOf("new"))).toBe(true);
+
+    // The undone v2 carried this actor's next dot, which other replicas may hold: a new write
+    // must not reuse it.
+    expect(replica.actor).not.toBe(actorBefore);
+    const next = await replica.coordinate("b", bytes("kept"), EMPTY_CONTEXT, version("v3"), {
+      ...accept,
+      durable: true,
+    });
+    expect(next.dot.actor).toBe(replica.actor);
   });
 });
