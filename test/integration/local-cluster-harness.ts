@@ -35,7 +35,12 @@ export class TestCluster {
     this.dir = dir;
   }
 
-  /** Starts `nodes` nodes and waits until every one serves. */
+  /**
+   * Starts `nodes` nodes and waits until every one serves and has had a ping answered by every
+   * peer. Nodes start together, so one may try a peer before it listens; its channel to that
+   * peer then waits out a reconnect backoff (up to 1 s) during which calls to it fail at once.
+   * A test that writes at w=all right after the start would see that window, not the feature.
+   */
   static async start(options: {
     nodes: number;
     storage?: string;
@@ -57,11 +62,33 @@ export class TestCluster {
     const cluster = new TestCluster(specs, dir);
     try {
       await Promise.all(specs.map((spec) => cluster.startNode(spec.id)));
+      await Promise.all(specs.map((spec) => cluster.#waitForPeersAnswered(spec.id, 20_000)));
     } catch (error) {
       await cluster.stop();
       throw error;
     }
     return cluster;
+  }
+
+  /** Waits until the node's status shows an answered ping (a round trip) from every peer. */
+  async #waitForPeersAnswered(id: string, timeoutMs: number): Promise<void> {
+    const client = new DkvClient([this.spec(id).address]);
+    try {
+      const giveUpAtMs = Date.now() + timeoutMs;
+      for (;;) {
+        const status = await client.status({ timeoutMs: 2000 }).catch(() => undefined);
+        const peers = status?.members.filter((member) => member.node_id !== id) ?? [];
+        if (status !== undefined && peers.every((peer) => peer.up && peer.round_trip_ms > 0)) {
+          return;
+        }
+        if (Date.now() > giveUpAtMs) {
+          throw new Error(`${id} did not hear from every peer within ${timeoutMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      client.close();
+    }
   }
 
   spec(id: string): LocalNodeSpec {
