@@ -179,11 +179,13 @@ export class Coordinator {
     const localRead = targets.some((target) => target.node === self)
       ? this.#transport.get(self, bucket, key, deadlineMs)
       : undefined;
-    const own = localRead?.then((reply): OwnCopy | undefined =>
-      reply.ok && reply.object !== undefined
-        ? { object: reply.object, digest: versionDigest(bucket, key, reply.object) }
-        : undefined,
-    );
+    const own = localRead
+      ?.then((reply): OwnCopy | undefined =>
+        reply.ok && reply.object !== undefined
+          ? { object: reply.object, digest: versionDigest(bucket, key, reply.object) }
+          : undefined,
+      )
+      .catch(() => undefined);
     const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
     const read = (node: NodeId): Promise<ReadReply<DvvSet>> => {
       if (node === self && localRead !== undefined) return localRead;

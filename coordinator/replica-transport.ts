@@ -92,11 +92,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     const request = own === undefined ? { bucket, key } : { bucket, key, digest: own.digest };
     const outcome = await stream.get(request, deadlineMs);
     if (!outcome.ok) return { ok: false, error: outcome.message };
-    if (outcome.reply.same) {
-      return own === undefined
-        ? { ok: false, error: `${node} answered "same" to a get without a digest` }
-        : { ok: true, object: own.object };
-    }
+    if (outcome.reply.same) return sameAsOwn(node, own);
     if (!outcome.reply.found) return { ok: true, object: undefined };
     const decoded = decodeObject(outcome.reply.object);
     return decoded.ok
@@ -163,6 +159,13 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     }
     return bytes;
   }
+}
+
+/** A replica's "same" answer to a digest read: it holds the coordinator's own copy. */
+export function sameAsOwn(node: NodeId, own: OwnCopy | undefined): ReadReply<DvvSet> {
+  return own === undefined
+    ? { ok: false, error: `${node} answered "same" to a get without a digest` }
+    : { ok: true, object: own.object };
 }
 
 function messageOf(error: unknown): string {

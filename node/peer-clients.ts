@@ -22,7 +22,7 @@ export interface PeerClients {
 
 /**
  * Channel options for node-to-node and client-to-node traffic. Channelz is off: dkv serves no
- * channelz service, and its per-call bookkeeping cost the servers about 5% of their CPU per
+ * channelz service, and its per-call bookkeeping cost the servers about 7% of their CPU per
  * operation (docs/BENCHMARKS.md).
  */
 export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {

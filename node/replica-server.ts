@@ -10,7 +10,6 @@ import type { ReplicaPutResponse } from "../proto/generated/dkv/v1/ReplicaPutRes
 import { serveReplicaStream, type ReplicaCalls } from "./replica-stream-server.js";
 import { decodeObject, encodeObject } from "./core/object-codec.js";
 import type { DvvSet } from "./core/dvv.js";
-import { VERSION_DIGEST_BYTES } from "./core/version-digest.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
 import type { Replica } from "./replica.js";
@@ -63,12 +62,6 @@ async function serveGet(
 ): Promise<ReplicaGetResponse> {
   const { bucket, key, digest } = request;
   if (digest.length > 0) {
-    if (digest.length !== VERSION_DIGEST_BYTES) {
-      throw new KvError(
-        "invalid-argument",
-        `digest must be ${VERSION_DIGEST_BYTES} bytes, got ${digest.length}`,
-      );
-    }
     const answer = await replica.getUnlessSame(bucket, key, digest);
     if (answer.same) return { found: true, same: true, object: EMPTY };
     return found(answer.object);

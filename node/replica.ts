@@ -18,7 +18,7 @@ import {
 } from "./core/dvv.js";
 import { encodeObject, decodeObject } from "./core/object-codec.js";
 import { contextCovers, contextMaxCounter } from "./core/causal-context.js";
-import { digestMatches } from "./core/version-digest.js";
+import { VERSION_DIGEST_BYTES, digestMatches } from "./core/version-digest.js";
 
 /** Keys whose removed-copy counters a replica remembers before it renews its actor id. */
 const REMOVED_COUNTERS_MAX = 100_000;
@@ -149,13 +149,20 @@ export class Replica {
   /**
    * A digest read: "same" when the stored copy's version digest (core/version-digest.ts) is
    * `digest`, so the caller, which holds that version, needs no copy of it; otherwise the stored
-   * object (undefined when absent or unreadable), as `get` returns it.
+   * object (undefined when absent or unreadable), as `get` returns it. A digest of the wrong
+   * length is refused (invalid-argument).
    */
   async getUnlessSame(
     bucket: string,
     key: Uint8Array,
     digest: Uint8Array,
   ): Promise<{ readonly same: true } | { readonly same: false; readonly object?: DvvSet }> {
+    if (digest.length !== VERSION_DIGEST_BYTES) {
+      throw new KvError(
+        "invalid-argument",
+        `digest must be ${VERSION_DIGEST_BYTES} bytes, got ${digest.length}`,
+      );
+    }
     const object = await this.get(bucket, key);
     if (object === undefined) return { same: false };
     return digestMatches(digest, bucket, key, object) ? { same: true } : { same: false, object };

@@ -12,9 +12,11 @@ const scratch = new Int32Array(2);
 
 /**
  * The digest of `object` stored under (bucket, key): the version hash over the key, the causal
- * context and the sibling dots. A dot names one write, so equal digests mean equal objects
- * (anti-entropy already relies on this); a collision of two versions of one key is a 2^-64
- * event.
+ * context and the sibling dots. A dot names one write (a replica renews its actor whenever it
+ * could otherwise reuse one: data loss, a storage rollback), so equal digests mean equal
+ * objects. Two versions of one key collide with probability 2^-64; if they did, the read would
+ * return the coordinator's version and skip repairing that replica until the key is written
+ * again or anti-entropy, which compares the same hashes, finds another difference.
  */
 export function versionDigest(bucket: string, key: Uint8Array, object: DvvSet): Uint8Array {
   versionHashInto(bucket, key, object, scratch);

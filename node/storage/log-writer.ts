@@ -130,11 +130,13 @@ export class LogWriter implements CommitSink {
       ids.add(entry.id);
     }
     this.#undo = [];
+    // Reported before the first await: reads see the restored records from here on, and the
+    // replica must renew its actor before any write can pick a dot from a restored copy.
+    if (ids.size > 0) this.#onRollback([...ids]);
     active.size = active.syncedSize;
     await this.#truncate(active, active.syncedSize);
     this.#broken = true;
     this.#syncFailure = undefined;
-    if (ids.size > 0) this.#onRollback([...ids]);
   }
 
   /**

@@ -9,11 +9,12 @@ import { encodeObject } from "../../node/core/object-codec.js";
 import { grpcStatusOf } from "../../node/wire/grpc-status.js";
 import type { Replica } from "../../node/replica.js";
 import type { ReadReply } from "../../coordinator/core/get-quorum.js";
-import type {
-  OwnCopy,
-  ReplicaTransport,
-  ReplicaWriteOptions,
-  TransportWriteReply,
+import {
+  sameAsOwn,
+  type OwnCopy,
+  type ReplicaTransport,
+  type ReplicaWriteOptions,
+  type TransportWriteReply,
 } from "../../coordinator/replica-transport.js";
 import type { SimClock } from "./sim-clock.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
@@ -69,12 +70,7 @@ export class SimTransport implements ReplicaTransport {
     if (!result.ok) return { ok: false, error: result.error };
     const reply = result.value;
     if (!reply.ok) return { ok: false, error: reply.error };
-    if ("same" in reply) {
-      // As the gRPC transport: "same" stands for the coordinator's own copy.
-      return own === undefined
-        ? { ok: false, error: `${node} answered "same" to a get without a digest` }
-        : { ok: true, object: own.object };
-    }
+    if ("same" in reply) return sameAsOwn(node, own);
     return { ok: true, object: reply.object };
   }
 

@@ -87,5 +87,10 @@ describe("Replica.getUnlessSame (digest reads)", () => {
     });
     // A key stored nowhere here.
     expect(await replica.getUnlessSame("b", bytes("absent"), digest)).toEqual({ same: false });
+    // A digest of the wrong length is the caller's mistake, named as such.
+    await expect(replica.getUnlessSame("b", key, digest.subarray(0, 3))).rejects.toMatchObject({
+      code: "invalid-argument",
+      message: "digest must be 8 bytes, got 3",
+    });
   });
 });

@@ -11,7 +11,7 @@ import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import type { DvvSet, Version } from "../../../../node/core/dvv.js";
 import { bytes, hex, makeTempDir, openLog, removeDir, snapshot } from "./storage-test-helpers.js";
 
-const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0 }));
+const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0, truncateDelayMs: 0 }));
 
 vi.mock("node:fs", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:fs")>();
@@ -67,10 +67,19 @@ vi.mock("node:fs", async (importOriginal) => {
     }
     return actual.writeSync(fd, buffer, offset, length, position);
   }) as unknown as typeof actual.writeSync;
+  // A slow ftruncate keeps a rollback in progress (records restored, file not yet cut).
+  const ftruncate = ((fd: number, length: number, callback: (error: Error | null) => void) => {
+    if (faults.truncateDelayMs > 0) {
+      setTimeout(() => actual.ftruncate(fd, length, callback), faults.truncateDelayMs);
+      return;
+    }
+    actual.ftruncate(fd, length, callback);
+  }) as typeof actual.ftruncate;
   return {
     ...actual,
-    default: { ...actual, fdatasync, write, writeSync },
+    default: { ...actual, fdatasync, ftruncate, write, writeSync },
     fdatasync,
+    ftruncate,
     write,
     writeSync,
   };
@@ -84,6 +93,7 @@ beforeEach(async () => {
   storage = await openLog(dir, { segmentBytesMax: 1 << 20 });
   faults.failSyncs = 0;
   faults.shortWrites = 0;
+  faults.truncateDelayMs = 0;
 });
 
 afterEach(async () => {
@@ -208,6 +218,7 @@ describe("a rollback of resolved non-durable writes", () => {
       durable: false,
     });
     const actorBefore = replica.actor;
+    seen.clear();
     faults.failSyncs = 1;
     await expect(
       replica.coordinate("b", bytes("other"), EMPTY_CONTEXT, version("x"), {
@@ -215,7 +226,10 @@ describe("a rollback of resolved non-durable writes", () => {
         durable: true,
       }),
     ).rejects.toThrow(/storage write failed: EIO/);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The listeners are told under each key's lock, after writes still in flight on it.
+    for (let turn = 0; turn < 100 && seen.size < 3; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
 
     expect(reported.flat().sort()).toEqual(
       ["kept", "new", "other"].map((key) => `b/${hex(bytes(key))}`).sort(),
@@ -234,6 +248,39 @@ describe("a rollback of resolved non-durable writes", () => {
       ...accept,
       durable: true,
     });
-    expect(next.dot.actor).toBe(replica.actor);
+    expect(next.dot.actor).not.toBe(actorBefore);
+  });
+
+  it("renews the actor before a write can see a restored copy, while the rollback still runs", async () => {
+    await storage.close();
+    storage = await openLog(dir, { syncIntervalMs: 60_000 });
+    const replica = new Replica(storage, "n1.test");
+    const key = bytes("k");
+    const durably = { ...accept, durable: true };
+    await replica.coordinate("b", key, EMPTY_CONTEXT, version("v1"), durably);
+    const undone = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v2"), {
+      ...accept,
+      durable: false,
+    });
+    faults.truncateDelayMs = 100;
+    faults.failSyncs = 1;
+    const failing = replica
+      .coordinate("b", bytes("other"), EMPTY_CONTEXT, version("x"), durably)
+      .then(
+        () => "resolved",
+        (error: unknown) => String(error),
+      );
+    // As soon as reads show the restored v1 (the file is still being cut), write blind.
+    let raced: Promise<{ dot: { actor: string; counter: number } }> | undefined;
+    while (raced === undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const siblings = (await replica.get("b", key))?.siblings.length;
+      if (siblings === 1) {
+        raced = replica.coordinate("b", key, EMPTY_CONTEXT, version("blind"), durably);
+      }
+    }
+    expect(await failing).toMatch(/storage write failed: EIO/);
+    const blind = await raced;
+    expect(blind.dot).not.toEqual(undone.dot);
   });
 });
