@@ -2,6 +2,7 @@
 // reference and alternative backend to the log engine. Does IO through lmdb.
 
 import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { open, type RootDatabase } from "lmdb";
 import type { Storage, StorageEntry, StorageStats, WriteOptions, WriteResult } from "./storage.js";
 import { StorageWriteError } from "./write-queue.js";
@@ -20,6 +21,15 @@ export interface LmdbStorageOptions {
 const LMDB_KEY_BYTES_MAX = 1978;
 /** First two bytes of a hashed key; never a short key's prefix (a bucket length ≤ 1976). */
 const HASHED_KEY_PREFIX = 0xffff;
+/**
+ * The key of the environment's format marker: prefix 0xfffe, like the hashed prefix never the
+ * start of a stored (bucket, key) id.
+ */
+const FORMAT_KEY = Buffer.from([0xfe, 0xff, ...Buffer.from("format", "latin1")]);
+/** Format 2: every value starts with the CRC-32 of the rest. Format 1 (no marker): no CRC. */
+const CHECKSUMMED_FORMAT = 2;
+/** Corrupt keys remembered for status; past this only the count grows. */
+const CORRUPT_KEYS_MAX = 10_000;
 
 /**
  * The lmdb engine.
@@ -36,6 +46,12 @@ const HASHED_KEY_PREFIX = 0xffff;
  * Keys: (bucket, key) is stored as `bucketLength u16 LE | bucket | key`. Longer than lmdb's key
  * limit, it is replaced by `0xffff | sha256(id)` and the value carries the full id, checked on
  * read (`idLength u32 LE | id | object`).
+ *
+ * Checksums: lmdb checks nothing of a value, so every value starts with the CRC-32 of the rest
+ * (`crc u32 LE | value as above`). A value whose CRC does not match is corruption: counted for
+ * status and served as missing, so read repair and anti-entropy bring the key back from the
+ * other replicas. An environment written before checksums (no format marker, not empty) keeps
+ * its unchecked values.
  */
 export class LmdbStorage implements Storage {
   readonly engine = "lmdb";
@@ -44,6 +60,11 @@ export class LmdbStorage implements Storage {
   readonly #objectBytesMax: number;
   #db: RootDatabase<Buffer, Buffer> | undefined;
   #closed = false;
+  /** Values carry a CRC-32 (format 2). */
+  #checksummed = false;
+  #hasFormatKey = false;
+  readonly #corruptKeys = new Set<string>();
+  #corruptRecords = 0;
 
   constructor(options: LmdbStorageOptions) {
     this.#dir = options.dir;
@@ -65,12 +86,31 @@ export class LmdbStorage implements Storage {
       // transactions: those queued while one commits go in the next.
       eventTurnBatching: false,
     });
+    const db = this.#db;
+    const marker = db.get(FORMAT_KEY);
+    if (marker !== undefined) {
+      if (marker.length !== 1 || marker[0] !== CHECKSUMMED_FORMAT) {
+        throw new Error(
+          `lmdb storage in ${this.#dir} has unknown format ${marker.toString("hex")}`,
+        );
+      }
+      this.#checksummed = true;
+      this.#hasFormatKey = true;
+    } else if (db.getKeysCount({ limit: 1 }) === 0) {
+      await committed(db.put(FORMAT_KEY, Buffer.from([CHECKSUMMED_FORMAT])));
+      await committed(db.flushed);
+      this.#checksummed = true;
+      this.#hasFormatKey = true;
+    }
   }
 
   async get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
     const db = this.#checkOpen();
     const id = idBytesOf(bucket, key);
-    const stored = db.get(lmdbKeyOf(id));
+    const lmdbKey = lmdbKeyOf(id);
+    const checked = db.get(lmdbKey);
+    if (checked === undefined) return undefined;
+    const stored = this.#verified(lmdbKey, checked);
     if (stored === undefined) return undefined;
     if (id.length <= LMDB_KEY_BYTES_MAX) return copyOf(stored);
     const idLength = stored.readUInt32LE(0);
@@ -87,15 +127,17 @@ export class LmdbStorage implements Storage {
     const db = this.#checkOpen();
     this.#checkSizes(key, object);
     const id = idBytesOf(bucket, key);
-    let value: Buffer;
-    if (id.length <= LMDB_KEY_BYTES_MAX) {
-      value = Buffer.from(object);
-    } else {
-      value = Buffer.allocUnsafe(4 + id.length + object.byteLength);
-      value.writeUInt32LE(id.length, 0);
-      id.copy(value, 4);
-      value.set(object, 4 + id.length);
+    const crcBytes = this.#checksummed ? 4 : 0;
+    const hashed = id.length > LMDB_KEY_BYTES_MAX;
+    const value = Buffer.allocUnsafe(crcBytes + (hashed ? 4 + id.length : 0) + object.byteLength);
+    let at = crcBytes;
+    if (hashed) {
+      value.writeUInt32LE(id.length, at);
+      id.copy(value, at + 4);
+      at += 4 + id.length;
     }
+    value.set(object, at);
+    if (this.#checksummed) value.writeUInt32LE(crc32(value.subarray(4)), 0);
     await committed(db.put(lmdbKeyOf(id), value));
     if (!options.durable) return { durable: false };
     await committed(db.flushed);
@@ -112,7 +154,10 @@ export class LmdbStorage implements Storage {
 
   async *entries(): AsyncIterable<StorageEntry> {
     const db = this.#checkOpen();
-    for (const { key, value } of db.getRange()) {
+    for (const { key, value: checked } of db.getRange()) {
+      if (key.equals(FORMAT_KEY)) continue;
+      const value = this.#verified(key, checked);
+      if (value === undefined) continue;
       let id: Buffer = key;
       let object: Buffer = value;
       if (key.readUInt16LE(0) === HASHED_KEY_PREFIX) {
@@ -133,7 +178,22 @@ export class LmdbStorage implements Storage {
     const db = this.#db;
     const entries =
       db === undefined ? 0 : ((db.getStats() as { entryCount?: number }).entryCount ?? 0);
-    return { engine: this.engine, keys: entries, corruptRecords: 0 };
+    const keys = Math.max(0, entries - (this.#hasFormatKey ? 1 : 0));
+    return { engine: this.engine, keys, corruptRecords: this.#corruptRecords };
+  }
+
+  /** The value without its CRC; undefined (and counted once per key) when the CRC is wrong. */
+  #verified(lmdbKey: Buffer, stored: Buffer): Buffer | undefined {
+    if (!this.#checksummed) return stored;
+    if (stored.length >= 4 && crc32(stored.subarray(4)) === stored.readUInt32LE(0)) {
+      return stored.subarray(4);
+    }
+    const name = lmdbKey.toString("latin1");
+    if (!this.#corruptKeys.has(name)) {
+      if (this.#corruptKeys.size < CORRUPT_KEYS_MAX) this.#corruptKeys.add(name);
+      this.#corruptRecords += 1;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
