@@ -60,9 +60,8 @@ export class LmdbStorage implements Storage {
   readonly #objectBytesMax: number;
   #db: RootDatabase<Buffer, Buffer> | undefined;
   #closed = false;
-  /** Values carry a CRC-32 (format 2). */
+  /** Values carry a CRC-32 (format 2); then the format marker is stored too. */
   #checksummed = false;
-  #hasFormatKey = false;
   readonly #corruptKeys = new Set<string>();
   #corruptRecords = 0;
 
@@ -95,12 +94,10 @@ export class LmdbStorage implements Storage {
         );
       }
       this.#checksummed = true;
-      this.#hasFormatKey = true;
     } else if (db.getKeysCount({ limit: 1 }) === 0) {
       await committed(db.put(FORMAT_KEY, Buffer.from([CHECKSUMMED_FORMAT])));
       await committed(db.flushed);
       this.#checksummed = true;
-      this.#hasFormatKey = true;
     }
   }
 
@@ -178,7 +175,7 @@ export class LmdbStorage implements Storage {
     const db = this.#db;
     const entries =
       db === undefined ? 0 : ((db.getStats() as { entryCount?: number }).entryCount ?? 0);
-    const keys = Math.max(0, entries - (this.#hasFormatKey ? 1 : 0));
+    const keys = Math.max(0, entries - (this.#checksummed ? 1 : 0));
     return { engine: this.engine, keys, corruptRecords: this.#corruptRecords };
   }
 

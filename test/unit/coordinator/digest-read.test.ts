@@ -6,36 +6,19 @@
 // answers digest reads as the gRPC transport does (the coordinator's object for "same").
 
 import { describe, expect, it } from "vitest";
-import { Coordinator, type CoordinatorView } from "../../../coordinator/coordinator.js";
 import type {
   OwnCopy,
   ReplicaTransport,
   TransportWriteReply,
 } from "../../../coordinator/replica-transport.js";
 import type { ReadReply } from "../../../coordinator/core/get-quorum.js";
-import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
-import { EMPTY_DVV_SET, sync, update, type DvvSet, type Version } from "../../../node/core/dvv.js";
-import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
-import { nodeId, type NodeId } from "../../../node/core/node-id.js";
-import { claimRing } from "../../../node/core/ring.js";
+import { sync, type DvvSet } from "../../../node/core/dvv.js";
+import type { NodeId } from "../../../node/core/node-id.js";
 import { digestMatches, versionDigest } from "../../../node/core/version-digest.js";
-import { createLogger } from "../../../node/logger.js";
-import { Replica } from "../../../node/replica.js";
-import { MemoryStorage } from "../../../node/storage/memory-storage.js";
+import { utf8, written } from "../node/core/dvv-test-helpers.js";
+import { NODES as nodes, coordinatorOver } from "./coordinator-test-helpers.js";
 
-const nodes = ["n1", "n2", "n3"].map(nodeId);
-const ring = claimRing({ nodes, partitionCount: 8, targetN: 3 });
-const view: CoordinatorView = { self: nodes[0]!, ring, upNodes: () => new Set(nodes) };
-const key = new TextEncoder().encode("k");
-const version = (text: string): Version => ({
-  value: new TextEncoder().encode(text),
-  contentType: "",
-  metadata: {},
-  lastModifiedMs: 1,
-  deleted: false,
-});
-const written = (actor: string, text: string, base: DvvSet = EMPTY_DVV_SET): DvvSet =>
-  update(base, base.context, actor, version(text)).object;
+const key = utf8("k");
 
 /** Each node's copy; digest reads answered as GrpcReplicaTransport does. */
 class CopiesTransport implements ReplicaTransport {
@@ -68,16 +51,6 @@ class CopiesTransport implements ReplicaTransport {
   }
 }
 
-function coordinatorOver(transport: ReplicaTransport): Coordinator {
-  return new Coordinator({
-    view,
-    replica: new Replica(new MemoryStorage(), "n1.test"),
-    transport,
-    limits: DEFAULT_LIMITS,
-    logger: createLogger({ node: "n1", level: "silent" }),
-  });
-}
-
 const getCommand = {
   bucket: "b",
   key,
@@ -99,7 +72,7 @@ describe("digest reads", () => {
         [nodes[2]!, object],
       ]),
     );
-    const result = await coordinatorOver(transport).get(getCommand);
+    const result = await (await coordinatorOver(transport)).get(getCommand);
     expect(result).toBe(object);
     const digest = versionDigest("b", key, object);
     // The local read goes first and carries no digest; both others get the local digest.
@@ -122,7 +95,7 @@ describe("digest reads", () => {
         [nodes[2]!, concurrent],
       ]),
     );
-    const result = await coordinatorOver(transport).get(getCommand);
+    const result = await (await coordinatorOver(transport)).get(getCommand);
     expect(result?.siblings.map((sibling) => sibling.dot.actor).sort()).toEqual(["n1.x", "n2.x"]);
     expect(transport.gets.map((get) => [get.node, get.same])).toEqual([
       ["n1", false],
@@ -143,7 +116,7 @@ describe("digest reads", () => {
         [nodes[2]!, object],
       ]),
     );
-    expect(await coordinatorOver(transport).get(getCommand)).toEqual(object);
+    expect(await (await coordinatorOver(transport)).get(getCommand)).toEqual(object);
     expect(transport.gets.every((get) => get.digest === undefined)).toBe(true);
     await settle();
     expect(transport.repairs.map((repair) => repair.node)).toEqual(["n1"]);

@@ -6,11 +6,7 @@
 // replica put with the durability it was asked for (or, for dw checks, with what the test says).
 
 import { describe, expect, it } from "vitest";
-import {
-  Coordinator,
-  type CoordinatorView,
-  type PutCommand,
-} from "../../../coordinator/coordinator.js";
+import type { PutCommand } from "../../../coordinator/coordinator.js";
 import type {
   ReplicaTransport,
   ReplicaWriteOptions,
@@ -19,21 +15,9 @@ import type {
 import type { QuorumConfig } from "../../../coordinator/core/quorum-options.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
 import type { DvvSet } from "../../../node/core/dvv.js";
-import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
-import { nodeId, type NodeId } from "../../../node/core/node-id.js";
-import { claimRing } from "../../../node/core/ring.js";
-import { createLogger } from "../../../node/logger.js";
-import { Replica } from "../../../node/replica.js";
-import { MemoryStorage } from "../../../node/storage/memory-storage.js";
-
-const nodes = ["n1", "n2", "n3"].map(nodeId);
-const ring = claimRing({ nodes, partitionCount: 8, targetN: 3 });
-
-const view: CoordinatorView = {
-  self: nodes[0]!,
-  ring,
-  upNodes: () => new Set(nodes),
-};
+import type { NodeId } from "../../../node/core/node-id.js";
+import { textVersion, utf8 } from "../node/core/dvv-test-helpers.js";
+import { coordinatorOver } from "./coordinator-test-helpers.js";
 
 /** Records what each replica put asked for; answers as `answer` says. */
 class RecordingTransport implements ReplicaTransport {
@@ -59,32 +43,14 @@ class RecordingTransport implements ReplicaTransport {
   }
 }
 
-async function coordinatorOver(transport: ReplicaTransport): Promise<Coordinator> {
-  const storage = new MemoryStorage();
-  await storage.open();
-  return new Coordinator({
-    view,
-    replica: new Replica(storage, "n1.test"),
-    transport,
-    limits: DEFAULT_LIMITS,
-    logger: createLogger({ node: "n1", level: "silent" }),
-  });
-}
-
 function putCommand(quorum: Partial<QuorumConfig>): PutCommand {
   return {
     bucket: "b",
-    key: new TextEncoder().encode("k"),
+    key: utf8("k"),
     quorum: { n: 3, r: 2, w: 2, dw: 1, pr: 0, pw: 0, ...quorum },
     deadlineMs: Date.now() + 5000,
     sloppy: true,
-    version: {
-      value: new TextEncoder().encode("v"),
-      contentType: "",
-      metadata: {},
-      lastModifiedMs: 0,
-      deleted: false,
-    },
+    version: textVersion("v"),
     context: EMPTY_CONTEXT,
     ifNoneMatch: false,
   };

@@ -9,17 +9,10 @@ import { Replica } from "../../../node/replica.js";
 import { MemoryStorage } from "../../../node/storage/memory-storage.js";
 import { storageKeyString } from "../../../node/storage/storage-key.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
-import { EMPTY_DVV_SET, update, type DvvSet, type Version } from "../../../node/core/dvv.js";
+import { EMPTY_DVV_SET, update, type DvvSet } from "../../../node/core/dvv.js";
 import { versionDigest } from "../../../node/core/version-digest.js";
+import { textVersion as version, utf8 as bytes } from "./core/dvv-test-helpers.js";
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const version = (text: string): Version => ({
-  value: bytes(text),
-  contentType: "",
-  metadata: {},
-  lastModifiedMs: 1,
-  deleted: false,
-});
 const accept = { durable: false, check: () => undefined } as const;
 
 async function recordingReplica(): Promise<{

@@ -5,21 +5,14 @@
 
 import { describe, expect, it } from "vitest";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
-import { EMPTY_DVV_SET, join, sync, update, type Version } from "../../../../node/core/dvv.js";
+import { EMPTY_DVV_SET, join, sync, update } from "../../../../node/core/dvv.js";
 import {
   VERSION_DIGEST_BYTES,
   digestMatches,
   versionDigest,
 } from "../../../../node/core/version-digest.js";
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const version = (text: string): Version => ({
-  value: bytes(text),
-  contentType: "",
-  metadata: {},
-  lastModifiedMs: 1,
-  deleted: false,
-});
+import { textVersion as version, utf8 as bytes } from "./dvv-test-helpers.js";
 
 describe("versionDigest", () => {
   const key = bytes("k");

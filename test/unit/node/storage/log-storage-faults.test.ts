@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LogStorage } from "../../../../node/storage/log-storage.js";
 import { Replica } from "../../../../node/replica.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
-import type { DvvSet, Version } from "../../../../node/core/dvv.js";
+import type { DvvSet } from "../../../../node/core/dvv.js";
+import { textVersion as version } from "../core/dvv-test-helpers.js";
 import { bytes, hex, makeTempDir, openLog, removeDir, snapshot } from "./storage-test-helpers.js";
 
 const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0, truncateDelayMs: 0 }));
@@ -185,13 +186,6 @@ describe("log storage when the disk fails", () => {
 });
 
 describe("a rollback of resolved non-durable writes", () => {
-  const version = (text: string): Version => ({
-    value: bytes(text),
-    contentType: "",
-    metadata: {},
-    lastModifiedMs: 1,
-    deleted: false,
-  });
   const accept = { check: () => undefined } as const;
 
   it("is reported; the replica's listeners see storage again and its actor is renewed", async () => {
