@@ -7,7 +7,12 @@ export interface Limits {
   readonly keyBytesMax: number;
   /** Largest bucket name accepted from a client. */
   readonly bucketBytesMax: number;
-  /** Largest object (all siblings' values and metadata) a write may produce. */
+  /** Largest value of one write. */
+  readonly valueBytesMax: number;
+  /**
+   * Largest object a write may produce: the values, content types and metadata of all siblings
+   * plus the encoded causal context (see objectBytes in node/core/dvv.ts).
+   */
   readonly objectBytesMax: number;
   /** Objects above this size are stored but logged as a warning. */
   readonly objectBytesWarn: number;
@@ -21,8 +26,29 @@ export interface Limits {
   readonly contentTypeBytesMax: number;
   /** Most user metadata entries on one write. */
   readonly metadataEntriesMax: number;
+  /** Bytes of user metadata (keys and values, UTF-8) on one write. */
+  readonly metadataBytesMax: number;
   /** Client requests a node works on at once; beyond it requests are shed. */
   readonly requestsInFlightMax: number;
+  /**
+   * Client requests one connection may have in flight once the node is busy (more than half of
+   * requestsInFlightMax): its fair share is the larger of this and requestsInFlightMax divided
+   * by the connections with requests in flight. One greedy client cannot starve the rest.
+   */
+  readonly requestsInFlightMaxPerConnection: number;
+  /**
+   * Bytes of requests and replies a node holds at once, over all services: messages being
+   * received or worked on, and replies not yet read by their callers. Past it new calls are
+   * refused with RESOURCE_EXHAUSTED before their messages are read.
+   */
+  readonly requestBytesInFlightMax: number;
+  /**
+   * The same bound for one connection. A connection whose unread replies keep it past this
+   * bound is closed.
+   */
+  readonly connectionBytesInFlightMax: number;
+  /** A reply its caller has not read this long after it was sent is cancelled (RST_STREAM). */
+  readonly replyUnreadMsMax: number;
   /** Read repairs a node runs at once; beyond it repairs are skipped (Riak read_repair_max). */
   readonly readRepairsInFlightMax: number;
   /** The request timeout when a client sets no deadline. */
@@ -32,9 +58,23 @@ export interface Limits {
    * replica traffic can stay in flight, which tombstone reaping relies on.
    */
   readonly requestTimeoutMsMax: number;
-  /** Largest gRPC message a node accepts: an object at the limit plus framing. */
+  /**
+   * Largest gRPC message a node accepts or sends on its internal services (replica, handoff):
+   * room for two objects at the limit, as a merge of two concurrent writes can briefly hold.
+   */
   readonly grpcMessageBytesMax: number;
+  /** Largest request message of the public KV service: a value at the limit plus the rest. */
+  readonly kvMessageBytesMax: number;
+  /** Largest request message of the small services (admin, anti-entropy, health, reflection). */
+  readonly controlMessageBytesMax: number;
 }
+
+/**
+ * Largest counter a context may carry for one actor. A counter counts the writes one actor
+ * coordinated for one key, so no real context comes near it; a forged one near 2^53 would make
+ * the next write's counter overflow. Fixed, not configurable: stored data depends on it.
+ */
+export const CONTEXT_COUNTER_MAX = 2 ** 48;
 
 const MiB = 1024 * 1024;
 
@@ -42,18 +82,27 @@ const MiB = 1024 * 1024;
 export const DEFAULT_LIMITS: Limits = {
   keyBytesMax: 64 * 1024,
   bucketBytesMax: 255,
-  objectBytesMax: 16 * MiB,
+  valueBytesMax: 16 * MiB,
+  objectBytesMax: 17 * MiB,
   objectBytesWarn: 4 * MiB,
   siblingsMax: 100,
   siblingsWarn: 25,
   contextBytesMax: 64 * 1024,
   contentTypeBytesMax: 255,
   metadataEntriesMax: 64,
+  metadataBytesMax: 64 * 1024,
   requestsInFlightMax: 4096,
+  requestsInFlightMaxPerConnection: 512,
+  requestBytesInFlightMax: 512 * MiB,
+  connectionBytesInFlightMax: 128 * MiB,
+  replyUnreadMsMax: 60_000,
   readRepairsInFlightMax: 256,
   requestTimeoutMsDefault: 5000,
   requestTimeoutMsMax: 60_000,
-  // Siblings can each be near the object limit while a write is refused, and a replica reply
-  // carries the whole object; leave room so that our own checks, not gRPC's, produce the error.
-  grpcMessageBytesMax: 64 * MiB,
+  // A replica message carries a whole object; two concurrent writes through different
+  // coordinators can briefly merge past the object limit before one is refused and retracted.
+  grpcMessageBytesMax: 2 * 17 * MiB + MiB,
+  // value + key + context + metadata + content type, with room for protobuf framing.
+  kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
+  controlMessageBytesMax: 4 * MiB,
 };
