@@ -11,7 +11,13 @@ import {
   contextCovers,
 } from "./causal-context.js";
 import { DecodeFailure, Reader, Writer, plural, stringSize, varintSize } from "./byte-codec.js";
-import { type DvvSet, type Sibling, EMPTY_DVV_SET, utf8ByteLength } from "./dvv.js";
+import {
+  type DvvSet,
+  type Sibling,
+  EMPTY_DVV_SET,
+  objectBytesEstimate,
+  utf8ByteLength,
+} from "./dvv.js";
 
 /*
  * Format version 1. Integers are unsigned LEB128 varints in canonical form (no trailing zero
@@ -140,6 +146,20 @@ export function encodeContext(context: CausalContext): Uint8Array {
   writer.byte(KIND_CONTEXT);
   writeBody(writer, table);
   return writer.finish();
+}
+
+/** Bytes of the context as {@link encodeContext} writes it, without encoding it. */
+export function contextBytes(context: CausalContext): number {
+  return 2 + bodySize(actorTable(context));
+}
+
+/**
+ * What the object limit (Limits.objectBytesMax) counts: the values, content types and metadata
+ * of all siblings (objectBytesEstimate) plus the encoded causal context. The context counts
+ * because it is stored and sent with every copy, and a key's context grows with its actors.
+ */
+export function objectLimitBytes(object: DvvSet): number {
+  return objectBytesEstimate(object) + contextBytes(object.context);
 }
 
 /**
