@@ -14,6 +14,7 @@ import type { Sibling__Output } from "../proto/generated/dkv/v1/Sibling.js";
 import type { LocalGetResponse__Output } from "../proto/generated/dkv/v1/LocalGetResponse.js";
 import type { StatusResponse__Output } from "../proto/generated/dkv/v1/StatusResponse.js";
 import { DEFAULT_LIMITS } from "../node/core/limits.js";
+import { KvError } from "../node/core/errors.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { claimRing, type Ring } from "../node/core/ring.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
@@ -38,7 +39,10 @@ export interface ReplicationOptions {
 /** Options common to every call. */
 export interface CallOptions extends ReplicationOptions {
   readonly bucket?: string;
-  /** Request timeout; becomes the gRPC deadline. Default 5000. */
+  /**
+   * Request timeout in ms; becomes the gRPC deadline. Default 5000; a longer one than the
+   * servers' longest (Limits.requestTimeoutMsMax) is cut to it (see {@link clientTimeoutMs}).
+   */
   readonly timeoutMs?: number;
 }
 
@@ -247,7 +251,7 @@ export class DkvClient {
     ) => void,
     target?: { readonly bucket: string; readonly key: Uint8Array; readonly n: number | undefined },
   ): Promise<Reply> {
-    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_LIMITS.requestTimeoutMsDefault);
+    const deadline = Date.now() + clientTimeoutMs(options.timeoutMs);
     const connections =
       this.#routing === "primary" && target !== undefined
         ? await this.#route(target)
@@ -266,6 +270,29 @@ export class DkvClient {
     }
     throw lastError;
   }
+}
+
+/**
+ * The timeout a call gets: the caller's, or the default, and never longer than the servers'
+ * longest (Limits.requestTimeoutMsMax), which a server would cut it to anyway. The cut matters:
+ * grpc-js sends a deadline as a timeout header and the receiving side parses it into a 32-bit
+ * int (server-interceptors.js handleTimeoutHeader, `(+match[1] * unit) | 0`), so a timeout of
+ * 2^31 ms (about 24.9 days) or more wraps to a negative one and the server answers
+ * DEADLINE_EXCEEDED at once, although a put may already have been applied. A negative or
+ * non-finite timeout is a caller's mistake and is refused (invalid-argument) before anything is
+ * sent.
+ */
+export function clientTimeoutMs(timeoutMs: number | undefined): number {
+  if (timeoutMs === undefined) return DEFAULT_LIMITS.requestTimeoutMsDefault;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new KvError(
+      "invalid-argument",
+      `timeoutMs must be a finite number of ms >= 0, got ${String(timeoutMs)} ` +
+        `(timeouts longer than ${DEFAULT_LIMITS.requestTimeoutMsMax} ms are cut to it)`,
+      { notApplied: true },
+    );
+  }
+  return Math.min(timeoutMs, DEFAULT_LIMITS.requestTimeoutMsMax);
 }
 
 /** True when the node never saw the request, so another node may be asked. */
