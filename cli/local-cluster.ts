@@ -3,7 +3,8 @@
 // released) and kept for the life of the cluster so that a restarted node has its old address.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, closeSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, existsSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,6 +59,8 @@ export function localClusterSpecs(options: {
   /** A metrics port per node (`--metrics-listen`), in node order; none when absent. */
   readonly metricsPorts?: readonly number[];
 }): LocalNodeSpec[] {
+  const insecure = options.serveArgs?.includes("--insecure") ?? false;
+  const keyArgs = insecure ? [] : [`--cluster-key=${ensureClusterKeyFile(options.clusterDir)}`];
   const ids = options.ports.map((_, index) => `n${index + 1}`);
   const addresses = options.ports.map((port) => `127.0.0.1:${port}`);
   const peers = ids.map((id, index) => `${id}=${addresses[index]}`).join(",");
@@ -83,11 +86,26 @@ export function localClusterSpecs(options: {
         `--storage=${options.storage}`,
         `--partitions=${options.partitionCount}`,
         `--log-level=${options.logLevel}`,
+        ...keyArgs,
         ...(metricsAddress === undefined ? [] : [`--metrics-listen=${metricsAddress}`]),
         ...(options.serveArgs ?? []),
       ],
     };
   });
+}
+
+/**
+ * The cluster's key file (`cluster.key` in the cluster dir), made on first use: 32 random bytes
+ * in hex, readable by its owner only. Every node of the cluster seals client contexts with it.
+ */
+export function ensureClusterKeyFile(clusterDir: string): string {
+  const file = path.resolve(clusterDir, "cluster.key");
+  if (!existsSync(file)) {
+    mkdirSync(clusterDir, { recursive: true });
+    const text = `# dkv cluster key: seals client contexts. Keep it secret; see docs/OPERATIONS.md.\n${randomBytes(32).toString("hex")}\n`;
+    writeFileSync(file, text, { mode: 0o600, flag: "wx" });
+  }
+  return file;
 }
 
 /** Starts one node process with its output appended to its log file. */

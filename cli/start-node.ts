@@ -19,6 +19,7 @@ import type { Logger } from "../node/logger.js";
 import { Coordinator } from "../coordinator/coordinator.js";
 import { GrpcReplicaTransport } from "../coordinator/replica-transport.js";
 import { kvHandlers } from "../coordinator/kv-server.js";
+import type { ContextKeys } from "../node/core/key-context.js";
 import { HintStore } from "../node/hints/hint-store.js";
 import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
@@ -67,6 +68,11 @@ export interface NodeConfig {
   readonly handoffBytesPerSecond?: number;
   /** host:port of the Prometheus endpoint (GET /metrics); port 0 picks one; off when absent. */
   readonly metricsListen?: string;
+  /**
+   * The cluster keys client contexts are sealed with, read on every request (so a reload of the
+   * key file applies at once). Absent: unsealed contexts, as `dkv serve --insecure` runs.
+   */
+  readonly contextKeys?: () => ContextKeys | undefined;
 }
 
 /** A started node. */
@@ -85,6 +91,7 @@ export interface RunningNode {
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const limits = config.limits ?? DEFAULT_LIMITS;
   const bucket = config.bucket ?? DEFAULT_BUCKET;
+  const contextKeys = config.contextKeys ?? ((): undefined => undefined);
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
@@ -180,7 +187,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
-    kvHandlers({ coordinator, view, limits, bucket, logger: config.logger, observer: kvMetrics }),
+    kvHandlers({
+      coordinator,
+      view,
+      limits,
+      bucket,
+      logger: config.logger,
+      observer: kvMetrics,
+      contextKeys,
+    }),
   );
   server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger, hints));
   const facts = {
@@ -191,6 +206,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     startedAtMs: Date.now(),
     hints,
     recentLatency: () => kvMetrics.recent(),
+    contextKeys,
     metricsAddress: () => metricsServer?.address,
   };
   server.addService(

@@ -12,10 +12,11 @@ import type { Limits } from "../node/core/limits.js";
 import type { NodeId } from "../node/core/node-id.js";
 import { contextAdd } from "../node/core/causal-context.js";
 import { join, values, liveValues, vtag } from "../node/core/dvv.js";
-import { encodeKeyContext } from "../node/core/key-context.js";
+import { type ContextKeys, encodeKeyContext } from "../node/core/key-context.js";
 import { toServiceError, grpcStatusOf } from "../node/wire/grpc-status.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import type { Logger } from "../node/logger.js";
+import { LogThrottle } from "../node/metrics/log-throttle.js";
 import type { BucketDefaults } from "./core/quorum-options.js";
 import type { Coordinator } from "./coordinator.js";
 import type { KvObserver } from "../node/metrics/kv-metrics.js";
@@ -47,15 +48,24 @@ export interface KvServerDeps {
   readonly limits: Limits;
   readonly bucket: BucketDefaults;
   readonly logger: Logger;
+  /**
+   * The cluster keys contexts are sealed with (read on every request, so a reload takes effect
+   * at once); undefined on an --insecure node, whose contexts are unsealed.
+   */
+  readonly contextKeys: () => ContextKeys | undefined;
   readonly now?: () => number;
   /** Told about every request (metrics, recent latency); nothing is logged per request. */
   readonly observer?: KvObserver;
 }
 
+/** One unexpected-error line (with its stack) per window; the rest are counted in the next. */
+const UNEXPECTED_ERROR_LOG_WINDOW_MS = 10_000;
+
 /** Builds the KV service handlers. */
 export function kvHandlers(deps: KvServerDeps): KVHandlers {
   const now = deps.now ?? Date.now;
   let inFlight = 0;
+  const unexpectedErrors = new LogThrottle(UNEXPECTED_ERROR_LOG_WINDOW_MS);
 
   /**
    * Runs one request under the in-flight bound, maps every failure to a status and tells the
@@ -92,7 +102,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         },
         (error: unknown) => {
           observer?.request(op, outcomeOfError(error), performance.now() - startedMs);
-          callback(toReplyError(error, deps));
+          callback(toReplyError(error, deps, unexpectedErrors));
         },
       )
       .finally(() => {
@@ -116,7 +126,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const live = liveValues(object).length > 0;
         return {
           siblings: live ? values(object).map(toWireSibling) : [],
-          context: encodeKeyContext(bucket, request.key, join(object)),
+          context: encodeKeyContext(bucket, request.key, join(object), deps.contextKeys()),
         };
       });
     },
@@ -128,7 +138,14 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         const nowMs = now();
         const deadlineMs = deadlineOf(call.getDeadline(), nowMs, deps.limits);
         const limits = deps.limits;
-        const command = putCommandOf(request, { limits, bucket: deps.bucket, nowMs, deadlineMs });
+        const contextKeys = deps.contextKeys();
+        const command = putCommandOf(request, {
+          limits,
+          bucket: deps.bucket,
+          nowMs,
+          deadlineMs,
+          contextKeys,
+        });
         const outcome = await deps.coordinator.put(command);
         deps.observer?.object("put", outcome.object);
         if (!request.return_body) {
@@ -137,13 +154,14 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
               command.bucket,
               command.key,
               contextAdd(command.context, outcome.dot),
+              contextKeys,
             ),
             siblings: [],
             vtag: vtag(outcome.dot),
           };
         }
         return {
-          context: encodeKeyContext(command.bucket, command.key, join(outcome.object)),
+          context: encodeKeyContext(command.bucket, command.key, join(outcome.object), contextKeys),
           siblings: values(outcome.object).map(toWireSibling),
           vtag: vtag(outcome.dot),
         };
@@ -169,6 +187,7 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
           bucket: deps.bucket,
           nowMs,
           deadlineMs,
+          contextKeys: deps.contextKeys(),
         });
         await deps.coordinator.put(command);
         return {};
@@ -298,13 +317,27 @@ function wasAnswered(error: grpc.ServiceError): boolean {
   return error.code !== grpc.status.UNAVAILABLE;
 }
 
-/** Any failure as a gRPC error; errors from a forwarded call pass through unchanged. */
-function toReplyError(error: unknown, deps: KvServerDeps): Partial<grpc.ServiceError> {
+/**
+ * Any failure as a gRPC error; errors from a forwarded call pass through unchanged. Errors of the
+ * request (KvError) are the client's and are not logged; an unexpected one is a bug, logged with
+ * its stack, but through `throttle`, since a client may be able to trigger it at will.
+ */
+function toReplyError(
+  error: unknown,
+  deps: KvServerDeps,
+  throttle: LogThrottle,
+): Partial<grpc.ServiceError> {
   if (isKvError(error)) return errorReply(error, deps.view.self);
   if (isServiceError(error)) {
     return { code: error.code, details: error.details, metadata: error.metadata };
   }
-  deps.logger.error({ err: error }, "request failed unexpectedly");
+  const decision = throttle.admit((deps.now ?? Date.now)());
+  if (decision.log) {
+    deps.logger.error(
+      { err: error, suppressedBefore: decision.suppressed },
+      "request failed unexpectedly",
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
   return errorReply(new KvError("internal", `internal error: ${message}`), deps.view.self);
 }

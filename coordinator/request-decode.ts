@@ -8,7 +8,8 @@ import type { Sibling } from "../proto/generated/dkv/v1/Sibling.js";
 import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import { type CausalContext, EMPTY_CONTEXT } from "../node/core/causal-context.js";
-import { decodeKeyContext } from "../node/core/key-context.js";
+import { type ContextKeys, decodeKeyContext } from "../node/core/key-context.js";
+import { utf8ByteLength } from "../node/core/dvv.js";
 import { type Sibling as DvvSibling, type Version, vtag } from "../node/core/dvv.js";
 import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
@@ -26,9 +27,19 @@ export const DEFAULT_BUCKET_NAME = "default";
 /** Content type stored when a write names none. */
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
-/** Checks the bucket and key of any request; returns the bucket to use. */
+/**
+ * Checks the bucket and key of any request; returns the bucket to use. A bucket name holding
+ * U+FFFD is refused: protobuf decodes bytes that are not UTF-8 to it, so names that differ only
+ * in such bytes ("\xff" and "\xfe") would otherwise alias one bucket.
+ */
 export function checkBucketAndKey(bucket: string, key: Uint8Array, limits: Limits): string {
   const name = bucket === "" ? DEFAULT_BUCKET_NAME : bucket;
+  if (name.includes("\ufffd")) {
+    throw new KvError(
+      "invalid-argument",
+      "bucket is not valid UTF-8 (or holds U+FFFD, which is not allowed in bucket names)",
+    );
+  }
   const bucketBytes = Buffer.byteLength(name, "utf8");
   if (bucketBytes > limits.bucketBytesMax) {
     throw new KvError(
@@ -83,12 +94,16 @@ function quorumValue(quorum: Quorum__Output | null | undefined): QuorumValue {
   }
 }
 
-/** Decodes a client's opaque context for this key; empty bytes mean "no context". */
+/**
+ * Decodes a client's opaque context for this key; empty bytes mean "no context". With `keys`
+ * only a context sealed by this cluster for this key is accepted.
+ */
 export function checkContext(
   bucket: string,
   key: Uint8Array,
   bytes: Uint8Array,
   limits: Limits,
+  keys: ContextKeys | undefined,
 ): CausalContext {
   if (bytes.length === 0) return EMPTY_CONTEXT;
   if (bytes.length > limits.contextBytesMax) {
@@ -97,22 +112,26 @@ export function checkContext(
       `context is ${bytes.length} bytes, over the limit of ${limits.contextBytesMax}`,
     );
   }
-  const decoded = decodeKeyContext(bucket, key, bytes);
-  if (!decoded.ok) throw new KvError("invalid-argument", `context is malformed: ${decoded.reason}`);
+  const decoded = decodeKeyContext(bucket, key, bytes, keys);
+  if (!decoded.ok) throw new KvError("invalid-argument", `context refused: ${decoded.reason}`);
   return decoded.context;
 }
 
-/** Checks the parts of a write that are not the key: value size, content type, metadata. */
+/**
+ * Checks the parts of a write that are not the key: value size (the value alone counts against
+ * valueBytesMax), content type, metadata entries and bytes. The object limit, which also counts
+ * the other siblings and the context, is checked where the object is built.
+ */
 export function checkWritePayload(
   value: Uint8Array,
   contentType: string,
   metadata: Readonly<Record<string, string>>,
   limits: Limits,
 ): void {
-  if (value.length > limits.objectBytesMax) {
+  if (value.length > limits.valueBytesMax) {
     throw new KvError(
       "too-large",
-      `value is ${value.length} bytes, over the limit of ${limits.objectBytesMax}`,
+      `value is ${value.length} bytes, over the limit of ${limits.valueBytesMax}`,
     );
   }
   const contentTypeBytes = Buffer.byteLength(contentType, "utf8");
@@ -127,6 +146,16 @@ export function checkWritePayload(
     throw new KvError(
       "invalid-argument",
       `metadata has ${entries} entries, over the limit of ${limits.metadataEntriesMax}`,
+    );
+  }
+  let metadataBytes = 0;
+  for (const [name, text] of Object.entries(metadata)) {
+    metadataBytes += utf8ByteLength(name) + utf8ByteLength(text);
+  }
+  if (metadataBytes > limits.metadataBytesMax) {
+    throw new KvError(
+      "too-large",
+      `metadata is ${metadataBytes} bytes, over the limit of ${limits.metadataBytesMax}`,
     );
   }
 }
@@ -145,11 +174,21 @@ export function toWireSibling(sibling: DvvSibling): Sibling {
 
 /**
  * The absolute deadline of a call: the client's, or the default timeout from now; never more
- * than the longest timeout from now.
+ * than the longest timeout from now. A deadline already past is refused before any work, so the
+ * write cannot land: grpc-js keeps a timeout of 2^31 ms or more (about 25 days) modulo 2^32, so
+ * such a deadline can arrive here in the past while the client still waits (DESIGN section 2).
  */
 export function deadlineOf(callDeadline: Date | number, nowMs: number, limits: Limits): number {
   const client = callDeadline instanceof Date ? callDeadline.getTime() : callDeadline;
   const deadlineMs = Number.isFinite(client) ? client : nowMs + limits.requestTimeoutMsDefault;
+  if (deadlineMs <= nowMs) {
+    throw new KvError(
+      "timeout",
+      `deadline already passed when the request arrived (${Math.round(nowMs - deadlineMs)} ms ago); ` +
+        `deadlines of 25 days or more wrap around in gRPC, use at most ${limits.requestTimeoutMsMax} ms`,
+      { notApplied: true },
+    );
+  }
   return Math.min(deadlineMs, nowMs + limits.requestTimeoutMsMax);
 }
 
@@ -160,6 +199,8 @@ export interface CommandContext {
   readonly nowMs: number;
   /** The absolute deadline (see {@link deadlineOf}). */
   readonly deadlineMs: number;
+  /** The cluster's context keys; undefined on an --insecure node (unsealed contexts). */
+  readonly contextKeys: ContextKeys | undefined;
 }
 
 /** A validated coordinator command for a public Put; throws a KvError naming what is wrong. */
@@ -204,7 +245,7 @@ function writeCommand(
     quorum: checkQuorum(request.options, at.bucket),
     deadlineMs: at.deadlineMs,
     version,
-    context: checkContext(bucket, request.key, request.context, at.limits),
+    context: checkContext(bucket, request.key, request.context, at.limits, at.contextKeys),
     ifNoneMatch,
     sloppy: !(request.options?.strict_quorum ?? false),
   };

@@ -13,7 +13,7 @@ import { KvError } from "./core/errors.js";
 import type { NodeId } from "./core/node-id.js";
 import type { Replica } from "./replica.js";
 import { join, values, vtag } from "./core/dvv.js";
-import { encodeKeyContext } from "./core/key-context.js";
+import { type ContextKeys, encodeKeyContext } from "./core/key-context.js";
 import type { HintStore } from "./hints/hint-store.js";
 import type { LatencySnapshot } from "./metrics/latency-window.js";
 
@@ -30,6 +30,8 @@ export interface NodeFacts {
   readonly recentLatency?: () => LatencySnapshot;
   /** host:port of the Prometheus endpoint, once it listens; undefined while metrics are off. */
   readonly metricsAddress?: () => string | undefined;
+  /** The keys contexts are sealed with, as the KV service uses them (absent: unsealed). */
+  readonly contextKeys?: () => ContextKeys | undefined;
 }
 
 /** Builds the Admin service handlers. */
@@ -90,7 +92,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
             context:
               object === undefined
                 ? Buffer.alloc(0)
-                : encodeKeyContext(bucket, call.request.key, join(object)),
+                : encodeKeyContext(bucket, call.request.key, join(object), facts.contextKeys?.()),
           }),
         (error: unknown) => callback(serviceError(error, logger, "local get")),
       );

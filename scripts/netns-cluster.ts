@@ -8,7 +8,7 @@ import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { clusterFilePath, readClusterFile, writeClusterFile } from "../cli/cluster-file.js";
-import { waitForServing } from "../cli/local-cluster.js";
+import { ensureClusterKeyFile, waitForServing } from "../cli/local-cluster.js";
 import {
   builtMainScript,
   isAlive,
@@ -67,6 +67,7 @@ async function up(options: UpOptions): Promise<void> {
   const address = (index: number): string => `${layout.node(index + 1).ip}:${NODE_PORT}`;
   const peers = ids.map((id, index) => `${id}=${address(index)}`).join(",");
   const main = builtMainScript();
+  const keyFile = ensureClusterKeyFile(clusterDir);
   const placements: Record<string, NetnsPlacement> = {};
   const nodes = ids.map((id, index) => {
     const { namespace, veth, ip } = layout.node(index + 1);
@@ -82,6 +83,7 @@ async function up(options: UpOptions): Promise<void> {
       `--storage=${options.storage}`,
       `--partitions=${options.partitions}`,
       `--log-level=${options.logLevel}`,
+      `--cluster-key=${keyFile}`,
     ];
     const logFile = path.join(dataDir, "node.log");
     const pid = startInNamespace(namespace, args, dataDir, logFile);

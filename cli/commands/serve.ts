@@ -10,6 +10,8 @@ import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
 import { UsageError, isHostPort } from "../usage.js";
+import { loadContextKeyFile } from "../../node/context-key-file.js";
+import type { ContextKeys } from "../../node/core/key-context.js";
 import {
   failureDetectorOptions,
   type FailureDetectorOptions,
@@ -33,6 +35,8 @@ interface ServeArgs {
   "heartbeat-interval-ms": number;
   "phi-threshold": number;
   "metrics-listen": string | undefined;
+  "cluster-key": string | undefined;
+  insecure: boolean;
 }
 
 export const command = "serve";
@@ -118,6 +122,19 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       describe:
         "host:port for Prometheus metrics at GET /metrics (port 0 picks a free one); off unless given",
     })
+    .option("cluster-key", {
+      type: "string",
+      describe:
+        "File of the cluster's context keys (hex or base64, one per line, mode 600; the first " +
+        "seals, all open); `dkv cluster up` makes one. SIGHUP reloads it",
+    })
+    .option("insecure", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Run without a cluster key: client contexts are not sealed, so a client can forge one " +
+        "(development only)",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -143,7 +160,15 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   }
   const self = args.id as NodeId;
   const members = parsePeers(args.peers, self, args.listen);
+  const keyFile = clusterKeyArg(args["cluster-key"], args.insecure);
+  let contextKeys = keyFile === undefined ? undefined : loadKeys(keyFile);
   const logger = createLogger({ node: self, level: args["log-level"] });
+  if (keyFile === undefined) {
+    logger.warn(
+      "INSECURE: no cluster key (--insecure). Client contexts are not sealed: any client can " +
+        "forge one and lose other clients' writes. Never run this on a network.",
+    );
+  }
   mkdirSync(args["data-dir"], { recursive: true });
   // Loaded on demand: the server stack is not needed by the client commands.
   const { createStorage } = await import("../../node/storage/create-storage.js");
@@ -173,6 +198,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
       args["handoff-bytes-per-second"],
     ),
     ...(metricsListen === undefined ? {} : { metricsListen }),
+    contextKeys: () => contextKeys,
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },
@@ -188,8 +214,40 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+    // Key rotation without a restart: a bad file keeps the keys in use.
+    process.on("SIGHUP", () => {
+      if (keyFile === undefined) return;
+      try {
+        contextKeys = loadContextKeyFile(keyFile);
+        logger.info({ keys: contextKeys.byId.size, file: keyFile }, "cluster key file reloaded");
+      } catch (error) {
+        logger.error({ reason: (error as Error).message }, "cluster key file not reloaded");
+      }
+    });
   });
   logger.info("stopped");
+}
+
+/** The key file to use; a node without one refuses to start unless --insecure says so. */
+function clusterKeyArg(file: string | undefined, insecure: boolean): string | undefined {
+  if (file !== undefined && insecure) {
+    throw new UsageError("--cluster-key and --insecure exclude each other");
+  }
+  if (file === undefined && !insecure) {
+    throw new UsageError(
+      "a node needs --cluster-key FILE (the cluster's context keys; `dkv cluster up` makes one, " +
+        "or `openssl rand -hex 32 > FILE; chmod 600 FILE`), or --insecure for development",
+    );
+  }
+  return file;
+}
+
+function loadKeys(file: string): ContextKeys {
+  try {
+    return loadContextKeyFile(file);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** The detector flags, validated by the detector's own checks (named in the message). */

@@ -83,13 +83,13 @@ describe("bad input", () => {
       "garbage context",
       () => client.put("k", "v", { context: Buffer.from("not a context at all") }),
       grpc.status.INVALID_ARGUMENT,
-      /context is malformed/,
+      /context refused: it was not issued by this cluster/,
     ],
     [
       "truncated context",
       () => client.put("k", "v", { context: Buffer.from([1, 5, 200]) }),
       grpc.status.INVALID_ARGUMENT,
-      /context is malformed/,
+      /context refused/,
     ],
     [
       "delete without context",
@@ -137,7 +137,7 @@ describe("contexts are bound to their key", () => {
     const put = await client.put("context-owner", "v");
     const error = await failure(client.put("context-thief", "v", { context: put.context }));
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(error.details).toMatch(/context is malformed: it belongs to a different bucket or key/);
+    expect(error.details).toMatch(/context refused: its seal does not match/);
     const other = await failure(
       client.put("context-owner", "v", { bucket: "elsewhere", context: put.context }),
     );

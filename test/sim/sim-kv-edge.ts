@@ -109,7 +109,13 @@ export async function coordinatePut(
 function putCommand(host: EdgeHost, request: PutRequest__Output, deadlineMs: number): PutCommand {
   const nowMs = host.clock.nowMs();
   const deadline = deadlineOf(host.clock.fromVirtualMs(deadlineMs), nowMs, host.limits);
-  const at = { limits: host.limits, bucket: host.bucket, nowMs, deadlineMs: deadline };
+  const at = {
+    limits: host.limits,
+    bucket: host.bucket,
+    nowMs,
+    deadlineMs: deadline,
+    contextKeys: undefined,
+  };
   return putCommandOf(request, at);
 }
 

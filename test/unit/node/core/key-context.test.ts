@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import {
+  type ContextKeys,
+  contextKeysOf,
+  decodeKeyContext,
+  encodeKeyContext,
+  unverifiedContextOf,
+} from "../../../../node/core/key-context.js";
+import {
+  type CausalContext,
+  contextEquals,
+  contextFromDots,
+} from "../../../../node/core/causal-context.js";
+import { encodeContext } from "../../../../node/core/object-codec.js";
+import { CONTEXT_COUNTER_MAX } from "../../../../node/core/limits.js";
+import { parseContextKeyFile } from "../../../../node/context-key-file.js";
+import { utf8 } from "./dvv-test-helpers.js";
+
+function keysOf(...secrets: string[]): ContextKeys {
+  const made = contextKeysOf(secrets.map((secret) => Buffer.from(secret.repeat(32), "utf8")));
+  if (!made.ok) throw new Error(made.reason);
+  return made.keys;
+}
+
+const OLD = keysOf("a");
+const NEW = keysOf("b");
+const ROTATING = keysOf("b", "a");
+const context: CausalContext = contextFromDots([
+  { actor: "n1.0a1b2c3d", counter: 1 },
+  { actor: "n1.0a1b2c3d", counter: 2 },
+  { actor: "n2.ffee0011", counter: 7 },
+]);
+const key = utf8("k");
+
+function refusal(bytes: Uint8Array, keys: ContextKeys | undefined, bucket = "b", at = key): string {
+  const decoded = decodeKeyContext(bucket, at, bytes, keys);
+  if (decoded.ok) throw new Error("the context was accepted but should have been refused");
+  return decoded.reason;
+}
+
+describe("sealed client contexts", () => {
+  it("open with the key that sealed them, to the same context", () => {
+    const decoded = decodeKeyContext("b", key, encodeKeyContext("b", key, context, OLD), OLD);
+    expect(decoded.ok && contextEquals(decoded.context, context)).toBe(true);
+  });
+
+  it("open during rotation: a context sealed with the old key opens while both are held", () => {
+    const sealedOld = encodeKeyContext("b", key, context, OLD);
+    expect(decodeKeyContext("b", key, sealedOld, ROTATING).ok).toBe(true);
+    // The first key seals: new contexts carry the new key's id.
+    const sealedNow = encodeKeyContext("b", key, context, ROTATING);
+    expect(decodeKeyContext("b", key, sealedNow, NEW).ok).toBe(true);
+    expect(refusal(sealedNow, OLD)).toMatch(/sealed with a key this cluster does not hold/);
+  });
+
+  it.each([
+    ["a flipped byte in the body", 30],
+    ["a flipped byte in the tag", 10],
+  ])("refuse %s", (_name, at) => {
+    const bytes = Uint8Array.from(encodeKeyContext("b", key, context, OLD));
+    bytes[at] = (bytes[at] ?? 0) ^ 0x01;
+    expect(refusal(bytes, OLD)).toMatch(/seal does not match|malformed|not issued/);
+  });
+
+  it("refuse another key's or bucket's context", () => {
+    const bytes = encodeKeyContext("b", key, context, OLD);
+    expect(refusal(bytes, OLD, "b", utf8("other"))).toMatch(/seal does not match/);
+    expect(refusal(bytes, OLD, "c")).toMatch(/seal does not match/);
+  });
+
+  it("refuse an unsealed context, however well formed, on a keyed node", () => {
+    const forged = encodeKeyContext("b", key, context);
+    expect(refusal(forged, OLD)).toMatch(/not issued by this cluster/);
+    expect(refusal(encodeContext(context), OLD)).toMatch(/not issued by this cluster/);
+  });
+
+  it("are read by test tooling without the key", () => {
+    const read = unverifiedContextOf(encodeKeyContext("b", key, context, OLD));
+    expect(read.ok && contextEquals(read.context, context)).toBe(true);
+    const unsealed = unverifiedContextOf(encodeKeyContext("b", key, context));
+    expect(unsealed.ok && contextEquals(unsealed.context, context)).toBe(true);
+  });
+});
+
+describe("what is checked without a key (--insecure nodes)", () => {
+  it("accepts a real context", () => {
+    expect(decodeKeyContext("b", key, encodeKeyContext("b", key, context)).ok).toBe(true);
+  });
+
+  it.each([
+    ["a counter near 2^53", { actor: "n1.0a1b2c3d", counter: 2 ** 53 - 2 }, /over the limit/],
+    ["a counter just over the bound", { actor: "n1", counter: CONTEXT_COUNTER_MAX + 1 }, /over/],
+    ["an actor that is no node id", { actor: "n1 <script>", counter: 1 }, /not a node's/],
+    ["an actor of 129 characters", { actor: "a".repeat(129), counter: 1 }, /not a node's/],
+  ])("refuses %s", (_name, dot, reason) => {
+    const forged = encodeKeyContext("b", key, contextFromDots([dot]));
+    expect(refusal(forged, undefined)).toMatch(reason);
+  });
+
+  it("accepts the largest counter allowed", () => {
+    const edge = contextFromDots([{ actor: "n1", counter: CONTEXT_COUNTER_MAX }]);
+    expect(decodeKeyContext("b", key, encodeKeyContext("b", key, edge)).ok).toBe(true);
+  });
+});
+
+describe("cluster keys", () => {
+  it.each([
+    [[], /no key/],
+    [[Buffer.alloc(15, 1)], /key 1 is 15 bytes, at least 16/],
+    [[Buffer.alloc(32, 1), Buffer.alloc(32, 1)], /key 2 is given twice/],
+  ])("refuse %j", (secrets, reason) => {
+    const made = contextKeysOf(secrets);
+    expect(made.ok ? "accepted" : made.reason).toMatch(reason);
+  });
+
+  it("parse a key file of hex and base64 lines, comments and blanks, first key signing", () => {
+    const hex = "11".repeat(32);
+    const base64 = Buffer.alloc(32, 2).toString("base64");
+    const parsed = parseContextKeyFile(`# rotation in progress\n${hex}\n\n${base64}\n`);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(parsed.keys.byId.size).toBe(2);
+    expect(Buffer.from(parsed.keys.signing.secret).toString("hex")).toBe(hex);
+  });
+
+  it("refuse a key file line that is neither hex nor base64, naming the line", () => {
+    const parsed = parseContextKeyFile(`${"ab".repeat(16)}\nnot a key!\n`);
+    expect(parsed.ok ? "accepted" : parsed.reason).toMatch(/line 2 is neither hex nor base64/);
+  });
+});
