@@ -1,7 +1,7 @@
 // `dkv cluster up`: starts a local cluster of `dkv serve` processes on 127.0.0.1, prints where
 // they are, stays in the foreground, and stops every node gracefully on Ctrl-C.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Argv, ArgumentsCamelCase } from "yargs";
@@ -22,6 +22,7 @@ import {
   type ClusterFile,
 } from "../cluster-file.js";
 import { UsageError } from "../usage.js";
+import { takeSupervisorLock } from "../supervisor-lock.js";
 
 interface ClusterUpArgs {
   nodes: number;
@@ -87,8 +88,16 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     throw new UsageError(`--serve-flag takes a dkv serve flag starting with --, got ${badFlag}`);
   }
   const clusterDir = path.resolve(args["data-dir"]);
-  refuseIfRunning(clusterDir);
   mkdirSync(clusterDir, { recursive: true });
+  const taken = await takeSupervisorLock(clusterDir);
+  if (!taken.ok) {
+    const pid = taken.runningPid === undefined ? "" : ` (pid ${taken.runningPid})`;
+    throw new UsageError(`a cluster is already running from ${clusterDir}${pid}; stop it first`);
+  }
+  const lock = taken.lock;
+  // Nodes a supervisor killed with SIGKILL left behind still hold their data dirs; two nodes
+  // on one data dir would corrupt it, so they stop before new ones start.
+  await stopLeftoverNodes(clusterDir);
   // One probe for both kinds of port, so no metrics port repeats a gRPC port.
   const ports = await probeFreePorts(args.nodes * 2);
   const specs = localClusterSpecs({
@@ -120,6 +129,7 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     await Promise.all([...children.values()].map((child) => stopProcess(child, 10_000)));
     await stopAdopted(clusterDir, new Set([...children.values()].map((child) => child.pid)));
     removeClusterFile(clusterDir);
+    await lock.release();
   };
   try {
     await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
@@ -159,33 +169,58 @@ async function stopAdopted(
 ): Promise<void> {
   const file = readClusterFile(clusterDir);
   const adopted = (file?.nodes ?? []).map((node) => node.pid).filter((pid) => !ours.has(pid));
-  const alive = (pid: number): boolean => {
+  await stopPids(adopted, (pid) => {
     try {
       process.kill(pid, 0);
       return true;
     } catch {
       return false;
     }
-  };
-  for (const pid of adopted.filter(alive)) process.kill(pid, "SIGTERM");
-  const giveUpAtMs = Date.now() + 10_000;
-  while (adopted.some(alive) && Date.now() < giveUpAtMs) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  for (const pid of adopted.filter(alive)) process.kill(pid, "SIGKILL");
+  });
 }
 
-function refuseIfRunning(clusterDir: string): void {
-  const existing = readClusterFile(clusterDir);
-  if (existing === undefined) return;
-  try {
-    process.kill(existing.supervisorPid, 0);
-  } catch {
-    return; // a stale file from a cluster that is gone
+/** SIGTERM to every pid that is `alive`, then SIGKILL to those still alive after 10 s. */
+async function stopPids(pids: readonly number[], alive: (pid: number) => boolean): Promise<void> {
+  const signal = (pid: number, name: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone since it was checked
+    }
+  };
+  for (const pid of pids.filter(alive)) signal(pid, "SIGTERM");
+  const giveUpAtMs = Date.now() + 10_000;
+  while (pids.some(alive) && Date.now() < giveUpAtMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new UsageError(
-    `a cluster is already running from ${clusterDir} (pid ${existing.supervisorPid}); stop it first`,
+  for (const pid of pids.filter(alive)) signal(pid, "SIGKILL");
+}
+
+/**
+ * Stops the nodes of the last cluster.json that still run: the supervisor that listed them is
+ * gone (this one holds the lock), so they are orphans. A pid counts only while it still runs
+ * `dkv serve` on the listed data dir (/proc/<pid>/cmdline), so a reused pid or a zombie is left
+ * alone; where there is no /proc nothing is stopped.
+ */
+async function stopLeftoverNodes(clusterDir: string): Promise<void> {
+  const file = readClusterFile(clusterDir);
+  const leftovers = (file?.nodes ?? []).filter((node) => servesDataDir(node.pid, node.dataDir));
+  if (leftovers.length === 0) return;
+  console.log(
+    `stopping ${leftovers.length} node(s) left by the previous supervisor: pid ${leftovers.map((node) => node.pid).join(", ")}`,
   );
+  const dataDirOf = new Map(leftovers.map((node) => [node.pid, node.dataDir]));
+  await stopPids([...dataDirOf.keys()], (pid) => servesDataDir(pid, dataDirOf.get(pid) ?? ""));
+  removeClusterFile(clusterDir);
+}
+
+function servesDataDir(pid: number, dataDir: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.includes("serve") && argv.some((arg) => arg.includes(dataDir));
+  } catch {
+    return false;
+  }
 }
 
 function printSummary(file: ClusterFile, clusterDir: string): void {
