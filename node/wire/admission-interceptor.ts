@@ -1,0 +1,222 @@
+// The server interceptor that bounds what clients can make a node hold: it admits or refuses
+// every call before reading it, counts request bytes as they arrive and reply bytes until they
+// are read, and resets what is left unread. Decisions are the AdmissionLedger's; this is the shell.
+
+import * as grpc from "@grpc/grpc-js";
+import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import type { Limits } from "../core/limits.js";
+import {
+  AdmissionLedger,
+  messageTooLarge,
+  type Refusal,
+  type RefusalReason,
+} from "./admission-ledger.js";
+import { EncodedReply, isEncodedReplyAware } from "./encoded-reply.js";
+import { callStreamOf } from "./call-stream.js";
+import { GRPC_FRAME_HEADER_BYTES, GrpcFrameScanner } from "./grpc-frame-scanner.js";
+import { isPublicService, messageBytesMaxOf, serviceOf } from "./service-message-limits.js";
+
+/** What the interceptor did besides admitting: refusals, resets and closed connections. */
+export type AdmissionEvent = RefusalReason | "reply-unread-reset" | "connection-closed";
+
+/** Told about every refusal and reset (metrics, tests). */
+export interface AdmissionObserver {
+  event(event: AdmissionEvent): void;
+}
+
+type Listener = Parameters<grpc.ServerInterceptingCallInterface["start"]>[0];
+
+interface Shared {
+  readonly ledger: AdmissionLedger<Http2Session>;
+  readonly limits: Limits;
+  readonly observer: AdmissionObserver | undefined;
+}
+
+/**
+ * The interceptor. It must be the server's first, so that the call it is given is grpc-js's
+ * base call, whose HTTP/2 stream is still paused: a refused call is answered before one byte of
+ * its messages is read, and HTTP/2 flow control holds the sender.
+ */
+export function admissionInterceptor(
+  limits: Limits,
+  observer?: AdmissionObserver,
+): grpc.ServerInterceptor {
+  const shared: Shared = { ledger: new AdmissionLedger(limits), limits, observer };
+  return (method, call) => new AdmittedCall(call, method, shared);
+}
+
+interface PendingReply {
+  readonly bytes: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One call under admission; created for every call of every service. */
+class AdmittedCall extends grpc.ServerInterceptingCall {
+  readonly #base: grpc.ServerInterceptingCallInterface;
+  readonly #method: grpc.ServerMethodDefinition<unknown, unknown>;
+  readonly #shared: Shared;
+  readonly #stream: ServerHttp2Stream;
+  readonly #isPublic: boolean;
+  #session: Http2Session | undefined;
+  #admitted = false;
+  #closed = false;
+  readonly #scanner = new GrpcFrameScanner();
+  /** Bytes held per request message received and not yet handed on (streaming requests). */
+  readonly #requests: number[] = [];
+  readonly #replies = new Set<PendingReply>();
+
+  constructor(
+    base: grpc.ServerInterceptingCallInterface,
+    method: grpc.ServerMethodDefinition<unknown, unknown>,
+    shared: Shared,
+  ) {
+    super(base);
+    this.#base = base;
+    this.#method = method;
+    this.#shared = shared;
+    this.#stream = callStreamOf(base);
+    this.#isPublic = isPublicService(method.path);
+    if (!isEncodedReplyAware(method.responseSerialize)) {
+      throw new Error(`${method.path} was not registered through createBoundedServer`);
+    }
+  }
+
+  override start(listener: Listener): void {
+    const session = this.#stream.session;
+    if (session === undefined || this.#stream.destroyed) {
+      super.start(listener); // already gone: grpc-js ends the call itself
+      return;
+    }
+    const verdict = this.#shared.ledger.begin(session, this.#isPublic);
+    if (!verdict.ok) {
+      this.#refuse(verdict);
+      return;
+    }
+    this.#session = session;
+    this.#admitted = true;
+    // Prepended, so a message past a bound is refused before grpc-js buffers any of it. A data
+    // listener on the explicitly paused stream does not resume it.
+    this.#stream.prependListener("data", (chunk: Buffer) => this.#received(chunk));
+    this.#stream.once("close", () => this.#close());
+    super.start(this.#method.requestStream ? this.#releasingOnDelivery(listener) : listener);
+  }
+
+  override sendMessage(message: unknown, callback: () => void): void {
+    const session = this.#session;
+    if (session === undefined || this.#closed) {
+      super.sendMessage(message, callback);
+      return;
+    }
+    let encoded: Buffer;
+    try {
+      encoded = this.#method.responseSerialize(message);
+    } catch {
+      super.sendMessage(message, callback); // grpc-js reports the serialization failure
+      return;
+    }
+    const bytes = encoded.length + GRPC_FRAME_HEADER_BYTES;
+    const verdict = this.#shared.ledger.hold(session, bytes);
+    if (!verdict.ok) {
+      this.#refuse(verdict);
+      return;
+    }
+    const reply: PendingReply = {
+      bytes,
+      timer: setTimeout(() => this.#unread(reply), this.#shared.limits.replyUnreadMsMax),
+    };
+    reply.timer.unref();
+    this.#replies.add(reply);
+    // grpc-js calls back once HTTP/2 has taken the whole message (within the reader's flow
+    // control window): until then the reply is held in this process, unread.
+    super.sendMessage(new EncodedReply(encoded), () => {
+      if (this.#replies.delete(reply)) {
+        clearTimeout(reply.timer);
+        this.#shared.ledger.release(session, bytes);
+        this.#shared.ledger.progress(session);
+      }
+      callback();
+    });
+  }
+
+  /** Counts the bytes of each request message from its header, before its body arrives. */
+  #received(chunk: Buffer): void {
+    const session = this.#session;
+    if (session === undefined || this.#closed) return;
+    for (const length of this.#scanner.push(chunk)) {
+      const bytesMax = messageBytesMaxOf(this.#method.path, this.#shared.limits);
+      if (length > bytesMax) {
+        this.#refuse(messageTooLarge(length, serviceOf(this.#method.path), bytesMax));
+        return;
+      }
+      const bytes = length + GRPC_FRAME_HEADER_BYTES;
+      const verdict = this.#shared.ledger.hold(session, bytes);
+      if (!verdict.ok) {
+        this.#refuse(verdict);
+        return;
+      }
+      this.#requests.push(bytes);
+    }
+  }
+
+  /**
+   * A streaming request's messages are released as they reach the handler, which bounds what it
+   * keeps itself (Replica.Stream: items and bytes in flight per stream); a unary request is held
+   * until the call ends, as its handler works on it until then.
+   */
+  #releasingOnDelivery(listener: Listener): Listener {
+    return {
+      onReceiveMetadata: (metadata) => listener.onReceiveMetadata(metadata),
+      onReceiveMessage: (message) => {
+        const bytes = this.#requests.shift();
+        if (bytes !== undefined && this.#session !== undefined && !this.#closed) {
+          this.#shared.ledger.release(this.#session, bytes);
+        }
+        listener.onReceiveMessage(message);
+      },
+      onReceiveHalfClose: () => listener.onReceiveHalfClose(),
+      onCancel: () => listener.onCancel(),
+    };
+  }
+
+  /**
+   * A reply unread for replyUnreadMsMax: its stream is reset, which frees its buffers. When the
+   * connection has also been refused for its budget since it last read anything, it holds
+   * itself past its budget: the whole connection is closed.
+   */
+  #unread(reply: PendingReply): void {
+    const session = this.#session;
+    if (!this.#replies.has(reply) || session === undefined) return;
+    if (this.#shared.ledger.isStalled(session)) {
+      this.#shared.observer?.event("connection-closed");
+      session.destroy();
+      return;
+    }
+    this.#shared.observer?.event("reply-unread-reset");
+    this.#stream.close(http2Constants.NGHTTP2_CANCEL);
+  }
+
+  /**
+   * Ends the call with RESOURCE_EXHAUSTED and resets its stream once the status is out, so the
+   * sender stops instead of having the rest of its message read and thrown away.
+   */
+  #refuse(refusal: Refusal): void {
+    this.#shared.observer?.event(refusal.reason);
+    this.#base.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.message });
+    if (!this.#stream.destroyed) this.#stream.close(http2Constants.NGHTTP2_CANCEL);
+  }
+
+  /** The stream closed (answered, cancelled, reset, or its connection closed): release all. */
+  #close(): void {
+    const session = this.#session;
+    if (this.#closed || session === undefined || !this.#admitted) return;
+    this.#closed = true;
+    const ledger = this.#shared.ledger;
+    for (const bytes of this.#requests.splice(0)) ledger.release(session, bytes);
+    for (const reply of this.#replies) {
+      clearTimeout(reply.timer);
+      ledger.release(session, reply.bytes);
+    }
+    this.#replies.clear();
+    ledger.end(session, this.#isPublic);
+  }
+}

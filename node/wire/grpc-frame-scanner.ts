@@ -1,0 +1,43 @@
+// Finds the gRPC message headers in the bytes of a request stream as they arrive, so a message's
+// declared length is known from its first five bytes, before its body is buffered. Pure.
+
+/** Bytes of the gRPC length prefix: a compressed flag and a 32-bit big-endian length. */
+export const GRPC_FRAME_HEADER_BYTES = 5;
+
+/**
+ * Scans the gRPC framing of one stream (gRPC over HTTP/2, "Length-Prefixed-Message"): each
+ * message is a 1-byte flag, a 4-byte big-endian length, then that many bytes. Chunks may split a
+ * header or hold several messages; the scanner keeps only the header bytes it has seen.
+ */
+export class GrpcFrameScanner {
+  /** Body bytes of the current message still to come. */
+  #bodyLeft = 0;
+  /** Header bytes of the next message seen so far (0 to 4). */
+  readonly #header = Buffer.alloc(GRPC_FRAME_HEADER_BYTES);
+  #headerHave = 0;
+
+  /** Takes the next chunk; returns the declared body length of every header it completes. */
+  push(chunk: Uint8Array): number[] {
+    const lengths: number[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#bodyLeft > 0) {
+        const skip = Math.min(this.#bodyLeft, chunk.length - at);
+        this.#bodyLeft -= skip;
+        at += skip;
+        continue;
+      }
+      const take = Math.min(GRPC_FRAME_HEADER_BYTES - this.#headerHave, chunk.length - at);
+      this.#header.set(chunk.subarray(at, at + take), this.#headerHave);
+      this.#headerHave += take;
+      at += take;
+      if (this.#headerHave === GRPC_FRAME_HEADER_BYTES) {
+        this.#headerHave = 0;
+        const length = this.#header.readUInt32BE(1);
+        this.#bodyLeft = length;
+        lengths.push(length);
+      }
+    }
+    return lengths;
+  }
+}
