@@ -13,6 +13,7 @@ import type { Storage } from "../node/storage/storage.js";
 import { Replica } from "../node/replica.js";
 import { ClusterView, type Member } from "../node/cluster-view.js";
 import { channelOptions } from "../node/peer-clients.js";
+import { createBoundedServer } from "../node/wire/bounded-server.js";
 import { replicaHandlers } from "../node/replica-server.js";
 import { adminHandlers } from "../node/admin-server.js";
 import type { Logger } from "../node/logger.js";
@@ -183,7 +184,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   activityLog.start();
   let metricsServer: MetricsServer | undefined;
 
-  const server = new grpc.Server(channelOptions(limits.grpcMessageBytesMax));
+  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax));
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
