@@ -2,7 +2,6 @@
 // view, the coordinator and the gRPC services of one node, and shuts them down in order.
 
 import * as grpc from "@grpc/grpc-js";
-import { randomBytes } from "node:crypto";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
@@ -11,6 +10,7 @@ import type { NodeId } from "../node/core/node-id.js";
 import { DEFAULT_LIMITS, type Limits } from "../node/core/limits.js";
 import type { Storage } from "../node/storage/storage.js";
 import { Replica } from "../node/replica.js";
+import { ActorLease } from "../node/actor-lease.js";
 import { ClusterView, type Member } from "../node/cluster-view.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
@@ -101,10 +101,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   await hints.open();
   logStorageOpened(config.logger, "hints", config.hintStorage.stats());
-  // A fresh actor id per incarnation: a node that restarts without its data (or with a memory
-  // engine) must never hand out a dot it handed out before (Riak kv679).
-  const actor = `${config.self}.${randomBytes(4).toString("hex")}`;
-  const replica = new Replica(config.storage, actor);
+  // The last incarnation's actor id after a clean stop, else a new one: a node that may have
+  // lost data must never hand out a dot it handed out before (Riak kv679; node/actor-lease.ts).
+  const lease = await ActorLease.acquire({
+    self: config.self,
+    dataDir: config.dataDir,
+    storage: config.storage,
+    logger: config.logger,
+  });
+  const actor = lease.actor;
+  const replica = new Replica(config.storage, actor, lease.newActor);
+  lease.watch(replica);
   replica.onCorruption((bucketName, key, reason) =>
     config.logger.error(
       { bucket: bucketName, key: Buffer.from(key).toString("base64"), reason },
@@ -254,6 +261,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view.close();
       await hints.close();
       await config.storage.close();
+      // Everything this incarnation wrote is durable now: the next may keep its actor.
+      await lease.release(replica.actor);
     })();
     return closing;
   }
