@@ -168,6 +168,29 @@ export function sync(a: DvvSet, b: DvvSet): DvvSet {
   return { context: contextJoin(a.context, b.context), siblings };
 }
 
+/**
+ * Takes back the write with dot `dot`: the object without that sibling, with a context that
+ * covers `dot`. By the rule of {@link sync} — a sibling whose dot the other side has seen but
+ * no longer holds was superseded there — the retraction then wins against every copy of the
+ * write, wherever it is, and removes nothing else:
+ * ```text
+ * retract(o, d).siblings = {s ∈ o.siblings : s.dot ≠ d}
+ * retract(o, d).context  = o.context ∪ {d}
+ *
+ * sync(x, retract(o, d)) = retract(sync(x, o), d)     (removes d, and only d, from any x)
+ * retract(retract(o, d), d) = retract(o, d)           (idempotence)
+ * ```
+ * So once a retraction has met a copy, no later merge brings the write back. Legal only for a
+ * write nobody may rely on: one whose client was told it was not applied (the sibling limit).
+ * Returns `object` itself when it holds no such sibling and already covers the dot.
+ */
+export function retract(object: DvvSet, dot: Dot): DvvSet {
+  const covered = contextCovers(object.context, dot);
+  const siblings = object.siblings.filter((sibling) => compareDots(sibling.dot, dot) !== 0);
+  if (covered && siblings.length === object.siblings.length) return object;
+  return { context: covered ? object.context : contextAdd(object.context, dot), siblings };
+}
+
 /** Of two siblings with the same dot, the one with the smaller payload (x when equal). */
 function pickSibling(x: Sibling, y: Sibling): Sibling {
   if (x === y) return x;

@@ -1,5 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type CausalContext,
   type Dot,
@@ -15,6 +15,7 @@ import {
   EMPTY_DVV_SET,
   dvvEquals,
   join,
+  retract,
   sync,
   update,
   values,
@@ -385,4 +386,89 @@ describe("object codec", () => {
       else expect(decoded.reason).toMatch(/^[a-z0-9]/);
     },
   );
+});
+
+describe("retract()", () => {
+  /** A dot some write of the run made (its siblings may be gone), or a dot never made. */
+  function someDot(run: Run, choice: number): Dot {
+    const write = run.writes[choice % (run.writes.length + 1)];
+    return write?.dot ?? { actor: "node-z", counter: 1 + (choice % 3) };
+  }
+
+  test.prop([historyArbitrary, fc.array(pick, { minLength: 1, maxLength: 6 })], RUNS)(
+    "removes the write and only it from any copy: sync(x, retract(o, d)) = retract(sync(x, o), d)",
+    (history, picks) => {
+      const run = simulate(history);
+      const { states } = run;
+      for (const [i, j, k] of picks) {
+        const x = at(states, i % states.length);
+        const o = at(states, j % states.length);
+        const dot = someDot(run, k);
+        const retracted = retract(o, dot);
+        expectWellFormed(retracted);
+        expect(contextCovers(retracted.context, dot)).toBe(true);
+        expect(dotsOf(retracted)).toEqual(dotsOf(o).filter((key) => key !== dotKey(dot)));
+        expect(retract(retracted, dot)).toEqual(retracted);
+        const merged = sync(x, retracted);
+        expectWellFormed(merged);
+        expect(merged).toEqual(retract(sync(x, o), dot));
+        expect(sync(retracted, x)).toEqual(merged);
+        expect(dotsOf(merged)).not.toContain(dotKey(dot));
+      }
+    },
+  );
+
+  test.prop(
+    [
+      historyArbitrary,
+      fc.nat(),
+      fc.nat(),
+      fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { maxLength: 12 }),
+    ],
+    RUNS,
+  )(
+    "wins wherever it meets a copy: after any syncs, everything merged lacks exactly the write",
+    (history, choice, where, syncs) => {
+      const run = simulate(history);
+      const replicas = [...run.replicas];
+      const count = replicas.length;
+      const dot = someDot(run, choice);
+      const everythingBefore = syncAll(replicas);
+      const retractedAt = where % count;
+      replicas[retractedAt] = retract(at(replicas, retractedAt), dot);
+      // Anti-entropy and read repair between any replicas, in any order: a copy that has met
+      // the retraction, directly or through others, never holds the write again.
+      const met = replicas.map((_, index) => index === retractedAt);
+      for (const [from, to] of syncs) {
+        replicas[to % count] = sync(at(replicas, to % count), at(replicas, from % count));
+        met[to % count] = met[to % count] === true || met[from % count] === true;
+      }
+      replicas.forEach((replica, index) => {
+        if (met[index] === true) expect(dotsOf(replica)).not.toContain(dotKey(dot));
+      });
+      const everythingAfter = syncAll(replicas);
+      expect(dotsOf(everythingAfter)).toEqual(
+        dotsOf(everythingBefore).filter((key) => key !== dotKey(dot)),
+      );
+      expect(everythingAfter).toEqual(retract(everythingBefore, dot));
+    },
+  );
+
+  it("takes back one of two concurrent writes and keeps the other", () => {
+    const base = EMPTY_DVV_SET;
+    const version = (text: string) => ({
+      value: new TextEncoder().encode(text),
+      contentType: "",
+      metadata: {},
+      lastModifiedMs: 1,
+      deleted: false,
+    });
+    const a = update(base, EMPTY_CONTEXT, "node-a", version("a"));
+    const b = update(base, EMPTY_CONTEXT, "node-b", version("b"));
+    const both = sync(a.object, b.object);
+    const taken = retract(a.object, a.dot);
+    expect(taken.siblings).toEqual([]);
+    expect(dotsOf(sync(both, taken))).toEqual([dotKey(b.dot)]);
+    expect(retract(both, { actor: "node-c", counter: 9 }).siblings).toEqual(both.siblings);
+  });
 });
