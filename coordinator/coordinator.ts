@@ -8,11 +8,13 @@ import type { CausalContext, Dot } from "../node/core/causal-context.js";
 import {
   type DvvSet,
   type Version,
+  EMPTY_DVV_SET,
   sync,
   dvvEquals,
   liveValues,
-  objectBytesEstimate,
+  retract,
 } from "../node/core/dvv.js";
+import { limitRefusal, objectExcess, objectSize } from "../node/core/object-limit.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
 import { versionDigest } from "../node/core/version-digest.js";
 import { KvError } from "../node/core/errors.js";
@@ -234,18 +236,63 @@ export class Coordinator {
     // write queue syncs it within its interval, sharing one fsync with every write around it.
     const othersDurable = command.quorum.dw > (local.durable ? 1 : 0);
     const others = targets.filter((target) => target.node !== self);
+    const copies = new WriteCopies();
     const verdict = await this.#drive(quorum, others, command.deadlineMs, {
       send: (target) =>
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
           durable: othersDurable,
+          copies,
         }).then((reply) => {
           if (!quorum.complete) quorum.onReply(target.node, reply);
         }),
       whenComplete: () => undefined,
     });
     if (verdict.status === "ok") return { object: local.object, dot: local.dot };
+    if (verdict.status === "failed" && verdict.reason === "over-limit") {
+      await this.#retract(command, local.dot, copies);
+    }
     throw failure(verdict);
+  }
+
+  /**
+   * Takes back a write refused at its limit (docs/ARCHITECTURE.md, "The sibling limit"): the
+   * local copy first and durably, before the client hears "not applied", so the retraction
+   * survives a crash of this node; then every other node that stored the write, now or when
+   * its late ack arrives, best effort (anti-entropy and read repair carry the retraction from
+   * this node's copy to any it misses). The message is the smallest object that carries the
+   * retraction: no siblings and a context of the one dot, so merging it removes that write
+   * and adds nothing. If the local retraction fails, the write is not known to be gone, so the
+   * client is told the outcome is unknown instead.
+   */
+  async #retract(command: PutCommand, dot: Dot, copies: WriteCopies): Promise<void> {
+    const { bucket, key } = command;
+    try {
+      await this.#replica.retract(bucket, key, dot, { durable: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new KvError(
+        "storage-failed",
+        `write refused over the limit, but taking it back failed, so it may still appear: ${reason}`,
+        { cause: error },
+      );
+    }
+    const retraction = retract(EMPTY_DVV_SET, dot);
+    copies.retractWith((copy) => {
+      const deadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
+      // Not a coordinated write (which a replica over its limit would refuse): a repair.
+      void this.#transport
+        .put(copy.node, bucket, key, retraction, {
+          durable: false,
+          reason: "REPLICA_PUT_REASON_READ_REPAIR",
+          deadlineMs,
+          hintFor: copy.hintFor ?? "",
+        })
+        .then((reply) => {
+          if (!reply.ok)
+            this.#logger.info({ node: copy.node, error: reply.error }, "retraction not stored");
+        });
+    });
   }
 
   /** The local write of a coordinator; a fallback coordinator records its hint first. */
@@ -281,7 +328,7 @@ export class Coordinator {
     node: NodeId,
     hintFor: NodeId | undefined,
     spares: NodeId[],
-    payload: { readonly object: DvvSet; readonly durable: boolean },
+    payload: { readonly object: DvvSet; readonly durable: boolean; readonly copies: WriteCopies },
   ): Promise<TransportWriteReply> {
     const send = (
       target: NodeId,
@@ -297,7 +344,13 @@ export class Coordinator {
     let target = node;
     for (;;) {
       const reply = await send(target, hintFor);
-      if (reply.ok) return reply;
+      if (reply.ok) {
+        payload.copies.stored({ node: target, hintFor });
+        return reply;
+      }
+      // A limit refusal is final for the slot: a spare or the next fallback would take the
+      // write in its place, and its copy would reach the refusing primary by handoff.
+      if ("overLimit" in reply) return reply;
       if (hintFor === undefined && command.sloppy && this.#sloppyAllowed) {
         const spare = spares.shift();
         if (spare !== undefined) {
@@ -305,7 +358,8 @@ export class Coordinator {
           // hinted copy is background work and gets a deadline of its own.
           const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
           void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
-            if (!extra.ok) this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
+            if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
+            else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
           });
         }
         return reply;
@@ -393,26 +447,17 @@ export class Coordinator {
     }
   }
 
-  /** Sibling and size limits of DESIGN section 7, applied before a coordinated write lands. */
+  /**
+   * Sibling and size limits of DESIGN section 7, applied before a coordinated write lands here
+   * (each replica applies them again to its own merge: node/replica-server.ts).
+   */
   #checkLimits(object: DvvSet): void {
-    const siblings = object.siblings.length;
+    const size = objectSize(object);
     const limits = this.#limits;
-    if (siblings > limits.siblingsMax) {
-      throw new KvError(
-        "too-large",
-        `too many siblings: ${siblings} exceeds ${limits.siblingsMax}; ` +
-          "resolve them by writing with the context of a get",
-      );
-    }
-    const bytes = objectBytesEstimate(object);
-    if (bytes > limits.objectBytesMax) {
-      throw new KvError(
-        "too-large",
-        `object too large: ${bytes} bytes over ${siblings} siblings exceeds ${limits.objectBytesMax}`,
-      );
-    }
-    if (siblings > limits.siblingsWarn || bytes > limits.objectBytesWarn) {
-      this.#logger.warn({ siblings, bytes }, "object near its limits");
+    const excess = objectExcess(size, limits);
+    if (excess !== undefined) throw limitRefusal(excess, this.#view.self);
+    if (size.siblings > limits.siblingsWarn || size.bytes > limits.objectBytesWarn) {
+      this.#logger.warn({ siblings: size.siblings, bytes: size.bytes }, "object near its limits");
     }
   }
 
@@ -468,8 +513,39 @@ function failure(
 ): KvError {
   if (verdict.status === "pending")
     return new KvError("internal", "quorum undecided after the deadline");
+  if (verdict.reason === "over-limit") {
+    // Refused, and taken back everywhere (Coordinator #retract): not applied.
+    return new KvError("too-large", verdict.message, { notApplied: true });
+  }
   const code = verdict.reason === "timeout" ? "timeout" : "unavailable";
   return new KvError(code, verdict.message, { notApplied: options.notApplied ?? false });
+}
+
+/** A node other than this one that stored a write, and the primary it stands in for. */
+interface WriteCopy {
+  readonly node: NodeId;
+  readonly hintFor: NodeId | undefined;
+}
+
+/**
+ * The other nodes that stored one write's object, so that a write refused at its limit can be
+ * taken back from each, including those whose acknowledgement arrives after the refusal.
+ */
+class WriteCopies {
+  readonly #copies: WriteCopy[] = [];
+  #retract: ((copy: WriteCopy) => void) | undefined;
+
+  /** A node acknowledged the write. */
+  stored(copy: WriteCopy): void {
+    if (this.#retract === undefined) this.#copies.push(copy);
+    else this.#retract(copy);
+  }
+
+  /** From now on, every copy known or yet to come is handed to `retract`, once. */
+  retractWith(retract: (copy: WriteCopy) => void): void {
+    this.#retract = retract;
+    for (const copy of this.#copies.splice(0)) retract(copy);
+  }
 }
 
 /** The message when this node's hints for a primary are at their bound (as replica-server's). */

@@ -7,6 +7,7 @@ import type { ReplicaPutReason } from "../proto/generated/dkv/v1/ReplicaPutReaso
 import type { NodeId } from "../node/core/node-id.js";
 import type { DvvSet } from "../node/core/dvv.js";
 import { decodeObject, encodeObject } from "../node/core/object-codec.js";
+import { isLimitRefusal } from "../node/core/object-limit.js";
 import type { Replica } from "../node/replica.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import { ReplicaStreamClient } from "../node/replica-stream-client.js";
@@ -127,10 +128,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     };
     const outcome = await stream.put(request, options.deadlineMs);
     if (outcome.ok) return { ok: true, durable: outcome.reply.durable };
-    const declined = request.hint_for !== "" && outcome.code === status.RESOURCE_EXHAUSTED;
-    return declined
-      ? { ok: false, error: outcome.message, declined }
-      : { ok: false, error: outcome.message };
+    return writeFailure(outcome.code, outcome.message, request.hint_for !== "");
   }
 
   /** The batched stream to a peer; undefined when the peer cannot be called. */
@@ -159,6 +157,27 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     }
     return bytes;
   }
+}
+
+/**
+ * A replica's refusal of a write as the coordinator needs to see it. A limit refusal
+ * (RESOURCE_EXHAUSTED with the message of node/core/object-limit.ts limitRefusal) is
+ * `overLimit`: the replica stored nothing, and no other fallback may take the write in its
+ * place. Any other RESOURCE_EXHAUSTED from a fallback is a decline (its hint store for the
+ * primary is full), and the coordinator tries the next fallback.
+ */
+export function writeFailure(
+  code: status,
+  message: string,
+  toFallback: boolean,
+): TransportWriteReply {
+  if (code === status.RESOURCE_EXHAUSTED && isLimitRefusal(message)) {
+    return { ok: false, error: message, overLimit: true };
+  }
+  if (toFallback && code === status.RESOURCE_EXHAUSTED) {
+    return { ok: false, error: message, declined: true };
+  }
+  return { ok: false, error: message };
 }
 
 /** A replica's "same" answer to a digest read: it holds the coordinator's own copy. */

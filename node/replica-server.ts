@@ -12,7 +12,10 @@ import { decodeObject, encodeObject } from "./core/object-codec.js";
 import type { DvvSet } from "./core/dvv.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
-import type { Replica } from "./replica.js";
+import type { ObjectCheck, Replica } from "./replica.js";
+import { DEFAULT_LIMITS } from "./core/limits.js";
+import { limitCheck, type ObjectLimits } from "./core/object-limit.js";
+import { ReplicaPutReason } from "../proto/generated/dkv/v1/ReplicaPutReason.js";
 import type { Logger } from "./logger.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { HintStore } from "./hints/hint-store.js";
@@ -24,10 +27,12 @@ export function replicaHandlers(
   view: ClusterView,
   logger: Logger,
   hints: HintStore,
+  limits: ObjectLimits = DEFAULT_LIMITS,
 ): ReplicaHandlers {
+  const check = limitCheck(limits, view.self);
   const served: ReplicaCalls = {
     get: (request) => serveGet(replica, request),
-    put: (request) => servePut(replica, view, hints, request),
+    put: (request) => servePut(replica, view, hints, request, check),
   };
   return {
     Get(call, callback) {
@@ -77,20 +82,27 @@ function found(object: DvvSet | undefined): ReplicaGetResponse {
     : { found: true, object: encodeObject(object) };
 }
 
-/** One replica put: record the hint (fallback writes), then merge with DVV sync. */
+/**
+ * One replica put: record the hint (fallback writes), then merge with DVV sync. A coordinated
+ * write (reason WRITE) whose merge would break the key's bounds is refused with the limit
+ * refusal (docs/ARCHITECTURE.md, "The sibling limit"); other merges are never refused.
+ */
 async function servePut(
   replica: Replica,
   view: ClusterView,
   hints: HintStore,
   request: ReplicaPutRequest__Output,
+  check: ObjectCheck,
 ): Promise<ReplicaPutResponse> {
   const decoded = decodeObject(request.object);
   if (!decoded.ok) {
     throw new KvError("invalid-argument", `object is malformed: ${decoded.reason}`);
   }
   if (request.hint_for !== "") await addHint(view, hints, request.hint_for, request);
-  const durable = request.durable;
-  const result = await replica.merge(request.bucket, request.key, decoded.object, { durable });
+  const result = await replica.merge(request.bucket, request.key, decoded.object, {
+    durable: request.durable,
+    check: request.reason === ReplicaPutReason.REPLICA_PUT_REASON_WRITE ? check : undefined,
+  });
   return { durable: result.durable };
 }
 

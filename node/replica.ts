@@ -14,6 +14,7 @@ import {
   sync,
   dvvEquals,
   join,
+  retract,
   values,
 } from "./core/dvv.js";
 import { encodeObject, decodeObject } from "./core/object-codec.js";
@@ -262,12 +263,17 @@ export class Replica {
     this.#removeListeners.push(listener);
   }
 
-  /** Merges an object from another replica with DVV `sync`; stores only if it changed. */
+  /**
+   * Merges an object from another replica with DVV `sync`; stores only if it changed. `check`
+   * may refuse a merge that changes the object (a coordinated write over the sibling limit),
+   * before anything is stored; convergence merges (read repair, anti-entropy, handoff) pass
+   * none, since what they carry may have been acknowledged.
+   */
   async merge(
     bucket: string,
     key: Uint8Array,
     incoming: DvvSet,
-    options: { readonly durable: boolean },
+    options: { readonly durable: boolean; readonly check?: ObjectCheck | undefined },
   ): Promise<LocalWrite> {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
@@ -286,8 +292,36 @@ export class Replica {
           durable: options.durable ? await this.#flush(bucket, key, before) : false,
         };
       }
+      options.check?.(object);
       const durable = await this.#store(bucket, key, id, before, object, options.durable);
       return { object, durable };
+    });
+  }
+
+  /**
+   * Takes back the write with dot `dot` from the local copy (DVV `retract`): the copy keeps its
+   * context, so the retraction wins over every other copy of the write it meets. Only for a
+   * write refused at its limit, whose client was told it was not applied. Returns the stored
+   * object, or undefined when there is no local copy (nothing to take back here).
+   */
+  async retract(
+    bucket: string,
+    key: Uint8Array,
+    dot: Dot,
+    options: { readonly durable: boolean },
+  ): Promise<DvvSet | undefined> {
+    const id = storageKeyString(bucket, key);
+    return this.#withKey(id, async () => {
+      const before = await this.get(bucket, key);
+      if (before === undefined) return undefined;
+      const object = retract(before, dot);
+      if (object === before) {
+        // Gone already (a later write superseded it); still honour the durability request.
+        if (options.durable) await this.#flush(bucket, key, before);
+        return before;
+      }
+      await this.#store(bucket, key, id, before, object, options.durable);
+      return object;
     });
   }
 

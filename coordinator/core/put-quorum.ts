@@ -13,9 +13,14 @@ export interface QuorumTarget {
   readonly primary: boolean;
 }
 
-/** A replica's answer to a write: stored (durably on disk or not yet), or an error. */
+/**
+ * A replica's answer to a write: stored (durably on disk or not yet), or an error. An error
+ * with `overLimit` is a limit refusal: the replica stored nothing because the merge would have
+ * broken the key's sibling or size bound (node/core/object-limit.ts).
+ */
 export type WriteReply =
-  { readonly ok: true; readonly durable: boolean } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly durable: boolean }
+  | { readonly ok: false; readonly error: string; readonly overLimit?: true };
 
 /** Reply counts of a put; a durable ack is also an ack, a primary's ack counts for w and pw. */
 export interface PutCounts {
@@ -28,6 +33,7 @@ export interface PutCounts {
 
 /** Why a put failed, in the order they are checked (see {@link PutQuorum}). */
 type PutFailure =
+  | "over-limit"
   | "write-quorum-unreachable"
   | "durable-quorum-unreachable"
   | "primary-quorum-unreachable"
@@ -121,7 +127,13 @@ export class TargetLedger {
  * the remaining replies could make it succeed — and a put with too few targets fails at
  * construction.
  *
- * When several conditions are unreachable, the reason is the first of pw, w, dw. pw first
+ * A put that has become impossible after at least one limit refusal fails as "over-limit",
+ * whatever else failed: the write was refused, the remedy is to resolve siblings (retrying
+ * cannot help), and the shell takes the write back everywhere (docs/ARCHITECTURE.md, "The
+ * sibling limit"), which it may do only because the client is told the write was not applied.
+ * A deadline is never over-limit: a put still possible when it passes may have landed.
+ *
+ * Otherwise, when several conditions are unreachable, the reason is the first of pw, w, dw. pw first
  * because missing primaries are the most specific cause and have their own remedy (wait for
  * the primaries, or drop pw to use fallbacks); Riak likewise reports pw_val_unsatisfied before
  * dw. w before dw because "too few replicas answered" is the root cause of both, while a dw
@@ -137,6 +149,9 @@ export class PutQuorum {
   #durableAcks = 0;
   #primaryAcks = 0;
   #failures = 0;
+  /** The first limit refusal's message, and how many there were. */
+  #overLimitError: string | undefined;
+  #overLimit = 0;
   #verdict: PutVerdict = PENDING;
 
   /** `targets` are the distinct replicas the write goes to (usually the first n live ones). */
@@ -185,6 +200,10 @@ export class PutQuorum {
       if (primary) this.#primaryAcks += 1;
     } else {
       this.#failures += 1;
+      if (reply.overLimit === true) {
+        this.#overLimit += 1;
+        this.#overLimitError ??= reply.error;
+      }
     }
     if (this.#verdict.status === "pending") this.#verdict = this.#decide();
     return this.#verdict;
@@ -206,8 +225,24 @@ export class PutQuorum {
     return this.#verdict;
   }
 
-  /** ok, failed (first unreachable of pw, w, dw), or pending, from the counts now. */
+  /** Limit refusals counted so far (they are failures too). */
+  get overLimit(): number {
+    return this.#overLimit;
+  }
+
+  /** ok, failed (over-limit, else the first unreachable of pw, w, dw), or pending. */
   #decide(): PutVerdict {
+    const verdict = this.#decideQuorum();
+    if (verdict.status !== "failed" || this.#overLimitError === undefined) return verdict;
+    const { acks } = verdict.counts;
+    const message =
+      `${this.#overLimitError} (write refused: ${acks}/${this.#config.w} acks, ` +
+      `${this.#overLimit} refused over the limit)`;
+    return { status: "failed", reason: "over-limit", counts: verdict.counts, message };
+  }
+
+  /** ok, failed (first unreachable of pw, w, dw), or pending, from the counts now. */
+  #decideQuorum(): PutVerdict {
     const { n, w, dw, pw } = this.#config;
     const counts = this.counts;
     const { acks, durableAcks, primaryAcks, pending } = counts;

@@ -7,6 +7,7 @@ import type { KvErrorCode } from "../../node/core/errors.js";
 import type { Dot } from "../../node/core/causal-context.js";
 import type { DvvSet, Sibling } from "../../node/core/dvv.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
+import type { ReplicaPutReason } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
 
 /** A failure as a value: nothing a node answers is a rejection. */
 export interface WireFailure {
@@ -32,6 +33,8 @@ export interface WirePutRequest {
   /** Its encoded size, which the hint bound counts (computed only for hinted writes). */
   readonly bytes: () => number;
   readonly durable: boolean;
+  /** Why it is sent; a coordinated write (WRITE) over the key's limits is refused. */
+  readonly reason: ReplicaPutReason;
   /** The primary a fallback stands in for; "" for a primary. */
   readonly hintFor: string;
 }

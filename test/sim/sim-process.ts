@@ -7,7 +7,9 @@ import { KvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
-import { Replica } from "../../node/replica.js";
+import { Replica, type ObjectCheck } from "../../node/replica.js";
+import { limitCheck } from "../../node/core/object-limit.js";
+import { ReplicaPutReason } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
 import { HintStore } from "../../node/hints/hint-store.js";
 import type { Logger } from "../../node/logger.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
@@ -69,6 +71,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
   readonly hints: HintStore;
   readonly coordinator: Coordinator;
   readonly #members: ReadonlySet<NodeId>;
+  readonly #limitCheck: ObjectCheck;
   #upNodes: ReadonlySet<NodeId>;
   #alive = true;
 
@@ -78,6 +81,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
     this.ring = options.ring;
     this.network = options.network;
     this.limits = options.limits;
+    this.#limitCheck = limitCheck(options.limits, options.self);
     this.bucket = options.bucket;
     this.#members = new Set(options.ring.nodes);
     this.#upNodes = options.upNodes;
@@ -169,8 +173,11 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
   async replicaPut(request: WirePutRequest): Promise<WirePutReply> {
     try {
       if (request.hintFor !== "") await this.#addHint(request);
+      // replica-server's servePut: only a coordinated write may be refused at the limits.
+      const write = request.reason === ReplicaPutReason.REPLICA_PUT_REASON_WRITE;
       const result = await this.replica.merge(request.bucket, request.key, request.object, {
         durable: request.durable,
+        check: write ? this.#limitCheck : undefined,
       });
       return { ok: true, durable: result.durable };
     } catch (error) {

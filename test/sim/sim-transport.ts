@@ -2,7 +2,6 @@
 // its own Replica, as the gRPC transport makes them, and calls to peers over the simulated
 // network. A test-only mutation can break what replication carries.
 
-import { status } from "@grpc/grpc-js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { DvvSet } from "../../node/core/dvv.js";
 import { encodeObject } from "../../node/core/object-codec.js";
@@ -11,6 +10,7 @@ import type { Replica } from "../../node/replica.js";
 import type { ReadReply } from "../../coordinator/core/get-quorum.js";
 import {
   sameAsOwn,
+  writeFailure,
   type OwnCopy,
   type ReplicaTransport,
   type ReplicaWriteOptions,
@@ -96,6 +96,7 @@ export class SimTransport implements ReplicaTransport {
       object: sent,
       bytes: () => encodeObject(sent).length,
       durable: options.durable,
+      reason: options.reason,
       hintFor: options.hintFor ?? "",
     };
     const result = await this.#network.call({
@@ -106,12 +107,8 @@ export class SimTransport implements ReplicaTransport {
     if (!result.ok) return { ok: false, error: result.error };
     const reply = result.value;
     if (reply.ok) return { ok: true, durable: reply.durable };
-    // As the gRPC transport: a fallback refusing with RESOURCE_EXHAUSTED declined to stand in.
-    const declined =
-      request.hintFor !== "" && grpcStatusOf(reply.code) === status.RESOURCE_EXHAUSTED;
-    return declined
-      ? { ok: false, error: reply.error, declined }
-      : { ok: false, error: reply.error };
+    // As the gRPC transport: a limit refusal, a fallback that declined, or another failure.
+    return writeFailure(grpcStatusOf(reply.code), reply.error, request.hintFor !== "");
   }
 
   #route(

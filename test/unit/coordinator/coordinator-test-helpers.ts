@@ -3,7 +3,7 @@
 
 import { Coordinator, type CoordinatorView } from "../../../coordinator/coordinator.js";
 import type { ReplicaTransport } from "../../../coordinator/replica-transport.js";
-import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../../../node/core/limits.js";
 import { nodeId } from "../../../node/core/node-id.js";
 import { claimRing } from "../../../node/core/ring.js";
 import { createLogger } from "../../../node/logger.js";
@@ -19,15 +19,18 @@ export const THREE_NODE_VIEW: CoordinatorView = {
   upNodes: () => new Set(NODES),
 };
 
-/** n1's coordinator over `transport`. */
-export async function coordinatorOver(transport: ReplicaTransport): Promise<Coordinator> {
+/** n1's coordinator over `transport`; its replica and limits are the test's when given. */
+export async function coordinatorOver(
+  transport: ReplicaTransport,
+  options: { readonly replica?: Replica; readonly limits?: Limits } = {},
+): Promise<Coordinator> {
   const storage = new MemoryStorage();
   await storage.open();
   return new Coordinator({
     view: THREE_NODE_VIEW,
-    replica: new Replica(storage, "n1.test"),
+    replica: options.replica ?? new Replica(storage, "n1.test"),
     transport,
-    limits: DEFAULT_LIMITS,
+    limits: options.limits ?? DEFAULT_LIMITS,
     logger: createLogger({ node: "n1", level: "silent" }),
   });
 }

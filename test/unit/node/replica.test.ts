@@ -1,7 +1,8 @@
 // Goal: the replica tells its listeners of every stored change with the key string it built for
 // the operation (storageKeyString), so listeners never build their own; and it tells them
 // nothing when a merge brings nothing new or a conditional remove finds the copy changed. A digest
-// read answers "same" only for the stored version.
+// read answers "same" only for the stored version. A checked merge over the key's limits stores
+// nothing; a retraction takes one write back for good.
 // Method: a Replica over memory storage with recording listeners.
 
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import { storageKeyString } from "../../../node/storage/storage-key.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
 import { EMPTY_DVV_SET, update, type DvvSet } from "../../../node/core/dvv.js";
 import { versionDigest } from "../../../node/core/version-digest.js";
+import { limitCheck } from "../../../node/core/object-limit.js";
 import { textVersion as version, utf8 as bytes } from "./core/dvv-test-helpers.js";
 
 const accept = { durable: false, check: () => undefined } as const;
@@ -85,5 +87,64 @@ describe("Replica.getUnlessSame (digest reads)", () => {
       code: "invalid-argument",
       message: "digest must be 8 bytes, got 3",
     });
+  });
+});
+
+describe("Replica limits and retraction", () => {
+  const limits = { siblingsMax: 2, objectBytesMax: 1024 };
+  const blind = (actor: string, text: string): DvvSet =>
+    update(EMPTY_DVV_SET, EMPTY_CONTEXT, actor, version(text)).object;
+
+  it("refuses a checked merge over the limit and stores nothing; an unchecked one stores", async () => {
+    const { replica, events } = await recordingReplica();
+    const key = bytes("k");
+    const check = limitCheck(limits, "n1");
+    await replica.merge("b", key, blind("n2.t", "a"), { durable: false, check });
+    await replica.merge("b", key, blind("n3.t", "b"), { durable: false, check });
+    const third = replica.merge("b", key, blind("n4.t", "c"), { durable: false, check });
+    await expect(third).rejects.toMatchObject({
+      code: "too-large",
+      message:
+        "too many siblings: 3 exceeds 2 at n1; resolve them by writing with the context of a get",
+    });
+    expect((await replica.get("b", key))?.siblings).toHaveLength(2);
+    expect(events).toHaveLength(2);
+    // A copy it holds already is no change, so it is never refused.
+    await replica.merge("b", key, blind("n3.t", "b"), { durable: false, check });
+    // Read repair, anti-entropy and handoff pass no check: they may carry acknowledged writes.
+    await replica.merge("b", key, blind("n4.t", "c"), { durable: false });
+    expect((await replica.get("b", key))?.siblings).toHaveLength(3);
+  });
+
+  it("refuses a checked merge over the object bytes", async () => {
+    const { replica } = await recordingReplica();
+    const big = update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n2.t", {
+      ...version(""),
+      value: new Uint8Array(1100),
+    }).object;
+    const merge = replica.merge("b", bytes("k"), big, {
+      durable: false,
+      check: limitCheck(limits, "n1"),
+    });
+    await expect(merge).rejects.toThrow(
+      /^object too large: 11\d\d bytes over 1 siblings exceeds 1024 at n1/,
+    );
+    expect(await replica.get("b", bytes("k"))).toBeUndefined();
+  });
+
+  it("retracts one write from its copy, and the retraction wins over a copy still holding it", async () => {
+    const { replica } = await recordingReplica();
+    const key = bytes("k");
+    const mine = await replica.coordinate("b", key, EMPTY_CONTEXT, version("refused"), accept);
+    const other = blind("n2.t", "kept");
+    await replica.merge("b", key, other, { durable: false });
+    const retracted = await replica.retract("b", key, mine.dot, { durable: true });
+    expect(retracted?.siblings.map((s) => s.dot.actor)).toEqual(["n2.t"]);
+    // A read repair bringing the refused write back from another replica's copy.
+    await replica.merge("b", key, mine.object, { durable: false });
+    expect((await replica.get("b", key))?.siblings.map((s) => s.dot.actor)).toEqual(["n2.t"]);
+    expect(
+      await replica.retract("b", bytes("absent"), mine.dot, { durable: false }),
+    ).toBeUndefined();
   });
 });

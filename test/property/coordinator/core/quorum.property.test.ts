@@ -57,7 +57,8 @@ function scenario<K>(outcome: fc.Arbitrary<K>, nMax: number) {
 
 // --- PutQuorum ------------------------------------------------------------------------------
 
-type WriteOutcome = "durable" | "ack" | "fail";
+/** "refuse" is a limit refusal: a failure that makes a failed put an over-limit one. */
+type WriteOutcome = "durable" | "ack" | "fail" | "refuse";
 
 const putCase = fc
   .integer({ min: 1, max: 5 })
@@ -70,7 +71,7 @@ const putCase = fc
         dw: fc.integer({ min: 0, max: w }),
         pw: fc.integer({ min: 0, max: n }),
       }),
-      run: scenario<WriteOutcome>(fc.constantFrom("durable", "ack", "fail"), n + 1),
+      run: scenario<WriteOutcome>(fc.constantFrom("durable", "ack", "fail", "refuse"), n + 1),
     }),
   );
 
@@ -82,7 +83,7 @@ function putCounts(primaries: readonly boolean[], replies: readonly [number, Wri
   let durableAcks = 0;
   let primaryAcks = 0;
   for (const [target, outcome] of replies) {
-    if (outcome === "fail") continue;
+    if (outcome === "fail" || outcome === "refuse") continue;
     acks += 1;
     if (outcome === "durable") durableAcks += 1;
     if (primaries[target] === true) primaryAcks += 1;
@@ -114,6 +115,7 @@ function expectedPut(
     return false;
   };
   if (possible()) return "pending";
+  if (delivered.some(([, outcome]) => outcome === "refuse")) return "over-limit";
   if (!possible("pw")) return "primary-quorum-unreachable";
   if (!possible("w")) return "write-quorum-unreachable";
   if (!possible("dw")) return "durable-quorum-unreachable";
@@ -128,6 +130,7 @@ const WRITE_REPLIES: Record<WriteOutcome, WriteReply> = {
   durable: { ok: true, durable: true },
   ack: { ok: true, durable: false },
   fail: { ok: false, error: "injected" },
+  refuse: { ok: false, error: "too many siblings: injected", overLimit: true },
 };
 
 test.prop([putCase], { numRuns: RUNS })(

@@ -1,7 +1,8 @@
 // Unit tests of PutQuorum, table-driven. A row is: config "n w dw pw"; targets, one letter per
 // node a, b, c, … (P = primary, F = fallback); events ("aD" durable ack, "aA" ack not yet
-// durable, "aX" error, "T" deadline); and the verdict at construction and after each event
-// ("-" pending, "ok", "w!" / "dw!" / "pw!" quorum unreachable, "timeout").
+// durable, "aX" error, "aL" limit refusal, "T" deadline); and the verdict at construction and
+// after each event ("-" pending, "ok", "w!" / "dw!" / "pw!" quorum unreachable, "L!" refused
+// over the limit, "timeout").
 
 import { describe, expect, it } from "vitest";
 import {
@@ -36,6 +37,7 @@ const REPLIES: Record<string, WriteReply> = {
   D: { ok: true, durable: true },
   A: { ok: true, durable: false },
   X: { ok: false, error: "disk full" },
+  L: { ok: false, error: "too many siblings: 101 exceeds 100 at b; resolve them", overLimit: true },
 };
 
 /** Applies one event ("aD", "T", …) and returns the verdict it yields. */
@@ -53,6 +55,7 @@ function short(verdict: PutVerdict): string {
     "write-quorum-unreachable": "w!",
     "durable-quorum-unreachable": "dw!",
     "primary-quorum-unreachable": "pw!",
+    "over-limit": "L!",
     timeout: "timeout",
   };
   return short[verdict.reason] ?? verdict.reason;
@@ -75,6 +78,24 @@ function check(rows: readonly Row[]): void {
 }
 
 describe("PutQuorum", () => {
+  it("fails over the limit once a limit refusal helped make the quorum impossible", () => {
+    // prettier-ignore
+    check([
+      // n w dw pw  targets events             verdicts
+      ["3 2 1 0",   "PPP",  "aD bL cL",        "- - - L!"],
+      ["3 2 1 0",   "PPP",  "aD bL cD",        "- - - ok"],   // refused at b, acknowledged
+      ["3 2 1 0",   "PPP",  "aD bX cL",        "- - - L!"],   // mixed: the limit is named
+      ["3 2 1 0",   "PPP",  "aD bL cX",        "- - - L!"],
+      ["3 2 1 0",   "PPP",  "aD bX cX",        "- - - w!"],   // no refusal: unavailable
+      ["3 3 1 0",   "PPP",  "aD bL",           "- - L!"],     // decided before c answers
+      ["3 2 1 0",   "PPP",  "aD bL T",         "- - - timeout"], // still possible: may land
+      ["3 2 1 3",   "PPF",  "aD cL",           "pw! pw! pw!"],  // failed at construction
+      ["3 2 1 2",   "PPP",  "aD bL",           "- - -"],
+      ["3 2 1 2",   "PPP",  "aD bL cL",        "- - - L!"],
+      ["3 2 2 0",   "PPP",  "aA bL cA",        "- - L! L!"],  // dw out of reach after b
+    ]);
+  });
+
   it("succeeds once acks reach w, durable acks dw and primary acks pw", () => {
     // prettier-ignore
     check([
@@ -202,6 +223,16 @@ describe("PutQuorum", () => {
       const verdict = quorum.verdict;
       expect(verdict.status === "failed" ? verdict.message : verdict.status, events).toBe(message);
     }
+  });
+
+  it("names the first refusal and the counts in an over-limit message", () => {
+    const [quorum] = run("3 2 1 0", "PPP", "aD bL cL");
+    expect(quorum.overLimit).toBe(2);
+    const verdict = quorum.verdict;
+    expect(verdict.status === "failed" ? verdict.message : verdict.status).toBe(
+      "too many siblings: 101 exceeds 100 at b; resolve them " +
+        "(write refused: 1/2 acks, 2 refused over the limit)",
+    );
   });
 
   it("reports the counts at the decision and keeps counting later replies", () => {
