@@ -265,9 +265,11 @@ export class Replica {
 
   /**
    * Merges an object from another replica with DVV `sync`; stores only if it changed. `check`
-   * may refuse a merge that changes the object (a coordinated write over the sibling limit),
-   * before anything is stored; convergence merges (read repair, anti-entropy, handoff) pass
-   * none, since what they carry may have been acknowledged.
+   * may refuse the merged object (a coordinated write over the key's limits) before anything is
+   * stored, also when it brings nothing new: the ack would count towards w, and the bound of
+   * docs/ARCHITECTURE.md ("The sibling limit") needs every counted ack to come from a copy
+   * within the limits. Convergence merges (read repair, anti-entropy, handoff) pass no check,
+   * since what they carry may have been acknowledged.
    */
   async merge(
     bucket: string,
@@ -284,6 +286,7 @@ export class Replica {
         return { object: incoming, durable: true };
       }
       const object = before === undefined ? incoming : sync(before, incoming);
+      options.check?.(object);
       if (before !== undefined && dvvEquals(before, object)) {
         // Nothing new; still honour a durability request, which the engine answers cheaply
         // when nothing is pending.
@@ -292,7 +295,6 @@ export class Replica {
           durable: options.durable ? await this.#flush(bucket, key, before) : false,
         };
       }
-      options.check?.(object);
       const durable = await this.#store(bucket, key, id, before, object, options.durable);
       return { object, durable };
     });

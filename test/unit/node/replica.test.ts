@@ -109,11 +109,14 @@ describe("Replica limits and retraction", () => {
     });
     expect((await replica.get("b", key))?.siblings).toHaveLength(2);
     expect(events).toHaveLength(2);
-    // A copy it holds already is no change, so it is never refused.
+    // A copy it holds already is no change; within the limits it is acknowledged.
     await replica.merge("b", key, blind("n3.t", "b"), { durable: false, check });
     // Read repair, anti-entropy and handoff pass no check: they may carry acknowledged writes.
     await replica.merge("b", key, blind("n4.t", "c"), { durable: false });
     expect((await replica.get("b", key))?.siblings).toHaveLength(3);
+    // Over the limits now, even a write it already holds is refused: its ack would count.
+    const held = replica.merge("b", key, blind("n4.t", "c"), { durable: false, check });
+    await expect(held).rejects.toThrow(/^too many siblings: 3 exceeds 2 at n1/);
   });
 
   it("refuses a checked merge over the object bytes", async () => {
