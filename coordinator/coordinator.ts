@@ -29,6 +29,7 @@ import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js
 import { planReadRepair } from "./core/read-repair.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
 import { SYSTEM_CLOCK, type Clock } from "./clock.js";
+import { WriteCopies } from "./write-copies.js";
 import type { HintStore } from "../node/hints/hint-store.js";
 
 /** A read as the coordinator sees it, after validation. */
@@ -519,33 +520,6 @@ function failure(
   }
   const code = verdict.reason === "timeout" ? "timeout" : "unavailable";
   return new KvError(code, verdict.message, { notApplied: options.notApplied ?? false });
-}
-
-/** A node other than this one that stored a write, and the primary it stands in for. */
-interface WriteCopy {
-  readonly node: NodeId;
-  readonly hintFor: NodeId | undefined;
-}
-
-/**
- * The other nodes that stored one write's object, so that a write refused at its limit can be
- * taken back from each, including those whose acknowledgement arrives after the refusal.
- */
-class WriteCopies {
-  readonly #copies: WriteCopy[] = [];
-  #retract: ((copy: WriteCopy) => void) | undefined;
-
-  /** A node acknowledged the write. */
-  stored(copy: WriteCopy): void {
-    if (this.#retract === undefined) this.#copies.push(copy);
-    else this.#retract(copy);
-  }
-
-  /** From now on, every copy known or yet to come is handed to `retract`, once. */
-  retractWith(retract: (copy: WriteCopy) => void): void {
-    this.#retract = retract;
-    for (const copy of this.#copies.splice(0)) retract(copy);
-  }
 }
 
 /** The message when this node's hints for a primary are at their bound (as replica-server's). */
