@@ -1,6 +1,8 @@
 // The sending end of the batched replica stream: one persistent Replica.Stream per peer carrying
 // every get and put this node sends it, batched per event-loop turn, each call with its own id
 // and deadline. A broken stream fails its calls as unreachable and is reopened on the next call.
+// Calls awaiting replies are bounded in count and bytes per peer, batches in count and bytes,
+// and batches wait for the stream to drain, so a slow peer holds back this node's writes.
 
 import * as grpc from "@grpc/grpc-js";
 import type { ReplicaClient } from "../proto/generated/dkv/v1/Replica.js";
@@ -20,12 +22,24 @@ export type StreamOutcome<T> =
 
 /** Calls per outgoing message at most. */
 const CALLS_PER_BATCH_MAX = 256;
+/**
+ * Bytes of calls per outgoing message at most (one larger call goes alone): a batch of objects
+ * must stay far below the message limit, or one message would fail the whole stream.
+ */
+export const CALL_BATCH_BYTES_MAX = 4 * 1024 * 1024;
 /** Calls awaiting replies per peer at most; beyond it calls fail at once (bounded memory). */
 const CALLS_IN_FLIGHT_MAX = 16_384;
+/**
+ * Request bytes of the calls awaiting replies per peer at most; beyond it calls fail at once
+ * with RESOURCE_EXHAUSTED. Twice the receiving stream's own bound (STREAM_BYTES_IN_FLIGHT_MAX),
+ * so a peer merging at full speed is never starved by it.
+ */
+export const CALL_BYTES_IN_FLIGHT_MAX = 128 * 1024 * 1024;
 
 interface Pending {
   readonly resolve: (reply: ReplicaCallReply__Output | StreamOutcome<never>) => void;
   readonly cancelTimer: () => void;
+  readonly bytes: number;
 }
 
 /** The batched stream to one peer. */
@@ -35,7 +49,10 @@ export class ReplicaStreamClient {
   #stream: grpc.ClientDuplexStream<ReplicaCallBatch, ReplicaReplyBatch__Output> | undefined;
   #queued: ReplicaCall[] = [];
   #flushScheduled = false;
+  /** The stream's buffer is full: batches wait for its 'drain'. */
+  #waitingForDrain = false;
   readonly #pending = new Map<number, Pending>();
+  #pendingBytes = 0;
   #nextId = 1;
 
   constructor(client: ReplicaClient, peer: string) {
@@ -76,11 +93,16 @@ export class ReplicaStreamClient {
       const message = `${CALLS_IN_FLIGHT_MAX} calls already in flight to ${this.#peer}`;
       return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
     }
+    const bytes = callBytesOf(operation);
+    if (this.#pendingBytes + bytes > CALL_BYTES_IN_FLIGHT_MAX && this.#pending.size > 0) {
+      const message = `${this.#pendingBytes} bytes of calls already in flight to ${this.#peer} (limit ${CALL_BYTES_IN_FLIGHT_MAX})`;
+      return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
+    }
     const id = this.#nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => {
-          this.#pending.delete(id);
+          this.#forget(id);
           resolve({
             ok: false,
             code: grpc.status.DEADLINE_EXCEEDED,
@@ -89,7 +111,8 @@ export class ReplicaStreamClient {
         },
         Math.max(0, deadlineMs - Date.now()),
       );
-      this.#pending.set(id, { resolve, cancelTimer: () => clearTimeout(timer) });
+      this.#pending.set(id, { resolve, cancelTimer: () => clearTimeout(timer), bytes });
+      this.#pendingBytes += bytes;
       this.#queued.push({ id, deadline_ms: deadlineMs, ...operation });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -100,11 +123,33 @@ export class ReplicaStreamClient {
 
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#waitingForDrain) return;
     const stream = this.#stream ?? this.#open();
     while (this.#queued.length > 0) {
-      stream.write({ calls: this.#queued.slice(0, CALLS_PER_BATCH_MAX) });
-      this.#queued = this.#queued.slice(CALLS_PER_BATCH_MAX);
+      const count = batchCount(this.#queued);
+      const hasRoom = stream.write({ calls: this.#queued.slice(0, count) });
+      this.#queued = this.#queued.slice(count);
+      if (!hasRoom && this.#queued.length > 0) {
+        // Calls past the buffer wait in the queue (bounded by the in-flight bounds) until the
+        // peer has taken what was written.
+        this.#waitingForDrain = true;
+        stream.once("drain", () => {
+          if (this.#stream !== stream) return;
+          this.#waitingForDrain = false;
+          this.#flush();
+        });
+        return;
+      }
     }
+  }
+
+  /** Drops a call from the pending ones; true when it was still pending. */
+  #forget(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(id);
+    this.#pendingBytes -= pending.bytes;
+    return pending;
   }
 
   #open(): grpc.ClientDuplexStream<ReplicaCallBatch, ReplicaReplyBatch__Output> {
@@ -112,9 +157,8 @@ export class ReplicaStreamClient {
     this.#stream = stream;
     stream.on("data", (batch: ReplicaReplyBatch__Output) => {
       for (const reply of batch.replies) {
-        const pending = this.#pending.get(Number(reply.id));
+        const pending = this.#forget(Number(reply.id));
         if (pending === undefined) continue; // timed out already
-        this.#pending.delete(Number(reply.id));
         pending.cancelTimer();
         pending.resolve(reply);
       }
@@ -122,6 +166,7 @@ export class ReplicaStreamClient {
     const broken = (message: string): void => {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
+      this.#waitingForDrain = false;
       // Calls not yet written fail with the rest, so none runs after its caller gave up.
       this.#queued = [];
       this.#failAll(grpc.status.UNAVAILABLE, `replica stream to ${this.#peer} broke: ${message}`);
@@ -134,11 +179,40 @@ export class ReplicaStreamClient {
   #failAll(code: grpc.status, message: string): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
+    this.#pendingBytes = 0;
     for (const call of pending) {
       call.cancelTimer();
       call.resolve({ ok: false, code, message });
     }
   }
+}
+
+/** Room a call's framing takes besides its byte fields (ids, deadline, tags, lengths). */
+const CALL_OVERHEAD_BYTES = 32;
+
+/** About the encoded size of a call. */
+function callBytesOf(operation: Pick<ReplicaCall, "get" | "put">): number {
+  const request = operation.get ?? operation.put;
+  if (request === undefined || request === null) return CALL_OVERHEAD_BYTES;
+  const fields = [request.bucket, request.key, "object" in request ? request.object : undefined];
+  if ("digest" in request) fields.push(request.digest);
+  let bytes = CALL_OVERHEAD_BYTES;
+  for (const field of fields) bytes += field === undefined || field === null ? 0 : field.length;
+  return bytes;
+}
+
+/** Calls in the next batch: up to CALLS_PER_BATCH_MAX and CALL_BATCH_BYTES_MAX, at least one. */
+function batchCount(queued: readonly ReplicaCall[]): number {
+  let bytes = 0;
+  let count = 0;
+  for (const call of queued) {
+    const size = callBytesOf(call);
+    if (count > 0 && bytes + size > CALL_BATCH_BYTES_MAX) break;
+    bytes += size;
+    count += 1;
+    if (count >= CALLS_PER_BATCH_MAX) break;
+  }
+  return count;
 }
 
 function errorOf(reply: ReplicaCallReply__Output): StreamOutcome<never> {

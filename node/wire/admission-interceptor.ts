@@ -196,13 +196,13 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   }
 
   /**
-   * Ends the call with RESOURCE_EXHAUSTED and resets its stream once the status is out, so the
-   * sender stops instead of having the rest of its message read and thrown away.
+   * Ends the call with RESOURCE_EXHAUSTED. grpc-js then reads and drops whatever the sender
+   * still sends (nothing is buffered). The stream is not reset as well: a reset sent at once
+   * overtakes the status, and the client would see CANCELLED instead of the reason.
    */
   #refuse(refusal: Refusal): void {
     this.#shared.observer?.event(refusal.reason);
     this.#base.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.message });
-    if (!this.#stream.destroyed) this.#stream.close(http2Constants.NGHTTP2_CANCEL);
   }
 
   /** The stream closed (answered, cancelled, reset, or its connection closed): release all. */

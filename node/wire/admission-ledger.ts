@@ -222,8 +222,8 @@ function refusal(reason: RefusalReason, message: string): Refusal {
 
 const MiB = 1024 * 1024;
 
-/** Bytes in MiB for messages: whole MiB when large, one decimal below 10 MiB. */
+/** Bytes in MiB with one decimal, for messages. */
 export function mib(bytes: number): string {
   const value = bytes / MiB;
-  return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} MiB`;
+  return `${Math.round(value * 10) / 10} MiB`;
 }
