@@ -205,7 +205,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       contextKeys,
     }),
   );
-  server.addService(v1.Replica.service, replicaHandlers(replica, view, config.logger, hints));
+  server.addService(
+    v1.Replica.service,
+    replicaHandlers(replica, view, config.logger, hints, limits),
+  );
   const facts = {
     replica,
     storage: config.storage,

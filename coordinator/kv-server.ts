@@ -17,6 +17,7 @@ import { toServiceError, grpcStatusOf } from "../node/wire/grpc-status.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import type { Logger } from "../node/logger.js";
 import { LogThrottle } from "../node/metrics/log-throttle.js";
+import { isLimitRefusal } from "../node/core/object-limit.js";
 import type { BucketDefaults } from "./core/quorum-options.js";
 import type { Coordinator } from "./coordinator.js";
 import type { KvObserver } from "../node/metrics/kv-metrics.js";
@@ -257,7 +258,11 @@ async function maybeForward(
       attemptDeadlineMs < deadlineMs && result.error.code === grpc.status.DEADLINE_EXCEEDED;
     // A primary that refused before storing anything (it sees too few replicas up, e.g. just
     // after a partition healed and before its pings answered) leaves the write to the next.
-    const notApplied = (result.error.metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0;
+    // A write over the object or sibling limit was refused and retracted there; the next
+    // primary holds the same siblings and would refuse it too.
+    const notApplied =
+      (result.error.metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0 &&
+      !isLimitRefusal(result.error.details ?? "");
     if (result.answered && !gaveUp && !notApplied) throw result.error;
     const reason = gaveUp
       ? `no answer within ${Math.round(attemptDeadlineMs - nowMs)} ms`

@@ -11,7 +11,7 @@ export interface Limits {
   readonly valueBytesMax: number;
   /**
    * Largest object a write may produce: the values, content types and metadata of all siblings
-   * plus the encoded causal context (see objectBytes in node/core/dvv.ts).
+   * plus the encoded causal context (objectLimitBytes in node/core/object-codec.ts).
    */
   readonly objectBytesMax: number;
   /** Objects above this size are stored but logged as a warning. */
