@@ -1,0 +1,123 @@
+// Goal: a client cannot make a node hold unbounded memory (issue 12, items 3 and 4).
+// Method: one 3-node cluster with default limits; raw HTTP/2 clients (scripts/raw-grpc.ts) send
+// oversized Puts and open Gets of a large value whose replies they never read, while the node's
+// RSS (VmRSS of the dkv serve process) is sampled and a polite client keeps working.
+// Longer measurements: scripts/probe-memory.ts.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import { TestCluster } from "./local-cluster-harness.js";
+import {
+  connectRaw,
+  encodeKvRequest,
+  frame,
+  rssBytes,
+  startRawCall,
+  type RawCall,
+} from "../../scripts/raw-grpc.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+
+const MiB = 1024 * 1024;
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({ nodes: 3 });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+function sampleRss(pid: number): { peak: () => number; stop: () => void } {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 50);
+  return { peak: () => peak, stop: () => clearInterval(timer) };
+}
+
+/** Polls the calls until some ended RESOURCE_EXHAUSTED; throws after timeoutMs. */
+async function firstRefusals(
+  calls: readonly RawCall[],
+  timeoutMs: number,
+): Promise<{ code: number; details: string }[]> {
+  const giveUpAtMs = Date.now() + timeoutMs;
+  while (Date.now() < giveUpAtMs) {
+    const settled = await Promise.all(
+      calls.map((call) => Promise.race([call.status, Promise.resolve(undefined)])),
+    );
+    const refused = settled.filter((outcome) => outcome?.code === grpc.status.RESOURCE_EXHAUSTED);
+    if (refused.length > 0) return refused as { code: number; details: string }[];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no call refused within ${timeoutMs} ms`);
+}
+
+describe("memory bounds", () => {
+  it("refuses concurrent oversized puts from their headers, before buffering them", async () => {
+    const pid = cluster.pid("n1")!;
+    const before = rssBytes(pid);
+    const rss = sampleRss(pid);
+    // 30 MiB: under the internal message bound (grpc-js alone would buffer it whole), over the
+    // KV bound.
+    const client = cluster.client("n1");
+    const value = Buffer.alloc(30 * MiB, 1);
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 16 }, (_, index) =>
+          client.put(`huge-${index}`, value, { timeoutMs: 20_000 }).then(
+            () => ({ code: grpc.status.OK, details: "stored" }),
+            (error: grpc.ServiceError) => ({ code: error.code, details: error.details }),
+          ),
+        ),
+      );
+      for (const outcome of outcomes) {
+        expect(outcome.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+        expect(outcome.details).toMatch(
+          new RegExp(
+            `request message is \\d+ bytes, over the limit of ${DEFAULT_LIMITS.kvMessageBytesMax} for dkv.v1.KV`,
+          ),
+        );
+      }
+    } finally {
+      rss.stop();
+    }
+    // Received whole, the 16 puts would take 480 MiB; refused at their headers, a few frames.
+    expect(rss.peak() - before).toBeLessThan(64 * MiB);
+    expect((await cluster.client("n1").put("after-huge", "fine")).vtag).not.toBe("");
+  });
+
+  it("bounds the unread replies of one connection and keeps serving a polite client", async () => {
+    const pid = cluster.pid("n1")!;
+    const polite = cluster.client("n1");
+    await polite.put("big", Buffer.alloc(8 * MiB, 7), { w: 3, timeoutMs: 30_000 });
+    const before = rssBytes(pid);
+    const rss = sampleRss(pid);
+    const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("big") }));
+    const session = await connectRaw(cluster.spec("n1").address);
+    const streams = 24; // 192 MiB of replies, past the 128 MiB connection budget
+    const calls = Array.from({ length: streams }, () =>
+      startRawCall(session, "/dkv.v1.KV/Get", body, { read: false }),
+    );
+    try {
+      // Replies past the budget are refused; the ones within it wait, unread.
+      const refusals = await firstRefusals(calls, 20_000);
+      expect(refusals[0]?.details).toMatch(
+        /overloaded: this connection (would hold|holds) [\d.]+ MiB of requests and unread replies \(limit 128 MiB\)/,
+      );
+      const reply = await polite.get("big", { timeoutMs: 20_000 });
+      expect(reply.siblings[0]?.value.length).toBe(8 * MiB);
+    } finally {
+      session.destroy();
+      rss.stop();
+    }
+    // The budget plus the polite client's copy and the coordinators' work on the large value.
+    expect(rss.peak() - before).toBeLessThan(DEFAULT_LIMITS.connectionBytesInFlightMax + 256 * MiB);
+    // Once the reader is gone its bytes are released: a new connection is served again.
+    const again = await connectRaw(cluster.spec("n1").address);
+    try {
+      const outcome = await startRawCall(again, "/dkv.v1.KV/Get", body, { read: true }).status;
+      expect(outcome.code).toBe(grpc.status.OK);
+    } finally {
+      again.destroy();
+    }
+  });
+});
