@@ -33,7 +33,8 @@ export interface Limits {
   /**
    * Client requests one connection may have in flight once the node is busy (more than half of
    * requestsInFlightMax): its fair share is the larger of this and requestsInFlightMax divided
-   * by the connections with requests in flight. One greedy client cannot starve the rest.
+   * by one more than the connections with requests in flight (a share kept for a newcomer).
+   * One greedy client cannot starve the rest.
    */
   readonly requestsInFlightMaxPerConnection: number;
   /**

@@ -121,10 +121,16 @@ export class AdmissionLedger<Connection> {
     return ADMITTED;
   }
 
-  /** The public calls one connection may have in flight while the node is busy. */
+  /**
+   * The public calls one connection may have in flight while the node is busy: the bound split
+   * over the connections with calls in flight plus one, so a share stays free for a newcomer.
+   * Without the one, a greedy connection alone would take the whole bound, and a polite client
+   * arriving later (with nothing in flight, so not counted) would be refused for as long as the
+   * flood goes on.
+   */
   fairShare(): number {
     const limits = this.#limits;
-    const share = Math.floor(limits.requestsInFlightMax / Math.max(1, this.#publicConnections));
+    const share = Math.floor(limits.requestsInFlightMax / (this.#publicConnections + 1));
     return Math.max(limits.requestsInFlightMaxPerConnection, share);
   }
 

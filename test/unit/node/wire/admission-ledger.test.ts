@@ -17,15 +17,17 @@ function flood(ledger: AdmissionLedger<string>, connection: string, count: numbe
 }
 
 describe("AdmissionLedger fair shedding", () => {
-  it("lets one connection alone use the whole bound", () => {
+  it("keeps a share free for a newcomer even while one connection is alone", () => {
     const ledger = new AdmissionLedger<string>(limits);
-    expect(flood(ledger, "greedy", 200)).toBe(100);
+    // Busy past 50 in flight; alone, its share is 100 / (1 + 1).
+    expect(flood(ledger, "greedy", 200)).toBe(51);
+    expect(flood(ledger, "late-polite", 5)).toBe(5);
   });
 
   it("stops a greedy connection at its share while a polite one keeps being admitted", () => {
     const ledger = new AdmissionLedger<string>(limits);
     expect(ledger.begin("polite", true).ok).toBe(true);
-    expect(flood(ledger, "greedy", 200)).toBe(50); // 100 / 2 connections
+    expect(flood(ledger, "greedy", 200)).toBe(50); // busy at 51 in flight; share 100 / 3
     const refused = ledger.begin("greedy", true);
     expect(refused).toMatchObject({ ok: false, reason: "fair-share" });
     if (!refused.ok) expect(refused.message).toMatch(/this connection has 50 requests in flight/);
