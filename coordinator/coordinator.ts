@@ -30,6 +30,7 @@ import { planReadRepair } from "./core/read-repair.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
 import { SYSTEM_CLOCK, type Clock } from "./clock.js";
 import { WriteCopies } from "./write-copies.js";
+import type { BudgetVerdict } from "../node/wire/call-budget.js";
 import type { HintStore } from "../node/hints/hint-store.js";
 
 /** A read as the coordinator sees it, after validation. */
@@ -40,6 +41,13 @@ export interface GetCommand {
   readonly deadlineMs: number;
   /** Sloppy quorum: fallbacks stand in for down primaries (off with strict_quorum). */
   readonly sloppy: boolean;
+  /**
+   * Takes bytes against the budget of the client call the read serves
+   * (node/wire/call-budget.ts): each copy of the object the read keeps is held there as soon as
+   * it arrives, so a client cannot make the node keep more objects than its budgets allow (240
+   * unread gets of an 8 MiB value kept 240 copies, 2 GiB). A refusal ends the read as overloaded.
+   */
+  readonly holdBytes?: (bytes: number) => BudgetVerdict;
 }
 
 /** A write (or, with a tombstone version, a delete) after validation. */
@@ -179,9 +187,15 @@ export class Coordinator {
     const self = this.#view.self;
     // A digest read when this node holds a copy: read it first, then send its digest, so that a
     // replica holding the same version answers "same" instead of sending the object back.
-    const localRead = targets.some((target) => target.node === self)
-      ? this.#transport.get(self, bucket, key, deadlineMs)
-      : undefined;
+    // The local copy is held before any replica is asked: refused, the read ends here, and the
+    // copy is dropped before the next read makes another.
+    let localRead: Promise<ReadReply<DvvSet>> | undefined;
+    if (targets.some((target) => target.node === self)) {
+      const reply = await this.#transport.get(self, bucket, key, deadlineMs);
+      const refused = holdCopy(command, reply, undefined);
+      if (refused !== undefined) throw new KvError("overloaded", refused);
+      localRead = Promise.resolve(reply);
+    }
     const own = localRead
       ?.then((reply): OwnCopy | undefined =>
         reply.ok && reply.object !== undefined
@@ -197,9 +211,15 @@ export class Coordinator {
     };
     const verdict = await this.#drive(quorum, targets, deadlineMs, {
       send: (target) =>
-        read(target.node as NodeId).then((reply) => {
+        read(target.node as NodeId).then(async (reply) => {
+          const copy = await own;
           // A reply after the deadline fired is too late to count.
-          if (!quorum.complete) quorum.onReply(target.node, reply);
+          if (quorum.complete) return;
+          const refused = target.node === self ? undefined : holdCopy(command, reply, copy);
+          quorum.onReply(
+            target.node,
+            refused === undefined ? reply : { ok: false, error: refused },
+          );
         }),
       whenComplete: () => {
         if (this.#readRepairEnabled) this.#readRepair(command, quorum);
@@ -488,6 +508,21 @@ export class Coordinator {
         });
     }
   }
+}
+
+/**
+ * Holds a replica's copy against the read's budget, unless it is the coordinator's own copy
+ * (a "same" answer to a digest read), which is held already. The refusal's message, if refused.
+ */
+function holdCopy(
+  command: GetCommand,
+  reply: ReadReply<DvvSet>,
+  own: OwnCopy | undefined,
+): string | undefined {
+  if (command.holdBytes === undefined || !reply.ok || reply.object === undefined) return undefined;
+  if (reply.object === own?.object) return undefined;
+  const verdict = command.holdBytes(objectSize(reply.object).bytes);
+  return verdict.ok ? undefined : verdict.message;
 }
 
 /** Why a request cannot start: fewer reachable replicas than its quorum needs. */

@@ -13,6 +13,7 @@ import {
 } from "./admission-ledger.js";
 import { EncodedReply, isEncodedReplyAware } from "./encoded-reply.js";
 import { callStreamOf } from "./call-stream.js";
+import { attachCallBudget, type BudgetVerdict, type CallBudget } from "./call-budget.js";
 import { GRPC_FRAME_HEADER_BYTES, GrpcFrameScanner } from "./grpc-frame-scanner.js";
 import { isPublicService, messageBytesMaxOf, serviceOf } from "./service-message-limits.js";
 
@@ -64,6 +65,12 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   /** Bytes held per request message received and not yet handed on (streaming requests). */
   readonly #requests: number[] = [];
   readonly #replies = new Set<PendingReply>();
+  /**
+   * Bytes the handler holds through the call's CallBudget (a Get's object, read before its size
+   * was known), until the call ends or its reply is held in their place.
+   */
+  #workBytes = 0;
+  readonly #budget: CallBudget = { hold: (bytes) => this.#holdWork(bytes) };
 
   constructor(
     base: grpc.ServerInterceptingCallInterface,
@@ -98,7 +105,29 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     // listener on the explicitly paused stream does not resume it.
     this.#stream.prependListener("data", (chunk: Buffer) => this.#received(chunk));
     this.#stream.once("close", () => this.#close());
-    super.start(this.#method.requestStream ? this.#releasingOnDelivery(listener) : listener);
+    super.start(this.#listening(listener));
+  }
+
+  /** A hold through the call's budget (see #workBytes). */
+  #holdWork(bytes: number): BudgetVerdict {
+    const session = this.#session;
+    if (session === undefined || this.#closed) {
+      return { ok: false, message: "the call ended before its reply was ready" };
+    }
+    const verdict = this.#shared.ledger.hold(session, bytes);
+    if (!verdict.ok) {
+      this.#shared.observer?.event(verdict.reason);
+      return verdict;
+    }
+    this.#workBytes += bytes;
+    return verdict;
+  }
+
+  /** Gives back what the handler held through the call's budget. */
+  #releaseWork(session: Http2Session): void {
+    if (this.#workBytes === 0) return;
+    this.#shared.ledger.release(session, this.#workBytes);
+    this.#workBytes = 0;
   }
 
   override sendMessage(message: unknown, callback: () => void): void {
@@ -107,6 +136,8 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
       super.sendMessage(message, callback);
       return;
     }
+    // The reply takes the place of what the handler held to build it (a Get's object).
+    this.#releaseWork(session);
     // Held from an estimate before encoding: a burst of large replies past the budget is
     // refused without first encoding each one (240 unread 8 MiB gets made 2 GiB of buffers).
     const estimate = replyBytesEstimate(message) + GRPC_FRAME_HEADER_BYTES;
@@ -172,15 +203,20 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   }
 
   /**
+   * The handler's listener, with the call's budget attached to its metadata (call-budget.ts).
    * A streaming request's messages are released as they reach the handler, which bounds what it
    * keeps itself (Replica.Stream: items and bytes in flight per stream); a unary request is held
    * until the call ends, as its handler works on it until then.
    */
-  #releasingOnDelivery(listener: Listener): Listener {
+  #listening(listener: Listener): Listener {
+    const releasing = this.#method.requestStream;
     return {
-      onReceiveMetadata: (metadata) => listener.onReceiveMetadata(metadata),
+      onReceiveMetadata: (metadata) => {
+        attachCallBudget(metadata, this.#budget);
+        listener.onReceiveMetadata(metadata);
+      },
       onReceiveMessage: (message) => {
-        const bytes = this.#requests.shift();
+        const bytes = releasing ? this.#requests.shift() : undefined;
         if (bytes !== undefined && this.#session !== undefined && !this.#closed) {
           this.#shared.ledger.release(this.#session, bytes);
         }
@@ -230,6 +266,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
       ledger.release(session, reply.bytes);
     }
     this.#replies.clear();
+    this.#releaseWork(session);
     ledger.end(session, this.#isPublic);
   }
 }
