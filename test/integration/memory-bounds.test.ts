@@ -120,4 +120,53 @@ describe("memory bounds", () => {
       again.destroy();
     }
   });
+
+  it("keeps n1 within its budgets under a burst of never-read large gets on one connection", async () => {
+    const pid = cluster.pid("n1")!;
+    const polite = cluster.client("n1");
+    await polite.put("burst", Buffer.alloc(8 * MiB, 3), { w: 3, timeoutMs: 30_000 });
+    const before = rssBytes(pid);
+    const rss = sampleRss(pid);
+    const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("burst") }));
+    const session = await connectRaw(cluster.spec("n1").address);
+    // 240 gets of 8 MiB: 1.9 GiB if the node kept a copy for each while it read its replicas.
+    const streams = 240;
+    const calls = Array.from({ length: streams }, () =>
+      startRawCall(session, "/dkv.v1.KV/Get", body, { read: false }),
+    );
+    try {
+      // All but the ones within the 128 MiB budget (16 of 8 MiB at most) end: refused.
+      const ended = await endedCalls(calls, streams - 16, 20_000);
+      const refused = ended.filter((outcome) => outcome.code === grpc.status.RESOURCE_EXHAUSTED);
+      expect(refused.length).toBeGreaterThanOrEqual(streams - 16);
+      expect(refused[0]?.details).toMatch(/overloaded: this connection would hold/);
+      const reply = await polite.get("burst", { timeoutMs: 20_000 });
+      expect(reply.siblings[0]?.value.length).toBe(8 * MiB);
+    } finally {
+      session.destroy();
+      rss.stop();
+    }
+    // The connection's budget, plus the polite client's copy and transient copies being refused.
+    const marginBytes = 256 * MiB;
+    expect(rss.peak() - before).toBeLessThan(
+      DEFAULT_LIMITS.connectionBytesInFlightMax + marginBytes,
+    );
+  });
 });
+
+/** Polls the calls until at least `count` have ended; returns their outcomes. */
+async function endedCalls(
+  calls: readonly RawCall[],
+  count: number,
+  timeoutMs: number,
+): Promise<{ code: number; details: string }[]> {
+  const giveUpAtMs = Date.now() + timeoutMs;
+  for (;;) {
+    const settled = await Promise.all(
+      calls.map((call) => Promise.race([call.status, Promise.resolve(undefined)])),
+    );
+    const ended = settled.filter((outcome) => outcome !== undefined);
+    if (ended.length >= count || Date.now() >= giveUpAtMs) return ended;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
