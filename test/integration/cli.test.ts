@@ -129,7 +129,7 @@ describe("dkv put/get/delete", () => {
       "a context the server cannot decode",
       ["put", "k", "v", "--context", "AAAA"],
       2,
-      /context is malformed/,
+      /context refused: it was not issued by this cluster/,
     ],
     ["an unknown command", ["frobnicate"], 2, /Unknown argument|name a command/],
   ];
