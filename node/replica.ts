@@ -60,6 +60,15 @@ export interface LocalWrite {
   readonly durable: boolean;
 }
 
+/**
+ * What a replica remembers of a copy it removed: the highest counter its actor gave the key,
+ * and, for a reaped copy, the context of the reaped tombstones.
+ */
+interface RemovedCopy {
+  readonly counter: number;
+  readonly reaped?: CausalContext;
+}
+
 /** Checks a would-be object before it is stored; throws a KvError to refuse it. */
 export type ObjectCheck = (object: DvvSet) => void;
 
@@ -69,7 +78,7 @@ export class Replica {
   #actor: string;
   readonly #newActor: () => string;
   #actorRenewals = 0;
-  readonly #removedCounters = new Map<string, number>();
+  readonly #removedCounters = new Map<string, RemovedCopy>();
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
@@ -183,8 +192,16 @@ export class Replica {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
       const before = await this.get(bucket, key);
-      const floor = this.#removedCounters.get(id) ?? 0;
-      const stored = before ?? EMPTY_DVV_SET;
+      const removed = this.#removedCounters.get(id);
+      const floor = removed?.counter ?? 0;
+      // A key reaped here starts again from what the reaped tombstones covered: everything in
+      // it was deleted, so the new write may claim it, and this actor's counters then go on
+      // contiguously in the version vector. From the bare floor they would land in the dot
+      // cloud, one more dot per write for ever (the context of a key deleted and re-created
+      // here would grow with every update).
+      const stored =
+        before ??
+        (removed?.reaped === undefined ? EMPTY_DVV_SET : { context: removed.reaped, siblings: [] });
       const { object, dot } = update(stored, clientContext, this.#actor, version, floor);
       options.check(object);
       const durable = await this.#store(bucket, key, id, before, object, options.durable);
@@ -196,13 +213,18 @@ export class Replica {
    * Deletes the local copy if it still equals `expected` (a fallback's copy after its handoff
    * was acknowledged). A copy changed since is kept: it carries writes not yet handed off.
    */
-  async removeIfUnchanged(bucket: string, key: Uint8Array, expected: DvvSet): Promise<boolean> {
+  async removeIfUnchanged(
+    bucket: string,
+    key: Uint8Array,
+    expected: DvvSet,
+    why: "handed-off" | "reaped" = "handed-off",
+  ): Promise<boolean> {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
       const current = await this.get(bucket, key);
       if (current === undefined || !dvvEquals(current, expected)) return false;
       await this.#storage.remove(bucket, key, { durable: true });
-      this.#rememberCounter(id, current);
+      this.#rememberCounter(id, current, why === "reaped");
       for (const listener of this.#removeListeners) listener(bucket, key, current, id);
       return true;
     });
@@ -220,7 +242,7 @@ export class Replica {
     expected: DvvSet,
     guardMs: number,
   ): Promise<boolean> {
-    const reaped = await this.removeIfUnchanged(bucket, key, expected);
+    const reaped = await this.removeIfUnchanged(bucket, key, expected, "reaped");
     if (reaped) {
       const nowMs = this.#now();
       for (const [id, entry] of this.#reaped) {
@@ -244,10 +266,11 @@ export class Replica {
 
   /**
    * Remembers the highest counter this actor gave a key whose copy is being removed, so a later
-   * write coordinated here cannot reuse a dot. Memory is enough: a restart takes a new actor.
+   * write coordinated here cannot reuse a dot. Memory is enough: a restart after such a removal
+   * takes a new actor (node/actor-lease.ts).
    * The map is bounded; past the bound the actor is renewed, which makes every floor moot.
    */
-  #rememberCounter(id: string, removed: DvvSet): void {
+  #rememberCounter(id: string, removed: DvvSet, reaped: boolean): void {
     const counter = contextMaxCounter(removed.context, this.#actor);
     if (counter === 0) return;
     if (this.#removedCounters.size >= REMOVED_COUNTERS_MAX) {
@@ -255,7 +278,10 @@ export class Replica {
       this.#removedCounters.clear();
       return;
     }
-    this.#removedCounters.set(id, counter);
+    // A handed-off copy's dots may be live at the primaries, concurrent with a later write
+    // here: only the floor is kept. A reaped copy held tombstones only, so its whole context
+    // was deleted (see coordinate).
+    this.#removedCounters.set(id, reaped ? { counter, reaped: join(removed) } : { counter });
   }
 
   /** Told when a local copy is removed (a handed-off fallback copy). */

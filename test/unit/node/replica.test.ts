@@ -151,3 +151,42 @@ describe("Replica limits and retraction", () => {
     ).toBeUndefined();
   });
 });
+
+describe("Replica counters after a removed copy", () => {
+  const tombstone = { ...version(""), deleted: true };
+
+  /** Writes `count` updates through the replica, each with the context of the last. */
+  async function updates(replica: Replica, key: Uint8Array, count: number): Promise<DvvSet> {
+    let object: DvvSet | undefined = await replica.get("b", key);
+    for (let index = 0; index < count; index++) {
+      const context = object?.context ?? EMPTY_CONTEXT;
+      object = (await replica.coordinate("b", key, context, version(`v${index}`), accept)).object;
+    }
+    if (object === undefined) throw new Error("no write");
+    return object;
+  }
+
+  it("go on in the version vector after a reap: a re-created key's context does not grow", async () => {
+    const { replica } = await recordingReplica();
+    const key = bytes("recreated");
+    const written = await updates(replica, key, 3);
+    const deleted = await replica.coordinate("b", key, written.context, tombstone, accept);
+    expect(await replica.reapIfUnchanged("b", key, deleted.object, 0)).toBe(true);
+    const again = await updates(replica, key, 20);
+    // Dots 1..4 were given before the reap (3 writes and the tombstone): never again.
+    expect(again.context.vv.get("n1.test")).toBe(24);
+    expect(again.context.cloud).toEqual([]);
+  });
+
+  it("stay above a handed-off copy's floor, which the new write does not claim", async () => {
+    const { replica } = await recordingReplica();
+    const key = bytes("handed-off");
+    const written = await updates(replica, key, 3);
+    expect(await replica.removeIfUnchanged("b", key, written)).toBe(true);
+    const again = await replica.coordinate("b", key, EMPTY_CONTEXT, version("new"), accept);
+    // The copies handed off may be live and concurrent with this write: (n1.test, 1..3) stay
+    // uncovered, and the new dot is above them.
+    expect(again.dot.counter).toBe(4);
+    expect(again.object.context.vv.get("n1.test")).toBeUndefined();
+  });
+});
