@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { TestCluster } from "./local-cluster-harness.js";
+import { TestCluster, failure } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { closePeer, connectPeer } from "../../node/peer-clients.js";
 import { nodeId } from "../../node/core/node-id.js";
@@ -26,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
 });
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as { code: number; details: string };
-  }
-  throw new Error("the call succeeded but should have failed");
-}
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

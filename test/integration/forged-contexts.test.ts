@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
+import { MAIN_SCRIPT, TestCluster, failure } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { encodeKeyContext, unverifiedContextOf } from "../../node/core/key-context.js";
 import { type CausalContext, contextFromDots } from "../../node/core/causal-context.js";
@@ -19,15 +19,6 @@ import { encodeContext } from "../../node/core/object-codec.js";
 const MiB = 1024 * 1024;
 /** Quorums for a cluster of one node. */
 const ONE = { n: 1, r: 1, w: 1 } as const;
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as { code: number; details: string };
-  }
-  throw new Error("the call succeeded but should have failed");
-}
 
 function contextOf(bytes: Uint8Array): CausalContext {
   const read = unverifiedContextOf(bytes);

@@ -219,3 +219,13 @@ async function killPid(pid: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The error a call that must fail failed with; throws when it succeeded. */
+export async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await call;
+  } catch (error) {
+    return error as { code: number; details: string };
+  }
+  throw new Error("the call succeeded but should have failed");
+}
