@@ -18,6 +18,11 @@ export interface DeliveryOptions {
   readonly checkIntervalMs: number;
   /** Hints per batch on the stream. */
   readonly batchHintsMax: number;
+  /**
+   * Object bytes per batch: a batch stops before the hint that would pass it (one larger object
+   * goes alone), so a batch stays well inside the internal message limit.
+   */
+  readonly batchBytesMax: number;
   /** Throttle: object bytes sent per second per target, so foreground traffic keeps its share. */
   readonly bytesPerSecond: number;
   /** Longest wait for one batch's acknowledgement. */
@@ -27,6 +32,7 @@ export interface DeliveryOptions {
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   checkIntervalMs: 500,
   batchHintsMax: 128,
+  batchBytesMax: 4 * 1024 * 1024,
   bytesPerSecond: 1024 * 1024,
   ackTimeoutMs: 10_000,
 };
@@ -148,6 +154,8 @@ export class HintDelivery {
         continue;
       }
       const encoded = encodeObject(object);
+      // The rest wait for the next batch: they are not sent, so their hints stay.
+      if (items.length > 0 && bytes + encoded.length > this.#options.batchBytesMax) break;
       bytes += encoded.length;
       sent.set(hint.seq, { hint, object });
       items.push({ id: hint.seq, bucket: hint.bucket, key: hint.key, object: encoded });
