@@ -149,8 +149,17 @@ export class Replica {
   /** The stored object, or undefined when absent (or unreadable, which is reported). */
   async get(bucket: string, key: Uint8Array): Promise<DvvSet | undefined> {
     const bytes = await this.#storage.get(bucket, key);
-    if (bytes === undefined) return undefined;
-    const decoded = decodeObject(bytes);
+    return bytes === undefined ? undefined : this.#decode(bucket, key, bytes, true);
+  }
+
+  /** The stored bytes decoded; a copy that cannot be decoded is reported and reads as absent. */
+  #decode(
+    bucket: string,
+    key: Uint8Array,
+    bytes: Uint8Array,
+    copyValues: boolean,
+  ): DvvSet | undefined {
+    const decoded = decodeObject(bytes, copyValues);
     if (decoded.ok) return decoded.object;
     for (const listener of this.#corruptionListeners) listener(bucket, key, decoded.reason);
     return undefined;
@@ -173,9 +182,16 @@ export class Replica {
         `digest must be ${VERSION_DIGEST_BYTES} bytes, got ${digest.length}`,
       );
     }
-    const object = await this.get(bucket, key);
-    if (object === undefined) return { same: false };
-    return digestMatches(digest, bucket, key, object) ? { same: true } : { same: false, object };
+    const bytes = await this.#storage.get(bucket, key);
+    if (bytes === undefined) return { same: false };
+    // The digest covers the context and the dots, not the values: check it on views into the
+    // stored bytes, and copy the values only when the object must be sent (a large value read
+    // by digest would otherwise be copied just to be compared and dropped).
+    const skeleton = this.#decode(bucket, key, bytes, false);
+    if (skeleton === undefined) return { same: false };
+    if (digestMatches(digest, bucket, key, skeleton)) return { same: true };
+    const object = decodeObject(bytes);
+    return object.ok ? { same: false, object: object.object } : { same: false };
   }
 
   /**

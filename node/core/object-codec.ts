@@ -275,6 +275,7 @@ function readSibling(
   context: CausalContext,
   actors: readonly string[],
   previous: Dot | undefined,
+  copyValue: boolean,
 ): Sibling {
   const start = reader.position;
   const actorIndex = reader.varint("actor index");
@@ -300,7 +301,8 @@ function readSibling(
   const contentType = reader.string("content type");
   const metadata = readMetadata(reader);
   // Copy the value: the input may be a pooled or reused buffer.
-  const value = new Uint8Array(reader.view("value"));
+  const view = reader.view("value");
+  const value = copyValue ? new Uint8Array(view) : view;
   return { dot, value, contentType, metadata, lastModifiedMs, deleted: flags === FLAG_DELETED };
 }
 
@@ -336,9 +338,11 @@ function decodeWith<T>(
  * Decodes {@link encodeObject}'s bytes. Total: any malformed input (truncated, trailing bytes,
  * bad varints, invalid UTF-8, bad actors, an unnormalised cloud, unsorted or uncovered siblings)
  * gives `{ ok: false, reason }` with a lowercase reason naming the byte offset. Allocates at most
- * a small multiple of the input length; values are copied out of the input.
+ * a small multiple of the input length; values are copied out of the input, unless
+ * `copyValues` is false: then they are views into it, for a caller that only looks at the
+ * object before the input can change (a digest check), and no value is copied.
  */
-export function decodeObject(bytes: Uint8Array): DecodeObjectResult {
+export function decodeObject(bytes: Uint8Array, copyValues = true): DecodeObjectResult {
   if (bytes.length === 0) return { ok: false, reason: "empty object encoding" };
   const decoded = decodeWith(bytes, "object", (reader) => {
     const { context, actors } = readBody(reader);
@@ -346,7 +350,8 @@ export function decodeObject(bytes: Uint8Array): DecodeObjectResult {
     if (count === 0 && actors.length === 0) return EMPTY_DVV_SET;
     const siblings: Sibling[] = [];
     for (let index = 0; index < count; index++) {
-      siblings.push(readSibling(reader, context, actors, siblings[siblings.length - 1]?.dot));
+      const previous = siblings[siblings.length - 1]?.dot;
+      siblings.push(readSibling(reader, context, actors, previous, copyValues));
     }
     return { context, siblings };
   });

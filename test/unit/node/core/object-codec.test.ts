@@ -368,3 +368,17 @@ describe("decodeContext() of malformed bytes", () => {
     expect(decodeContext(input)).toEqual({ ok: false, reason });
   });
 });
+
+describe("decodeObject(bytes, copyValues)", () => {
+  it("copies values by default, and gives views into the input without copying", () => {
+    const bytes = encodeObject(writes(["a", false, version("x".repeat(300))]));
+    const copied = decodeObject(bytes);
+    const viewed = decodeObject(bytes, false);
+    if (!copied.ok || !viewed.ok) throw new Error("decode failed");
+    const copiedValue = copied.object.siblings[0]!.value;
+    const viewedValue = viewed.object.siblings[0]!.value;
+    expect(Buffer.from(viewedValue).toString()).toBe("x".repeat(300));
+    expect(viewedValue.buffer).toBe(bytes.buffer);
+    expect(copiedValue.buffer).not.toBe(bytes.buffer);
+  });
+});
