@@ -6,7 +6,7 @@ import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { createLogger } from "../../node/logger.js";
-import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { limitsWith } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
 import { UsageError, isHostPort } from "../usage.js";
@@ -37,6 +37,7 @@ interface ServeArgs {
   "metrics-listen": string | undefined;
   "cluster-key": string | undefined;
   insecure: boolean;
+  limit: string[] | undefined;
 }
 
 export const command = "serve";
@@ -135,6 +136,13 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
         "Run without a cluster key: client contexts are not sealed, so a client can forge one " +
         "(development only)",
     })
+    .option("limit", {
+      type: "string",
+      array: true,
+      describe:
+        "Override a limit of node/core/limits.ts as NAME=VALUE (repeatable), e.g. " +
+        "--limit siblingsMax=50 --limit requestBytesInFlightMax=268435456",
+    })
     .option("log-level", {
       type: "string",
       default: "info",
@@ -161,6 +169,9 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const self = args.id as NodeId;
   const members = parsePeers(args.peers, self, args.listen);
   const keyFile = clusterKeyArg(args["cluster-key"], args.insecure);
+  const limited = limitsWith(args.limit ?? []);
+  if (!limited.ok) throw new UsageError(`--limit: ${limited.reason}`);
+  const limits = limited.limits;
   let contextKeys = keyFile === undefined ? undefined : loadKeys(keyFile);
   const logger = createLogger({ node: self, level: args["log-level"] });
   if (keyFile === undefined) {
@@ -174,9 +185,9 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const { createStorage } = await import("../../node/storage/create-storage.js");
   const { startNode } = await import("../start-node.js");
   const engine = args.storage as StorageEngineName;
-  const storage = await createStorage(engine, args["data-dir"], DEFAULT_LIMITS);
+  const storage = await createStorage(engine, args["data-dir"], limits);
   const hintDir = path.join(args["data-dir"], "hints");
-  const hintStorage = await createStorage(engine, hintDir, DEFAULT_LIMITS);
+  const hintStorage = await createStorage(engine, hintDir, limits);
   const node = await startNode({
     self,
     listen: args.listen,
@@ -199,6 +210,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     ),
     ...(metricsListen === undefined ? {} : { metricsListen }),
     contextKeys: () => contextKeys,
+    limits,
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },

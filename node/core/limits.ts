@@ -107,3 +107,52 @@ export const DEFAULT_LIMITS: Limits = {
   kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
   controlMessageBytesMax: 4 * MiB,
 };
+
+/** Pairs of limits where the first may not exceed the second. */
+const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
+  ["valueBytesMax", "objectBytesMax"],
+  ["objectBytesWarn", "objectBytesMax"],
+  ["siblingsWarn", "siblingsMax"],
+  ["objectBytesMax", "grpcMessageBytesMax"],
+  ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
+  ["requestsInFlightMaxPerConnection", "requestsInFlightMax"],
+  ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
+];
+
+/**
+ * The defaults with `overrides` ("name=value" each, value a positive integer), or a reason
+ * naming the bad entry: an unknown name, a value that is not a positive integer, or a pair that
+ * contradicts another limit (a value limit above the object limit, say).
+ */
+export function limitsWith(
+  overrides: readonly string[],
+  base: Limits = DEFAULT_LIMITS,
+):
+  { readonly ok: true; readonly limits: Limits } | { readonly ok: false; readonly reason: string } {
+  const limits: Record<string, number> = { ...base };
+  for (const entry of overrides) {
+    const equals = entry.indexOf("=");
+    const name = entry.slice(0, equals);
+    const value = Number(entry.slice(equals + 1));
+    if (equals <= 0 || !(name in base)) {
+      const names = Object.keys(base).join(", ");
+      return { ok: false, reason: `unknown limit in '${entry}'; limits: ${names}` };
+    }
+    if (!Number.isSafeInteger(value) || value < 1) {
+      return {
+        ok: false,
+        reason: `${name} must be a positive integer, got '${entry.slice(equals + 1)}'`,
+      };
+    }
+    limits[name] = value;
+  }
+  for (const [lower, upper] of ORDERED) {
+    if ((limits[lower] ?? 0) > (limits[upper] ?? 0)) {
+      return {
+        ok: false,
+        reason: `${lower}=${limits[lower]} exceeds ${upper}=${limits[upper]}`,
+      };
+    }
+  }
+  return { ok: true, limits: limits as unknown as Limits };
+}
