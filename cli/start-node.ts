@@ -110,8 +110,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger: config.logger,
   });
   const actor = lease.actor;
-  const replica = new Replica(config.storage, actor, lease.newActor);
-  lease.watch(replica);
+  const replica = new Replica(config.storage, actor, lease.newActor, {
+    removed: lease.removedCopies,
+  });
   replica.onCorruption((bucketName, key, reason) =>
     config.logger.error(
       { bucket: bucketName, key: Buffer.from(key).toString("base64"), reason },
@@ -265,7 +266,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await hints.close();
       await config.storage.close();
       // Everything this incarnation wrote is durable now: the next may keep its actor.
-      await lease.release(replica.actor);
+      await lease.release(replica);
     })();
     return closing;
   }

@@ -22,11 +22,11 @@
 //   background error (the log engine's close swallows a failed final sync into that counter)
 //   all leave the lease at clean: false, and the next start takes a new actor.
 // - Removed copies: a removed copy (a fallback's after handoff, a reaped tombstone) takes its
-//   counter floor with it, which the replica keeps in memory only (node/replica.ts). Reusing
-//   the actor after such a removal could give a counter another replica still holds, so an
-//   incarnation that removed a copy carrying its own actor's dots does not mark its lease
-//   clean. (Persisting the floors with the lease would keep the actor here too; that needs a
-//   replica API for them.)
+//   counter floor with it, which the replica keeps in memory (node/replica.ts). Reusing the
+//   actor without it could give a counter another replica still holds, so a clean stop writes
+//   the floors to `actor-floors.json` (durably, before the lease) and the lease names its
+//   SHA-256; the actor is reused only when that file is there and matches. Floors past
+//   REMOVED_COPIES_FILE_BYTES_MAX are not written, and the lease stays unclean.
 // - Rollbacks: a failed fsync makes the replica renew its actor during the incarnation; the
 //   lease records the actor in use at the close, so the renewed one is what is reused.
 // - Memory engine: nothing survives, so always a new actor, and no file is written.
@@ -49,7 +49,13 @@ import path from "node:path";
 import type { Storage } from "./storage/storage.js";
 import type { Replica } from "./replica.js";
 import type { Logger } from "./logger.js";
-import { contextMaxCounter } from "./core/causal-context.js";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import {
+  decodeRemovedCopies,
+  encodeRemovedCopies,
+  type RemovedCopyEntry,
+} from "./core/removed-copies.js";
 import {
   ACTOR_LEASE_BYTES_MAX,
   ACTOR_SUFFIX_HEX_DIGITS,
@@ -62,6 +68,8 @@ import {
 
 /** The lease file's name in the data dir. */
 export const ACTOR_LEASE_FILE = "actor-lease.json";
+/** The counter floors file a clean stop writes beside the lease. */
+export const ACTOR_FLOORS_FILE = "actor-floors.json";
 
 /** What {@link ActorLease.acquire} needs: the storage must be open. */
 export interface ActorLeaseOptions {
@@ -78,19 +86,21 @@ export class ActorLease {
   readonly #storage: Storage;
   readonly #choice: ActorChoice;
   readonly #backgroundErrorsAtStart: number;
-  /** The last actor whose dots were in a copy the replica removed (its floor is in memory). */
-  #actorWithFloors: string | undefined;
+  /** The reused actor's counter floors, read back from the last clean stop. */
+  readonly removedCopies: readonly (readonly [string, RemovedCopyEntry])[];
 
   private constructor(
     self: string,
     file: string | undefined,
     storage: Storage,
     choice: ActorChoice,
+    removedCopies: readonly (readonly [string, RemovedCopyEntry])[],
   ) {
     this.#self = self;
     this.#file = file;
     this.#storage = storage;
     this.#choice = choice;
+    this.removedCopies = removedCopies;
     this.#backgroundErrorsAtStart = detailCounter(storage, "backgroundErrors");
   }
 
@@ -106,10 +116,19 @@ export class ActorLease {
     const damagedRecords =
       stats.corruptRecords +
       (detailCounter(options.storage, "recoveryTornBytesTruncated") > 0 ? 1 : 0);
-    const choice = chooseActor(
+    let choice = chooseActor(
       { self: options.self, lease, engine: options.storage.engine, damagedRecords },
       randomSuffix,
     );
+    let removedCopies: [string, RemovedCopyEntry][] = [];
+    if (choice.floors !== undefined && file !== undefined) {
+      const floors = await readFloors(path.join(options.dataDir, ACTOR_FLOORS_FILE), choice.floors);
+      if (floors.ok) removedCopies = floors.entries;
+      else {
+        const reason = `the actor's counter floors are unreadable: ${floors.reason}`;
+        choice = { actor: freshActorBesides(options.self, choice.actor), reused: false, reason };
+      }
+    }
     if (file !== undefined) {
       await writeDurably(file, encodeActorLease({ version: 1, actor: choice.actor, clean: false }));
     }
@@ -117,7 +136,7 @@ export class ActorLease {
       { actor: choice.actor, reused: choice.reused, reason: choice.reason },
       choice.reused ? "actor id kept" : "actor id new",
     );
-    return new ActorLease(options.self, file, options.storage, choice);
+    return new ActorLease(options.self, file, options.storage, choice, removedCopies);
   }
 
   /** The actor this incarnation starts with. */
@@ -133,26 +152,60 @@ export class ActorLease {
   /** A new random actor of this node, for the replica's renewals (rollbacks, floor overflow). */
   readonly newActor = (): string => actorIdOf(this.#self, randomSuffix());
 
-  /** Follows the replica's removals of copies that carry its own actor's dots. */
-  watch(replica: Replica): void {
-    replica.onRemove((_bucket, _key, before) => {
-      if (before !== undefined && contextMaxCounter(before.context, replica.actor) > 0) {
-        this.#actorWithFloors = replica.actor;
-      }
-    });
-  }
-
   /**
-   * Records a clean stop with `actor` (the replica's actor now); call only after the storage
-   * closed without error. Leaves the lease at clean: false when the engine noted a background
-   * error since the start, or when a removed copy's counter floor would be lost.
+   * Records a clean stop of `replica` (its actor now, and the counter floors of the copies it
+   * removed); call only after the storage closed without error. The floors go first, durably,
+   * and the lease names their digest. Leaves the lease at clean: false when the engine noted a
+   * background error since the start, or when the floors are too many to write.
    */
-  async release(actor: string): Promise<void> {
+  async release(replica: Pick<Replica, "actor" | "removedCopies">): Promise<void> {
     if (this.#file === undefined) return;
+    const actor = replica.actor;
     const errors = detailCounter(this.#storage, "backgroundErrors") - this.#backgroundErrorsAtStart;
-    const clean = errors === 0 && this.#actorWithFloors !== actor;
-    await writeDurably(this.#file, encodeActorLease({ version: 1, actor, clean }));
+    const removed = replica.removedCopies();
+    let floors: string | undefined;
+    let clean = errors === 0;
+    if (clean && removed.size > 0) {
+      const text = encodeRemovedCopies(removed);
+      if (text === undefined) clean = false;
+      else {
+        await writeDurably(path.join(path.dirname(this.#file), ACTOR_FLOORS_FILE), text);
+        floors = createHash("sha256").update(text).digest("hex");
+      }
+    }
+    const record =
+      floors === undefined
+        ? { version: 1 as const, actor, clean }
+        : { version: 1 as const, actor, clean, floors };
+    await writeDurably(this.#file, encodeActorLease(record));
   }
+}
+
+/** A new actor of `self` that is not `previous`. */
+function freshActorBesides(self: string, previous: string): string {
+  let actor = actorIdOf(self, randomSuffix());
+  while (actor === previous) actor = actorIdOf(self, randomSuffix());
+  return actor;
+}
+
+/** Reads the floors file and checks it against the lease's digest. */
+async function readFloors(
+  file: string,
+  digest: string,
+): Promise<
+  | { readonly ok: true; readonly entries: [string, RemovedCopyEntry][] }
+  | { readonly ok: false; readonly reason: string }
+> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+  if (createHash("sha256").update(text).digest("hex") !== digest) {
+    return { ok: false, reason: "its digest is not the lease's" };
+  }
+  return decodeRemovedCopies(text);
 }
 
 function randomSuffix(): string {

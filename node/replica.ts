@@ -64,7 +64,7 @@ export interface LocalWrite {
  * What a replica remembers of a copy it removed: the highest counter its actor gave the key,
  * and, for a reaped copy, the context of the reaped tombstones.
  */
-interface RemovedCopy {
+export interface RemovedCopy {
   readonly counter: number;
   readonly reaped?: CausalContext;
 }
@@ -99,9 +99,17 @@ export class Replica {
     storage: Storage,
     actor: string,
     newActor?: () => string,
-    options: { readonly now?: () => number } = {},
+    options: {
+      readonly now?: () => number;
+      /**
+       * What the last incarnation of `actor` remembered of the copies it removed (persisted by
+       * node/actor-lease.ts at a clean stop), so a reused actor keeps its counter floors.
+       */
+      readonly removed?: Iterable<readonly [string, RemovedCopy]>;
+    } = {},
   ) {
     this.#now = options.now ?? Date.now;
+    for (const [id, copy] of options.removed ?? []) this.#removedCounters.set(id, copy);
     this.#storage = storage;
     this.#actor = actor;
     this.#newActor = newActor ?? (() => `${actor}.${(this.#actorRenewals += 1)}`);
@@ -132,6 +140,14 @@ export class Replica {
 
   get actor(): string {
     return this.#actor;
+  }
+
+  /**
+   * What the current actor remembers of the copies it removed, by storageKeyString: to persist
+   * at a clean stop, so the next incarnation can keep the actor (node/actor-lease.ts).
+   */
+  removedCopies(): ReadonlyMap<string, RemovedCopy> {
+    return this.#removedCounters;
   }
 
   get storage(): Storage {
@@ -282,8 +298,8 @@ export class Replica {
 
   /**
    * Remembers the highest counter this actor gave a key whose copy is being removed, so a later
-   * write coordinated here cannot reuse a dot. Memory is enough: a restart after such a removal
-   * takes a new actor (node/actor-lease.ts).
+   * write coordinated here cannot reuse a dot. A clean stop persists them with the actor lease;
+   * any other stop takes a new actor (node/actor-lease.ts).
    * The map is bounded; past the bound the actor is renewed, which makes every floor moot.
    */
   #rememberCounter(id: string, removed: DvvSet, reaped: boolean): void {

@@ -11,6 +11,11 @@ export interface ActorLeaseRecord {
    * durable and left no removed-copy counter floors behind; false from the moment it started.
    */
   readonly clean: boolean;
+  /**
+   * SHA-256 (hex) of the counter floors file written with a clean stop, when the actor removed
+   * copies of its own writes (node/core/removed-copies.ts); the actor is reused only with it.
+   */
+  readonly floors?: string;
 }
 
 /** The lease as the shell found it on disk. */
@@ -34,6 +39,8 @@ export interface ActorChoice {
   readonly actor: string;
   readonly reused: boolean;
   readonly reason: string;
+  /** With a reused actor: the digest of the counter floors file its lease names, if any. */
+  readonly floors?: string;
 }
 
 /** Hex digits of the random part of an actor id: 32 bits, as `${self}.${8 hex}`. */
@@ -85,7 +92,11 @@ export function chooseActor(input: ActorChoiceInput, newSuffix: () => string): A
   if (input.damagedRecords > 0) {
     return fresh(`opening the storage found ${input.damagedRecords} damaged record(s)`);
   }
-  return { actor, reused: true, reason: "the last incarnation stopped cleanly" };
+  const floors = parsed.record.floors;
+  const reason = "the last incarnation stopped cleanly";
+  return floors === undefined
+    ? { actor, reused: true, reason }
+    : { actor, reused: true, reason, floors };
 }
 
 /** True when `actor` has the form of an actor id of node `self`. */
@@ -95,7 +106,8 @@ export function isActorOf(actor: string, self: string): boolean {
 
 /** The lease file's text: one line of JSON. */
 export function encodeActorLease(record: ActorLeaseRecord): string {
-  return `${JSON.stringify({ version: record.version, actor: record.actor, clean: record.clean })}\n`;
+  const { version, actor, clean, floors } = record;
+  return `${JSON.stringify(floors === undefined ? { version, actor, clean } : { version, actor, clean, floors })}\n`;
 }
 
 /** Parses a lease file's text; a reason when it is not a version 1 lease. */
@@ -116,5 +128,10 @@ export function parseActorLease(
   if (record.version !== 1) return { ok: false, reason: `version ${String(record.version)}` };
   if (typeof record.actor !== "string") return { ok: false, reason: "no actor" };
   if (typeof record.clean !== "boolean") return { ok: false, reason: "no clean flag" };
-  return { ok: true, record: { version: 1, actor: record.actor, clean: record.clean } };
+  const { actor, clean, floors } = record;
+  if (floors === undefined) return { ok: true, record: { version: 1, actor, clean } };
+  if (typeof floors !== "string" || !/^[0-9a-f]{64}$/.test(floors)) {
+    return { ok: false, reason: "bad floors digest" };
+  }
+  return { ok: true, record: { version: 1, actor, clean, floors } };
 }

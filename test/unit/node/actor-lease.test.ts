@@ -1,12 +1,13 @@
 // Goal: the actor lease keeps a node's actor across clean restarts of a real log engine and
-// takes a new one after an unclean stop, a corrupt lease, a removed copy of its own writes, or
-// on the memory engine. Method: open, acquire, (close, release), reopen, as startNode does.
+// takes a new one after an unclean stop, a corrupt lease or floors file, or on the memory
+// engine; a removed copy of its own writes keeps its counter floor across the restart.
+// Method: open, acquire, (close, release), reopen, as startNode does.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ACTOR_LEASE_FILE, ActorLease } from "../../../node/actor-lease.js";
+import { ACTOR_FLOORS_FILE, ACTOR_LEASE_FILE, ActorLease } from "../../../node/actor-lease.js";
 import { LogStorage } from "../../../node/storage/log-storage.js";
 import { MemoryStorage } from "../../../node/storage/memory-storage.js";
 import type { Storage } from "../../../node/storage/storage.js";
@@ -32,12 +33,13 @@ async function incarnation(
 ): Promise<{ lease: ActorLease; replica: Replica; stop: (clean: boolean) => Promise<void> }> {
   await storage.open();
   const lease = await ActorLease.acquire({ self: "n1", dataDir: dir, storage });
-  const replica = new Replica(storage, lease.actor, lease.newActor);
-  lease.watch(replica);
+  const replica = new Replica(storage, lease.actor, lease.newActor, {
+    removed: lease.removedCopies,
+  });
   const stop = async (clean: boolean): Promise<void> => {
     await storage.close();
     // An unclean stop never gets to release: the lease stays as acquire wrote it.
-    if (clean) await lease.release(replica.actor);
+    if (clean) await lease.release(replica);
   };
   return { lease, replica, stop };
 }
@@ -116,23 +118,36 @@ describe("ActorLease", () => {
     await second.stop(true);
   });
 
-  it("takes a new actor after a removed copy of its own writes (its counter floor is lost)", async () => {
+  it("keeps the actor after a removed copy of its own writes, with its counter floor", async () => {
     const dir = dataDir();
     const first = await incarnation(dir);
-    const written = await first.replica.coordinate(
-      "b",
-      Buffer.from("k"),
-      EMPTY_CONTEXT,
-      text("1"),
-      {
-        durable: true,
-        check: () => undefined,
-      },
-    );
-    expect(await first.replica.removeIfUnchanged("b", Buffer.from("k"), written.object)).toBe(true);
+    const key = Buffer.from("k");
+    const write = { durable: true, check: () => undefined } as const;
+    const one = await first.replica.coordinate("b", key, EMPTY_CONTEXT, text("1"), write);
+    const two = await first.replica.coordinate("b", key, one.object.context, text("2"), write);
+    expect(await first.replica.removeIfUnchanged("b", key, two.object)).toBe(true);
     await first.stop(true);
     const second = await incarnation(dir);
+    expect(second.lease.reused).toBe(true);
+    expect(second.lease.actor).toBe(first.lease.actor);
+    // Dots (actor, 1..2) live on at the primaries the copy was handed to: never again.
+    const again = await second.replica.coordinate("b", key, EMPTY_CONTEXT, text("3"), write);
+    expect(again.dot).toEqual({ actor: first.lease.actor, counter: 3 });
+    await second.stop(true);
+  });
+
+  it("takes a new actor when the floors file does not match the lease", async () => {
+    const dir = dataDir();
+    const first = await incarnation(dir);
+    const key = Buffer.from("k");
+    const write = { durable: true, check: () => undefined } as const;
+    const one = await first.replica.coordinate("b", key, EMPTY_CONTEXT, text("1"), write);
+    expect(await first.replica.removeIfUnchanged("b", key, one.object)).toBe(true);
+    await first.stop(true);
+    writeFileSync(path.join(dir, ACTOR_FLOORS_FILE), "[]");
+    const second = await incarnation(dir);
     expect(second.lease.reused).toBe(false);
+    expect(second.lease.actor).not.toBe(first.lease.actor);
     await second.stop(true);
   });
 });

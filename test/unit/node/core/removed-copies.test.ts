@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { decodeRemovedCopies, encodeRemovedCopies } from "../../../../node/core/removed-copies.js";
+import { contextEquals, contextFromDots } from "../../../../node/core/causal-context.js";
+
+describe("the counter floors file", () => {
+  it("decodes to what was encoded: Latin-1 key ids, counters, reaped contexts", () => {
+    const reaped = contextFromDots([
+      { actor: "n1.aa", counter: 1 },
+      { actor: "n2.bb", counter: 4 },
+    ]);
+    const text = encodeRemovedCopies([
+      ["b\u0000k\u00ff", { counter: 3 }],
+      ["b\u0000gone", { counter: 9, reaped }],
+    ]);
+    if (text === undefined) throw new Error("not encoded");
+    const decoded = decodeRemovedCopies(text);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    expect(decoded.entries.map(([id, copy]) => [id, copy.counter])).toEqual([
+      ["b\u0000k\u00ff", 3],
+      ["b\u0000gone", 9],
+    ]);
+    const back = decoded.entries[1]![1].reaped;
+    expect(back !== undefined && contextEquals(back, reaped)).toBe(true);
+  });
+
+  it.each([
+    ["not JSON", "{"],
+    ["not an array", "{}"],
+    ["a bad row", '[["a", 0, null]]'],
+    ["a bad context", '[["YQ==", 2, "AAAA"]]'],
+  ])("refuses %s", (_name, text) => {
+    expect(decodeRemovedCopies(text).ok).toBe(false);
+  });
+});
