@@ -14,7 +14,7 @@ import {
   liveValues,
   retract,
 } from "../node/core/dvv.js";
-import { limitRefusal, objectExcess, objectSize } from "../node/core/object-limit.js";
+import { growthExcess, limitRefusal, objectSize } from "../node/core/object-limit.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
 import { versionDigest } from "../node/core/version-digest.js";
 import { KvError } from "../node/core/errors.js";
@@ -271,6 +271,11 @@ export class Coordinator {
     });
     if (verdict.status === "ok") return { object: local.object, dot: local.dot };
     if (verdict.status === "failed" && verdict.reason === "over-limit") {
+      // Only a blind write can be taken back exactly: one with a context also superseded what
+      // its context covered, here and at every node that stored it, and removing its sibling
+      // would leave those superseded, turning "replace" into "delete". So it stands, and the
+      // client hears that it may have been applied.
+      if (!isEmptyContext(command.context)) throw overLimitMayApply(verdict.message);
       await this.#retract(command, local.dot, copies);
     }
     throw failure(verdict);
@@ -322,7 +327,8 @@ export class Coordinator {
     hintFor: NodeId | undefined,
     durable: boolean,
   ): Promise<{ object: DvvSet; dot: Dot; durable: boolean }> {
-    const check = (object: DvvSet): void => this.#checkLimits(object);
+    const check = (object: DvvSet, before: DvvSet | undefined): void =>
+      this.#checkLimits(object, before);
     if (hintFor !== undefined) {
       if (this.#hints === undefined) {
         throw new KvError("unavailable", `node ${this.#view.self} keeps no hints`);
@@ -472,10 +478,10 @@ export class Coordinator {
    * Sibling and size limits of DESIGN section 7, applied before a coordinated write lands here
    * (each replica applies them again to its own merge: node/replica-server.ts).
    */
-  #checkLimits(object: DvvSet): void {
+  #checkLimits(object: DvvSet, before: DvvSet | undefined): void {
     const size = objectSize(object);
     const limits = this.#limits;
-    const excess = objectExcess(size, limits);
+    const excess = growthExcess(object, before, limits);
     if (excess !== undefined) throw limitRefusal(excess, this.#view.self);
     if (size.siblings > limits.siblingsWarn || size.bytes > limits.objectBytesWarn) {
       this.#logger.warn({ siblings: size.siblings, bytes: size.bytes }, "object near its limits");
@@ -555,6 +561,22 @@ function failure(
   }
   const code = verdict.reason === "timeout" ? "timeout" : "unavailable";
   return new KvError(code, verdict.message, { notApplied: options.notApplied ?? false });
+}
+
+/**
+ * The error of a write with a context whose quorum the limit made impossible: not taken back,
+ * so (unlike a refused blind write) it may have been applied, and may spread.
+ */
+function overLimitMayApply(message: string): KvError {
+  return new KvError(
+    "too-large",
+    `${message}; the write carried a context, so it was not taken back and may still be applied`,
+  );
+}
+
+/** True when a context covers no dot (a blind write's). */
+function isEmptyContext(context: CausalContext): boolean {
+  return context.vv.size === 0 && context.cloud.length === 0;
 }
 
 /** The message when this node's hints for a primary are at their bound (as replica-server's). */

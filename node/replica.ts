@@ -70,7 +70,7 @@ export interface RemovedCopy {
 }
 
 /** Checks a would-be object before it is stored; throws a KvError to refuse it. */
-export type ObjectCheck = (object: DvvSet) => void;
+export type ObjectCheck = (object: DvvSet, before: DvvSet | undefined) => void;
 
 /** The local replica: DVV logic over a byte store, serialised per key. */
 export class Replica {
@@ -235,7 +235,7 @@ export class Replica {
         before ??
         (removed?.reaped === undefined ? EMPTY_DVV_SET : { context: removed.reaped, siblings: [] });
       const { object, dot } = update(stored, clientContext, this.#actor, version, floor);
-      options.check(object);
+      options.check(object, before);
       const durable = await this.#store(bucket, key, id, before, object, options.durable);
       return { object, dot, durable };
     });
@@ -344,7 +344,7 @@ export class Replica {
         return { object: incoming, durable: true };
       }
       const object = before === undefined ? incoming : sync(before, incoming);
-      options.check?.(object);
+      options.check?.(object, before);
       if (before !== undefined && dvvEquals(before, object)) {
         // Nothing new; still honour a durability request, which the engine answers cheaply
         // when nothing is pending.

@@ -2,7 +2,7 @@
 // coordinator's local write and a replica's merge of a coordinated write, and the refusal both
 // send when a write would break them. Pure.
 
-import type { DvvSet } from "./dvv.js";
+import { type DvvSet, dvvEquals } from "./dvv.js";
 import { KvError } from "./errors.js";
 import type { Limits } from "./limits.js";
 import { objectLimitBytes } from "./object-codec.js";
@@ -75,12 +75,42 @@ export function isLimitRefusal(message: string): boolean {
 }
 
 /**
- * A check for Replica.coordinate and Replica.merge: throws the {@link limitRefusal} of node
- * `where` when the object would break a bound.
+ * The excess of `object` that a write making it from `before` may not cause: a bound it breaks
+ * by growing. A write that breaks a bound without growing past what was stored (a client
+ * resolving siblings of a key that is already over the limit, which the bound after
+ * convergence allows) is not refused: refusing it would leave the key stuck over its limit.
+ * A write that changes nothing is checked as a new one: its acknowledgement counts towards w
+ * like any other, and the bound after convergence counts acknowledgements.
  */
-export function limitCheck(limits: ObjectLimits, where: string): (object: DvvSet) => void {
-  return (object) => {
-    const excess = objectExcess(objectSize(object), limits);
+export function growthExcess(
+  object: DvvSet,
+  before: DvvSet | undefined,
+  limits: ObjectLimits,
+): ObjectExcess | undefined {
+  const size = objectSize(object);
+  const excess = objectExcess(size, limits);
+  if (excess === undefined || before === undefined || dvvEquals(object, before)) return excess;
+  const was = objectSize(before);
+  if (excess.kind === "siblings") {
+    if (size.siblings > was.siblings) return excess;
+    // Not more siblings: it may still grow past the byte bound.
+    return size.bytes > limits.objectBytesMax && size.bytes > was.bytes
+      ? { kind: "bytes", bytes: size.bytes, siblings: size.siblings, max: limits.objectBytesMax }
+      : undefined;
+  }
+  return size.bytes > was.bytes ? excess : undefined;
+}
+
+/**
+ * A check for Replica.coordinate and Replica.merge: throws the {@link limitRefusal} of node
+ * `where` when the write would grow the object past a bound (see {@link growthExcess}).
+ */
+export function limitCheck(
+  limits: ObjectLimits,
+  where: string,
+): (object: DvvSet, before: DvvSet | undefined) => void {
+  return (object, before) => {
+    const excess = growthExcess(object, before, limits);
     if (excess !== undefined) throw limitRefusal(excess, where);
   };
 }

@@ -119,6 +119,20 @@ describe("a put refused at the sibling limit", () => {
     expect(transport.retractions()).toEqual([]);
   });
 
+  it("does not take back a refused write with a context: it superseded what that covered", async () => {
+    const transport = new ScriptedTransport({ n2: "refuse", n3: "refuse" });
+    const { replica, coordinator } = await setUp(transport);
+    const read = await replica.get("b", utf8("k"));
+    const resolving = { ...putCommand("resolved", { w: 2 }), context: read!.context };
+    const error = await failureOf(coordinator.put(resolving));
+    expect(error.code).toBe("too-large");
+    expect(error.notApplied).toBe(false);
+    expect(error.message).toMatch(/carried a context, so it was not taken back and may still be/);
+    // Taking back only "resolved" would leave "earlier" superseded: a replace turned delete.
+    expect(values(await replica.get("b", utf8("k")))).toEqual(["resolved"]);
+    expect(transport.retractions()).toEqual([]);
+  });
+
   it("sends the retraction to each replica that acknowledged, with its hint", async () => {
     const transport = new ScriptedTransport({ n2: "ack", n3: "refuse" });
     const { replica, coordinator } = await setUp(transport);

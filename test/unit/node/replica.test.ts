@@ -190,3 +190,32 @@ describe("Replica counters after a removed copy", () => {
     expect(again.object.context.vv.get("n1.test")).toBeUndefined();
   });
 });
+
+describe("Replica limit checks on a key already over its limit", () => {
+  it("accept a write that resolves siblings without growing, and refuse one that grows", async () => {
+    const { replica } = await recordingReplica();
+    const key = bytes("over");
+    const limits = { siblingsMax: 2, objectBytesMax: 1024 * 1024 };
+    const check = limitCheck(limits, "n1");
+    // Three siblings, as convergence merges (never checked) can leave.
+    for (const actor of ["n2.t", "n3.t", "n4.t"]) {
+      const blindWrite = update(EMPTY_DVV_SET, EMPTY_CONTEXT, actor, version(actor)).object;
+      await replica.merge("b", key, blindWrite, { durable: false });
+    }
+    const stored = await replica.get("b", key);
+    // A client resolving one of them: one out, one in, still three.
+    const one = stored!.siblings[0]!;
+    const resolved = update(
+      EMPTY_DVV_SET,
+      { vv: new Map([[one.dot.actor, one.dot.counter]]), cloud: [] },
+      "n5.t",
+      version("resolved"),
+    ).object;
+    await replica.merge("b", key, resolved, { durable: false, check });
+    expect((await replica.get("b", key))?.siblings).toHaveLength(3);
+    const growing = update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n6.t", version("more")).object;
+    await expect(replica.merge("b", key, growing, { durable: false, check })).rejects.toThrow(
+      /^too many siblings: 4 exceeds 2 at n1/,
+    );
+  });
+});
