@@ -7,6 +7,7 @@ import { constants as http2Constants, type Http2Session, type ServerHttp2Stream 
 import type { Limits } from "../core/limits.js";
 import {
   AdmissionLedger,
+  compressedRefused,
   messageTooLarge,
   type Refusal,
   type RefusalReason,
@@ -186,7 +187,13 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   #received(chunk: Buffer): void {
     const session = this.#session;
     if (session === undefined || this.#closed) return;
-    for (const length of this.#scanner.push(chunk)) {
+    for (const { length, compressed } of this.#scanner.push(chunk)) {
+      if (compressed) {
+        // Its header tells the compressed size only, and grpc-js would inflate it up to the
+        // server-wide message limit before anything here could count it.
+        this.#refuse(compressedRefused(serviceOf(this.#method.path)));
+        return;
+      }
       const bytesMax = messageBytesMaxOf(this.#method.path, this.#shared.limits);
       if (length > bytesMax) {
         this.#refuse(messageTooLarge(length, serviceOf(this.#method.path), bytesMax));

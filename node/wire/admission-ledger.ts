@@ -215,6 +215,15 @@ export class AdmissionLedger<Connection> {
 }
 
 /** A refusal for a message larger than its service accepts. */
+/** The refusal of a compressed request message: dkv bounds messages by what they hold. */
+export function compressedRefused(service: string): Refusal {
+  return refusal(
+    "message-size",
+    `compressed request messages are not accepted by ${service}: send them uncompressed`,
+  );
+}
+
+/** The refusal of a request message longer than its service's limit. */
 export function messageTooLarge(bytes: number, service: string, bytesMax: number): Refusal {
   return refusal(
     "message-size",

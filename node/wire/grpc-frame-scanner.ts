@@ -4,6 +4,12 @@
 /** Bytes of the gRPC length prefix: a compressed flag and a 32-bit big-endian length. */
 export const GRPC_FRAME_HEADER_BYTES = 5;
 
+/** One message header: its declared length and compressed flag. */
+export interface FrameHeader {
+  readonly length: number;
+  readonly compressed: boolean;
+}
+
 /**
  * Scans the gRPC framing of one stream (gRPC over HTTP/2, "Length-Prefixed-Message"): each
  * message is a 1-byte flag, a 4-byte big-endian length, then that many bytes. Chunks may split a
@@ -16,9 +22,12 @@ export class GrpcFrameScanner {
   readonly #header = Buffer.alloc(GRPC_FRAME_HEADER_BYTES);
   #headerHave = 0;
 
-  /** Takes the next chunk; returns the declared body length of every header it completes. */
-  push(chunk: Uint8Array): number[] {
-    const lengths: number[] = [];
+  /**
+   * Takes the next chunk; returns every header it completes: the declared body length, and
+   * whether the body is compressed (then the length is the compressed one, not what it holds).
+   */
+  push(chunk: Uint8Array): FrameHeader[] {
+    const lengths: FrameHeader[] = [];
     let at = 0;
     while (at < chunk.length) {
       if (this.#bodyLeft > 0) {
@@ -35,7 +44,7 @@ export class GrpcFrameScanner {
         this.#headerHave = 0;
         const length = this.#header.readUInt32BE(1);
         this.#bodyLeft = length;
-        lengths.push(length);
+        lengths.push({ length, compressed: this.#header[0] !== 0 });
       }
     }
     return lengths;

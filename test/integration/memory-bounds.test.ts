@@ -16,6 +16,7 @@ import {
   type RawCall,
 } from "../../scripts/raw-grpc.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { loadProto } from "../../proto/load-proto.js";
 
 const MiB = 1024 * 1024;
 let cluster: TestCluster;
@@ -52,6 +53,27 @@ async function firstRefusals(
 }
 
 describe("memory bounds", () => {
+  it("refuses a compressed request, whose header tells only its compressed size", async () => {
+    const { grpcObject } = loadProto();
+    const options = { "grpc.default_compression_algorithm": 2 }; // gzip
+    const client = new grpcObject.dkv.v1.KV(
+      cluster.spec("n1").address,
+      grpc.credentials.createInsecure(),
+      options,
+    );
+    try {
+      // 8 MiB of zeros: a few KiB on the wire, 8 MiB once inflated.
+      const request = { key: Buffer.from("zipped"), value: Buffer.alloc(8 * 1024 * 1024) };
+      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.Put(request, { deadline: Date.now() + 10_000 }, (caught) => resolve(caught)),
+      );
+      expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(error?.details).toMatch(/compressed request messages are not accepted by dkv.v1.KV/);
+    } finally {
+      client.close();
+    }
+  });
+
   it("refuses concurrent oversized puts from their headers, before buffering them", async () => {
     const pid = cluster.pid("n1")!;
     const before = rssBytes(pid);
