@@ -15,8 +15,9 @@ export interface RemovedCopyEntry {
 export const REMOVED_COPIES_FILE_BYTES_MAX = 64 * 1024 * 1024;
 
 /**
- * The file's text: one JSON array of [key id (Latin-1, as base64), counter, reaped context
- * (base64 of encodeContext) or null]. Undefined when it would pass REMOVED_COPIES_FILE_BYTES_MAX.
+ * The file's text: one JSON array of [key id (the replica's storageKeyString, as a JSON string:
+ * any UTF-16, bucket names included), counter, reaped context (base64 of encodeContext) or
+ * null]. Undefined when it would pass REMOVED_COPIES_FILE_BYTES_MAX.
  */
 export function encodeRemovedCopies(
   entries: Iterable<readonly [string, RemovedCopyEntry]>,
@@ -26,12 +27,9 @@ export function encodeRemovedCopies(
   for (const [id, copy] of entries) {
     const reaped =
       copy.reaped === undefined ? null : Buffer.from(encodeContext(copy.reaped)).toString("base64");
-    const row: [string, number, string | null] = [
-      Buffer.from(id, "latin1").toString("base64"),
-      copy.counter,
-      reaped,
-    ];
-    bytes += row[0].length + (reaped?.length ?? 4) + 24;
+    const row: [string, number, string | null] = [id, copy.counter, reaped];
+    // JSON escapes take at most 6 characters per UTF-16 unit.
+    bytes += 6 * id.length + (reaped?.length ?? 4) + 24;
     if (bytes > REMOVED_COPIES_FILE_BYTES_MAX) return undefined;
     rows.push(row);
   }
@@ -58,7 +56,7 @@ export function decodeRemovedCopies(
     if (typeof id !== "string" || !Number.isSafeInteger(counter) || (counter as number) < 1) {
       return { ok: false, reason: `row ${index}` };
     }
-    const key = Buffer.from(id, "base64").toString("latin1");
+    const key = id;
     if (reaped === null) {
       entries.push([key, { counter: counter as number }]);
       continue;
