@@ -293,8 +293,9 @@ export class Coordinator {
    */
   async #retract(command: PutCommand, dot: Dot, copies: WriteCopies): Promise<void> {
     const { bucket, key } = command;
+    let stored: DvvSet | undefined;
     try {
-      await this.#replica.retract(bucket, key, dot, { durable: true });
+      stored = await this.#replica.retract(bucket, key, dot, { durable: true });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new KvError(
@@ -304,21 +305,28 @@ export class Coordinator {
       );
     }
     const retraction = retract(EMPTY_DVV_SET, dot);
-    copies.retractWith((copy) => {
+    const send = (node: NodeId, hintFor: string): void => {
       const deadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
       // Not a coordinated write (which a replica over its limit would refuse): a repair.
       void this.#transport
-        .put(copy.node, bucket, key, retraction, {
+        .put(node, bucket, key, retraction, {
           durable: false,
           reason: "REPLICA_PUT_REASON_READ_REPAIR",
           deadlineMs,
-          hintFor: copy.hintFor ?? "",
+          hintFor,
         })
         .then((reply) => {
-          if (!reply.ok)
-            this.#logger.info({ node: copy.node, error: reply.error }, "retraction not stored");
+          if (!reply.ok) this.#logger.info({ node, error: reply.error }, "retraction not stored");
         });
-    });
+    };
+    copies.retractWith((copy) => send(copy.node, copy.hintFor ?? ""));
+    if (stored === undefined) {
+      // The local copy went while the put ran: a fallback's, handed off to its primary, which
+      // may now hold the write. Best effort, as for the other copies.
+      const self = this.#view.self;
+      const { primaries } = this.preferenceList(bucket, key, command.quorum.n, command.sloppy);
+      for (const node of primaries) if (node !== self) send(node, "");
+    }
   }
 
   /** The local write of a coordinator; a fallback coordinator records its hint first. */

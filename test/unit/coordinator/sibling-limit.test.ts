@@ -133,6 +133,26 @@ describe("a put refused at the sibling limit", () => {
     expect(transport.retractions()).toEqual([]);
   });
 
+  it("sends the retraction to the primaries when the local copy went meanwhile", async () => {
+    const transport = new ScriptedTransport({ n2: "refuse", n3: "refuse" });
+    const { replica, coordinator } = await setUp(transport);
+    // The local copy is handed off and removed while the replicas answer (a fallback's copy).
+    const put = transport.put.bind(transport);
+    transport.put = async (node, bucket, key, object, options) => {
+      const current = await replica.get(bucket, key);
+      if (current !== undefined) await replica.removeIfUnchanged(bucket, key, current);
+      return put(node, bucket, key, object, options);
+    };
+    const error = await failureOf(coordinator.put(putCommand("refused", { w: 2 })));
+    expect(error.notApplied).toBe(true);
+    const retractions = transport.retractions();
+    expect(retractions.map((sent) => sent.node).sort()).toEqual(["n2", "n3"]);
+    for (const sent of retractions) {
+      expect(sent.object.siblings).toEqual([]);
+      expect(contextCovers(sent.object.context, n1Dot(1))).toBe(true);
+    }
+  });
+
   it("sends the retraction to each replica that acknowledged, with its hint", async () => {
     const transport = new ScriptedTransport({ n2: "ack", n3: "refuse" });
     const { replica, coordinator } = await setUp(transport);
