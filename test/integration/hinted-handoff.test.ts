@@ -149,7 +149,9 @@ describe("hinted handoff", () => {
         }, 8000);
         const detectedMs = Date.now() - pausedAtMs;
         expect(seenDown).toBe(true);
-        expect(detectedMs, `n1 marked n3 down after ${detectedMs} ms`).toBeLessThan(5000);
+        // Under this test's load on 2 shared cores detection took 5.9-7.0 s in two of four runs
+        // on 2026-12-04; the 5 s claim of an unloaded cluster is failure-detection.test.ts's.
+        expect(detectedMs, `n1 marked n3 down after ${detectedMs} ms`).toBeLessThan(8000);
         await new Promise((resolve) => setTimeout(resolve, 10_000 - detectedMs));
         cluster.resume("n3");
         const seenUp = await until(async () => {
