@@ -65,6 +65,8 @@ export class GetQuorum<T> {
   #primaryAnswers = 0;
   #found = 0;
   #failures = 0;
+  /** The first replica error, named in failure messages so an operator sees the cause. */
+  #firstError: string | undefined;
   #object: T | undefined = undefined;
   #verdict: GetVerdict<T> = PENDING;
 
@@ -128,6 +130,7 @@ export class GetQuorum<T> {
       }
     } else {
       this.#failures += 1;
+      this.#firstError ??= `; first error: ${node}: ${reply.error}`;
     }
     if (this.#verdict.status === "pending") this.#verdict = this.#decide();
     return this.#verdict;
@@ -163,11 +166,13 @@ export class GetQuorum<T> {
       const noun = primariesReachable === 1 ? "primary" : "primaries";
       const message =
         `primary read quorum unreachable: ${primaryReplies}/${pr} primary replies, ` +
-        `${primariesReachable} ${noun} reachable (n=${n})`;
+        `${primariesReachable} ${noun} reachable (n=${n})${this.#firstError ?? ""}`;
       return { status: "failed", reason: "primary-read-quorum-unreachable", counts, message };
     }
     if (replies + pending < r) {
-      const message = `read quorum unreachable: ${replies}/${r} replies (n=${n}, pr=${pr})`;
+      const message =
+        `read quorum unreachable: ${replies}/${r} replies (n=${n}, pr=${pr})` +
+        (this.#firstError ?? "");
       return { status: "failed", reason: "read-quorum-unreachable", counts, message };
     }
     return PENDING;

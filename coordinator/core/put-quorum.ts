@@ -152,6 +152,8 @@ export class PutQuorum {
   /** The first limit refusal's message, and how many there were. */
   #overLimitError: string | undefined;
   #overLimit = 0;
+  /** The first replica error, named in failure messages so an operator sees the cause. */
+  #firstError: string | undefined;
   #verdict: PutVerdict = PENDING;
 
   /** `targets` are the distinct replicas the write goes to (usually the first n live ones). */
@@ -200,6 +202,7 @@ export class PutQuorum {
       if (primary) this.#primaryAcks += 1;
     } else {
       this.#failures += 1;
+      this.#firstError ??= `; first error: ${node}: ${reply.error}`;
       if (reply.overLimit === true) {
         this.#overLimit += 1;
         this.#overLimitError ??= reply.error;
@@ -253,17 +256,19 @@ export class PutQuorum {
       const noun = primariesReachable === 1 ? "primary" : "primaries";
       const message =
         `primary write quorum unreachable: ${primaryAcks}/${pw} primary acks, ` +
-        `${primariesReachable} ${noun} reachable (n=${n})`;
+        `${primariesReachable} ${noun} reachable (n=${n})${this.#firstError ?? ""}`;
       return { status: "failed", reason: "primary-quorum-unreachable", counts, message };
     }
     if (acks + pending < w) {
-      const message = `write quorum unreachable: ${acks}/${w} acks (n=${n}, pw=${pw})`;
+      const message =
+        `write quorum unreachable: ${acks}/${w} acks (n=${n}, pw=${pw})` +
+        (this.#firstError ?? "");
       return { status: "failed", reason: "write-quorum-unreachable", counts, message };
     }
     if (durableAcks + pending < dw) {
       const message =
         `durable write quorum unreachable: ${durableAcks}/${dw} durable acks ` +
-        `(w=${w}, dw=${dw})`;
+        `(w=${w}, dw=${dw})${this.#firstError ?? ""}`;
       return { status: "failed", reason: "durable-quorum-unreachable", counts, message };
     }
     return PENDING;

@@ -156,10 +156,12 @@ describe("GetQuorum", () => {
     // prettier-ignore
     const rows: readonly (readonly [string, string, string, string])[] = [
       // n r pr   targets events          message
-      ["3 2 0",   "PPP",  "a:1 b:X c:X",  "read quorum unreachable: 1/2 replies (n=3, pr=0)"],
+      ["3 2 0",   "PPP",  "a:1 b:X c:X",  "read quorum unreachable: 1/2 replies (n=3, pr=0); " +
+                                             "first error: b: connection refused"],
       ["3 2 0",   "",     "",             "read quorum unreachable: 0/2 replies (n=3, pr=0)"],
       ["3 2 2",   "PPF",  "a:1 b:X",      "primary read quorum unreachable: 1/2 primary replies, " +
-                                            "1 primary reachable (n=3)"],
+                                            "1 primary reachable (n=3); " +
+                                            "first error: b: connection refused"],
       ["3 2 2",   "PFF",  "",             "primary read quorum unreachable: 0/2 primary replies, " +
                                             "1 primary reachable (n=3)"],
       ["3 2 0",   "PPP",  "a:1 T",        "read timed out: 1/2 replies (n=3)"],

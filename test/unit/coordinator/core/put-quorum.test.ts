@@ -206,12 +206,13 @@ describe("PutQuorum", () => {
     // prettier-ignore
     const rows: readonly (readonly [string, string, string, string])[] = [
       // n w dw pw  targets events        message
-      ["3 2 1 0",   "PPP",  "aD bX cX",   "write quorum unreachable: 1/2 acks (n=3, pw=0)"],
+      ["3 2 1 0",   "PPP",  "aD bX cX",   "write quorum unreachable: 1/2 acks (n=3, pw=0); " +
+                                            "first error: b: disk full"],
       ["3 2 1 0",   "P",    "",           "write quorum unreachable: 0/2 acks (n=3, pw=0)"],
       ["3 2 1 0",   "PPP",  "aA bA cA",   "durable write quorum unreachable: 0/1 durable acks " +
                                             "(w=2, dw=1)"],
       ["3 2 1 2",   "PPF",  "aD bX",      "primary write quorum unreachable: 1/2 primary acks, " +
-                                            "1 primary reachable (n=3)"],
+                                            "1 primary reachable (n=3); first error: b: disk full"],
       ["3 2 1 2",   "FFF",  "",           "primary write quorum unreachable: 0/2 primary acks, " +
                                             "0 primaries reachable (n=3)"],
       ["3 2 1 0",   "PPP",  "aD T",       "write timed out: 1/2 acks (n=3)"],
