@@ -25,7 +25,7 @@ import {
 import { DkvClient } from "../coordinator/client.js";
 import { STORAGE_ENGINES } from "../node/storage/storage-engines.js";
 import { newLatencyHistogram } from "../cli/bench/latency-recorder.js";
-import { builtMainScript, say, setDroppedPeers, sleep } from "./fault-cluster.js";
+import { builtMainScript, say, setDroppedPeers, sleep } from "./lib/fault-cluster.js";
 
 interface Phase {
   readonly name: string;

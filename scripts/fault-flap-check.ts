@@ -23,7 +23,7 @@ import {
   signal,
   sleep,
   waitForExit,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 
 /** What to run. */
 export interface FlapCheckOptions {

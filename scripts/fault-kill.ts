@@ -14,7 +14,7 @@ import {
   signal,
   sleep,
   waitForExit,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

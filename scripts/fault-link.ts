@@ -17,7 +17,7 @@ import {
   setLinkFaults,
   sleep,
   type FaultClusterFile,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

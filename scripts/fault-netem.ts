@@ -14,7 +14,7 @@ import {
   sleep,
   type FaultClusterFile,
   type NetnsPlacement,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 import { FAULT_CHAIN, inNamespace, requireNetnsSupport } from "./netns-commands.js";
 
 const DEFAULT_NETNS_CLUSTER_DIR = path.join(".dkv", "netns-cluster");

@@ -15,7 +15,7 @@ import {
   setDroppedPeers,
   sleep,
   type FaultClusterFile,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

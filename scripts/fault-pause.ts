@@ -12,7 +12,7 @@ import {
   say,
   signal,
   sleep,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

@@ -7,10 +7,10 @@ import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseQuorumText } from "../coordinator/client.js";
-import { FAULT_KINDS, type FaultKind } from "../nemesis/core/schedule.js";
-import { LINK_FAULTS } from "../nemesis/faults.js";
-import { runNemesis } from "../nemesis/run-nemesis.js";
-import { say } from "./fault-cluster.js";
+import { FAULT_KINDS, type FaultKind } from "./nemesis/core/schedule.js";
+import { LINK_FAULTS } from "./nemesis/faults.js";
+import { runNemesis } from "./nemesis/run-nemesis.js";
+import { say } from "./lib/fault-cluster.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

@@ -17,7 +17,7 @@ import {
   waitForExit,
   type FaultClusterFile,
   type NetnsPlacement,
-} from "./fault-cluster.js";
+} from "./lib/fault-cluster.js";
 import {
   netnsLayout,
   requireNetnsSupport,

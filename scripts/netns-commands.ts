@@ -2,7 +2,7 @@
 // is printed with a timestamp before it runs, so an operator can replay or undo it by hand.
 
 import { execFileSync } from "node:child_process";
-import { say } from "./fault-cluster.js";
+import { say } from "./lib/fault-cluster.js";
 
 /**
  * The names and addresses of one netns cluster. Slot 0 is the documented layout (testing.md §5):

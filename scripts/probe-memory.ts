@@ -25,7 +25,7 @@ import {
 import { DkvClient } from "../coordinator/client.js";
 import { connectPeer, closePeer } from "../node/peer-clients.js";
 import { nodeId } from "../node/core/node-id.js";
-import { builtMainScript, say, sleep } from "./fault-cluster.js";
+import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
 import { connectRaw, encodeKvRequest, frame, rssBytes, startRawCall } from "./raw-grpc.js";
 
 const MiB = 1024 * 1024;

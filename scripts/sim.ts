@@ -1,4 +1,4 @@
-// `npm run sim`: runs the deterministic simulation (test/sim/) over many seeds on every core, or
+// `npm run sim`: runs the deterministic simulation (scripts/sim/) over many seeds on every core, or
 // replays one seed exactly. A failing seed is printed with the command that replays it.
 // Run: npx tsx scripts/sim.ts [--seeds 1000] [--first 1] [--seed S] [--steps 300]
 //      [--mutation none|lww|broken-merge|fsync-lies] [--hints on|off] [--workers N] [--verbose]
@@ -6,8 +6,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { runSimulation, type SimResult } from "../test/sim/run-simulation.js";
-import { isMutation, type Mutation } from "../test/sim/sim-mutation.js";
+import { runSimulation, type SimResult } from "./sim/run-simulation.js";
+import { isMutation, type Mutation } from "./sim/sim-mutation.js";
 
 /** Seeds a worker gets at a time: small enough to balance, large enough to cost little. */
 const CHUNK_SEEDS = 8;

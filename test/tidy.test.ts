@@ -7,14 +7,13 @@ import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-const SOURCE_ROOTS = ["proto", "node", "coordinator", "cli", "scripts", "nemesis"];
+const SOURCE_ROOTS = ["proto", "node", "coordinator", "cli", "scripts"];
 const LAYER = {
   proto: 0,
   node: 1,
   coordinator: 2,
   cli: 3,
   scripts: 4,
-  nemesis: 4,
   test: 4,
 } as const;
 

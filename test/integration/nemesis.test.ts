@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ClusterFile } from "../../cli/cluster-file.js";
-import type { CheckResult } from "../../nemesis/core/checker.js";
-import type { RunFacts } from "../../nemesis/report-table.js";
+import type { CheckResult } from "../../scripts/nemesis/core/checker.js";
+import type { RunFacts } from "../../scripts/nemesis/report-table.js";
 
 const SCRIPT = path.resolve("scripts/nemesis.ts");
 const dirs: string[] = [];

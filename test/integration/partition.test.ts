@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
-import { setDroppedPeers } from "../../scripts/fault-cluster.js";
+import { setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
 import { claimRing } from "../../node/core/ring.js";
 import { nodeId } from "../../node/core/node-id.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";

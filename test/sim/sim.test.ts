@@ -1,14 +1,14 @@
 // Goal: the deterministic simulation of issue #6 finds no violation on a fixed set of seeds,
 // replays a seed exactly, and does fail when the code or the clients are broken on purpose.
-// Method: run test/sim/run-simulation.ts per seed; `npm run sim` runs many more.
+// Method: run scripts/sim/run-simulation.ts per seed; `npm run sim` runs many more.
 
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runSimulation, type SimResult } from "./run-simulation.js";
-import type { Mutation } from "./sim-mutation.js";
-import { SimDisk, SimStorage } from "./sim-storage.js";
-import { SimRandom } from "./sim-random.js";
-import { SimScheduler } from "./sim-scheduler.js";
+import { runSimulation, type SimResult } from "../../scripts/sim/run-simulation.js";
+import type { Mutation } from "../../scripts/sim/sim-mutation.js";
+import { SimDisk, SimStorage } from "../../scripts/sim/sim-storage.js";
+import { SimRandom } from "../../scripts/sim/sim-random.js";
+import { SimScheduler } from "../../scripts/sim/sim-scheduler.js";
 
 /** Operations per seed in CI: a few hundred, as in `npm run sim`. */
 const STEPS = 300;
@@ -83,8 +83,8 @@ describe("deterministic simulation", () => {
     const ours = [
       `${root}node/`,
       `${root}coordinator/`,
-      `${root}test/sim/sim-`,
-      `${root}test/sim/run-`,
+      `${root}scripts/sim/sim-`,
+      `${root}scripts/sim/run-`,
     ];
     const calls: string[] = [];
     const watch = <A extends unknown[], R>(name: string, original: (...args: A) => R) =>

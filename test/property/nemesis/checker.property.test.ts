@@ -7,8 +7,8 @@
 import { describe, expect } from "vitest";
 import { fc, it } from "@fast-check/vitest";
 import { EMPTY_DVV_SET, join, sync, update, vtag, type DvvSet } from "../../../node/core/dvv.js";
-import { checkRun } from "../../../nemesis/core/checker.js";
-import type { FinalKey, RunHistory, WriteRecord } from "../../../nemesis/core/history.js";
+import { checkRun } from "../../../scripts/nemesis/core/checker.js";
+import type { FinalKey, RunHistory, WriteRecord } from "../../../scripts/nemesis/core/history.js";
 
 const REPLICAS = 3;
 

@@ -11,7 +11,7 @@ import {
   type Dot,
 } from "../../../node/core/causal-context.js";
 import { vtag } from "../../../node/core/dvv.js";
-import { checkRun } from "../../../nemesis/core/checker.js";
+import { checkRun } from "../../../scripts/nemesis/core/checker.js";
 import {
   formatSetValue,
   type FinalKey,
@@ -19,7 +19,7 @@ import {
   type Outcome,
   type RunHistory,
   type WriteRecord,
-} from "../../../nemesis/core/history.js";
+} from "../../../scripts/nemesis/core/history.js";
 
 const KEY = "k";
 let nextId = 1;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY_CONTEXT, contextAdd, contextFromDots } from "../../../node/core/causal-context.js";
 import { vtag } from "../../../node/core/dvv.js";
-import { dotAddedBy, findDotsByVtag } from "../../../nemesis/core/dots.js";
+import { dotAddedBy, findDotsByVtag } from "../../../scripts/nemesis/core/dots.js";
 
 describe("dotAddedBy", () => {
   const sent = contextFromDots([

@@ -9,7 +9,7 @@ import {
   groupGrudges,
   ringGrudges,
   type ScheduleOptions,
-} from "../../../nemesis/core/schedule.js";
+} from "../../../scripts/nemesis/core/schedule.js";
 
 const NODES = ["n1", "n2", "n3", "n4", "n5"];
 const OPTIONS: ScheduleOptions = {

@@ -3,7 +3,7 @@
 // acknowledged write is among the final siblings or was superseded, transitively, by a write
 // whose context covered it; no value appears that nobody wrote. Pure: no IO, clock or randomness.
 
-import { contextCovers, dotKey } from "../../node/core/causal-context.js";
+import { contextCovers, dotKey } from "../../../node/core/causal-context.js";
 import { divergentCopies } from "./convergence.js";
 import type { RunHistory, WorkloadName, WriteRecord } from "./history.js";
 import { setElementsOf } from "./history.js";

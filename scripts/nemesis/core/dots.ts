@@ -3,8 +3,8 @@
 // vtag is a hash of its dot, so a dot can be found among the dots a read's context covers.
 // Pure: no IO, clock or randomness.
 
-import { contextCovers, type CausalContext, type Dot } from "../../node/core/causal-context.js";
-import { vtag as vtagOf } from "../../node/core/dvv.js";
+import { contextCovers, type CausalContext, type Dot } from "../../../node/core/causal-context.js";
+import { vtag as vtagOf } from "../../../node/core/dvv.js";
 
 /** Dots hashed at most per search: bounds the work of a context with huge counters. */
 const SEARCH_DOTS_MAX = 200_000;

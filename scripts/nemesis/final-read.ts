@@ -2,13 +2,13 @@
 // replicas agree or the deadline passes, and time how long that took. The r=all reads also
 // fire read repair, as any client read would; hinted handoff and anti-entropy do the rest.
 
-import { DkvClient } from "../coordinator/client.js";
-import { claimRing } from "../node/core/ring.js";
-import { nodeId } from "../node/core/node-id.js";
-import { partitionOfKey } from "../node/core/key-hash.js";
-import { EMPTY_CONTEXT } from "../node/core/causal-context.js";
-import { preferenceList } from "../coordinator/core/preference-list.js";
-import { say } from "../scripts/fault-cluster.js";
+import { DkvClient } from "../../coordinator/client.js";
+import { claimRing } from "../../node/core/ring.js";
+import { nodeId } from "../../node/core/node-id.js";
+import { partitionOfKey } from "../../node/core/key-hash.js";
+import { EMPTY_CONTEXT } from "../../node/core/causal-context.js";
+import { preferenceList } from "../../coordinator/core/preference-list.js";
+import { say } from "../lib/fault-cluster.js";
 import { keyConverged } from "./core/convergence.js";
 import type { FinalKey, LocalCopy, WorkloadName } from "./core/history.js";
 import { NEMESIS_BUCKET, decodeClientContext, errorText, observed } from "./recorder.js";

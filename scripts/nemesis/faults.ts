@@ -3,7 +3,7 @@
 // from the peers of its grudge) and node-level delay or loss on every link of one node, both
 // ways (Admin.SetLinkFaults).
 
-import { say, setDroppedPeers, setLinkFaults } from "../scripts/fault-cluster.js";
+import { say, setDroppedPeers, setLinkFaults } from "../lib/fault-cluster.js";
 import type { NemesisCluster } from "./nemesis-cluster.js";
 import { describeFault, type ScheduledFault } from "./core/schedule.js";
 

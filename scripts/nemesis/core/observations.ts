@@ -4,7 +4,7 @@
 // exactly the concurrent writes, so siblings never outnumber the truly concurrent writers).
 // Learns the dots of writes whose acknowledgement was lost, from vtags. Pure.
 
-import { contextCovers, type CausalContext, type Dot } from "../../node/core/causal-context.js";
+import { contextCovers, type CausalContext, type Dot } from "../../../node/core/causal-context.js";
 import { findDotsByVtag } from "./dots.js";
 import { valueTag, type ObservedSibling, type WriteRecord } from "./history.js";
 

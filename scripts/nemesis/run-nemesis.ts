@@ -4,8 +4,8 @@
 
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { QuorumText } from "../coordinator/client.js";
-import { say } from "../scripts/fault-cluster.js";
+import type { QuorumText } from "../../coordinator/client.js";
+import { say } from "../lib/fault-cluster.js";
 import { checkRun, type CheckResult } from "./core/checker.js";
 import { describeFault, drawSchedule, type FaultKind } from "./core/schedule.js";
 import type { FaultWindow, RunHistory, WorkloadName } from "./core/history.js";

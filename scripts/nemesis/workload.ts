@@ -3,7 +3,7 @@
 // or keep only the newest with --lww, add one unique element and write back with the context;
 // register clients write a unique value with the context of their read.
 
-import { DkvClient, type QuorumText } from "../coordinator/client.js";
+import { DkvClient, type QuorumText } from "../../coordinator/client.js";
 import { dotAddedBy } from "./core/dots.js";
 import { SeededRandom } from "./core/schedule.js";
 import { formatSetValue, type WorkloadName } from "./core/history.js";

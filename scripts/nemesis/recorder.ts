@@ -3,9 +3,9 @@
 // opaque contexts clients hold, so the pure checker can compare them.
 
 import * as grpc from "@grpc/grpc-js";
-import { EMPTY_CONTEXT, type CausalContext } from "../node/core/causal-context.js";
-import { unverifiedContextOf } from "../node/core/key-context.js";
-import type { SiblingReply } from "../coordinator/client.js";
+import { EMPTY_CONTEXT, type CausalContext } from "../../node/core/causal-context.js";
+import { unverifiedContextOf } from "../../node/core/key-context.js";
+import type { SiblingReply } from "../../coordinator/client.js";
 import type { ObservedSibling, Outcome, ReadRecord, WriteRecord } from "./core/history.js";
 
 /** The bucket every nemesis key lives in (the server's default bucket). */

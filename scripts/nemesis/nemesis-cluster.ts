@@ -5,21 +5,21 @@
 
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { writeClusterFile } from "../cli/cluster-file.js";
+import { writeClusterFile } from "../../cli/cluster-file.js";
 import {
   localClusterSpecs,
   probeFreePorts,
   spawnNode,
   waitForServing,
   type LocalNodeSpec,
-} from "../cli/local-cluster.js";
+} from "../../cli/local-cluster.js";
 import {
   builtMainScript,
   isAlive,
   restartNode,
   signal,
   waitForExit,
-} from "../scripts/fault-cluster.js";
+} from "../lib/fault-cluster.js";
 
 /** Options of the cluster's nodes. */
 export interface NemesisClusterOptions {
@@ -102,7 +102,7 @@ export class NemesisCluster {
     if (!(await waitForExit(pid, 10_000))) throw new Error(`${id} (pid ${pid}) survived kill -9`);
   }
 
-  /** Starts a killed node again with its argv and log file (fault-cluster.ts restartNode). */
+  /** Starts a killed node again with its argv and log file (scripts/lib/fault-cluster.ts restartNode). */
   async restart(id: string): Promise<number> {
     const pid = await restartNode(this.dir, id);
     this.#pids.set(id, pid);

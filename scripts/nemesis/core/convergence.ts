@@ -6,7 +6,7 @@ import {
   contextCovers,
   contextEquals,
   type CausalContext,
-} from "../../node/core/causal-context.js";
+} from "../../../node/core/causal-context.js";
 import type { FinalKey } from "./history.js";
 
 /** True when every replica of the key agrees (see the file comment). */

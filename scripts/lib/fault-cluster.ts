@@ -13,10 +13,10 @@ import {
   writeClusterFile,
   type ClusterFile,
   type ClusterFileNode,
-} from "../cli/cluster-file.js";
-import { waitForServing } from "../cli/local-cluster.js";
-import { loadProto } from "../proto/load-proto.js";
-import type { AdminClient } from "../proto/generated/dkv/v1/Admin.js";
+} from "../../cli/cluster-file.js";
+import { waitForServing } from "../../cli/local-cluster.js";
+import { loadProto } from "../../proto/load-proto.js";
+import type { AdminClient } from "../../proto/generated/dkv/v1/Admin.js";
 
 /** Where a node of a netns cluster lives: its namespace, its interface there, its address. */
 export interface NetnsPlacement {

@@ -3,7 +3,7 @@
 // reads after the heal, and the fault windows. The checker judges a run from this alone.
 // Pure: types and small helpers, no IO, clock or randomness.
 
-import type { CausalContext, Dot } from "../../node/core/causal-context.js";
+import type { CausalContext, Dot } from "../../../node/core/causal-context.js";
 
 /**
  * How an operation ended, Jepsen-style: `ok` happened; `fail` certainly did not happen (the
