@@ -261,8 +261,7 @@ export class PutQuorum {
     }
     if (acks + pending < w) {
       const message =
-        `write quorum unreachable: ${acks}/${w} acks (n=${n}, pw=${pw})` +
-        (this.#firstError ?? "");
+        `write quorum unreachable: ${acks}/${w} acks (n=${n}, pw=${pw})` + (this.#firstError ?? "");
       return { status: "failed", reason: "write-quorum-unreachable", counts, message };
     }
     if (durableAcks + pending < dw) {
