@@ -28,7 +28,7 @@ import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
-import { SYSTEM_CLOCK, type Clock } from "./clock.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { WriteCopies } from "./write-copies.js";
 import {
   failure,

@@ -1,7 +1,7 @@
-// The Clock (coordinator/clock.ts) of one simulated node incarnation: virtual time plus the
+// The Clock (node/clock.ts) of one simulated node incarnation: virtual time plus the
 // node's fixed skew, and timers on the shared scheduler that fall silent when the node crashes.
 
-import type { Clock } from "../../coordinator/clock.js";
+import { sleepOn, type Clock } from "../../node/clock.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 
 /** A node's view of virtual time; `stop()` (a crash) silences every timer it set. */
@@ -28,6 +28,15 @@ export class SimClock implements Clock {
   /** Converts a virtual time to this node's clock. */
   fromVirtualMs(virtualMs: number): number {
     return virtualMs + this.#skewMs;
+  }
+
+  /** Virtual time without the skew: a node's monotonic clock does not jump with its wall clock. */
+  monotonicMs(): number {
+    return this.#scheduler.nowMs;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepOn(this, ms, signal);
   }
 
   setTimer(delayMs: number, callback: () => void): () => void {

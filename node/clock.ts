@@ -1,0 +1,58 @@
+// The one time source of every shell: deadlines, timers, loops and pacing all read time and set
+// timers here. In production it is the system clock (this file is the only place in node/ and
+// coordinator/ that touches Date.now, performance.now or the timer functions); the
+// deterministic simulation gives each node a virtual clock on its scheduler (scripts/sim/).
+
+/** Reads the time and sets timers. */
+export interface Clock {
+  /**
+   * Wall-clock milliseconds since the epoch: deadlines that cross nodes, timestamps shown to
+   * people. It may jump (NTP, an operator, the simulation's clock faults).
+   */
+  nowMs(): number;
+  /**
+   * Monotonic milliseconds from an arbitrary origin: intervals, round trips, failure detection.
+   * Never jumps backwards; only differences mean anything.
+   */
+  monotonicMs(): number;
+  /**
+   * Calls `callback` once after `delayMs` (clamped at 0); the returned function cancels it. A
+   * timer never keeps the process alive (production timers are unref'd).
+   */
+  setTimer(delayMs: number, callback: () => void): () => void;
+  /** Resolves after `ms`, or rejects with the signal's reason when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Sleeps on any clock's setTimer (for clocks that have no cheaper way). */
+export function sleepOn(clock: Pick<Clock, "setTimer">, ms: number, signal?: AbortSignal) {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      cancel();
+      reject(signal?.reason);
+    };
+    const cancel = clock.setTimer(ms, () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The system clock: Date.now, performance.now and unref'd timers. */
+export const SYSTEM_CLOCK: Clock = {
+  nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
+  setTimer(delayMs, callback) {
+    const timer = setTimeout(callback, Math.max(0, delayMs));
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+  sleep(ms, signal) {
+    return sleepOn(SYSTEM_CLOCK, ms, signal);
+  },
+};
