@@ -3,7 +3,7 @@
 // Method: 5 real nodes; the node-level partition (Admin.SetDroppedPeers, no root); the same
 // keys written blind on both sides; then reads at r=3 and each primary's own copy.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
 import { setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
 import { claimRing } from "../../node/core/ring.js";
@@ -50,6 +50,10 @@ async function partition(groups: string[][]): Promise<void> {
   );
 }
 
+function logTail(node: string, lines: number): string {
+  return cluster.log(node).split("\n").slice(-lines).join("\n");
+}
+
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const giveUpAtMs = Date.now() + timeoutMs;
   while (Date.now() < giveUpAtMs) {
@@ -64,6 +68,10 @@ describe("a partition {n1,n2} | {n3,n4,n5}", () => {
     "accepts writes on both sides and converges to their union after the heal",
     { timeout: 90_000 },
     async () => {
+      // A failure here has been seen once under CI load; the nodes' own words say why.
+      onTestFailed(() => {
+        for (const node of NODES) console.log(`--- ${node} log tail\n${logTail(node, 40)}`);
+      });
       await partition([SIDE_A, SIDE_B]);
       const keys = Array.from({ length: 20 }, (_, index) => `split-${index}`);
       const fromA = cluster.client("n1");
