@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { CallOptions, DkvClient } from "../../coordinator/client.js";
 import type { OperationResult } from "./load-schedule.js";
-import { SeededRandom } from "./seeded-random.js";
+import { SeededRandom } from "../../node/core/seeded-random.js";
 import { ScrambledZipfianGenerator } from "./zipfian-generator.js";
 import { chooseOperation, keyName, type OperationKind, type Workload } from "./workload.js";
 

@@ -1,7 +1,7 @@
 // The YCSB core workloads dkv's bench runs (A, B, C, F), how an operation is chosen, and how a
 // record number becomes a key. Pure: randomness comes in as a SeededRandom.
 
-import type { SeededRandom } from "./seeded-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 
 /** The operation kinds of the workloads: update writes with the last context seen for the key;
  * rmw is YCSB's read-modify-write (a get, then a put with that get's context), timed as one. */

@@ -2,7 +2,7 @@
 // Generating Billion-Record Synthetic Databases", SIGMOD 1994) and YCSB's scrambled Zipfian,
 // which spreads the popular items over the key space with FNV-1a-64. Pure: randomness comes in.
 
-import type { SeededRandom } from "./seeded-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 
 /** YCSB's default Zipfian constant (theta). */
 export const ZIPFIAN_CONSTANT = 0.99;

@@ -5,7 +5,7 @@
 
 import { DkvClient, type QuorumText } from "../../coordinator/client.js";
 import { dotAddedBy } from "./core/dots.js";
-import { SeededRandom } from "./core/schedule.js";
+import { SeededRandom } from "../../node/core/seeded-random.js";
 import { formatSetValue, type WorkloadName } from "./core/history.js";
 import { lastWriteWinsResolve, unionResolve } from "./core/set-resolve.js";
 import {

@@ -3,6 +3,8 @@
 // peers it drops (Jepsen's nemesis.clj: halves, one node, bridge, majorities ring).
 // Pure: the seeded generator is the only source of choices, so a seed names a schedule.
 
+import { SeededRandom } from "../../../node/core/seeded-random.js";
+
 /** Every fault the nemesis knows; `delay` and `loss` shape one node's links at node level. */
 export const FAULT_KINDS = [
   "kill",
@@ -41,40 +43,6 @@ export type ScheduledFault =
       readonly endMs: number;
       readonly node: string;
     };
-
-/** A small seeded generator (splitmix32): the schedule's only source of choices. */
-export class SeededRandom {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x9e3779b9) >>> 0;
-    let z = this.#state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, bound). */
-  int(bound: number): number {
-    if (!(Number.isInteger(bound) && bound > 0)) throw new Error(`bound must be > 0: ${bound}`);
-    return Math.floor(this.next() * bound);
-  }
-
-  /** A shuffled copy (Fisher–Yates). */
-  shuffle<T>(items: readonly T[]): T[] {
-    const copy = [...items];
-    for (let index = copy.length - 1; index > 0; index--) {
-      const other = this.int(index + 1);
-      [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
-    }
-    return copy;
-  }
-}
 
 /** What shapes a schedule. */
 export interface ScheduleOptions {

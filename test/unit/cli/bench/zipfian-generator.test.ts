@@ -5,7 +5,7 @@
 // Method: 200,000 draws with fixed seeds, compared with the closed forms.
 
 import { describe, expect, it } from "vitest";
-import { SeededRandom } from "../../../../cli/bench/seeded-random.js";
+import { SeededRandom } from "../../../../node/core/seeded-random.js";
 import {
   SCRAMBLED_ZETAN,
   ScrambledZipfianGenerator,
