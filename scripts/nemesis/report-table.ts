@@ -26,6 +26,7 @@ const FINDING_LABELS: Readonly<Record<Finding, string>> = {
   "divergent-replicas": "divergent replicas after convergence",
   "not-converged": "not converged before the deadline",
   "unexplained-ack": "acks without a new dot",
+  resurrected: "superseded or deleted versions back",
 };
 
 /** Plain tables: no colours (output is often piped), no rules between rows. */

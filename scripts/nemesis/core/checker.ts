@@ -1,12 +1,14 @@
-// The sibling-aware checker of a live fault run (../shared/reference/testing.md §2, "sibling-
-// store checker"; Jepsen's set check for the set workload). Its core rule (DESIGN.md §8): every
-// acknowledged write is among the final siblings or was superseded, transitively, by a write
-// whose context covered it; no value appears that nobody wrote. Pure: no IO, clock or randomness.
+// The sibling-aware checker of every fault run, live (the nemesis) and simulated (scripts/sim/)
+// (../shared/reference/testing.md §2, "sibling-store checker"; Jepsen's set check for the set
+// workload). Its core rule (DESIGN.md §8): every acknowledged write is among the final siblings
+// or was superseded, transitively, by a write whose context covered it; no value appears that
+// nobody wrote; and nothing an acknowledged write superseded (a deleted key's versions included)
+// comes back. Pure: no IO, clock or randomness.
 
-import { contextCovers, dotKey } from "../../../node/core/causal-context.js";
 import { divergentCopies } from "./convergence.js";
 import type { RunHistory, WorkloadName, WriteRecord } from "./history.js";
 import { setElementsOf } from "./history.js";
+import { checkLostWrites, checkResurrected } from "./supersession.js";
 import {
   FAILING_FINDINGS,
   WriteIndex,
@@ -42,6 +44,8 @@ export interface CheckResult {
   readonly counts: Readonly<Record<Finding, number>>;
   readonly examples: readonly string[];
   readonly writes: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
+  /** Acknowledged dw=0 writes that are gone: allowed (no disk had them), reported. */
+  readonly lostUndurable: number;
   readonly reads: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
   /** Set workload: acknowledged elements, and how many of them the final sets lack. */
   readonly elements: {
@@ -109,13 +113,15 @@ export function checkRun(history: RunHistory): CheckResult {
       `replicas still differed ${history.convergence.afterHealMs} ms after the heal`,
     );
   }
-  checkLostWrites(history.writes, finalWrites, index, report);
+  const lostUndurable = checkLostWrites(history.writes, finalWrites, index, report);
+  checkResurrected(history, index, report);
   const elements = checkSetElements(history, report);
   return {
     valid: [...FAILING_FINDINGS].every((finding) => counts[finding] === 0),
     counts,
     examples,
     writes: outcomeCounts(history.writes),
+    lostUndurable,
     reads: outcomeCounts(history.reads),
     elements,
     keys: keySummaries(history, siblingsMax),
@@ -136,54 +142,8 @@ function emptyCounts(): Record<Finding, number> {
     "divergent-replicas": 0,
     "not-converged": 0,
     "unexplained-ack": 0,
+    resurrected: 0,
   };
-}
-
-/**
- * No acknowledged write lost: starting from the final siblings, a write is accounted for when
- * an accounted write's context covers its dot (its writer saw it, or saw what superseded it).
- * What is acknowledged and not accounted for was lost. Indeterminate and failed writes are
- * never lost. Cost: each accounted write is compared with the writes still unaccounted, which
- * after the first few are almost none in a healthy run.
- */
-function checkLostWrites(
-  writes: readonly WriteRecord[],
-  finalWrites: ReadonlyMap<string, readonly WriteRecord[]>,
-  index: WriteIndex,
-  report: Report,
-): void {
-  const byKey = new Map<string, WriteRecord[]>();
-  for (const write of writes) {
-    if (index.dotOf(write) === undefined) continue;
-    const list = byKey.get(write.key) ?? [];
-    list.push(write);
-    byKey.set(write.key, list);
-  }
-  for (const [key, candidates] of byKey) {
-    const queue = [...(finalWrites.get(key) ?? [])];
-    const accounted = new Set<WriteRecord>(queue);
-    let unaccounted = candidates.filter((write) => !accounted.has(write));
-    for (let next = queue.pop(); next !== undefined && unaccounted.length > 0; next = queue.pop()) {
-      const context = next.context;
-      const still: WriteRecord[] = [];
-      for (const write of unaccounted) {
-        const dot = index.dotOf(write);
-        if (dot !== undefined && contextCovers(context, dot)) {
-          accounted.add(write);
-          queue.push(write);
-        } else still.push(write);
-      }
-      unaccounted = still;
-    }
-    for (const write of unaccounted) {
-      if (write.outcome !== "ok") continue;
-      const dot = index.dotOf(write);
-      report(
-        "lost-write",
-        `${key}: acknowledged ${short(write.value)} (dot ${dot === undefined ? "?" : dotKey(dot).replace("\u0000", ":")}) is gone and no surviving write saw it`,
-      );
-    }
-  }
 }
 
 /**

@@ -16,11 +16,16 @@ export type Outcome = "ok" | "fail" | "indeterminate";
 /** The two workloads: Jepsen's Riak set test, and a register written with contexts. */
 export type WorkloadName = "set" | "register";
 
-/** A sibling as a client saw it: the value names its write, the vtag names its dot. */
+/**
+ * A sibling as a client saw it: the value names its write, the vtag names its dot. A client
+ * that sees dots directly (the simulation) gives the dot too; the live nemesis learns it from
+ * contexts (dots.ts).
+ */
 export interface ObservedSibling {
   readonly value: string;
   readonly vtag: string;
   readonly lastModifiedMs: number;
+  readonly dot?: Dot | undefined;
 }
 
 /** One write (a put with the context of the read before it). */
@@ -44,6 +49,13 @@ export interface WriteRecord {
   readonly dot: Dot | undefined;
   readonly vtag: string | undefined;
   readonly error: string | undefined;
+  /**
+   * False for a write made with dw=0: acknowledged before any disk had it, so a crash may lose
+   * it (counted as lostUndurable, not a failure). Undefined means true.
+   */
+  readonly durableRequired?: boolean | undefined;
+  /** A delete: its version is a tombstone, which no read shows and the reaper removes. */
+  readonly deleted?: boolean | undefined;
 }
 
 /** One read during the run (the first half of a read-modify-write). */

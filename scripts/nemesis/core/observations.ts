@@ -19,7 +19,8 @@ export type Finding =
   | "siblings-not-concurrent"
   | "divergent-replicas"
   | "not-converged"
-  | "unexplained-ack";
+  | "unexplained-ack"
+  | "resurrected";
 
 /** Findings that make the verdict a failure. */
 export const FAILING_FINDINGS: ReadonlySet<Finding> = new Set<Finding>([
@@ -32,6 +33,7 @@ export const FAILING_FINDINGS: ReadonlySet<Finding> = new Set<Finding>([
   "divergent-replicas",
   "not-converged",
   "unexplained-ack",
+  "resurrected",
 ]);
 
 /**
@@ -153,7 +155,12 @@ export class WriteIndex {
         this.#versions.set(id, { write, dot: undefined });
         this.#noteSecondVersion(write, sibling.vtag, report);
       }
-      if (this.#versions.get(id)?.dot === undefined) unknown.add(sibling.vtag);
+      const known = this.#versions.get(id);
+      if (known !== undefined && known.dot === undefined && sibling.dot !== undefined) {
+        known.dot = sibling.dot;
+        if (!this.#dots.has(write)) this.#dots.set(write, sibling.dot);
+      }
+      if (known?.dot === undefined) unknown.add(sibling.vtag);
       seen.push({ write, vtag: sibling.vtag });
     }
     if (unknown.size > 0 && observation.context !== undefined) {

@@ -30,7 +30,14 @@ function dot(counter: number, actor = "n1.a"): Dot {
 
 function write(
   value: string,
-  options: { dot?: Dot; context?: CausalContext; outcome?: Outcome; element?: number } = {},
+  options: {
+    dot?: Dot;
+    context?: CausalContext;
+    outcome?: Outcome;
+    element?: number;
+    deleted?: boolean;
+    durableRequired?: boolean;
+  } = {},
 ): WriteRecord {
   const outcome = options.outcome ?? "ok";
   const acked = outcome === "ok" ? options.dot : undefined;
@@ -49,6 +56,8 @@ function write(
     dot: acked,
     vtag: acked === undefined ? undefined : vtag(acked),
     error: outcome === "ok" ? undefined : "DEADLINE_EXCEEDED: timed out",
+    deleted: options.deleted,
+    durableRequired: options.durableRequired,
   };
 }
 
@@ -121,6 +130,46 @@ describe("checkRun", () => {
     );
     expect(result.counts.phantom).toBe(1);
     expect(result.valid).toBe(false);
+  });
+
+  it("flags a version that comes back after an acknowledged delete had superseded it", () => {
+    const a = write("a", { dot: dot(1) });
+    const gone = write("del-2", { dot: dot(2), context: contextFromDots([dot(1)]), deleted: true });
+    const back = checkRun(
+      history([a, gone], [final([sibling("a", dot(1))], contextFromDots([dot(1)]))]),
+    );
+    expect(back.counts.resurrected).toBe(1);
+    expect(back.counts["lost-write"]).toBe(0);
+    expect(back.valid).toBe(false);
+    expect(back.examples.join("\n")).toMatch(/acknowledged delete del-2 had superseded it/);
+    // The delete held (its tombstone reaped, nothing left): a is accounted for by it.
+    const held = checkRun(history([a, gone], [final([], EMPTY_CONTEXT)]));
+    expect(held.valid).toBe(true);
+  });
+
+  it("flags an overwritten version that comes back, unless its superseder was dw=0", () => {
+    const a = write("a", { dot: dot(1) });
+    const seen = contextFromDots([dot(1)]);
+    const b = write("b", { dot: dot(2), context: seen });
+    const stale = [final([sibling("a", dot(1))], seen)];
+    const back = checkRun(history([a, b], stale));
+    expect(back.counts.resurrected).toBe(1);
+    expect(back.counts["lost-write"]).toBe(1);
+    const undurable = write("c", { dot: dot(2), context: seen, durableRequired: false });
+    const lost = checkRun(history([a, undurable], stale));
+    expect(lost.valid).toBe(true);
+    expect(lost.lostUndurable).toBe(1);
+  });
+
+  it("uses a sibling's own dot when the client saw it (the simulation)", () => {
+    // a's dot is known neither from an ack nor from the final context: only from the sibling.
+    const a = write("a", { outcome: "indeterminate" });
+    const b = write("b", { dot: dot(2), context: contextFromDots([dot(1)]) });
+    const withDot = { ...sibling("a", dot(1)), dot: dot(1) };
+    const result = checkRun(
+      history([a, b], [final([withDot, sibling("b", dot(2))], EMPTY_CONTEXT)]),
+    );
+    expect(result.counts["siblings-not-concurrent"]).toBe(1);
   });
 
   it("flags siblings when one sibling's write had seen the other", () => {

@@ -1,0 +1,105 @@
+// The checks of what acknowledged writes superseded: every acknowledged write survives or was
+// seen by a surviving write (no lost write), and nothing an acknowledged write saw comes back
+// (no resurrection). Part of the one checker (checker.ts). Pure: no IO, clock or randomness.
+
+import { contextCovers, dotKey } from "../../../node/core/causal-context.js";
+import { valueTag, type RunHistory, type WriteRecord } from "./history.js";
+import { short, type Report, type WriteIndex } from "./observations.js";
+
+/**
+ * No acknowledged write lost: starting from the final siblings, a write is accounted for when
+ * an accounted write's context covers its dot (its writer saw it, or saw what superseded it).
+ * What is acknowledged and not accounted for was lost. Indeterminate and failed writes are
+ * never lost. Cost: each accounted write is compared with the writes still unaccounted, which
+ * after the first few are almost none in a healthy run.
+ *
+ * An acknowledged delete is accounted for by itself: its tombstone is no sibling and may have
+ * been reaped, and what it superseded must stay gone (checkResurrected). An acknowledged dw=0
+ * write that is gone is counted, not reported: no disk had it when it was acknowledged.
+ * Returns that count.
+ */
+export function checkLostWrites(
+  writes: readonly WriteRecord[],
+  finalWrites: ReadonlyMap<string, readonly WriteRecord[]>,
+  index: WriteIndex,
+  report: Report,
+): number {
+  let lostUndurable = 0;
+  const byKey = new Map<string, WriteRecord[]>();
+  for (const write of writes) {
+    if (index.dotOf(write) === undefined) continue;
+    const list = byKey.get(write.key) ?? [];
+    list.push(write);
+    byKey.set(write.key, list);
+  }
+  for (const [key, candidates] of byKey) {
+    const deletes = candidates.filter((write) => write.deleted === true && write.outcome === "ok");
+    const queue = [...(finalWrites.get(key) ?? []), ...deletes];
+    const accounted = new Set<WriteRecord>(queue);
+    let unaccounted = candidates.filter((write) => !accounted.has(write));
+    for (let next = queue.pop(); next !== undefined && unaccounted.length > 0; next = queue.pop()) {
+      const context = next.context;
+      const still: WriteRecord[] = [];
+      for (const write of unaccounted) {
+        const dot = index.dotOf(write);
+        if (dot !== undefined && contextCovers(context, dot)) {
+          accounted.add(write);
+          queue.push(write);
+        } else still.push(write);
+      }
+      unaccounted = still;
+    }
+    for (const write of unaccounted) {
+      if (write.outcome !== "ok") continue;
+      if (write.durableRequired === false) {
+        lostUndurable += 1;
+        continue;
+      }
+      const dot = index.dotOf(write);
+      report(
+        "lost-write",
+        `${key}: acknowledged ${short(write.value)} (dot ${dot === undefined ? "?" : dotKey(dot).replace("\u0000", ":")}) is gone and no surviving write saw it`,
+      );
+    }
+  }
+  return lostUndurable;
+}
+
+/**
+ * Nothing superseded comes back: no final sibling's dot is covered by the context of an
+ * acknowledged, durable write of its key. Such a write had seen the version, and every object
+ * that holds the write (or what superseded it, or its reaped tombstone) excludes it; finding the
+ * version again means a replica resurrected it (a tombstone reaped while a replica still had the
+ * older version, a merge that dropped a context). Siblings beside their superseder are
+ * siblings-not-concurrent instead; a dw=0 write may be lost, and with it its supersession.
+ */
+export function checkResurrected(history: RunHistory, index: WriteIndex, report: Report): void {
+  const superseders = new Map<string, WriteRecord[]>();
+  for (const write of history.writes) {
+    if (write.outcome !== "ok" || write.durableRequired === false) continue;
+    const list = superseders.get(write.key) ?? [];
+    list.push(write);
+    superseders.set(write.key, list);
+  }
+  for (const final of history.finals) {
+    const candidates = superseders.get(final.key) ?? [];
+    if (candidates.length === 0) continue;
+    const present = new Set(final.siblings.map((sibling) => valueTag(sibling.value)));
+    for (const sibling of final.siblings) {
+      const write = index.byTag.get(valueTag(sibling.value));
+      const dot = sibling.dot ?? (write === undefined ? undefined : index.dotOf(write));
+      if (write === undefined || dot === undefined) continue;
+      for (const later of candidates) {
+        if (later === write || present.has(valueTag(later.value))) continue;
+        if (!contextCovers(later.context, dot)) continue;
+        const what = later.deleted === true ? "delete" : "write";
+        report(
+          "resurrected",
+          `${final.key}: ${short(write.value)} is in the final siblings, but the acknowledged ${what} ${short(later.value)} had superseded it`,
+          `${final.key}/${write.id}`,
+        );
+        break;
+      }
+    }
+  }
+}
