@@ -7,7 +7,7 @@ import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseQuorumText } from "../coordinator/client.js";
-import { FAULT_KINDS, type FaultKind } from "./nemesis/core/schedule.js";
+import { LIVE_FAULT_KINDS, type LiveFaultKind } from "./nemesis/core/schedule.js";
 import { LINK_FAULTS } from "./nemesis/faults.js";
 import { runNemesis } from "./nemesis/run-nemesis.js";
 import { say } from "./lib/fault-cluster.js";
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
         "convergence. Writes summary.json and report.html to --out. With --lww the set " +
         "clients keep only the newest sibling: a control that must report lost writes. Exit " +
         "status: 0 pass, 1 the checker found a failure, 2 bad arguments, 3 the run itself failed.\n\n" +
-        `Faults: ${FAULT_KINDS.join(", ")}; "partition" means every partition-* kind. ` +
+        `Faults: ${LIVE_FAULT_KINDS.join(", ")}; "partition" means every partition-* kind. ` +
         `delay: ${LINK_FAULTS.delay.delayMs} ms + 0..${LINK_FAULTS.delay.jitterMs} ms on every ` +
         `message between one node and the others; loss: ${LINK_FAULTS.loss.loss * 100}% of ` +
         "them lost, each retransmitted 1 s later as TCP would (node level, Admin.SetLinkFaults: the packets themselves are not " +
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     })
     .option("faults", {
       type: "string",
-      default: FAULT_KINDS.join(","),
+      default: LIVE_FAULT_KINDS.join(","),
       describe: "Comma-separated fault kinds to draw from",
     })
     .option("interval", { type: "number", default: 10, describe: "Seconds between fault starts" })
@@ -173,19 +173,19 @@ async function main(): Promise<number> {
 
 class UsageError extends Error {}
 
-function parseFaults(text: string): FaultKind[] {
-  const kinds = new Set<FaultKind>();
+function parseFaults(text: string): LiveFaultKind[] {
+  const kinds = new Set<LiveFaultKind>();
   for (const word of text
     .split(",")
     .map((part) => part.trim())
     .filter((part) => part !== "")) {
     if (word === "partition") {
-      for (const kind of FAULT_KINDS) if (kind.startsWith("partition-")) kinds.add(kind);
-    } else if ((FAULT_KINDS as readonly string[]).includes(word)) {
-      kinds.add(word as FaultKind);
+      for (const kind of LIVE_FAULT_KINDS) if (kind.startsWith("partition-")) kinds.add(kind);
+    } else if ((LIVE_FAULT_KINDS as readonly string[]).includes(word)) {
+      kinds.add(word as LiveFaultKind);
     } else {
       throw new UsageError(
-        `--faults: unknown fault ${word}; known: ${FAULT_KINDS.join(", ")}, partition`,
+        `--faults: unknown fault ${word}; known: ${LIVE_FAULT_KINDS.join(", ")}, partition`,
       );
     }
   }

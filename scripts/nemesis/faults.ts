@@ -37,6 +37,11 @@ export async function applyFault(
     case "loss":
       await shapeLinks(cluster, fault.node, linkFaults[fault.kind]);
       break;
+    case "duplicate":
+    case "reorder":
+    case "clock-jump":
+    case "partition-one-way":
+      throw new Error(`${fault.kind} is a simulation-only fault; a live cluster cannot take it`);
     default:
       await setGrudges(cluster, fault.grudges);
   }
@@ -60,6 +65,11 @@ export async function healFault(cluster: NemesisCluster, fault: ScheduledFault):
       await Promise.all(cluster.ids.map((id) => setLinkFaults(cluster.address(id), [])));
       say(`nemesis: healed ${describeFault(fault)}`);
       break;
+    case "duplicate":
+    case "reorder":
+    case "clock-jump":
+    case "partition-one-way":
+      throw new Error(`${fault.kind} is a simulation-only fault; a live cluster cannot take it`);
     default:
       await setGrudges(cluster, new Map());
       say(`nemesis: healed ${describeFault(fault)}`);

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { QuorumText } from "../../coordinator/client.js";
 import { say } from "../lib/fault-cluster.js";
 import { checkRun, type CheckResult } from "./core/checker.js";
-import { describeFault, drawSchedule, type FaultKind } from "./core/schedule.js";
+import { describeFault, drawSchedule, type LiveFaultKind } from "./core/schedule.js";
 import type { FaultWindow, RunHistory, WorkloadName } from "./core/history.js";
 import { LINK_FAULTS, applyFault, healEverything, healFault, type LinkFault } from "./faults.js";
 import { readUntilConverged } from "./final-read.js";
@@ -25,7 +25,7 @@ export interface NemesisOptions {
   readonly clients: number;
   readonly setKeys: number;
   readonly registerKeys: number;
-  readonly kinds: readonly FaultKind[];
+  readonly kinds: readonly LiveFaultKind[];
   /** Faults the user asked for that this cluster cannot inject, with the reason. */
   readonly unavailable: readonly string[];
   readonly intervalMs: number;

@@ -1,12 +1,17 @@
-// The nemesis schedule drawn from a seed: which fault starts when, on which nodes, and when it
+// The fault schedule drawn from a seed, shared by the live nemesis (scripts/nemesis/) and the
+// deterministic simulation (scripts/sim/): which fault starts when, on which nodes, and when it
 // heals (Jepsen's cycle: quiet, start, hold, stop). Partitions are grudges: for every node, the
-// peers it drops (Jepsen's nemesis.clj: halves, one node, bridge, majorities ring).
+// peers it drops (Jepsen's nemesis.clj: halves, one node, bridge, majorities ring). Some kinds
+// only the simulation can apply (a one-way cut, duplication, reordering, a clock jump).
 // Pure: the seeded generator is the only source of choices, so a seed names a schedule.
 
 import { SeededRandom } from "../../../node/core/seeded-random.js";
 
-/** Every fault the nemesis knows; `delay` and `loss` shape one node's links at node level. */
-export const FAULT_KINDS = [
+/**
+ * The faults a live cluster can be given; `delay` and `loss` shape one node's links at node
+ * level (Admin.SetLinkFaults).
+ */
+export const LIVE_FAULT_KINDS = [
   "kill",
   "pause",
   "partition-halves",
@@ -17,31 +22,59 @@ export const FAULT_KINDS = [
   "loss",
 ] as const;
 
+/**
+ * Every fault kind: the live ones, and those only the simulation applies — a one-way cut (one
+ * node cannot send to some peers, who can still send to it), duplicated and reordered messages
+ * on one node's links, and a jump of one node's wall clock.
+ */
+export const FAULT_KINDS = [
+  ...LIVE_FAULT_KINDS,
+  "partition-one-way",
+  "duplicate",
+  "reorder",
+  "clock-jump",
+] as const;
+
+export type LiveFaultKind = (typeof LIVE_FAULT_KINDS)[number];
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A clock jump moves a node's wall clock by at least this much, either way... */
+const CLOCK_JUMP_MS_MIN = 1_000;
+/** ...and at most this much: past tombstone grace periods and request deadlines. */
+const CLOCK_JUMP_MS_MAX = 120_000;
 
 /** One scheduled fault. Times are ms since the workload started. */
 export type ScheduledFault =
   | {
-      readonly kind: "kill" | "pause";
+      readonly kind: "kill" | "pause" | "delay" | "loss" | "duplicate" | "reorder";
       readonly startMs: number;
       readonly endMs: number;
       readonly node: string;
     }
   | {
       readonly kind:
-        "partition-halves" | "partition-isolate" | "partition-bridge" | "partition-ring";
+        | "partition-halves"
+        | "partition-isolate"
+        | "partition-bridge"
+        | "partition-ring"
+        | "partition-one-way";
       readonly startMs: number;
       readonly endMs: number;
-      /** node → the peers it drops; symmetric. */
+      /**
+       * node → the peers it drops. Symmetric, except for partition-one-way, where it names
+       * only the direction cut: the node's messages to those peers are lost.
+       */
       readonly grudges: ReadonlyMap<string, readonly string[]>;
       /** Who sees whom, e.g. `{n1,n3} | {n2,n4,n5}`. */
       readonly label: string;
     }
   | {
-      readonly kind: "delay" | "loss";
+      readonly kind: "clock-jump";
       readonly startMs: number;
       readonly endMs: number;
       readonly node: string;
+      /** How far the node's wall clock jumps at the start (it jumps back at the end). */
+      readonly jumpMs: number;
     };
 
 /** What shapes a schedule. */
@@ -55,13 +88,18 @@ export interface ScheduleOptions {
   readonly intervalMs: number;
   /** Share of the interval a fault holds; the rest is quiet (before) and recovery (after). */
   readonly holdShare?: number;
+  /**
+   * How many faults may hold at once (default 1: the live nemesis's one fault per interval).
+   * Each lane runs its own cycle, offset by interval/lanes from the one before.
+   */
+  readonly lanes?: number;
 }
 
 /**
  * Draws the schedule: fault k starts at k·interval + 20% of an interval and holds for
  * holdShare (default 60%) of it; kinds are drawn from a shuffled bag, so within the first
  * `kinds.length` faults every kind occurs once. Faults that would not heal before the end are
- * dropped.
+ * dropped. With several lanes the cycles overlap; the faults come out ordered by start.
  */
 export function drawSchedule(options: ScheduleOptions): ScheduledFault[] {
   const { nodes, kinds, durationMs, intervalMs } = options;
@@ -69,18 +107,24 @@ export function drawSchedule(options: ScheduleOptions): ScheduledFault[] {
   if (kinds.length === 0) throw new Error("a schedule needs at least one fault kind");
   if (!(intervalMs > 0)) throw new Error(`interval must be > 0 ms, got ${intervalMs}`);
   const random = new SeededRandom(options.seed);
+  const lanes = options.lanes ?? 1;
+  if (!(Number.isInteger(lanes) && lanes >= 1)) throw new Error(`lanes must be ≥ 1, got ${lanes}`);
   const holdMs = Math.round(intervalMs * (options.holdShare ?? 0.6));
   const faults: ScheduledFault[] = [];
   let bag: FaultKind[] = [];
   for (let k = 0; ; k++) {
-    const startMs = k * intervalMs + Math.round(intervalMs * 0.2);
-    const endMs = startMs + holdMs;
-    if (endMs > durationMs) break;
-    if (bag.length === 0) bag = random.shuffle(kinds);
-    const kind = bag.pop() as FaultKind;
-    faults.push(drawFault(kind, startMs, endMs, nodes, random));
+    const cycleMs = k * intervalMs + Math.round(intervalMs * 0.2);
+    if (cycleMs + holdMs > durationMs) break;
+    for (let lane = 0; lane < lanes; lane++) {
+      const startMs = cycleMs + Math.round((lane * intervalMs) / lanes);
+      const endMs = startMs + holdMs;
+      if (endMs > durationMs) break;
+      if (bag.length === 0) bag = random.shuffle(kinds);
+      const kind = bag.pop() as FaultKind;
+      faults.push(drawFault(kind, startMs, endMs, nodes, random));
+    }
   }
-  return faults;
+  return faults.sort((a, b) => a.startMs - b.startMs);
 }
 
 function drawFault(
@@ -97,7 +141,19 @@ function drawFault(
     case "pause":
     case "delay":
     case "loss":
+    case "duplicate":
+    case "reorder":
       return { kind, startMs, endMs, node: one };
+    case "clock-jump": {
+      const size = CLOCK_JUMP_MS_MIN + random.int(CLOCK_JUMP_MS_MAX - CLOCK_JUMP_MS_MIN + 1);
+      return { kind, startMs, endMs, node: one, jumpMs: random.chance(0.5) ? size : -size };
+    }
+    case "partition-one-way": {
+      // The node cannot send to 1..n-1 peers; they can still send to it.
+      const deaf = shuffled.slice(1, 2 + random.int(nodes.length - 1));
+      const label = `${one} cannot send to {${[...deaf].sort().join(",")}}`;
+      return { kind, startMs, endMs, grudges: new Map([[one, deaf]]), label };
+    }
     case "partition-halves": {
       const half = Math.floor(nodes.length / 2);
       const groups = [shuffled.slice(0, half), shuffled.slice(half)];
@@ -169,8 +225,19 @@ export function ringGrudges(nodes: readonly string[]): Map<string, string[]> {
 
 /** A one-line description of a fault, for the output and the report. */
 export function describeFault(fault: ScheduledFault): string {
+  if (fault.kind === "clock-jump") {
+    const sign = fault.jumpMs >= 0 ? "+" : "";
+    return `clock-jump ${fault.node} ${sign}${fault.jumpMs} ms`;
+  }
   if ("node" in fault) {
-    const verb = { kill: "kill -9", pause: "SIGSTOP", delay: "delay", loss: "loss" }[fault.kind];
+    const verb = {
+      kill: "kill -9",
+      pause: "SIGSTOP",
+      delay: "delay",
+      loss: "loss",
+      duplicate: "duplicate",
+      reorder: "reorder",
+    }[fault.kind];
     return `${verb} ${fault.node}`;
   }
   return `${fault.kind} ${fault.label}`;

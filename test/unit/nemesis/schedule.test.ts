@@ -4,7 +4,9 @@
 
 import { describe, expect, it } from "vitest";
 import {
+  FAULT_KINDS,
   bridgeGrudges,
+  describeFault,
   drawSchedule,
   groupGrudges,
   ringGrudges,
@@ -50,6 +52,43 @@ describe("drawSchedule", () => {
 
   it("draws nothing when no fault can heal in time", () => {
     expect(drawSchedule({ ...OPTIONS, durationMs: 5_000 })).toEqual([]);
+  });
+
+  it("overlaps faults from several lanes, in start order, each healing in time", () => {
+    const schedule = drawSchedule({ ...OPTIONS, lanes: 3, kinds: [...FAULT_KINDS] });
+    expect(schedule.length).toBeGreaterThan(12);
+    const starts = schedule.map((fault) => fault.startMs);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    const overlapping = schedule.some((fault, index) =>
+      schedule.slice(index + 1).some((later) => later.startMs < fault.endMs),
+    );
+    expect(overlapping).toBe(true);
+    for (const fault of schedule) expect(fault.endMs).toBeLessThanOrEqual(OPTIONS.durationMs);
+    // Every kind shows up: the bag holds each once per round.
+    expect(new Set(schedule.map((fault) => fault.kind))).toEqual(new Set(FAULT_KINDS));
+  });
+
+  it("draws the simulation-only kinds with their shapes", () => {
+    const schedule = drawSchedule({
+      ...OPTIONS,
+      durationMs: 400_000,
+      kinds: ["clock-jump", "partition-one-way"],
+    });
+    for (const fault of schedule) {
+      if (fault.kind === "clock-jump") {
+        expect(Math.abs(fault.jumpMs)).toBeGreaterThanOrEqual(1_000);
+        expect(Math.abs(fault.jumpMs)).toBeLessThanOrEqual(120_000);
+        expect(describeFault(fault)).toMatch(/^clock-jump n\d [+-]\d+ ms$/);
+      } else if (fault.kind === "partition-one-way") {
+        // One node, cut off in one direction from 1..n-1 peers, never from itself.
+        expect(fault.grudges.size).toBe(1);
+        const [[node, deaf]] = [...fault.grudges] as [[string, string[]]];
+        expect(deaf.length).toBeGreaterThanOrEqual(1);
+        expect(deaf).not.toContain(node);
+      }
+    }
+    expect(schedule.some((fault) => fault.kind === "clock-jump" && fault.jumpMs < 0)).toBe(true);
+    expect(schedule.some((fault) => fault.kind === "clock-jump" && fault.jumpMs > 0)).toBe(true);
   });
 });
 
