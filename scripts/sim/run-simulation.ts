@@ -27,6 +27,8 @@ const EVENTS_MAX = 2_000_000;
 const SETTLE_MS = 6_000;
 /** Virtual time allowed for handoff after the heal before the run gives up waiting. */
 const HANDOFF_WAIT_MS = 60_000;
+/** How far ahead the fault schedule is drawn: longer than any run's client phase. */
+const NEMESIS_HORIZON_MS = 3_600_000;
 
 /** What to run. */
 export interface SimOptions {
@@ -128,10 +130,12 @@ function buildRun(options: SimOptions): Run {
     random: random.fork(),
     trace,
     config: {
-      intervalMs: [50, random.range(300, 2000)],
-      crashes: true,
-      restartAfterMs: [50, 3000],
+      seed: random.nextUint32(),
+      intervalMs: random.range(200, 2500),
+      lanes: random.range(1, 3),
+      horizonMs: NEMESIS_HORIZON_MS,
       baseFaults,
+      flapRate: random.chance(0.3) ? 0.05 + 0.2 * random.next() : 0,
     },
   });
   return { scheduler, trace, network, config, cluster, history, workload, nemesis };

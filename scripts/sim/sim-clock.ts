@@ -1,5 +1,6 @@
-// The Clock (node/clock.ts) of one simulated node incarnation: virtual time plus the
-// node's fixed skew, and timers on the shared scheduler that fall silent when the node crashes.
+// The Clock (node/clock.ts) of one simulated node incarnation: virtual time plus the node's
+// skew, and timers on the shared scheduler that fall silent when the node crashes and wait
+// while it is paused. The wall clock can jump (a clock fault); the monotonic one never does.
 
 import { sleepOn, type Clock } from "../../node/clock.js";
 import type { SimScheduler } from "./sim-scheduler.js";
@@ -7,8 +8,10 @@ import type { SimScheduler } from "./sim-scheduler.js";
 /** A node's view of virtual time; `stop()` (a crash) silences every timer it set. */
 export class SimClock implements Clock {
   readonly #scheduler: SimScheduler;
-  readonly #skewMs: number;
+  #skewMs: number;
   #stopped = false;
+  /** While paused: the timers that came due, run in order at resume. */
+  #held: (() => void)[] | undefined;
 
   /** @param skewMs how far this node's wall clock is ahead of virtual time (may be negative) */
   constructor(scheduler: SimScheduler, skewMs: number) {
@@ -40,9 +43,33 @@ export class SimClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): () => void {
-    return this.#scheduler.after(Math.max(0, delayMs), () => {
-      if (!this.#stopped) callback();
+    let cancelled = false;
+    const cancel = this.#scheduler.after(Math.max(0, delayMs), () => {
+      if (this.#stopped || cancelled) return;
+      if (this.#held === undefined) callback();
+      else this.#held.push(() => cancelled || this.#stopped || callback());
     });
+    return () => {
+      cancelled = true;
+      cancel();
+    };
+  }
+
+  /** The wall clock jumps by `ms` (either way): NTP stepping it, an operator, a VM migration. */
+  jump(ms: number): void {
+    this.#skewMs += ms;
+  }
+
+  /** SIGSTOP: timers that come due wait. */
+  pause(): void {
+    this.#held ??= [];
+  }
+
+  /** SIGCONT: the timers that came due while paused fire now, in order. */
+  resume(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const fire of held) fire();
   }
 
   /** The node crashed: its timers never fire. */

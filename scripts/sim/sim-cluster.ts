@@ -38,7 +38,8 @@ interface SimNode {
   readonly id: NodeId;
   readonly disk: SimDisk;
   readonly hintDisk: SimDisk;
-  readonly skewMs: number;
+  /** How far the machine's wall clock is ahead of virtual time; clock jumps move it. */
+  skewMs: number;
   incarnations: number;
   starting: boolean;
   process: SimProcess | undefined;
@@ -162,6 +163,28 @@ export class SimCluster {
     this.#trace.record(
       `crash ${id}#${process.incarnation} lost ${lost.lostWrites}+${lost.lostHintWrites}`,
     );
+  }
+
+  /** SIGSTOP: the node's timers and messages wait until `resume`. */
+  pause(id: NodeId): void {
+    const process = this.live(id);
+    if (process === undefined) return;
+    process.clock.pause();
+    this.#network.pause(id);
+    this.#trace.record(`pause ${id}#${process.incarnation}`);
+  }
+
+  /** SIGCONT: what waited for the node runs now. */
+  resume(id: NodeId): void {
+    this.live(id)?.clock.resume();
+    this.#network.resume(id);
+  }
+
+  /** The machine's wall clock jumps by `ms`; the running incarnation's clock with it. */
+  jumpClock(id: NodeId, ms: number): void {
+    const node = this.#node(id);
+    node.skewMs += ms;
+    node.process?.clock.jump(ms);
   }
 
   /** Starts the failure detector and hint handoff rounds; they run until `stopPeriodic`. */

@@ -1,8 +1,17 @@
-// The nemesis of a simulation run (Jepsen's, FoundationDB's clogging): at random intervals it
-// partitions the network (halves, one node, a bridge, a majorities ring, one-way cuts), makes it
-// lossy, crashes and restarts nodes, or makes the failure detector err; `healAll` undoes it all.
+// The nemesis of a simulation run applies the fault schedule the live nemesis draws from
+// (scripts/nemesis/core/schedule.ts), with overlapping lanes and the kinds only a simulation
+// can apply: crashes that lose unsynced writes and restarts, pauses, partitions (halves, one
+// node, bridge, majorities ring, one-way), one node's links delayed, lossy, duplicating or
+// reordering, and a jump of one node's wall clock. `healAll` ends every fault still holding.
 
 import type { NodeId } from "../../node/core/node-id.js";
+import {
+  FAULT_KINDS,
+  describeFault,
+  drawSchedule,
+  type FaultKind,
+  type ScheduledFault,
+} from "../nemesis/core/schedule.js";
 import type { SimCluster } from "./sim-cluster.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
 import type { NetworkFaults, SimNetwork } from "./sim-network.js";
@@ -12,17 +21,29 @@ import type { SimTrace } from "./sim-trace.js";
 
 /** What the nemesis may do, and how often. */
 export interface NemesisConfig {
-  readonly intervalMs: readonly [number, number];
-  readonly crashes: boolean;
-  readonly restartAfterMs: readonly [number, number];
-  /** The network when no loss fault is active. */
+  /** The schedule's seed (drawn from the run's seed). */
+  readonly seed: number;
+  /** One fault starts per interval per lane. */
+  readonly intervalMs: number;
+  /** How many faults may hold at once. */
+  readonly lanes: number;
+  readonly kinds?: readonly FaultKind[];
+  /** How far ahead the schedule is drawn; the run stops applying it when the clients finish. */
+  readonly horizonMs: number;
+  /** The network when no link fault holds. */
   readonly baseFaults: NetworkFaults;
+  /** How often the failure detector gets one peer wrong while the faults run. */
+  readonly flapRate: number;
 }
 
-/** One kind of fault and its weight. */
-type Action = readonly [name: string, weight: number, run: () => void];
+/** One scheduled fault's start or end. */
+interface FaultEvent {
+  readonly atMs: number;
+  readonly phase: "start" | "end";
+  readonly fault: ScheduledFault;
+}
 
-/** Injects faults into a cluster until told to stop. */
+/** Injects the scheduled faults into a cluster until told to stop. */
 export class SimNemesis {
   readonly #cluster: SimCluster;
   readonly #network: SimNetwork<SimEndpoint>;
@@ -30,7 +51,11 @@ export class SimNemesis {
   readonly #random: SimRandom;
   readonly #trace: SimTrace;
   readonly #config: NemesisConfig;
-  readonly #actions: readonly Action[];
+  readonly #schedule: readonly ScheduledFault[];
+  /** Faults started and not yet ended, in start order. */
+  readonly #active: ScheduledFault[] = [];
+  /** The link faults each active link fault drew when it started. */
+  readonly #linkFaults = new Map<ScheduledFault, NetworkFaults>();
   readonly faultsUsed = new Map<string, number>();
 
   constructor(options: {
@@ -47,152 +72,130 @@ export class SimNemesis {
     this.#random = options.random;
     this.#trace = options.trace;
     this.#config = options.config;
-    const crash: readonly Action[] = options.config.crashes
-      ? [
-          ["crash", 12, () => this.#crash()],
-          ["restart", 6, () => this.#restart()],
-        ]
-      : [];
-    this.#actions = [
-      ["partition-halves", 8, () => this.#partition(this.#halves())],
-      ["partition-one", 8, () => this.#partition(this.#isolateOne())],
-      ["partition-bridge", 5, () => this.#bridge()],
-      ["partition-ring", 5, () => this.#majoritiesRing()],
-      ["cut-one-way", 5, () => this.#cutOneWay()],
-      ["heal", 15, () => this.#network.heal()],
-      ["lossy", 10, () => this.#lossy()],
-      ["calm", 6, () => this.#network.setFaults(this.#config.baseFaults)],
-      ["detector-flaps", 4, () => (this.#cluster.flapRate = 0.1 + 0.2 * this.#random.next())],
-      ["detector-steady", 4, () => (this.#cluster.flapRate = 0)],
-      ...crash,
-    ];
+    this.#schedule = drawSchedule({
+      seed: options.config.seed,
+      nodes: options.cluster.ids,
+      kinds: options.config.kinds ?? FAULT_KINDS,
+      durationMs: options.config.horizonMs,
+      intervalMs: options.config.intervalMs,
+      lanes: options.config.lanes,
+    });
   }
 
-  /** Injects one fault per interval until `stop()` holds. */
+  /** Applies the schedule from now until `stop()` holds (checked before every event). */
   async run(stop: () => boolean): Promise<void> {
-    const [min, max] = this.#config.intervalMs;
-    for (;;) {
-      await this.#scheduler.sleep(this.#random.range(min, max));
+    const startMs = this.#scheduler.nowMs;
+    this.#cluster.flapRate = this.#config.flapRate;
+    const events: FaultEvent[] = this.#schedule.flatMap((fault) => [
+      { atMs: fault.startMs, phase: "start" as const, fault },
+      { atMs: fault.endMs, phase: "end" as const, fault },
+    ]);
+    // Ends before starts at one instant, so a node restarted and killed at once ends up down.
+    events.sort(
+      (a, b) => a.atMs - b.atMs || (a.phase === b.phase ? 0 : a.phase === "end" ? -1 : 1),
+    );
+    for (const event of events) {
+      const waitMs = startMs + event.atMs - this.#scheduler.nowMs;
+      if (waitMs > 0) await this.#scheduler.sleep(waitMs);
       if (stop()) return;
-      const action = this.#pick();
-      this.faultsUsed.set(action[0], (this.faultsUsed.get(action[0]) ?? 0) + 1);
-      this.#trace.record(`nemesis ${action[0]}`);
-      action[2]();
+      if (event.phase === "start") await this.#start(event.fault);
+      else await this.#end(event.fault);
     }
   }
 
-  /** Heals every link, calms the network, steadies the detector and starts every down node. */
+  /** Ends every fault still holding, calms the network and starts every down node. */
   async healAll(): Promise<void> {
+    for (const fault of [...this.#active].reverse()) await this.#end(fault);
     this.#network.heal();
     this.#network.setFaults(this.#config.baseFaults);
     this.#cluster.flapRate = 0;
+    for (const id of this.#cluster.ids) this.#cluster.resume(id);
     for (const id of this.#cluster.downIds()) await this.#cluster.start(id);
     this.#trace.record("nemesis heal-all");
   }
 
-  #pick(): Action {
-    const total = this.#actions.reduce((sum, action) => sum + action[1], 0);
-    let roll = this.#random.next() * total;
-    for (const action of this.#actions) {
-      roll -= action[1];
-      if (roll < 0) return action;
+  async #start(fault: ScheduledFault): Promise<void> {
+    this.faultsUsed.set(fault.kind, (this.faultsUsed.get(fault.kind) ?? 0) + 1);
+    this.#trace.record(`nemesis start ${describeFault(fault)}`);
+    this.#active.push(fault);
+    switch (fault.kind) {
+      case "kill":
+        this.#cluster.crash(fault.node as NodeId);
+        break;
+      case "pause":
+        this.#cluster.pause(fault.node as NodeId);
+        break;
+      case "clock-jump":
+        this.#cluster.jumpClock(fault.node as NodeId, fault.jumpMs);
+        break;
+      case "delay":
+      case "loss":
+      case "duplicate":
+      case "reorder":
+        this.#linkFaults.set(fault, this.#drawLinkFaults(fault.kind));
+        this.#applyLinks();
+        break;
+      default:
+        this.#applyLinks();
     }
-    return this.#actions[this.#actions.length - 1] as Action;
   }
 
-  /** Cuts, both ways, every link between nodes of different groups. */
-  #partition(groups: readonly (readonly NodeId[])[]): void {
+  async #end(fault: ScheduledFault): Promise<void> {
+    const index = this.#active.indexOf(fault);
+    if (index < 0) return;
+    this.#active.splice(index, 1);
+    this.#trace.record(`nemesis end ${describeFault(fault)}`);
+    switch (fault.kind) {
+      case "kill":
+        await this.#cluster.start(fault.node as NodeId);
+        break;
+      case "pause":
+        this.#cluster.resume(fault.node as NodeId);
+        break;
+      case "clock-jump":
+        this.#cluster.jumpClock(fault.node as NodeId, -fault.jumpMs);
+        break;
+      default:
+        this.#linkFaults.delete(fault);
+        this.#applyLinks();
+    }
+  }
+
+  /** Sets the network's cuts and per-node faults to what the active faults together say. */
+  #applyLinks(): void {
     this.#network.heal();
-    const groupOf = new Map<NodeId, number>();
-    groups.forEach((group, index) => group.forEach((node) => groupOf.set(node, index)));
-    for (const a of this.#cluster.ids) {
-      for (const b of this.#cluster.ids) {
-        if (a !== b && groupOf.get(a) !== groupOf.get(b)) this.#network.cut(a, b);
+    for (const node of this.#cluster.ids) this.#network.setNodeFaults(node, undefined);
+    for (const fault of this.#active) {
+      if ("grudges" in fault) {
+        for (const [node, peers] of fault.grudges) {
+          for (const peer of peers) this.#network.cut(node as NodeId, peer as NodeId);
+        }
       }
-    }
-    this.#trace.record(`partition ${groups.map((group) => group.join(",")).join(" | ")}`);
-  }
-
-  #halves(): NodeId[][] {
-    const nodes = this.#random.shuffle(this.#cluster.ids);
-    const half = Math.floor(nodes.length / 2);
-    return [nodes.slice(0, half), nodes.slice(half)];
-  }
-
-  #isolateOne(): NodeId[][] {
-    const nodes = this.#random.shuffle(this.#cluster.ids);
-    return [nodes.slice(0, 1), nodes.slice(1)];
-  }
-
-  /** Two halves, and one node that sees both (Jepsen's bridge): not a partition of groups. */
-  #bridge(): void {
-    const nodes = this.#random.shuffle(this.#cluster.ids);
-    const bridge = nodes[0] as NodeId;
-    const rest = nodes.slice(1);
-    const half = Math.floor(rest.length / 2);
-    const [left, right] = [rest.slice(0, half), rest.slice(half)];
-    this.#network.heal();
-    for (const a of left) for (const b of right) this.#cutBoth(a, b);
-    this.#trace.record(`bridge ${left.join(",")} | ${bridge} | ${right.join(",")}`);
-  }
-
-  /** Every node sees a majority (itself and its nearest ring neighbours), no two the same set. */
-  #majoritiesRing(): void {
-    const nodes = this.#random.shuffle(this.#cluster.ids);
-    const count = nodes.length;
-    const reach = Math.ceil(Math.floor(count / 2) / 2);
-    this.#network.heal();
-    nodes.forEach((a, i) =>
-      nodes.forEach((b, j) => {
-        const distance = Math.min(Math.abs(i - j), count - Math.abs(i - j));
-        if (distance > reach) this.#network.cut(a, b);
-      }),
-    );
-    this.#trace.record(`majorities-ring ${nodes.join(",")}`);
-  }
-
-  #cutOneWay(): void {
-    const cuts = this.#random.range(1, 3);
-    for (let index = 0; index < cuts; index++) {
-      const [a, b] = this.#random.shuffle(this.#cluster.ids);
-      if (a !== undefined && b !== undefined) {
-        this.#network.cut(a, b);
-        this.#trace.record(`cut ${a}>${b}`);
+      const faults = this.#linkFaults.get(fault);
+      if (faults !== undefined && "node" in fault) {
+        this.#network.setNodeFaults(fault.node as NodeId, faults);
       }
     }
   }
 
-  #cutBoth(a: NodeId, b: NodeId): void {
-    this.#network.cut(a, b);
-    this.#network.cut(b, a);
-  }
-
-  #lossy(): void {
+  /** One node's links under a link fault, drawn when it starts. */
+  #drawLinkFaults(kind: "delay" | "loss" | "duplicate" | "reorder"): NetworkFaults {
     const random = this.#random;
-    const faults: NetworkFaults = {
-      dropRate: 0.02 + 0.25 * random.next(),
-      duplicateRate: 0.2 * random.next(),
-      delayMs: [1, random.range(5, 40)],
-      spikeRate: 0.1 * random.next(),
-      spikeMsMax: random.range(100, 1500),
-    };
-    this.#network.setFaults(faults);
-    this.#trace.record(
-      `lossy drop=${faults.dropRate.toFixed(3)} dup=${faults.duplicateRate.toFixed(3)}`,
-    );
-  }
-
-  #crash(): void {
-    const live = this.#cluster.processes();
-    if (live.length === 0) return;
-    const victim = this.#random.pick(live).self;
-    this.#cluster.crash(victim);
-    const [min, max] = this.#config.restartAfterMs;
-    this.#scheduler.after(this.#random.range(min, max), () => void this.#cluster.start(victim));
-  }
-
-  #restart(): void {
-    const down = this.#cluster.downIds();
-    if (down.length > 0) void this.#cluster.start(this.#random.pick(down));
+    const base = this.#config.baseFaults;
+    switch (kind) {
+      case "delay":
+        return { ...base, delayMs: [random.range(20, 100), random.range(150, 600)] };
+      case "loss":
+        return { ...base, dropRate: 0.05 + 0.4 * random.next() };
+      case "duplicate":
+        return { ...base, duplicateRate: 0.2 + 0.6 * random.next() };
+      case "reorder":
+        return {
+          ...base,
+          delayMs: [1, random.range(5, 40)],
+          spikeRate: 0.1 + 0.3 * random.next(),
+          spikeMsMax: random.range(100, 1500),
+        };
+    }
   }
 }

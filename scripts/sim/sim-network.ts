@@ -1,7 +1,8 @@
 // The simulated network between node incarnations: every call is a request and a reply, each
 // delayed, possibly dropped, duplicated (when the call is idempotent), reordered by the spread
 // of delays, or cut by a partition. A call that gets no reply resolves as a failure at its
-// deadline, as a gRPC call with a deadline does; a call to a dead process fails fast.
+// deadline, as a gRPC call with a deadline does; a call to a dead process fails fast. One
+// node's links can be given their own faults, and a paused node's messages wait for it.
 
 import type { NodeId } from "../../node/core/node-id.js";
 import type { SimRandom } from "./sim-random.js";
@@ -54,6 +55,10 @@ export class SimNetwork<E> {
   /** Directed cuts "from→to": messages on a cut link are lost. */
   readonly #cuts = new Set<string>();
   #faults: NetworkFaults = CALM_NETWORK;
+  /** Faults of every link to and from one node, over the network's own. */
+  readonly #nodeFaults = new Map<NodeId, NetworkFaults>();
+  /** Paused nodes, and the deliveries (requests to them, their replies) held until resume. */
+  readonly #paused = new Map<NodeId, (() => void)[]>();
   readonly stats = { sent: 0, dropped: 0, duplicated: 0, refused: 0, deadlines: 0 };
 
   constructor(scheduler: SimScheduler, random: SimRandom, trace: SimTrace) {
@@ -67,9 +72,13 @@ export class SimNetwork<E> {
     this.#attached.set(node, { incarnation, endpoint });
   }
 
-  /** The node died: calls to it are refused, replies to it are lost. */
+  /**
+   * The node died: calls to it are refused, replies to it are lost, and what waited for it
+   * while it was paused finds it gone (connection reset).
+   */
   detach(node: NodeId): void {
     this.#attached.delete(node);
+    this.resume(node);
   }
 
   /** True when `node` runs `incarnation` now. */
@@ -83,6 +92,31 @@ export class SimNetwork<E> {
 
   get faults(): NetworkFaults {
     return this.#faults;
+  }
+
+  /** Gives every link to and from `node` these faults (undefined: the network's own again). */
+  setNodeFaults(node: NodeId, faults: NetworkFaults | undefined): void {
+    if (faults === undefined) this.#nodeFaults.delete(node);
+    else this.#nodeFaults.set(node, faults);
+  }
+
+  /** `node` is stopped (SIGSTOP): what reaches it or leaves it waits until resume. */
+  pause(node: NodeId): void {
+    if (!this.#paused.has(node)) this.#paused.set(node, []);
+  }
+
+  /** Delivers, in order, what waited for `node`. */
+  resume(node: NodeId): void {
+    const held = this.#paused.get(node);
+    this.#paused.delete(node);
+    for (const deliver of held ?? []) deliver();
+  }
+
+  /** Runs `deliver` now, or when `node` resumes if it is paused. */
+  #whenRunning(node: NodeId, deliver: () => void): void {
+    const held = this.#paused.get(node);
+    if (held === undefined) deliver();
+    else held.push(deliver);
   }
 
   /** Cuts the link from `from` to `to` (one way). */
@@ -145,7 +179,8 @@ export class SimNetwork<E> {
         );
         return;
       }
-      const copies = request.idempotent && this.#random.chance(this.#faults.duplicateRate) ? 2 : 1;
+      const faults = this.#faultsOf(request.from, request.to);
+      const copies = request.idempotent && this.#random.chance(faults.duplicateRate) ? 2 : 1;
       if (copies === 2) this.stats.duplicated += 1;
       for (let copy = 0; copy < copies; copy++) {
         this.#deliver(request, target.incarnation, settle);
@@ -165,40 +200,60 @@ export class SimNetwork<E> {
     settle: (result: CallResult<T>) => void,
   ): void {
     if (this.#lost(request.from, request.to)) return;
-    this.#scheduler.after(this.#delayMs(), () => {
-      const target = this.#attached.get(request.to);
-      if (target === undefined || target.incarnation !== incarnation) {
-        // The connection was to a process that died since: it is reset.
-        settle({ ok: false, kind: "refused", error: `connection to ${request.to} reset` });
-        return;
-      }
-      if (this.isCut(request.from, request.to)) return;
-      this.#trace.record(`deliver ${request.kind} ${request.from}>${request.to}`);
-      request.handle(target.endpoint).then(
-        (value) => {
+    this.#scheduler.after(this.#delayMs(request.from, request.to), () =>
+      this.#whenRunning(request.to, () => this.#handle(request, incarnation, settle)),
+    );
+  }
+
+  /** Runs a delivered request on its endpoint and sends the reply back. */
+  #handle<T>(
+    request: {
+      readonly from: NodeId;
+      readonly to: NodeId;
+      readonly kind: string;
+      readonly handle: (endpoint: E) => Promise<T>;
+    },
+    incarnation: number,
+    settle: (result: CallResult<T>) => void,
+  ): void {
+    const target = this.#attached.get(request.to);
+    if (target === undefined || target.incarnation !== incarnation) {
+      // The connection was to a process that died since: it is reset.
+      settle({ ok: false, kind: "refused", error: `connection to ${request.to} reset` });
+      return;
+    }
+    if (this.isCut(request.from, request.to)) return;
+    this.#trace.record(`deliver ${request.kind} ${request.from}>${request.to}`);
+    request.handle(target.endpoint).then(
+      (value) =>
+        this.#whenRunning(request.to, () => {
           if (this.#lost(request.to, request.from)) return;
-          this.#scheduler.after(this.#delayMs(), () => {
+          this.#scheduler.after(this.#delayMs(request.to, request.from), () => {
             if (!this.isCut(request.to, request.from)) settle({ ok: true, value });
           });
-        },
-        // Endpoints answer failures as values; a rejection is a bug in the simulator or the code.
-        (error: unknown) =>
-          this.#trace.bug(`${request.kind} handler on ${request.to} threw: ${String(error)}`),
-      );
-    });
+        }),
+      // Endpoints answer failures as values; a rejection is a bug in the simulator or the code.
+      (error: unknown) =>
+        this.#trace.bug(`${request.kind} handler on ${request.to} threw: ${String(error)}`),
+    );
   }
 
   /** Whether a message sent now from `from` to `to` is lost (a cut link or a random drop). */
   #lost(from: NodeId, to: NodeId): boolean {
-    if (this.isCut(from, to) || this.#random.chance(this.#faults.dropRate)) {
+    if (this.isCut(from, to) || this.#random.chance(this.#faultsOf(from, to).dropRate)) {
       this.stats.dropped += 1;
       return true;
     }
     return false;
   }
 
-  #delayMs(): number {
-    const faults = this.#faults;
+  /** The faults of the link between two nodes: a node's own, else the network's. */
+  #faultsOf(from: NodeId, to: NodeId): NetworkFaults {
+    return this.#nodeFaults.get(from) ?? this.#nodeFaults.get(to) ?? this.#faults;
+  }
+
+  #delayMs(from: NodeId, to: NodeId): number {
+    const faults = this.#faultsOf(from, to);
     if (faults.spikeRate > 0 && this.#random.chance(faults.spikeRate)) {
       return this.#random.range(faults.delayMs[1], Math.max(faults.delayMs[1], faults.spikeMsMax));
     }
