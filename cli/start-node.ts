@@ -59,8 +59,6 @@ export interface NodeConfig {
   readonly tombstoneGraceMs?: number;
   /** An unopened engine for the hint store (hinted handoff). */
   readonly hintStorage: Storage;
-  /** Bytes of hints kept per primary before declining to stand in for it (default 1 GiB). */
-  readonly hintBytesMaxPerTarget?: number;
   /** Hinted handoff and sloppy quorum (default on). */
   readonly hintedHandoff?: boolean;
   /** Failure detector settings (heartbeat interval, phi threshold, …); defaults otherwise. */
@@ -97,7 +95,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
   const hints = new HintStore(config.hintStorage, {
-    bytesMaxPerTarget: config.hintBytesMaxPerTarget ?? 1024 * 1024 * 1024,
+    bytesMaxPerTarget: limits.hintBytesMax,
   });
   await hints.open();
   logStorageOpened(config.logger, "hints", config.hintStorage.stats());

@@ -30,7 +30,6 @@ interface ServeArgs {
   "tombstone-grace-ms": number;
   "hinted-handoff": boolean;
   "anti-entropy": boolean;
-  "hint-bytes-max": number;
   "handoff-bytes-per-second": number;
   "heartbeat-interval-ms": number;
   "phi-threshold": number;
@@ -88,11 +87,6 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: true,
       describe: "Sloppy quorum with durable hints for down primaries (--no-hinted-handoff: off)",
     })
-    .option("hint-bytes-max", {
-      type: "number",
-      default: 1024 * 1024 * 1024,
-      describe: "Hint bytes kept per down primary before declining to stand in for it",
-    })
     .option("handoff-bytes-per-second", {
       type: "number",
       default: 1024 * 1024,
@@ -141,7 +135,7 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       array: true,
       describe:
         "Override a limit of node/core/limits.ts as NAME=VALUE (repeatable), e.g. " +
-        "--limit siblingsMax=50 --limit requestBytesInFlightMax=268435456",
+        "--limit siblingsMax=50 --limit hintBytesMax=268435456",
     })
     .option("log-level", {
       type: "string",
@@ -203,7 +197,6 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
     antiEntropy: args["anti-entropy"],
-    hintBytesMaxPerTarget: positiveArg("hint-bytes-max", args["hint-bytes-max"]),
     handoffBytesPerSecond: positiveArg(
       "handoff-bytes-per-second",
       args["handoff-bytes-per-second"],

@@ -2,17 +2,13 @@
 // byte strings, a Writer into one preallocated array and a bounds-checked Reader.
 // Pure: no IO. Writer errors throw (programmer errors); Reader errors throw DecodeFailure only.
 
+import { fail } from "./assert.js";
 import { utf8ByteLength } from "./dvv.js";
 
 /** Varints are at most 8 bytes (and at most 2^53 - 1). */
 const VARINT_BYTES_MAX = 8;
 /** Strings up to this length are decoded by hand when they are ASCII. */
 const ASCII_FAST_PATH_BYTES_MAX = 64;
-
-/** Encoding errors are programmer errors, reported under the codec that callers use. */
-function fail(message: string): never {
-  throw new Error(`object-codec: ${message}`);
-}
 
 /** The encoded size of `value` as a varint. */
 export function varintSize(value: number): number {
@@ -48,7 +44,8 @@ export class Writer {
 
   /** A canonical unsigned LEB128 varint; throws unless `value` is a safe integer ≥ 0. */
   varint(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) fail(`cannot encode ${value} as a varint`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      fail(`object-codec: cannot encode ${value} as a varint`);
     let rest = value;
     while (rest >= 0x80) {
       this.bytes[this.position++] = (rest % 0x80) | 0x80;
@@ -85,7 +82,7 @@ export class Writer {
       } else {
         const low = text.charCodeAt(index + 1);
         if (!(code <= 0xdbff && low >= 0xdc00 && low <= 0xdfff)) {
-          fail("string has a lone surrogate");
+          fail("object-codec: string has a lone surrogate");
         }
         code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
         index += 1;
@@ -100,7 +97,7 @@ export class Writer {
   /** The written bytes; throws unless exactly the measured size was written. */
   finish(): Uint8Array {
     if (this.position !== this.bytes.length) {
-      fail(`wrote ${this.position} of the ${this.bytes.length} bytes measured`);
+      fail(`object-codec: wrote ${this.position} of the ${this.bytes.length} bytes measured`);
     }
     return this.bytes;
   }

@@ -2,6 +2,8 @@
 // not contiguous with it (Almeida et al. 2014, the dot context of delta-CRDTs).
 // Pure: no IO, no clock, no randomness; contexts are immutable values.
 
+import { assert, fail } from "./assert.js";
+
 /** One event: the `counter`-th write coordinated by `actor` (a node id). `counter` is >= 1. */
 export interface Dot {
   readonly actor: string;
@@ -30,19 +32,13 @@ export const EMPTY_CONTEXT: CausalContext = Object.freeze({
   cloud: Object.freeze([]),
 });
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) fail(message);
-}
-
-/** For messages with numbers in them: built only when the check fails. */
-function fail(message: string): never {
-  throw new Error(`causal-context: ${message}`);
-}
-
 function assertDot(dot: Dot): void {
-  assert(typeof dot.actor === "string" && dot.actor.length > 0, "a dot needs a non-empty actor");
+  assert(
+    typeof dot.actor === "string" && dot.actor.length > 0,
+    "causal-context: a dot needs a non-empty actor",
+  );
   if (!Number.isSafeInteger(dot.counter) || dot.counter < 1) {
-    fail(`dot counter must be a safe integer >= 1, got ${dot.counter}`);
+    fail(`causal-context: dot counter must be a safe integer >= 1, got ${dot.counter}`);
   }
 }
 

@@ -3,6 +3,7 @@
 // of everything the replica has seen of that key. Pure: no IO, no clock, no randomness.
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import { assert, fail } from "./assert.js";
 import {
   type CausalContext,
   type Dot,
@@ -47,21 +48,12 @@ export const EMPTY_DVV_SET: DvvSet = Object.freeze({
   siblings: Object.freeze([]),
 });
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) fail(message);
-}
-
-/** For messages with numbers in them: built only when the check fails. */
-function fail(message: string): never {
-  throw new Error(`dvv: ${message}`);
-}
-
 function assertVersion(version: Version): void {
-  assert(version.value instanceof Uint8Array, "version value must be a Uint8Array");
-  assert(typeof version.contentType === "string", "version content type must be a string");
-  assert(typeof version.deleted === "boolean", "version deleted must be a boolean");
+  assert(version.value instanceof Uint8Array, "dvv: version value must be a Uint8Array");
+  assert(typeof version.contentType === "string", "dvv: version content type must be a string");
+  assert(typeof version.deleted === "boolean", "dvv: version deleted must be a boolean");
   if (!Number.isSafeInteger(version.lastModifiedMs) || version.lastModifiedMs < 0) {
-    fail(`lastModifiedMs must be a safe integer >= 0, got ${version.lastModifiedMs}`);
+    fail(`dvv: lastModifiedMs must be a safe integer >= 0, got ${version.lastModifiedMs}`);
   }
 }
 
@@ -92,7 +84,7 @@ export function update(
   version: Version,
   counterFloor = 0,
 ): { object: DvvSet; dot: Dot } {
-  assert(typeof actor === "string" && actor.length > 0, "actor must be a non-empty string");
+  assert(typeof actor === "string" && actor.length > 0, "dvv: actor must be a non-empty string");
   assertVersion(version);
   const counter =
     Math.max(
@@ -100,7 +92,7 @@ export function update(
       contextMaxCounter(clientContext, actor),
       counterFloor,
     ) + 1;
-  if (!Number.isSafeInteger(counter)) fail(`counter of actor ${actor} overflows`);
+  if (!Number.isSafeInteger(counter)) fail(`dvv: counter of actor ${actor} overflows`);
   const dot: Dot = { actor, counter };
   const sibling: Sibling = {
     dot,

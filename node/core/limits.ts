@@ -1,5 +1,7 @@
 // Every bound dkv enforces, in one place (TigerBeetle: "put a limit on everything").
-// Pure: constants and a type only. Units are last in every name.
+// Pure: constants and a type only. One naming style (TigerBeetle's `latency_ms_max`): what is
+// counted with its unit, then the qualifier `Max`, `Warn` or `Default`, last; a bound narrower
+// than the node starts with its scope (`connection...`). These are the `--limit NAME=` names.
 
 /** The configurable limits of one node; the defaults are DESIGN.md section 7. */
 export interface Limits {
@@ -36,7 +38,7 @@ export interface Limits {
    * by one more than the connections with requests in flight (a share kept for a newcomer).
    * One greedy client cannot starve the rest.
    */
-  readonly requestsInFlightMaxPerConnection: number;
+  readonly connectionRequestsInFlightMax: number;
   /**
    * Bytes of requests and replies a node holds at once, over all services: messages being
    * received or worked on, and replies not yet read by their callers. Past it new calls are
@@ -52,6 +54,12 @@ export interface Limits {
   readonly replyUnreadMsMax: number;
   /** Read repairs a node runs at once; beyond it repairs are skipped (Riak read_repair_max). */
   readonly readRepairsInFlightMax: number;
+  /**
+   * Bytes of hints a node keeps for one down primary (hinted handoff); past it the node declines
+   * to stand in for that primary and the coordinator moves on to the next node. Bounds the disk
+   * one long outage can fill.
+   */
+  readonly hintBytesMax: number;
   /** The request timeout when a client sets no deadline. */
   readonly requestTimeoutMsDefault: number;
   /**
@@ -78,6 +86,7 @@ export interface Limits {
 export const CONTEXT_COUNTER_MAX = 2 ** 48;
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 /** The defaults of DESIGN.md section 7. */
 export const DEFAULT_LIMITS: Limits = {
@@ -93,11 +102,12 @@ export const DEFAULT_LIMITS: Limits = {
   metadataEntriesMax: 64,
   metadataBytesMax: 64 * 1024,
   requestsInFlightMax: 4096,
-  requestsInFlightMaxPerConnection: 512,
+  connectionRequestsInFlightMax: 512,
   requestBytesInFlightMax: 512 * MiB,
   connectionBytesInFlightMax: 128 * MiB,
   replyUnreadMsMax: 60_000,
   readRepairsInFlightMax: 256,
+  hintBytesMax: GiB,
   requestTimeoutMsDefault: 5000,
   requestTimeoutMsMax: 60_000,
   // A replica message carries a whole object; two concurrent writes through different
@@ -115,7 +125,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["siblingsWarn", "siblingsMax"],
   ["objectBytesMax", "grpcMessageBytesMax"],
   ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
-  ["requestsInFlightMaxPerConnection", "requestsInFlightMax"],
+  ["connectionRequestsInFlightMax", "requestsInFlightMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
 ];
 

@@ -2,6 +2,7 @@
 // (the opaque bytes clients carry). Pure: no IO. Encoding asserts that its input is valid;
 // decoding is total: malformed bytes come back as { ok: false, reason }, never as a throw.
 
+import { assert, fail } from "./assert.js";
 import {
   type CausalContext,
   type Dot,
@@ -58,15 +59,6 @@ export type DecodeContextResult =
   | { readonly ok: true; readonly context: CausalContext }
   | { readonly ok: false; readonly reason: string };
 
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) fail(message);
-}
-
-/** For messages with numbers in them: built only when the check fails. */
-function fail(message: string): never {
-  throw new Error(`object-codec: ${message}`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Encoding: measure, allocate once, write.
 
@@ -80,26 +72,34 @@ interface ActorEntry {
 function actorTable(context: CausalContext): ActorEntry[] {
   const byActor = new Map<string, ActorEntry>();
   for (const [actor, counter] of context.vv) {
-    if (!Number.isSafeInteger(counter) || counter < 1) fail(`vv of ${actor} is ${counter}`);
+    if (!Number.isSafeInteger(counter) || counter < 1)
+      fail(`object-codec: vv of ${actor} is ${counter}`);
     byActor.set(actor, { actor, vv: counter, cloud: [] });
   }
   let previous: Dot | undefined;
   for (const dot of context.cloud) {
-    assert(previous === undefined || compareDots(previous, dot) < 0, "cloud is not sorted");
+    assert(
+      previous === undefined || compareDots(previous, dot) < 0,
+      "object-codec: cloud is not sorted",
+    );
     let entry = byActor.get(dot.actor);
     if (entry === undefined) {
       entry = { actor: dot.actor, vv: 0, cloud: [] };
       byActor.set(dot.actor, entry);
     }
-    assert(dot.counter > entry.vv + 1, "cloud dot is covered by or contiguous with vv");
-    if (!Number.isSafeInteger(dot.counter)) fail(`cloud counter ${dot.counter} is not safe`);
+    assert(
+      dot.counter > entry.vv + 1,
+      "object-codec: cloud dot is covered by or contiguous with vv",
+    );
+    if (!Number.isSafeInteger(dot.counter))
+      fail(`object-codec: cloud counter ${dot.counter} is not safe`);
     entry.cloud.push(dot.counter);
     previous = dot;
   }
   const table = [...byActor.values()].sort((x, y) => compareStrings(x.actor, y.actor));
   for (const entry of table) {
     const bytes = utf8ByteLength(entry.actor);
-    if (bytes < 1 || bytes > ACTOR_BYTES_MAX) fail(`actor of ${bytes} bytes`);
+    if (bytes < 1 || bytes > ACTOR_BYTES_MAX) fail(`object-codec: actor of ${bytes} bytes`);
   }
   return table;
 }
@@ -175,9 +175,18 @@ export function encodeObject(object: DvvSet): Uint8Array {
   let previous: Dot | undefined;
   object.siblings.forEach((sibling, index) => {
     const dot = sibling.dot;
-    assert(previous === undefined || compareDots(previous, dot) < 0, "siblings are not sorted");
-    assert(contextCovers(object.context, dot), "a sibling's dot is not covered by the context");
-    assert(sibling.value instanceof Uint8Array, "a sibling's value is not a Uint8Array");
+    assert(
+      previous === undefined || compareDots(previous, dot) < 0,
+      "object-codec: siblings are not sorted",
+    );
+    assert(
+      contextCovers(object.context, dot),
+      "object-codec: a sibling's dot is not covered by the context",
+    );
+    assert(
+      sibling.value instanceof Uint8Array,
+      "object-codec: a sibling's value is not a Uint8Array",
+    );
     size += siblingSize(sibling, actorIndex.get(dot.actor) ?? 0, metadata[index] ?? []);
     previous = dot;
   });

@@ -20,7 +20,7 @@ export type Verdict = { readonly ok: true } | Refusal;
 export type AdmissionLimits = Pick<
   Limits,
   | "requestsInFlightMax"
-  | "requestsInFlightMaxPerConnection"
+  | "connectionRequestsInFlightMax"
   | "requestBytesInFlightMax"
   | "connectionBytesInFlightMax"
 >;
@@ -42,9 +42,9 @@ const ADMITTED: Verdict = { ok: true };
  * - a connection's bytes never exceed connectionBytesInFlightMax the same way;
  * - a connection is forgotten once it has no calls and holds no bytes (bounded memory).
  *
- * Fair shedding (the requestsInFlightMaxPerConnection comment): while more than half of
+ * Fair shedding (the connectionRequestsInFlightMax comment): while more than half of
  * requestsInFlightMax public calls are in flight, a connection already holding its fair share,
- * the larger of requestsInFlightMaxPerConnection and requestsInFlightMax divided by the
+ * the larger of connectionRequestsInFlightMax and requestsInFlightMax divided by the
  * connections with public calls in flight, gets no more. One connection alone may use the whole
  * bound; with two or more, a greedy one stops at its share long before the global bound sheds
  * everyone's requests.
@@ -131,7 +131,7 @@ export class AdmissionLedger<Connection> {
   fairShare(): number {
     const limits = this.#limits;
     const share = Math.floor(limits.requestsInFlightMax / (this.#publicConnections + 1));
-    return Math.max(limits.requestsInFlightMaxPerConnection, share);
+    return Math.max(limits.connectionRequestsInFlightMax, share);
   }
 
   /** An admitted call ended (answered, cancelled or reset). Its bytes are released separately. */

@@ -38,10 +38,8 @@ describe("standard gRPC services", () => {
       path.join(reflectionDir, "build/proto/grpc/reflection/v1/reflection.proto"),
       { keepCase: true },
     );
-    type ReflectionStream = grpc.ClientDuplexStream<
-      object,
-      { list_services_response?: { service: { name: string }[] } }
-    >;
+    type ReflectionReply = { list_services_response?: { service: { name: string }[] } };
+    type ReflectionStream = grpc.ClientDuplexStream<object, ReflectionReply>;
     const loaded = grpc.loadPackageDefinition(definition) as unknown as {
       grpc: {
         reflection: {
@@ -61,7 +59,7 @@ describe("standard gRPC services", () => {
     try {
       const names = await new Promise<string[]>((resolve, reject) => {
         const stream = client.ServerReflectionInfo();
-        stream.on("data", (reply) => {
+        stream.on("data", (reply: ReflectionReply) => {
           resolve(reply.list_services_response?.service.map((service) => service.name) ?? []);
           stream.end();
         });

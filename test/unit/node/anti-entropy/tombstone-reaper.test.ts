@@ -18,6 +18,7 @@ import {
   TombstoneReaper,
 } from "../../../../node/anti-entropy/tombstone-reaper.js";
 import { AaeStats } from "../../../../node/anti-entropy/aae-stats.js";
+import type { AaeReapKey__Output } from "../../../../proto/generated/dkv/v1/AaeReapKey.js";
 
 const encoder = new TextEncoder();
 const views: ClusterView[] = [];
@@ -64,8 +65,9 @@ async function setup(actor = "n1.t") {
   return { clock, replica, reaper, stats, write };
 }
 
-function reapKey(key: string, object: DvvSet) {
-  return { bucket: "b", key: encoder.encode(key), object: encodeObject(object) };
+/** One key of a Reap request as the gRPC server decodes it: bytes arrive as Buffers. */
+function reapKey(key: string, object: DvvSet): AaeReapKey__Output {
+  return { bucket: "b", key: Buffer.from(key), object: Buffer.from(encodeObject(object)) };
 }
 
 describe("TombstoneReaper.answer and the replica's reap guard", () => {
@@ -107,7 +109,7 @@ describe("TombstoneReaper.answer and the replica's reap guard", () => {
     await expect(
       reaper.answer({
         remove: true,
-        keys: [{ bucket: "b", key: encoder.encode("a"), object: new Uint8Array([9, 9]) }],
+        keys: [{ bucket: "b", key: Buffer.from("a"), object: Buffer.from([9, 9]) }],
       }),
     ).rejects.toThrow(/reap: object 0 is malformed/);
     const many = Array.from({ length: 257 }, () => reapKey("a", live));

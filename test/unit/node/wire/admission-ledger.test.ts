@@ -4,7 +4,7 @@ import { AdmissionLedger, type AdmissionLimits } from "../../../../node/wire/adm
 const MiB = 1024 * 1024;
 const limits: AdmissionLimits = {
   requestsInFlightMax: 100,
-  requestsInFlightMaxPerConnection: 10,
+  connectionRequestsInFlightMax: 10,
   requestBytesInFlightMax: 64 * MiB,
   connectionBytesInFlightMax: 16 * MiB,
 };
@@ -35,7 +35,7 @@ describe("AdmissionLedger fair shedding", () => {
     expect(ledger.publicCalls).toBeLessThan(limits.requestsInFlightMax);
   });
 
-  it("never sets a share below requestsInFlightMaxPerConnection", () => {
+  it("never sets a share below connectionRequestsInFlightMax", () => {
     const ledger = new AdmissionLedger<string>(limits);
     for (let index = 0; index < 40; index++) ledger.begin(`c${index}`, true);
     expect(ledger.fairShare()).toBe(10);
