@@ -18,35 +18,36 @@ import { UsageError } from "./usage.js";
 /** Runs the command line and resolves with the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
-  await yargs(argv as string[])
-    .scriptName("dkv")
-    .usage("$0 <command> [options]\n\nA Dynamo-style leaderless quorum key-value store.")
-    .command(serve)
-    .command("cluster", "Local clusters", (cluster) =>
-      cluster.command(clusterUp).demandCommand(1, "name a cluster command: up"),
-    )
-    .command(put)
-    .command(get)
-    .command(del)
-    .command(status)
-    .command(aaeStatus)
-    .command(hints)
-    .command(bench)
-    .demandCommand(1, "name a command")
-    .strict()
-    .epilogue(EXIT_CODES_HELP)
-    .help()
-    .fail((message, error, instance) => {
-      if (error) throw error;
-      console.error(
-        instance.help === undefined ? message : `${message}\nrun 'dkv --help' for usage`,
-      );
-      exitCode = EXIT.usage;
-    })
-    .parseAsync()
-    .catch((error: unknown) => {
-      exitCode = reportError(error);
-    });
+  // yargs throws a usage failure synchronously from parseAsync, and a command's own errors
+  // asynchronously: both end in reportError.
+  try {
+    await yargs(argv as string[])
+      .scriptName("dkv")
+      .usage("$0 <command> [options]\n\nA Dynamo-style leaderless quorum key-value store.")
+      .command(serve)
+      .command("cluster", "Local clusters", (cluster) =>
+        cluster.command(clusterUp).demandCommand(1, "name a cluster command: up"),
+      )
+      .command(put)
+      .command(get)
+      .command(del)
+      .command(status)
+      .command(aaeStatus)
+      .command(hints)
+      .command(bench)
+      .demandCommand(1, "name a command")
+      .strict()
+      .epilogue(EXIT_CODES_HELP)
+      .help()
+      // Throwing (not returning) stops yargs here: a command with a bad argument must not run.
+      .fail((message, error) => {
+        if (error) throw error;
+        throw new UsageError(`${message}\nrun 'dkv --help' for usage`);
+      })
+      .parseAsync();
+  } catch (error: unknown) {
+    exitCode = reportError(error);
+  }
   return exitCode;
 }
 

@@ -143,6 +143,15 @@ describe("dkv put/get/delete", () => {
     },
   );
 
+  it("refuses an unknown option before the command runs (nothing is written)", async () => {
+    const run = await dkv(["put", "unknown-option-key", "v", "--bogus", "1", "--node", node]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Unknown argument: bogus/);
+    const read = await dkv(["get", "unknown-option-key", "--node", node]);
+    expect(read.code).toBe(0);
+    expect(read.stdout).toMatch(/not found/);
+  });
+
   it("exits 2 on a malformed --node and 3 on an unreachable one", async () => {
     const malformed = await dkv(["get", "k", "--node", "not-an-address"]);
     expect(malformed.code).toBe(2);
