@@ -133,7 +133,6 @@ function buildRun(options: SimOptions): Run {
       seed: random.nextUint32(),
       intervalMs: random.range(200, 2500),
       lanes: random.range(1, 3),
-      horizonMs: NEMESIS_HORIZON_MS,
       baseFaults,
       flapRate: random.chance(0.3) ? 0.05 + 0.2 * random.next() : 0,
     },

@@ -8,7 +8,7 @@ import type { NodeId } from "../../node/core/node-id.js";
 import {
   FAULT_KINDS,
   describeFault,
-  drawSchedule,
+  scheduleFaults,
   type FaultKind,
   type ScheduledFault,
 } from "../nemesis/core/schedule.js";
@@ -28,19 +28,10 @@ export interface NemesisConfig {
   /** How many faults may hold at once. */
   readonly lanes: number;
   readonly kinds?: readonly FaultKind[];
-  /** How far ahead the schedule is drawn; the run stops applying it when the clients finish. */
-  readonly horizonMs: number;
   /** The network when no link fault holds. */
   readonly baseFaults: NetworkFaults;
   /** How often the failure detector gets one peer wrong while the faults run. */
   readonly flapRate: number;
-}
-
-/** One scheduled fault's start or end. */
-interface FaultEvent {
-  readonly atMs: number;
-  readonly phase: "start" | "end";
-  readonly fault: ScheduledFault;
 }
 
 /** Injects the scheduled faults into a cluster until told to stop. */
@@ -51,7 +42,6 @@ export class SimNemesis {
   readonly #random: SimRandom;
   readonly #trace: SimTrace;
   readonly #config: NemesisConfig;
-  readonly #schedule: readonly ScheduledFault[];
   /** Faults started and not yet ended, in start order. */
   readonly #active: ScheduledFault[] = [];
   /** The link faults each active link fault drew when it started. */
@@ -72,34 +62,45 @@ export class SimNemesis {
     this.#random = options.random;
     this.#trace = options.trace;
     this.#config = options.config;
-    this.#schedule = drawSchedule({
-      seed: options.config.seed,
-      nodes: options.cluster.ids,
-      kinds: options.config.kinds ?? FAULT_KINDS,
-      durationMs: options.config.horizonMs,
-      intervalMs: options.config.intervalMs,
-      lanes: options.config.lanes,
-    });
   }
 
-  /** Applies the schedule from now until `stop()` holds (checked before every event). */
+  /**
+   * Applies the schedule, drawn as it goes, from now until `stop()` holds (checked before every
+   * start and end). At one instant ends come first, so a node restarted and killed at once ends
+   * up down.
+   */
   async run(stop: () => boolean): Promise<void> {
     const startMs = this.#scheduler.nowMs;
     this.#cluster.flapRate = this.#config.flapRate;
-    const events: FaultEvent[] = this.#schedule.flatMap((fault) => [
-      { atMs: fault.startMs, phase: "start" as const, fault },
-      { atMs: fault.endMs, phase: "end" as const, fault },
-    ]);
-    // Ends before starts at one instant, so a node restarted and killed at once ends up down.
-    events.sort(
-      (a, b) => a.atMs - b.atMs || (a.phase === b.phase ? 0 : a.phase === "end" ? -1 : 1),
-    );
-    for (const event of events) {
-      const waitMs = startMs + event.atMs - this.#scheduler.nowMs;
+    const faults = scheduleFaults({
+      seed: this.#config.seed,
+      nodes: this.#cluster.ids,
+      kinds: this.#config.kinds ?? FAULT_KINDS,
+      durationMs: Infinity,
+      intervalMs: this.#config.intervalMs,
+      lanes: this.#config.lanes,
+    });
+    /** Started faults, by end time. */
+    const ending: ScheduledFault[] = [];
+    let next = faults.next();
+    for (;;) {
+      const nextStartMs = next.done === true ? Infinity : next.value.startMs;
+      const end = ending[0];
+      const ends = end !== undefined && end.endMs <= nextStartMs;
+      const atMs = ends ? end.endMs : nextStartMs;
+      const waitMs = startMs + atMs - this.#scheduler.nowMs;
       if (waitMs > 0) await this.#scheduler.sleep(waitMs);
       if (stop()) return;
-      if (event.phase === "start") await this.#start(event.fault);
-      else await this.#end(event.fault);
+      if (ends) {
+        ending.shift();
+        await this.#end(end);
+      } else if (next.done !== true) {
+        const fault = next.value;
+        next = faults.next();
+        const at = ending.findIndex((other) => other.endMs > fault.endMs);
+        ending.splice(at < 0 ? ending.length : at, 0, fault);
+        await this.#start(fault);
+      } else return;
     }
   }
 

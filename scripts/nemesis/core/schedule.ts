@@ -102,6 +102,14 @@ export interface ScheduleOptions {
  * dropped. With several lanes the cycles overlap; the faults come out ordered by start.
  */
 export function drawSchedule(options: ScheduleOptions): ScheduledFault[] {
+  return [...scheduleFaults(options)];
+}
+
+/**
+ * The faults of {@link drawSchedule} one at a time, in start order, drawn as they are taken:
+ * with `durationMs` Infinity it never ends, for runs whose length is not known in advance.
+ */
+export function* scheduleFaults(options: ScheduleOptions): Generator<ScheduledFault> {
   const { nodes, kinds, durationMs, intervalMs } = options;
   if (nodes.length < 2) throw new Error("a schedule needs at least two nodes");
   if (kinds.length === 0) throw new Error("a schedule needs at least one fault kind");
@@ -110,21 +118,20 @@ export function drawSchedule(options: ScheduleOptions): ScheduledFault[] {
   const lanes = options.lanes ?? 1;
   if (!(Number.isInteger(lanes) && lanes >= 1)) throw new Error(`lanes must be ≥ 1, got ${lanes}`);
   const holdMs = Math.round(intervalMs * (options.holdShare ?? 0.6));
-  const faults: ScheduledFault[] = [];
   let bag: FaultKind[] = [];
   for (let k = 0; ; k++) {
     const cycleMs = k * intervalMs + Math.round(intervalMs * 0.2);
-    if (cycleMs + holdMs > durationMs) break;
+    if (cycleMs + holdMs > durationMs) return;
+    // Lane offsets stay below one interval, so starts come out in order.
     for (let lane = 0; lane < lanes; lane++) {
       const startMs = cycleMs + Math.round((lane * intervalMs) / lanes);
       const endMs = startMs + holdMs;
-      if (endMs > durationMs) break;
+      if (endMs > durationMs) return;
       if (bag.length === 0) bag = random.shuffle(kinds);
       const kind = bag.pop() as FaultKind;
-      faults.push(drawFault(kind, startMs, endMs, nodes, random));
+      yield drawFault(kind, startMs, endMs, nodes, random);
     }
   }
-  return faults.sort((a, b) => a.startMs - b.startMs);
 }
 
 function drawFault(
