@@ -1,12 +1,15 @@
 // Goal: with a primary down, writes keep succeeding (sloppy quorum), fallbacks keep durable hints,
 // and once the primary is back every hint is handed off so that node alone holds every write.
-// The same for a primary that is paused (SIGSTOP) rather than killed: marked down within 5 s,
-// every request succeeds meanwhile, and it is up again and holds every write after SIGCONT.
+// The same for a primary that is paused (SIGSTOP) rather than killed: every request succeeds
+// before and after it is marked down, and it is up again and holds every write after SIGCONT.
 // Method: 5 real nodes, n=3, w=2; a steady load through n1 while n3 is killed with SIGKILL and
-// restarted, or stopped and continued; n3's own copies are read with Admin.LocalGet.
+// restarted, or stopped and continued; n3's own copies are read with Admin.LocalGet. Each step
+// waits for a condition (a generous give-up, never a claim of speed: how fast a failure is
+// detected is failure-detection.test.ts's claim).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
+import type { DkvClient } from "../../coordinator/client.js";
 import { claimRing } from "../../node/core/ring.js";
 import { nodeId } from "../../node/core/node-id.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";
@@ -30,18 +33,40 @@ function n3IsPrimary(key: string): boolean {
   return preferenceList(ring, new Set(ring.nodes), partition, 3).primaries.includes(nodeId("n3"));
 }
 
+/** One client per node, made once: the tests poll through them many times. */
+const clients = new Map<string, DkvClient>();
+function clientOf(node: string): DkvClient {
+  let client = clients.get(node);
+  if (client === undefined) {
+    client = cluster.client(node);
+    clients.set(node, client);
+  }
+  return client;
+}
+
 async function hintsFor(target: string): Promise<number> {
   let total = 0;
   for (const node of NODES.filter((id) => id !== target)) {
-    const status = await cluster.client(node).status();
+    const status = await clientOf(node).status();
     total += Number(status.members.find((member) => member.node_id === target)?.hints_pending ?? 0);
   }
   return total;
 }
 
+/** How n1 sees n3: up, down, or (not listed) undefined. */
+async function n3UpOnN1(): Promise<boolean | undefined> {
+  const status = await clientOf("n1").status();
+  return status.members.find((member) => member.node_id === "n3")?.up;
+}
+
+/** How many of the keys acknowledged from index `mark` on have n3 among their primaries. */
+function forN3Since(acknowledged: readonly string[], mark: number): number {
+  return acknowledged.slice(mark).filter(n3IsPrimary).length;
+}
+
 /** The keys (of those given) whose write n3 does not hold itself. */
 async function missingOnN3(keys: readonly string[]): Promise<string[]> {
-  const n3 = cluster.client("n3");
+  const n3 = clientOf("n3");
   const missing: string[] = [];
   for (const key of keys) {
     const reply = await n3.localGet(key);
@@ -59,12 +84,15 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   return check();
 }
 
+/** Generous give-up of every wait: the machine may be shared; no wait is a claim of speed. */
+const GIVE_UP_MS = 30_000;
+
 describe("hinted handoff", () => {
   it(
     "loses no write while a primary is down and hands every one back",
-    { timeout: 90_000 },
+    { timeout: 150_000 },
     async () => {
-      const writer = cluster.client("n1");
+      const writer = clientOf("n1");
       const acknowledged: string[] = [];
       const failures: string[] = [];
       let stop = false;
@@ -79,31 +107,42 @@ describe("hinted handoff", () => {
           }
         }
       })();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await cluster.stopNode("n3", "kill");
-      await new Promise((resolve) => setTimeout(resolve, 4000));
-      expect(await hintsFor("n3")).toBeGreaterThan(0);
-      stop = true;
-      await load;
+      // Each phase is reached or the run stops there; `reached` names the last one.
+      let reached = "";
+      const phases = async (): Promise<void> => {
+        if (!(await until(async () => acknowledged.length >= 10, GIVE_UP_MS))) return;
+        reached = "writing";
+        await cluster.stopNode("n3", "kill");
+        const killedAt = acknowledged.length;
+        // Writes go on with n3 down until fallbacks hold hints for a good number of its keys.
+        const hinted = await until(
+          async () => forN3Since(acknowledged, killedAt) >= 30 && (await hintsFor("n3")) > 0,
+          GIVE_UP_MS,
+        );
+        if (hinted) reached = "hinted";
+      };
+      try {
+        await phases();
+      } finally {
+        stop = true;
+        await load;
+      }
       expect(failures).toEqual([]);
+      expect(reached, `${acknowledged.length} writes acknowledged`).toBe("hinted");
       const forN3 = acknowledged.filter(n3IsPrimary);
-      expect(forN3.length).toBeGreaterThan(20);
 
-      const restartedAtMs = Date.now();
       await cluster.startNode("n3");
-      const delivered = await until(async () => (await hintsFor("n3")) === 0, 10_000);
-      expect(delivered, `hints still pending ${Date.now() - restartedAtMs} ms after restart`).toBe(
-        true,
-      );
+      const delivered = await until(async () => (await hintsFor("n3")) === 0, GIVE_UP_MS);
+      expect(delivered, `${await hintsFor("n3")} hints for n3 still pending`).toBe(true);
       expect(await missingOnN3(forN3)).toEqual([]);
     },
   );
 
   it(
     "keeps every request succeeding while a primary is paused, and hands every write back",
-    { timeout: 90_000 },
+    { timeout: 210_000 },
     async () => {
-      const client = cluster.client("n1");
+      const client = clientOf("n1");
       const acknowledged: string[] = [];
       const failures: string[] = [];
       let reads = 0;
@@ -138,38 +177,45 @@ describe("hinted handoff", () => {
           }
         }
       };
+      /** Waits until the load has served `writes` writes for n3 and `count` reads since now. */
+      const served = (writes: number, count: number): Promise<boolean> => {
+        const [writesMark, readsMark] = [acknowledged.length, reads];
+        return until(
+          async () => forN3Since(acknowledged, writesMark) >= writes && reads - readsMark >= count,
+          GIVE_UP_MS,
+        );
+      };
       const load = Promise.all([0, 1, 2, 3].map(writer).concat([reader(), reader()]));
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      // Each phase is reached or the run stops there; `reached` names the last one.
+      let reached = "";
+      const phases = async (): Promise<void> => {
+        if (!(await served(10, 10))) return;
+        reached = "loaded";
         cluster.pause("n3");
-        const pausedAtMs = Date.now();
-        const seenDown = await until(async () => {
-          const status = await client.status();
-          return status.members.find((member) => member.node_id === "n3")?.up === false;
-        }, 8000);
-        const detectedMs = Date.now() - pausedAtMs;
-        expect(seenDown).toBe(true);
-        // Under this test's load on 2 shared cores detection took 5.9-7.0 s in two of four runs
-        // on 2026-12-04; the 5 s claim of an unloaded cluster is failure-detection.test.ts's.
-        expect(detectedMs, `n1 marked n3 down after ${detectedMs} ms`).toBeLessThan(8000);
-        await new Promise((resolve) => setTimeout(resolve, 10_000 - detectedMs));
+        // Requests go on while n1 still believes n3 up, then while it knows n3 is down.
+        if (!(await until(async () => (await n3UpOnN1()) === false, GIVE_UP_MS))) return;
+        reached = "marked down";
+        if (!(await served(20, 20))) return;
+        if (!(await until(async () => (await hintsFor("n3")) > 0, GIVE_UP_MS))) return;
+        reached = "hinted";
         cluster.resume("n3");
-        const seenUp = await until(async () => {
-          const status = await client.status();
-          return status.members.find((member) => member.node_id === "n3")?.up === true;
-        }, 5000);
-        expect(seenUp).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (!(await until(async () => (await n3UpOnN1()) === true, GIVE_UP_MS))) return;
+        reached = "marked up";
+        if (!(await served(10, 10))) return;
+        reached = "served after";
+      };
+      try {
+        await phases();
       } finally {
         stop = true;
         await load;
+        cluster.resume("n3");
       }
       expect(failures).toEqual([]);
-      expect(reads).toBeGreaterThan(50);
+      expect(reached, `${acknowledged.length} writes, ${reads} reads`).toBe("served after");
       const forN3 = acknowledged.filter(n3IsPrimary);
-      expect(forN3.length).toBeGreaterThan(20);
-      const delivered = await until(async () => (await hintsFor("n3")) === 0, 10_000);
-      expect(delivered, "hints for n3 still pending 10 s after SIGCONT").toBe(true);
+      const delivered = await until(async () => (await hintsFor("n3")) === 0, GIVE_UP_MS);
+      expect(delivered, `${await hintsFor("n3")} hints for n3 still pending`).toBe(true);
       expect(await missingOnN3(forN3)).toEqual([]);
     },
   );

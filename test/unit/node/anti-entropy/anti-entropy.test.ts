@@ -14,6 +14,8 @@ import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { silentLogger } from "../../../../node/logger.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
+import { KvError } from "../../../../node/core/errors.js";
+import { SYSTEM_CLOCK, type PacingClock } from "../../../../node/anti-entropy/token-bucket.js";
 import { probeFreePorts } from "../../../../cli/local-cluster.js";
 import { preferenceList } from "../../../../coordinator/core/preference-list.js";
 
@@ -37,6 +39,7 @@ const encoder = new TextEncoder();
 async function startPair(
   options: Partial<AntiEntropyOptions> = {},
   prefill = 0,
+  clock: PacingClock = SYSTEM_CLOCK,
 ): Promise<[TestNode, TestNode]> {
   const ports = await probeFreePorts(2);
   const members = ports.map((port, index) => ({
@@ -61,6 +64,7 @@ async function startPair(
         replica,
         primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
         logger: silentLogger(),
+        clock,
         hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
         options: { confirmDelayMs: 0, ...options },
       });
@@ -170,7 +174,13 @@ describe("AntiEntropy over gRPC", () => {
     a.antiEntropy.trees.markReady();
     b.antiEntropy.trees.markReady();
     b.view.setDroppedPeers([a.self]);
-    await expect(a.antiEntropy.exchangeWith(b.self)).rejects.toMatchObject({ code: "unavailable" });
+    const refused = a.antiEntropy.exchangeWith(b.self);
+    await expect(refused).rejects.toBeInstanceOf(KvError);
+    await expect(refused).rejects.toMatchObject({
+      code: "unavailable",
+      message: "traffic from n1 is dropped by fault injection",
+    });
+    expect(a.antiEntropy.status().counters?.exchanges).toBe(0);
   });
 
   it("rebuilds the trees from storage at start, then converges the replicas on its schedule", async () => {
@@ -194,16 +204,47 @@ describe("AntiEntropy over gRPC", () => {
     expect(await eventually(counted, 5000)).toBe(true);
   });
 
-  it("close() cancels an exchange in progress", async () => {
-    const [a, b] = await startPair({ confirmDelayMs: 60_000 });
+  it("close() cancels an exchange waiting to confirm its differences", async () => {
+    // The confirm pause of this clock never ends by itself, so the exchange can only end by
+    // being cancelled; and the clock says when the exchange has reached it.
+    const confirmDelayMs = 60_000;
+    let reachedConfirm = (): void => undefined;
+    const confirming = new Promise<void>((resolve) => (reachedConfirm = resolve));
+    const clock: PacingClock = {
+      nowMs: () => SYSTEM_CLOCK.nowMs(),
+      sleep(ms, signal) {
+        if (ms !== confirmDelayMs) return SYSTEM_CLOCK.sleep(ms, signal);
+        reachedConfirm();
+        return new Promise((_, reject) =>
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        );
+      },
+    };
+    const [a, b] = await startPair({ confirmDelayMs }, 0, clock);
     a.antiEntropy.trees.markReady();
     b.antiEntropy.trees.markReady();
     await put(a.replica, "k", "v");
     const exchange = a.antiEntropy.exchangeWith(b.self);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const startedMs = Date.now();
+    const ended = exchange.then(
+      (report) => ({ ended: "resolved", report }),
+      (error: unknown) => ({ ended: "rejected", error }),
+    );
+    const first = await Promise.race([confirming.then(() => undefined), ended]);
+    expect(first, "the exchange ended before it reached the confirm pause").toBeUndefined();
+
     await a.antiEntropy.close();
-    await expect(exchange).rejects.toBeDefined();
-    expect(Date.now() - startedMs).toBeLessThan(5000);
+    // 10 s is a give-up: without cancellation the exchange would wait forever.
+    let giveUpTimer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = new Promise((resolve) => {
+      giveUpTimer = setTimeout(() => resolve({ ended: "not within 10 s of close()" }), 10_000);
+    });
+    const outcome = await Promise.race([ended, giveUp]);
+    clearTimeout(giveUpTimer);
+    expect(outcome).toEqual({ ended: "rejected", error: expect.any(KvError) });
+    expect((outcome as { error: KvError }).error).toMatchObject({
+      code: "unavailable",
+      message: "anti-entropy is shutting down",
+    });
+    expect(await has(b, "k")).toBe(false);
   });
 });
