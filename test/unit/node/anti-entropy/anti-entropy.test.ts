@@ -141,16 +141,15 @@ describe("AntiEntropy over gRPC", () => {
       keys_repaired: 50,
     });
     expect(Number(status.counters?.bytes_sent)).toBe(report?.bytesSent);
-    expect(status.partitions).toHaveLength(16);
-    const touched = status.partitions.filter(
-      (partition) => Number(partition.keys_repaired_last) > 0,
-    );
+    const partitions = status.partitions ?? [];
+    expect(partitions).toHaveLength(16);
+    const touched = partitions.filter((partition) => Number(partition.keys_repaired_last) > 0);
     expect(
       touched.every(
         (partition) => partition.last_peer === "n2" && Number(partition.last_exchange_ms) > 0,
       ),
     ).toBe(true);
-    const repairedTotal = status.partitions.reduce(
+    const repairedTotal = partitions.reduce(
       (sum, partition) => sum + Number(partition.keys_repaired_total),
       0,
     );

@@ -66,8 +66,8 @@ describe("log storage group commit", () => {
       puts.push(storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: i % 2 === 0 }));
     await Promise.all(puts);
     const after = storage.stats().details;
-    expect(after.batches - before.batches).toBe(1);
-    expect(after.syncs - before.syncs).toBe(1);
+    expect(Number(after.batches) - Number(before.batches)).toBe(1);
+    expect(Number(after.syncs) - Number(before.syncs)).toBe(1);
     for (let i = 0; i < 50; i += 1)
       expect(hex(await storage.get("b", bytes(`k${i}`)))).toBe(hex(bytes(`v${i}`)));
   });
