@@ -12,13 +12,8 @@ import {
   contextCovers,
 } from "./causal-context.js";
 import { DecodeFailure, Reader, Writer, plural, stringSize, varintSize } from "./byte-codec.js";
-import {
-  type DvvSet,
-  type Sibling,
-  EMPTY_DVV_SET,
-  objectBytesEstimate,
-  utf8ByteLength,
-} from "./dvv.js";
+import { type DvvSet, type Sibling, EMPTY_DVV_SET } from "./dvv.js";
+import { objectBytesEstimate, utf8ByteLength } from "./object-bytes.js";
 
 /*
  * Format version 1. Integers are unsigned LEB128 varints in canonical form (no trailing zero
