@@ -10,10 +10,9 @@ import {
   MerkleTree,
   leafCount,
   leafOf,
-  pairToHash,
-  versionHashInto,
   type TreeShape,
 } from "../core/merkle-tree.js";
+import { pairToHash, versionHashInto } from "../core/version-hash.js";
 import type { StorageEntry } from "../storage/storage.js";
 import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 
