@@ -4,7 +4,7 @@
 
 import { keyHash, partitionOf } from "../core/key-hash.js";
 import type { DvvSet } from "../core/dvv.js";
-import { decodeObject } from "../core/object-codec.js";
+import { decodeObject } from "../core/object-decode.js";
 import {
   DEFAULT_TREE_SHAPE,
   MerkleTree,
