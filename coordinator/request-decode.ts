@@ -9,7 +9,7 @@ import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import { type CausalContext, EMPTY_CONTEXT } from "../node/core/causal-context.js";
 import { type ContextKeys, decodeKeyContext } from "../node/core/key-context.js";
-import { utf8ByteLength } from "../node/core/dvv.js";
+import { utf8ByteLength } from "../node/core/object-bytes.js";
 import { type Sibling as DvvSibling, type Version, vtag } from "../node/core/dvv.js";
 import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";

@@ -8,7 +8,8 @@ import type { ReplicaGetResponse } from "../proto/generated/dkv/v1/ReplicaGetRes
 import type { ReplicaPutRequest__Output } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import { serveReplicaStream, type ReplicaCalls } from "./replica-stream-server.js";
-import { decodeObject, encodeObject } from "./core/object-codec.js";
+import { encodeObject } from "./core/object-codec.js";
+import { decodeObject } from "./core/object-decode.js";
 import type { DvvSet } from "./core/dvv.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";

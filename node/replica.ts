@@ -17,7 +17,8 @@ import {
   retract,
   values,
 } from "./core/dvv.js";
-import { encodeObject, decodeObject } from "./core/object-codec.js";
+import { encodeObject } from "./core/object-codec.js";
+import { decodeObject } from "./core/object-decode.js";
 import { contextCovers, contextMaxCounter } from "./core/causal-context.js";
 import { VERSION_DIGEST_BYTES, digestMatches } from "./core/version-digest.js";
 

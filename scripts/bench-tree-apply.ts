@@ -8,7 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { PartitionTrees } from "../node/anti-entropy/partition-trees.js";
 import { storageKeyString } from "../node/storage/storage-key.js";
 import { EMPTY_DVV_SET, update, type DvvSet, type Version } from "../node/core/dvv.js";
-import { versionHash } from "../node/core/merkle-tree.js";
+import { versionHash } from "../node/core/version-hash.js";
 
 const ROUNDS = 20;
 

@@ -6,7 +6,8 @@ import type { AaeObject } from "../../proto/generated/dkv/v1/AaeObject.js";
 import type { AaeFetched__Output } from "../../proto/generated/dkv/v1/AaeFetched.js";
 import { dvvEquals, type DvvSet } from "../core/dvv.js";
 import { HASH_BYTES, unpackHash } from "../core/merkle-tree.js";
-import { decodeObject, encodeObject } from "../core/object-codec.js";
+import { encodeObject } from "../core/object-codec.js";
+import { decodeObject } from "../core/object-decode.js";
 import type { PartitionTrees } from "./partition-trees.js";
 import { AAE_MESSAGE_LIMITS } from "./aae-options.js";
 import {

@@ -4,16 +4,15 @@
 
 import { keyHash, partitionOf } from "../core/key-hash.js";
 import type { DvvSet } from "../core/dvv.js";
-import { decodeObject } from "../core/object-codec.js";
+import { decodeObject } from "../core/object-decode.js";
 import {
   DEFAULT_TREE_SHAPE,
   MerkleTree,
   leafCount,
   leafOf,
-  pairToHash,
-  versionHashInto,
   type TreeShape,
 } from "../core/merkle-tree.js";
+import { pairToHash, versionHashInto } from "../core/version-hash.js";
 import type { StorageEntry } from "../storage/storage.js";
 import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 

@@ -14,7 +14,8 @@ import type { StatusResponse__Output } from "../../proto/generated/dkv/v1/Status
 import { loadProto } from "../../proto/load-proto.js";
 import type { NodeId } from "../core/node-id.js";
 import { dvvEquals, type DvvSet } from "../core/dvv.js";
-import { decodeObject, encodeObject } from "../core/object-codec.js";
+import { encodeObject } from "../core/object-codec.js";
+import { decodeObject } from "../core/object-decode.js";
 import { partitionOfKey } from "../core/key-hash.js";
 import { KvError } from "../core/errors.js";
 import { graceElapsed, reapBlocker, tombstoneSince } from "../core/tombstones.js";

@@ -3,7 +3,7 @@
 // Pure: no IO. Writer errors throw (programmer errors); Reader errors throw DecodeFailure only.
 
 import { fail } from "./assert.js";
-import { utf8ByteLength } from "./dvv.js";
+import { utf8ByteLength } from "./object-bytes.js";
 
 /** Varints are at most 8 bytes (and at most 2^53 - 1). */
 const VARINT_BYTES_MAX = 8;

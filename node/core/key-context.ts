@@ -18,7 +18,8 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { keyHash } from "./key-hash.js";
 import type { CausalContext } from "./causal-context.js";
-import { decodeContext, encodeContext } from "./object-codec.js";
+import { encodeContext } from "./object-codec.js";
+import { decodeContext } from "./object-decode.js";
 import { CONTEXT_COUNTER_MAX } from "./limits.js";
 
 /** Bytes of the key fingerprint at the start of an unsealed context. */

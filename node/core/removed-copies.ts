@@ -3,7 +3,8 @@
 // reaped copy, the reaped tombstones' context (node/replica.ts). Pure: text in, entries out.
 
 import type { CausalContext } from "./causal-context.js";
-import { decodeContext, encodeContext } from "./object-codec.js";
+import { encodeContext } from "./object-codec.js";
+import { decodeContext } from "./object-decode.js";
 
 /** What a replica remembers of one removed copy (node/replica.ts RemovedCopy). */
 export interface RemovedCopyEntry {

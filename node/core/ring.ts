@@ -5,7 +5,8 @@
 
 import type { NodeId } from "./node-id.js";
 import { isValidNodeId } from "./node-id.js";
-import { claimOwners, windowRepeats } from "./ring-claim.js";
+import { claimOwners } from "./ring-claim.js";
+import { windowRepeats } from "./ring-claim-repair.js";
 
 /**
  * Who claims each of the Q equal partitions. Partition p holds the hashes

@@ -3,7 +3,7 @@
 // copy has the same digest answers "same" instead of sending the object back. Pure.
 
 import type { DvvSet } from "./dvv.js";
-import { versionHashInto } from "./merkle-tree.js";
+import { versionHashInto } from "./version-hash.js";
 
 /** Bytes of a version digest. */
 export const VERSION_DIGEST_BYTES = 8;

@@ -6,7 +6,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { HandoffHandlers } from "../../proto/generated/dkv/v1/Handoff.js";
 import type { HintBatch__Output } from "../../proto/generated/dkv/v1/HintBatch.js";
 import type { HintAck } from "../../proto/generated/dkv/v1/HintAck.js";
-import { decodeObject } from "../core/object-codec.js";
+import { decodeObject } from "../core/object-decode.js";
 import { KvError } from "../core/errors.js";
 import { toServiceError } from "../wire/grpc-status.js";
 import type { Replica } from "../replica.js";

@@ -4,7 +4,8 @@
 // rate-limited log line when requests are shed. Nothing here logs per request.
 
 import { Counter, Histogram, type Registry } from "prom-client";
-import { objectBytesEstimate, type DvvSet } from "../core/dvv.js";
+import type { DvvSet } from "../core/dvv.js";
+import { objectBytesEstimate } from "../core/object-bytes.js";
 import type { Logger } from "../logger.js";
 import { LatencyWindow, type LatencySnapshot } from "./latency-window.js";
 import { LogThrottle } from "./log-throttle.js";

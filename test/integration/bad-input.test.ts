@@ -10,7 +10,7 @@ import { TestCluster, failure } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { closePeer, connectPeer } from "../../node/peer-clients.js";
 import { nodeId } from "../../node/core/node-id.js";
-import { decodeObject } from "../../node/core/object-codec.js";
+import { decodeObject } from "../../node/core/object-decode.js";
 import { versionDigest } from "../../node/core/version-digest.js";
 import type { ReplicaGetRequest } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
 import type { ReplicaGetResponse__Output } from "../../proto/generated/dkv/v1/ReplicaGetResponse.js";

@@ -20,12 +20,8 @@ import {
   update,
   values,
 } from "../../../../node/core/dvv.js";
-import {
-  decodeContext,
-  decodeObject,
-  encodeContext,
-  encodeObject,
-} from "../../../../node/core/object-codec.js";
+import { encodeContext, encodeObject } from "../../../../node/core/object-codec.js";
+import { decodeContext, decodeObject } from "../../../../node/core/object-decode.js";
 
 // Reachable states come from simulated histories: 2-4 replicas (one actor each), clients that
 // read (through one replica or a coordinator merging several), write through any replica with

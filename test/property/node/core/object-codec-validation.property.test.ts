@@ -5,7 +5,8 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { decodeObject, encodeObject } from "../../../../node/core/object-codec.js";
+import { encodeObject } from "../../../../node/core/object-codec.js";
+import { decodeObject } from "../../../../node/core/object-decode.js";
 
 // A differential test of decode's validation: encodings built from the format's grammar with
 // small, often invalid numbers, checked against an independent statement of the format's rules.

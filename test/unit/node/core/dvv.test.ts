@@ -14,13 +14,12 @@ import {
   dvvEquals,
   join,
   liveValues,
-  objectBytesEstimate,
   sync,
   update,
-  utf8ByteLength,
   values,
   vtag,
 } from "../../../../node/core/dvv.js";
+import { objectBytesEstimate, utf8ByteLength } from "../../../../node/core/object-bytes.js";
 
 const encoder = new TextEncoder();
 

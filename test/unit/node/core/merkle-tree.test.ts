@@ -14,8 +14,8 @@ import {
   leafOf,
   packHashes,
   unpackHash,
-  versionHash,
 } from "../../../../node/core/merkle-tree.js";
+import { versionHash } from "../../../../node/core/version-hash.js";
 import { keyHash, partitionOf } from "../../../../node/core/key-hash.js";
 import { EMPTY_DVV_SET, update, type DvvSet } from "../../../../node/core/dvv.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";

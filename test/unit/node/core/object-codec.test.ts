@@ -13,12 +13,8 @@ import {
   join,
   update,
 } from "../../../../node/core/dvv.js";
-import {
-  decodeContext,
-  decodeObject,
-  encodeContext,
-  encodeObject,
-} from "../../../../node/core/object-codec.js";
+import { encodeContext, encodeObject } from "../../../../node/core/object-codec.js";
+import { decodeContext, decodeObject } from "../../../../node/core/object-decode.js";
 
 const encoder = new TextEncoder();
 
