@@ -1,4 +1,4 @@
-// The digest of a digest read: a key's 64-bit anti-entropy version hash (merkle-tree.ts) as 8
+// The digest of a digest read: a key's 64-bit anti-entropy version hash (version-hash.ts) as 8
 // bytes. A coordinator that holds a copy sends its digest with each replica get; a replica whose
 // copy has the same digest answers "same" instead of sending the object back. Pure.
 
