@@ -24,6 +24,7 @@ import type { ContextKeys } from "../node/core/key-context.js";
 import { HintStore } from "../node/hints/hint-store.js";
 import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
 import { preferenceList } from "../coordinator/core/preference-list.js";
@@ -74,6 +75,8 @@ export interface NodeConfig {
    * key file applies at once). Absent: unsealed contexts, as `dkv serve --insecure` runs.
    */
   readonly contextKeys?: () => ContextKeys | undefined;
+  /** Every timer, deadline and timestamp of the node (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** A started node. */
@@ -93,6 +96,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const limits = config.limits ?? DEFAULT_LIMITS;
   const bucket = config.bucket ?? DEFAULT_BUCKET;
   const contextKeys = config.contextKeys ?? ((): undefined => undefined);
+  const clock = config.clock ?? SYSTEM_CLOCK;
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
@@ -112,6 +116,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const actor = lease.actor;
   const replica = new Replica(config.storage, actor, lease.newActor, {
     removed: lease.removedCopies,
+    clock,
   });
   replica.onCorruption((bucketName, key, reason) =>
     config.logger.error(
@@ -143,13 +148,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica.onWrite(antiEntropy.writeListener);
     replica.onRemove(antiEntropy.removeListener);
   }
-  const transport = new GrpcReplicaTransport(view, replica);
+  const transport = new GrpcReplicaTransport(view, replica, clock);
   const coordinator = new Coordinator({
     view,
     replica,
     transport,
     limits,
     logger: config.logger,
+    clock,
     readRepair: config.readRepair ?? true,
     hints,
     hintedHandoff: config.hintedHandoff ?? true,
@@ -183,16 +189,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
             { store: "hints", storage: config.hintStorage },
           ],
         });
-  const kvMetrics = new KvMetrics({ logger: config.logger, registry: nodeMetrics?.registry });
+  const kvMetrics = new KvMetrics({
+    logger: config.logger,
+    registry: nodeMetrics?.registry,
+    clock,
+  });
   const activityLog = new ActivityLog({
     logger: config.logger,
+    clock,
     readRepairs: coordinator.stats,
     flush: () => kvMetrics.flushLogs(),
   });
   activityLog.start();
   let metricsServer: MetricsServer | undefined;
 
-  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax));
+  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock);
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
@@ -208,14 +219,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   );
   server.addService(
     v1.Replica.service,
-    replicaHandlers(replica, view, config.logger, hints, limits),
+    replicaHandlers(replica, view, config.logger, hints, clock, limits),
   );
   const facts = {
     replica,
     storage: config.storage,
     dataDir: config.dataDir,
     defaultN: bucket.n,
-    startedAtMs: Date.now(),
+    startedAtMs: clock.nowMs(),
     hints,
     recentLatency: () => kvMetrics.recent(),
     contextKeys,
@@ -251,12 +262,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
       await antiEntropy.close();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const cancel = clock.setTimer(graceMs, () => {
           server.forceShutdown();
           resolve();
-        }, graceMs);
+        });
         server.tryShutdown(() => {
-          clearTimeout(timer);
+          cancel();
           resolve();
         });
       });

@@ -2,7 +2,7 @@
 // expected tombstones; a Reap removes only unchanged copies; live values and malformed objects
 // are refused; the index counts tombstone-only keys; and for the guard period a reaped key
 // ignores stale copies still in flight but takes newer writes.
-// Method: a Replica over memory storage with an injected clock, and the reaper's answer().
+// Method: a Replica over memory storage with a ManualClock, and the reaper's answer().
 
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
@@ -18,6 +18,7 @@ import {
   TombstoneReaper,
 } from "../../../../node/anti-entropy/tombstone-reaper.js";
 import { AaeStats } from "../../../../node/anti-entropy/aae-stats.js";
+import { ManualClock } from "../manual-clock.js";
 
 const encoder = new TextEncoder();
 const views: ClusterView[] = [];
@@ -27,10 +28,10 @@ afterEach(() => {
 });
 
 async function setup(actor = "n1.t") {
-  const clock = { nowMs: 1_000_000 };
+  const clock = new ManualClock();
   const storage = new MemoryStorage();
   await storage.open();
-  const replica = new Replica(storage, actor, undefined, { now: () => clock.nowMs });
+  const replica = new Replica(storage, actor, undefined, { clock });
   const view = new ClusterView({
     self: nodeId("n1"),
     members: [{ node: nodeId("n1"), address: "127.0.0.1:1" }],
@@ -143,7 +144,7 @@ describe("TombstoneReaper.answer and the replica's reap guard", () => {
       await replica.merge("b", encoder.encode("j"), deadAgain, { durable: false }),
     ).toBeDefined();
     expect(await replica.reapIfUnchanged("b", encoder.encode("j"), deadAgain, 60_000)).toBe(true);
-    clock.nowMs += 60_001;
+    await clock.advance(60_001);
     await replica.merge("b", encoder.encode("j"), oldAgain, { durable: false });
     expect(await replica.get("b", encoder.encode("j"))).toBeDefined();
   });
