@@ -132,6 +132,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     messageBytesMax: limits.grpcMessageBytesMax,
     failureDetector: config.failureDetector ?? {},
     logger: config.logger,
+    clock,
   });
   view.start();
   const antiEntropy = new AntiEntropy({

@@ -12,6 +12,7 @@ import * as os from "node:os";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { PartitionTrees } from "../node/anti-entropy/partition-trees.js";
 import { ClusterView } from "../node/cluster-view.js";
+import { SYSTEM_CLOCK } from "../node/clock.js";
 import { Replica } from "../node/replica.js";
 import { MemoryStorage } from "../node/storage/memory-storage.js";
 import { silentLogger } from "../node/logger.js";
@@ -113,6 +114,7 @@ async function startPair(
       partitionCount: PARTITIONS,
       targetN: 3,
       messageBytesMax: 64 << 20,
+      clock: SYSTEM_CLOCK,
     });
   };
   const start = async (self: NodeId, port: number): Promise<BenchNode> => {

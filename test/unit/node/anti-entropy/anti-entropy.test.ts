@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AntiEntropy } from "../../../../node/anti-entropy/anti-entropy.js";
 import type { AntiEntropyOptions } from "../../../../node/anti-entropy/aae-options.js";
 import { ClusterView } from "../../../../node/cluster-view.js";
+import { SYSTEM_CLOCK } from "../../../../node/clock.js";
 import { Replica } from "../../../../node/replica.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { silentLogger } from "../../../../node/logger.js";
@@ -55,6 +56,7 @@ async function startPair(
         partitionCount: 16,
         targetN: 3,
         messageBytesMax: 64 << 20,
+        clock: SYSTEM_CLOCK,
       });
       const antiEntropy = new AntiEntropy({
         view,

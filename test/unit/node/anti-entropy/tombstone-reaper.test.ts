@@ -38,6 +38,7 @@ async function setup(actor = "n1.t") {
     partitionCount: 8,
     targetN: 1,
     messageBytesMax: 1 << 20,
+    clock,
   });
   views.push(view);
   const stats = new AaeStats();
