@@ -24,6 +24,8 @@ import type { ContextKeys } from "../node/core/key-context.js";
 import { HintStore } from "../node/hints/hint-store.js";
 import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
+import { grpcExchangeOpener } from "../node/anti-entropy/exchange-client.js";
+import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
@@ -140,6 +142,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica,
     primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries,
     logger: config.logger,
+    exchanges: grpcExchangeOpener(view, clock),
+    reaps: new GrpcReapPort(view),
+    clock,
     options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
     hints,
     reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
@@ -238,7 +243,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     handoffHandlers(replica, view, config.logger, handoffStats),
   );
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
-  antiEntropy.addToServer(server);
+  antiEntropy.addToServer(server, view);
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
   // Reflection lists the health service too, so generic tools see everything a node serves.

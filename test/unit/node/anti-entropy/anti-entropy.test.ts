@@ -10,6 +10,8 @@ import { AntiEntropy } from "../../../../node/anti-entropy/anti-entropy.js";
 import type { AntiEntropyOptions } from "../../../../node/anti-entropy/aae-options.js";
 import { ClusterView } from "../../../../node/cluster-view.js";
 import { SYSTEM_CLOCK } from "../../../../node/clock.js";
+import { grpcExchangeOpener } from "../../../../node/anti-entropy/exchange-client.js";
+import { GrpcReapPort } from "../../../../node/anti-entropy/reap-client.js";
 import { Replica } from "../../../../node/replica.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { silentLogger } from "../../../../node/logger.js";
@@ -63,12 +65,15 @@ async function startPair(
         replica,
         primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
         logger: silentLogger(),
+        exchanges: grpcExchangeOpener(view, SYSTEM_CLOCK),
+        reaps: new GrpcReapPort(view),
+        clock: SYSTEM_CLOCK,
         hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
         options: { confirmDelayMs: 0, ...options },
       });
       replica.onWrite(antiEntropy.writeListener);
       const server = new grpc.Server();
-      antiEntropy.addToServer(server);
+      antiEntropy.addToServer(server, view);
       await new Promise<void>((resolve, reject) =>
         server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error) =>
           error ? reject(error) : resolve(),
