@@ -1,5 +1,7 @@
 // The composition root (Garage's `server` command): wires storage, the replica, the cluster
-// view, the coordinator and the gRPC services of one node, and shuts them down in order.
+// view, the coordinator and the gRPC services of one node, and shuts them down in order. It
+// picks the clock (the system clock unless given) and the gRPC ports of the background
+// protocols (handoff, exchange, reap, ping), and hands them to everything that needs them.
 
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
@@ -24,6 +26,7 @@ import type { ContextKeys } from "../node/core/key-context.js";
 import { HintStore } from "../node/hints/hint-store.js";
 import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
+import { GrpcHandoffPort } from "../node/hints/handoff-client.js";
 import { grpcExchangeOpener } from "../node/anti-entropy/exchange-client.js";
 import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
@@ -170,6 +173,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     view,
     replica,
     hints,
+    port: new GrpcHandoffPort(view),
+    clock,
     logger: config.logger,
     isPrimaryOf: (bucketName, key) => coordinator.isPrimaryOf(bucketName, key, bucket.n),
     delivery:
