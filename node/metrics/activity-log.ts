@@ -21,6 +21,7 @@ export class ActivityLog {
   #skippedBefore: number;
   readonly #clock: Clock;
   #cancelTimer: (() => void) | undefined;
+  #closed = false;
 
   /**
    * @param options.flush writes lines other parts held back (KvMetrics.flushLogs)
@@ -44,6 +45,7 @@ export class ActivityLog {
 
   /** Ticks every interval until close(). */
   start(): void {
+    if (this.#closed) return;
     this.#cancelTimer = this.#clock.setTimer(this.intervalMs, () => {
       this.tick();
       this.start();
@@ -51,6 +53,7 @@ export class ActivityLog {
   }
 
   close(): void {
+    this.#closed = true;
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
   }
