@@ -1,5 +1,7 @@
 // The composition root (Garage's `server` command): wires storage, the replica, the cluster
-// view, the coordinator and the gRPC services of one node, and shuts them down in order.
+// view, the coordinator and the gRPC services of one node, and shuts them down in order. It
+// picks the clock (the system clock unless given) and the gRPC ports of the background
+// protocols (handoff, exchange, reap, ping), and hands them to everything that needs them.
 
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
@@ -24,6 +26,10 @@ import type { ContextKeys } from "../node/core/key-context.js";
 import { HintStore } from "../node/hints/hint-store.js";
 import type { FailureDetectorOptions } from "../node/membership/failure-detector-options.js";
 import { HintDelivery } from "../node/hints/hint-delivery.js";
+import { GrpcHandoffPort } from "../node/hints/handoff-client.js";
+import { grpcExchangeOpener } from "../node/anti-entropy/exchange-client.js";
+import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
 import { preferenceList } from "../coordinator/core/preference-list.js";
@@ -72,6 +78,8 @@ export interface NodeConfig {
    * key file applies at once). Absent: unsealed contexts, as `dkv serve --insecure` runs.
    */
   readonly contextKeys?: () => ContextKeys | undefined;
+  /** Every timer, deadline and timestamp of the node (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** A started node. */
@@ -91,6 +99,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const limits = config.limits ?? DEFAULT_LIMITS;
   const bucket = config.bucket ?? DEFAULT_BUCKET;
   const contextKeys = config.contextKeys ?? ((): undefined => undefined);
+  const clock = config.clock ?? SYSTEM_CLOCK;
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
@@ -110,6 +119,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const actor = lease.actor;
   const replica = new Replica(config.storage, actor, lease.newActor, {
     removed: lease.removedCopies,
+    clock,
   });
   replica.onCorruption((bucketName, key, reason) =>
     config.logger.error(
@@ -125,6 +135,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     messageBytesMax: limits.grpcMessageBytesMax,
     failureDetector: config.failureDetector ?? {},
     logger: config.logger,
+    clock,
   });
   view.start();
   const antiEntropy = new AntiEntropy({
@@ -132,6 +143,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica,
     primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries,
     logger: config.logger,
+    exchanges: grpcExchangeOpener(view, clock),
+    reaps: new GrpcReapPort(view),
+    clock,
     options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
     hints,
     reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
@@ -141,13 +155,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica.onWrite(antiEntropy.writeListener);
     replica.onRemove(antiEntropy.removeListener);
   }
-  const transport = new GrpcReplicaTransport(view, replica);
+  const transport = new GrpcReplicaTransport(view, replica, clock);
   const coordinator = new Coordinator({
     view,
     replica,
     transport,
     limits,
     logger: config.logger,
+    clock,
     readRepair: config.readRepair ?? true,
     hints,
     hintedHandoff: config.hintedHandoff ?? true,
@@ -156,6 +171,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     view,
     replica,
     hints,
+    port: new GrpcHandoffPort(view),
+    clock,
     logger: config.logger,
     isPrimaryOf: (bucketName, key) => coordinator.isPrimaryOf(bucketName, key, bucket.n),
     delivery:
@@ -181,16 +198,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
             { store: "hints", storage: config.hintStorage },
           ],
         });
-  const kvMetrics = new KvMetrics({ logger: config.logger, registry: nodeMetrics?.registry });
+  const kvMetrics = new KvMetrics({
+    logger: config.logger,
+    registry: nodeMetrics?.registry,
+    clock,
+  });
   const activityLog = new ActivityLog({
     logger: config.logger,
+    clock,
     readRepairs: coordinator.stats,
     flush: () => kvMetrics.flushLogs(),
   });
   activityLog.start();
   let metricsServer: MetricsServer | undefined;
 
-  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax));
+  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock);
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
@@ -206,14 +228,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   );
   server.addService(
     v1.Replica.service,
-    replicaHandlers(replica, view, config.logger, hints, limits),
+    replicaHandlers(replica, view, config.logger, hints, clock, limits),
   );
   const facts = {
     replica,
     storage: config.storage,
     dataDir: config.dataDir,
     defaultN: bucket.n,
-    startedAtMs: Date.now(),
+    startedAtMs: clock.nowMs(),
     hints,
     recentLatency: () => kvMetrics.recent(),
     contextKeys,
@@ -224,7 +246,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     handoffHandlers(replica, view, config.logger, handoffStats),
   );
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
-  antiEntropy.addToServer(server);
+  antiEntropy.addToServer(server, view);
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
   // Reflection lists the health service too, so generic tools see everything a node serves.
@@ -249,12 +271,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
       await antiEntropy.close();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const cancel = clock.setTimer(graceMs, () => {
           server.forceShutdown();
           resolve();
-        }, graceMs);
+        });
         server.tryShutdown(() => {
-          clearTimeout(timer);
+          cancel();
           resolve();
         });
       });

@@ -19,6 +19,7 @@ import { channelOptions } from "../node/peer-clients.js";
 import { claimRing, type Ring } from "../node/core/ring.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
 import type { NodeId } from "../node/core/node-id.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { preferenceList } from "./core/preference-list.js";
 import { ORIGIN_HEADER } from "./kv-server.js";
 
@@ -84,6 +85,8 @@ export interface DkvClientOptions {
    * learned from the ring of the cluster (the given addresses then serve as fallbacks).
    */
   readonly routing?: "given" | "primary";
+  /** Deadlines and the ring retry wait run on it (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** The ring as a client sees it: enough to compute every key's primaries. */
@@ -101,6 +104,7 @@ export class DkvClient {
   readonly #connections: Connection[];
   readonly #extra: Connection[] = [];
   readonly #routing: "given" | "primary";
+  readonly #clock: Clock;
   #ring: Promise<RingView | undefined> | undefined;
   #ringFailedAtMs = -Infinity;
   #turn = 0;
@@ -108,6 +112,7 @@ export class DkvClient {
   constructor(addresses: readonly string[], options: DkvClientOptions = {}) {
     if (addresses.length === 0) throw new Error("DkvClient needs at least one node address");
     this.#routing = options.routing ?? "given";
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#connections = addresses.map((address) => connect(address));
   }
 
@@ -210,7 +215,8 @@ export class DkvClient {
   /** Learns the ring once from any given node's Status; retried later if none answers. */
   #ringView(): Promise<RingView | undefined> {
     if (this.#ring !== undefined) return this.#ring;
-    if (Date.now() - this.#ringFailedAtMs < RING_RETRY_MS) return Promise.resolve(undefined);
+    if (this.#clock.monotonicMs() - this.#ringFailedAtMs < RING_RETRY_MS)
+      return Promise.resolve(undefined);
     this.#ring = this.status({ timeoutMs: 2000 }).then(
       (status) => {
         const byNode = new Map<NodeId, Connection>();
@@ -232,7 +238,7 @@ export class DkvClient {
         return { ring, defaultN: status.default_n, byNode };
       },
       () => {
-        this.#ringFailedAtMs = Date.now();
+        this.#ringFailedAtMs = this.#clock.monotonicMs();
         this.#ring = undefined;
         return undefined;
       },
@@ -251,7 +257,7 @@ export class DkvClient {
     ) => void,
     target?: { readonly bucket: string; readonly key: Uint8Array; readonly n: number | undefined },
   ): Promise<Reply> {
-    const deadline = Date.now() + clientTimeoutMs(options.timeoutMs);
+    const deadline = this.#clock.nowMs() + clientTimeoutMs(options.timeoutMs);
     const connections =
       this.#routing === "primary" && target !== undefined
         ? await this.#route(target)

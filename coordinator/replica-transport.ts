@@ -11,6 +11,7 @@ import { decodeObject } from "../node/core/object-decode.js";
 import { isLimitRefusal } from "../node/core/object-limit.js";
 import type { Replica } from "../node/replica.js";
 import type { ClusterView } from "../node/cluster-view.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { ReplicaStreamClient } from "../node/replica-stream-client.js";
 import type { ReadReply } from "./core/get-quorum.js";
 import type { WriteReply } from "./core/put-quorum.js";
@@ -69,10 +70,13 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   // One write fans the same object out to n-1 peers; encode it once.
   readonly #encoded = new WeakMap<DvvSet, Uint8Array>();
   readonly #streams = new Map<NodeId, ReplicaStreamClient>();
+  readonly #clock: Clock;
 
-  constructor(view: ClusterView, replica: Replica) {
+  /** @param clock times the replica calls' deadlines (default: the system clock) */
+  constructor(view: ClusterView, replica: Replica, clock: Clock = SYSTEM_CLOCK) {
     this.#view = view;
     this.#replica = replica;
+    this.#clock = clock;
   }
 
   async get(
@@ -138,7 +142,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     if (peer === undefined) return undefined;
     let stream = this.#streams.get(node);
     if (stream === undefined) {
-      stream = new ReplicaStreamClient(peer.replica, node);
+      stream = new ReplicaStreamClient(peer.replica, node, this.#clock);
       this.#streams.set(node, stream);
     }
     return stream;

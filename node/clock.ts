@@ -1,6 +1,7 @@
 // The one time source of every shell: deadlines, timers, loops and pacing all read time and set
 // timers here. In production it is the system clock (this file is the only place in node/ and
-// coordinator/ that touches Date.now, performance.now or the timer functions); the
+// coordinator/ that touches Date.now, performance.now or the timer functions, setImmediate
+// included; test/tidy.test.ts checks it); the
 // deterministic simulation gives each node a virtual clock on its scheduler (scripts/sim/).
 
 /** Reads the time and sets timers. */
@@ -20,6 +21,13 @@ export interface Clock {
    * timer never keeps the process alive (production timers are unref'd).
    */
   setTimer(delayMs: number, callback: () => void): () => void;
+  /**
+   * Calls `callback` once, soon: after the IO callbacks already due (production: setImmediate).
+   * Work issued in one event-loop turn batches up behind it, replies already received are
+   * counted before it runs, and a long loop yields to IO with it. Cancelled only by its owner's
+   * own state (check a `closed` flag in the callback).
+   */
+  defer(callback: () => void): void;
   /** Resolves after `ms`, or rejects with the signal's reason when `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -43,7 +51,7 @@ export function sleepOn(clock: Pick<Clock, "setTimer">, ms: number, signal?: Abo
   });
 }
 
-/** The system clock: Date.now, performance.now and unref'd timers. */
+/** The system clock: Date.now, performance.now, unref'd timers and setImmediate. */
 export const SYSTEM_CLOCK: Clock = {
   nowMs: () => Date.now(),
   monotonicMs: () => performance.now(),
@@ -52,7 +60,15 @@ export const SYSTEM_CLOCK: Clock = {
     timer.unref();
     return () => clearTimeout(timer);
   },
+  defer(callback) {
+    setImmediate(callback);
+  },
   sleep(ms, signal) {
     return sleepOn(SYSTEM_CLOCK, ms, signal);
   },
 };
+
+/** Resolves on the clock's next {@link Clock.defer}: a yield to IO inside a long loop. */
+export function yieldTo(clock: Pick<Clock, "defer">): Promise<void> {
+  return new Promise((resolve) => clock.defer(resolve));
+}

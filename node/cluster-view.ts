@@ -1,6 +1,7 @@
 // This node's view of the cluster: the members and their addresses, the ring built from them,
 // a client per peer, and the failure detector (node/membership/) that narrows `upNodes()` to
-// the peers believed alive. Membership itself is static (the --peers list).
+// the peers believed alive. Membership itself is static (the --peers list). Time comes from
+// the injected clock.
 
 import { claimRing, type Ring } from "./core/ring.js";
 import type { NodeId } from "./core/node-id.js";
@@ -15,6 +16,8 @@ import {
 } from "./membership/failure-detector-options.js";
 import { MemberView, type PeerReport, type PeerTransition } from "./membership/member-view.js";
 import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
+import { GrpcPingPort } from "./membership/ping-client.js";
+import type { Clock } from "./clock.js";
 
 /** One member of the cluster. */
 export interface Member {
@@ -31,7 +34,8 @@ export class ClusterView {
   readonly #allNodes: ReadonlySet<NodeId>;
   #dropped: ReadonlySet<NodeId> = new Set();
   /** Delay and loss on the links to peers (fault injection, Admin.SetLinkFaults). */
-  readonly linkFaults = new LinkFaults();
+  readonly linkFaults: LinkFaults;
+  readonly #clock: Clock;
   readonly #memberView: MemberView;
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
@@ -46,8 +50,12 @@ export class ClusterView {
     readonly failureDetector?: Partial<FailureDetectorOptions>;
     /** Where up/down transitions are logged; default: an info-level logger on stdout. */
     readonly logger?: Logger;
+    /** Heartbeats, failure detection and link-fault delays run on it. */
+    readonly clock: Clock;
   }) {
     this.self = options.self;
+    this.#clock = options.clock;
+    this.linkFaults = new LinkFaults(options.clock);
     this.members = [...options.members].sort((a, b) => (a.node < b.node ? -1 : 1));
     if (!this.members.some((member) => member.node === options.self)) {
       throw new Error(`node ${options.self} is not among the members`);
@@ -72,12 +80,13 @@ export class ClusterView {
       this.self,
       [...this.#peers.keys()],
       detector,
-      performance.now(),
+      this.#clock.monotonicMs(),
     );
     const logger = options.logger ?? createLogger({ node: this.self, level: "info" });
     this.#heartbeats = new HeartbeatLoop({
       members: this.#memberView,
-      directory: this,
+      port: new GrpcPingPort(this),
+      clock: options.clock,
       options: detector,
       logger,
       onTransition: (transition) => {
@@ -111,7 +120,7 @@ export class ClusterView {
     for (const node of before) if (!this.#dropped.has(node)) this.#heartbeats.pingNow(node);
     // Calls to a dropped peer fail at once, like a refused connection: down now, not at the
     // next ping. Healed peers come back with their next answered ping.
-    const nowMs = performance.now();
+    const nowMs = this.#clock.monotonicMs();
     for (const node of this.#dropped) {
       this.#heartbeats.apply(this.#memberView.cutOff(node, this.unreachableReason(node), nowMs));
     }
@@ -147,7 +156,7 @@ export class ClusterView {
     // Every node-to-node request passes here, so it is also where a busy peer proves it is
     // alive between its (slow) heartbeat replies.
     if (this.#peers.has(from as NodeId)) {
-      this.#memberView.heardFrom(from as NodeId, performance.now());
+      this.#memberView.heardFrom(from as NodeId, this.#clock.monotonicMs());
     }
     return undefined;
   }
@@ -172,7 +181,7 @@ export class ClusterView {
 
   /** The detector's view of a peer now: up/down, phi, why down, last ping round trip. */
   peerReport(node: NodeId): PeerReport {
-    return this.#memberView.report(node, performance.now());
+    return this.#memberView.report(node, this.#clock.monotonicMs());
   }
 
   /**

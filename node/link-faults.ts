@@ -7,6 +7,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { KvError } from "./core/errors.js";
+import type { Clock } from "./clock.js";
 import type { NodeId } from "./core/node-id.js";
 
 /** The fault on the link to one peer. */
@@ -27,9 +28,12 @@ export const LOSS_RETRANSMIT_MS = 1000;
 /** The current link faults of this node, by peer. */
 export class LinkFaults {
   #byPeer = new Map<NodeId, LinkFault>();
+  readonly #clock: Clock;
   readonly #random: () => number;
 
-  constructor(random: () => number = Math.random) {
+  /** @param clock times the held messages (monotonic time and timers) */
+  constructor(clock: Clock, random: () => number = Math.random) {
+    this.#clock = clock;
     this.#random = random;
   }
 
@@ -79,17 +83,22 @@ export class LinkFaults {
       // Delays overlap like network latency, but the messages and the half-close of one call
       // leave in order, each no earlier than the one before it (a retransmitted message holds
       // back those behind it, as on a TCP connection): a FIFO drained by one timer.
+      const clock = this.#clock;
       const queue: { readonly dueMs: number; readonly send: () => void }[] = [];
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timerSet = false;
       const drain = (): void => {
-        timer = undefined;
-        while (queue.length > 0 && queue[0]!.dueMs <= performance.now()) queue.shift()!.send();
-        if (queue.length > 0) timer = setTimeout(drain, queue[0]!.dueMs - performance.now());
+        timerSet = false;
+        while (queue.length > 0 && queue[0]!.dueMs <= clock.monotonicMs()) queue.shift()!.send();
+        if (queue.length > 0) schedule();
+      };
+      const schedule = (): void => {
+        timerSet = true;
+        clock.setTimer(queue[0]!.dueMs - clock.monotonicMs(), drain);
       };
       const later = (send: () => void, delayMs: number): void => {
         const last = queue[queue.length - 1];
-        queue.push({ dueMs: Math.max(performance.now() + delayMs, last?.dueMs ?? 0), send });
-        if (timer === undefined) timer = setTimeout(drain, queue[0]!.dueMs - performance.now());
+        queue.push({ dueMs: Math.max(clock.monotonicMs() + delayMs, last?.dueMs ?? 0), send });
+        if (!timerSet) schedule();
       };
       const pending = (): number => queue.length;
       return new grpc.InterceptingCall(nextCall(options), {

@@ -21,6 +21,7 @@ import type { Logger } from "./logger.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { HintStore } from "./hints/hint-store.js";
 import type { NodeId } from "./core/node-id.js";
+import type { Clock } from "./clock.js";
 
 /** Builds the Replica service handlers over the local replica. */
 export function replicaHandlers(
@@ -28,6 +29,7 @@ export function replicaHandlers(
   view: ClusterView,
   logger: Logger,
   hints: HintStore,
+  clock: Clock,
   limits: ObjectLimits = DEFAULT_LIMITS,
 ): ReplicaHandlers {
   const check = limitCheck(limits, view.self);
@@ -53,7 +55,7 @@ export function replicaHandlers(
       );
     },
     Stream(call) {
-      serveReplicaStream(call, served, view, logger);
+      serveReplicaStream(call, served, view, logger, clock);
     },
   };
 }

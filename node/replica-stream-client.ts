@@ -14,6 +14,7 @@ import type { ReplicaGetRequest } from "../proto/generated/dkv/v1/ReplicaGetRequ
 import type { ReplicaGetResponse__Output } from "../proto/generated/dkv/v1/ReplicaGetResponse.js";
 import type { ReplicaPutRequest } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse__Output } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
+import type { Clock } from "./clock.js";
 
 /** The outcome of one call on the stream. */
 export type StreamOutcome<T> =
@@ -46,6 +47,7 @@ interface Pending {
 export class ReplicaStreamClient {
   readonly #client: ReplicaClient;
   readonly #peer: string;
+  readonly #clock: Clock;
   #stream: grpc.ClientDuplexStream<ReplicaCallBatch, ReplicaReplyBatch__Output> | undefined;
   #queued: ReplicaCall[] = [];
   #flushScheduled = false;
@@ -55,9 +57,11 @@ export class ReplicaStreamClient {
   #pendingBytes = 0;
   #nextId = 1;
 
-  constructor(client: ReplicaClient, peer: string) {
+  /** @param clock deadlines are its wall-clock times; batches go out on its defer */
+  constructor(client: ReplicaClient, peer: string, clock: Clock) {
     this.#client = client;
     this.#peer = peer;
+    this.#clock = clock;
   }
 
   get(
@@ -100,23 +104,20 @@ export class ReplicaStreamClient {
     }
     const id = this.#nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.#forget(id);
-          resolve({
-            ok: false,
-            code: grpc.status.DEADLINE_EXCEEDED,
-            message: `no reply from ${this.#peer} by the deadline`,
-          });
-        },
-        Math.max(0, deadlineMs - Date.now()),
-      );
-      this.#pending.set(id, { resolve, cancelTimer: () => clearTimeout(timer), bytes });
+      const cancelTimer = this.#clock.setTimer(deadlineMs - this.#clock.nowMs(), () => {
+        this.#forget(id);
+        resolve({
+          ok: false,
+          code: grpc.status.DEADLINE_EXCEEDED,
+          message: `no reply from ${this.#peer} by the deadline`,
+        });
+      });
+      this.#pending.set(id, { resolve, cancelTimer, bytes });
       this.#pendingBytes += bytes;
       this.#queued.push({ id, deadline_ms: deadlineMs, ...operation });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
+        this.#clock.defer(() => this.#flush());
       }
     });
   }

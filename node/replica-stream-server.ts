@@ -17,6 +17,7 @@ import { isKvError, type KvError } from "./core/errors.js";
 import { grpcStatusOf, toServiceError } from "./wire/grpc-status.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { Logger } from "./logger.js";
+import type { Clock } from "./clock.js";
 
 /** The two replica operations, as the unary handlers and the stream share them. */
 export interface ReplicaCalls {
@@ -55,6 +56,7 @@ export function serveReplicaStream(
   served: ReplicaCalls,
   view: ClusterView,
   logger: Logger,
+  clock: Clock,
 ): void {
   let outgoing: ReplicaCallReply[] = [];
   let flushScheduled = false;
@@ -79,7 +81,7 @@ export function serveReplicaStream(
       // A running get holds its estimate until its reply's real size replaces it.
       const reserved = item.get ? getEstimate : 0;
       bytesInFlight += reserved;
-      void runCall(item, served, logger).then((answer) => {
+      void runCall(item, served, logger, clock).then((answer) => {
         bytesInFlight -= reserved;
         if (answer.get) {
           getEstimate = Math.max(
@@ -116,7 +118,7 @@ export function serveReplicaStream(
     outgoing.push(message);
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flush);
+      clock.defer(flush);
     }
   };
   call.on("data", (batch: ReplicaCallBatch__Output) => {
@@ -185,8 +187,9 @@ async function runCall(
   item: ReplicaCall__Output,
   served: ReplicaCalls,
   logger: Logger,
+  clock: Clock,
 ): Promise<ReplicaCallReply> {
-  if (item.deadline_ms > 0 && Date.now() > item.deadline_ms) {
+  if (item.deadline_ms > 0 && clock.nowMs() > item.deadline_ms) {
     return errorReply(
       item.id,
       grpc.status.DEADLINE_EXCEEDED,

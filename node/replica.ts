@@ -3,6 +3,7 @@
 // hint delivery and anti-entropy) goes through here, so per-key ordering and the write
 // listeners (Merkle-tree maintenance, issue #5) live in one place.
 
+import { SYSTEM_CLOCK, type Clock } from "./clock.js";
 import type { Storage, StorageKey } from "./storage/storage.js";
 import { storageKeyString } from "./storage/storage-key.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
@@ -84,7 +85,7 @@ export class Replica {
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
   readonly #removeListeners: RemoveListener[] = [];
-  readonly #now: () => number;
+  readonly #clock: Clock;
   /** Reaped keys → the reaped tombstone's context, until a time; in insertion order. */
   readonly #reaped = new Map<
     string,
@@ -101,7 +102,8 @@ export class Replica {
     actor: string,
     newActor?: () => string,
     options: {
-      readonly now?: () => number;
+      /** Times the reap guards (monotonic); the system clock unless a simulation supplies one. */
+      readonly clock?: Clock;
       /**
        * What the last incarnation of `actor` remembered of the copies it removed (persisted by
        * node/actor-lease.ts at a clean stop), so a reused actor keeps its counter floors.
@@ -109,7 +111,7 @@ export class Replica {
       readonly removed?: Iterable<readonly [string, RemovedCopy]>;
     } = {},
   ) {
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     for (const [id, copy] of options.removed ?? []) this.#removedCounters.set(id, copy);
     this.#storage = storage;
     this.#actor = actor;
@@ -277,7 +279,7 @@ export class Replica {
   ): Promise<boolean> {
     const reaped = await this.removeIfUnchanged(bucket, key, expected, "reaped");
     if (reaped) {
-      const nowMs = this.#now();
+      const nowMs = this.#clock.monotonicMs();
       for (const [id, entry] of this.#reaped) {
         if (entry.untilMs > nowMs && this.#reaped.size < REAPED_GUARDS_MAX) break;
         this.#reaped.delete(id);
@@ -293,7 +295,7 @@ export class Replica {
   #supersededByReap(id: string, incoming: DvvSet): boolean {
     if (this.#reaped.size === 0) return false;
     const reaped = this.#reaped.get(id);
-    if (reaped === undefined || reaped.untilMs <= this.#now()) return false;
+    if (reaped === undefined || reaped.untilMs <= this.#clock.monotonicMs()) return false;
     return values(incoming).every((sibling) => contextCovers(reaped.context, sibling.dot));
   }
 

@@ -12,6 +12,9 @@ import * as os from "node:os";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { PartitionTrees } from "../node/anti-entropy/partition-trees.js";
 import { ClusterView } from "../node/cluster-view.js";
+import { SYSTEM_CLOCK } from "../node/clock.js";
+import { grpcExchangeOpener } from "../node/anti-entropy/exchange-client.js";
+import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { Replica } from "../node/replica.js";
 import { MemoryStorage } from "../node/storage/memory-storage.js";
 import { silentLogger } from "../node/logger.js";
@@ -113,6 +116,7 @@ async function startPair(
       partitionCount: PARTITIONS,
       targetN: 3,
       messageBytesMax: 64 << 20,
+      clock: SYSTEM_CLOCK,
     });
   };
   const start = async (self: NodeId, port: number): Promise<BenchNode> => {
@@ -125,6 +129,9 @@ async function startPair(
       replica,
       primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
       logger: silentLogger(),
+      exchanges: grpcExchangeOpener(view, SYSTEM_CLOCK),
+      reaps: new GrpcReapPort(view),
+      clock: SYSTEM_CLOCK,
       hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
       options: {
         confirmDelayMs: options.confirmDelayMs,
@@ -134,7 +141,7 @@ async function startPair(
     replica.onWrite(antiEntropy.writeListener);
     antiEntropy.trees.markReady();
     const server = new grpc.Server({ "grpc.max_receive_message_length": 64 << 20 });
-    antiEntropy.addToServer(server);
+    antiEntropy.addToServer(server, view);
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) =>
         error ? reject(error) : resolve(),

@@ -1,12 +1,15 @@
 // Active anti-entropy of one node (DESIGN §5, Riak Tictac AAE): owns the partition trees (kept
 // current by the replica's write listener, rebuilt from storage at start-up in the background),
 // serves the AntiEntropy service, and opens an exchange with each of its peers in turn so that
-// every pair of replicas of a partition is compared once per interval.
+// every pair of replicas of a partition is compared once per interval. Peers are reached only
+// through ports (an ExchangeOpener for exchanges, a ReapPort for reaping) and time only through
+// the injected clock, so it runs without sockets (the deterministic simulation, unit tests).
 
 import type * as grpc from "@grpc/grpc-js";
 import type { AaeStatusResponse } from "../../proto/generated/dkv/v1/AaeStatusResponse.js";
 import type { NodeId } from "../core/node-id.js";
 import type { ClusterView } from "../cluster-view.js";
+import { yieldTo, type Clock } from "../clock.js";
 import type { RemoveListener, Replica, WriteListener } from "../replica.js";
 import type { Logger } from "../logger.js";
 import { KvError, isKvError } from "../core/errors.js";
@@ -20,28 +23,40 @@ import {
 } from "./aae-options.js";
 import { AaeStats } from "./aae-stats.js";
 import { ExchangeAnswerer } from "./exchange-answerer.js";
-import { GrpcExchangePort, clientOnChannel } from "./exchange-client.js";
 import { antiEntropyHandlers, countedServiceDefinition } from "./exchange-server.js";
 import { runExchange, type ExchangeReport } from "./exchange.js";
+import type { ExchangeOpener } from "./exchange-tally.js";
 import {
   exchangePeers,
   exchangeSpacingMs,
   partitionsReplicatedBy,
   type PrimariesOf,
 } from "./exchange-schedule.js";
-import { SYSTEM_CLOCK, TokenBucket, type PacingClock } from "./token-bucket.js";
+import { TokenBucket } from "./token-bucket.js";
 import type { HintStore } from "../hints/hint-store.js";
-import { DEFAULT_REAP_OPTIONS, TombstoneReaper, type ReapOptions } from "./tombstone-reaper.js";
+import {
+  DEFAULT_REAP_OPTIONS,
+  TombstoneReaper,
+  type ReapOptions,
+  type ReapPort,
+  type ReaperView,
+} from "./tombstone-reaper.js";
 
 /** What anti-entropy needs from the node. */
 export interface AntiEntropyDeps {
-  readonly view: ClusterView;
+  /** Who this node is, the ring, who is up (ClusterView in production). */
+  readonly view: ReaperView;
   readonly replica: Replica;
   /** The primaries of a partition: the preference list's first n (the bucket default). */
   readonly primariesOf: PrimariesOf;
   readonly logger: Logger;
+  /** Opens exchanges with peers (grpcExchangeOpener in production). */
+  readonly exchanges: ExchangeOpener;
+  /** The reaper's calls to peers (GrpcReapPort in production). */
+  readonly reaps: ReapPort;
+  /** Every timer, sleep and timestamp of the schedule, the exchanges and the reaper. */
+  readonly clock: Clock;
   readonly options?: Partial<AntiEntropyOptions>;
-  readonly clock?: PacingClock;
   /** This node's hints: tombstones are reaped only while no node holds any. */
   readonly hints: Pick<HintStore, "targets" | "totals">;
   readonly reap?: Partial<ReapOptions>;
@@ -53,14 +68,16 @@ export class AntiEntropy {
   readonly stats = new AaeStats();
   readonly options: AntiEntropyOptions;
   readonly #deps: AntiEntropyDeps;
-  readonly #clock: PacingClock;
+  readonly #clock: Clock;
   readonly #limiter: TokenBucket;
-  readonly #answerer: ExchangeAnswerer;
+  /** Answers the exchanges peers open (behind the Exchange stream, or a simulated network). */
+  readonly answerer: ExchangeAnswerer;
+  /** Indexes tombstones, leads reaping rounds and answers peers' Reap calls. */
   readonly reaper: TombstoneReaper;
-  #reapTimer: ReturnType<typeof setTimeout> | undefined;
+  #cancelReapTimer: (() => void) | undefined;
   readonly #abort = new AbortController();
   readonly #calls = new Set<grpc.ServerDuplexStream<never, never>>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancelTimer: (() => void) | undefined;
   #work: Promise<unknown> = Promise.resolve();
   #turn = 0;
 
@@ -68,14 +85,14 @@ export class AntiEntropy {
     this.options = { ...DEFAULT_AAE_OPTIONS, ...deps.options };
     checkAntiEntropyOptions(this.options);
     this.#deps = deps;
-    this.#clock = deps.clock ?? SYSTEM_CLOCK;
+    this.#clock = deps.clock;
     this.trees = new PartitionTrees(deps.view.ring.partitionCount, this.options.shape);
     this.#limiter = new TokenBucket(
       this.options.repairKeysPerSecond,
       AAE_MESSAGE_LIMITS.objectsPerMessageMax,
       this.#clock,
     );
-    this.#answerer = new ExchangeAnswerer({
+    this.answerer = new ExchangeAnswerer({
       self: deps.view.self,
       trees: this.trees,
       replica: deps.replica,
@@ -90,6 +107,8 @@ export class AntiEntropy {
       replica: deps.replica,
       primariesOf: deps.primariesOf,
       hints: deps.hints,
+      port: deps.reaps,
+      clock: deps.clock,
       counters: this.stats.counters,
       logger: deps.logger,
       options: reap,
@@ -98,10 +117,10 @@ export class AntiEntropy {
 
   /** Hook this on Replica.onWrite before the node takes requests: O(1) tree maintenance. */
   readonly writeListener: WriteListener = (bucket, key, _before, after, id) => {
-    const startedMs = performance.now();
+    const startedMs = this.#clock.monotonicMs();
     this.trees.apply(bucket, key, after, id);
     this.reaper.observe(bucket, key, after, id);
-    this.stats.counters.treeMaintenanceUs += (performance.now() - startedMs) * 1000;
+    this.stats.counters.treeMaintenanceUs += (this.#clock.monotonicMs() - startedMs) * 1000;
   };
 
   /** Hook this on Replica.onRemove: a removed copy (a handed-off fallback's) leaves the trees. */
@@ -110,11 +129,14 @@ export class AntiEntropy {
     this.reaper.observe(bucket, key, undefined, id);
   };
 
-  /** Registers the AntiEntropy service (Exchange, Status) on the node's server. */
-  addToServer(server: grpc.Server): void {
+  /**
+   * Registers the AntiEntropy service (Exchange, Status, Reap) on the node's server; `view`
+   * refuses calls from dropped peers and non-members.
+   */
+  addToServer(server: grpc.Server, view: ClusterView): void {
     const handlers = antiEntropyHandlers({
-      answerer: this.#answerer,
-      view: this.#deps.view,
+      answerer: this.answerer,
+      view,
       logger: this.#deps.logger,
       status: () => this.status(),
       reap: (request) => this.reaper.answer(request),
@@ -139,15 +161,15 @@ export class AntiEntropy {
     const { replica, logger } = this.#deps;
     const signal = this.#abort.signal;
     while (!signal.aborted && !this.trees.ready) {
-      const startedMs = this.#clock.nowMs();
+      const startedMs = this.#clock.monotonicMs();
       try {
         const report = await this.trees.rebuild(replica.storage.entries(), {
           chunkEntries: this.options.rebuildChunkEntries,
-          pause: () => new Promise((resolve) => setImmediate(resolve)),
+          pause: () => yieldTo(this.#clock),
           stopped: () => signal.aborted,
           observe: (bucket, key, object, id) => this.reaper.observe(bucket, key, object, id),
         });
-        const elapsedMs = Math.round(this.#clock.nowMs() - startedMs);
+        const elapsedMs = Math.round(this.#clock.monotonicMs() - startedMs);
         logger.info(
           { ...report, keys: this.trees.keyCount, elapsedMs },
           "anti-entropy trees built",
@@ -169,30 +191,28 @@ export class AntiEntropy {
 
   #schedule(delayMs: number): void {
     if (this.#abort.signal.aborted) return;
-    this.#timer = setTimeout(() => {
+    this.#cancelTimer = this.#clock.setTimer(delayMs, () => {
       this.#work = this.#tick();
-    }, delayMs);
-    this.#timer.unref();
+    });
   }
 
   /** Runs a reaping round every reap interval, one at a time. */
   #scheduleReap(): void {
     if (this.#abort.signal.aborted) return;
     const { intervalMs } = this.reaper.options;
-    this.#reapTimer = setTimeout(() => {
+    this.#cancelReapTimer = this.#clock.setTimer(intervalMs, () => {
       this.reaper
         .round()
         .catch((error: unknown) =>
           this.#deps.logger.warn({ err: error }, "tombstone reaping round failed"),
         )
         .finally(() => this.#scheduleReap());
-    }, intervalMs);
-    this.#reapTimer.unref();
+    });
   }
 
   /** Opens the next exchange in turn, then schedules the one after. */
   async #tick(): Promise<void> {
-    const startedMs = this.#clock.nowMs();
+    const startedMs = this.#clock.monotonicMs();
     const { view } = this.#deps;
     const peers = exchangePeers(view.self, view.ring.nodes);
     const peer = peers[this.#turn % Math.max(1, peers.length)];
@@ -215,7 +235,7 @@ export class AntiEntropy {
       }
     }
     const spacingMs = this.#spacingMs();
-    this.#schedule(Math.max(0, startedMs + spacingMs - this.#clock.nowMs()));
+    this.#schedule(Math.max(0, startedMs + spacingMs - this.#clock.monotonicMs()));
   }
 
   /**
@@ -225,22 +245,22 @@ export class AntiEntropy {
    */
   async exchangeWith(peer: NodeId): Promise<ExchangeReport | undefined> {
     const { view, primariesOf, replica, logger } = this.#deps;
-    const clients = view.upNodes().has(peer) ? view.peer(peer) : undefined;
     const partitions = partitionsReplicatedBy(view.ring.partitionCount, primariesOf, [
       view.self,
       peer,
     ]);
-    if (!this.trees.ready || clients === undefined || partitions.length === 0) {
+    const port =
+      this.trees.ready && view.upNodes().has(peer) && partitions.length > 0
+        ? this.#deps.exchanges.open(peer, {
+            replyTimeoutMs: this.options.replyTimeoutMs,
+            sink: this.stats.counters,
+            signal: this.#abort.signal,
+          })
+        : undefined;
+    if (port === undefined) {
       this.stats.counters.exchangesSkipped += 1;
       return undefined;
     }
-    const port = new GrpcExchangePort({
-      client: clientOnChannel(clients.replica.getChannel(), clients.address),
-      self: view.self,
-      replyTimeoutMs: this.options.replyTimeoutMs,
-      sink: this.stats.counters,
-      signal: this.#abort.signal,
-    });
     try {
       const context = {
         trees: this.trees,
@@ -255,7 +275,7 @@ export class AntiEntropy {
         this.stats.counters.exchangesSkipped += 1;
         return undefined;
       }
-      this.stats.recordExchange(report, Date.now());
+      this.stats.recordExchange(report, this.#clock.nowMs());
       if (report.differences > 0) {
         const { differences, repaired, truncated, bytesSent, bytesReceived } = report;
         logger.info(
@@ -293,9 +313,8 @@ export class AntiEntropy {
   /** Stops the schedule, cancels open exchanges both ways and waits for them to stop. */
   async close(): Promise<void> {
     this.#abort.abort(new KvError("unavailable", "anti-entropy is shutting down"));
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#reapTimer !== undefined) clearTimeout(this.#reapTimer);
-    this.reaper.close();
+    this.#cancelTimer?.();
+    this.#cancelReapTimer?.();
     for (const call of this.#calls) {
       call.emit("error", toServiceError(new KvError("unavailable", "node is shutting down")));
     }

@@ -1,6 +1,7 @@
 // The opening side's transport: an AntiEntropy.Exchange stream to a peer over the peer's
 // existing channel, as an ExchangePort that counts the bytes of every message it sends and
-// receives (protobuf bytes plus gRPC's 5-byte message prefix).
+// receives (protobuf bytes plus gRPC's 5-byte message prefix), and the ExchangeOpener that
+// opens one per exchange. Reply timeouts run on the injected clock.
 
 import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
@@ -11,7 +12,9 @@ import type { NodeId } from "../core/node-id.js";
 import { KvError } from "../core/errors.js";
 import { FROM_HEADER } from "../peer-clients.js";
 import { fromServiceError } from "../wire/grpc-status.js";
-import type { ExchangePort } from "./exchange-tally.js";
+import type { Clock } from "../clock.js";
+import type { PeerClients } from "../peer-clients.js";
+import type { ByteSink, ExchangeOpener, OpenExchange } from "./exchange-tally.js";
 
 /** Bytes gRPC puts before every message: a compressed flag and a 4-byte length. */
 export const GRPC_MESSAGE_PREFIX_BYTES = 5;
@@ -27,23 +30,18 @@ function exchangeMethod(): ExchangeMethod {
   return service.Exchange;
 }
 
-/** Where the byte counts of a conversation also go (the node's counters). */
-export interface ByteSink {
-  bytesSent: number;
-  bytesReceived: number;
-}
-
 interface Waiter {
   readonly resolve: (response: ExchangeResponse__Output) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly cancelTimer: () => void;
 }
 
 /** One Exchange stream. Requests are answered in order; `close()` ends it. */
-export class GrpcExchangePort implements ExchangePort {
+export class GrpcExchangePort implements OpenExchange {
   readonly #call: grpc.ClientDuplexStream<ExchangeRequest, ExchangeResponse__Output>;
   readonly #waiting: Waiter[] = [];
   readonly #replyTimeoutMs: number;
+  readonly #clock: Clock;
   #failure: Error | undefined;
   #sent = 0;
   #received = 0;
@@ -57,11 +55,13 @@ export class GrpcExchangePort implements ExchangePort {
     readonly self: NodeId;
     readonly replyTimeoutMs: number;
     readonly sink: ByteSink;
+    readonly clock: Clock;
     readonly signal?: AbortSignal;
   }) {
     const method = exchangeMethod();
     const { sink } = options;
     this.#replyTimeoutMs = options.replyTimeoutMs;
+    this.#clock = options.clock;
     const serialize = (request: ExchangeRequest): Buffer => {
       const bytes = method.requestSerialize(request);
       this.#sent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
@@ -100,13 +100,13 @@ export class GrpcExchangePort implements ExchangePort {
   ask(request: ExchangeRequest): Promise<ExchangeResponse__Output> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = this.#clock.setTimer(this.#replyTimeoutMs, () => {
         this.#fail(
           new KvError("timeout", `anti-entropy peer did not answer in ${this.#replyTimeoutMs} ms`),
         );
         this.#call.cancel();
-      }, this.#replyTimeoutMs);
-      this.#waiting.push({ resolve, reject, timer });
+      });
+      this.#waiting.push({ resolve, reject, cancelTimer });
       this.#call.write(request);
     });
   }
@@ -130,14 +130,14 @@ export class GrpcExchangePort implements ExchangePort {
       this.#call.cancel();
       return;
     }
-    clearTimeout(waiter.timer);
+    waiter.cancelTimer();
     waiter.resolve(response);
   }
 
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const waiter of this.#waiting.splice(0)) {
-      clearTimeout(waiter.timer);
+      waiter.cancelTimer();
       waiter.reject(this.#failure);
     }
   }
@@ -159,4 +159,29 @@ export function clientOnChannel(channel: grpc.ChannelInterface, address: string)
     genericClients.set(channel, client);
   }
   return client;
+}
+
+/** What the gRPC opener needs of the cluster view. */
+export interface ExchangePeers {
+  readonly self: NodeId;
+  /** A peer's clients; undefined when it cannot be called (dropped, unknown, this node). */
+  peer(node: NodeId): PeerClients | undefined;
+}
+
+/** Opens AntiEntropy.Exchange streams on the peers' channels (the production ExchangeOpener). */
+export function grpcExchangeOpener(peers: ExchangePeers, clock: Clock): ExchangeOpener {
+  return {
+    open(peer, options) {
+      const clients = peers.peer(peer);
+      if (clients === undefined) return undefined;
+      return new GrpcExchangePort({
+        client: clientOnChannel(clients.replica.getChannel(), clients.address),
+        self: peers.self,
+        replyTimeoutMs: options.replyTimeoutMs,
+        sink: options.sink,
+        clock,
+        signal: options.signal,
+      });
+    },
+  };
 }

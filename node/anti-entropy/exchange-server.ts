@@ -19,7 +19,8 @@ import type { ClusterView } from "../cluster-view.js";
 import type { Logger } from "../logger.js";
 import { AAE_MESSAGE_LIMITS } from "./aae-options.js";
 import type { ExchangeAnswerer } from "./exchange-answerer.js";
-import { GRPC_MESSAGE_PREFIX_BYTES, type ByteSink } from "./exchange-client.js";
+import { GRPC_MESSAGE_PREFIX_BYTES } from "./exchange-client.js";
+import type { ByteSink } from "./exchange-tally.js";
 
 type AnyMethod = MethodDefinition<unknown, unknown, unknown, unknown>;
 

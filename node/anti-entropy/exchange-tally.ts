@@ -1,13 +1,17 @@
-// The bookkeeping shared by the steps of an exchange: the port to the peer, what the opening
-// side needs, and the tally that charges each step's bytes to the partitions it concerns.
+// The bookkeeping shared by the steps of an exchange: the ports to the peer (one conversation,
+// and the opener that starts one: gRPC in production, exchange-client.ts; the simulation's
+// network), what the opening side needs, and the tally that charges each step's bytes to the
+// partitions it concerns.
 
 import type { ExchangeRequest } from "../../proto/generated/dkv/v1/ExchangeRequest.js";
 import type { ExchangeResponse__Output } from "../../proto/generated/dkv/v1/ExchangeResponse.js";
+import type { NodeId } from "../core/node-id.js";
 import { KvError } from "../core/errors.js";
 import type { Replica } from "../replica.js";
 import type { PartitionTrees } from "./partition-trees.js";
 import type { AntiEntropyOptions } from "./aae-options.js";
-import type { PacingClock, TokenBucket } from "./token-bucket.js";
+import type { TokenBucket } from "./token-bucket.js";
+import type { Clock } from "../clock.js";
 
 /** A key found different between the two replicas. */
 export interface Difference {
@@ -24,13 +28,43 @@ export interface ExchangePort {
   bytesReceived(): number;
 }
 
+/** A conversation the opening side ends when it is done with it. */
+export interface OpenExchange extends ExchangePort {
+  /** Ends the conversation; asks still pending reject. */
+  close(): void;
+}
+
+/** Where the byte counts of a conversation also go (the node's counters). */
+export interface ByteSink {
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** How the opening side reaches a peer: the AntiEntropy.Exchange stream in production. */
+export interface ExchangeOpener {
+  /**
+   * Opens a conversation with `peer`, or undefined when it cannot be called now (dropped by
+   * fault injection, unknown). An ask unanswered within `replyTimeoutMs` fails the conversation
+   * (KvError "timeout"); `signal` aborts it (node shutdown); every message's bytes are added
+   * to `sink` as well as to the conversation's own counts.
+   */
+  open(
+    peer: NodeId,
+    options: {
+      readonly replyTimeoutMs: number;
+      readonly sink: ByteSink;
+      readonly signal: AbortSignal;
+    },
+  ): OpenExchange | undefined;
+}
+
 /** What the opening side needs. */
 export interface ExchangeContext {
   readonly trees: PartitionTrees;
   readonly replica: Replica;
   readonly options: AntiEntropyOptions;
   readonly limiter: TokenBucket;
-  readonly clock: PacingClock;
+  readonly clock: Clock;
   readonly signal?: AbortSignal;
 }
 

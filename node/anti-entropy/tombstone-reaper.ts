@@ -3,28 +3,23 @@
 // The first live primary of a partition reaps its keys: once the grace period has passed, every
 // member is up and no node holds hints, it checks that every primary holds the very same
 // tombstone, then asks each to remove it only if unchanged (AntiEntropy.Reap), and removes its
-// own. The rules live in node/core/tombstones.ts; this file gathers the facts and talks.
+// own. The rules and the round's plan live in node/core/tombstones.ts; this file gathers the
+// facts and talks to peers through a ReapPort (gRPC in production: reap-client.ts). All time
+// comes from the injected clock.
 
-import * as grpc from "@grpc/grpc-js";
-import type { AaeReapRequest__Output } from "../../proto/generated/dkv/v1/AaeReapRequest.js";
-import type { AaeReapResponse } from "../../proto/generated/dkv/v1/AaeReapResponse.js";
-import type { AaeReapKey } from "../../proto/generated/dkv/v1/AaeReapKey.js";
-import type { AntiEntropyClient } from "../../proto/generated/dkv/v1/AntiEntropy.js";
-import type { StatusResponse__Output } from "../../proto/generated/dkv/v1/StatusResponse.js";
-import { loadProto } from "../../proto/load-proto.js";
 import type { NodeId } from "../core/node-id.js";
+import type { Ring } from "../core/ring.js";
 import { dvvEquals, type DvvSet } from "../core/dvv.js";
 import { encodeObject } from "../core/object-codec.js";
 import { decodeObject } from "../core/object-decode.js";
 import { partitionOfKey } from "../core/key-hash.js";
 import { KvError } from "../core/errors.js";
-import { graceElapsed, reapBlocker, tombstoneSince } from "../core/tombstones.js";
+import { agreedKeys, planReapRound, reapBlocker, tombstoneSince } from "../core/tombstones.js";
 import { storageKeyString } from "../storage/storage-key.js";
-import type { ClusterView } from "../cluster-view.js";
+import type { Clock } from "../clock.js";
 import type { Replica } from "../replica.js";
 import type { HintStore } from "../hints/hint-store.js";
 import type { Logger } from "../logger.js";
-import { FROM_HEADER } from "../peer-clients.js";
 import type { Counters } from "./aae-stats.js";
 import type { PrimariesOf } from "./exchange-schedule.js";
 
@@ -56,17 +51,66 @@ export const DEFAULT_REAP_OPTIONS: ReapOptions = Object.freeze({
   callTimeoutMs: 5_000,
 });
 
+/** What the reaper needs of the cluster view (ClusterView in production). */
+export interface ReaperView {
+  readonly self: NodeId;
+  readonly ring: Pick<Ring, "nodes" | "partitionCount">;
+  /** The members this node believes up, itself included. */
+  upNodes(): ReadonlySet<NodeId>;
+  /** Peers whose traffic is dropped by fault injection. */
+  droppedPeers(): readonly NodeId[];
+}
+
+/** A tombstone as a Reap call names it: the object every primary must hold unchanged. */
+export interface ReapKey {
+  readonly bucket: string;
+  readonly key: Uint8Array;
+  /** The encoded object (object-codec.ts). */
+  readonly object: Uint8Array;
+}
+
+/** One Reap call (AntiEntropy.Reap): check the keys' copies, or with `remove` reap them. */
+export interface ReapRequest {
+  readonly remove: boolean;
+  readonly keys: readonly ReapKey[];
+}
+
+/** The answer to a Reap call: per key, in order, whether the copy equals (and was reaped). */
+export interface ReapAnswer {
+  readonly equal: boolean[];
+}
+
+/**
+ * How the reaper reaches its peers: Admin.Status and AntiEntropy.Reap in production
+ * (reap-client.ts). Deadlines are this node's wall-clock times, as gRPC deadlines are.
+ */
+export interface ReapPort {
+  /**
+   * The hints `node` holds, summed over all its targets (what its Status reports); rejects
+   * when it cannot be reached or does not answer by `deadlineMs`.
+   */
+  hintsPending(node: NodeId, deadlineMs: number): Promise<number>;
+  /**
+   * Asks `peer` which of its copies equal `keys`, one answer per key in order; with `remove`
+   * it also removes those (TombstoneReaper.answer on the peer). Rejects when it cannot be
+   * reached or does not answer by `deadlineMs`.
+   */
+  reap(peer: NodeId, request: ReapRequest, deadlineMs: number): Promise<readonly boolean[]>;
+}
+
 /** What the reaper needs from the node. */
 export interface ReaperDeps {
-  readonly view: ClusterView;
+  readonly view: ReaperView;
   readonly replica: Replica;
   readonly primariesOf: PrimariesOf;
   /** This node's hints; none may be pending for a round to reap. */
   readonly hints: Pick<HintStore, "targets" | "totals">;
+  readonly port: ReapPort;
+  /** Wall time for the grace period and call deadlines. */
+  readonly clock: Clock;
   readonly counters: Counters;
   readonly logger: Logger;
   readonly options: ReapOptions;
-  readonly now?: () => number;
 }
 
 interface Tombstone {
@@ -89,15 +133,12 @@ export interface ReapRound {
 export class TombstoneReaper {
   readonly #deps: ReaperDeps;
   readonly options: ReapOptions;
-  readonly #now: () => number;
   readonly #tombstones = new Map<string, Tombstone>();
-  readonly #clients = new Map<NodeId, AntiEntropyClient>();
   #blocked = "";
 
   constructor(deps: ReaperDeps) {
     this.#deps = deps;
     this.options = deps.options;
-    this.#now = deps.now ?? Date.now;
   }
 
   /** Tombstone-only keys held here. */
@@ -133,29 +174,23 @@ export class TombstoneReaper {
    */
   async round(): Promise<ReapRound> {
     const { view, primariesOf, options } = this.#deps;
-    const nowMs = this.#now();
-    const up = view.upNodes();
-    const groups = new Map<string, { peers: NodeId[]; keys: Tombstone[] }>();
-    let candidates = 0;
-    for (const tombstone of this.#tombstones.values()) {
-      if (candidates >= options.keysPerRoundMax) break;
-      if (!graceElapsed(tombstone.sinceMs, nowMs, options.graceMs)) continue;
-      // The first primary this node believes up leads; while one is down nothing is reaped
-      // anyway, but the leader says why. Two nodes both leading is harmless: reaps are
-      // conditional.
-      const primaries = primariesOf(tombstone.partition);
-      if (primaries.find((node) => up.has(node)) !== view.self) continue;
-      const peers = primaries.filter((node) => node !== view.self);
-      const name = peers.join(",");
-      let group = groups.get(name);
-      if (group === undefined) groups.set(name, (group = { peers, keys: [] }));
-      group.keys.push(tombstone);
-      candidates += 1;
-    }
+    const plan = planReapRound(this.#tombstones.values(), {
+      self: view.self,
+      up: view.upNodes(),
+      primariesOf,
+      nowMs: this.#deps.clock.nowMs(),
+      graceMs: options.graceMs,
+      keysPerRoundMax: options.keysPerRoundMax,
+    });
+    const { candidates } = plan;
     if (candidates === 0) {
       this.#blocked = "";
       return { blocked: "", candidates: 0, reaped: 0, declined: 0 };
     }
+    // The rule of reaping: nothing is removed while any member is down or cut off, or any
+    // node holds hints: such a node may hold a copy of an older write the tombstone
+    // supersedes, which would come back once the tombstone is gone. Decided once the facts
+    // are in, before the first Reap call.
     const blocked = reapBlocker({
       members: view.ring.nodes,
       up: view.upNodes(),
@@ -166,7 +201,7 @@ export class TombstoneReaper {
     if (blocked !== undefined) return { blocked, candidates, reaped: 0, declined: 0 };
 
     let [reaped, declined] = [0, 0];
-    for (const { peers, keys } of groups.values()) {
+    for (const { peers, keys } of plan.groups) {
       for (let at = 0; at < keys.length; at += REAP_KEYS_PER_MESSAGE_MAX) {
         const chunk = keys.slice(at, at + REAP_KEYS_PER_MESSAGE_MAX);
         const outcome = await this.#reapChunk(peers, chunk);
@@ -188,7 +223,7 @@ export class TombstoneReaper {
   ): Promise<{ reaped: number; declined: number }> {
     const { replica, options } = this.#deps;
     // What this node holds now; a key written since it was indexed is no candidate any more.
-    const expected: { tombstone: Tombstone; object: DvvSet; wire: AaeReapKey }[] = [];
+    const expected: { tombstone: Tombstone; object: DvvSet; wire: ReapKey }[] = [];
     for (const tombstone of chunk) {
       const object = await replica.get(tombstone.bucket, tombstone.key);
       if (object === undefined || tombstoneSince(object) === undefined) continue;
@@ -203,7 +238,7 @@ export class TombstoneReaper {
           false,
           agreed.map((entry) => entry.wire),
         );
-        agreed = agreed.filter((_, index) => answer[index] === true);
+        agreed = agreedKeys(agreed, answer);
         if (agreed.length === 0) break;
       }
       for (const peer of peers) {
@@ -234,7 +269,7 @@ export class TombstoneReaper {
   }
 
   /** Answers a peer's Reap: which local copies equal the expected tombstones (and removes). */
-  async answer(request: AaeReapRequest__Output): Promise<AaeReapResponse> {
+  async answer(request: ReapRequest): Promise<ReapAnswer> {
     if (request.keys.length > REAP_KEYS_PER_MESSAGE_MAX) {
       throw new KvError(
         "invalid-argument",
@@ -277,75 +312,32 @@ export class TombstoneReaper {
 
   /** Hints pending on every member that answers: this node's own and each peer's Status. */
   async #hintsPending(): Promise<Map<string, number>> {
-    const { view, hints } = this.#deps;
+    const { view, hints, port } = this.#deps;
     const pending = new Map<string, number>();
     pending.set(view.self, sumHints(hints));
+    const deadlineMs = this.#deadlineMs();
     await Promise.all(
       view.ring.nodes
         .filter((node) => node !== view.self)
         .map(async (node) => {
-          const status = await this.#status(node).catch(() => undefined);
-          if (status === undefined) return;
-          let count = 0;
-          for (const member of status.members) count += Number(member.hints_pending);
-          pending.set(node, count);
+          const count = await port.hintsPending(node, deadlineMs).catch(() => undefined);
+          if (count !== undefined) pending.set(node, count);
         }),
     );
     return pending;
   }
 
-  #status(node: NodeId): Promise<StatusResponse__Output> {
-    const clients = this.#deps.view.peer(node);
-    if (clients === undefined) return Promise.reject(new Error(`${node} cannot be called`));
-    return new Promise((resolve, reject) => {
-      clients.admin.Status(
-        {},
-        this.#metadata(),
-        { deadline: Date.now() + this.#deps.options.callTimeoutMs },
-        (error, reply) => (error || reply === undefined ? reject(error) : resolve(reply)),
-      );
-    });
-  }
-
-  #call(peer: NodeId, remove: boolean, keys: AaeReapKey[]): Promise<boolean[]> {
-    const client = this.#client(peer);
-    if (client === undefined) {
-      return Promise.reject(new Error(this.#deps.view.unreachableReason(peer)));
+  /** One Reap call to `peer`; rejects unless it answers once for every key. */
+  async #call(peer: NodeId, remove: boolean, keys: readonly ReapKey[]): Promise<boolean[]> {
+    const answer = await this.#deps.port.reap(peer, { remove, keys }, this.#deadlineMs());
+    if (answer.length !== keys.length) {
+      throw new Error(`${peer} answered ${answer.length} of ${keys.length}`);
     }
-    return new Promise((resolve, reject) => {
-      client.Reap(
-        { remove, keys },
-        this.#metadata(),
-        { deadline: Date.now() + this.#deps.options.callTimeoutMs },
-        (error, reply) => {
-          if (error || reply === undefined) return reject(error ?? new Error("no reply"));
-          if (reply.equal.length !== keys.length) {
-            return reject(new Error(`${peer} answered ${reply.equal.length} of ${keys.length}`));
-          }
-          resolve(reply.equal);
-        },
-      );
-    });
+    return [...answer];
   }
 
-  #client(peer: NodeId): AntiEntropyClient | undefined {
-    const clients = this.#deps.view.peer(peer);
-    if (clients === undefined) return undefined;
-    let client = this.#clients.get(peer);
-    if (client === undefined) {
-      const v1 = loadProto().grpcObject.dkv.v1;
-      client = new v1.AntiEntropy(clients.address, grpc.credentials.createInsecure(), {
-        channelOverride: clients.replica.getChannel(),
-      });
-      this.#clients.set(peer, client);
-    }
-    return client;
-  }
-
-  #metadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    metadata.set(FROM_HEADER, this.#deps.view.self);
-    return metadata;
+  #deadlineMs(): number {
+    return this.#deps.clock.nowMs() + this.#deps.options.callTimeoutMs;
   }
 
   #setBlocked(reason: string): void {
@@ -353,14 +345,6 @@ export class TombstoneReaper {
       this.#deps.logger.info({ reason }, "tombstone reaping waits");
     }
     this.#blocked = reason;
-  }
-
-  /**
-   * Forgets the Reap clients. They are not closed: they ride on the peers' channels, which the
-   * cluster view owns and closes (closing a client closes its channel).
-   */
-  close(): void {
-    this.#clients.clear();
   }
 }
 

@@ -1,11 +1,13 @@
-// When a deleted key may be reaped (DESIGN §4 "Delete"): the facts a reaping round gathers and
-// the rules that decide on them. A tombstone is removed only when every primary holds the same
+// When a deleted key may be reaped (DESIGN §4 "Delete"): the plan of a reaping round (which
+// tombstones, grouped by the primaries that must agree), the facts the round gathers and the
+// rule that decides on them. A tombstone is removed only when every primary holds the same
 // tombstone-only object, it is older than the grace period, every member is up and no hint is
 // pending anywhere: then no copy that the tombstone supersedes can come back. Pure: no IO,
 // clock or randomness; callers pass the time.
 
 import type { DvvSet } from "./dvv.js";
 import { values } from "./dvv.js";
+import type { NodeId } from "./node-id.js";
 
 /**
  * The time of the newest delete when every version of the object is a tombstone; undefined
@@ -54,4 +56,76 @@ export function reapBlocker(facts: ReapFacts): string | undefined {
 /** True when a tombstone written at `sinceMs` has waited out the grace period at `nowMs`. */
 export function graceElapsed(sinceMs: number, nowMs: number, graceMs: number): boolean {
   return nowMs - sinceMs >= graceMs;
+}
+
+/** A tombstone-only key of a node's index, as far as planning cares. */
+export interface IndexedTombstone {
+  readonly partition: number;
+  /** The time of its newest delete ({@link tombstoneSince}): a coordinator's wall clock. */
+  readonly sinceMs: number;
+}
+
+/** Keys whose reaping the same other primaries must agree to. */
+export interface ReapGroup<T> {
+  /** The key's primaries other than this node, in preference-list order. */
+  readonly peers: readonly NodeId[];
+  readonly keys: readonly T[];
+}
+
+/** What one round takes on. */
+export interface ReapPlan<T> {
+  /** Keys in the plan, at most keysPerRoundMax. */
+  readonly candidates: number;
+  /** One group per set of other primaries, in the order first met; keys in index order. */
+  readonly groups: readonly ReapGroup<T>[];
+}
+
+/** What planning needs to know at the start of a round. */
+export interface ReapRoundInput {
+  readonly self: NodeId;
+  /** The members this node believes up (itself included). */
+  readonly up: ReadonlySet<NodeId>;
+  /** A partition's primaries, in preference-list order. */
+  readonly primariesOf: (partition: number) => readonly NodeId[];
+  /** This node's wall clock now. */
+  readonly nowMs: number;
+  readonly graceMs: number;
+  readonly keysPerRoundMax: number;
+}
+
+/**
+ * Plans a round: the tombstones, taken in index order up to keysPerRoundMax, whose grace has
+ * passed and whose partition this node leads, grouped by the other primaries that must agree.
+ * This node leads a partition when it is the first of the partition's primaries it believes
+ * up; while a primary is down nothing is reaped anyway (see {@link reapBlocker}), but the
+ * leader plans and then says why it waits. Two nodes that both believe they lead are harmless:
+ * every removal is conditional on the copy being unchanged.
+ */
+export function planReapRound<T extends IndexedTombstone>(
+  tombstones: Iterable<T>,
+  input: ReapRoundInput,
+): ReapPlan<T> {
+  const groups = new Map<string, { peers: NodeId[]; keys: T[] }>();
+  let candidates = 0;
+  for (const tombstone of tombstones) {
+    if (candidates >= input.keysPerRoundMax) break;
+    if (!graceElapsed(tombstone.sinceMs, input.nowMs, input.graceMs)) continue;
+    const primaries = input.primariesOf(tombstone.partition);
+    if (primaries.find((node) => input.up.has(node)) !== input.self) continue;
+    const peers = primaries.filter((node) => node !== input.self);
+    const name = peers.join(",");
+    let group = groups.get(name);
+    if (group === undefined) groups.set(name, (group = { peers, keys: [] }));
+    group.keys.push(tombstone);
+    candidates += 1;
+  }
+  return { candidates, groups: [...groups.values()] };
+}
+
+/**
+ * The keys every asked peer agreed on: `expected` narrowed to the entries whose answer is
+ * true, answer by answer. A key one peer declines (its copy differs) is not reaped anywhere.
+ */
+export function agreedKeys<T>(expected: readonly T[], answer: readonly boolean[]): T[] {
+  return expected.filter((_, index) => answer[index] === true);
 }

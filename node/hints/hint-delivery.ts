@@ -1,16 +1,46 @@
 // The sending side of hinted handoff (DESIGN §5): when the failure detector sees a primary up
-// again, stream the hints held for it in batches over Handoff.Deliver, throttled in bytes per
-// second; on each acknowledgement delete those hints and, where nothing newer arrived, this
-// node's fallback copy. Delivery resumes from the durable hint store after a crash of either side.
+// again, send the hints held for it in batches, throttled in bytes per second; on each durable
+// acknowledgement delete those hints and, where nothing newer arrived, this node's fallback
+// copy. Delivery resumes from the durable hint store after a crash of either side. The primary
+// is reached through a HandoffPort (Handoff.Deliver over gRPC in production: handoff-client.ts)
+// and all time comes from the injected clock.
 
 import type { NodeId } from "../core/node-id.js";
 import type { DvvSet } from "../core/dvv.js";
 import { encodeObject } from "../core/object-codec.js";
+import type { Clock } from "../clock.js";
 import type { Replica } from "../replica.js";
-import type { ClusterView } from "../cluster-view.js";
 import type { Logger } from "../logger.js";
 import type { Hint, HintStore } from "./hint-store.js";
-import type { HintAck__Output } from "../../proto/generated/dkv/v1/HintAck.js";
+
+/** One hint on its way to its primary: the sender's id for it and the object's bytes. */
+export interface HandoffItem {
+  readonly id: number;
+  readonly bucket: string;
+  readonly key: Uint8Array;
+  /** The encoded object (object-codec.ts) this node holds for the key. */
+  readonly object: Uint8Array;
+}
+
+/** One delivery conversation with a primary: batches go out and are acknowledged in order. */
+export interface HandoffStream {
+  /**
+   * Sends one batch. Resolves with the ids the primary acknowledged: it acknowledges a hint
+   * only once its object is merged there and durable (handoff-server.ts). Rejects when the
+   * conversation breaks. HintDelivery bounds the wait (ackTimeoutMs).
+   */
+  send(target: NodeId, items: readonly HandoffItem[]): Promise<readonly number[]>;
+  /** Closes the conversation after its last acknowledgement. */
+  end(): void;
+  /** Abandons the conversation (it failed, or an acknowledgement is overdue). */
+  cancel(): void;
+}
+
+/** How hint delivery reaches primaries. */
+export interface HandoffPort {
+  /** Opens a conversation with `target`, or undefined when it cannot be called now. */
+  open(target: NodeId): HandoffStream | undefined;
+}
 
 /** Tunables of delivery; defaults in {@link DEFAULT_DELIVERY}. */
 export interface DeliveryOptions {
@@ -47,14 +77,16 @@ export interface DeliveryStats {
 
 /** Hands hints off to their primaries. */
 export class HintDelivery {
-  readonly #view: ClusterView;
+  readonly #view: { upNodes(): ReadonlySet<NodeId> };
   readonly #replica: Replica;
   readonly #hints: HintStore;
+  readonly #port: HandoffPort;
+  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #options: DeliveryOptions;
   readonly #active = new Set<NodeId>();
   readonly #isPrimaryOf: (bucket: string, key: Uint8Array) => boolean;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #closed = false;
   readonly stats: DeliveryStats = {
     delivered: 0,
@@ -64,9 +96,14 @@ export class HintDelivery {
   };
 
   constructor(options: {
-    readonly view: ClusterView;
+    /** Who the failure detector believes up (ClusterView in production). */
+    readonly view: { upNodes(): ReadonlySet<NodeId> };
     readonly replica: Replica;
     readonly hints: HintStore;
+    /** Reaches primaries (GrpcHandoffPort in production). */
+    readonly port: HandoffPort;
+    /** The check interval, the throttle and the acknowledgement deadline. */
+    readonly clock: Clock;
     readonly logger: Logger;
     readonly delivery?: Partial<DeliveryOptions>;
     /** Whether this node is a primary of the key: then its copy is kept after handoff. */
@@ -76,26 +113,30 @@ export class HintDelivery {
     this.#view = options.view;
     this.#replica = options.replica;
     this.#hints = options.hints;
+    this.#port = options.port;
+    this.#clock = options.clock;
     this.#logger = options.logger;
     this.#options = { ...DEFAULT_DELIVERY, ...options.delivery };
   }
 
+  /** Looks for primaries to deliver to every checkInterval, from one interval on. */
   start(): void {
-    this.#timer = setInterval(() => this.#tick(), this.#options.checkIntervalMs);
-    this.#timer.unref();
+    if (this.#closed) return;
+    this.#cancelTimer = this.#clock.setTimer(this.#options.checkIntervalMs, () => {
+      this.#tick();
+      this.start();
+    });
   }
 
   close(): void {
     this.#closed = true;
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#cancelTimer?.();
   }
 
   #tick(): void {
     const up = this.#view.upNodes();
     for (const target of this.#hints.targets()) {
-      if (this.#active.has(target) || !up.has(target) || this.#view.peer(target) === undefined) {
-        continue;
-      }
+      if (this.#active.has(target) || !up.has(target)) continue;
       this.#active.add(target);
       this.deliver(target)
         .catch((error: unknown) => {
@@ -106,27 +147,28 @@ export class HintDelivery {
     }
   }
 
-  /** Delivers every hint pending for `target` over one stream; rejects if the stream breaks. */
+  /**
+   * Delivers every hint pending for `target` over one conversation; resolves at once when the
+   * port cannot reach it, rejects if the conversation breaks.
+   */
   async deliver(target: NodeId): Promise<void> {
-    const peer = this.#view.peer(target);
-    if (peer === undefined) return;
+    const stream = this.#port.open(target);
+    if (stream === undefined) return;
     const pending = this.#hints.totals(target);
     this.#logger.info(
       { target, hints: pending.count, bytes: pending.bytes },
       "hint delivery started",
     );
-    const stream = peer.handoff.Deliver();
-    const acks = ackReader(stream);
     try {
       for (;;) {
         if (this.#closed) return;
         const hints = this.#hints.batch(target, this.#options.batchHintsMax);
         if (hints.length === 0) break;
-        const startedMs = Date.now();
-        const sent = await this.#sendBatch(stream, target, hints, acks);
+        const startedMs = this.#clock.monotonicMs();
+        const sent = await this.#sendBatch(stream, target, hints);
         const budgetMs = (sent * 1000) / this.#options.bytesPerSecond;
-        const waitMs = budgetMs - (Date.now() - startedMs);
-        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        const waitMs = budgetMs - (this.#clock.monotonicMs() - startedMs);
+        if (waitMs > 0) await this.#clock.sleep(waitMs);
       }
       this.#logger.info({ target, delivered: this.stats.delivered }, "hint delivery finished");
       stream.end();
@@ -137,14 +179,9 @@ export class HintDelivery {
   }
 
   /** Sends one batch and waits for its acknowledgement; returns the object bytes sent. */
-  async #sendBatch(
-    stream: ReturnType<NonNullable<ReturnType<ClusterView["peer"]>>["handoff"]["Deliver"]>,
-    target: NodeId,
-    hints: readonly Hint[],
-    acks: () => Promise<HintAck__Output>,
-  ): Promise<number> {
+  async #sendBatch(stream: HandoffStream, target: NodeId, hints: readonly Hint[]): Promise<number> {
     const sent = new Map<number, { hint: Hint; object: DvvSet }>();
-    const items = [];
+    const items: HandoffItem[] = [];
     let bytes = 0;
     for (const hint of hints) {
       const object = await this.#replica.get(hint.bucket, hint.key);
@@ -161,9 +198,15 @@ export class HintDelivery {
       items.push({ id: hint.seq, bucket: hint.bucket, key: hint.key, object: encoded });
     }
     if (items.length === 0) return 0;
-    stream.write({ target, items });
-    const ack = await withTimeout(acks(), this.#options.ackTimeoutMs, `hint ack from ${target}`);
-    const acked = ack.ids.map((id) => sent.get(Number(id))).filter((entry) => entry !== undefined);
+    // The rule of handoff: a hint is deleted only once the primary's acknowledgement names it,
+    // and the primary acknowledges only what it has made durable. Until then (and when the
+    // acknowledgement never comes) every hint of the batch stays, to be sent again.
+    const ackedIds = await this.#withTimeout(
+      stream.send(target, items),
+      this.#options.ackTimeoutMs,
+      `hint ack from ${target}`,
+    );
+    const acked = ackedHints(sent, ackedIds);
     const removed = await this.#hints.remove(acked.map((entry) => entry.hint));
     // The copies go concurrently, so the engine's group commit covers them with one fsync
     // instead of one each.
@@ -182,50 +225,34 @@ export class HintDelivery {
     return bytes;
   }
 
+  /** `promise`, or a rejection naming `what` once `timeoutMs` pass on the clock first. */
+  #withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const cancel = this.#clock.setTimer(timeoutMs, () =>
+        reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
+      );
+      promise.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error as Error);
+        },
+      );
+    });
+  }
+
   #isPrimary(bucket: string, key: Uint8Array): boolean {
     return this.#isPrimaryOf(bucket, key);
   }
 }
 
-/** Reads acknowledgements in order from a stream; rejects when the stream fails or ends. */
-function ackReader(stream: NodeJS.EventEmitter): () => Promise<HintAck__Output> {
-  const queued: HintAck__Output[] = [];
-  const waiting: { resolve: (ack: HintAck__Output) => void; reject: (error: Error) => void }[] = [];
-  let failure: Error | undefined;
-  stream.on("data", (ack: HintAck__Output) => {
-    const waiter = waiting.shift();
-    if (waiter !== undefined) waiter.resolve(ack);
-    else queued.push(ack);
-  });
-  const fail = (error: Error): void => {
-    failure = error;
-    for (const waiter of waiting.splice(0)) waiter.reject(error);
-  };
-  stream.on("error", fail);
-  stream.on("end", () => fail(new Error("handoff stream ended")));
-  return () => {
-    const ack = queued.shift();
-    if (ack !== undefined) return Promise.resolve(ack);
-    if (failure !== undefined) return Promise.reject(failure);
-    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  };
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error as Error);
-      },
-    );
-  });
+/**
+ * The sent hints an acknowledgement names: only these may be deleted. Ids it names that were
+ * not sent in the batch (a confused peer) are ignored.
+ */
+export function ackedHints<T>(sent: ReadonlyMap<number, T>, ackedIds: readonly number[]): T[] {
+  return ackedIds.map((id) => sent.get(Number(id))).filter((entry) => entry !== undefined);
 }

@@ -1,21 +1,33 @@
-// The heartbeat loop: pings every peer (Admin.Ping, one call in flight per peer, each with a
-// deadline), feeds answers and refusals to the MemberView, evaluates phi on a short timer, and
-// logs and announces every up/down transition. The IO shell around member-view.ts.
+// The heartbeat loop: pings every peer (one ping in flight per peer, each with a deadline),
+// feeds answers and refusals to the MemberView, evaluates phi on a short timer, and logs and
+// announces every up/down transition. The IO shell around member-view.ts: peers are reached
+// through a PingPort (Admin.Ping over gRPC in production: ping-client.ts), time comes from the
+// injected clock (monotonic for failure detection, wall for ping deadlines).
 
-import * as grpc from "@grpc/grpc-js";
 import type { NodeId } from "../core/node-id.js";
-import type { PeerClients } from "../peer-clients.js";
+import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { FailureDetectorOptions } from "./failure-detector-options.js";
 import type { MemberView, PeerTransition } from "./member-view.js";
 
-/** How the loop reaches peers: ClusterView (undefined = unreachable, e.g. dropped). */
-export interface PeerDirectory {
-  peer(node: NodeId): PeerClients | undefined;
-  unreachableReason(node: NodeId): string;
+/** What one ping's reply says about the peer. */
+export type PingReply =
+  | { readonly kind: "answered" }
+  /** Definitely down: connection refused, cut off, or another node at the address. */
+  | { readonly kind: "refused"; readonly reason: string }
+  /** No heartbeat (a deadline, a dropped connection): phi decides. */
+  | { readonly kind: "silent"; readonly reason: string };
+
+/** How the loop reaches peers. */
+export interface PingPort {
+  /**
+   * Pings `node` once and classifies its reply; never rejects. Gives up (silent) at
+   * `deadlineMs`, a wall-clock time of this node.
+   */
+  ping(node: NodeId, deadlineMs: number): Promise<PingReply>;
 }
 
-/** The outcome of one ping, classified. */
+/** The outcome of one ping, with its round trip when answered. */
 export type PingOutcome =
   | { readonly kind: "answered"; readonly roundTripMs: number }
   | { readonly kind: "refused"; readonly reason: string }
@@ -29,24 +41,28 @@ interface PeerPing {
 /** Pings peers and drives a MemberView; start() once, stop() once. */
 export class HeartbeatLoop {
   readonly #members: MemberView;
-  readonly #directory: PeerDirectory;
+  readonly #port: PingPort;
+  readonly #clock: Clock;
   readonly #options: FailureDetectorOptions;
   readonly #logger: Logger;
   readonly #onTransition: (transition: PeerTransition) => void;
   readonly #pings = new Map<NodeId, PeerPing>();
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #expectedMs = 0;
   #stopped = false;
 
   constructor(options: {
+    /** The detector it drives; its times are this clock's monotonic times. */
     readonly members: MemberView;
-    readonly directory: PeerDirectory;
+    readonly port: PingPort;
+    readonly clock: Clock;
     readonly options: FailureDetectorOptions;
     readonly logger: Logger;
     readonly onTransition: (transition: PeerTransition) => void;
   }) {
     this.#members = options.members;
-    this.#directory = options.directory;
+    this.#port = options.port;
+    this.#clock = options.clock;
     this.#options = options.options;
     this.#logger = options.logger;
     this.#onTransition = options.onTransition;
@@ -57,8 +73,8 @@ export class HeartbeatLoop {
 
   /** Starts the timer; the first pings go out one heartbeat interval later. */
   start(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
-    const nowMs = performance.now();
+    if (this.#cancelTimer !== undefined || this.#stopped) return;
+    const nowMs = this.#clock.monotonicMs();
     // The first pings go out one interval after start: nodes of a cluster usually start
     // together, and a peer still binding its port is not worth a "down" line.
     for (const ping of this.#pings.values()) ping.lastSentMs = nowMs;
@@ -69,15 +85,15 @@ export class HeartbeatLoop {
   /** Stops the timer; answers to pings still in flight are ignored. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
   }
 
   /** Pings a peer now rather than at its next turn (a healed node-level partition). */
   pingNow(node: NodeId): void {
     const ping = this.#pings.get(node);
     if (ping === undefined || ping.inFlight || this.#stopped) return;
-    this.#ping(node, ping, performance.now());
+    this.#ping(node, ping, this.#clock.monotonicMs());
   }
 
   /** Applies a transition decided outside the loop (e.g. a peer dropped by fault injection). */
@@ -98,7 +114,7 @@ export class HeartbeatLoop {
 
   #tick(): void {
     if (this.#stopped) return;
-    const nowMs = performance.now();
+    const nowMs = this.#clock.monotonicMs();
     // A timer that fires late means this process was not running (busy loop, GC, SIGSTOP):
     // that time is nobody's silence.
     const stalledMs = nowMs - this.#expectedMs - this.#options.localStallMsMin;
@@ -116,34 +132,29 @@ export class HeartbeatLoop {
     }
     // Evaluate after the poll phase, so replies that arrived while this process was busy are
     // counted before anyone is convicted (timers run before I/O callbacks in Node's loop).
-    setImmediate(() => {
+    this.#clock.defer(() => {
       if (this.#stopped) return;
-      for (const transition of this.#members.check(performance.now())) this.apply(transition);
+      const checkedMs = this.#clock.monotonicMs();
+      for (const transition of this.#members.check(checkedMs)) this.apply(transition);
     });
     this.#expectedMs = nowMs + this.#options.checkIntervalMs;
-    this.#timer = setTimeout(() => this.#tick(), this.#options.checkIntervalMs);
-    this.#timer.unref();
+    this.#cancelTimer = this.#clock.setTimer(this.#options.checkIntervalMs, () => this.#tick());
   }
 
   #ping(node: NodeId, ping: PeerPing, sentMs: number): void {
     ping.lastSentMs = sentMs;
-    const peer = this.#directory.peer(node);
-    if (peer === undefined) {
-      this.#record(node, { kind: "refused", reason: this.#directory.unreachableReason(node) });
-      return;
-    }
     ping.inFlight = true;
-    const deadline = Date.now() + this.#options.pingTimeoutMs;
-    peer.admin.Ping({}, { deadline }, (error, reply) => {
+    const deadlineMs = this.#clock.nowMs() + this.#options.pingTimeoutMs;
+    void this.#port.ping(node, deadlineMs).then((reply) => {
       ping.inFlight = false;
       if (this.#stopped) return;
-      const roundTripMs = performance.now() - sentMs;
-      this.#record(node, classifyPing(node, error, reply?.node_id, roundTripMs));
+      const roundTripMs = this.#clock.monotonicMs() - sentMs;
+      this.#record(node, reply.kind === "answered" ? { kind: "answered", roundTripMs } : reply);
     });
   }
 
   #record(node: NodeId, outcome: PingOutcome): void {
-    const nowMs = performance.now();
+    const nowMs = this.#clock.monotonicMs();
     if (outcome.kind === "answered") {
       if (outcome.roundTripMs >= this.#options.heartbeatIntervalMs) {
         this.#logger.debug(
@@ -158,29 +169,4 @@ export class HeartbeatLoop {
       this.#logger.debug({ peer: node, reason: outcome.reason }, "ping unanswered");
     }
   }
-}
-
-/**
- * What a ping's result says about the peer. A refused connection, a refusal by a node-level
- * partition and a different node at the address are definite: down at once. A deadline or a
- * dropped connection only means no heartbeat; phi decides.
- */
-export function classifyPing(
-  node: NodeId,
-  error: grpc.ServiceError | null,
-  answeredAs: string | undefined,
-  roundTripMs: number,
-): PingOutcome {
-  if (error === null) {
-    if (answeredAs === node) return { kind: "answered", roundTripMs };
-    return { kind: "refused", reason: `answered as ${answeredAs ?? "nobody"}: wrong address?` };
-  }
-  const text = `${error.details ?? ""} ${error.message ?? ""}`;
-  if (error.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|connection refused/i.test(text)) {
-    return { kind: "refused", reason: "connection refused" };
-  }
-  if (error.code === grpc.status.UNAVAILABLE && /dropped by fault injection/.test(text)) {
-    return { kind: "refused", reason: error.details };
-  }
-  return { kind: "silent", reason: error.details || error.message };
 }

@@ -3,6 +3,7 @@
 // held back. A line is written only when something happened.
 
 import type { Logger } from "../logger.js";
+import type { Clock } from "../clock.js";
 
 /** The counters the summary reads (the coordinator's). */
 export interface ReadRepairCounters {
@@ -18,7 +19,9 @@ export class ActivityLog {
   readonly #flush: () => void;
   #sentBefore: number;
   #skippedBefore: number;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #cancelTimer: (() => void) | undefined;
+  #closed = false;
 
   /**
    * @param options.flush writes lines other parts held back (KvMetrics.flushLogs)
@@ -27,9 +30,11 @@ export class ActivityLog {
   constructor(options: {
     readonly logger: Logger;
     readonly readRepairs: ReadRepairCounters;
+    readonly clock: Clock;
     readonly flush?: () => void;
     readonly intervalMs?: number;
   }) {
+    this.#clock = options.clock;
     this.intervalMs = options.intervalMs ?? 60_000;
     this.#logger = options.logger;
     this.#repairs = options.readRepairs;
@@ -38,14 +43,19 @@ export class ActivityLog {
     this.#skippedBefore = this.#repairs.readRepairsSkipped;
   }
 
+  /** Ticks every interval until close(). */
   start(): void {
-    this.#timer = setInterval(() => this.tick(), this.intervalMs);
-    this.#timer.unref();
+    if (this.#closed) return;
+    this.#cancelTimer = this.#clock.setTimer(this.intervalMs, () => {
+      this.tick();
+      this.start();
+    });
   }
 
   close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#closed = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
   }
 
   /** Writes the lines due now (the timer calls it; tests call it directly). */

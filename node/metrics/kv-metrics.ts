@@ -3,6 +3,7 @@
 // `dkv status` p50/p99, Prometheus request counters and histograms when metrics are on, and a
 // rate-limited log line when requests are shed. Nothing here logs per request.
 
+import type { Clock } from "../clock.js";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { DvvSet } from "../core/dvv.js";
 import { objectBytesEstimate } from "../core/object-bytes.js";
@@ -48,7 +49,7 @@ interface RequestSeries {
 /** The KV service's observer for one node. */
 export class KvMetrics implements KvObserver {
   readonly #window: LatencyWindow;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #shedLog = new LogThrottle(SHED_LOG_WINDOW_MS);
   readonly #prom: PromKv | undefined;
@@ -56,21 +57,21 @@ export class KvMetrics implements KvObserver {
   /**
    * @param options.registry where the Prometheus metrics go; without one only the recent
    *   window is kept (metrics off)
-   * @param options.now wall-clock milliseconds (Date.now unless a test supplies one)
+   * @param options.clock the recent window's and the shed log's time (its wall clock)
    */
   constructor(options: {
     readonly logger: Logger;
     readonly registry?: Registry | undefined;
-    readonly now?: () => number;
+    readonly clock: Clock;
   }) {
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock;
     this.#logger = options.logger;
-    this.#window = new LatencyWindow(this.#now());
+    this.#window = new LatencyWindow(this.#clock.nowMs());
     this.#prom = options.registry === undefined ? undefined : new PromKv(options.registry);
   }
 
   request(op: KvOperation, outcome: RequestOutcome, durationMs: number): void {
-    this.#window.record(durationMs, this.#now());
+    this.#window.record(durationMs, this.#clock.nowMs());
     const series = this.#prom?.series(op, outcome);
     if (series === undefined) return;
     series.count.inc();
@@ -85,7 +86,7 @@ export class KvMetrics implements KvObserver {
   }
 
   shed(inFlight: number, limit: number): void {
-    const decision = this.#shedLog.admit(this.#now());
+    const decision = this.#shedLog.admit(this.#clock.nowMs());
     if (decision.log) {
       this.#logger.warn(
         { inFlight, limit, shedSinceLastLine: decision.suppressed },
@@ -96,12 +97,12 @@ export class KvMetrics implements KvObserver {
 
   /** Requests of the last minute with their p50/p99, for Admin.Status. */
   recent(): LatencySnapshot {
-    return this.#window.snapshot(this.#now());
+    return this.#window.snapshot(this.#clock.nowMs());
   }
 
   /** Writes the line for shed requests held back by the rate limit, once it is due. */
   flushLogs(): void {
-    const suppressed = this.#shedLog.flush(this.#now());
+    const suppressed = this.#shedLog.flush(this.#clock.nowMs());
     if (suppressed > 0) {
       this.#logger.warn(
         { shedSinceLastLine: suppressed, windowMs: SHED_LOG_WINDOW_MS },

@@ -1,6 +1,7 @@
 // The lmdb engine: the Storage port over lmdb-js (a copy-on-write B+tree in a memory map), the
 // reference and alternative backend to the log engine. Does IO through lmdb.
 
+import { SYSTEM_CLOCK, type Clock } from "../clock.js";
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { open, type RootDatabase } from "lmdb";
@@ -15,6 +16,8 @@ export interface LmdbStorageOptions {
   readonly keyBytesMax?: number;
   /** Largest object in bytes (default 16 MiB, DESIGN §7). */
   readonly objectBytesMax?: number;
+  /** Bounds the wait for a failed commit's cause (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** lmdb-js refuses keys above 1978 bytes with the default page size. */
@@ -58,6 +61,7 @@ export class LmdbStorage implements Storage {
   readonly #dir: string;
   readonly #keyBytesMax: number;
   readonly #objectBytesMax: number;
+  readonly #clock: Clock;
   #db: RootDatabase<Buffer, Buffer> | undefined;
   #closed = false;
   /** Values carry a CRC-32 (format 2); then the format marker is stored too. */
@@ -69,6 +73,7 @@ export class LmdbStorage implements Storage {
     this.#dir = options.dir;
     this.#keyBytesMax = options.keyBytesMax ?? 64 * 1024;
     this.#objectBytesMax = options.objectBytesMax ?? 16 * 1024 * 1024;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   async open(): Promise<void> {
@@ -95,8 +100,8 @@ export class LmdbStorage implements Storage {
       }
       this.#checksummed = true;
     } else if (db.getKeysCount({ limit: 1 }) === 0) {
-      await committed(db.put(FORMAT_KEY, Buffer.from([CHECKSUMMED_FORMAT])));
-      await committed(db.flushed);
+      await committed(db.put(FORMAT_KEY, Buffer.from([CHECKSUMMED_FORMAT])), this.#clock);
+      await committed(db.flushed, this.#clock);
       this.#checksummed = true;
     }
   }
@@ -135,17 +140,17 @@ export class LmdbStorage implements Storage {
     }
     value.set(object, at);
     if (this.#checksummed) value.writeUInt32LE(crc32(value.subarray(4)), 0);
-    await committed(db.put(lmdbKeyOf(id), value));
+    await committed(db.put(lmdbKeyOf(id), value), this.#clock);
     if (!options.durable) return { durable: false };
-    await committed(db.flushed);
+    await committed(db.flushed, this.#clock);
     return { durable: true };
   }
 
   async remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult> {
     const db = this.#checkOpen();
-    await committed(db.remove(lmdbKeyOf(idBytesOf(bucket, key))));
+    await committed(db.remove(lmdbKeyOf(idBytesOf(bucket, key))), this.#clock);
     if (!options.durable) return { durable: false };
-    await committed(db.flushed);
+    await committed(db.flushed, this.#clock);
     return { durable: true };
   }
 
@@ -229,21 +234,23 @@ const COMMIT_CAUSE_WAIT_MS = 1000;
  * moments later; that one is awaited here, so the error names the cause (as the log engine's
  * do) and no rejection is left unhandled to end the process.
  */
-async function committed(write: PromiseLike<unknown>): Promise<void> {
+async function committed(write: PromiseLike<unknown>, clock: Clock): Promise<void> {
   try {
     await write;
   } catch (error) {
     const cause = (error as { commitError?: unknown } | null)?.commitError;
     if (!(cause instanceof Promise)) throw new StorageWriteError(error);
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const reason = await Promise.race([
       cause.then(
         () => error,
         (why: unknown) => why,
       ),
-      new Promise((resolve) => (timer = setTimeout(() => resolve(error), COMMIT_CAUSE_WAIT_MS))),
+      new Promise(
+        (resolve) => (cancel = clock.setTimer(COMMIT_CAUSE_WAIT_MS, () => resolve(error))),
+      ),
     ]);
-    clearTimeout(timer);
+    cancel?.();
     throw new StorageWriteError(reason);
   }
 }

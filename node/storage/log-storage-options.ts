@@ -2,6 +2,7 @@
 // refuse impossible settings at construction. Pure.
 
 import type { StorageStats } from "./storage.js";
+import type { Clock } from "../clock.js";
 
 /** Options of {@link LogStorage}; every bound has a default and every default is enforced. */
 export interface LogStorageOptions {
@@ -25,10 +26,12 @@ export interface LogStorageOptions {
   readonly objectBytesMax?: number;
   /** Corrupt records listed individually at most; the count is unbounded (default 1000). */
   readonly corruptRecordsListMax?: number;
+  /** The lazy sync's timer and the durations reported (default: the system clock). */
+  readonly clock?: Clock;
 }
 
-/** Options with every default filled in. */
-export type ResolvedLogStorageOptions = Required<LogStorageOptions>;
+/** Options with every default filled in (the clock is the engine's to default). */
+export type ResolvedLogStorageOptions = Required<Omit<LogStorageOptions, "clock">>;
 
 /** Largest segmentBytesMax: offsets are u32 and a segment is read whole by recovery and merge. */
 export const SEGMENT_BYTES_MAX_LIMIT = 1 << 30;

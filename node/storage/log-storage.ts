@@ -2,6 +2,7 @@
 // directory, group-committed writes, background merge with hint files, recovery that truncates a
 // torn tail and counts corruption. This file wires the parts together; it does IO through them.
 
+import { SYSTEM_CLOCK, type Clock } from "../clock.js";
 import * as fs from "node:fs/promises";
 import { CorruptionLog, type CorruptRecord } from "./corruption-log.js";
 import {
@@ -48,6 +49,7 @@ type State = "new" | "opening" | "open" | "closing" | "closed";
 export class LogStorage implements Storage {
   readonly engine = "log";
   readonly #options: ResolvedLogStorageOptions;
+  readonly #clock: Clock;
   readonly #set = new SegmentSet();
   readonly #corruptions: CorruptionLog;
   readonly #scratch = Buffer.allocUnsafe(SYNC_READ_BYTES_MAX);
@@ -67,6 +69,7 @@ export class LogStorage implements Storage {
 
   constructor(options: LogStorageOptions) {
     this.#options = resolveLogStorageOptions(options);
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#corruptions = new CorruptionLog(this.#options.corruptRecordsListMax);
   }
 
@@ -75,7 +78,7 @@ export class LogStorage implements Storage {
     this.#state = "opening";
     const { dir } = this.#options;
     await fs.mkdir(dir, { recursive: true });
-    this.#recovery = await recoverLog(dir, this.#set, this.#corruptions);
+    this.#recovery = await recoverLog(dir, this.#set, this.#corruptions, this.#clock);
     const id = this.#set.nextActiveId();
     const active = await createSegment(id, pathIn(dir, segmentFileName(id)), 0, dir);
     this.#set.add(active);
@@ -87,8 +90,11 @@ export class LogStorage implements Storage {
       () => this.#maybeMerge(),
       (ids) => this.#rolledBack(ids),
     );
-    this.#queue = new WriteQueue(this.#writer, this.#options, (error) =>
-      this.#noteBackgroundError(error),
+    this.#queue = new WriteQueue(
+      this.#writer,
+      this.#options,
+      (error) => this.#noteBackgroundError(error),
+      this.#clock,
     );
     this.#state = "open";
     this.#maybeMerge();
@@ -301,6 +307,7 @@ export class LogStorage implements Storage {
         corruptions: this.#corruptions,
         segmentBytesMax: this.#options.segmentBytesMax,
         stopping: () => this.#state !== "open",
+        clock: this.#clock,
       });
       this.#merges += 1;
       return result;

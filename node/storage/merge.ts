@@ -2,6 +2,7 @@
 // at into new segments (tmp → fsync → rename → fsync dir, with hint files), move the directory
 // over, then delete the old segments oldest first. Reads and writes go on meanwhile. Does IO.
 
+import type { Clock } from "../clock.js";
 import * as fs from "node:fs/promises";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { CorruptionLog } from "./corruption-log.js";
@@ -34,6 +35,8 @@ export interface MergeContext {
   readonly segmentBytesMax: number;
   /** True once the engine is closing; the merge then stops and cleans up. */
   readonly stopping: () => boolean;
+  /** Times the merge (durationMs). */
+  readonly clock: Clock;
 }
 
 /** What one merge did. */
@@ -54,7 +57,7 @@ export interface MergeResult {
  * suffix of them can never resurrect a key that an output dropped.
  */
 export async function mergeFrozenSegments(context: MergeContext): Promise<MergeResult> {
-  const started = performance.now();
+  const started = context.clock.monotonicMs();
   const inputs = await context.queue.runExclusive(() => freezeInputs(context));
   const last = inputs[inputs.length - 1];
   if (last === undefined)
@@ -80,7 +83,7 @@ export async function mergeFrozenSegments(context: MergeContext): Promise<MergeR
     outputSegments: output.finished.length,
     inputBytes: inputs.reduce((sum, segment) => sum + segment.size, 0),
     outputBytes: output.bytesWritten,
-    durationMs: performance.now() - started,
+    durationMs: context.clock.monotonicMs() - started,
   };
 }
 

@@ -2,6 +2,7 @@
 // their hint file when a valid one exists), truncates a torn tail of the newest segment, and
 // counts every corrupt stretch before it. Does IO.
 
+import type { Clock } from "../clock.js";
 import * as fs from "node:fs/promises";
 import { CorruptionLog, claimedKeyAt } from "./corruption-log.js";
 import { readHint } from "./hint-file.js";
@@ -41,8 +42,9 @@ export async function recoverLog(
   dir: string,
   set: SegmentSet,
   corruptions: CorruptionLog,
+  clock: Clock,
 ): Promise<RecoveryReport> {
-  const started = performance.now();
+  const started = clock.monotonicMs();
   const report: RecoveryReport = {
     segmentsScanned: 0,
     hintsLoaded: 0,
@@ -62,7 +64,7 @@ export async function recoverLog(
     report.segmentsScanned += 1;
     await scanSegment(dir, id, id === newestId, set, corruptions, report);
   }
-  report.durationMs = performance.now() - started;
+  report.durationMs = clock.monotonicMs() - started;
   return report;
 }
 

@@ -4,6 +4,7 @@
 
 import type { WriteResult } from "./storage.js";
 import type { RecordKind } from "./record-format.js";
+import type { Clock } from "../clock.js";
 
 /** A write waiting in the queue: an encoded record and who to tell. */
 export interface QueuedWrite {
@@ -87,22 +88,26 @@ export class WriteQueue {
   readonly #sink: CommitSink;
   readonly #limits: WriteQueueLimits;
   readonly #onBackgroundError: (error: Error) => void;
+  readonly #clock: Clock;
   #items: QueueItem[] = [];
   #queuedBytes = 0;
   #running = false;
-  #syncTimer: NodeJS.Timeout | undefined;
+  #cancelSyncTimer: (() => void) | undefined;
   #inflight: InflightSync | undefined;
   batches = 0;
   syncs = 0;
 
+  /** @param clock the lazy sync's timer, the end-of-turn batching and the fsync timings */
   constructor(
     sink: CommitSink,
     limits: WriteQueueLimits,
     onBackgroundError: (error: Error) => void,
+    clock: Clock,
   ) {
     this.#sink = sink;
     this.#limits = limits;
     this.#onBackgroundError = onBackgroundError;
+    this.#clock = clock;
   }
 
   /** Bytes of records waiting to be appended. */
@@ -160,8 +165,8 @@ export class WriteQueue {
 
   /** Stops the lazy sync timer (the owner drains first). */
   stop(): void {
-    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
-    this.#syncTimer = undefined;
+    this.#cancelSyncTimer?.();
+    this.#cancelSyncTimer = undefined;
   }
 
   /**
@@ -172,7 +177,7 @@ export class WriteQueue {
   #kick(): void {
     if (this.#running) return;
     this.#running = true;
-    setImmediate(() => {
+    this.#clock.defer(() => {
       this.#run()
         .catch((error: unknown) =>
           // Only a failed rollback gets here (write failures reject their own writes).
@@ -288,24 +293,23 @@ export class WriteQueue {
   #timedSync(): Promise<void> {
     const observer = fsyncObserver;
     if (observer === undefined) return this.#sink.sync();
-    const startedMs = performance.now();
+    const startedMs = this.#clock.monotonicMs();
     return this.#sink.sync().then(
-      () => observer(performance.now() - startedMs, true),
+      () => observer(this.#clock.monotonicMs() - startedMs, true),
       (error: unknown) => {
-        observer(performance.now() - startedMs, false);
+        observer(this.#clock.monotonicMs() - startedMs, false);
         throw error;
       },
     );
   }
 
   #scheduleSync(): void {
-    if (this.#syncTimer !== undefined) return;
-    this.#syncTimer = setTimeout(() => {
-      this.#syncTimer = undefined;
+    if (this.#cancelSyncTimer !== undefined) return;
+    this.#cancelSyncTimer = this.#clock.setTimer(this.#limits.syncIntervalMs, () => {
+      this.#cancelSyncTimer = undefined;
       this.runExclusive(async () => undefined).catch((error: unknown) =>
         this.#onBackgroundError(new StorageWriteError(error, "storage background sync failed")),
       );
-    }, this.#limits.syncIntervalMs);
-    this.#syncTimer.unref();
+    });
   }
 }

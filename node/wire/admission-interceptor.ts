@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { Limits } from "../core/limits.js";
+import type { Clock } from "../clock.js";
 import {
   AdmissionLedger,
   compressedRefused,
@@ -32,6 +33,7 @@ interface Shared {
   readonly ledger: AdmissionLedger<Http2Session>;
   readonly limits: Limits;
   readonly observer: AdmissionObserver | undefined;
+  readonly clock: Clock;
 }
 
 /**
@@ -41,15 +43,17 @@ interface Shared {
  */
 export function admissionInterceptor(
   limits: Limits,
+  clock: Clock,
   observer?: AdmissionObserver,
 ): grpc.ServerInterceptor {
-  const shared: Shared = { ledger: new AdmissionLedger(limits), limits, observer };
+  const shared: Shared = { ledger: new AdmissionLedger(limits), limits, observer, clock };
   return (method, call) => new AdmittedCall(call, method, shared);
 }
 
 interface PendingReply {
   readonly bytes: number;
-  readonly timer: NodeJS.Timeout;
+  /** Cancels the reset of a reply left unread too long. */
+  readonly cancelTimer: () => void;
 }
 
 /** One call under admission; created for every call of every service. */
@@ -167,15 +171,16 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     }
     const reply: PendingReply = {
       bytes,
-      timer: setTimeout(() => this.#unread(reply), this.#shared.limits.replyUnreadMsMax),
+      cancelTimer: this.#shared.clock.setTimer(this.#shared.limits.replyUnreadMsMax, () =>
+        this.#unread(reply),
+      ),
     };
-    reply.timer.unref();
     this.#replies.add(reply);
     // grpc-js calls back once HTTP/2 has taken the whole message (within the reader's flow
     // control window): until then the reply is held in this process, unread.
     super.sendMessage(new EncodedReply(encoded), () => {
       if (this.#replies.delete(reply)) {
-        clearTimeout(reply.timer);
+        reply.cancelTimer();
         this.#shared.ledger.release(session, bytes);
         this.#shared.ledger.progress(session);
       }
@@ -269,7 +274,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     const ledger = this.#shared.ledger;
     for (const bytes of this.#requests.splice(0)) ledger.release(session, bytes);
     for (const reply of this.#replies) {
-      clearTimeout(reply.timer);
+      reply.cancelTimer();
       ledger.release(session, reply.bytes);
     }
     this.#replies.clear();

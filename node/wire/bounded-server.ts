@@ -2,6 +2,7 @@
 // service, the internal message-size bound, and serializers that let the interceptor measure a
 // reply before it is written (each reply is still encoded once, see encoded-reply.ts).
 
+import type { Clock } from "../clock.js";
 import * as grpc from "@grpc/grpc-js";
 import type { Limits } from "../core/limits.js";
 import { admissionInterceptor, type AdmissionObserver } from "./admission-interceptor.js";
@@ -37,12 +38,13 @@ class BoundedServer extends grpc.Server {
 export function createBoundedServer(
   limits: Limits,
   options: grpc.ChannelOptions,
+  clock: Clock,
   observer?: AdmissionObserver,
 ): grpc.Server {
   return new BoundedServer({
     ...options,
     "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
     "grpc.max_send_message_length": limits.grpcMessageBytesMax,
-    interceptors: [admissionInterceptor(limits, observer)],
+    interceptors: [admissionInterceptor(limits, clock, observer)],
   });
 }

@@ -72,6 +72,11 @@ export class SimClock implements Clock {
     for (const fire of held) fire();
   }
 
+  /** At the same virtual time, after every promise continuation now pending. */
+  defer(callback: () => void): void {
+    this.setTimer(0, callback);
+  }
+
   /** The node crashed: its timers never fire. */
   stop(): void {
     this.#stopped = true;

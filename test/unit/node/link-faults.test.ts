@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LINK_DELAY_MS_MAX, LOSS_RETRANSMIT_MS, LinkFaults } from "../../../node/link-faults.js";
 import { nodeId } from "../../../node/core/node-id.js";
+import { SYSTEM_CLOCK } from "../../../node/clock.js";
 import { loadProto } from "../../../proto/load-proto.js";
 import type { AdminClient } from "../../../proto/generated/dkv/v1/Admin.js";
 
@@ -15,7 +16,7 @@ const isPeer = (node: string): boolean => node === "n2" || node === "n3";
 
 describe("LinkFaults rules", () => {
   it("refuses unknown peers and out-of-range numbers, changing nothing", () => {
-    const faults = new LinkFaults();
+    const faults = new LinkFaults(SYSTEM_CLOCK);
     faults.set([{ peer: n2, delayMs: 10, jitterMs: 0, loss: 0 }], isPeer);
     expect(() =>
       faults.set([{ peer: nodeId("n9"), delayMs: 1, jitterMs: 0, loss: 0 }], isPeer),
@@ -31,7 +32,7 @@ describe("LinkFaults rules", () => {
 
   it("loses with the given probability (retransmitted 1 s later) and adds delay and jitter", () => {
     const draws = [0.1, 0.5, 0.9, 0.5];
-    const faults = new LinkFaults(() => draws.shift() ?? 0);
+    const faults = new LinkFaults(SYSTEM_CLOCK, () => draws.shift() ?? 0);
     faults.set([{ peer: n2, delayMs: 100, jitterMs: 50, loss: 0.2 }], isPeer);
     expect(faults.delayOf(n2)).toBe(100 + 25 + LOSS_RETRANSMIT_MS); // 0.1 < 0.2: lost
     expect(faults.delayOf(n2)).toBe(125); // 0.9 ≥ 0.2: kept; 100 + 0.5 × 50
@@ -44,7 +45,7 @@ describe("LinkFaults rules", () => {
 describe("the link fault interceptor", () => {
   let server: grpc.Server;
   let client: AdminClient;
-  const faults = new LinkFaults();
+  const faults = new LinkFaults(SYSTEM_CLOCK);
 
   beforeAll(async () => {
     const v1 = loadProto().grpcObject.dkv.v1;

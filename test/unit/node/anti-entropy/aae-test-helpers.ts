@@ -1,6 +1,6 @@
 // Helpers for the anti-entropy tests: a replica with its trees over memory storage, a port that
 // carries an exchange to an answerer in-process through the real protobuf encoding, and a fake
-// pacing clock.
+// clock.
 
 import { loadProto } from "../../../../proto/load-proto.js";
 import type { ExchangeRequest } from "../../../../proto/generated/dkv/v1/ExchangeRequest.js";
@@ -20,7 +20,8 @@ import {
   DEFAULT_AAE_OPTIONS,
   type AntiEntropyOptions,
 } from "../../../../node/anti-entropy/aae-options.js";
-import { TokenBucket, type PacingClock } from "../../../../node/anti-entropy/token-bucket.js";
+import { TokenBucket } from "../../../../node/anti-entropy/token-bucket.js";
+import type { Clock } from "../../../../node/clock.js";
 
 export const PARTITIONS = 8;
 
@@ -134,15 +135,23 @@ export function answererOf(side: Side, peer: NodeId): ExchangeAnswerer {
   });
 }
 
-/** A clock whose sleeps return at once, recording what was asked; `onSleep` runs first. */
-export function fakeClock(
-  onSleep?: (ms: number) => Promise<void>,
-): PacingClock & { slept: number[] } {
+/**
+ * A clock whose sleeps return at once, recording what was asked and moving time on by the
+ * sleep; `onSleep` runs first. It sets no timers.
+ */
+export function fakeClock(onSleep?: (ms: number) => Promise<void>): Clock & { slept: number[] } {
   let nowMs = 0;
   const slept: number[] = [];
   return {
     slept,
     nowMs: () => nowMs,
+    monotonicMs: () => nowMs,
+    setTimer() {
+      throw new Error("fakeClock sets no timers");
+    },
+    defer(callback) {
+      queueMicrotask(callback);
+    },
     async sleep(ms) {
       slept.push(ms);
       await onSleep?.(ms);
@@ -154,7 +163,7 @@ export function fakeClock(
 /** The opening side's context with a fake clock and the given options. */
 export function contextOf(
   side: Side,
-  clock: PacingClock,
+  clock: Clock,
   options: Partial<AntiEntropyOptions> = {},
 ): ExchangeContext {
   const merged = { ...DEFAULT_AAE_OPTIONS, ...options };

@@ -9,13 +9,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AntiEntropy } from "../../../../node/anti-entropy/anti-entropy.js";
 import type { AntiEntropyOptions } from "../../../../node/anti-entropy/aae-options.js";
 import { ClusterView } from "../../../../node/cluster-view.js";
+import { SYSTEM_CLOCK, type Clock } from "../../../../node/clock.js";
+import { grpcExchangeOpener } from "../../../../node/anti-entropy/exchange-client.js";
+import { GrpcReapPort } from "../../../../node/anti-entropy/reap-client.js";
 import { Replica } from "../../../../node/replica.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { silentLogger } from "../../../../node/logger.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import { KvError } from "../../../../node/core/errors.js";
-import { SYSTEM_CLOCK, type PacingClock } from "../../../../node/anti-entropy/token-bucket.js";
 import { probeFreePorts } from "../../../../cli/local-cluster.js";
 import { preferenceList } from "../../../../coordinator/core/preference-list.js";
 
@@ -39,7 +41,7 @@ const encoder = new TextEncoder();
 async function startPair(
   options: Partial<AntiEntropyOptions> = {},
   prefill = 0,
-  clock: PacingClock = SYSTEM_CLOCK,
+  clock: Clock = SYSTEM_CLOCK,
 ): Promise<[TestNode, TestNode]> {
   const ports = await probeFreePorts(2);
   const members = ports.map((port, index) => ({
@@ -58,19 +60,22 @@ async function startPair(
         partitionCount: 16,
         targetN: 3,
         messageBytesMax: 64 << 20,
+        clock: SYSTEM_CLOCK,
       });
       const antiEntropy = new AntiEntropy({
         view,
         replica,
         primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, 3).primaries,
         logger: silentLogger(),
+        exchanges: grpcExchangeOpener(view, clock),
+        reaps: new GrpcReapPort(view),
         clock,
         hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
         options: { confirmDelayMs: 0, ...options },
       });
       replica.onWrite(antiEntropy.writeListener);
       const server = new grpc.Server();
-      antiEntropy.addToServer(server);
+      antiEntropy.addToServer(server, view);
       await new Promise<void>((resolve, reject) =>
         server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error) =>
           error ? reject(error) : resolve(),
@@ -209,8 +214,8 @@ describe("AntiEntropy over gRPC", () => {
     const confirmDelayMs = 60_000;
     let reachedConfirm = (): void => undefined;
     const confirming = new Promise<void>((resolve) => (reachedConfirm = resolve));
-    const clock: PacingClock = {
-      nowMs: () => SYSTEM_CLOCK.nowMs(),
+    const clock: Clock = {
+      ...SYSTEM_CLOCK,
       sleep(ms, signal) {
         if (ms !== confirmDelayMs) return SYSTEM_CLOCK.sleep(ms, signal);
         reachedConfirm();

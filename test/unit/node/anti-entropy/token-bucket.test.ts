@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { TokenBucket } from "../../../../node/anti-entropy/token-bucket.js";
 import { fakeClock } from "./aae-test-helpers.js";
+import { ManualClock } from "../manual-clock.js";
 
 describe("TokenBucket", () => {
   it("spends the burst without waiting, then waits for the debt", async () => {
@@ -37,7 +38,7 @@ describe("TokenBucket", () => {
   });
 
   it("stops waiting when the signal aborts", async () => {
-    const bucket = new TokenBucket(1, 1);
+    const bucket = new TokenBucket(1, 1, new ManualClock());
     await bucket.take(1);
     const abort = new AbortController();
     const waiting = bucket.take(10, abort.signal);

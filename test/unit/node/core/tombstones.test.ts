@@ -1,10 +1,21 @@
 // Goal: the reaping rules of node/core/tombstones.ts: only tombstone-only objects have a delete
-// time, and a round is blocked by a down member, a cut-off peer, pending or unknown hints.
+// time; a round plans only the tombstones past their grace in the partitions this node leads,
+// grouped by the primaries that must agree, within its bound; a round is blocked by a down
+// member, a cut-off peer, pending or unknown hints; a key one peer declines is reaped nowhere.
 
 import { describe, expect, it } from "vitest";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import { EMPTY_DVV_SET, update, type Version } from "../../../../node/core/dvv.js";
-import { graceElapsed, reapBlocker, tombstoneSince } from "../../../../node/core/tombstones.js";
+import {
+  agreedKeys,
+  graceElapsed,
+  planReapRound,
+  reapBlocker,
+  tombstoneSince,
+  type ReapPlan,
+  type ReapRoundInput,
+} from "../../../../node/core/tombstones.js";
+import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 
 function version(deleted: boolean, lastModifiedMs: number): Version {
   return { value: new Uint8Array(), contentType: "", metadata: {}, lastModifiedMs, deleted };
@@ -69,5 +80,67 @@ describe("graceElapsed", () => {
   it("is true from exactly the grace period on", () => {
     expect(graceElapsed(1000, 3999, 3000)).toBe(false);
     expect(graceElapsed(1000, 4000, 3000)).toBe(true);
+  });
+});
+
+describe("planReapRound", () => {
+  const [n1, n2, n3, n4] = ["n1", "n2", "n3", "n4"].map(nodeId) as [NodeId, NodeId, NodeId, NodeId];
+  /** Partition p's primaries: p 0 → n1 n2 n3, p 1 → n2 n3 n4, p 2 → n1 n3 n4, p 3 → n3 n1 n4. */
+  const PRIMARIES: Record<number, readonly NodeId[]> = {
+    0: [n1, n2, n3],
+    1: [n2, n3, n4],
+    2: [n1, n3, n4],
+    3: [n3, n1, n4],
+  };
+  const input = (overrides: Partial<ReapRoundInput> = {}): ReapRoundInput => ({
+    self: n1,
+    up: new Set([n1, n2, n3, n4]),
+    primariesOf: (partition) => PRIMARIES[partition] ?? [],
+    nowMs: 10_000,
+    graceMs: 3_000,
+    keysPerRoundMax: 100,
+    ...overrides,
+  });
+  /** Tombstones named by partition and age: "0:5000" is in partition 0, deleted at 5000. */
+  const tombstones = (text: string) =>
+    text.split(" ").map((entry) => {
+      const [partition, sinceMs] = entry.split(":").map(Number) as [number, number];
+      return { name: entry, partition, sinceMs };
+    });
+  const planned = (plan: ReapPlan<{ readonly name: string }>) =>
+    plan.groups.map((group) => `${group.peers.join(",")}=${group.keys.map((key) => key.name)}`);
+
+  it.each([
+    ["past their grace only", "0:7000 0:7001 2:1000", {}, ["n2,n3=0:7000", "n3,n4=2:1000"]],
+    ["in partitions it leads only", "0:1 1:1 2:1 3:1", {}, ["n2,n3=0:1", "n3,n4=2:1"]],
+    [
+      "in a partition whose earlier primaries it believes down",
+      "1:1 3:1",
+      { up: new Set([n1, n4]) },
+      ["n3,n4=3:1"],
+    ],
+    ["grouped by the primaries that must agree", "0:1 2:1 0:2", {}, ["n2,n3=0:1,0:2", "n3,n4=2:1"]],
+    [
+      "at most keysPerRoundMax, in index order",
+      "0:1 0:2 2:1",
+      { keysPerRoundMax: 2 },
+      ["n2,n3=0:1,0:2"],
+    ],
+  ] as const)("takes tombstones %s", (_name, index, overrides, expected) => {
+    const plan = planReapRound(tombstones(index), input(overrides));
+    expect(planned(plan)).toEqual(expected);
+    expect(plan.candidates).toBe(expected.join(" ").split(":").length - 1);
+  });
+
+  it("plans nothing for a node that leads no partition", () => {
+    expect(planReapRound(tombstones("1:1 3:1"), input()).candidates).toBe(0);
+  });
+});
+
+describe("agreedKeys", () => {
+  it("keeps only the keys the peer answered true for", () => {
+    expect(agreedKeys(["a", "b", "c"], [true, false, true])).toEqual(["a", "c"]);
+    // A short answer agrees to nothing past its end.
+    expect(agreedKeys(["a", "b"], [true])).toEqual(["a"]);
   });
 });

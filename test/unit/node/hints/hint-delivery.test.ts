@@ -1,66 +1,234 @@
-// Goal: a handoff batch stays within its byte bound (batchBytesMax), so a batch of large objects
-// never approaches the internal message limit; hints left out of a batch wait for the next.
-// Method: HintDelivery over a real Replica and HintStore on memory storage, and a fake Handoff
-// stream that records every batch written and acknowledges all of it.
+// Goal: hint delivery never deletes a hint before the primary's durable acknowledgement names
+// it: hints of a batch whose acknowledgement is late, missing or partial stay and are sent
+// again. A batch stays within its byte bound (batchBytesMax); an acknowledged hint takes this
+// node's fallback copy with it unless this node is a primary; delivery starts on the check
+// interval for primaries that are up, and is throttled, all on the injected clock.
+// Method: HintDelivery over a real Replica and HintStore on memory storage, a fake HandoffPort
+// that records every batch and answers as each test says, and a ManualClock.
 
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { HintDelivery } from "../../../../node/hints/hint-delivery.js";
+import {
+  HintDelivery,
+  type DeliveryOptions,
+  type HandoffItem,
+  type HandoffPort,
+  type HandoffStream,
+} from "../../../../node/hints/hint-delivery.js";
 import { HintStore } from "../../../../node/hints/hint-store.js";
 import { Replica } from "../../../../node/replica.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
-import { nodeId } from "../../../../node/core/node-id.js";
+import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { silentLogger } from "../../../../node/logger.js";
-import type { ClusterView } from "../../../../node/cluster-view.js";
+import { ManualClock, settle } from "../manual-clock.js";
 
 const accept = { durable: false, check: () => undefined } as const;
+const n2 = nodeId("n2");
+const n3 = nodeId("n3");
 
-/** A Handoff.Deliver stream that acknowledges every batch at once. */
-class FakeDeliverStream extends EventEmitter {
-  readonly batches: { items: { id: number; object: Uint8Array }[] }[] = [];
-  write(batch: { items: { id: number; object: Uint8Array }[] }): void {
-    this.batches.push(batch);
-    queueMicrotask(() => this.emit("data", { ids: batch.items.map((item) => item.id) }));
+/** A port that records what is sent and answers each batch with `answer` (default: all ids). */
+class FakePort implements HandoffPort {
+  readonly opened: NodeId[] = [];
+  readonly batches: { target: NodeId; items: readonly HandoffItem[] }[] = [];
+  ended = 0;
+  cancelled = 0;
+  answer: (items: readonly HandoffItem[]) => Promise<readonly number[]> = async (items) =>
+    items.map((item) => item.id);
+
+  open(target: NodeId): HandoffStream {
+    this.opened.push(target);
+    return {
+      send: (to, items) => {
+        this.batches.push({ target: to, items });
+        return this.answer(items);
+      },
+      end: () => (this.ended += 1),
+      cancel: () => (this.cancelled += 1),
+    };
   }
-  end(): void {}
-  cancel(): void {}
 }
+
+/** A promise and its resolve, so a test decides when an acknowledgement arrives. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** A node holding `count` keys of `valueBytes` each, every one hinted for `target`. */
+async function setup(
+  options: {
+    count?: number;
+    valueBytes?: number;
+    target?: NodeId;
+    up?: NodeId[];
+    primary?: boolean;
+    delivery?: Partial<DeliveryOptions>;
+  } = {},
+) {
+  const storage = new MemoryStorage();
+  await storage.open();
+  const clock = new ManualClock();
+  const replica = new Replica(storage, "n1.test", undefined, { clock });
+  const hints = new HintStore(new MemoryStorage(), { bytesMaxPerTarget: 1024 * 1024 * 1024 });
+  await hints.open();
+  const target = options.target ?? n2;
+  for (let index = 0; index < (options.count ?? 5); index++) {
+    const key = Buffer.from(`k${index}`);
+    const value = { value: new Uint8Array(options.valueBytes ?? 1000), contentType: "" };
+    const version = { ...value, metadata: {}, lastModifiedMs: 1, deleted: false };
+    await replica.coordinate("b", key, EMPTY_CONTEXT, version, accept);
+    await hints.add(target, "b", key, options.valueBytes ?? 1000);
+  }
+  const port = new FakePort();
+  const up = new Set<NodeId>(options.up ?? [nodeId("n1"), n2, n3]);
+  const delivery = new HintDelivery({
+    view: { upNodes: () => up },
+    replica,
+    hints,
+    port,
+    clock,
+    logger: silentLogger(),
+    isPrimaryOf: () => options.primary ?? true,
+    // No throttle unless a test sets one: the clock moves only when a test advances it.
+    delivery: { bytesPerSecond: Infinity, ...options.delivery },
+  });
+  const pending = (): number => hints.totals(target).count;
+  const stored = async (key: string): Promise<boolean> =>
+    (await replica.get("b", Buffer.from(key))) !== undefined;
+  return { clock, replica, hints, port, up, delivery, target, pending, stored };
+}
+
+describe("HintDelivery: no hint is deleted before the primary's acknowledgement", () => {
+  it("keeps every hint while the acknowledgement is outstanding, then deletes those it names", async () => {
+    const { port, delivery, target, pending } = await setup({ count: 5 });
+    const acks: ReturnType<typeof deferred<readonly number[]>>[] = [];
+    port.answer = () => {
+      const ack = deferred<readonly number[]>();
+      acks.push(ack);
+      return ack.promise;
+    };
+    const done = delivery.deliver(target);
+    await settle();
+    expect(port.batches).toHaveLength(1);
+    expect(pending()).toBe(5);
+
+    // The primary acknowledges two of the five: only those two go.
+    const firstIds = port.batches[0]!.items.map((item) => item.id);
+    acks[0]!.resolve(firstIds.slice(0, 2));
+    await settle();
+    expect(pending()).toBe(3);
+    expect(delivery.stats.delivered).toBe(2);
+
+    // The three it did not name are sent again, and go once acknowledged.
+    expect(port.batches[1]!.items.map((item) => item.id)).toEqual(firstIds.slice(2));
+    acks[1]!.resolve(firstIds.slice(2));
+    await done;
+    expect(pending()).toBe(0);
+    expect(port.ended).toBe(1);
+  });
+
+  it("keeps every hint of a batch whose acknowledgement never comes, and gives up on time", async () => {
+    const { clock, port, delivery, target, pending } = await setup({
+      delivery: { ackTimeoutMs: 10_000 },
+    });
+    port.answer = () => new Promise(() => undefined);
+    const done = delivery.deliver(target);
+    const outcome = done.then(
+      () => "delivered",
+      (error: Error) => error.message,
+    );
+    await clock.advance(9_999);
+    expect(pending()).toBe(5);
+    await clock.advance(1);
+    expect(await outcome).toBe(`hint ack from ${target} timed out after 10000 ms`);
+    expect(pending()).toBe(5);
+    expect(port.cancelled).toBe(1);
+  });
+
+  it("keeps every hint when the conversation breaks before the acknowledgement", async () => {
+    const { port, delivery, target, pending } = await setup();
+    port.answer = () => Promise.reject(new Error("handoff stream ended"));
+    await expect(delivery.deliver(target)).rejects.toThrow("handoff stream ended");
+    expect(pending()).toBe(5);
+    expect(port.cancelled).toBe(1);
+  });
+
+  it("ignores ids an acknowledgement names that were not in the batch", async () => {
+    const { port, delivery, target, pending } = await setup({ count: 2 });
+    let answered = false;
+    port.answer = async (items) => {
+      if (answered) return items.map((item) => item.id);
+      answered = true;
+      return [9_999];
+    };
+    await delivery.deliver(target);
+    expect(port.batches).toHaveLength(2);
+    expect(pending()).toBe(0);
+    expect(delivery.stats.delivered).toBe(2);
+  });
+});
 
 describe("HintDelivery", () => {
   it("keeps every batch within batchBytesMax; the hints left out go in the next", async () => {
-    const storage = new MemoryStorage();
-    await storage.open();
-    const replica = new Replica(storage, "n1.test");
-    const hints = new HintStore(new MemoryStorage(), { bytesMaxPerTarget: 1024 * 1024 * 1024 });
-    await hints.open();
-    const target = nodeId("n2");
-    for (let index = 0; index < 5; index++) {
-      const key = Buffer.from(`k${index}`);
-      const value = { value: new Uint8Array(1000), contentType: "", metadata: {} };
-      const version = { ...value, lastModifiedMs: 1, deleted: false };
-      await replica.coordinate("b", key, EMPTY_CONTEXT, version, accept);
-      await hints.add(target, "b", key, 1000);
-    }
-    const stream = new FakeDeliverStream();
-    const view = {
-      peer: () => ({ handoff: { Deliver: () => stream } }),
-    } as unknown as ClusterView;
-    const delivery = new HintDelivery({
-      view,
-      replica,
-      hints,
-      logger: silentLogger(),
-      isPrimaryOf: () => true,
-      delivery: { batchBytesMax: 2500, bytesPerSecond: 1e12 },
+    const { port, delivery, target, pending } = await setup({
+      delivery: { batchBytesMax: 2500 },
     });
     await delivery.deliver(target);
-    const sizes = stream.batches.map((batch) =>
+    const sizes = port.batches.map((batch) =>
       batch.items.reduce((bytes, item) => bytes + item.object.length, 0),
     );
-    expect(stream.batches.map((batch) => batch.items.length)).toEqual([2, 2, 1]);
+    expect(port.batches.map((batch) => batch.items.length)).toEqual([2, 2, 1]);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(2500);
-    expect(hints.totals(target).count).toBe(0);
+    expect(pending()).toBe(0);
     expect(delivery.stats.delivered).toBe(5);
+  });
+
+  it("removes its fallback copy of an acknowledged key, and keeps it where it is a primary", async () => {
+    const fallback = await setup({ count: 2, primary: false });
+    await fallback.delivery.deliver(fallback.target);
+    expect(await fallback.stored("k0")).toBe(false);
+    expect(fallback.delivery.stats.copiesRemoved).toBe(2);
+
+    const primary = await setup({ count: 2, primary: true });
+    await primary.delivery.deliver(primary.target);
+    expect(await primary.stored("k0")).toBe(true);
+    expect(primary.delivery.stats.copiesRemoved).toBe(0);
+  });
+
+  it("starts delivery on the check interval, to primaries that are up only", async () => {
+    const { clock, port, up, delivery, pending } = await setup({
+      delivery: { checkIntervalMs: 500 },
+    });
+    up.delete(n2);
+    delivery.start();
+    await clock.advance(500);
+    expect(port.opened).toEqual([]);
+    up.add(n2);
+    await clock.advance(499);
+    expect(port.opened).toEqual([]);
+    await clock.advance(1);
+    expect(port.opened).toEqual([n2]);
+    expect(pending()).toBe(0);
+    delivery.close();
+    await clock.advance(5_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("throttles to bytesPerSecond on the clock", async () => {
+    // 2 keys of 1000 bytes, one per batch, at 1000 bytes per second: the second waits ~1 s.
+    const { clock, port, delivery, target } = await setup({
+      count: 2,
+      delivery: { batchHintsMax: 1, bytesPerSecond: 1000 },
+    });
+    const done = delivery.deliver(target);
+    await settle();
+    expect(port.batches).toHaveLength(1);
+    await clock.advance(900);
+    expect(port.batches).toHaveLength(1);
+    await clock.advance(200);
+    expect(port.batches).toHaveLength(2);
+    await clock.advance(1200);
+    await done;
   });
 });

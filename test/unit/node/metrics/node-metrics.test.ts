@@ -9,6 +9,7 @@ import type { PeerReport } from "../../../../node/membership/member-view.js";
 import type { DvvSet } from "../../../../node/core/dvv.js";
 import { createNodeMetrics, type NodeMetrics } from "../../../../node/metrics/node-metrics.js";
 import { KvMetrics } from "../../../../node/metrics/kv-metrics.js";
+import { ManualClock } from "../manual-clock.js";
 import { capturingLogger, sampleValue } from "./metrics-test-helpers.js";
 
 const n1 = "n1" as NodeId;
@@ -119,7 +120,11 @@ describe("createNodeMetrics()", () => {
   it("counts KV requests and their latency by operation and outcome", async () => {
     const { metrics } = fixture();
     open = metrics;
-    const kv = new KvMetrics({ logger: capturingLogger().logger, registry: metrics.registry });
+    const kv = new KvMetrics({
+      logger: capturingLogger().logger,
+      registry: metrics.registry,
+      clock: new ManualClock(),
+    });
     kv.request("get", "ok", 0.3);
     kv.request("get", "ok", 12);
     kv.request("get", "not_found", 0.2);
@@ -150,15 +155,15 @@ describe("createNodeMetrics()", () => {
     expect(kv.recent().requests).toBe(4);
   });
 
-  it("rate-limits the shedding line and reports what it held back", () => {
-    let nowMs = 0;
+  it("rate-limits the shedding line and reports what it held back", async () => {
+    const clock = new ManualClock();
     const { logger, lines } = capturingLogger();
-    const kv = new KvMetrics({ logger, now: () => nowMs });
+    const kv = new KvMetrics({ logger, clock });
     for (let index = 0; index < 5; index++) kv.shed(1024, 1024);
     expect(lines.map((line) => [line["msg"], line["shedSinceLastLine"]])).toEqual([
       ["overloaded: shedding requests", 0],
     ]);
-    nowMs = 10_000;
+    await clock.advance(10_000);
     kv.flushLogs();
     expect(lines.at(-1)).toMatchObject({
       msg: "overloaded: requests were shed",

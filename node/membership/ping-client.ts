@@ -1,0 +1,58 @@
+// The heartbeat loop's transport in production: a PingPort over Admin.Ping on the peers'
+// clients, and the reading of what a ping's gRPC result says about the peer.
+
+import * as grpc from "@grpc/grpc-js";
+import type { NodeId } from "../core/node-id.js";
+import type { PeerClients } from "../peer-clients.js";
+import type { PingPort, PingReply } from "./heartbeat-loop.js";
+
+/** How pings reach peers: ClusterView (undefined = unreachable, e.g. dropped). */
+export interface PeerDirectory {
+  peer(node: NodeId): PeerClients | undefined;
+  unreachableReason(node: NodeId): string;
+}
+
+/** The production PingPort: Admin.Ping with the loop's deadline. */
+export class GrpcPingPort implements PingPort {
+  readonly #directory: PeerDirectory;
+
+  constructor(directory: PeerDirectory) {
+    this.#directory = directory;
+  }
+
+  ping(node: NodeId, deadlineMs: number): Promise<PingReply> {
+    const peer = this.#directory.peer(node);
+    if (peer === undefined) {
+      return Promise.resolve({ kind: "refused", reason: this.#directory.unreachableReason(node) });
+    }
+    return new Promise((resolve) => {
+      peer.admin.Ping({}, { deadline: deadlineMs }, (error, reply) =>
+        resolve(classifyPing(node, error, reply?.node_id)),
+      );
+    });
+  }
+}
+
+/**
+ * What a ping's result says about the peer. A refused connection, a refusal by a node-level
+ * partition and a different node at the address are definite: down at once. A deadline or a
+ * dropped connection only means no heartbeat; phi decides.
+ */
+export function classifyPing(
+  node: NodeId,
+  error: grpc.ServiceError | null,
+  answeredAs: string | undefined,
+): PingReply {
+  if (error === null) {
+    if (answeredAs === node) return { kind: "answered" };
+    return { kind: "refused", reason: `answered as ${answeredAs ?? "nobody"}: wrong address?` };
+  }
+  const text = `${error.details ?? ""} ${error.message ?? ""}`;
+  if (error.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|connection refused/i.test(text)) {
+    return { kind: "refused", reason: "connection refused" };
+  }
+  if (error.code === grpc.status.UNAVAILABLE && /dropped by fault injection/.test(text)) {
+    return { kind: "refused", reason: error.details };
+  }
+  return { kind: "silent", reason: error.details || error.message };
+}
