@@ -27,6 +27,7 @@ import type { QuorumConfig } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
+import { spareChoice } from "./core/spare-choice.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { WriteCopies } from "./write-copies.js";
@@ -359,11 +360,10 @@ export class Coordinator {
   }
 
   /**
-   * Sends the object to one slot of the preference list. A fallback that declines (its hint
-   * store for that primary is full) is replaced by the next spare (DESIGN §5); the slot's reply
-   * is the first acknowledgement or the last refusal. A primary that fails before the failure
-   * detector has noticed gets its copy handed to a spare fallback with a hint, so the write
-   * reaches it by handoff when it is back; that extra copy counts towards no quorum.
+   * Sends the object to one slot of the preference list; the slot's reply is the first
+   * acknowledgement or the last refusal. After a refusal, core/spare-choice.ts decides (DESIGN
+   * §5): a declining fallback is replaced by the next spare, and a primary that fails before the
+   * failure detector has noticed gets its copy handed to a spare with a hint.
    */
   async #sendToSlot(
     command: PutCommand,
@@ -390,26 +390,32 @@ export class Coordinator {
         payload.copies.stored({ node: target, hintFor });
         return reply;
       }
-      // A limit refusal is final for the slot: a spare or the next fallback would take the
-      // write in its place, and its copy would reach the refusing primary by handoff.
-      if ("overLimit" in reply) return reply;
-      if (hintFor === undefined && command.sloppy && this.#sloppyAllowed) {
-        const spare = spares.shift();
-        if (spare !== undefined) {
-          // The primary may have failed only at the request's deadline (a paused node): the
-          // hinted copy is background work and gets a deadline of its own.
-          const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
-          void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
-            if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
-            else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
-          });
-        }
-        return reply;
+      const failure =
+        "overLimit" in reply ? "over-limit" : "declined" in reply ? "declined" : "failed";
+      const slot = {
+        primary: hintFor === undefined,
+        sloppy: command.sloppy && this.#sloppyAllowed,
+      };
+      const choice = spareChoice(failure, slot, spares);
+      if (choice.kind === "answer") return reply;
+      spares.shift();
+      const spare = choice.spare;
+      if (choice.kind === "try-spare") {
+        this.#logger.info(
+          { declined: target, next: spare, hintFor },
+          "fallback declined; trying the next",
+        );
+        target = spare;
+        continue;
       }
-      const next = "declined" in reply ? spares.shift() : undefined;
-      if (next === undefined) return reply;
-      this.#logger.info({ declined: target, next, hintFor }, "fallback declined; trying the next");
-      target = next;
+      // The primary may have failed only at the request's deadline (a paused node): the hinted
+      // copy is background work and gets a deadline of its own.
+      const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
+      void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
+        if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
+        else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
+      });
+      return reply;
     }
   }
 
