@@ -4,10 +4,9 @@
 // without holding up the reply.
 
 import type { NodeId } from "../node/core/node-id.js";
-import type { CausalContext, Dot } from "../node/core/causal-context.js";
+import type { Dot } from "../node/core/causal-context.js";
 import {
   type DvvSet,
-  type Version,
   EMPTY_DVV_SET,
   sync,
   dvvEquals,
@@ -23,7 +22,6 @@ import type { Replica } from "../node/replica.js";
 import type { Ring } from "../node/core/ring.js";
 import type { Logger } from "../node/logger.js";
 import { preferenceList, type PreferenceList } from "./core/preference-list.js";
-import type { QuorumConfig } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
@@ -38,40 +36,8 @@ import {
   overLimitMayApply,
   tooFewMessage,
 } from "./coordinator-errors.js";
-import type { BudgetVerdict } from "../node/wire/call-budget.js";
+import type { GetCommand, PutCommand, PutOutcome } from "./coordinator-commands.js";
 import type { HintStore } from "../node/hints/hint-store.js";
-
-/** A read as the coordinator sees it, after validation. */
-export interface GetCommand {
-  readonly bucket: string;
-  readonly key: Uint8Array;
-  readonly quorum: QuorumConfig;
-  readonly deadlineMs: number;
-  /** Sloppy quorum: fallbacks stand in for down primaries (off with strict_quorum). */
-  readonly sloppy: boolean;
-  /**
-   * Takes bytes against the budget of the client call the read serves
-   * (node/wire/call-budget.ts): each copy of the object the read keeps is held there as soon as
-   * it arrives, so a client cannot make the node keep more objects than its budgets allow (240
-   * unread gets of an 8 MiB value kept 240 copies, 2 GiB). A refusal ends the read as overloaded.
-   */
-  readonly holdBytes?: (bytes: number) => BudgetVerdict;
-}
-
-/** A write (or, with a tombstone version, a delete) after validation. */
-export interface PutCommand extends GetCommand {
-  readonly version: Version;
-  readonly context: CausalContext;
-  readonly ifNoneMatch: boolean;
-}
-
-/** What a coordinated write produced. */
-export interface PutOutcome {
-  /** The object at the coordinator after the write. */
-  readonly object: DvvSet;
-  /** The dot of the new version. */
-  readonly dot: Dot;
-}
 
 /**
  * What the coordinator needs to know about the cluster: who it is, the ring, and which nodes

@@ -13,7 +13,7 @@ import { utf8ByteLength } from "../node/core/dvv.js";
 import { type Sibling as DvvSibling, type Version, vtag } from "../node/core/dvv.js";
 import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
-import type { PutCommand } from "./coordinator.js";
+import type { PutCommand } from "./coordinator-commands.js";
 import {
   type BucketDefaults,
   type QuorumConfig,

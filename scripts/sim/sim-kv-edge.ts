@@ -12,7 +12,8 @@ import { encodeKeyContext } from "../../node/core/key-context.js";
 import type { GetRequest__Output } from "../../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
-import type { Coordinator, PutCommand } from "../../coordinator/coordinator.js";
+import type { Coordinator } from "../../coordinator/coordinator.js";
+import type { PutCommand } from "../../coordinator/coordinator-commands.js";
 import {
   checkBucketAndKey,
   checkQuorum,
