@@ -123,28 +123,6 @@ export class Coordinator {
     return list;
   }
 
-  /**
-   * Who should coordinate a write of this key (DESIGN §4): a primary when one is up, else the
-   * first live fallback. `forward` lists the up primaries to try, best first (empty when this
-   * node is one); `selfMay` says whether this node may coordinate when none of them answers.
-   */
-  forwardTargets(
-    bucket: string,
-    key: Uint8Array,
-    n: number,
-    sloppy: boolean,
-  ): { readonly forward: readonly NodeId[]; readonly selfMay: boolean } {
-    const list = this.preferenceList(bucket, key, n, sloppy);
-    const self = this.#view.self;
-    const upPrimaries = list.targets.filter((target) => target.role === "primary");
-    if (upPrimaries.some((target) => target.node === self)) return { forward: [], selfMay: true };
-    const selfMay = list.targets.some((target) => target.node === self);
-    const forward = (upPrimaries.length > 0 ? upPrimaries : list.targets.slice(0, 1))
-      .map((target) => target.node)
-      .filter((node) => node !== self);
-    return { forward, selfMay };
-  }
-
   /** True when this node is one of the key's n primaries (its copy is not a fallback copy). */
   isPrimaryOf(bucket: string, key: Uint8Array, n: number): boolean {
     return this.preferenceList(bucket, key, n).primaries.includes(this.#view.self);

@@ -160,8 +160,18 @@ export function checkWritePayload(
   }
 }
 
+/** The public form of a stored sibling (the proto Sibling, with its fields narrowed). */
+export interface WireSibling extends Sibling {
+  readonly value: Uint8Array;
+  readonly content_type: string;
+  readonly metadata: Record<string, string>;
+  readonly vtag: string;
+  readonly last_modified_ms: number;
+  readonly deleted: boolean;
+}
+
 /** The public form of a stored sibling. */
-export function toWireSibling(sibling: DvvSibling): Sibling {
+export function toWireSibling(sibling: DvvSibling): WireSibling {
   return {
     value: sibling.value,
     content_type: sibling.contentType,

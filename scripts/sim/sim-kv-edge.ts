@@ -14,6 +14,7 @@ import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
 import type { Coordinator } from "../../coordinator/coordinator.js";
 import type { PutCommand } from "../../coordinator/coordinator-commands.js";
+import { forwardTargets } from "../../coordinator/core/forward-policy.js";
 import {
   checkBucketAndKey,
   checkQuorum,
@@ -133,12 +134,8 @@ async function maybeForward(
   const bucket = checkBucketAndKey(request.bucket, request.key, host.limits);
   const quorum = checkQuorum(request.options, host.bucket);
   const sloppy = !(request.options?.strict_quorum ?? false);
-  const { forward, selfMay } = host.coordinator.forwardTargets(
-    bucket,
-    request.key,
-    quorum.n,
-    sloppy,
-  );
+  const list = host.coordinator.preferenceList(bucket, request.key, quorum.n, sloppy);
+  const { forward, selfMay } = forwardTargets(list, host.self);
   if (forward.length === 0 && selfMay) return undefined;
   const reasons: string[] = [];
   for (const node of forward) {
