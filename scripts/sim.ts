@@ -107,7 +107,8 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
   console.log(`trace ${result.traceHash}`);
   for (const [name, value] of Object.entries(result.summary)) console.log(`  ${name}: ${value}`);
   console.log(
-    `  acknowledged durable writes: ${result.report.acknowledged}, max siblings: ${result.report.maxSiblings}`,
+    `  acknowledged durable writes: ${result.report.acknowledged}, max siblings: ${result.report.maxSiblings}, ` +
+      `writes stored twice: ${result.report.duplicateValues}`,
   );
   if (!result.ok) {
     if (!verbose) for (const line of result.traceTail) console.log(`    ${line}`);

@@ -3,6 +3,10 @@
 // dot in the context (a broken merge), and a disk that acknowledges fsyncs it never did.
 
 import type { DvvSet } from "../../node/core/dvv.js";
+import {
+  DEFAULT_FORWARD_POLICY,
+  type ForwardPolicy,
+} from "../../coordinator/core/forward-policy.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimStorageFaults } from "./sim-storage.js";
 import type { ObjectMangler } from "./sim-transport.js";
@@ -22,10 +26,15 @@ export function isMutation(value: string): value is Mutation {
 export function mutationOf(
   mutation: Mutation,
   random: SimRandom,
-): { readonly storageFaults: SimStorageFaults; readonly mangle: ObjectMangler | undefined } {
+): {
+  readonly storageFaults: SimStorageFaults;
+  readonly mangle: ObjectMangler | undefined;
+  readonly forwardPolicy: ForwardPolicy;
+} {
   return {
     storageFaults: { fsyncLies: mutation === "fsync-lies" },
     mangle: mutation === "broken-merge" ? dropOneSibling(random) : undefined,
+    forwardPolicy: DEFAULT_FORWARD_POLICY,
   };
 }
 
