@@ -1,6 +1,8 @@
 // Test-only breakage that shows the checker can fail: clients that resolve siblings by
 // last-modified time (the LWW control), a replication path that drops a sibling but keeps its
-// dot in the context (a broken merge), and a disk that acknowledges fsyncs it never did.
+// dot in the context (a broken merge), a disk that acknowledges fsyncs it never did, and a KV
+// service whose forwarding gives up on a silent primary and answers without writing anywhere
+// (the production KvService, run with the "give-up" forwarding policy).
 
 import type { DvvSet } from "../../node/core/dvv.js";
 import {
@@ -12,7 +14,7 @@ import type { SimStorageFaults } from "./sim-storage.js";
 import type { ObjectMangler } from "./sim-transport.js";
 
 /** The mutation modes; "none" is a real run. */
-export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies"] as const;
+export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies", "forward-gives-up"] as const;
 
 /** One mutation mode. */
 export type Mutation = (typeof MUTATIONS)[number];
@@ -34,7 +36,10 @@ export function mutationOf(
   return {
     storageFaults: { fsyncLies: mutation === "fsync-lies" },
     mangle: mutation === "broken-merge" ? dropOneSibling(random) : undefined,
-    forwardPolicy: DEFAULT_FORWARD_POLICY,
+    forwardPolicy:
+      mutation === "forward-gives-up"
+        ? { ...DEFAULT_FORWARD_POLICY, silentCandidate: "give-up" }
+        : DEFAULT_FORWARD_POLICY,
   };
 }
 
