@@ -4,10 +4,9 @@
 // without holding up the reply.
 
 import type { NodeId } from "../node/core/node-id.js";
-import type { CausalContext, Dot } from "../node/core/causal-context.js";
+import type { Dot } from "../node/core/causal-context.js";
 import {
   type DvvSet,
-  type Version,
   EMPTY_DVV_SET,
   sync,
   dvvEquals,
@@ -23,10 +22,10 @@ import type { Replica } from "../node/replica.js";
 import type { Ring } from "../node/core/ring.js";
 import type { Logger } from "../node/logger.js";
 import { preferenceList, type PreferenceList } from "./core/preference-list.js";
-import type { QuorumConfig } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
+import { spareChoice } from "./core/spare-choice.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { WriteCopies } from "./write-copies.js";
@@ -37,40 +36,8 @@ import {
   overLimitMayApply,
   tooFewMessage,
 } from "./coordinator-errors.js";
-import type { BudgetVerdict } from "../node/wire/call-budget.js";
+import type { GetCommand, PutCommand, PutOutcome } from "./coordinator-commands.js";
 import type { HintStore } from "../node/hints/hint-store.js";
-
-/** A read as the coordinator sees it, after validation. */
-export interface GetCommand {
-  readonly bucket: string;
-  readonly key: Uint8Array;
-  readonly quorum: QuorumConfig;
-  readonly deadlineMs: number;
-  /** Sloppy quorum: fallbacks stand in for down primaries (off with strict_quorum). */
-  readonly sloppy: boolean;
-  /**
-   * Takes bytes against the budget of the client call the read serves
-   * (node/wire/call-budget.ts): each copy of the object the read keeps is held there as soon as
-   * it arrives, so a client cannot make the node keep more objects than its budgets allow (240
-   * unread gets of an 8 MiB value kept 240 copies, 2 GiB). A refusal ends the read as overloaded.
-   */
-  readonly holdBytes?: (bytes: number) => BudgetVerdict;
-}
-
-/** A write (or, with a tombstone version, a delete) after validation. */
-export interface PutCommand extends GetCommand {
-  readonly version: Version;
-  readonly context: CausalContext;
-  readonly ifNoneMatch: boolean;
-}
-
-/** What a coordinated write produced. */
-export interface PutOutcome {
-  /** The object at the coordinator after the write. */
-  readonly object: DvvSet;
-  /** The dot of the new version. */
-  readonly dot: Dot;
-}
 
 /**
  * What the coordinator needs to know about the cluster: who it is, the ring, and which nodes
@@ -154,28 +121,6 @@ export class Coordinator {
       this.#lists.set(slot, list);
     }
     return list;
-  }
-
-  /**
-   * Who should coordinate a write of this key (DESIGN §4): a primary when one is up, else the
-   * first live fallback. `forward` lists the up primaries to try, best first (empty when this
-   * node is one); `selfMay` says whether this node may coordinate when none of them answers.
-   */
-  forwardTargets(
-    bucket: string,
-    key: Uint8Array,
-    n: number,
-    sloppy: boolean,
-  ): { readonly forward: readonly NodeId[]; readonly selfMay: boolean } {
-    const list = this.preferenceList(bucket, key, n, sloppy);
-    const self = this.#view.self;
-    const upPrimaries = list.targets.filter((target) => target.role === "primary");
-    if (upPrimaries.some((target) => target.node === self)) return { forward: [], selfMay: true };
-    const selfMay = list.targets.some((target) => target.node === self);
-    const forward = (upPrimaries.length > 0 ? upPrimaries : list.targets.slice(0, 1))
-      .map((target) => target.node)
-      .filter((node) => node !== self);
-    return { forward, selfMay };
   }
 
   /** True when this node is one of the key's n primaries (its copy is not a fallback copy). */
@@ -359,11 +304,10 @@ export class Coordinator {
   }
 
   /**
-   * Sends the object to one slot of the preference list. A fallback that declines (its hint
-   * store for that primary is full) is replaced by the next spare (DESIGN §5); the slot's reply
-   * is the first acknowledgement or the last refusal. A primary that fails before the failure
-   * detector has noticed gets its copy handed to a spare fallback with a hint, so the write
-   * reaches it by handoff when it is back; that extra copy counts towards no quorum.
+   * Sends the object to one slot of the preference list; the slot's reply is the first
+   * acknowledgement or the last refusal. After a refusal, core/spare-choice.ts decides (DESIGN
+   * §5): a declining fallback is replaced by the next spare, and a primary that fails before the
+   * failure detector has noticed gets its copy handed to a spare with a hint.
    */
   async #sendToSlot(
     command: PutCommand,
@@ -390,26 +334,32 @@ export class Coordinator {
         payload.copies.stored({ node: target, hintFor });
         return reply;
       }
-      // A limit refusal is final for the slot: a spare or the next fallback would take the
-      // write in its place, and its copy would reach the refusing primary by handoff.
-      if ("overLimit" in reply) return reply;
-      if (hintFor === undefined && command.sloppy && this.#sloppyAllowed) {
-        const spare = spares.shift();
-        if (spare !== undefined) {
-          // The primary may have failed only at the request's deadline (a paused node): the
-          // hinted copy is background work and gets a deadline of its own.
-          const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
-          void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
-            if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
-            else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
-          });
-        }
-        return reply;
+      const failure =
+        "overLimit" in reply ? "over-limit" : "declined" in reply ? "declined" : "failed";
+      const slot = {
+        primary: hintFor === undefined,
+        sloppy: command.sloppy && this.#sloppyAllowed,
+      };
+      const choice = spareChoice(failure, slot, spares);
+      if (choice.kind === "answer") return reply;
+      spares.shift();
+      const spare = choice.spare;
+      if (choice.kind === "try-spare") {
+        this.#logger.info(
+          { declined: target, next: spare, hintFor },
+          "fallback declined; trying the next",
+        );
+        target = spare;
+        continue;
       }
-      const next = "declined" in reply ? spares.shift() : undefined;
-      if (next === undefined) return reply;
-      this.#logger.info({ declined: target, next, hintFor }, "fallback declined; trying the next");
-      target = next;
+      // The primary may have failed only at the request's deadline (a paused node): the hinted
+      // copy is background work and gets a deadline of its own.
+      const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
+      void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
+        if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
+        else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
+      });
+      return reply;
     }
   }
 

@@ -1,40 +1,33 @@
-// The public KV service: validates each request at the edge, forwards writes to a primary of
-// the key when this node is not one, runs the coordinator, and maps outcomes to gRPC replies.
-// Every handler catches everything: nothing a client sends can crash the node.
+// The gRPC adapter of the public KV service (coordinator/kv-service.ts): takes each call's
+// deadline and metadata, runs the service, and maps its answer to a reply or a gRPC status with
+// dkv's error metadata. GrpcForwardPort passes writes on to peers over their KV clients.
 
 import * as grpc from "@grpc/grpc-js";
-import type { KVHandlers } from "../proto/generated/dkv/v1/KV.js";
+import type { KVClient, KVHandlers } from "../proto/generated/dkv/v1/KV.js";
 import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
-import type { PutResponse } from "../proto/generated/dkv/v1/PutResponse.js";
 import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
 import { KvError, isKvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import type { NodeId } from "../node/core/node-id.js";
-import { contextAdd } from "../node/core/causal-context.js";
-import { join, values, liveValues, vtag } from "../node/core/dvv.js";
-import { type ContextKeys, encodeKeyContext } from "../node/core/key-context.js";
+import type { ContextKeys } from "../node/core/key-context.js";
 import { toServiceError, grpcStatusOf } from "../node/wire/grpc-status.js";
 import { callBudgetOf } from "../node/wire/call-budget.js";
+import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import type { Logger } from "../node/logger.js";
-import { LogThrottle } from "../node/metrics/log-throttle.js";
-import { isLimitRefusal } from "../node/core/object-limit.js";
-import type { BucketDefaults } from "./core/quorum-options.js";
-import type { Coordinator } from "./coordinator.js";
 import type { KvObserver } from "../node/metrics/kv-metrics.js";
+import type { BucketDefaults } from "./core/quorum-options.js";
+import type { ForwardFailure } from "./core/forward-policy.js";
+import type { Coordinator } from "./coordinator.js";
 import {
-  outcomeOfError,
-  type KvOperation,
-  type RequestOutcome,
-} from "../node/metrics/request-outcome.js";
-import {
-  checkBucketAndKey,
-  checkQuorum,
-  deadlineOf,
-  deleteCommandOf,
-  putCommandOf,
-  toWireSibling,
-} from "./request-decode.js";
+  KvService,
+  PeerError,
+  type DeleteReply,
+  type ForwardPort,
+  type ForwardResult,
+  type KvCall,
+  type PutReply,
+} from "./kv-service.js";
 
 /** Metadata set on a request forwarded to a primary, so it is never forwarded again. */
 export const FORWARDED_HEADER = "dkv-forwarded-by";
@@ -55,300 +48,155 @@ export interface KvServerDeps {
    * at once); undefined on an --insecure node, whose contexts are unsealed.
    */
   readonly contextKeys: () => ContextKeys | undefined;
-  readonly now?: () => number;
+  /** Time and timers; the system clock unless a test supplies one. */
+  readonly clock?: Clock;
   /** Told about every request (metrics, recent latency); nothing is logged per request. */
   readonly observer?: KvObserver;
 }
 
-/** One unexpected-error line (with its stack) per window; the rest are counted in the next. */
-const UNEXPECTED_ERROR_LOG_WINDOW_MS = 10_000;
-
-/** Builds the KV service handlers. */
+/** Builds the KV service handlers over a KvService that forwards through the peers' clients. */
 export function kvHandlers(deps: KvServerDeps): KVHandlers {
-  const now = deps.now ?? Date.now;
-  let inFlight = 0;
-  const unexpectedErrors = new LogThrottle(UNEXPECTED_ERROR_LOG_WINDOW_MS);
+  const { view } = deps;
+  const service = new KvService({
+    coordinator: deps.coordinator,
+    self: view.self,
+    limits: deps.limits,
+    bucket: deps.bucket,
+    logger: deps.logger,
+    clock: deps.clock ?? SYSTEM_CLOCK,
+    forward: new GrpcForwardPort(view),
+    contextKeys: deps.contextKeys,
+    ...(deps.observer === undefined ? {} : { observer: deps.observer }),
+  });
 
-  /**
-   * Runs one request under the in-flight bound, maps every failure to a status and tells the
-   * observer how it ended (`outcomeOf` tells a found reply from a not-found one).
-   */
-  function serve<Reply>(
-    op: KvOperation,
+  /** Answers `callback` with what `run` settles to; a refused peer's write never runs. */
+  function answer<Reply>(
     call: grpc.ServerUnaryCall<unknown, Reply>,
     callback: grpc.sendUnaryData<Reply>,
-    outcomeOf: (reply: Reply) => RequestOutcome,
-    work: () => Promise<Reply>,
+    run: (kvCall: KvCall) => Promise<Reply>,
   ): void {
-    const observer = deps.observer;
-    const startedMs = observer === undefined ? 0 : performance.now();
-    if (inFlight >= deps.limits.requestsInFlightMax) {
-      const message = `overloaded: ${inFlight} requests in flight (limit ${deps.limits.requestsInFlightMax})`;
-      observer?.shed(inFlight, deps.limits.requestsInFlightMax);
-      observer?.request(op, "overloaded", performance.now() - startedMs);
-      callback(errorReply(new KvError("overloaded", message), deps.view.self));
+    const kvCall = callOf(call, view);
+    if (kvCall instanceof KvError) {
+      callback(errorReply(kvCall, view.self));
       return;
     }
-    inFlight += 1;
-    let run: Promise<Reply>;
-    try {
-      run = work();
-    } catch (error) {
-      run = Promise.reject(error);
-    }
-    run
-      .then(
-        (reply) => {
-          observer?.request(op, outcomeOf(reply), performance.now() - startedMs);
-          callback(null, reply);
-        },
-        (error: unknown) => {
-          observer?.request(op, outcomeOfError(error), performance.now() - startedMs);
-          callback(toReplyError(error, deps, unexpectedErrors));
-        },
-      )
-      .finally(() => {
-        inFlight -= 1;
-      });
-    void call;
+    run(kvCall).then(
+      (reply) => callback(null, reply),
+      (error: unknown) => callback(replyError(error, view.self)),
+    );
   }
 
   return {
     Get(call, callback) {
-      serve("get", call, callback, foundOrNot, async () => {
-        const request = call.request;
-        const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
-        const quorum = checkQuorum(request.options, deps.bucket);
-        const deadlineMs = deadlineOf(call.getDeadline(), now(), deps.limits);
-        const sloppy = !(request.options?.strict_quorum ?? false);
-        const key = request.key;
-        const budget = callBudgetOf(call.metadata);
-        const holdBytes = budget === undefined ? {} : { holdBytes: budget.hold };
-        const command = { bucket, key, quorum, deadlineMs, sloppy, ...holdBytes };
-        const object = await deps.coordinator.get(command);
-        if (object === undefined) return { siblings: [], context: Buffer.alloc(0) };
-        deps.observer?.object("get", object);
-        const live = liveValues(object).length > 0;
-        return {
-          siblings: live ? values(object).map(toWireSibling) : [],
-          context: encodeKeyContext(bucket, request.key, join(object), deps.contextKeys()),
-        };
-      });
+      answer(call, callback, (kvCall) => service.get(call.request, kvCall));
     },
     Put(call, callback) {
-      serve("put", call, callback, answered, async () => {
-        const request = call.request;
-        const forwarded = await maybeForward(deps, call, "Put", request);
-        if (forwarded !== undefined) return forwarded as PutResponse;
-        const nowMs = now();
-        const deadlineMs = deadlineOf(call.getDeadline(), nowMs, deps.limits);
-        const limits = deps.limits;
-        const contextKeys = deps.contextKeys();
-        const command = putCommandOf(request, {
-          limits,
-          bucket: deps.bucket,
-          nowMs,
-          deadlineMs,
-          contextKeys,
-        });
-        const outcome = await deps.coordinator.put(command);
-        deps.observer?.object("put", outcome.object);
-        if (!request.return_body) {
-          return {
-            context: encodeKeyContext(
-              command.bucket,
-              command.key,
-              contextAdd(command.context, outcome.dot),
-              contextKeys,
-            ),
-            siblings: [],
-            vtag: vtag(outcome.dot),
-          };
-        }
-        return {
-          context: encodeKeyContext(command.bucket, command.key, join(outcome.object), contextKeys),
-          siblings: values(outcome.object).map(toWireSibling),
-          vtag: vtag(outcome.dot),
-        };
-      });
+      answer(call, callback, (kvCall) => service.put(call.request, kvCall));
     },
     Delete(call, callback) {
-      serve("delete", call, callback, answered, async () => {
-        const request = call.request;
-        checkBucketAndKey(request.bucket, request.key, deps.limits);
-        if (request.context.length === 0) {
-          throw new KvError(
-            "invalid-argument",
-            "context is required to delete: pass the context of a get of the key",
-          );
-        }
-        const forwarded = await maybeForward(deps, call, "Delete", request);
-        if (forwarded !== undefined) return {};
-        const nowMs = now();
-        const deadlineMs = deadlineOf(call.getDeadline(), nowMs, deps.limits);
-        const limits = deps.limits;
-        const command = deleteCommandOf(request, {
-          limits,
-          bucket: deps.bucket,
-          nowMs,
-          deadlineMs,
-          contextKeys: deps.contextKeys(),
-        });
-        await deps.coordinator.put(command);
-        return {};
-      });
+      answer(call, callback, (kvCall) => service.delete(call.request, kvCall));
     },
   };
 }
 
-/** The outcome of an answered put or delete. */
-function answered(): RequestOutcome {
-  return "ok";
-}
-
-/** A get that found no live value answers with no siblings: not found. */
-function foundOrNot(reply: { readonly siblings?: readonly unknown[] }): RequestOutcome {
-  return (reply.siblings?.length ?? 0) === 0 ? "not_found" : "ok";
-}
-
 /**
- * How long a forwarded write waits for a primary before trying the next one (or coordinating
- * here), when another candidate remains: a paused or stalled primary must not hold a write
- * until its deadline while the failure detector is still making up its mind (~3 s).
+ * The service's view of a call: its deadline, whether a peer forwarded it, and its admission
+ * budget; or the refusal of a write forwarded by a peer whose traffic is dropped.
  */
-export const FORWARD_PATIENCE_MS = 1500;
-
-/**
- * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not one,
- * pass the request to the primaries in preference order. It moves on when a primary cannot be
- * reached, refuses before storing anything (NOT_APPLIED_HEADER), or gives no answer within FORWARD_PATIENCE_MS (at most half the time left) while
- * another candidate remains; never after a primary answered with an error of its own. A primary
- * that was only slow may still apply the write later: like a client's retry, the write is then
- * stored twice, as two siblings with the same value, never lost.
- * Resolves undefined when this node should coordinate.
- */
-async function maybeForward(
-  deps: KvServerDeps,
-  call: grpc.ServerUnaryCall<PutRequest__Output | DeleteRequest__Output, unknown>,
-  method: "Put" | "Delete",
-  request: PutRequest__Output | DeleteRequest__Output,
-): Promise<unknown> {
-  if (call.metadata.get(FORWARDED_HEADER).length > 0) {
-    const refused = deps.view.refusal(call.metadata);
-    if (refused !== undefined) throw refused;
-    return undefined;
+function callOf(call: grpc.ServerUnaryCall<unknown, unknown>, view: ClusterView): KvCall | KvError {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const forwarded = call.metadata.get(FORWARDED_HEADER).length > 0;
+  if (forwarded) {
+    const refused = view.refusal(call.metadata);
+    if (refused !== undefined) return refused;
   }
-  const bucket = checkBucketAndKey(request.bucket, request.key, deps.limits);
-  const quorum = checkQuorum(request.options, deps.bucket);
-  const sloppy = !(request.options?.strict_quorum ?? false);
-  const { forward, selfMay } = deps.coordinator.forwardTargets(
-    bucket,
-    request.key,
-    quorum.n,
-    sloppy,
-  );
-  if (forward.length === 0 && selfMay) return undefined;
-  const deadlineMs = deadlineOf(call.getDeadline(), (deps.now ?? Date.now)(), deps.limits);
-  const reasons: string[] = [];
-  const clock = deps.now ?? Date.now;
-  for (const [index, node] of forward.entries()) {
-    const anotherLeft = index < forward.length - 1 || selfMay;
-    const nowMs = clock();
-    const patienceMs = Math.min(FORWARD_PATIENCE_MS, (deadlineMs - nowMs) / 2);
-    const attemptDeadlineMs = anotherLeft ? Math.min(deadlineMs, nowMs + patienceMs) : deadlineMs;
-    const result = await forwardTo(deps, node, method, request, attemptDeadlineMs);
-    if (result.ok) return result.reply;
-    const gaveUp =
-      attemptDeadlineMs < deadlineMs && result.error.code === grpc.status.DEADLINE_EXCEEDED;
-    // A primary that refused before storing anything (it sees too few replicas up, e.g. just
-    // after a partition healed and before its pings answered) leaves the write to the next.
-    // A write over the object or sibling limit was refused and retracted there; the next
-    // primary holds the same siblings and would refuse it too.
-    const notApplied =
-      (result.error.metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0 &&
-      !isLimitRefusal(result.error.details ?? "");
-    if (result.answered && !gaveUp && !notApplied) throw result.error;
-    const reason = gaveUp
-      ? `no answer within ${Math.round(attemptDeadlineMs - nowMs)} ms`
-      : result.error.details || result.error.message;
-    reasons.push(`${node}: ${reason}`);
+  const budget = callBudgetOf(call.metadata);
+  return budget === undefined
+    ? { deadlineMs, forwarded }
+    : { deadlineMs, forwarded, holdBytes: budget.hold };
+}
+
+/** Forwards writes to peers over their KV clients, with FORWARDED_HEADER set. */
+export class GrpcForwardPort implements ForwardPort {
+  readonly #view: ClusterView;
+
+  constructor(view: ClusterView) {
+    this.#view = view;
   }
-  // No primary answered; a node in the preference list (a live fallback) may coordinate.
-  if (selfMay) return undefined;
-  const tried = reasons.length === 0 ? "none is up" : reasons.join("; ");
-  throw new KvError(
-    "unavailable",
-    `no replica of the key reachable to coordinate the write (${tried})`,
-  );
-}
 
-type ForwardResult =
-  | { readonly ok: true; readonly reply: unknown }
-  | { readonly ok: false; readonly answered: boolean; readonly error: grpc.ServiceError };
-
-function forwardTo(
-  deps: KvServerDeps,
-  node: NodeId,
-  method: "Put" | "Delete",
-  request: PutRequest__Output | DeleteRequest__Output,
-  deadlineMs: number,
-): Promise<ForwardResult> {
-  const peer = deps.view.peer(node);
-  const metadata = new grpc.Metadata();
-  metadata.set(FORWARDED_HEADER, deps.view.self);
-  return new Promise((resolve) => {
-    if (peer === undefined) {
-      const reason = deps.view.unreachableReason(node);
-      const error = Object.assign(new Error(reason), {
-        code: grpc.status.UNAVAILABLE,
-        details: reason,
-        metadata: new grpc.Metadata(),
-      });
-      resolve({ ok: false, answered: false, error });
-      return;
-    }
-    const done = (error: grpc.ServiceError | null, reply: unknown): void => {
-      if (error === null) resolve({ ok: true, reply });
-      else resolve({ ok: false, answered: wasAnswered(error), error });
-    };
-    const options = { deadline: deadlineMs };
-    if (method === "Put") peer.kv.Put(request as PutRequest__Output, metadata, options, done);
-    else peer.kv.Delete(request as DeleteRequest__Output, metadata, options, done);
-  });
-}
-
-/**
- * True when the peer itself produced the error, or when it may have acted on the request
- * (a deadline). Only a plain transport UNAVAILABLE proves the peer never saw the request.
- */
-function wasAnswered(error: grpc.ServiceError): boolean {
-  if (error.metadata !== undefined && error.metadata.get(ORIGIN_HEADER).length > 0) return true;
-  return error.code !== grpc.status.UNAVAILABLE;
-}
-
-/**
- * Any failure as a gRPC error; errors from a forwarded call pass through unchanged. Errors of the
- * request (KvError) are the client's and are not logged; an unexpected one is a bug, logged with
- * its stack, but through `throttle`, since a client may be able to trigger it at will.
- */
-function toReplyError(
-  error: unknown,
-  deps: KvServerDeps,
-  throttle: LogThrottle,
-): Partial<grpc.ServiceError> {
-  if (isKvError(error)) return errorReply(error, deps.view.self);
-  if (isServiceError(error)) {
-    return { code: error.code, details: error.details, metadata: error.metadata };
-  }
-  const decision = throttle.admit((deps.now ?? Date.now)());
-  if (decision.log) {
-    deps.logger.error(
-      { err: error, suppressedBefore: decision.suppressed },
-      "request failed unexpectedly",
+  put(node: NodeId, request: PutRequest__Output, deadlineMs: number) {
+    return this.#send<PutReply>(node, deadlineMs, (kv, metadata, options, done) =>
+      kv.Put(request, metadata, options, done),
     );
   }
+
+  delete(node: NodeId, request: DeleteRequest__Output, deadlineMs: number) {
+    return this.#send<DeleteReply>(node, deadlineMs, (kv, metadata, options, done) =>
+      kv.Delete(request, metadata, options, done),
+    );
+  }
+
+  #send<Reply>(
+    node: NodeId,
+    deadlineMs: number,
+    call: (
+      kv: KVClient,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      done: (error: grpc.ServiceError | null, reply?: Reply) => void,
+    ) => void,
+  ): Promise<ForwardResult<Reply>> {
+    const peer = this.#view.peer(node);
+    if (peer === undefined) {
+      const message = this.#view.unreachableReason(node);
+      const error = new KvError("unavailable", message);
+      return Promise.resolve({
+        ok: false,
+        failure: { kind: "unreached", notApplied: false, message },
+        error,
+      });
+    }
+    const metadata = new grpc.Metadata();
+    metadata.set(FORWARDED_HEADER, this.#view.self);
+    return new Promise((resolve) => {
+      call(peer.kv, metadata, { deadline: deadlineMs }, (error, reply) => {
+        if (error === null) resolve({ ok: true, reply: reply as Reply });
+        else resolve({ ok: false, failure: forwardFailureOf(error), error });
+      });
+    });
+  }
+}
+
+/**
+ * How a forwarded call failed. Only a plain transport UNAVAILABLE proves the peer never saw the
+ * request; an error carrying ORIGIN_HEADER is the peer's own, and a deadline may have let it act.
+ */
+function forwardFailureOf(error: grpc.ServiceError): ForwardFailure {
+  const fromPeer = (error.metadata?.get(ORIGIN_HEADER).length ?? 0) > 0;
+  const kind =
+    error.code === grpc.status.DEADLINE_EXCEEDED
+      ? "deadline"
+      : error.code === grpc.status.UNAVAILABLE && !fromPeer
+        ? "unreached"
+        : "error";
+  const notApplied = (error.metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0;
+  return { kind, notApplied, message: error.details || error.message };
+}
+
+/**
+ * The gRPC error for a failed request: a peer's error to a forwarded write passes through
+ * unchanged; the service's own KvErrors carry ORIGIN_HEADER (and NOT_APPLIED_HEADER).
+ */
+function replyError(error: unknown, self: NodeId): Partial<grpc.ServiceError> {
+  if (error instanceof PeerError && isServiceError(error.answer)) {
+    const { code, details, metadata } = error.answer;
+    return { code, details, metadata };
+  }
+  if (isKvError(error)) return errorReply(error, self);
+  // KvService answers with nothing else; this is a bug of the adapter.
   const message = error instanceof Error ? error.message : String(error);
-  return errorReply(new KvError("internal", `internal error: ${message}`), deps.view.self);
+  return errorReply(new KvError("internal", `internal error: ${message}`), self);
 }
 
 function errorReply(error: KvError, self: NodeId): Partial<grpc.ServiceError> {

@@ -13,7 +13,7 @@ import { utf8ByteLength } from "../node/core/object-bytes.js";
 import { type Sibling as DvvSibling, type Version, vtag } from "../node/core/dvv.js";
 import type { PutRequest__Output } from "../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../proto/generated/dkv/v1/DeleteRequest.js";
-import type { PutCommand } from "./coordinator.js";
+import type { PutCommand } from "./coordinator-commands.js";
 import {
   type BucketDefaults,
   type QuorumConfig,
@@ -160,8 +160,18 @@ export function checkWritePayload(
   }
 }
 
+/** The public form of a stored sibling (the proto Sibling, with its fields narrowed). */
+export interface WireSibling extends Sibling {
+  readonly value: Uint8Array;
+  readonly content_type: string;
+  readonly metadata: Record<string, string>;
+  readonly vtag: string;
+  readonly last_modified_ms: number;
+  readonly deleted: boolean;
+}
+
 /** The public form of a stored sibling. */
-export function toWireSibling(sibling: DvvSibling): Sibling {
+export function toWireSibling(sibling: DvvSibling): WireSibling {
   return {
     value: sibling.value,
     content_type: sibling.contentType,

@@ -1,7 +1,8 @@
 // `npm run sim`: runs the deterministic simulation (scripts/sim/) over many seeds on every core, or
 // replays one seed exactly. A failing seed is printed with the command that replays it.
 // Run: npx tsx scripts/sim.ts [--seeds 1000] [--first 1] [--seed S] [--steps 300]
-//      [--mutation none|lww|broken-merge|fsync-lies] [--hints on|off] [--workers N] [--verbose]
+//      [--mutation none|lww|broken-merge|fsync-lies|forward-gives-up] [--hints on|off]
+//      [--workers N] [--verbose]
 
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -107,7 +108,8 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
   console.log(`trace ${result.traceHash}`);
   for (const [name, value] of Object.entries(result.summary)) console.log(`  ${name}: ${value}`);
   console.log(
-    `  acknowledged durable writes: ${result.report.acknowledged}, max siblings: ${result.report.maxSiblings}`,
+    `  acknowledged durable writes: ${result.report.acknowledged}, max siblings: ${result.report.maxSiblings}, ` +
+      `writes stored twice: ${result.report.duplicateValues}`,
   );
   if (!result.ok) {
     if (!verbose) for (const line of result.traceTail) console.log(`    ${line}`);

@@ -95,7 +95,13 @@ function buildRun(options: SimOptions): Run {
   const baseFaults = drawBaseFaults(random);
   network.setFaults(baseFaults);
   const config = drawCluster(random, options);
-  const { limits: _limits, bucket: _bucket, mangle: _mangle, ...shown } = config;
+  const {
+    limits: _limits,
+    bucket: _bucket,
+    mangle: _mangle,
+    forwardPolicy: _policy,
+    ...shown
+  } = config;
   trace.record(`config ${JSON.stringify(shown)}`);
   const logger = simLogger(trace);
   const cluster = new SimCluster({

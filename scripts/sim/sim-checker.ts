@@ -1,6 +1,8 @@
 // The invariant checker (../shared/reference/testing.md §2, "sibling-store checker"): judges a
 // run's history against the replicas' final objects. Values are unique, so a value read names
-// its write; dots are learned from acknowledgements and reads. Pure: no IO, clock or randomness.
+// its write; dots are learned from acknowledgements and reads. A write may exist as two versions
+// (a forward that moved on from a slow primary, like a client's retry): each version is judged
+// by its own dot. Pure: no IO, clock or randomness.
 
 import { contextCovers, dotKey, type Dot } from "../../node/core/causal-context.js";
 import { dvvEquals, sync, type DvvSet } from "../../node/core/dvv.js";
@@ -36,6 +38,8 @@ export interface CheckReport {
   /** Acknowledged writes with dw = 0 that are gone: allowed, reported. */
   readonly lostUndurable: number;
   readonly maxSiblings: number;
+  /** Writes seen as more than one version (two dots, one value): allowed, reported. */
+  readonly duplicateValues: number;
 }
 
 /** The invariants, each counted separately. */
@@ -66,11 +70,11 @@ export function checkRun(history: History, finals: readonly FinalKey[]): CheckRe
     if (shown < EXAMPLES_MAX) examples.push(`${invariant}: ${message}`);
   };
   const byValue = new Map(history.writes.map((write) => [write.value, write]));
-  const dots = new Map<WriteRecord, Dot>();
+  const dots = new WriteDots();
   const ownerOfDot = new Map<string, Set<string>>();
   for (const write of history.writes) {
     if (write.dot === undefined) continue;
-    dots.set(write, write.dot);
+    dots.add(write, write.dot);
     noteOwner(ownerOfDot, write.key, write.dot, write.value, violate);
   }
   const finalObjects = new Map<string, DvvSet | undefined>();
@@ -94,8 +98,8 @@ export function checkRun(history: History, finals: readonly FinalKey[]): CheckRe
   let maxSiblings = 0;
   for (const observation of observations) {
     maxSiblings = Math.max(maxSiblings, observation.siblings.length);
-    const writes = learnDots(observation, byValue, dots, ownerOfDot, violate);
-    checkConcurrent(observation, writes, dots, violate);
+    const versions = learnDots(observation, byValue, dots, ownerOfDot, violate);
+    checkConcurrent(observation, versions, violate);
   }
   const lost = checkLost(history, finalObjects, byValue, dots, violate);
   for (const final of finals) {
@@ -109,10 +113,40 @@ export function checkRun(history: History, finals: readonly FinalKey[]): CheckRe
     acknowledged: lost.acknowledged,
     lostUndurable: lost.lostUndurable,
     maxSiblings,
+    duplicateValues: dots.duplicated,
   };
 }
 
 type Violate = (invariant: Invariant, message: string) => void;
+
+/** One version seen: the write whose value it carries and its dot. */
+interface Version {
+  readonly write: WriteRecord;
+  readonly dot: Dot;
+}
+
+/** The dots of each write's versions, from its acknowledgement and from what was seen. */
+class WriteDots {
+  readonly #dots = new Map<WriteRecord, Map<string, Dot>>();
+  /** Writes with more than one version. */
+  duplicated = 0;
+
+  add(write: WriteRecord, dot: Dot): void {
+    let known = this.#dots.get(write);
+    if (known === undefined) {
+      known = new Map();
+      this.#dots.set(write, known);
+    }
+    const id = dotKey(dot);
+    if (known.has(id)) return;
+    known.set(id, dot);
+    if (known.size === 2) this.duplicated += 1;
+  }
+
+  of(write: WriteRecord): Iterable<Dot> {
+    return this.#dots.get(write)?.values() ?? [];
+  }
+}
 
 /** The object every primary holds; divergence (or a fallback copy with more) is a violation. */
 function convergedObject(final: FinalKey, violate: Violate): DvvSet | undefined {
@@ -136,15 +170,15 @@ function convergedObject(final: FinalKey, violate: Violate): DvvSet | undefined 
   return first;
 }
 
-/** Maps an observation's siblings to writes; phantoms and dots named twice are violations. */
+/** Maps an observation's siblings to versions of writes; phantoms are violations. */
 function learnDots(
   observation: { key: string; what: string; siblings: readonly ObservedSibling[] },
   byValue: ReadonlyMap<string, WriteRecord>,
-  dots: Map<WriteRecord, Dot>,
+  dots: WriteDots,
   ownerOfDot: Map<string, Set<string>>,
   violate: Violate,
-): WriteRecord[] {
-  const writes: WriteRecord[] = [];
+): Version[] {
+  const versions: Version[] = [];
   for (const sibling of observation.siblings) {
     const write = byValue.get(sibling.value);
     if (write === undefined || write.key !== observation.key) {
@@ -154,18 +188,11 @@ function learnDots(
       );
       continue;
     }
-    writes.push(write);
-    const known = dots.get(write);
-    if (known === undefined) dots.set(write, sibling.dot);
-    else if (dotKey(known) !== dotKey(sibling.dot)) {
-      violate(
-        "duplicate-dot",
-        `${write.value} seen with dots ${dotKey(known)} and ${dotKey(sibling.dot)}`,
-      );
-    }
+    versions.push({ write, dot: sibling.dot });
+    dots.add(write, sibling.dot);
     noteOwner(ownerOfDot, observation.key, sibling.dot, write.value, violate);
   }
-  return writes;
+  return versions;
 }
 
 /** One dot, one write: a dot of a key that names two values was handed out twice. */
@@ -191,18 +218,16 @@ function noteOwner(
 /** Siblings only for concurrent writes: no sibling's write had seen another sibling's dot. */
 function checkConcurrent(
   observation: { key: string; what: string },
-  writes: readonly WriteRecord[],
-  dots: ReadonlyMap<WriteRecord, Dot>,
+  versions: readonly Version[],
   violate: Violate,
 ): void {
-  for (const later of writes) {
-    for (const earlier of writes) {
-      const dot = dots.get(earlier);
-      if (later === earlier || dot === undefined) continue;
-      if (contextCovers(later.context, dot)) {
+  for (const later of versions) {
+    for (const earlier of versions) {
+      if (later === earlier) continue;
+      if (contextCovers(later.write.context, earlier.dot)) {
         violate(
           "non-concurrent-siblings",
-          `${observation.key}: ${observation.what} keeps ${earlier.value} beside ${later.value}, whose context covered it`,
+          `${observation.key}: ${observation.what} keeps ${earlier.write.value} beside ${later.write.value}, whose context covered it`,
         );
       }
     }
@@ -217,7 +242,7 @@ function checkLost(
   history: History,
   finals: ReadonlyMap<string, DvvSet | undefined>,
   byValue: ReadonlyMap<string, WriteRecord>,
-  dots: ReadonlyMap<WriteRecord, Dot>,
+  dots: WriteDots,
   violate: Violate,
 ): { acknowledged: number; lostUndurable: number } {
   const accounted = new Set<WriteRecord>();
@@ -239,8 +264,9 @@ function checkLost(
   }
   for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
     for (const write of byKey.get(next.key) ?? []) {
-      const dot = dots.get(write);
-      if (accounted.has(write) || dot === undefined || !contextCovers(next.context, dot)) continue;
+      if (accounted.has(write)) continue;
+      // Any version superseded by a write that is accounted for accounts for the write.
+      if (![...dots.of(write)].some((dot) => contextCovers(next.context, dot))) continue;
       accounted.add(write);
       queue.push(write);
     }
@@ -252,11 +278,14 @@ function checkLost(
     if (write.durableRequired) acknowledged += 1;
     if (accounted.has(write)) continue;
     if (!write.durableRequired) lostUndurable += 1;
-    else
+    else {
+      // An acknowledgement whose reply named no new dot leaves the dot unknown.
+      const dot = write.dot === undefined ? "unknown" : dotKey(write.dot);
       violate(
         "lost-write",
-        `${write.key}: acknowledged ${write.value} (dot ${dotKey(write.dot as Dot)}) is gone and nothing that saw it survives`,
+        `${write.key}: acknowledged ${write.value} (dot ${dot}) is gone and nothing that saw it survives`,
       );
+    }
   }
   return { acknowledged, lostUndurable };
 }

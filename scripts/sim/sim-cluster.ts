@@ -7,6 +7,7 @@ import { claimRing, type Ring } from "../../node/core/ring.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { Logger } from "../../node/logger.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
+import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
 import { SimHandoff } from "./sim-handoff.js";
 import type { SimNetwork } from "./sim-network.js";
@@ -31,6 +32,8 @@ export interface ClusterConfig {
   readonly bucket: BucketDefaults;
   readonly storageFaults: SimStorageFaults;
   readonly mangle?: ObjectMangler | undefined;
+  /** The KV service's forwarding policy (a mutation may change it). */
+  readonly forwardPolicy: ForwardPolicy;
 }
 
 /** A node across its incarnations: what survives a crash, and what runs now. */
@@ -140,6 +143,7 @@ export class SimCluster {
       hintBytesMaxPerTarget: config.hintBytesMaxPerTarget,
       logger: this.#logger.child({ node: id }),
       mangle: config.mangle,
+      forwardPolicy: config.forwardPolicy,
     });
     node.starting = false;
     node.process = process;

@@ -1,14 +1,20 @@
 // Test-only breakage that shows the checker can fail: clients that resolve siblings by
 // last-modified time (the LWW control), a replication path that drops a sibling but keeps its
-// dot in the context (a broken merge), and a disk that acknowledges fsyncs it never did.
+// dot in the context (a broken merge), a disk that acknowledges fsyncs it never did, and a KV
+// service whose forwarding gives up on a silent primary and answers without writing anywhere
+// (the production KvService, run with the "give-up" forwarding policy).
 
 import type { DvvSet } from "../../node/core/dvv.js";
+import {
+  DEFAULT_FORWARD_POLICY,
+  type ForwardPolicy,
+} from "../../coordinator/core/forward-policy.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimStorageFaults } from "./sim-storage.js";
 import type { ObjectMangler } from "./sim-transport.js";
 
 /** The mutation modes; "none" is a real run. */
-export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies"] as const;
+export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies", "forward-gives-up"] as const;
 
 /** One mutation mode. */
 export type Mutation = (typeof MUTATIONS)[number];
@@ -22,10 +28,18 @@ export function isMutation(value: string): value is Mutation {
 export function mutationOf(
   mutation: Mutation,
   random: SimRandom,
-): { readonly storageFaults: SimStorageFaults; readonly mangle: ObjectMangler | undefined } {
+): {
+  readonly storageFaults: SimStorageFaults;
+  readonly mangle: ObjectMangler | undefined;
+  readonly forwardPolicy: ForwardPolicy;
+} {
   return {
     storageFaults: { fsyncLies: mutation === "fsync-lies" },
     mangle: mutation === "broken-merge" ? dropOneSibling(random) : undefined,
+    forwardPolicy:
+      mutation === "forward-gives-up"
+        ? { ...DEFAULT_FORWARD_POLICY, silentCandidate: "give-up" }
+        : DEFAULT_FORWARD_POLICY,
   };
 }
 

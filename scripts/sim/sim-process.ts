@@ -1,9 +1,11 @@
 // One incarnation of a simulated node: the real Replica over a SimStorage, the real HintStore,
-// the real Coordinator with a SimClock and a view whose up set the simulation controls, and the
-// node's services, which follow node/replica-server.ts and node/hints/handoff-server.ts.
+// the real Coordinator and KvService with a SimClock and a view whose up set the simulation
+// controls, and the node's services: the KV service as kv-server.ts serves it (the service's
+// failures become values, as the adapter maps them to gRPC statuses), and the replica services,
+// which follow node/replica-server.ts and node/hints/handoff-server.ts.
 // A crash kills it for good; a restart builds a new one over the same disks.
 
-import { KvError } from "../../node/core/errors.js";
+import { isKvError, KvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
@@ -12,20 +14,32 @@ import { limitCheck } from "../../node/core/object-limit.js";
 import { ReplicaPutReason } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
 import { HintStore } from "../../node/hints/hint-store.js";
 import type { Logger } from "../../node/logger.js";
+import type { GetRequest__Output } from "../../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
+import type { DeleteRequest__Output } from "../../proto/generated/dkv/v1/DeleteRequest.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
+import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
 import { Coordinator, type CoordinatorView } from "../../coordinator/coordinator.js";
+import {
+  KvService,
+  PeerError,
+  type DeleteReply,
+  type GetReply,
+  type KvCall,
+  type PutReply,
+} from "../../coordinator/kv-service.js";
 import { SimClock } from "./sim-clock.js";
+import { SimForwardPort } from "./sim-forward-port.js";
 import type {
-  KvPutReply,
+  KvWireReply,
   SimEndpoint,
   WireGetReply,
   WireHandoffReply,
   WireHintItem,
   WirePutReply,
+  WireFailure,
   WirePutRequest,
 } from "./sim-endpoint.js";
-import { coordinatePut, failureOf, type EdgeHost } from "./sim-kv-edge.js";
 import type { SimNetwork } from "./sim-network.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
@@ -54,22 +68,24 @@ export interface SimProcessOptions {
   readonly hintBytesMaxPerTarget: number;
   readonly logger: Logger;
   readonly mangle?: ObjectMangler | undefined;
+  /** The KV service's forwarding policy: the default, or a mutation's. */
+  readonly forwardPolicy: ForwardPolicy;
 }
 
 /** A running node incarnation; it is the network endpoint of its node while it lives. */
-export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
+export class SimProcess implements SimEndpoint, CoordinatorView {
   readonly self: NodeId;
   readonly incarnation: number;
   readonly ring: Ring;
   readonly clock: SimClock;
   readonly network: SimNetwork<SimEndpoint>;
-  readonly limits: Limits;
   readonly bucket: BucketDefaults;
   readonly storage: SimStorage;
   readonly hintStorage: SimStorage;
   readonly replica: Replica;
   readonly hints: HintStore;
   readonly coordinator: Coordinator;
+  readonly kv: KvService;
   readonly #members: ReadonlySet<NodeId>;
   readonly #limitCheck: ObjectCheck;
   #upNodes: ReadonlySet<NodeId>;
@@ -80,9 +96,8 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
     this.incarnation = options.incarnation;
     this.ring = options.ring;
     this.network = options.network;
-    this.limits = options.limits;
-    this.#limitCheck = limitCheck(options.limits, options.self);
     this.bucket = options.bucket;
+    this.#limitCheck = limitCheck(options.limits, options.self);
     this.#members = new Set(options.ring.nodes);
     this.#upNodes = options.upNodes;
     this.clock = new SimClock(options.scheduler, options.skewMs);
@@ -118,6 +133,23 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
       readRepair: true,
       hints: this.hints,
       hintedHandoff: options.hintedHandoff,
+    });
+    this.kv = new KvService({
+      coordinator: this.coordinator,
+      self: this.self,
+      limits: options.limits,
+      bucket: options.bucket,
+      logger: options.logger,
+      clock: this.clock,
+      forward: new SimForwardPort({
+        self: this.self,
+        incarnation: this.incarnation,
+        clock: this.clock,
+        network: this.network,
+      }),
+      // The simulation runs insecure nodes: contexts are unsealed.
+      contextKeys: () => undefined,
+      forwardPolicy: options.forwardPolicy,
     });
   }
 
@@ -222,9 +254,50 @@ export class SimProcess implements SimEndpoint, CoordinatorView, EdgeHost {
     }
   }
 
-  // The KV service, for a write another node forwarded here.
+  // The KV service (kv-server.ts): a client's calls, and writes other nodes forwarded here.
+  // Deadlines arrive in virtual time and are read on this node's clock, as grpc-js turns a
+  // call's timeout into a deadline on the server's clock.
 
-  forwardedPut(request: PutRequest__Output, deadlineMs: number): Promise<KvPutReply> {
-    return coordinatePut(this, request, deadlineMs);
+  /** KV.Get from a client. */
+  clientGet(request: GetRequest__Output, deadlineMs: number): Promise<KvWireReply<GetReply>> {
+    return wire(this.kv.get(request, this.#call(deadlineMs, false)));
   }
+
+  /** KV.Put from a client. */
+  clientPut(request: PutRequest__Output, deadlineMs: number): Promise<KvWireReply<PutReply>> {
+    return wire(this.kv.put(request, this.#call(deadlineMs, false)));
+  }
+
+  forwardedPut(request: PutRequest__Output, deadlineMs: number): Promise<KvWireReply<PutReply>> {
+    return wire(this.kv.put(request, this.#call(deadlineMs, true)));
+  }
+
+  forwardedDelete(
+    request: DeleteRequest__Output,
+    deadlineMs: number,
+  ): Promise<KvWireReply<DeleteReply>> {
+    return wire(this.kv.delete(request, this.#call(deadlineMs, true)));
+  }
+
+  #call(virtualDeadlineMs: number, forwarded: boolean): KvCall {
+    return { deadlineMs: this.clock.fromVirtualMs(virtualDeadlineMs), forwarded };
+  }
+}
+
+/** A KV call's outcome as a value: the reply, or the failure the gRPC adapter would send. */
+function wire<Reply>(answer: Promise<Reply>): Promise<KvWireReply<Reply>> {
+  return answer.then((reply) => ({ ok: true, reply }), failureOf);
+}
+
+/**
+ * A thrown error as a reply: a KvError by its code; a peer's failure of a forwarded write
+ * unchanged (kv-server.ts passes it through); anything else is a bug ("internal").
+ */
+function failureOf(error: unknown): WireFailure {
+  if (error instanceof PeerError) return failureOf(error.answer);
+  if (isKvError(error)) {
+    return { ok: false, code: error.code, error: error.message, notApplied: error.notApplied };
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { ok: false, code: "internal", error: `internal error: ${message}`, notApplied: false };
 }

@@ -1,17 +1,23 @@
 // The simulated clients: each runs a loop of operations on a few keys through a random node —
 // reads, read-modify-writes of a set (Jepsen's Riak set test), and unique register writes with
 // the context of the last read, a stale earlier one, or none. Every outcome goes to the history.
+// Clients see only what the public KV API answers (contexts, vtags, values) and learn the dots
+// the checker needs from it, as the live nemesis does (scripts/nemesis/core/dots.ts).
 
-import { EMPTY_CONTEXT, type CausalContext } from "../../node/core/causal-context.js";
-import { compareDots } from "../../node/core/causal-context.js";
-import type { Sibling } from "../../node/core/dvv.js";
+import {
+  EMPTY_CONTEXT,
+  compareDots,
+  type CausalContext,
+  type Dot,
+} from "../../node/core/causal-context.js";
 import { decodeKeyContext } from "../../node/core/key-context.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { RequestOptions__Output } from "../../proto/generated/dkv/v1/RequestOptions.js";
+import type { GetReply, PutReply } from "../../coordinator/kv-service.js";
+import { dotAddedBy, findDotsByVtag } from "../nemesis/core/dots.js";
 import type { SimCluster } from "./sim-cluster.js";
-import type { KvGetReply, KvPutReply } from "./sim-endpoint.js";
+import type { KvWireReply } from "./sim-endpoint.js";
 import { History, setElementsOf, type WriteRecord } from "./sim-history.js";
-import { kvGet, kvPut } from "./sim-kv-edge.js";
 import type { SimProcess } from "./sim-process.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
@@ -38,6 +44,19 @@ export interface WorkloadConfig {
 /** A client's call that got no reply: the node was down, or the client stopped waiting. */
 type NoReply = "down" | "indeterminate";
 
+/** A sibling a client read, with the dot learned from its vtag. */
+export interface SeenSibling {
+  readonly value: string;
+  readonly dot: Dot;
+  readonly lastModifiedMs: number;
+}
+
+/** A successful read as a client keeps it. */
+export interface SeenRead {
+  readonly siblings: readonly SeenSibling[];
+  readonly context: Uint8Array;
+}
+
 /** Quorum options of one request, as counts. */
 export interface Quorums {
   readonly r: number;
@@ -58,6 +77,8 @@ export class SimWorkload {
   readonly #trace: SimTrace;
   readonly #history: History;
   readonly #config: WorkloadConfig;
+  /** Dots already learned, by vtag: a vtag is a hash of its dot, so this spares the search. */
+  readonly #dotOfVtag = new Map<string, Dot>();
   /** Per client and key, an earlier read's context: the "stale context" writes use it. */
   readonly #staleContexts = new Map<string, Uint8Array>();
   #opsLeft: number;
@@ -124,7 +145,7 @@ export class SimWorkload {
     const kept = this.#config.lww ? newest(read.siblings) : read.siblings;
     const elements = new Set<number>();
     for (const sibling of kept) {
-      for (const element of setElementsOf(textOf(sibling.value))) elements.add(element);
+      for (const element of setElementsOf(sibling.value)) elements.add(element);
     }
     await this.#write(client, key, read.context, elements);
   }
@@ -140,28 +161,53 @@ export class SimWorkload {
     key: string,
     contact: NodeId,
     quorums: Quorums,
-  ): Promise<Extract<KvGetReply, { ok: true }> | undefined> {
+  ): Promise<SeenRead | undefined> {
     const deadlineMs = this.#scheduler.nowMs + this.#config.timeoutMs;
     const request = { bucket: SIM_BUCKET, key: Buffer.from(key), options: optionsOf(quorums) };
     const reply = await this.#call(contact, deadlineMs, (process) =>
-      kvGet(process, request, deadlineMs),
+      process.clientGet(request, deadlineMs),
     );
     const outcome =
-      typeof reply === "string" ? reply : reply.ok ? `ok ${reply.siblings.length}` : reply.code;
+      typeof reply === "string"
+        ? reply
+        : reply.ok
+          ? `ok ${reply.reply.siblings.length}`
+          : reply.code;
     this.#trace.record(`c${client} get ${key}@${contact} r=${quorums.r} ${outcome}`);
     if (typeof reply === "string" || !reply.ok) {
       if (typeof reply !== "string" && reply.code === "internal") this.#trace.bug(reply.error);
       return undefined;
     }
-    const siblings = reply.siblings.map((sibling) => ({
-      value: textOf(sibling.value),
-      dot: sibling.dot,
-    }));
+    const seen = { siblings: this.#seenSiblings(key, reply.reply), context: reply.reply.context };
+    const siblings = seen.siblings.map(({ value, dot }) => ({ value, dot }));
     this.#history.reads.push({ key, client, siblings, timeMs: this.#scheduler.nowMs });
     if (client >= 0 && (!this.#staleContexts.has(`${client}/${key}`) || this.#random.chance(0.3))) {
-      this.#staleContexts.set(`${client}/${key}`, reply.context);
+      this.#staleContexts.set(`${client}/${key}`, seen.context);
     }
-    return reply;
+    return seen;
+  }
+
+  /** A read's siblings with their dots: each vtag names one dot of the read's context. */
+  #seenSiblings(key: string, reply: GetReply): SeenSibling[] {
+    const unknown = new Set<string>();
+    for (const sibling of reply.siblings) {
+      if (!this.#dotOfVtag.has(sibling.vtag)) unknown.add(sibling.vtag);
+    }
+    if (unknown.size > 0) {
+      const context = this.#decodeContext(key, reply.context);
+      for (const [tag, dot] of findDotsByVtag(context, unknown)) this.#dotOfVtag.set(tag, dot);
+    }
+    const seen: SeenSibling[] = [];
+    for (const sibling of reply.siblings) {
+      const dot = this.#dotOfVtag.get(sibling.vtag);
+      const value = textOf(sibling.value);
+      if (dot === undefined) {
+        this.#trace.bug(`${key}: read ${value} whose vtag names no dot of the read's context`);
+        continue;
+      }
+      seen.push({ value, dot, lastModifiedMs: sibling.last_modified_ms });
+    }
+    return seen;
   }
 
   /** A put of a unique value with `context`; `elements` (set keys) are written with its id. */
@@ -204,7 +250,7 @@ export class SimWorkload {
       if_none_match: false,
     };
     const reply = await this.#call(contact, deadlineMs, (process) =>
-      kvPut(process, request, deadlineMs),
+      process.clientPut(request, deadlineMs),
     );
     this.#settle(record, reply);
     const q = `w=${quorums.w},dw=${quorums.dw}`;
@@ -213,7 +259,7 @@ export class SimWorkload {
     );
   }
 
-  #settle(record: WriteRecord, reply: KvPutReply | NoReply): void {
+  #settle(record: WriteRecord, reply: KvWireReply<PutReply> | NoReply): void {
     if (reply === "down") {
       record.status = "failed";
       record.error = "node down";
@@ -221,7 +267,10 @@ export class SimWorkload {
       record.status = "indeterminate";
     } else if (reply.ok) {
       record.status = "ok";
-      record.dot = reply.dot;
+      // The reply's context is the sent one plus exactly the new dot, whose hash is the vtag.
+      const context = this.#decodeContext(record.key, reply.reply.context);
+      record.dot = dotAddedBy(record.context, context, reply.reply.vtag);
+      if (record.dot !== undefined) this.#dotOfVtag.set(reply.reply.vtag, record.dot);
     } else {
       record.status = "failed";
       record.error = reply.code;
@@ -294,8 +343,8 @@ export function optionsOf(quorums: Quorums): RequestOptions__Output {
 }
 
 /** The LWW control's resolution: only the sibling with the latest last-modified time. */
-function newest(siblings: readonly Sibling[]): Sibling[] {
-  let best: Sibling | undefined;
+function newest(siblings: readonly SeenSibling[]): SeenSibling[] {
+  let best: SeenSibling | undefined;
   for (const sibling of siblings) {
     if (
       best === undefined ||

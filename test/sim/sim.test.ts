@@ -12,18 +12,10 @@ import { SimScheduler } from "../../scripts/sim/sim-scheduler.js";
 
 /** Operations per seed in CI: a few hundred, as in `npm run sim`. */
 const STEPS = 300;
-/**
- * Seeds that hit the open bug "a fallback coordinator reuses a dot after handing off and removing
- * its copy" (replay: `npx tsx scripts/sim.ts --seed 13`). They leave the CI list until it is
- * fixed; the test "known bug" below pins it, and fails once the bug is gone.
- */
-const KNOWN_BUG_SEEDS: readonly number[] = [];
 /** Seeds that once reused a dot after a handed-off copy was removed (fixed by counter floors). */
 const DOT_REUSE_SEEDS: readonly number[] = [13, 772, 2096];
 /** The CI seeds; hints on or off is drawn from the seed, so both modes are covered. */
-const SEEDS = Array.from({ length: 33 }, (_, index) => index + 1).filter(
-  (seed) => !KNOWN_BUG_SEEDS.includes(seed),
-);
+const SEEDS = Array.from({ length: 33 }, (_, index) => index + 1);
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
@@ -159,6 +151,11 @@ describe("the checker can fail", () => {
     [
       "fsync-lies",
       "a disk that acknowledges fsyncs it never did loses acknowledged writes",
+      "lost-write",
+    ],
+    [
+      "forward-gives-up",
+      "forwarding that gives up on a silent primary and answers without writing anywhere loses acknowledged writes",
       "lost-write",
     ],
   ];

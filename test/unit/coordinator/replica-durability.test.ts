@@ -6,7 +6,7 @@
 // replica put with the durability it was asked for (or, for dw checks, with what the test says).
 
 import { describe, expect, it } from "vitest";
-import type { PutCommand } from "../../../coordinator/coordinator.js";
+import type { PutCommand } from "../../../coordinator/coordinator-commands.js";
 import type {
   ReplicaTransport,
   ReplicaWriteOptions,

@@ -9,7 +9,7 @@
 
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import type { PutCommand } from "../../../coordinator/coordinator.js";
+import type { PutCommand } from "../../../coordinator/coordinator-commands.js";
 import {
   writeFailure,
   type ReplicaTransport,
