@@ -267,7 +267,7 @@ function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
     fsyncMs: [1, random.range(2, 15)],
     skewMsMax: random.pick([0, 20, 500]),
     hintedHandoff: options.hintedHandoff ?? random.chance(0.8),
-    hintBytesMaxPerTarget: random.chance(0.2) ? 400 : 1024 * 1024 * 1024,
+    hintBytesMaxPerTarget: random.chance(0.2) ? 400 : DEFAULT_LIMITS.hintBytesMax,
     detectorIntervalMs: [100, 600],
     handoffIntervalMs: 500,
     limits: DEFAULT_LIMITS,
