@@ -191,7 +191,8 @@ export class KvService {
       const gaveUp = { context: request.context, siblings: [], vtag: "" };
       const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<PutReply>> =>
         this.#deps.forward.put(node, request, deadlineMs);
-      const forwarded = await this.#forward(request, call, send, gaveUp);
+      const forwarding: Forwarding = { mayHaveApplied: false };
+      const forwarded = await this.#forward(request, call, send, gaveUp, forwarding);
       if (forwarded !== undefined) return forwarded;
       const { coordinator, limits, clock } = this.#deps;
       const nowMs = clock.nowMs();
@@ -199,7 +200,7 @@ export class KvService {
       const contextKeys = this.#deps.contextKeys();
       const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
       const command = putCommandOf(request, at);
-      const outcome = await coordinator.put(command);
+      const outcome = await afterForwarding(forwarding, () => coordinator.put(command));
       this.#deps.observer?.object("put", outcome.object);
       const { bucket, key } = command;
       if (!request.return_body) {
@@ -231,13 +232,14 @@ export class KvService {
       }
       const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<DeleteReply>> =>
         this.#deps.forward.delete(node, request, deadlineMs);
-      const forwarded = await this.#forward(request, call, send, {});
+      const forwarding: Forwarding = { mayHaveApplied: false };
+      const forwarded = await this.#forward(request, call, send, {}, forwarding);
       if (forwarded !== undefined) return {};
       const nowMs = clock.nowMs();
       const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
       const contextKeys = this.#deps.contextKeys();
       const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
-      await coordinator.put(deleteCommandOf(request, at));
+      await afterForwarding(forwarding, () => coordinator.put(deleteCommandOf(request, at)));
       return {};
     });
   }
@@ -295,12 +297,14 @@ export class KvService {
    * one, the write goes to the candidates of `forwardTargets` in order through `send`, moving
    * on as `afterForwardFailure` decides. Resolves with the reply of the node that took it, or
    * undefined when this node should coordinate; `gaveUp` is the "give-up" mutation's answer.
+   * `forwarding` learns whether a candidate it moved on from may still store the write.
    */
   async #forward<Reply>(
     request: PutRequest__Output | DeleteRequest__Output,
     call: KvCall,
     send: (node: NodeId, deadlineMs: number) => Promise<ForwardResult<Reply>>,
     gaveUp: Reply,
+    forwarding: Forwarding,
   ): Promise<Reply | undefined> {
     if (call.forwarded) return undefined;
     const { coordinator, limits, clock, self } = this.#deps;
@@ -322,11 +326,37 @@ export class KvService {
       const next = afterForwardFailure(result.failure, attempt, this.#policy);
       if (next.step === "give-up") return gaveUp;
       if (next.step === "fail") throw new PeerError(node, result.error, result.failure.message);
+      if (next.mayHaveApplied) forwarding.mayHaveApplied = true;
       reasons.push(`${node}: ${next.reason}`);
     }
     // No candidate took it; a node in the preference list (a live fallback) may coordinate.
     if (selfMay) return undefined;
     throw new KvError("unavailable", noCoordinatorMessage(reasons));
+  }
+}
+
+/** What forwarding learned before this node coordinates a write itself. */
+interface Forwarding {
+  /** A candidate forwarding moved on from got no answer in time and may still store the write. */
+  mayHaveApplied: boolean;
+}
+
+/**
+ * Runs the local coordination of a write that forwarding moved on to. Its refusal before
+ * storing (notApplied) holds for this node only: when a silent candidate may still have stored
+ * the write, the client must not be told that nothing was applied (it may retry elsewhere, or
+ * count the write as failed, while the write lands).
+ */
+async function afterForwarding<T>(forwarding: Forwarding, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!forwarding.mayHaveApplied || !isKvError(error) || !error.notApplied) throw error;
+    throw new KvError(
+      error.code,
+      `${error.message} (a replica asked earlier did not answer in time and may have stored the write)`,
+      { cause: error },
+    );
   }
 }
 

@@ -67,7 +67,7 @@ async function runSeed(seed: number, settings: RunSettings): Promise<SeedOutcome
       ok: result.ok,
       failures: result.failures.slice(0, 4),
       traceHash: result.traceHash,
-      lostWrites: counts["lost-write"] + counts["lost-set-element"],
+      lostWrites: counts["lost-write"] + counts["lost-element"],
     };
   } catch (error) {
     // A simulator that throws (a livelock, a broken assertion) fails the seed, not the run.
@@ -108,8 +108,9 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
   console.log(`trace ${result.traceHash}`);
   for (const [name, value] of Object.entries(result.summary)) console.log(`  ${name}: ${value}`);
   console.log(
-    `  acknowledged durable writes: ${result.report.acknowledged}, max siblings: ${result.report.maxSiblings}, ` +
-      `writes stored twice: ${result.report.duplicateValues}`,
+    `  acknowledged writes: ${result.report.writes.ok} (dw=0 ones lost: ${result.report.lostUndurable}), ` +
+      `max siblings: ${Math.max(0, ...result.report.keys.map((key) => key.siblingsMax))}, ` +
+      `writes stored twice: ${result.report.counts["duplicate-value"]}`,
   );
   if (!result.ok) {
     if (!verbose) for (const line of result.traceTail) console.log(`    ${line}`);

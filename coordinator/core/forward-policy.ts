@@ -86,8 +86,12 @@ export interface ForwardFailure {
 
 /** What forwarding does after a failed attempt. */
 export type ForwardStep =
-  /** Try the next candidate, or coordinate here when none is left and this node may. */
-  | { readonly step: "next"; readonly reason: string }
+  /**
+   * Try the next candidate, or coordinate here when none is left and this node may.
+   * `mayHaveApplied`: the failed candidate was only silent, so it may still store the write;
+   * a later refusal that stores nothing can then no longer tell the client "not applied".
+   */
+  | { readonly step: "next"; readonly reason: string; readonly mayHaveApplied: boolean }
   /** Stop: the client hears this candidate's failure. */
   | { readonly step: "fail" }
   /** The "give-up" mutation: stop and answer the client as if the write had been taken. */
@@ -113,10 +117,12 @@ export function afterForwardFailure(
   if (cutShort) {
     if (policy.silentCandidate === "give-up") return { step: "give-up" };
     const waitedMs = Math.round(attempt.attemptMs - attempt.startedMs);
-    return { step: "next", reason: `no answer within ${waitedMs} ms` };
+    return { step: "next", reason: `no answer within ${waitedMs} ms`, mayHaveApplied: true };
   }
   const notApplied = failure.notApplied && !isLimitRefusal(failure.message);
-  if (failure.kind === "unreached" || notApplied) return { step: "next", reason: failure.message };
+  if (failure.kind === "unreached" || notApplied) {
+    return { step: "next", reason: failure.message, mayHaveApplied: false };
+  }
   return { step: "fail" };
 }
 

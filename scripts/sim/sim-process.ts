@@ -268,6 +268,14 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     return wire(this.kv.put(request, this.#call(deadlineMs, false)));
   }
 
+  /** KV.Delete from a client. */
+  clientDelete(
+    request: DeleteRequest__Output,
+    deadlineMs: number,
+  ): Promise<KvWireReply<DeleteReply>> {
+    return wire(this.kv.delete(request, this.#call(deadlineMs, false)));
+  }
+
   forwardedPut(request: PutRequest__Output, deadlineMs: number): Promise<KvWireReply<PutReply>> {
     return wire(this.kv.put(request, this.#call(deadlineMs, true)));
   }

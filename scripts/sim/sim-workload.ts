@@ -1,6 +1,7 @@
 // The simulated clients: each runs a loop of operations on a few keys through a random node —
-// reads, read-modify-writes of a set (Jepsen's Riak set test), and unique register writes with
-// the context of the last read, a stale earlier one, or none. Every outcome goes to the history.
+// reads, read-modify-writes of a set (Jepsen's Riak set test), unique register writes with the
+// context of the last read, a stale earlier one, or none, and deletes with the context of a
+// read. Every outcome goes to the history, in the one checker's format.
 // Clients see only what the public KV API answers (contexts, vtags, values) and learn the dots
 // the checker needs from it, as the live nemesis does (scripts/nemesis/core/dots.ts).
 
@@ -10,14 +11,21 @@ import {
   type CausalContext,
   type Dot,
 } from "../../node/core/causal-context.js";
+import { vtag as vtagOf } from "../../node/core/dvv.js";
 import { decodeKeyContext } from "../../node/core/key-context.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { RequestOptions__Output } from "../../proto/generated/dkv/v1/RequestOptions.js";
-import type { GetReply, PutReply } from "../../coordinator/kv-service.js";
+import type { DeleteReply, GetReply, PutReply } from "../../coordinator/kv-service.js";
 import { dotAddedBy, findDotsByVtag } from "../nemesis/core/dots.js";
+import {
+  formatSetValue,
+  setElementsOf,
+  type Outcome,
+  type WorkloadName,
+} from "../nemesis/core/history.js";
 import type { SimCluster } from "./sim-cluster.js";
 import type { KvWireReply } from "./sim-endpoint.js";
-import { History, setElementsOf, type WriteRecord } from "./sim-history.js";
+import type { SimHistory } from "./sim-history.js";
 import type { SimProcess } from "./sim-process.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
@@ -47,6 +55,7 @@ type NoReply = "down" | "indeterminate";
 /** A sibling a client read, with the dot learned from its vtag. */
 export interface SeenSibling {
   readonly value: string;
+  readonly vtag: string;
   readonly dot: Dot;
   readonly lastModifiedMs: number;
 }
@@ -75,7 +84,7 @@ export class SimWorkload {
   readonly #scheduler: SimScheduler;
   readonly #random: SimRandom;
   readonly #trace: SimTrace;
-  readonly #history: History;
+  readonly #history: SimHistory;
   readonly #config: WorkloadConfig;
   /** Dots already learned, by vtag: a vtag is a hash of its dot, so this spares the search. */
   readonly #dotOfVtag = new Map<string, Dot>();
@@ -88,7 +97,7 @@ export class SimWorkload {
     readonly scheduler: SimScheduler;
     readonly random: SimRandom;
     readonly trace: SimTrace;
-    readonly history: History;
+    readonly history: SimHistory;
     readonly config: WorkloadConfig;
   }) {
     this.#cluster = options.cluster;
@@ -127,14 +136,16 @@ export class SimWorkload {
         await this.#addToSet(client, key);
         continue;
       }
-      // Registers: 20% reads, 40% read-modify-writes, 20% blind writes, and 20% writes with
-      // an earlier read's (stale) context, which make concurrent siblings on purpose.
+      // Registers: 20% reads, 35% read-modify-writes, 20% blind writes, 15% writes with an
+      // earlier read's (stale) context, which make concurrent siblings on purpose, and 10%
+      // deletes of what a read saw (tombstones, which the reaper removes later).
       const roll = this.#random.next();
       const stale = this.#staleContexts.get(`${client}/${key}`) ?? new Uint8Array(0);
       if (roll < 0.2) await this.read(client, key, this.#randomNode(), this.#quorums());
-      else if (roll < 0.6) await this.#readModifyWrite(client, key);
-      else if (roll < 0.8) await this.#write(client, key, new Uint8Array(0), undefined);
-      else await this.#write(client, key, stale, undefined);
+      else if (roll < 0.55) await this.#readModifyWrite(client, key);
+      else if (roll < 0.75) await this.#write(client, key, new Uint8Array(0), undefined);
+      else if (roll < 0.9) await this.#write(client, key, stale, undefined);
+      else await this.#readAndDelete(client, key);
     }
   }
 
@@ -155,6 +166,47 @@ export class SimWorkload {
     if (read !== undefined) await this.#write(client, key, read.context, undefined);
   }
 
+  /** Deletes what a read saw (its context), when it saw anything. */
+  async #readAndDelete(client: number, key: string): Promise<void> {
+    const read = await this.read(client, key, this.#randomNode(), this.#quorums());
+    if (read === undefined || read.siblings.length === 0) return;
+    const id = this.#history.nextId();
+    const quorums = this.#quorums();
+    const invokeMs = this.#scheduler.nowMs;
+    const contact = this.#randomNode();
+    const deadlineMs = invokeMs + this.#config.timeoutMs;
+    const request = {
+      bucket: SIM_BUCKET,
+      key: Buffer.from(key),
+      context: Buffer.from(read.context),
+      options: optionsOf(quorums),
+    };
+    const reply = await this.#call(contact, deadlineMs, (process) =>
+      process.clientDelete(request, deadlineMs),
+    );
+    const { outcome, error } = outcomeOf(reply);
+    if (error?.startsWith("internal") === true) this.#trace.bug(error);
+    this.#history.writes.push({
+      id,
+      client,
+      workload: "register",
+      key,
+      value: `d${id}`,
+      element: undefined,
+      context: this.#decodeContext(key, read.context),
+      coveredVtags: read.siblings.map((sibling) => sibling.vtag),
+      invokeMs,
+      completeMs: this.#scheduler.nowMs,
+      outcome,
+      dot: undefined,
+      vtag: undefined,
+      error,
+      durableRequired: quorums.dw >= 1,
+      deleted: true,
+    });
+    this.#trace.record(`c${client} delete ${key}@${contact} d${id} ${outcome} ${error ?? ""}`);
+  }
+
   /** A get through `contact`; recorded when it succeeds. `client` -1 is the convergence phase. */
   async read(
     client: number,
@@ -162,7 +214,8 @@ export class SimWorkload {
     contact: NodeId,
     quorums: Quorums,
   ): Promise<SeenRead | undefined> {
-    const deadlineMs = this.#scheduler.nowMs + this.#config.timeoutMs;
+    const invokeMs = this.#scheduler.nowMs;
+    const deadlineMs = invokeMs + this.#config.timeoutMs;
     const request = { bucket: SIM_BUCKET, key: Buffer.from(key), options: optionsOf(quorums) };
     const reply = await this.#call(contact, deadlineMs, (process) =>
       process.clientGet(request, deadlineMs),
@@ -179,18 +232,32 @@ export class SimWorkload {
       return undefined;
     }
     const seen = { siblings: this.#seenSiblings(key, reply.reply), context: reply.reply.context };
-    const siblings = seen.siblings.map(({ value, dot }) => ({ value, dot }));
-    this.#history.reads.push({ key, client, siblings, timeMs: this.#scheduler.nowMs });
+    this.#history.reads.push({
+      id: this.#history.nextId(),
+      client,
+      workload: this.#workloadOf(key),
+      key,
+      invokeMs,
+      completeMs: this.#scheduler.nowMs,
+      outcome: "ok",
+      siblings: seen.siblings,
+      context: this.#decodeContext(key, reply.reply.context),
+      error: undefined,
+    });
     if (client >= 0 && (!this.#staleContexts.has(`${client}/${key}`) || this.#random.chance(0.3))) {
       this.#staleContexts.set(`${client}/${key}`, seen.context);
     }
     return seen;
   }
 
-  /** A read's siblings with their dots: each vtag names one dot of the read's context. */
+  /**
+   * A read's live siblings with their dots: each vtag names one dot of the read's context. A
+   * tombstone concurrent with them (flagged deleted) is no value; the read's context covers it.
+   */
   #seenSiblings(key: string, reply: GetReply): SeenSibling[] {
+    const live = reply.siblings.filter((sibling) => !sibling.deleted);
     const unknown = new Set<string>();
-    for (const sibling of reply.siblings) {
+    for (const sibling of live) {
       if (!this.#dotOfVtag.has(sibling.vtag)) unknown.add(sibling.vtag);
     }
     if (unknown.size > 0) {
@@ -198,14 +265,14 @@ export class SimWorkload {
       for (const [tag, dot] of findDotsByVtag(context, unknown)) this.#dotOfVtag.set(tag, dot);
     }
     const seen: SeenSibling[] = [];
-    for (const sibling of reply.siblings) {
+    for (const sibling of live) {
       const dot = this.#dotOfVtag.get(sibling.vtag);
       const value = textOf(sibling.value);
       if (dot === undefined) {
         this.#trace.bug(`${key}: read ${value} whose vtag names no dot of the read's context`);
         continue;
       }
-      seen.push({ value, dot, lastModifiedMs: sibling.last_modified_ms });
+      seen.push({ value, vtag: sibling.vtag, dot, lastModifiedMs: sibling.last_modified_ms });
     }
     return seen;
   }
@@ -217,27 +284,14 @@ export class SimWorkload {
     context: Uint8Array,
     elements: Set<number> | undefined,
   ): Promise<void> {
-    const id = this.#history.nextWriteId();
+    const id = this.#history.nextId();
     elements?.add(id);
-    const value =
-      elements === undefined ? `w${id}` : `w${id}:${[...elements].sort((a, b) => a - b).join(",")}`;
+    const value = elements === undefined ? `w${id}` : formatSetValue(`w${id}`, elements);
     const quorums = this.#quorums();
-    const record: WriteRecord = {
-      id,
-      client,
-      key,
-      value,
-      context: this.#decodeContext(key, context),
-      element: elements === undefined ? undefined : id,
-      durableRequired: quorums.dw >= 1,
-      invokedMs: this.#scheduler.nowMs,
-      status: "pending",
-      dot: undefined,
-      error: undefined,
-    };
-    this.#history.writes.push(record);
+    const sent = this.#decodeContext(key, context);
+    const invokeMs = this.#scheduler.nowMs;
     const contact = this.#randomNode();
-    const deadlineMs = this.#scheduler.nowMs + this.#config.timeoutMs;
+    const deadlineMs = invokeMs + this.#config.timeoutMs;
     const request = {
       bucket: SIM_BUCKET,
       key: Buffer.from(key),
@@ -252,30 +306,39 @@ export class SimWorkload {
     const reply = await this.#call(contact, deadlineMs, (process) =>
       process.clientPut(request, deadlineMs),
     );
-    this.#settle(record, reply);
+    const { outcome, error } = outcomeOf(reply);
+    if (error?.startsWith("internal") === true) this.#trace.bug(error);
+    let dot: Dot | undefined;
+    let vtag: string | undefined;
+    if (typeof reply !== "string" && reply.ok) {
+      // The reply's context is the sent one plus exactly the new dot, whose hash is the vtag.
+      dot = dotAddedBy(sent, this.#decodeContext(key, reply.reply.context), reply.reply.vtag);
+      vtag = dot === undefined ? undefined : vtagOf(dot);
+      if (dot !== undefined) this.#dotOfVtag.set(reply.reply.vtag, dot);
+    }
+    this.#history.writes.push({
+      id,
+      client,
+      workload: this.#workloadOf(key),
+      key,
+      value,
+      element: elements === undefined ? undefined : id,
+      context: sent,
+      coveredVtags: [],
+      invokeMs,
+      completeMs: this.#scheduler.nowMs,
+      outcome,
+      dot,
+      vtag,
+      error,
+      durableRequired: quorums.dw >= 1,
+    });
     const q = `w=${quorums.w},dw=${quorums.dw}`;
-    this.#trace.record(
-      `c${client} put ${key}@${contact} ${value} ${q} ${record.status} ${record.error ?? ""}`,
-    );
+    this.#trace.record(`c${client} put ${key}@${contact} ${value} ${q} ${outcome} ${error ?? ""}`);
   }
 
-  #settle(record: WriteRecord, reply: KvWireReply<PutReply> | NoReply): void {
-    if (reply === "down") {
-      record.status = "failed";
-      record.error = "node down";
-    } else if (reply === "indeterminate") {
-      record.status = "indeterminate";
-    } else if (reply.ok) {
-      record.status = "ok";
-      // The reply's context is the sent one plus exactly the new dot, whose hash is the vtag.
-      const context = this.#decodeContext(record.key, reply.reply.context);
-      record.dot = dotAddedBy(record.context, context, reply.reply.vtag);
-      if (record.dot !== undefined) this.#dotOfVtag.set(reply.reply.vtag, record.dot);
-    } else {
-      record.status = "failed";
-      record.error = reply.code;
-      if (reply.code === "internal") this.#trace.bug(reply.error);
-    }
+  #workloadOf(key: string): WorkloadName {
+    return this.#setKeys.has(key) ? "set" : "register";
   }
 
   /** Calls a node as an outside client: no reply from a dead node, a timeout of our own. */
@@ -340,6 +403,22 @@ export function optionsOf(quorums: Quorums): RequestOptions__Output {
     pw: count(quorums.pw),
     strict_quorum: quorums.strict,
   };
+}
+
+/**
+ * A write's outcome as its client can know it (Jepsen's): ok; fail when it certainly did not
+ * happen (no node took the call, or it was refused before anything was stored); otherwise
+ * indeterminate (a timeout, a quorum that failed after some replica stored it).
+ */
+function outcomeOf(reply: KvWireReply<PutReply | DeleteReply> | NoReply): {
+  outcome: Outcome;
+  error: string | undefined;
+} {
+  if (reply === "down") return { outcome: "fail", error: "node down" };
+  if (reply === "indeterminate") return { outcome: "indeterminate", error: "no reply in time" };
+  if (reply.ok) return { outcome: "ok", error: undefined };
+  const error = `${reply.code}: ${reply.error}`;
+  return { outcome: reply.notApplied ? "fail" : "indeterminate", error };
 }
 
 /** The LWW control's resolution: only the sibling with the latest last-modified time. */

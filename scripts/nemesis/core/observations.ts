@@ -93,7 +93,8 @@ export class WriteIndex {
         this.#versions.set(`${write.key}/${write.vtag}`, { write, dot: write.dot });
         this.#vtagsOf.set(write, new Set([write.vtag]));
       }
-      if (write.outcome === "ok" && write.dot === undefined) {
+      // A delete's reply carries no dot: its tombstone is never seen, only its effect.
+      if (write.outcome === "ok" && write.dot === undefined && write.deleted !== true) {
         report("unexplained-ack", `${write.key}: ${tag} was acknowledged without a new dot`);
       }
     }

@@ -13,8 +13,9 @@ import { short, type Report, type WriteIndex } from "./observations.js";
  * never lost. Cost: each accounted write is compared with the writes still unaccounted, which
  * after the first few are almost none in a healthy run.
  *
- * An acknowledged delete is accounted for by itself: its tombstone is no sibling and may have
- * been reaped, and what it superseded must stay gone (checkResurrected). An acknowledged dw=0
+ * A delete that may have happened (acknowledged or indeterminate) is accounted for by itself:
+ * its tombstone is no sibling and may have been reaped, and what it superseded must stay gone
+ * (checkResurrected). An acknowledged dw=0
  * write that is gone is counted, not reported: no disk had it when it was acknowledged.
  * Returns that count.
  */
@@ -25,6 +26,12 @@ export function checkLostWrites(
   report: Report,
 ): number {
   let lostUndurable = 0;
+  // A delete that may have happened is a root: what it covered may be gone because of it.
+  const deletesByKey = new Map<string, WriteRecord[]>();
+  for (const write of writes) {
+    if (write.deleted !== true || write.outcome === "fail") continue;
+    deletesByKey.set(write.key, [...(deletesByKey.get(write.key) ?? []), write]);
+  }
   const byKey = new Map<string, WriteRecord[]>();
   for (const write of writes) {
     if (index.dotOf(write) === undefined) continue;
@@ -33,8 +40,7 @@ export function checkLostWrites(
     byKey.set(write.key, list);
   }
   for (const [key, candidates] of byKey) {
-    const deletes = candidates.filter((write) => write.deleted === true && write.outcome === "ok");
-    const queue = [...(finalWrites.get(key) ?? []), ...deletes];
+    const queue = [...(finalWrites.get(key) ?? []), ...(deletesByKey.get(key) ?? [])];
     const accounted = new Set<WriteRecord>(queue);
     let unaccounted = candidates.filter((write) => !accounted.has(write));
     for (let next = queue.pop(); next !== undefined && unaccounted.length > 0; next = queue.pop()) {

@@ -1,0 +1,122 @@
+// Goal: a write that forwarding moved on from a silent primary, and that this node then refuses
+// before storing, is not reported "not applied": the silent primary may still store it (the
+// one checker found such writes visible in the simulation). A refusal after candidates that
+// certainly stored nothing stays "not applied".
+// Method: KvService with a fake coordinator whose own coordination refuses (notApplied), and a
+// ForwardPort whose primaries are silent or refuse; the ManualClock moves time.
+
+import { describe, expect, it } from "vitest";
+import type { Coordinator } from "../../../coordinator/coordinator.js";
+import type { PreferenceList } from "../../../coordinator/core/preference-list.js";
+import { DEFAULT_BUCKET } from "../../../coordinator/core/quorum-options.js";
+import {
+  KvService,
+  type ForwardPort,
+  type ForwardResult,
+  type PutReply,
+} from "../../../coordinator/kv-service.js";
+import { KvError, isKvError } from "../../../node/core/errors.js";
+import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
+import { nodeId } from "../../../node/core/node-id.js";
+import { silentLogger } from "../../../node/logger.js";
+import type { PutRequest__Output } from "../../../proto/generated/dkv/v1/PutRequest.js";
+import { ManualClock } from "../node/manual-clock.js";
+
+const [n1, n2, n3, n4] = ["n1", "n2", "n3", "n4"].map(nodeId) as [
+  ReturnType<typeof nodeId>,
+  ReturnType<typeof nodeId>,
+  ReturnType<typeof nodeId>,
+  ReturnType<typeof nodeId>,
+];
+
+/** n4 is a fallback of a key whose primaries are n1..n3, of which n1 and n2 are up. */
+const LIST: PreferenceList = {
+  primaries: [n1, n2, n3],
+  targets: [
+    { node: n1, role: "primary" },
+    { node: n2, role: "primary" },
+    { node: n4, role: "fallback", standsInFor: n3 },
+  ],
+  spares: [],
+} as unknown as PreferenceList;
+
+const REQUEST: PutRequest__Output = {
+  bucket: "b",
+  key: Buffer.from("k"),
+  value: Buffer.from("v"),
+  content_type: "",
+  metadata: {},
+  context: Buffer.alloc(0),
+  options: null,
+  return_body: false,
+  if_none_match: false,
+};
+
+function service(candidate: "silent" | "refuses"): { kv: KvService; clock: ManualClock } {
+  const clock = new ManualClock();
+  const coordinator = {
+    preferenceList: () => LIST,
+    put: () =>
+      Promise.reject(
+        new KvError("unavailable", "node n4 is not a replica of this key; retry elsewhere", {
+          notApplied: true,
+        }),
+      ),
+  } as unknown as Coordinator;
+  const forward: ForwardPort = {
+    put: (_node, _request, deadlineMs): Promise<ForwardResult<PutReply>> =>
+      candidate === "refuses"
+        ? Promise.resolve({
+            ok: false,
+            failure: { kind: "error", notApplied: true, message: "too few replicas up" },
+            error: new Error("too few replicas up"),
+          })
+        : clock.sleep(deadlineMs - clock.nowMs()).then(() => ({
+            ok: false,
+            failure: { kind: "deadline", notApplied: false, message: "deadline exceeded" },
+            error: new Error("deadline exceeded"),
+          })),
+    delete: () => Promise.reject(new Error("not used")),
+  };
+  const kv = new KvService({
+    coordinator,
+    self: n4,
+    limits: DEFAULT_LIMITS,
+    bucket: DEFAULT_BUCKET,
+    logger: silentLogger(),
+    clock,
+    forward,
+    contextKeys: () => undefined,
+  });
+  return { kv, clock };
+}
+
+async function failureOf(put: Promise<unknown>): Promise<KvError> {
+  const error = await put.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!isKvError(error)) throw new Error(`expected a KvError, got ${String(error)}`);
+  return error;
+}
+
+describe("KvService forwarding", () => {
+  it("does not call a local refusal 'not applied' after a silent primary", async () => {
+    const { kv, clock } = service("silent");
+    const put = failureOf(kv.put(REQUEST, { deadlineMs: clock.nowMs() + 5000, forwarded: false }));
+    // Two silent primaries, each given its patience; then this node refuses.
+    for (let step = 0; step < 10; step++) await clock.advance(1000);
+    const error = await put;
+    expect(error.notApplied).toBe(false);
+    expect(error.message).toMatch(/not a replica of this key.*may have stored the write/);
+  });
+
+  it("keeps 'not applied' when every primary refused before storing", async () => {
+    const { kv, clock } = service("refuses");
+    const error = await failureOf(
+      kv.put(REQUEST, { deadlineMs: clock.nowMs() + 5000, forwarded: false }),
+    );
+    expect(error.notApplied).toBe(true);
+    expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
+  });
+});
