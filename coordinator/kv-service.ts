@@ -195,12 +195,14 @@ export class KvService {
       const forwarded = await this.#forward(request, call, send, gaveUp, forwarding);
       if (forwarded !== undefined) return forwarded;
       const { coordinator, limits, clock } = this.#deps;
-      const nowMs = clock.nowMs();
-      const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
       const contextKeys = this.#deps.contextKeys();
-      const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
-      const command = putCommandOf(request, at);
-      const outcome = await afterForwarding(forwarding, () => coordinator.put(command));
+      const { command, outcome } = await afterForwarding(forwarding, async () => {
+        const nowMs = clock.nowMs();
+        const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
+        const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
+        const command = putCommandOf(request, at);
+        return { command, outcome: await coordinator.put(command) };
+      });
       this.#deps.observer?.object("put", outcome.object);
       const { bucket, key } = command;
       if (!request.return_body) {
@@ -235,11 +237,13 @@ export class KvService {
       const forwarding: Forwarding = { mayHaveApplied: false };
       const forwarded = await this.#forward(request, call, send, {}, forwarding);
       if (forwarded !== undefined) return {};
-      const nowMs = clock.nowMs();
-      const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
-      const contextKeys = this.#deps.contextKeys();
-      const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
-      await afterForwarding(forwarding, () => coordinator.put(deleteCommandOf(request, at)));
+      await afterForwarding(forwarding, () => {
+        const nowMs = clock.nowMs();
+        const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
+        const contextKeys = this.#deps.contextKeys();
+        const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
+        return coordinator.put(deleteCommandOf(request, at));
+      });
       return {};
     });
   }
