@@ -165,7 +165,8 @@ function checkSetElements(history: RunHistory, report: Report): CheckResult["ele
       if (write.key !== final.key || write.element === undefined) continue;
       attempted.add(write.element);
       if (write.outcome === "indeterminate" && union.has(write.element)) indeterminatePresent++;
-      if (write.outcome !== "ok") continue;
+      // An acknowledged dw=0 add may be lost with its write (counted as lostUndurable there).
+      if (write.outcome !== "ok" || write.durableRequired === false) continue;
       acknowledged += 1;
       if (union.has(write.element)) continue;
       lost += 1;

@@ -147,6 +147,22 @@ describe("checkRun", () => {
     expect(held.valid).toBe(true);
   });
 
+  it("does not count an acknowledged dw=0 set element as lost", () => {
+    const a = write(formatSetValue("s0.1", [1]), { dot: dot(1), element: 1 });
+    const gone = write(formatSetValue("s1.1", [1, 2]), {
+      dot: dot(2),
+      context: contextFromDots([dot(1)]),
+      element: 2,
+      durableRequired: false,
+    });
+    const result = checkRun(
+      history([a, gone], [final([sibling(a.value, dot(1))], contextFromDots([dot(1)]), true)]),
+    );
+    expect(result.valid).toBe(true);
+    expect(result.lostUndurable).toBe(1);
+    expect(result.elements.lost).toBe(0);
+  });
+
   it("flags an overwritten version that comes back, unless its superseder was dw=0", () => {
     const a = write("a", { dot: dot(1) });
     const seen = contextFromDots([dot(1)]);
