@@ -239,7 +239,8 @@ async function readEverything(run: Run): Promise<void> {
 /**
  * Every key as the checker sees it: each live node's own copy, read directly from its replica,
  * and the merge of the primaries' copies in place of a final r=all read. A copy holding only
- * tombstones reads as not found, as it does to clients, whether or not it was reaped yet.
+ * tombstones reads as not found, as it does to clients, whether or not it was reaped yet; its
+ * context (what the delete covered) is kept.
  */
 async function inspectReplicas(cluster: SimCluster, workload: SimWorkload): Promise<FinalKey[]> {
   const finals: FinalKey[] = [];
@@ -273,10 +274,10 @@ async function inspectReplicas(cluster: SimCluster, workload: SimWorkload): Prom
 }
 
 function copyOf(node: string, object: DvvSet | undefined): LocalCopy {
-  const live = object === undefined ? [] : liveValues(object);
-  if (object === undefined || live.length === 0) {
-    return { node, found: false, siblings: [], context: EMPTY_CONTEXT };
-  }
+  if (object === undefined) return { node, found: false, siblings: [], context: EMPTY_CONTEXT };
+  const live = liveValues(object);
+  // A tombstone's context still says what it deleted: a stale copy elsewhere is judged by it.
+  if (live.length === 0) return { node, found: false, siblings: [], context: join(object) };
   const siblings: ObservedSibling[] = live.map((sibling) => ({
     value: Buffer.from(sibling.value).toString(),
     vtag: vtag(sibling.dot),
