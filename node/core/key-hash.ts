@@ -13,11 +13,31 @@ export const keyHashBytes = 20;
  * the bucket's UTF-8 length as 4 bytes big-endian, the bucket's UTF-8 bytes, then the key bytes.
  * The length prefix is what makes the encoding injective: ("ab", "c") and ("a", "bc") differ.
  * Riak hashes the term `{Bucket, Key}` for the same reason (`chash:key_of/1`).
- * Returns 20 bytes.
+ * Returns 20 bytes, shared with later calls for the same key: callers must not modify them.
  */
 export function keyHash(bucket: string, key: Uint8Array): Uint8Array {
-  // One buffer and the one-shot crypto.hash: about twice as fast as a streaming Hash object,
-  // and this runs for every request (routing, the context's key fingerprint) and new key.
+  // One request hashes its key several times (routing at the edge and in the coordinator, the
+  // context's fingerprint on the way in and out): the recent keys' hashes are kept. The cache
+  // key is injective: the bucket's length, the bucket, then the key's bytes one char each.
+  const id = `${bucket.length}:${bucket}${latin1(key)}`;
+  const cached = recentHashes.get(id);
+  if (cached !== undefined) return cached;
+  const computed = computeKeyHash(bucket, key);
+  if (recentHashes.size >= RECENT_HASHES_MAX) recentHashes.clear();
+  recentHashes.set(id, computed);
+  return computed;
+}
+
+/** Hashes kept by keyHash: a request's repeats hit, and the memory stays small (~0.5 MiB). */
+const RECENT_HASHES_MAX = 4096;
+const recentHashes = new Map<string, Uint8Array>();
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+function computeKeyHash(bucket: string, key: Uint8Array): Uint8Array {
+  // One buffer and the one-shot crypto.hash: about twice as fast as a streaming Hash object.
   const bucketBytes = Buffer.byteLength(bucket, "utf8");
   const input = Buffer.allocUnsafe(4 + bucketBytes + key.length);
   input.writeUInt32BE(bucketBytes, 0);
