@@ -268,10 +268,11 @@ function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
 function drawBackground(random: SimRandom, breakage: BackgroundBreakage): BackgroundConfig {
   return {
     failureDetector: failureDetectorOptions({
-      heartbeatIntervalMs: random.pick([200, 500]),
-      acceptablePauseMs: random.pick([300, 1500]),
+      heartbeatIntervalMs: random.pick([300, 500, 1_000]),
+      checkIntervalMs: random.pick([100, 250]),
+      acceptablePauseMs: random.pick([300, 1_500]),
       stdDeviationMsMin: random.pick([50, 200]),
-      pingTimeoutMs: random.pick([1_000, 3_000, 10_000]),
+      pingTimeoutMs: random.pick([1_000, 2_000, 5_000]),
     }),
     delivery: {
       ...DEFAULT_DELIVERY,
@@ -282,7 +283,7 @@ function drawBackground(random: SimRandom, breakage: BackgroundBreakage): Backgr
       deleteBeforeAck: breakage.deleteBeforeAck,
     },
     antiEntropy: {
-      intervalMs: random.pick([2_000, 4_000, 8_000]),
+      intervalMs: random.pick([2_000, 3_000, 4_000]),
       confirmDelayMs: random.pick([50, 500]),
       replyTimeoutMs: random.pick([1_000, 5_000]),
       shape: random.pick([
@@ -294,7 +295,7 @@ function drawBackground(random: SimRandom, breakage: BackgroundBreakage): Backgr
     },
     reap: {
       graceMs: random.pick([200, 1_000, 3_000]),
-      intervalMs: random.pick([500, 2_000, 5_000]),
+      intervalMs: random.pick([500, 1_000, 1_500]),
       // Longer than any request stays in flight here (client timeouts ≤ 3 s).
       guardMs: random.pick([10_000, 120_000]),
       callTimeoutMs: random.pick([1_000, 5_000]),

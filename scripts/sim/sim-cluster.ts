@@ -70,6 +70,7 @@ export class SimCluster {
   readonly ids: readonly NodeId[];
   readonly ring: Ring;
   readonly #allUp: ReadonlySet<NodeId>;
+  #exchangePairs: (readonly [NodeId, NodeId])[] | undefined;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #config: ClusterConfig;
   readonly #scheduler: SimScheduler;
@@ -232,13 +233,23 @@ export class SimCluster {
    * (virtual): a full anti-entropy cycle since then.
    */
   exchangedSince(sinceMs: number): boolean {
+    this.#exchangePairs ??= this.#pairsToExchange();
+    return this.#exchangePairs.every(
+      ([opener, peer]) => (this.live(opener)?.exchangesCompleted.get(peer) ?? -Infinity) >= sinceMs,
+    );
+  }
+
+  /** The pairs [opener, peer] of nodes that are both primaries of some partition. */
+  #pairsToExchange(): (readonly [NodeId, NodeId])[] {
     const primariesOf = (partition: number): readonly NodeId[] => this.primariesOf(partition);
-    return this.processes().every((process) =>
-      exchangePeers(process.self, this.ids).every(
-        (peer) =>
-          partitionsReplicatedBy(this.ring.partitionCount, primariesOf, [process.self, peer])
-            .length === 0 || (process.exchangesCompleted.get(peer) ?? -Infinity) >= sinceMs,
-      ),
+    return this.ids.flatMap((opener) =>
+      exchangePeers(opener, this.ids)
+        .filter(
+          (peer) =>
+            partitionsReplicatedBy(this.ring.partitionCount, primariesOf, [opener, peer]).length >
+            0,
+        )
+        .map((peer) => [opener, peer] as const),
     );
   }
 

@@ -37,11 +37,17 @@ export async function converge(run: ConvergingRun): Promise<void> {
   const { scheduler, cluster, nemesis, trace, config } = run;
   const { failureDetector, antiEntropy, reap } = config.background;
   await nemesis.healAll();
-  // Requests still in flight may leave hints behind; let them finish before waiting for handoff.
-  await scheduler.run({ untilMs: scheduler.nowMs + SETTLE_MS });
+  const healedMs = scheduler.nowMs;
   const detectMs = failureDetector.pingTimeoutMs + failureDetector.heartbeatIntervalMs + SLACK_MS;
   await waitFor(run, "every detector sees every node up", () => cluster.allSeeAllUp(), detectMs);
-  await waitFor(run, "hints handed off", () => cluster.hintsPending() === 0, HANDOFF_WAIT_MS);
+  // Requests still in flight may leave hints behind: the handoff is done once they have passed
+  // their deadlines and no hint is left.
+  await waitFor(
+    run,
+    "hints handed off",
+    () => scheduler.nowMs >= healedMs + SETTLE_MS && cluster.hintsPending() === 0,
+    HANDOFF_WAIT_MS,
+  );
   const cycleStartMs = scheduler.nowMs;
   const intervalMs = antiEntropy.intervalMs ?? 0;
   const cycleMs = 2 * intervalMs + SLACK_MS;
@@ -59,8 +65,13 @@ export async function converge(run: ConvergingRun): Promise<void> {
     cycleMs,
     () => String(cluster.disagreement()),
   );
-  // Reaping: the tombstones' grace passes (on clocks up to the skew apart), then two rounds.
-  const reapMs = (reap.graceMs ?? 0) + config.skewMsMax + 2 * (reap.intervalMs ?? 0);
+  // Reaping: once the tombstones' grace has passed (on clocks up to the skew apart; the last
+  // delete was before the heal), two rounds of every node, so that one starts after the cycle.
+  const graceLeftMs = Math.max(
+    0,
+    healedMs + (reap.graceMs ?? 0) + config.skewMsMax - scheduler.nowMs,
+  );
+  const reapMs = graceLeftMs + 2 * (reap.intervalMs ?? 0);
   await scheduler.run({ untilMs: scheduler.nowMs + reapMs });
   await waitFor(
     run,

@@ -146,11 +146,16 @@ type ExchangeMethod = MethodDefinition<
 
 /** AntiEntropy.Exchange's codecs, the ones grpc-js uses on both sides. */
 export function exchangeMethod(): ExchangeMethod {
-  const service = loadProto().definition["dkv.v1.AntiEntropy"] as unknown as {
-    Exchange: ExchangeMethod;
-  };
-  return service.Exchange;
+  if (exchange === undefined) {
+    const service = loadProto().definition["dkv.v1.AntiEntropy"] as unknown as {
+      Exchange: ExchangeMethod;
+    };
+    exchange = service.Exchange;
+  }
+  return exchange;
 }
+
+let exchange: ExchangeMethod | undefined;
 
 /**
  * Opens exchanges as one message per request and response, in order. As GrpcExchangePort, an

@@ -170,8 +170,18 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       logger,
       onTransition: options.onTransition,
     });
-    const primariesOf = (partition: number): readonly NodeId[] =>
-      preferenceList(this.ring, this.upNodes(), partition, this.bucket.n).primaries;
+    // start-node.ts's primariesOf, remembered while the up set stays the same object.
+    let primaries = { up: this.upNodes(), byPartition: new Map<number, readonly NodeId[]>() };
+    const primariesOf = (partition: number): readonly NodeId[] => {
+      const up = this.upNodes();
+      if (up !== primaries.up) primaries = { up, byPartition: new Map() };
+      let found = primaries.byPartition.get(partition);
+      if (found === undefined) {
+        found = preferenceList(this.ring, up, partition, this.bucket.n).primaries;
+        primaries.byPartition.set(partition, found);
+      }
+      return found;
+    };
     this.antiEntropy = new AntiEntropy({
       view: this,
       replica: this.replica,
