@@ -268,8 +268,8 @@ function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
 function drawBackground(random: SimRandom, breakage: BackgroundBreakage): BackgroundConfig {
   return {
     failureDetector: failureDetectorOptions({
-      heartbeatIntervalMs: random.pick([300, 500, 1_000]),
-      checkIntervalMs: random.pick([100, 250]),
+      heartbeatIntervalMs: random.pick([500, 1_000]),
+      checkIntervalMs: random.pick([250, 500]),
       acceptablePauseMs: random.pick([300, 1_500]),
       stdDeviationMsMin: random.pick([50, 200]),
       pingTimeoutMs: random.pick([1_000, 2_000, 5_000]),
