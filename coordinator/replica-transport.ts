@@ -86,24 +86,13 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     deadlineMs: number,
     own?: OwnCopy,
   ): Promise<ReadReply<DvvSet>> {
-    if (node === this.#view.self) {
-      try {
-        return { ok: true, object: await this.#replica.get(bucket, key) };
-      } catch (error) {
-        return { ok: false, error: messageOf(error) };
-      }
-    }
+    if (node === this.#view.self) return ownGet(this.#replica, bucket, key);
     const stream = this.#stream(node);
     if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     const request = own === undefined ? { bucket, key } : { bucket, key, digest: own.digest };
     const outcome = await stream.get(request, deadlineMs);
     if (!outcome.ok) return { ok: false, error: outcome.message };
-    if (outcome.reply.same) return sameAsOwn(node, own);
-    if (!outcome.reply.found) return { ok: true, object: undefined };
-    const decoded = decodeObject(outcome.reply.object);
-    return decoded.ok
-      ? { ok: true, object: decoded.object }
-      : { ok: false, error: `${node} sent a malformed object: ${decoded.reason}` };
+    return peerReadReply(node, outcome.reply, own);
   }
 
   async put(
@@ -113,14 +102,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     object: DvvSet,
     options: ReplicaWriteOptions,
   ): Promise<TransportWriteReply> {
-    if (node === this.#view.self) {
-      try {
-        const result = await this.#replica.merge(bucket, key, object, options);
-        return { ok: true, durable: result.durable };
-      } catch (error) {
-        return { ok: false, error: messageOf(error) };
-      }
-    }
+    if (node === this.#view.self) return ownPut(this.#replica, bucket, key, object, options);
     const stream = this.#stream(node);
     if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     const request = {
@@ -183,6 +165,49 @@ export function writeFailure(
     return { ok: false, error: message, declined: true };
   }
   return { ok: false, error: message };
+}
+
+/** This node's own copy, read locally (no transport), as a read reply. */
+export async function ownGet(
+  replica: Replica,
+  bucket: string,
+  key: Uint8Array,
+): Promise<ReadReply<DvvSet>> {
+  try {
+    return { ok: true, object: await replica.get(bucket, key) };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** A write to this node's own replica (no transport), as a write reply. */
+export async function ownPut(
+  replica: Replica,
+  bucket: string,
+  key: Uint8Array,
+  object: DvvSet,
+  options: ReplicaWriteOptions,
+): Promise<TransportWriteReply> {
+  try {
+    const result = await replica.merge(bucket, key, object, options);
+    return { ok: true, durable: result.durable };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** A peer's Replica.Get reply as a read reply: its object decoded, or the digest's "same". */
+export function peerReadReply(
+  node: NodeId,
+  reply: { readonly found?: boolean; readonly same?: boolean; readonly object?: Uint8Array },
+  own: OwnCopy | undefined,
+): ReadReply<DvvSet> {
+  if (reply.same === true) return sameAsOwn(node, own);
+  if (reply.found !== true || reply.object === undefined) return { ok: true, object: undefined };
+  const decoded = decodeObject(reply.object);
+  return decoded.ok
+    ? { ok: true, object: decoded.object }
+    : { ok: false, error: `${node} sent a malformed object: ${decoded.reason}` };
 }
 
 /** A replica's "same" answer to a digest read: it holds the coordinator's own copy. */

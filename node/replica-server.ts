@@ -1,5 +1,5 @@
 // gRPC handlers of the internal Replica service: decode, call the local Replica, encode.
-// No decisions are made here.
+// No decisions are made here; replicaCalls is the service without its transport.
 
 import * as grpc from "@grpc/grpc-js";
 import type { ReplicaHandlers } from "../proto/generated/dkv/v1/Replica.js";
@@ -32,11 +32,7 @@ export function replicaHandlers(
   clock: Clock,
   limits: ObjectLimits = DEFAULT_LIMITS,
 ): ReplicaHandlers {
-  const check = limitCheck(limits, view.self);
-  const served: ReplicaCalls = {
-    get: (request) => serveGet(replica, request),
-    put: (request) => servePut(replica, view, hints, request, check),
-  };
+  const served = replicaCalls(replica, view, hints, limits);
   return {
     Get(call, callback) {
       const refused = view.refusal(call.metadata);
@@ -57,6 +53,29 @@ export function replicaHandlers(
     Stream(call) {
       serveReplicaStream(call, served, view, logger, clock);
     },
+  };
+}
+
+/** What the Replica service needs of the cluster view. */
+export interface ReplicaServiceView {
+  readonly self: NodeId;
+  isMember(node: string): boolean;
+}
+
+/**
+ * The Replica service's two calls without the transport: what the unary handlers and the
+ * stream (replica-stream-server.ts) run, and what the deterministic simulation's network calls.
+ */
+export function replicaCalls(
+  replica: Replica,
+  view: ReplicaServiceView,
+  hints: HintStore,
+  limits: ObjectLimits = DEFAULT_LIMITS,
+): ReplicaCalls {
+  const check = limitCheck(limits, view.self);
+  return {
+    get: (request) => serveGet(replica, request),
+    put: (request) => servePut(replica, view, hints, request, check),
   };
 }
 
@@ -92,7 +111,7 @@ function found(object: DvvSet | undefined): ReplicaGetResponse {
  */
 async function servePut(
   replica: Replica,
-  view: ClusterView,
+  view: ReplicaServiceView,
   hints: HintStore,
   request: ReplicaPutRequest__Output,
   check: ObjectCheck,
@@ -115,7 +134,7 @@ async function servePut(
  * Declines with RESOURCE_EXHAUSTED when this node's hints for the primary are at their bound.
  */
 async function addHint(
-  view: ClusterView,
+  view: ReplicaServiceView,
   hints: HintStore,
   hintFor: string,
   request: { readonly bucket: string; readonly key: Uint8Array; readonly object: Uint8Array },

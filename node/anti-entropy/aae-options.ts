@@ -24,6 +24,12 @@ export interface AntiEntropyOptions {
   /** Entries indexed per chunk of the start-up rebuild, between yields to the event loop. */
   readonly rebuildChunkEntries: number;
   readonly shape: TreeShape;
+  /**
+   * Test-only breakage, never set in production: the simulation's `ae-one-side` mutation, where
+   * an exchange merges the peer's copy here but never sends the merge back, so only the opening
+   * side of a difference is repaired.
+   */
+  readonly repairOneSide: boolean;
 }
 
 /** Defaults: the interval of DESIGN §5 (10 min); repair pacing in the spirit of Riak's. */
@@ -35,6 +41,7 @@ export const DEFAULT_AAE_OPTIONS: AntiEntropyOptions = Object.freeze({
   replyTimeoutMs: 30_000,
   rebuildChunkEntries: 1_000,
   shape: DEFAULT_TREE_SHAPE,
+  repairOneSide: false,
 });
 
 /** Per-message bounds of the exchange protocol; a request beyond them is refused. */

@@ -123,7 +123,10 @@ async function mergeLocally(
     merged = await replica.get(bucket, key);
   }
   const changedHere = trees.versionOf(bucket, key) !== before;
-  const peerLacks = merged !== undefined && (remote === undefined || !dvvEquals(merged, remote));
+  const peerLacks =
+    !context.options.repairOneSide &&
+    merged !== undefined &&
+    (remote === undefined || !dvvEquals(merged, remote));
   const send =
     peerLacks && merged !== undefined ? { bucket, key, object: encodeObject(merged) } : undefined;
   return { changedHere, send };

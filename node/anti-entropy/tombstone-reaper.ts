@@ -41,6 +41,12 @@ export interface ReapOptions {
   readonly guardMs: number;
   /** Deadline of each Reap and Status call to a peer. */
   readonly callTimeoutMs: number;
+  /**
+   * Test-only breakage, never set in production: the simulation's `reap-while-down` mutation,
+   * which leaves the members this node believes down (and their hints) out of the rule of
+   * reaping, to show that the simulation catches the deleted writes that come back.
+   */
+  readonly reapWhileDown: boolean;
 }
 
 export const DEFAULT_REAP_OPTIONS: ReapOptions = Object.freeze({
@@ -49,6 +55,7 @@ export const DEFAULT_REAP_OPTIONS: ReapOptions = Object.freeze({
   keysPerRoundMax: 4_096,
   guardMs: 120_000,
   callTimeoutMs: 5_000,
+  reapWhileDown: false,
 });
 
 /** What the reaper needs of the cluster view (ClusterView in production). */
@@ -191,8 +198,11 @@ export class TombstoneReaper {
     // node holds hints: such a node may hold a copy of an older write the tombstone
     // supersedes, which would come back once the tombstone is gone. Decided once the facts
     // are in, before the first Reap call.
+    const up = view.upNodes();
     const blocked = reapBlocker({
-      members: view.ring.nodes,
+      members: options.reapWhileDown
+        ? view.ring.nodes.filter((node) => up.has(node))
+        : view.ring.nodes,
       up: view.upNodes(),
       dropped: view.droppedPeers(),
       hintsPending: await this.#hintsPending(),

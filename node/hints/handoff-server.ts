@@ -1,6 +1,7 @@
 // The receiving side of hinted handoff: the Handoff.Deliver stream. Each batch's objects are
 // merged into the local replica with DVV sync, durably, and only then acknowledged, so the
-// sender may delete its hints (DESIGN §5).
+// sender may delete its hints (DESIGN §5). applyHandoffBatch is that logic without the stream;
+// the deterministic simulation calls it too.
 
 import type * as grpc from "@grpc/grpc-js";
 import type { HandoffHandlers } from "../../proto/generated/dkv/v1/Handoff.js";
@@ -12,6 +13,7 @@ import { toServiceError } from "../wire/grpc-status.js";
 import type { Replica } from "../replica.js";
 import type { ClusterView } from "../cluster-view.js";
 import type { Logger } from "../logger.js";
+import type { NodeId } from "../core/node-id.js";
 
 /** Counters of handed-off objects received. */
 export interface HandoffReceiveStats {
@@ -36,7 +38,7 @@ export function handoffHandlers(
       let chain = Promise.resolve();
       call.on("data", (batch: HintBatch__Output) => {
         chain = chain
-          .then(() => applyBatch(replica, view, batch, stats))
+          .then(() => applyHandoffBatch(replica, view.self, batch, stats))
           .then(
             (ids) => void call.write({ ids }),
             (error: unknown) => {
@@ -57,14 +59,30 @@ export function handoffHandlers(
   };
 }
 
-async function applyBatch(
+/** One batch of handed-off objects, as the stream carries it (objects encoded). */
+export interface HandoffBatch {
+  readonly target: string;
+  readonly items: readonly {
+    readonly id: number;
+    readonly bucket: string;
+    readonly key: Uint8Array;
+    readonly object: Uint8Array;
+  }[];
+}
+
+/**
+ * The primary's side of one batch, without the transport (the gRPC stream above, or the
+ * simulation's network): merges every object durably, then returns the ids to acknowledge.
+ * Throws a KvError for a batch meant for another node or holding a malformed object.
+ */
+export async function applyHandoffBatch(
   replica: Replica,
-  view: ClusterView,
-  batch: HintBatch__Output,
+  self: NodeId,
+  batch: HandoffBatch,
   stats: HandoffReceiveStats,
 ): Promise<number[]> {
-  if (batch.target !== view.self) {
-    throw new KvError("invalid-argument", `hints for ${batch.target} sent to ${view.self}`);
+  if (batch.target !== self) {
+    throw new KvError("invalid-argument", `hints for ${batch.target} sent to ${self}`);
   }
   const decoded = batch.items.map((item) => {
     const object = decodeObject(item.object);

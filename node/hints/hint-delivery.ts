@@ -57,6 +57,12 @@ export interface DeliveryOptions {
   readonly bytesPerSecond: number;
   /** Longest wait for one batch's acknowledgement. */
   readonly ackTimeoutMs: number;
+  /**
+   * Test-only breakage, never set in production: the simulation's `hint-early-delete` mutation,
+   * which deletes a batch's hints (and fallback copies) once it is sent, before the primary's
+   * durable acknowledgement, to show that the simulation catches the writes this loses.
+   */
+  readonly deleteBeforeAck: boolean;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -65,6 +71,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   batchBytesMax: 4 * 1024 * 1024,
   bytesPerSecond: 1024 * 1024,
   ackTimeoutMs: 10_000,
+  deleteBeforeAck: false,
 };
 
 /** Delivery counters, for status and metrics. */
@@ -201,11 +208,18 @@ export class HintDelivery {
     // The rule of handoff: a hint is deleted only once the primary's acknowledgement names it,
     // and the primary acknowledges only what it has made durable. Until then (and when the
     // acknowledgement never comes) every hint of the batch stays, to be sent again.
-    const ackedIds = await this.#withTimeout(
-      stream.send(target, items),
-      this.#options.ackTimeoutMs,
-      `hint ack from ${target}`,
-    );
+    const acknowledgement = stream.send(target, items);
+    let ackedIds: readonly number[];
+    if (this.#options.deleteBeforeAck) {
+      acknowledgement.catch(() => undefined);
+      ackedIds = items.map((item) => item.id);
+    } else {
+      ackedIds = await this.#withTimeout(
+        acknowledgement,
+        this.#options.ackTimeoutMs,
+        `hint ack from ${target}`,
+      );
+    }
     const acked = ackedHints(sent, ackedIds);
     const removed = await this.#hints.remove(acked.map((entry) => entry.hint));
     // The copies go concurrently, so the engine's group commit covers them with one fsync

@@ -15,7 +15,11 @@ import { SimCluster, type ClusterConfig } from "./sim-cluster.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
 import { SimHistory } from "./sim-history.js";
 import { simLogger } from "./sim-logger.js";
-import { mutationOf, type Mutation } from "./sim-mutation.js";
+import { mutationOf, type BackgroundBreakage, type Mutation } from "./sim-mutation.js";
+import { converge } from "./sim-converge.js";
+import type { BackgroundConfig } from "./sim-process.js";
+import { DEFAULT_DELIVERY } from "../../node/hints/hint-delivery.js";
+import { failureDetectorOptions } from "../../node/membership/failure-detector-options.js";
 import { SimNemesis } from "./sim-nemesis.js";
 import { SimNetwork, type NetworkFaults } from "./sim-network.js";
 import { SimRandom } from "./sim-random.js";
@@ -27,10 +31,6 @@ import { SIM_BUCKET, SimWorkload } from "./sim-workload.js";
 const START_MS = 1_704_067_200_000;
 /** Timers one run may fire before it is declared livelocked. */
 const EVENTS_MAX = 2_000_000;
-/** After the heal, long enough for every request in flight to pass its deadline (≤ 5 s). */
-const SETTLE_MS = 6_000;
-/** Virtual time allowed for handoff after the heal before the run gives up waiting. */
-const HANDOFF_WAIT_MS = 60_000;
 
 /** What to run. */
 export interface SimOptions {
@@ -103,7 +103,13 @@ function buildRun(options: SimOptions): Run {
   const random = new SimRandom(options.seed);
   const scheduler = new SimScheduler(START_MS, EVENTS_MAX);
   const trace = new SimTrace(scheduler, options.verbose);
-  const network = new SimNetwork<SimEndpoint>(scheduler, random.fork(), trace);
+  // Every request a node receives tells its failure detector the sender is alive.
+  const network = new SimNetwork<SimEndpoint>(
+    scheduler,
+    random.fork(),
+    trace,
+    (endpoint, from, kind) => endpoint.received(from, kind),
+  );
   const baseFaults = drawBaseFaults(random);
   network.setFaults(baseFaults);
   const config = drawCluster(random, options);
@@ -152,7 +158,6 @@ function buildRun(options: SimOptions): Run {
       intervalMs: random.range(200, 2500),
       lanes: random.range(1, 3),
       baseFaults,
-      flapRate: random.chance(0.3) ? 0.05 + 0.2 * random.next() : 0,
     },
   });
   return { scheduler, trace, network, config, cluster, history, workload, nemesis };
@@ -163,7 +168,6 @@ async function drive(run: Run): Promise<{ faultPhaseMs: number; healToConvergedM
   const { scheduler, cluster, workload, nemesis } = run;
   const startMs = scheduler.nowMs;
   for (const id of cluster.ids) await cluster.start(id);
-  cluster.startPeriodic();
   let clientsDone = false;
   void workload.run().then(() => (clientsDone = true));
   void nemesis.run(() => clientsDone);
@@ -193,30 +197,11 @@ function summaryOf(run: Run, options: SimOptions): Record<string, number | strin
     messages: network.stats.sent,
     dropped: network.stats.dropped,
     duplicated: network.stats.duplicated,
-    handedOff: cluster.handoffStats().delivered,
+    ...backgroundSummary(cluster),
     faults: [...nemesis.faultsUsed].map(([name, count]) => `${name}x${count}`).join(" "),
     events: scheduler.events,
     lateReplyErrors: [...trace.notes.values()].reduce((sum, count) => sum + count, 0),
   };
-}
-
-/**
- * Heal: every link back, a calm network, every node up and seen up by all; then wait for hinted
- * handoff to drain, stop the periodic rounds, and let everything in flight finish.
- */
-async function converge(run: Run): Promise<void> {
-  const { scheduler, cluster, nemesis, trace } = run;
-  await nemesis.healAll();
-  cluster.detectorRound();
-  const giveUpMs = scheduler.nowMs + HANDOFF_WAIT_MS;
-  // Requests still in flight may leave hints behind; let them finish before waiting for handoff.
-  await scheduler.run({ untilMs: scheduler.nowMs + SETTLE_MS });
-  await scheduler.run({ until: () => cluster.hintsPending() === 0, untilMs: giveUpMs });
-  cluster.stopPeriodic();
-  await scheduler.run();
-  const pending = cluster.hintsPending();
-  if (pending > 0) trace.bug(`${pending} hints still pending ${HANDOFF_WAIT_MS} ms after the heal`);
-  trace.record("converged");
 }
 
 /** Reads every key at r=all through every node; read repair brings the primaries together. */
@@ -300,6 +285,7 @@ function drawBaseFaults(random: SimRandom): NetworkFaults {
 
 function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
   const nodeCount = random.range(3, 5);
+  const { breakage, ...mutation } = mutationOf(options.mutation, random);
   return {
     nodeCount,
     partitionCount: random.pick([8, 16, 64]),
@@ -307,10 +293,64 @@ function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
     skewMsMax: random.pick([0, 20, 500]),
     hintedHandoff: options.hintedHandoff ?? random.chance(0.8),
     hintBytesMaxPerTarget: random.chance(0.2) ? 400 : DEFAULT_LIMITS.hintBytesMax,
-    detectorIntervalMs: [100, 600],
-    handoffIntervalMs: 500,
     limits: DEFAULT_LIMITS,
     bucket: DEFAULT_BUCKET,
-    ...mutationOf(options.mutation, random),
+    ...mutation,
+    background: drawBackground(random, breakage),
+  };
+}
+
+/**
+ * The background protocols' settings: production's options, with intervals short enough that
+ * detection, handoff, exchanges and reaping all happen within a run of a few virtual seconds.
+ */
+function drawBackground(random: SimRandom, breakage: BackgroundBreakage): BackgroundConfig {
+  return {
+    failureDetector: failureDetectorOptions({
+      heartbeatIntervalMs: random.pick([500, 1_000]),
+      checkIntervalMs: random.pick([250, 500]),
+      acceptablePauseMs: random.pick([300, 1_500]),
+      stdDeviationMsMin: random.pick([50, 200]),
+      pingTimeoutMs: random.pick([1_000, 2_000, 5_000]),
+    }),
+    delivery: {
+      ...DEFAULT_DELIVERY,
+      checkIntervalMs: random.pick([200, 500]),
+      // Small batches interleave more with foreground writes.
+      batchHintsMax: random.pick([8, 128]),
+      ackTimeoutMs: random.pick([2_000, 10_000]),
+      deleteBeforeAck: breakage.deleteBeforeAck,
+    },
+    antiEntropy: {
+      intervalMs: random.pick([2_000, 3_000, 4_000]),
+      confirmDelayMs: random.pick([50, 500]),
+      replyTimeoutMs: random.pick([1_000, 5_000]),
+      shape: random.pick([
+        { branchCount: 4, leavesPerBranch: 16 },
+        { branchCount: 8, leavesPerBranch: 8 },
+        { branchCount: 32, leavesPerBranch: 32 },
+      ]),
+      repairOneSide: breakage.repairOneSide,
+    },
+    reap: {
+      graceMs: random.pick([200, 1_000, 3_000]),
+      intervalMs: random.pick([500, 1_000, 1_500]),
+      // Longer than any request stays in flight here (client timeouts ≤ 3 s).
+      guardMs: random.pick([10_000, 120_000]),
+      callTimeoutMs: random.pick([1_000, 5_000]),
+      reapWhileDown: breakage.reapWhileDown,
+    },
+  };
+}
+
+/** What the background protocols did, for the summary. */
+function backgroundSummary(cluster: SimCluster): Record<string, number> {
+  const stats = cluster.backgroundStats();
+  return {
+    handedOff: stats.delivered,
+    exchanges: stats.exchanges,
+    keysRepairedByExchanges: stats.keysRepaired,
+    tombstonesReaped: stats.tombstonesReaped,
+    detectorTransitions: stats.transitions,
   };
 }

@@ -1,17 +1,21 @@
-// The simulated cluster: N nodes with their disks, the running incarnation of each, the
-// failure detector that sets every node's view of who is up, and the periodic hint handoff.
-// Crashes and restarts go through here so that every part learns of them at once.
+// The simulated cluster: N nodes with their disks and the running incarnation of each (whose
+// failure detector, hint delivery and anti-entropy run on their own timers). Crashes, pauses and
+// restarts go through here so that every part learns of them at once.
 
 import { nodeId, type NodeId } from "../../node/core/node-id.js";
 import { claimRing, type Ring } from "../../node/core/ring.js";
 import type { Limits } from "../../node/core/limits.js";
+import {
+  exchangePeers,
+  partitionsReplicatedBy,
+} from "../../node/anti-entropy/exchange-schedule.js";
+import { preferenceList } from "../../coordinator/core/preference-list.js";
 import type { Logger } from "../../node/logger.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
 import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
-import { SimHandoff } from "./sim-handoff.js";
 import type { SimNetwork } from "./sim-network.js";
-import { SimProcess } from "./sim-process.js";
+import { SimProcess, type BackgroundConfig } from "./sim-process.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimDisk, type SimStorageFaults } from "./sim-storage.js";
@@ -26,8 +30,8 @@ export interface ClusterConfig {
   readonly skewMsMax: number;
   readonly hintedHandoff: boolean;
   readonly hintBytesMaxPerTarget: number;
-  readonly detectorIntervalMs: readonly [number, number];
-  readonly handoffIntervalMs: number;
+  /** The failure detector, hint delivery, anti-entropy and reaping of every node. */
+  readonly background: BackgroundConfig;
   readonly limits: Limits;
   readonly bucket: BucketDefaults;
   readonly storageFaults: SimStorageFaults;
@@ -46,13 +50,27 @@ interface SimNode {
   incarnations: number;
   starting: boolean;
   process: SimProcess | undefined;
-  handoff: SimHandoff | undefined;
 }
 
-/** The nodes, their detector and their handoff. */
+/** Background work summed over every incarnation, crashed ones included. */
+export interface BackgroundStats {
+  delivered: number;
+  copiesRemoved: number;
+  exchanges: number;
+  exchangesFailed: number;
+  differences: number;
+  keysRepaired: number;
+  tombstonesReaped: number;
+  /** Up/down transitions of the failure detectors. */
+  transitions: number;
+}
+
+/** The nodes and their incarnations. */
 export class SimCluster {
   readonly ids: readonly NodeId[];
   readonly ring: Ring;
+  readonly #allUp: ReadonlySet<NodeId>;
+  #exchangePairs: (readonly [NodeId, NodeId])[] | undefined;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #config: ClusterConfig;
   readonly #scheduler: SimScheduler;
@@ -60,9 +78,17 @@ export class SimCluster {
   readonly #random: SimRandom;
   readonly #trace: SimTrace;
   readonly #logger: Logger;
-  #periodic = false;
-  /** Probability that a detector round gets one peer wrong at one node. */
-  flapRate = 0;
+  /** What crashed incarnations did, so that totals survive them. */
+  readonly #retired: BackgroundStats = {
+    delivered: 0,
+    copiesRemoved: 0,
+    exchanges: 0,
+    exchangesFailed: 0,
+    differences: 0,
+    keysRepaired: 0,
+    tombstonesReaped: 0,
+    transitions: 0,
+  };
   readonly stats = { crashes: 0, restarts: 0, lostWrites: 0 };
 
   constructor(options: {
@@ -81,6 +107,7 @@ export class SimCluster {
     this.#trace = options.trace;
     this.#logger = options.logger;
     this.ids = Array.from({ length: config.nodeCount }, (_, index) => nodeId(`n${index + 1}`));
+    this.#allUp = new Set(this.ids);
     this.ring = claimRing({
       nodes: this.ids,
       partitionCount: config.partitionCount,
@@ -95,7 +122,6 @@ export class SimCluster {
         incarnations: 0,
         starting: false,
         process: undefined,
-        handoff: undefined,
       });
     }
   }
@@ -128,7 +154,6 @@ export class SimCluster {
       incarnation,
       actor: `${id}.${this.#random.hex(4)}`,
       ring: this.ring,
-      upNodes: new Set(this.ids),
       scheduler: this.#scheduler,
       network: this.#network,
       random: this.#random,
@@ -144,10 +169,16 @@ export class SimCluster {
       logger: this.#logger.child({ node: id }),
       mangle: config.mangle,
       forwardPolicy: config.forwardPolicy,
+      background: config.background,
+      onTransition: (transition) => {
+        this.#retired.transitions += 1;
+        this.#trace.record(
+          `detector ${id}: ${transition.node} ${transition.state} (${transition.reason})`,
+        );
+      },
     });
     node.starting = false;
     node.process = process;
-    node.handoff = new SimHandoff(process);
     this.#network.attach(id, incarnation, process);
     if (incarnation > 1) this.stats.restarts += 1;
     this.#trace.record(`start ${id}#${incarnation} actor ${process.replica.actor}`);
@@ -159,8 +190,8 @@ export class SimCluster {
     const process = node.process;
     if (process === undefined) return;
     node.process = undefined;
-    node.handoff = undefined;
     this.#network.detach(id);
+    addStats(this.#retired, statsOf(process));
     const lost = process.crash();
     this.stats.crashes += 1;
     this.stats.lostWrites += lost.lostWrites;
@@ -191,69 +222,73 @@ export class SimCluster {
     node.process?.clock.jump(ms);
   }
 
-  /** Starts the failure detector and hint handoff rounds; they run until `stopPeriodic`. */
-  startPeriodic(): void {
-    this.#periodic = true;
-    const [min, max] = this.#config.detectorIntervalMs;
-    const detect = (): void => {
-      if (!this.#periodic) return;
-      this.detectorRound();
-      this.#scheduler.after(this.#random.range(min, max), detect);
-    };
-    const handoff = (): void => {
-      if (!this.#periodic) return;
-      if (this.#config.hintedHandoff) for (const node of this.#nodes.values()) node.handoff?.tick();
-      this.#scheduler.after(this.#config.handoffIntervalMs, handoff);
-    };
-    this.#scheduler.after(this.#random.range(min, max), detect);
-    this.#scheduler.after(this.#config.handoffIntervalMs, handoff);
-  }
-
-  /** Stops the periodic rounds, so that the run can become idle. */
-  stopPeriodic(): void {
-    this.#periodic = false;
+  /** True when every live node's failure detector believes every node up. */
+  allSeeAllUp(): boolean {
+    return this.processes().every((process) => process.upNodes().size === this.ids.length);
   }
 
   /**
-   * One round of the failure detector: each live node sees up itself and the live nodes it can
-   * exchange messages with; with probability `flapRate` it gets one other node wrong.
+   * True when, for every pair of nodes that are both primaries of some partition, the one that
+   * opens their exchanges (exchange-schedule.ts) has finished one opened at or after `sinceMs`
+   * (virtual): a full anti-entropy cycle since then.
    */
-  detectorRound(): void {
-    for (const process of this.processes()) {
-      const up = new Set<NodeId>([process.self]);
-      for (const other of this.ids) {
-        if (other === process.self || this.live(other) === undefined) continue;
-        if (this.#network.isCut(process.self, other) || this.#network.isCut(other, process.self))
-          continue;
-        up.add(other);
-      }
-      if (this.#random.chance(this.flapRate)) {
-        const wrong = this.#random.pick(this.ids.filter((other) => other !== process.self));
-        if (up.has(wrong)) up.delete(wrong);
-        else up.add(wrong);
-      }
-      process.setUpNodes(up);
+  exchangedSince(sinceMs: number): boolean {
+    this.#exchangePairs ??= this.#pairsToExchange();
+    return this.#exchangePairs.every(
+      ([opener, peer]) => (this.live(opener)?.exchangesCompleted.get(peer) ?? -Infinity) >= sinceMs,
+    );
+  }
+
+  /** The pairs [opener, peer] of nodes that are both primaries of some partition. */
+  #pairsToExchange(): (readonly [NodeId, NodeId])[] {
+    const primariesOf = (partition: number): readonly NodeId[] => this.primariesOf(partition);
+    return this.ids.flatMap((opener) =>
+      exchangePeers(opener, this.ids)
+        .filter(
+          (peer) =>
+            partitionsReplicatedBy(this.ring.partitionCount, primariesOf, [opener, peer]).length >
+            0,
+        )
+        .map((peer) => [opener, peer] as const),
+    );
+  }
+
+  /**
+   * The first partition whose primaries' anti-entropy trees differ (what an exchange compares),
+   * described; undefined when every partition's primaries agree.
+   */
+  disagreement(): string | undefined {
+    for (let partition = 0; partition < this.ring.partitionCount; partition++) {
+      const roots = this.primariesOf(partition).map((id) => {
+        const trees = this.live(id)?.antiEntropy.trees;
+        return `${id}:${trees === undefined ? "down" : trees.root(partition).toString(16)}`;
+      });
+      const distinct = new Set(roots.map((root) => root.slice(root.indexOf(":"))));
+      if (distinct.size > 1) return `partition ${partition} roots ${roots.join(" ")}`;
     }
+    return undefined;
+  }
+
+  /** A partition's primaries when every node is up. */
+  primariesOf(partition: number): readonly NodeId[] {
+    return preferenceList(this.ring, this.#allUp, partition, this.#config.bucket.n).primaries;
+  }
+
+  /** Stops every live node's background loops, so that the run can go idle. */
+  async stopBackground(): Promise<void> {
+    await Promise.all(this.processes().map((process) => process.stopBackground()));
   }
 
   /** Hints not yet delivered, over every live node. */
   hintsPending(): number {
-    let count = 0;
-    for (const process of this.processes()) {
-      for (const target of process.hints.targets()) count += process.hints.totals(target).count;
-    }
-    return count;
+    return this.processes().reduce((sum, process) => sum + process.hintCount(), 0);
   }
 
-  /** Hand-off counters summed over the current incarnations. */
-  handoffStats(): { delivered: number; copiesRemoved: number } {
-    let delivered = 0;
-    let copiesRemoved = 0;
-    for (const node of this.#nodes.values()) {
-      delivered += node.handoff?.stats.delivered ?? 0;
-      copiesRemoved += node.handoff?.stats.copiesRemoved ?? 0;
-    }
-    return { delivered, copiesRemoved };
+  /** Background work so far, over every incarnation. */
+  backgroundStats(): BackgroundStats {
+    const total = { ...this.#retired };
+    for (const process of this.processes()) addStats(total, statsOf(process));
+    return total;
   }
 
   #node(id: NodeId): SimNode {
@@ -261,4 +296,23 @@ export class SimCluster {
     if (node === undefined) throw new Error(`no node ${id}`);
     return node;
   }
+}
+
+/** What one incarnation's background loops did (transitions are counted as they happen). */
+function statsOf(process: SimProcess): BackgroundStats {
+  const counters = process.antiEntropy.stats.counters;
+  return {
+    delivered: process.delivery.stats.delivered,
+    copiesRemoved: process.delivery.stats.copiesRemoved,
+    exchanges: counters.exchanges,
+    exchangesFailed: counters.exchangesFailed,
+    differences: counters.differencesFound,
+    keysRepaired: counters.keysRepaired,
+    tombstonesReaped: counters.tombstonesReaped,
+    transitions: 0,
+  };
+}
+
+function addStats(total: BackgroundStats, more: BackgroundStats): void {
+  for (const name of Object.keys(total) as (keyof BackgroundStats)[]) total[name] += more[name];
 }

@@ -1,14 +1,19 @@
-// What one simulated node serves to the others over the simulated network: the Replica
-// service (get, put with an optional hint), hint handoff, and forwarded client writes (its
-// KvService, as kv-server.ts serves it over gRPC). Messages carry DVV objects and replies by
-// reference (they are immutable); the byte format is still exercised on every storage write and
-// read, which goes through node/core/object-codec.ts.
+// What one simulated node serves to the others over the simulated network, one method per gRPC
+// call production serves: the Replica service (get, put with an optional hint), Handoff.Deliver,
+// Admin.Ping, the hint counts of Admin.Status, AntiEntropy.Exchange and AntiEntropy.Reap, and
+// forwarded client writes (KV.Put and KV.Delete). Requests and replies are the messages the
+// gRPC services carry (objects encoded; the exchange's protobuf bytes), so the simulation runs
+// the same encode and decode as production does.
 
 import type { KvErrorCode } from "../../node/core/errors.js";
-import type { DvvSet } from "../../node/core/dvv.js";
+import type { NodeId } from "../../node/core/node-id.js";
+import type { HandoffBatch } from "../../node/hints/handoff-server.js";
+import type { ReapAnswer, ReapRequest } from "../../node/anti-entropy/tombstone-reaper.js";
+import type { ReplicaGetRequest__Output } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
+import type { ReplicaPutRequest__Output } from "../../proto/generated/dkv/v1/ReplicaPutRequest.js";
+import type { ReplicaPutResponse } from "../../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../../proto/generated/dkv/v1/DeleteRequest.js";
-import type { ReplicaPutReason } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
 import type { DeleteReply, PutReply } from "../../coordinator/kv-service.js";
 
 /**
@@ -22,51 +27,43 @@ export interface WireFailure {
   readonly notApplied: boolean;
 }
 
-/** A KV call's answer as the simulated wire carries it: the service's reply, or its failure. */
-export type KvWireReply<Reply> = { readonly ok: true; readonly reply: Reply } | WireFailure;
+/** A call's answer as the simulated wire carries it: the service's reply, or its failure. */
+export type WireReply<Reply> = { readonly ok: true; readonly reply: Reply } | WireFailure;
+
+/** A KV call's answer (kept under its own name for the forwarding port). */
+export type KvWireReply<Reply> = WireReply<Reply>;
 
 /**
- * Replica.Get's reply: the object, undefined when not found; `same` (no object) when a digest
- * read's digest matched the stored copy.
+ * Replica.Get's reply as replica-server.ts builds it: the encoded object when found, or `same`
+ * for a digest read whose digest matched.
  */
-export type WireGetReply =
-  | { readonly ok: true; readonly object: DvvSet | undefined }
-  | { readonly ok: true; readonly same: true }
-  | WireFailure;
-
-/** Replica.Put's request. */
-export interface WirePutRequest {
-  readonly bucket: string;
-  readonly key: Uint8Array;
-  readonly object: DvvSet;
-  /** Its encoded size, which the hint bound counts (computed only for hinted writes). */
-  readonly bytes: () => number;
-  readonly durable: boolean;
-  /** Why it is sent; a coordinated write (WRITE) over the key's limits is refused. */
-  readonly reason: ReplicaPutReason;
-  /** The primary a fallback stands in for; "" for a primary. */
-  readonly hintFor: string;
+export interface ReplicaGetReply {
+  readonly found: boolean;
+  readonly same?: boolean;
+  readonly object: Uint8Array;
 }
-
-/** Replica.Put's reply. */
-export type WirePutReply = { readonly ok: true; readonly durable: boolean } | WireFailure;
-
-/** One handed-off object (Handoff.Deliver's HintItem). */
-export interface WireHintItem {
-  readonly id: number;
-  readonly bucket: string;
-  readonly key: Uint8Array;
-  readonly object: DvvSet;
-}
-
-/** Handoff's acknowledgement: the ids stored durably. */
-export type WireHandoffReply = { readonly ok: true; readonly ids: readonly number[] } | WireFailure;
 
 /** The services of one node incarnation. */
 export interface SimEndpoint {
-  replicaGet(bucket: string, key: Uint8Array, digest?: Uint8Array): Promise<WireGetReply>;
-  replicaPut(request: WirePutRequest): Promise<WirePutReply>;
-  handoff(target: string, items: readonly WireHintItem[]): Promise<WireHandoffReply>;
+  /**
+   * A request from peer `from` arrived (of `kind`): what ClusterView.refusal does for every
+   * node-to-node request in production, telling the failure detector the peer is alive.
+   */
+  received(from: NodeId, kind: string): void;
+  /** Replica.Get (the stream's get call). */
+  replicaGet(request: ReplicaGetRequest__Output): Promise<WireReply<ReplicaGetReply>>;
+  /** Replica.Put (the stream's put call). */
+  replicaPut(request: ReplicaPutRequest__Output): Promise<WireReply<ReplicaPutResponse>>;
+  /** One batch of Handoff.Deliver; the reply acknowledges ids. */
+  handoff(batch: HandoffBatch): Promise<WireReply<readonly number[]>>;
+  /** Admin.Ping: this node's id. */
+  ping(): Promise<WireReply<string>>;
+  /** Admin.Status's hints_pending, per member. */
+  hintsPending(): Promise<WireReply<readonly number[]>>;
+  /** One request of an AntiEntropy.Exchange stream, as protobuf bytes; the response's bytes. */
+  exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>>;
+  /** AntiEntropy.Reap. */
+  reap(request: ReapRequest): Promise<WireReply<ReapAnswer>>;
   /** KV.Put of a client write another node forwarded here; `deadlineMs` is in virtual time. */
   forwardedPut(request: PutRequest__Output, deadlineMs: number): Promise<KvWireReply<PutReply>>;
   /** KV.Delete forwarded by another node; `deadlineMs` is in virtual time. */

@@ -1,8 +1,12 @@
 // Test-only breakage that shows the checker can fail: clients that resolve siblings by
 // last-modified time (the LWW control), a replication path that drops a sibling but keeps its
-// dot in the context (a broken merge), a disk that acknowledges fsyncs it never did, and a KV
+// dot in the context (a broken merge), a disk that acknowledges fsyncs it never did, a KV
 // service whose forwarding gives up on a silent primary and answers without writing anywhere
-// (the production KvService, run with the "give-up" forwarding policy).
+// (the production KvService, run with the "give-up" forwarding policy), and three background
+// protocols broken through their production options (default off): a reaper that reaps while a
+// member is down (ReapOptions.reapWhileDown), hint delivery that deletes hints before the
+// primary's durable acknowledgement (DeliveryOptions.deleteBeforeAck), and anti-entropy that
+// repairs only the opening side of a difference (AntiEntropyOptions.repairOneSide).
 
 import type { DvvSet } from "../../node/core/dvv.js";
 import {
@@ -14,7 +18,16 @@ import type { SimStorageFaults } from "./sim-storage.js";
 import type { ObjectMangler } from "./sim-transport.js";
 
 /** The mutation modes; "none" is a real run. */
-export const MUTATIONS = ["none", "lww", "broken-merge", "fsync-lies", "forward-gives-up"] as const;
+export const MUTATIONS = [
+  "none",
+  "lww",
+  "broken-merge",
+  "fsync-lies",
+  "forward-gives-up",
+  "reap-while-down",
+  "hint-early-delete",
+  "ae-one-side",
+] as const;
 
 /** One mutation mode. */
 export type Mutation = (typeof MUTATIONS)[number];
@@ -32,6 +45,7 @@ export function mutationOf(
   readonly storageFaults: SimStorageFaults;
   readonly mangle: ObjectMangler | undefined;
   readonly forwardPolicy: ForwardPolicy;
+  readonly breakage: BackgroundBreakage;
 } {
   return {
     storageFaults: { fsyncLies: mutation === "fsync-lies" },
@@ -40,7 +54,19 @@ export function mutationOf(
       mutation === "forward-gives-up"
         ? { ...DEFAULT_FORWARD_POLICY, silentCandidate: "give-up" }
         : DEFAULT_FORWARD_POLICY,
+    breakage: {
+      reapWhileDown: mutation === "reap-while-down",
+      deleteBeforeAck: mutation === "hint-early-delete",
+      repairOneSide: mutation === "ae-one-side",
+    },
   };
+}
+
+/** The test-only options of the background protocols a mutation turns on. */
+export interface BackgroundBreakage {
+  readonly reapWhileDown: boolean;
+  readonly deleteBeforeAck: boolean;
+  readonly repairOneSide: boolean;
 }
 
 /**

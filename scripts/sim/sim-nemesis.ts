@@ -30,8 +30,6 @@ export interface NemesisConfig {
   readonly kinds?: readonly FaultKind[];
   /** The network when no link fault holds. */
   readonly baseFaults: NetworkFaults;
-  /** How often the failure detector gets one peer wrong while the faults run. */
-  readonly flapRate: number;
 }
 
 /** Injects the scheduled faults into a cluster until told to stop. */
@@ -71,7 +69,6 @@ export class SimNemesis {
    */
   async run(stop: () => boolean): Promise<void> {
     const startMs = this.#scheduler.nowMs;
-    this.#cluster.flapRate = this.#config.flapRate;
     const faults = scheduleFaults({
       seed: this.#config.seed,
       nodes: this.#cluster.ids,
@@ -109,7 +106,6 @@ export class SimNemesis {
     for (const fault of [...this.#active].reverse()) await this.#end(fault);
     this.#network.heal();
     this.#network.setFaults(this.#config.baseFaults);
-    this.#cluster.flapRate = 0;
     for (const id of this.#cluster.ids) this.#cluster.resume(id);
     for (const id of this.#cluster.downIds()) await this.#cluster.start(id);
     this.#trace.record("nemesis heal-all");

@@ -61,10 +61,19 @@ export class SimNetwork<E> {
   readonly #paused = new Map<NodeId, (() => void)[]>();
   readonly stats = { sent: 0, dropped: 0, duplicated: 0, refused: 0, deadlines: 0 };
 
-  constructor(scheduler: SimScheduler, random: SimRandom, trace: SimTrace) {
+  /** Told about every request delivered to an endpoint, before it is handled. */
+  readonly #received: ((endpoint: E, from: NodeId, kind: string) => void) | undefined;
+
+  constructor(
+    scheduler: SimScheduler,
+    random: SimRandom,
+    trace: SimTrace,
+    received?: (endpoint: E, from: NodeId, kind: string) => void,
+  ) {
     this.#scheduler = scheduler;
     this.#random = random;
     this.#trace = trace;
+    this.#received = received;
   }
 
   /** The endpoint of a live incarnation; calls to `node` reach it from now on. */
@@ -224,6 +233,7 @@ export class SimNetwork<E> {
     }
     if (this.isCut(request.from, request.to)) return;
     this.#trace.record(`deliver ${request.kind} ${request.from}>${request.to}`);
+    this.#received?.(target.endpoint, request.from, request.kind);
     request.handle(target.endpoint).then(
       (value) =>
         this.#whenRunning(request.to, () => {

@@ -1,24 +1,43 @@
-// One incarnation of a simulated node: the real Replica over a SimStorage, the real HintStore,
-// the real Coordinator and KvService with a SimClock and a view whose up set the simulation
-// controls, and the node's services: the KV service as kv-server.ts serves it (the service's
-// failures become values, as the adapter maps them to gRPC statuses), and the replica services,
-// which follow node/replica-server.ts and node/hints/handoff-server.ts.
+// One incarnation of a simulated node, wired as cli/start-node.ts wires a real one: the real
+// Replica over a SimStorage, HintStore, Coordinator and KvService, the failure detector
+// (MemberView driven by a HeartbeatLoop), HintDelivery and AntiEntropy with its TombstoneReaper,
+// all on the node's SimClock, with the ports of sim-ports.ts in place of their gRPC clients. Its
+// services call what the gRPC servers call: replicaCalls (replica-server.ts), applyHandoffBatch
+// (handoff-server.ts), the answerer and reaper of AntiEntropy, and the KvService (whose failures
+// become values, as kv-server.ts maps them to gRPC statuses).
 // A crash kills it for good; a restart builds a new one over the same disks.
 
-import { isKvError, KvError } from "../../node/core/errors.js";
+import { isKvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
-import { Replica, type ObjectCheck } from "../../node/replica.js";
-import { limitCheck } from "../../node/core/object-limit.js";
-import { ReplicaPutReason } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
+import { Replica } from "../../node/replica.js";
+import { replicaCalls } from "../../node/replica-server.js";
+import type { ReplicaCalls } from "../../node/replica-stream-server.js";
 import { HintStore } from "../../node/hints/hint-store.js";
+import { HintDelivery, type DeliveryOptions } from "../../node/hints/hint-delivery.js";
+import { applyHandoffBatch, type HandoffBatch } from "../../node/hints/handoff-server.js";
+import { MemberView, type PeerTransition } from "../../node/membership/member-view.js";
+import { HeartbeatLoop } from "../../node/membership/heartbeat-loop.js";
+import type { FailureDetectorOptions } from "../../node/membership/failure-detector-options.js";
+import { AntiEntropy } from "../../node/anti-entropy/anti-entropy.js";
+import type { AntiEntropyOptions } from "../../node/anti-entropy/aae-options.js";
+import type {
+  ReapAnswer,
+  ReapOptions,
+  ReapRequest,
+} from "../../node/anti-entropy/tombstone-reaper.js";
+import { GRPC_MESSAGE_PREFIX_BYTES } from "../../node/anti-entropy/exchange-client.js";
 import type { Logger } from "../../node/logger.js";
 import type { GetRequest__Output } from "../../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest__Output } from "../../proto/generated/dkv/v1/DeleteRequest.js";
+import type { ReplicaGetRequest__Output } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
+import type { ReplicaPutRequest__Output } from "../../proto/generated/dkv/v1/ReplicaPutRequest.js";
+import type { ReplicaPutResponse } from "../../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
 import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
+import { preferenceList } from "../../coordinator/core/preference-list.js";
 import { Coordinator, type CoordinatorView } from "../../coordinator/coordinator.js";
 import {
   KvService,
@@ -32,19 +51,32 @@ import { SimClock } from "./sim-clock.js";
 import { SimForwardPort } from "./sim-forward-port.js";
 import type {
   KvWireReply,
+  ReplicaGetReply,
   SimEndpoint,
-  WireGetReply,
-  WireHandoffReply,
-  WireHintItem,
-  WirePutReply,
   WireFailure,
-  WirePutRequest,
+  WireReply,
 } from "./sim-endpoint.js";
 import type { SimNetwork } from "./sim-network.js";
+import {
+  SimExchangeOpener,
+  SimHandoffPort,
+  SimLink,
+  SimPingPort,
+  SimReapPort,
+  exchangeMethod,
+} from "./sim-ports.js";
 import type { SimRandom } from "./sim-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
 import { SimTransport, type ObjectMangler } from "./sim-transport.js";
+
+/** How the background protocols of every node run (drawn from the seed; mutations included). */
+export interface BackgroundConfig {
+  readonly failureDetector: FailureDetectorOptions;
+  readonly delivery: DeliveryOptions;
+  readonly antiEntropy: Partial<AntiEntropyOptions>;
+  readonly reap: Partial<ReapOptions>;
+}
 
 /** Everything a node incarnation is built from. */
 export interface SimProcessOptions {
@@ -53,7 +85,6 @@ export interface SimProcessOptions {
   /** Actor id of this incarnation's dots: `node.<hex>`, fresh at every start as in production. */
   readonly actor: string;
   readonly ring: Ring;
-  readonly upNodes: ReadonlySet<NodeId>;
   readonly scheduler: SimScheduler;
   readonly network: SimNetwork<SimEndpoint>;
   readonly random: SimRandom;
@@ -66,10 +97,13 @@ export interface SimProcessOptions {
   readonly bucket: BucketDefaults;
   readonly hintedHandoff: boolean;
   readonly hintBytesMaxPerTarget: number;
+  readonly background: BackgroundConfig;
   readonly logger: Logger;
   readonly mangle?: ObjectMangler | undefined;
   /** The KV service's forwarding policy: the default, or a mutation's. */
   readonly forwardPolicy: ForwardPolicy;
+  /** Told about every up/down transition this node's failure detector makes (the trace). */
+  readonly onTransition: (transition: PeerTransition) => void;
 }
 
 /** A running node incarnation; it is the network endpoint of its node while it lives. */
@@ -78,7 +112,6 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
   readonly incarnation: number;
   readonly ring: Ring;
   readonly clock: SimClock;
-  readonly network: SimNetwork<SimEndpoint>;
   readonly bucket: BucketDefaults;
   readonly storage: SimStorage;
   readonly hintStorage: SimStorage;
@@ -86,21 +119,26 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
   readonly hints: HintStore;
   readonly coordinator: Coordinator;
   readonly kv: KvService;
-  readonly #members: ReadonlySet<NodeId>;
-  readonly #limitCheck: ObjectCheck;
-  #upNodes: ReadonlySet<NodeId>;
+  readonly members: MemberView;
+  readonly heartbeats: HeartbeatLoop;
+  readonly delivery: HintDelivery;
+  readonly antiEntropy: AntiEntropy;
+  /** Per peer, when (virtual ms) the last exchange this node opened and finished was opened. */
+  readonly exchangesCompleted = new Map<NodeId, number>();
+  readonly #hintedHandoff: boolean;
+  readonly #replicaCalls: ReplicaCalls;
+  readonly #handoffStats = { received: 0 };
   #alive = true;
 
   private constructor(options: SimProcessOptions) {
     this.self = options.self;
     this.incarnation = options.incarnation;
     this.ring = options.ring;
-    this.network = options.network;
     this.bucket = options.bucket;
-    this.#limitCheck = limitCheck(options.limits, options.self);
-    this.#members = new Set(options.ring.nodes);
-    this.#upNodes = options.upNodes;
+    this.#hintedHandoff = options.hintedHandoff;
+    const { background, logger } = options;
     this.clock = new SimClock(options.scheduler, options.skewMs);
+    const clock = this.clock;
     const engine = (disk: SimDisk): SimStorage =>
       new SimStorage({
         disk,
@@ -111,16 +149,64 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       });
     this.storage = engine(options.disk);
     this.hintStorage = engine(options.hintDisk);
-    this.replica = new Replica(this.storage, options.actor);
+    this.replica = new Replica(this.storage, options.actor, undefined, { clock });
     this.hints = new HintStore(this.hintStorage, {
       bytesMaxPerTarget: options.hintBytesMaxPerTarget,
     });
+    const link = new SimLink({ ...options, clock });
+    // The failure detector, as ClusterView builds it: every peer starts up.
+    const peers = options.ring.nodes.filter((node) => node !== this.self);
+    this.members = new MemberView(
+      this.self,
+      peers,
+      background.failureDetector,
+      clock.monotonicMs(),
+    );
+    this.heartbeats = new HeartbeatLoop({
+      members: this.members,
+      port: new SimPingPort(link),
+      clock,
+      options: background.failureDetector,
+      logger,
+      onTransition: options.onTransition,
+    });
+    // start-node.ts's primariesOf, remembered while the up set stays the same object.
+    let primaries = { up: this.upNodes(), byPartition: new Map<number, readonly NodeId[]>() };
+    const primariesOf = (partition: number): readonly NodeId[] => {
+      const up = this.upNodes();
+      if (up !== primaries.up) primaries = { up, byPartition: new Map() };
+      let found = primaries.byPartition.get(partition);
+      if (found === undefined) {
+        found = preferenceList(this.ring, up, partition, this.bucket.n).primaries;
+        primaries.byPartition.set(partition, found);
+      }
+      return found;
+    };
+    this.antiEntropy = new AntiEntropy({
+      view: this,
+      replica: this.replica,
+      primariesOf,
+      logger,
+      exchanges: new SimExchangeOpener(
+        link,
+        () => this.antiEntropy.stats.counters.exchanges,
+        (peer, openedMs) => this.exchangesCompleted.set(peer, openedMs),
+      ),
+      reaps: new SimReapPort(link),
+      clock,
+      options: background.antiEntropy,
+      hints: this.hints,
+      reap: background.reap,
+    });
+    this.replica.onWrite(this.antiEntropy.writeListener);
+    this.replica.onRemove(this.antiEntropy.removeListener);
+    this.#replicaCalls = replicaCalls(this.replica, this, this.hints, options.limits);
     const transport = new SimTransport({
       self: this.self,
       incarnation: this.incarnation,
       replica: this.replica,
-      clock: this.clock,
-      network: this.network,
+      clock,
+      network: options.network,
       mangle: options.mangle,
     });
     this.coordinator = new Coordinator({
@@ -128,24 +214,34 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       replica: this.replica,
       transport,
       limits: options.limits,
-      logger: options.logger,
-      clock: this.clock,
+      logger,
+      clock,
       readRepair: true,
       hints: this.hints,
       hintedHandoff: options.hintedHandoff,
+    });
+    this.delivery = new HintDelivery({
+      view: this,
+      replica: this.replica,
+      hints: this.hints,
+      port: new SimHandoffPort(link, background.delivery.ackTimeoutMs),
+      clock,
+      logger,
+      isPrimaryOf: (bucket, key) => this.coordinator.isPrimaryOf(bucket, key, this.bucket.n),
+      delivery: background.delivery,
     });
     this.kv = new KvService({
       coordinator: this.coordinator,
       self: this.self,
       limits: options.limits,
       bucket: options.bucket,
-      logger: options.logger,
-      clock: this.clock,
+      logger,
+      clock,
       forward: new SimForwardPort({
         self: this.self,
         incarnation: this.incarnation,
-        clock: this.clock,
-        network: this.network,
+        clock,
+        network: options.network,
       }),
       // The simulation runs insecure nodes: contexts are unsealed.
       contextKeys: () => undefined,
@@ -153,22 +249,34 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     });
   }
 
-  /** Opens the storage engines (recovering what the disks kept) and starts the node. */
+  /**
+   * Opens the storage engines (recovering what the disks kept) and starts the node's loops in
+   * start-node.ts's order: heartbeats, hint delivery, then anti-entropy (which rebuilds its
+   * trees from storage first).
+   */
   static async start(options: SimProcessOptions): Promise<SimProcess> {
     const process = new SimProcess(options);
     await process.storage.open();
     await process.hints.open();
+    process.heartbeats.start();
+    if (process.#hintedHandoff) process.delivery.start();
+    process.antiEntropy.start();
     return process;
   }
 
-  /** The failure detector's belief (CoordinatorView). */
+  /** The failure detector's belief (CoordinatorView, ReaperView). */
   upNodes(): ReadonlySet<NodeId> {
-    return this.#upNodes;
+    return this.members.upNodes();
   }
 
-  /** What the simulated failure detector decided. */
-  setUpNodes(upNodes: ReadonlySet<NodeId>): void {
-    this.#upNodes = upNodes;
+  /** The simulation drops no peer on purpose (ReaperView): its partitions are silent. */
+  droppedPeers(): readonly NodeId[] {
+    return [];
+  }
+
+  /** A member of the cluster (the replica service's check of hint_for). */
+  isMember(node: string): boolean {
+    return this.ring.nodes.includes(node as NodeId);
   }
 
   get alive(): boolean {
@@ -187,71 +295,68 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     return work.then((value) => (this.#alive ? value : new Promise<T>(() => undefined)));
   }
 
-  // The Replica service (node/replica-server.ts).
-
-  async replicaGet(bucket: string, key: Uint8Array, digest?: Uint8Array): Promise<WireGetReply> {
-    try {
-      if (digest !== undefined) {
-        const answer = await this.replica.getUnlessSame(bucket, key, digest);
-        return answer.same ? { ok: true, same: true } : { ok: true, object: answer.object };
-      }
-      const object = await this.replica.get(bucket, key);
-      return { ok: true, object };
-    } catch (error) {
-      return failureOf(error);
-    }
+  /** Stops the background loops (as a clean shutdown does), so that the run can go idle. */
+  async stopBackground(): Promise<void> {
+    this.heartbeats.stop();
+    this.delivery.close();
+    await this.antiEntropy.close();
   }
 
-  async replicaPut(request: WirePutRequest): Promise<WirePutReply> {
-    try {
-      if (request.hintFor !== "") await this.#addHint(request);
-      // replica-server's servePut: only a coordinated write may be refused at the limits.
-      const write = request.reason === ReplicaPutReason.REPLICA_PUT_REASON_WRITE;
-      const result = await this.replica.merge(request.bucket, request.key, request.object, {
-        durable: request.durable,
-        check: write ? this.#limitCheck : undefined,
+  /** Hints this node holds, over every target. */
+  hintCount(): number {
+    let count = 0;
+    for (const target of this.hints.targets()) count += this.hints.totals(target).count;
+    return count;
+  }
+
+  // The services, as the gRPC servers run them.
+
+  received(from: NodeId, kind: string): void {
+    // ClusterView.refusal: every node-to-node request but Admin.Status is evidence of life.
+    if (kind !== "status") this.members.heardFrom(from, this.clock.monotonicMs());
+  }
+
+  replicaGet(request: ReplicaGetRequest__Output): Promise<WireReply<ReplicaGetReply>> {
+    // serveGet always answers `found` and the object as bytes (the message's input type is wider).
+    return wire(this.#replicaCalls.get(request) as Promise<ReplicaGetReply>);
+  }
+
+  replicaPut(request: ReplicaPutRequest__Output): Promise<WireReply<ReplicaPutResponse>> {
+    return wire(this.#replicaCalls.put(request));
+  }
+
+  handoff(batch: HandoffBatch): Promise<WireReply<readonly number[]>> {
+    return wire(applyHandoffBatch(this.replica, this.self, batch, this.#handoffStats));
+  }
+
+  ping(): Promise<WireReply<string>> {
+    return Promise.resolve({ ok: true, reply: this.self });
+  }
+
+  hintsPending(): Promise<WireReply<readonly number[]>> {
+    // Admin.Status's members[].hints_pending.
+    const counts = this.ring.nodes.map((node) => this.hints.totals(node).count);
+    return Promise.resolve({ ok: true, reply: counts });
+  }
+
+  exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>> {
+    // exchange-server.ts: decode, answer in order (the opener asks one at a time), encode; the
+    // bytes are counted into this node's counters as its counted service definition does.
+    const method = exchangeMethod();
+    const counters = this.antiEntropy.stats.counters;
+    counters.bytesReceived += request.length + GRPC_MESSAGE_PREFIX_BYTES;
+    const answer = this.antiEntropy.answerer
+      .answer(method.requestDeserialize(Buffer.from(request)), from)
+      .then((response) => {
+        const bytes = method.responseSerialize(response);
+        counters.bytesSent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
+        return bytes;
       });
-      return { ok: true, durable: result.durable };
-    } catch (error) {
-      return failureOf(error);
-    }
+    return wire(answer);
   }
 
-  /** replica-server's addHint: the hint is durable before the object is stored. */
-  async #addHint(request: WirePutRequest): Promise<void> {
-    const hintFor = request.hintFor;
-    if (!this.#members.has(hintFor as NodeId) || hintFor === this.self) {
-      throw new KvError("invalid-argument", `hint_for names ${hintFor}, not another member`);
-    }
-    const target = hintFor as NodeId;
-    const bytes = request.bytes();
-    if (!this.hints.hasRoom(target, bytes)) {
-      const pending = this.hints.totals(target);
-      throw new KvError(
-        "too-large",
-        `hint store of ${this.self} for ${target} is full: ${pending.bytes} bytes pending, ` +
-          `limit ${this.hints.bytesMaxPerTarget}`,
-      );
-    }
-    await this.hints.add(target, request.bucket, request.key, bytes);
-  }
-
-  // The Handoff service (node/hints/handoff-server.ts applyBatch).
-
-  async handoff(target: string, items: readonly WireHintItem[]): Promise<WireHandoffReply> {
-    try {
-      if (target !== this.self) {
-        throw new KvError("invalid-argument", `hints for ${target} sent to ${this.self}`);
-      }
-      await Promise.all(
-        items.map((item) =>
-          this.replica.merge(item.bucket, item.key, item.object, { durable: true }),
-        ),
-      );
-      return { ok: true, ids: items.map((item) => item.id) };
-    } catch (error) {
-      return failureOf(error);
-    }
+  reap(request: ReapRequest): Promise<WireReply<ReapAnswer>> {
+    return wire(this.antiEntropy.reaper.answer(request));
   }
 
   // The KV service (kv-server.ts): a client's calls, and writes other nodes forwarded here.
@@ -292,8 +397,8 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
   }
 }
 
-/** A KV call's outcome as a value: the reply, or the failure the gRPC adapter would send. */
-function wire<Reply>(answer: Promise<Reply>): Promise<KvWireReply<Reply>> {
+/** A call's outcome as a value: the reply, or the failure the gRPC server would send. */
+function wire<Reply>(answer: Promise<Reply>): Promise<WireReply<Reply>> {
   return answer.then((reply) => ({ ok: true, reply }), failureOf);
 }
 

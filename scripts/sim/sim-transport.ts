@@ -1,15 +1,19 @@
 // The ReplicaTransport (coordinator/replica-transport.ts) of a simulated node: local calls to
-// its own Replica, as the gRPC transport makes them, and calls to peers over the simulated
-// network. A test-only mutation can break what replication carries.
+// its own Replica and the reading of peers' replies through the functions the gRPC transport
+// uses (ownGet, ownPut, peerReadReply, writeFailure), and Replica.Get/Put messages to peers over
+// the simulated network. A test-only mutation can break what replication carries.
 
 import type { NodeId } from "../../node/core/node-id.js";
 import type { DvvSet } from "../../node/core/dvv.js";
 import { encodeObject } from "../../node/core/object-codec.js";
 import { grpcStatusOf } from "../../node/wire/grpc-status.js";
 import type { Replica } from "../../node/replica.js";
+import type { ReplicaPutReason__Output } from "../../proto/generated/dkv/v1/ReplicaPutReason.js";
 import type { ReadReply } from "../../coordinator/core/get-quorum.js";
 import {
-  sameAsOwn,
+  ownGet,
+  ownPut,
+  peerReadReply,
   writeFailure,
   type OwnCopy,
   type ReplicaTransport,
@@ -31,6 +35,7 @@ export class SimTransport implements ReplicaTransport {
   readonly #clock: SimClock;
   readonly #network: SimNetwork<SimEndpoint>;
   readonly #mangle: ObjectMangler | undefined;
+  readonly #encoded = new WeakMap<DvvSet, Uint8Array>();
 
   constructor(options: {
     readonly self: NodeId;
@@ -55,23 +60,21 @@ export class SimTransport implements ReplicaTransport {
     deadlineMs: number,
     own?: OwnCopy,
   ): Promise<ReadReply<DvvSet>> {
-    if (node === this.#self) {
-      try {
-        return { ok: true, object: await this.#replica.get(bucket, key) };
-      } catch (error) {
-        return { ok: false, error: messageOf(error) };
-      }
-    }
+    if (node === this.#self) return ownGet(this.#replica, bucket, key);
+    const request = {
+      bucket,
+      key: asBuffer(key),
+      digest: own === undefined ? EMPTY : asBuffer(own.digest),
+    };
     const result = await this.#network.call({
       ...this.#route(node, "replica-get", deadlineMs),
       idempotent: true,
-      handle: (endpoint) => endpoint.replicaGet(bucket, key, own?.digest),
+      handle: (endpoint) => endpoint.replicaGet(request),
     });
     if (!result.ok) return { ok: false, error: result.error };
     const reply = result.value;
     if (!reply.ok) return { ok: false, error: reply.error };
-    if ("same" in reply) return sameAsOwn(node, own);
-    return { ok: true, object: reply.object };
+    return peerReadReply(node, reply.reply, own);
   }
 
   async put(
@@ -81,23 +84,16 @@ export class SimTransport implements ReplicaTransport {
     object: DvvSet,
     options: ReplicaWriteOptions,
   ): Promise<TransportWriteReply> {
-    if (node === this.#self) {
-      try {
-        const result = await this.#replica.merge(bucket, key, object, options);
-        return { ok: true, durable: result.durable };
-      } catch (error) {
-        return { ok: false, error: messageOf(error) };
-      }
-    }
+    if (node === this.#self) return ownPut(this.#replica, bucket, key, object, options);
     const sent = this.#mangle === undefined ? object : this.#mangle(object);
     const request = {
       bucket,
-      key,
-      object: sent,
-      bytes: () => encodeObject(sent).length,
+      key: asBuffer(key),
+      object: asBuffer(this.#encode(sent)),
       durable: options.durable,
-      reason: options.reason,
-      hintFor: options.hintFor ?? "",
+      // The coordinator's reasons are the enum's names, as gRPC decodes them (enums: String).
+      reason: options.reason as ReplicaPutReason__Output,
+      hint_for: options.hintFor ?? "",
     };
     const result = await this.#network.call({
       ...this.#route(node, "replica-put", options.deadlineMs),
@@ -106,9 +102,19 @@ export class SimTransport implements ReplicaTransport {
     });
     if (!result.ok) return { ok: false, error: result.error };
     const reply = result.value;
-    if (reply.ok) return { ok: true, durable: reply.durable };
+    if (reply.ok) return { ok: true, durable: reply.reply.durable ?? false };
     // As the gRPC transport: a limit refusal, a fallback that declined, or another failure.
-    return writeFailure(grpcStatusOf(reply.code), reply.error, request.hintFor !== "");
+    return writeFailure(grpcStatusOf(reply.code), reply.error, request.hint_for !== "");
+  }
+
+  /** One write fans the same object out to n-1 peers; it is encoded once, as in production. */
+  #encode(object: DvvSet): Uint8Array {
+    let bytes = this.#encoded.get(object);
+    if (bytes === undefined) {
+      bytes = encodeObject(object);
+      this.#encoded.set(object, bytes);
+    }
+    return bytes;
   }
 
   #route(
@@ -126,6 +132,9 @@ export class SimTransport implements ReplicaTransport {
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes as a Buffer without copying them (gRPC hands handlers Buffers). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }

@@ -1,0 +1,260 @@
+// The ports of the background protocols for one simulated node incarnation, over the simulated
+// network, standing in for their gRPC clients: PingPort (ping-client.ts), HandoffPort
+// (handoff-client.ts), ExchangeOpener (exchange-client.ts) and ReapPort (reap-client.ts). They
+// only carry messages and tell transport facts apart (refused, no answer by the deadline, the
+// peer's error), and classify a ping with production's classifyPing; every decision stays in the
+// production loops that call them. Deadlines are this node's wall-clock times, as gRPC's are.
+
+import * as grpc from "@grpc/grpc-js";
+import type { MethodDefinition } from "@grpc/proto-loader";
+import { loadProto } from "../../proto/load-proto.js";
+import type { ExchangeRequest } from "../../proto/generated/dkv/v1/ExchangeRequest.js";
+import type { ExchangeRequest__Output } from "../../proto/generated/dkv/v1/ExchangeRequest.js";
+import type { ExchangeResponse } from "../../proto/generated/dkv/v1/ExchangeResponse.js";
+import type { ExchangeResponse__Output } from "../../proto/generated/dkv/v1/ExchangeResponse.js";
+import { KvError } from "../../node/core/errors.js";
+import type { NodeId } from "../../node/core/node-id.js";
+import type { PingPort, PingReply } from "../../node/membership/heartbeat-loop.js";
+import { classifyPing } from "../../node/membership/ping-client.js";
+import type { HandoffPort, HandoffStream } from "../../node/hints/hint-delivery.js";
+import { GRPC_MESSAGE_PREFIX_BYTES } from "../../node/anti-entropy/exchange-client.js";
+import type {
+  ByteSink,
+  ExchangeOpener,
+  OpenExchange,
+} from "../../node/anti-entropy/exchange-tally.js";
+import type { ReapPort, ReapRequest } from "../../node/anti-entropy/tombstone-reaper.js";
+import type { SimClock } from "./sim-clock.js";
+import type { SimEndpoint, WireReply } from "./sim-endpoint.js";
+import type { CallResult, SimNetwork } from "./sim-network.js";
+
+/** One node incarnation's end of the network. */
+export class SimLink {
+  readonly self: NodeId;
+  readonly incarnation: number;
+  readonly clock: SimClock;
+  readonly #network: SimNetwork<SimEndpoint>;
+
+  constructor(options: {
+    readonly self: NodeId;
+    readonly incarnation: number;
+    readonly clock: SimClock;
+    readonly network: SimNetwork<SimEndpoint>;
+  }) {
+    this.self = options.self;
+    this.incarnation = options.incarnation;
+    this.clock = options.clock;
+    this.#network = options.network;
+  }
+
+  /** A call to `to` that gives up at `deadlineMs` (this node's wall clock). */
+  call<T>(
+    to: NodeId,
+    kind: string,
+    deadlineMs: number,
+    handle: (endpoint: SimEndpoint) => Promise<WireReply<T>>,
+    idempotent = false,
+  ): Promise<CallResult<WireReply<T>>> {
+    return this.#network.call({
+      from: this.self,
+      fromIncarnation: this.incarnation,
+      to,
+      kind,
+      deadlineMs: this.clock.toVirtualMs(deadlineMs),
+      idempotent,
+      handle,
+    });
+  }
+
+  /** The reply, or a rejection with the transport's or the peer's error (a gRPC client's). */
+  async expect<T>(
+    to: NodeId,
+    kind: string,
+    deadlineMs: number,
+    handle: (endpoint: SimEndpoint) => Promise<WireReply<T>>,
+  ): Promise<T> {
+    const result = await this.call(to, kind, deadlineMs, handle);
+    if (!result.ok) {
+      throw new KvError(result.kind === "deadline" ? "timeout" : "unavailable", result.error);
+    }
+    if (!result.value.ok) throw new KvError(result.value.code, result.value.error);
+    return result.value.reply;
+  }
+}
+
+/** Admin.Ping over the network; the reply is read by production's classifyPing. */
+export class SimPingPort implements PingPort {
+  readonly #link: SimLink;
+
+  constructor(link: SimLink) {
+    this.#link = link;
+  }
+
+  async ping(node: NodeId, deadlineMs: number): Promise<PingReply> {
+    const result = await this.#link.call(node, "ping", deadlineMs, (endpoint) => endpoint.ping());
+    if (result.ok && result.value.ok) return classifyPing(node, null, result.value.reply);
+    // What grpc-js reports: a refused or reset connection is UNAVAILABLE, no answer in time is
+    // DEADLINE_EXCEEDED, a peer's error keeps its status.
+    const [code, details] = !result.ok
+      ? result.kind === "refused"
+        ? [grpc.status.UNAVAILABLE, `connection refused (${result.error})`]
+        : [grpc.status.DEADLINE_EXCEEDED, "Deadline exceeded"]
+      : [grpc.status.UNKNOWN, (result.value as { error: string }).error];
+    const error = Object.assign(new Error(`${code} ${details}`), {
+      code,
+      details,
+      metadata: new grpc.Metadata(),
+    });
+    return classifyPing(node, error, undefined);
+  }
+}
+
+/** Handoff.Deliver: each batch one message with its acknowledgement. */
+export class SimHandoffPort implements HandoffPort {
+  readonly #link: SimLink;
+  readonly #ackTimeoutMs: number;
+
+  /** @param ackTimeoutMs the delivery's own bound; a batch's call gives up just after it */
+  constructor(link: SimLink, ackTimeoutMs: number) {
+    this.#link = link;
+    this.#ackTimeoutMs = ackTimeoutMs;
+  }
+
+  open(target: NodeId): HandoffStream {
+    const link = this.#link;
+    let open = true;
+    return {
+      send: (to, items) => {
+        if (!open) return Promise.reject(new Error("handoff stream ended"));
+        const deadlineMs = link.clock.nowMs() + this.#ackTimeoutMs + 1;
+        return link.expect(target, "handoff", deadlineMs, (endpoint) =>
+          endpoint.handoff({ target: to, items }),
+        );
+      },
+      end: () => (open = false),
+      cancel: () => (open = false),
+    };
+  }
+}
+
+type ExchangeMethod = MethodDefinition<
+  ExchangeRequest,
+  ExchangeResponse,
+  ExchangeRequest__Output,
+  ExchangeResponse__Output
+>;
+
+/** AntiEntropy.Exchange's codecs, the ones grpc-js uses on both sides. */
+export function exchangeMethod(): ExchangeMethod {
+  if (exchange === undefined) {
+    const service = loadProto().definition["dkv.v1.AntiEntropy"] as unknown as {
+      Exchange: ExchangeMethod;
+    };
+    exchange = service.Exchange;
+  }
+  return exchange;
+}
+
+let exchange: ExchangeMethod | undefined;
+
+/**
+ * Opens exchanges as one message per request and response, in order. As GrpcExchangePort, an
+ * ask unanswered within replyTimeoutMs (on this node's clock) fails the conversation, and every
+ * message's bytes (protobuf plus gRPC's prefix) are counted. `completed` learns of each
+ * exchange that finished (the node's exchange count rose while it was open).
+ */
+export class SimExchangeOpener implements ExchangeOpener {
+  readonly #link: SimLink;
+  readonly #exchanges: () => number;
+  readonly #completed: (peer: NodeId, openedMs: number) => void;
+
+  constructor(
+    link: SimLink,
+    exchanges: () => number,
+    completed: (peer: NodeId, openedMs: number) => void,
+  ) {
+    this.#link = link;
+    this.#exchanges = exchanges;
+    this.#completed = completed;
+  }
+
+  open(
+    peer: NodeId,
+    options: { readonly replyTimeoutMs: number; readonly sink: ByteSink },
+  ): OpenExchange {
+    const link = this.#link;
+    const method = exchangeMethod();
+    const openedMs = link.clock.monotonicMs();
+    const before = this.#exchanges();
+    let failure: Error | undefined;
+    let cancelTimer = (): void => undefined;
+    let [sent, received] = [0, 0];
+    const fail = (error: Error): void => {
+      failure ??= error;
+      cancelTimer();
+    };
+    return {
+      bytesSent: () => sent,
+      bytesReceived: () => received,
+      ask: (request) => {
+        if (failure !== undefined) return Promise.reject(failure);
+        const bytes = method.requestSerialize(request);
+        sent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
+        options.sink.bytesSent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
+        return new Promise((resolve, reject) => {
+          const timeoutMs = options.replyTimeoutMs;
+          cancelTimer = link.clock.setTimer(timeoutMs, () => {
+            fail(new KvError("timeout", `anti-entropy peer did not answer in ${timeoutMs} ms`));
+            reject(failure);
+          });
+          const deadlineMs = link.clock.nowMs() + timeoutMs + 1;
+          link
+            .expect(peer, "ae-exchange", deadlineMs, (endpoint) =>
+              endpoint.exchange(bytes, link.self),
+            )
+            .then(
+              (answer) => {
+                if (failure !== undefined) return reject(failure);
+                cancelTimer();
+                received += answer.length + GRPC_MESSAGE_PREFIX_BYTES;
+                options.sink.bytesReceived += answer.length + GRPC_MESSAGE_PREFIX_BYTES;
+                resolve(method.responseDeserialize(Buffer.from(answer)));
+              },
+              (error: Error) => {
+                fail(error);
+                reject(failure);
+              },
+            );
+        });
+      },
+      close: () => {
+        fail(new KvError("unavailable", "anti-entropy exchange closed"));
+        if (this.#exchanges() > before) this.#completed(peer, openedMs);
+      },
+    };
+  }
+}
+
+/** Admin.Status's hint counts and AntiEntropy.Reap over the network. */
+export class SimReapPort implements ReapPort {
+  readonly #link: SimLink;
+
+  constructor(link: SimLink) {
+    this.#link = link;
+  }
+
+  async hintsPending(node: NodeId, deadlineMs: number): Promise<number> {
+    const members = await this.#link.expect(node, "status", deadlineMs, (endpoint) =>
+      endpoint.hintsPending(),
+    );
+    // As GrpcReapPort: the sum of every member's hints_pending.
+    return members.reduce((sum, count) => sum + count, 0);
+  }
+
+  async reap(peer: NodeId, request: ReapRequest, deadlineMs: number): Promise<readonly boolean[]> {
+    const answer = await this.#link.expect(peer, "ae-reap", deadlineMs, (endpoint) =>
+      endpoint.reap(request),
+    );
+    return answer.equal;
+  }
+}
