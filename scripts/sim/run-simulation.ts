@@ -336,7 +336,7 @@ function drawBackground(random: SimRandom, breakage: BackgroundBreakage): Backgr
       graceMs: random.pick([200, 1_000, 3_000]),
       intervalMs: random.pick([500, 1_000, 1_500]),
       // Longer than any request stays in flight here (client timeouts ≤ 3 s).
-      guardMs: random.pick([10_000, 120_000]),
+      guardMs: random.pick([5_000, 10_000]),
       callTimeoutMs: random.pick([1_000, 5_000]),
       reapWhileDown: breakage.reapWhileDown,
     },

@@ -1,8 +1,9 @@
 // The convergence phase of a simulation run: after the heal, the background protocols (not the
 // simulator) bring the replicas together. Requests in flight finish, every failure detector sees
 // every node up again, hint delivery drains, anti-entropy completes a full cycle of exchanges
-// between every pair of primaries of every partition, and tombstone reaping gets its rounds;
-// then the loops stop. Each wait is bounded in virtual time: a phase that never ends is a bug.
+// between every pair of primaries of every partition, and tombstone reaping gets its rounds
+// (and, when something was reaped, another full cycle once the reap guards ran out, so that a
+// stale copy would bring a deleted key back before the checker looks); then the loops stop. Each wait is bounded in virtual time: a phase that never ends is a bug.
 
 import type { SimCluster, ClusterConfig } from "./sim-cluster.js";
 import type { SimNemesis } from "./sim-nemesis.js";
@@ -80,6 +81,25 @@ export async function converge(run: ConvergingRun): Promise<void> {
     cycleMs,
     () => String(cluster.disagreement()),
   );
+  // A reaped key is guarded against stale copies only for guardMs: once every guard has run out,
+  // one more full anti-entropy cycle shows whether a stale copy brings a deleted key back.
+  if (cluster.backgroundStats().tombstonesReaped > 0) {
+    await scheduler.run({ untilMs: scheduler.nowMs + (reap.guardMs ?? 0) });
+    const afterGuardsMs = scheduler.nowMs;
+    await waitFor(
+      run,
+      "a full anti-entropy cycle after the reap guards",
+      () => cluster.exchangedSince(afterGuardsMs),
+      cycleMs,
+    );
+    await waitFor(
+      run,
+      "primaries agree after the reap guards",
+      () => cluster.disagreement() === undefined,
+      cycleMs,
+      () => String(cluster.disagreement()),
+    );
+  }
   // Stopping waits for work in flight (an exchange), which needs the scheduler to run.
   const stopped = cluster.stopBackground();
   await scheduler.run();

@@ -16,7 +16,7 @@ import { KvError } from "../../node/core/errors.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { PingPort, PingReply } from "../../node/membership/heartbeat-loop.js";
 import { classifyPing } from "../../node/membership/ping-client.js";
-import type { HandoffPort, HandoffStream } from "../../node/hints/hint-delivery.js";
+import type { HandoffItem, HandoffPort, HandoffStream } from "../../node/hints/hint-delivery.js";
 import { GRPC_MESSAGE_PREFIX_BYTES } from "../../node/anti-entropy/exchange-client.js";
 import type {
   ByteSink,
@@ -109,15 +109,32 @@ export class SimPingPort implements PingPort {
   }
 }
 
-/** Handoff.Deliver: each batch one message with its acknowledgement. */
+/**
+ * Handoff.Deliver: each batch one message with its acknowledgement. It also watches the rule
+ * that hints wait for the acknowledgement: when the primary's durable ack comes back, every hint
+ * of the batch must still be in the sender's store (delivery deletes them only after the ack; a
+ * batch lost on the way would otherwise lose the writes it carried). A hint gone too early is
+ * reported through `violated`, which makes the run fail.
+ */
 export class SimHandoffPort implements HandoffPort {
   readonly #link: SimLink;
   readonly #ackTimeoutMs: number;
+  readonly #stillHinted: (item: HandoffItem) => boolean;
+  readonly #violated: (message: string) => void;
 
   /** @param ackTimeoutMs the delivery's own bound; a batch's call gives up just after it */
-  constructor(link: SimLink, ackTimeoutMs: number) {
+  constructor(
+    link: SimLink,
+    ackTimeoutMs: number,
+    watch: {
+      readonly stillHinted: (item: HandoffItem) => boolean;
+      readonly violated: (message: string) => void;
+    },
+  ) {
     this.#link = link;
     this.#ackTimeoutMs = ackTimeoutMs;
+    this.#stillHinted = watch.stillHinted;
+    this.#violated = watch.violated;
   }
 
   open(target: NodeId): HandoffStream {
@@ -127,9 +144,18 @@ export class SimHandoffPort implements HandoffPort {
       send: (to, items) => {
         if (!open) return Promise.reject(new Error("handoff stream ended"));
         const deadlineMs = link.clock.nowMs() + this.#ackTimeoutMs + 1;
-        return link.expect(target, "handoff", deadlineMs, (endpoint) =>
+        const acked = link.expect(target, "handoff", deadlineMs, (endpoint) =>
           endpoint.handoff({ target: to, items }),
         );
+        return acked.then((ids) => {
+          const gone = items.filter((item) => !this.#stillHinted(item));
+          if (gone.length > 0) {
+            this.#violated(
+              `${link.self} deleted ${gone.length} hint(s) for ${to} before their durable ack`,
+            );
+          }
+          return ids;
+        });
       },
       end: () => (open = false),
       cancel: () => (open = false),

@@ -224,7 +224,10 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       view: this,
       replica: this.replica,
       hints: this.hints,
-      port: new SimHandoffPort(link, background.delivery.ackTimeoutMs),
+      port: new SimHandoffPort(link, background.delivery.ackTimeoutMs, {
+        stillHinted: (item) => this.hints.isHinted(item.bucket, item.key),
+        violated: (message) => logger.error({ err: new Error(message) }, "hint rule broken"),
+      }),
       clock,
       logger,
       isPrimaryOf: (bucket, key) => this.coordinator.isPrimaryOf(bucket, key, this.bucket.n),

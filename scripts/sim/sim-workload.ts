@@ -78,7 +78,12 @@ export interface Quorums {
 
 /** Runs the clients and records what they see. */
 export class SimWorkload {
-  readonly keys: readonly string[];
+  /** The register and set keys every client works on. */
+  readonly #hotKeys: readonly string[];
+  /** Short-lived keys (a session, a cart): written once, later deleted, never written again. */
+  readonly #ephemeralKeys: string[] = [];
+  /** Ephemeral keys written and not yet deleted. */
+  readonly #liveEphemeral: string[] = [];
   readonly #setKeys: ReadonlySet<string>;
   readonly #cluster: SimCluster;
   readonly #scheduler: SimScheduler;
@@ -109,7 +114,7 @@ export class SimWorkload {
     this.#opsLeft = options.config.opsTotal;
     const registers = Array.from({ length: options.config.registerKeys }, (_, i) => `r${i}`);
     const sets = Array.from({ length: options.config.setKeys }, (_, i) => `s${i}`);
-    this.keys = [...registers, ...sets];
+    this.#hotKeys = [...registers, ...sets];
     this.#setKeys = new Set(sets);
   }
 
@@ -119,6 +124,11 @@ export class SimWorkload {
       this.#client(client),
     );
     await Promise.all(clients);
+  }
+
+  /** Every key the clients have touched or will: the hot ones and the ephemeral ones. */
+  get keys(): readonly string[] {
+    return [...this.#hotKeys, ...this.#ephemeralKeys];
   }
 
   /** True for a key of the set workload. */
@@ -131,7 +141,12 @@ export class SimWorkload {
     while (this.#opsLeft > 0) {
       this.#opsLeft -= 1;
       await this.#scheduler.sleep(this.#random.range(thinkMin, thinkMax));
-      const key = this.#random.pick(this.keys);
+      // One operation in ten is on an ephemeral key: its tombstone lasts, so it gets reaped.
+      if (this.#random.chance(0.1)) {
+        await this.#ephemeral(client);
+        continue;
+      }
+      const key = this.#random.pick(this.#hotKeys);
       if (this.#setKeys.has(key)) {
         await this.#addToSet(client, key);
         continue;
@@ -164,6 +179,20 @@ export class SimWorkload {
   async #readModifyWrite(client: number, key: string): Promise<void> {
     const read = await this.read(client, key, this.#randomNode(), this.#quorums());
     if (read !== undefined) await this.#write(client, key, read.context, undefined);
+  }
+
+  /** Creates an ephemeral key with a blind write, or deletes one that lives. */
+  async #ephemeral(client: number): Promise<void> {
+    if (this.#liveEphemeral.length > 0 && this.#random.chance(0.5)) {
+      const index = this.#random.int(this.#liveEphemeral.length);
+      const [key] = this.#liveEphemeral.splice(index, 1) as [string];
+      await this.#readAndDelete(client, key);
+      return;
+    }
+    const key = `e${this.#ephemeralKeys.length}`;
+    this.#ephemeralKeys.push(key);
+    this.#liveEphemeral.push(key);
+    await this.#write(client, key, new Uint8Array(0), undefined);
   }
 
   /** Deletes what a read saw (its context), when it saw anything. */
