@@ -1,14 +1,15 @@
 // `npm run sim`: runs the deterministic simulation (scripts/sim/) over many seeds on every core, or
 // replays one seed exactly. A failing seed is printed with the command that replays it.
 // Run: npx tsx scripts/sim.ts [--seeds 1000] [--first 1] [--seed S] [--steps 300]
-//      [--mutation none|lww|broken-merge|fsync-lies|forward-gives-up] [--hints on|off]
-//      [--workers N] [--verbose]
+//      [--mutation M] [--hints on|off] [--workers N] [--verbose]
+// Mutations (test-only breakage the checker must catch): none, lww, broken-merge, fsync-lies,
+// forward-gives-up, reap-while-down, hint-early-delete, ae-one-side.
 
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { runSimulation, type SimResult } from "./sim/run-simulation.js";
-import { isMutation, type Mutation } from "./sim/sim-mutation.js";
+import { MUTATIONS, isMutation, type Mutation } from "./sim/sim-mutation.js";
 
 /** Seeds a worker gets at a time: small enough to balance, large enough to cost little. */
 const CHUNK_SEEDS = 8;
@@ -39,7 +40,9 @@ function flag(name: string): boolean {
 
 function settingsFromArguments(): RunSettings {
   const mutation = argument("mutation") ?? (flag("lww") ? "lww" : "none");
-  if (!isMutation(mutation)) throw new Error(`unknown --mutation ${mutation}`);
+  if (!isMutation(mutation)) {
+    throw new Error(`unknown --mutation ${mutation}; known: ${MUTATIONS.join(", ")}`);
+  }
   const hints = argument("hints");
   if (hints !== undefined && hints !== "on" && hints !== "off")
     throw new Error("--hints takes on or off");
