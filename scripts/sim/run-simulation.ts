@@ -22,7 +22,7 @@ import { DEFAULT_DELIVERY } from "../../node/hints/hint-delivery.js";
 import { failureDetectorOptions } from "../../node/membership/failure-detector-options.js";
 import { SimNemesis } from "./sim-nemesis.js";
 import { SimNetwork, type NetworkFaults } from "./sim-network.js";
-import { SimRandom } from "./sim-random.js";
+import { SeededRandom } from "../../node/core/seeded-random.js";
 import { SimScheduler } from "./sim-scheduler.js";
 import { SimTrace } from "./sim-trace.js";
 import { SIM_BUCKET, SimWorkload } from "./sim-workload.js";
@@ -100,7 +100,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
 
 /** Draws everything from the seed, in a fixed order. */
 function buildRun(options: SimOptions): Run {
-  const random = new SimRandom(options.seed);
+  const random = new SeededRandom(options.seed);
   const scheduler = new SimScheduler(START_MS, EVENTS_MAX);
   const trace = new SimTrace(scheduler, options.verbose);
   // Every request a node receives tells its failure detector the sender is alive.
@@ -273,7 +273,7 @@ function copyOf(node: string, object: DvvSet | undefined): LocalCopy {
 }
 
 /** The network when the nemesis leaves it alone: short delays, a little jitter that reorders. */
-function drawBaseFaults(random: SimRandom): NetworkFaults {
+function drawBaseFaults(random: SeededRandom): NetworkFaults {
   return {
     dropRate: 0,
     duplicateRate: random.chance(0.5) ? 0.02 : 0,
@@ -283,7 +283,7 @@ function drawBaseFaults(random: SimRandom): NetworkFaults {
   };
 }
 
-function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
+function drawCluster(random: SeededRandom, options: SimOptions): ClusterConfig {
   const nodeCount = random.range(3, 5);
   const { breakage, ...mutation } = mutationOf(options.mutation, random);
   return {
@@ -304,7 +304,7 @@ function drawCluster(random: SimRandom, options: SimOptions): ClusterConfig {
  * The background protocols' settings: production's options, with intervals short enough that
  * detection, handoff, exchanges and reaping all happen within a run of a few virtual seconds.
  */
-function drawBackground(random: SimRandom, breakage: BackgroundBreakage): BackgroundConfig {
+function drawBackground(random: SeededRandom, breakage: BackgroundBreakage): BackgroundConfig {
   return {
     failureDetector: failureDetectorOptions({
       heartbeatIntervalMs: random.pick([500, 1_000]),

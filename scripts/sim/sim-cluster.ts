@@ -16,7 +16,7 @@ import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
 import type { SimNetwork } from "./sim-network.js";
 import { SimProcess, type BackgroundConfig } from "./sim-process.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimDisk, type SimStorageFaults } from "./sim-storage.js";
 import type { SimTrace } from "./sim-trace.js";
@@ -75,7 +75,7 @@ export class SimCluster {
   readonly #config: ClusterConfig;
   readonly #scheduler: SimScheduler;
   readonly #network: SimNetwork<SimEndpoint>;
-  readonly #random: SimRandom;
+  readonly #random: SeededRandom;
   readonly #trace: SimTrace;
   readonly #logger: Logger;
   /** What crashed incarnations did, so that totals survive them. */
@@ -95,7 +95,7 @@ export class SimCluster {
     readonly config: ClusterConfig;
     readonly scheduler: SimScheduler;
     readonly network: SimNetwork<SimEndpoint>;
-    readonly random: SimRandom;
+    readonly random: SeededRandom;
     readonly trace: SimTrace;
     readonly logger: Logger;
   }) {

@@ -13,7 +13,7 @@ import {
   DEFAULT_FORWARD_POLICY,
   type ForwardPolicy,
 } from "../../coordinator/core/forward-policy.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimStorageFaults } from "./sim-storage.js";
 import type { ObjectMangler } from "./sim-transport.js";
 
@@ -40,7 +40,7 @@ export function isMutation(value: string): value is Mutation {
 /** The cluster-level parts of a mutation (the LWW control lives in the clients). */
 export function mutationOf(
   mutation: Mutation,
-  random: SimRandom,
+  random: SeededRandom,
 ): {
   readonly storageFaults: SimStorageFaults;
   readonly mangle: ObjectMangler | undefined;
@@ -73,7 +73,7 @@ export interface BackgroundBreakage {
  * A merge gone wrong: now and then an object sent to a replica loses its oldest sibling while
  * its context still covers that sibling's dot, so every replica it reaches drops the write.
  */
-function dropOneSibling(random: SimRandom): ObjectMangler {
+function dropOneSibling(random: SeededRandom): ObjectMangler {
   return (object: DvvSet): DvvSet => {
     if (object.siblings.length < 2 || !random.chance(0.3)) return object;
     return { context: object.context, siblings: object.siblings.slice(1) };

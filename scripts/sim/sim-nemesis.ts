@@ -15,7 +15,7 @@ import {
 import type { SimCluster } from "./sim-cluster.js";
 import type { SimEndpoint } from "./sim-endpoint.js";
 import type { NetworkFaults, SimNetwork } from "./sim-network.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import type { SimTrace } from "./sim-trace.js";
 
@@ -37,7 +37,7 @@ export class SimNemesis {
   readonly #cluster: SimCluster;
   readonly #network: SimNetwork<SimEndpoint>;
   readonly #scheduler: SimScheduler;
-  readonly #random: SimRandom;
+  readonly #random: SeededRandom;
   readonly #trace: SimTrace;
   readonly #config: NemesisConfig;
   /** Faults started and not yet ended, in start order. */
@@ -50,7 +50,7 @@ export class SimNemesis {
     readonly cluster: SimCluster;
     readonly network: SimNetwork<SimEndpoint>;
     readonly scheduler: SimScheduler;
-    readonly random: SimRandom;
+    readonly random: SeededRandom;
     readonly trace: SimTrace;
     readonly config: NemesisConfig;
   }) {

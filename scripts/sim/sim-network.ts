@@ -5,7 +5,7 @@
 // node's links can be given their own faults, and a paused node's messages wait for it.
 
 import type { NodeId } from "../../node/core/node-id.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import type { SimTrace } from "./sim-trace.js";
 
@@ -49,7 +49,7 @@ interface Attachment<E> {
 /** Delivers calls between attached endpoints (the servers of node incarnations). */
 export class SimNetwork<E> {
   readonly #scheduler: SimScheduler;
-  readonly #random: SimRandom;
+  readonly #random: SeededRandom;
   readonly #trace: SimTrace;
   readonly #attached = new Map<NodeId, Attachment<E>>();
   /** Directed cuts "from→to": messages on a cut link are lost. */
@@ -66,7 +66,7 @@ export class SimNetwork<E> {
 
   constructor(
     scheduler: SimScheduler,
-    random: SimRandom,
+    random: SeededRandom,
     trace: SimTrace,
     received?: (endpoint: E, from: NodeId, kind: string) => void,
   ) {

@@ -65,7 +65,7 @@ import {
   SimReapPort,
   exchangeMethod,
 } from "./sim-ports.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
 import { SimTransport, type ObjectMangler } from "./sim-transport.js";
@@ -87,7 +87,7 @@ export interface SimProcessOptions {
   readonly ring: Ring;
   readonly scheduler: SimScheduler;
   readonly network: SimNetwork<SimEndpoint>;
-  readonly random: SimRandom;
+  readonly random: SeededRandom;
   readonly disk: SimDisk;
   readonly hintDisk: SimDisk;
   readonly fsyncMs: readonly [number, number];

@@ -10,7 +10,7 @@ import type {
   WriteResult,
 } from "../../node/storage/storage.js";
 import { parseStorageKeyString, storageKeyString } from "../../node/storage/storage-key.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 
 /** One write not yet fsynced; `bytes` undefined is a removal. */
@@ -53,7 +53,7 @@ export class SimDisk {
    * Power loss: the unsynced tail is lost, except for a random prefix of it (possibly empty)
    * that happened to reach the platter. Returns how many writes were lost.
    */
-  crash(random: SimRandom): number {
+  crash(random: SeededRandom): number {
     const kept = random.chance(0.5) ? 0 : random.int(this.#unsynced.length + 1);
     for (const write of this.#unsynced.slice(0, kept)) this.#apply(write);
     const lost = this.#unsynced.length - kept;
@@ -91,7 +91,7 @@ export class SimStorage implements Storage {
   readonly engine = "sim";
   readonly #disk: SimDisk;
   readonly #scheduler: SimScheduler;
-  readonly #random: SimRandom;
+  readonly #random: SeededRandom;
   readonly #fsyncMs: readonly [number, number];
   readonly #faults: SimStorageFaults;
   #objects = new Map<string, Uint8Array>();
@@ -102,7 +102,7 @@ export class SimStorage implements Storage {
   constructor(options: {
     readonly disk: SimDisk;
     readonly scheduler: SimScheduler;
-    readonly random: SimRandom;
+    readonly random: SeededRandom;
     /** The latency of one fsync, a range in virtual milliseconds. */
     readonly fsyncMs: readonly [number, number];
     readonly faults: SimStorageFaults;

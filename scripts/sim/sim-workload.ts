@@ -27,7 +27,7 @@ import type { SimCluster } from "./sim-cluster.js";
 import type { KvWireReply } from "./sim-endpoint.js";
 import type { SimHistory } from "./sim-history.js";
 import type { SimProcess } from "./sim-process.js";
-import type { SimRandom } from "./sim-random.js";
+import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import type { SimTrace } from "./sim-trace.js";
 
@@ -87,7 +87,7 @@ export class SimWorkload {
   readonly #setKeys: ReadonlySet<string>;
   readonly #cluster: SimCluster;
   readonly #scheduler: SimScheduler;
-  readonly #random: SimRandom;
+  readonly #random: SeededRandom;
   readonly #trace: SimTrace;
   readonly #history: SimHistory;
   readonly #config: WorkloadConfig;
@@ -100,7 +100,7 @@ export class SimWorkload {
   constructor(options: {
     readonly cluster: SimCluster;
     readonly scheduler: SimScheduler;
-    readonly random: SimRandom;
+    readonly random: SeededRandom;
     readonly trace: SimTrace;
     readonly history: SimHistory;
     readonly config: WorkloadConfig;

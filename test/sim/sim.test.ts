@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { runSimulation, type SimResult } from "../../scripts/sim/run-simulation.js";
 import type { Mutation } from "../../scripts/sim/sim-mutation.js";
 import { SimDisk, SimStorage } from "../../scripts/sim/sim-storage.js";
-import { SimRandom } from "../../scripts/sim/sim-random.js";
+import { SeededRandom } from "../../node/core/seeded-random.js";
 import { SimScheduler } from "../../scripts/sim/sim-scheduler.js";
 
 /** Operations per seed in CI: a few hundred, as in `npm run sim`. */
@@ -229,7 +229,7 @@ describe("SimStorage", () => {
     const options = {
       disk,
       scheduler,
-      random: new SimRandom(1),
+      random: new SeededRandom(1),
       fsyncMs: [1, 1] as const,
       faults: { fsyncLies: false },
     };
@@ -257,7 +257,7 @@ describe("SimStorage", () => {
     const storage = new SimStorage({
       disk: new SimDisk(),
       scheduler,
-      random: new SimRandom(2),
+      random: new SeededRandom(2),
       fsyncMs: [1, 1],
       faults: { fsyncLies: false },
     });
