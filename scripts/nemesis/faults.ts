@@ -5,7 +5,7 @@
 
 import { say, setDroppedPeers, setLinkFaults } from "../lib/fault-cluster.js";
 import type { NemesisCluster } from "./nemesis-cluster.js";
-import { describeFault, type ScheduledFault } from "./core/schedule.js";
+import { describeFault, isLiveFault, type ScheduledFault } from "./core/schedule.js";
 
 /** What the delay and loss faults do to every link of their node, both ways. */
 export const LINK_FAULTS = {
@@ -26,6 +26,7 @@ export async function applyFault(
   fault: ScheduledFault,
   linkFaults: { readonly delay: LinkFault; readonly loss: LinkFault } = LINK_FAULTS,
 ): Promise<void> {
+  if (!isLiveFault(fault)) throw simulationOnly(fault);
   switch (fault.kind) {
     case "kill":
       await cluster.kill(fault.node);
@@ -37,11 +38,6 @@ export async function applyFault(
     case "loss":
       await shapeLinks(cluster, fault.node, linkFaults[fault.kind]);
       break;
-    case "duplicate":
-    case "reorder":
-    case "clock-jump":
-    case "partition-one-way":
-      throw new Error(`${fault.kind} is a simulation-only fault; a live cluster cannot take it`);
     default:
       await setGrudges(cluster, fault.grudges);
   }
@@ -50,6 +46,7 @@ export async function applyFault(
 
 /** Ends one fault: restart, resume, or heal the partition. */
 export async function healFault(cluster: NemesisCluster, fault: ScheduledFault): Promise<void> {
+  if (!isLiveFault(fault)) throw simulationOnly(fault);
   switch (fault.kind) {
     case "kill": {
       const pid = await cluster.restart(fault.node);
@@ -65,15 +62,14 @@ export async function healFault(cluster: NemesisCluster, fault: ScheduledFault):
       await Promise.all(cluster.ids.map((id) => setLinkFaults(cluster.address(id), [])));
       say(`nemesis: healed ${describeFault(fault)}`);
       break;
-    case "duplicate":
-    case "reorder":
-    case "clock-jump":
-    case "partition-one-way":
-      throw new Error(`${fault.kind} is a simulation-only fault; a live cluster cannot take it`);
     default:
       await setGrudges(cluster, new Map());
       say(`nemesis: healed ${describeFault(fault)}`);
   }
+}
+
+function simulationOnly(fault: ScheduledFault): Error {
+  return new Error(`${fault.kind} is a simulation-only fault; a live cluster cannot take it`);
 }
 
 /** Heals everything whatever state it is in: resumes, restarts the dead, clears partitions. */

@@ -40,6 +40,14 @@ export type CallFailure =
 /** A call's outcome: the handler's reply, or a failure. */
 export type CallResult<T> = { readonly ok: true; readonly value: T } | CallFailure;
 
+/** What a delivered copy of a request needs: its route and the work it does at the far end. */
+interface Delivery<E, T> {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly kind: string;
+  readonly handle: (endpoint: E) => Promise<T>;
+}
+
 /** One end of the network: a node's current incarnation and what it serves. */
 interface Attachment<E> {
   readonly incarnation: number;
@@ -199,12 +207,7 @@ export class SimNetwork<E> {
 
   /** Sends one copy of a request; its reply (if any) goes to `settle`. */
   #deliver<T>(
-    request: {
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly kind: string;
-      readonly handle: (endpoint: E) => Promise<T>;
-    },
+    request: Delivery<E, T>,
     incarnation: number,
     settle: (result: CallResult<T>) => void,
   ): void {
@@ -216,12 +219,7 @@ export class SimNetwork<E> {
 
   /** Runs a delivered request on its endpoint and sends the reply back. */
   #handle<T>(
-    request: {
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly kind: string;
-      readonly handle: (endpoint: E) => Promise<T>;
-    },
+    request: Delivery<E, T>,
     incarnation: number,
     settle: (result: CallResult<T>) => void,
   ): void {

@@ -77,6 +77,14 @@ export type ScheduledFault =
       readonly jumpMs: number;
     };
 
+/** A fault a live cluster can take. */
+export type LiveFault = ScheduledFault & { readonly kind: LiveFaultKind };
+
+/** True when a live cluster can take `fault` (the simulation takes every kind). */
+export function isLiveFault(fault: ScheduledFault): fault is LiveFault {
+  return (LIVE_FAULT_KINDS as readonly string[]).includes(fault.kind);
+}
+
 /** What shapes a schedule. */
 export interface ScheduleOptions {
   readonly seed: number;
