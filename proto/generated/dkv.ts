@@ -28,6 +28,7 @@ import type { AaeVersionsRequest as _dkv_v1_AaeVersionsRequest, AaeVersionsReque
 import type { AaeVersionsResponse as _dkv_v1_AaeVersionsResponse, AaeVersionsResponse__Output as _dkv_v1_AaeVersionsResponse__Output } from './dkv/v1/AaeVersionsResponse';
 import type { AdminClient as _dkv_v1_AdminClient, AdminDefinition as _dkv_v1_AdminDefinition } from './dkv/v1/Admin';
 import type { AntiEntropyClient as _dkv_v1_AntiEntropyClient, AntiEntropyDefinition as _dkv_v1_AntiEntropyDefinition } from './dkv/v1/AntiEntropy';
+import type { CommitRequest as _dkv_v1_CommitRequest, CommitRequest__Output as _dkv_v1_CommitRequest__Output } from './dkv/v1/CommitRequest';
 import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _dkv_v1_DeleteRequest__Output } from './dkv/v1/DeleteRequest';
 import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from './dkv/v1/DeleteResponse';
 import type { ExchangeRequest as _dkv_v1_ExchangeRequest, ExchangeRequest__Output as _dkv_v1_ExchangeRequest__Output } from './dkv/v1/ExchangeRequest';
@@ -42,8 +43,13 @@ import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition
 import type { LinkFault as _dkv_v1_LinkFault, LinkFault__Output as _dkv_v1_LinkFault__Output } from './dkv/v1/LinkFault';
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from './dkv/v1/LocalGetResponse';
 import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from './dkv/v1/MemberStatus';
+import type { MembershipClient as _dkv_v1_MembershipClient, MembershipDefinition as _dkv_v1_MembershipDefinition } from './dkv/v1/Membership';
+import type { MetadataExchange as _dkv_v1_MetadataExchange, MetadataExchange__Output as _dkv_v1_MetadataExchange__Output } from './dkv/v1/MetadataExchange';
+import type { MetadataReply as _dkv_v1_MetadataReply, MetadataReply__Output as _dkv_v1_MetadataReply__Output } from './dkv/v1/MetadataReply';
+import type { MetadataRequest as _dkv_v1_MetadataRequest, MetadataRequest__Output as _dkv_v1_MetadataRequest__Output } from './dkv/v1/MetadataRequest';
 import type { PingRequest as _dkv_v1_PingRequest, PingRequest__Output as _dkv_v1_PingRequest__Output } from './dkv/v1/PingRequest';
 import type { PingResponse as _dkv_v1_PingResponse, PingResponse__Output as _dkv_v1_PingResponse__Output } from './dkv/v1/PingResponse';
+import type { PlanReply as _dkv_v1_PlanReply, PlanReply__Output as _dkv_v1_PlanReply__Output } from './dkv/v1/PlanReply';
 import type { PutRequest as _dkv_v1_PutRequest, PutRequest__Output as _dkv_v1_PutRequest__Output } from './dkv/v1/PutRequest';
 import type { PutResponse as _dkv_v1_PutResponse, PutResponse__Output as _dkv_v1_PutResponse__Output } from './dkv/v1/PutResponse';
 import type { Quorum as _dkv_v1_Quorum, Quorum__Output as _dkv_v1_Quorum__Output } from './dkv/v1/Quorum';
@@ -63,6 +69,7 @@ import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDro
 import type { SetLinkFaultsRequest as _dkv_v1_SetLinkFaultsRequest, SetLinkFaultsRequest__Output as _dkv_v1_SetLinkFaultsRequest__Output } from './dkv/v1/SetLinkFaultsRequest';
 import type { SetLinkFaultsResponse as _dkv_v1_SetLinkFaultsResponse, SetLinkFaultsResponse__Output as _dkv_v1_SetLinkFaultsResponse__Output } from './dkv/v1/SetLinkFaultsResponse';
 import type { Sibling as _dkv_v1_Sibling, Sibling__Output as _dkv_v1_Sibling__Output } from './dkv/v1/Sibling';
+import type { StageRequest as _dkv_v1_StageRequest, StageRequest__Output as _dkv_v1_StageRequest__Output } from './dkv/v1/StageRequest';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from './dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from './dkv/v1/StatusResponse';
 
@@ -100,6 +107,7 @@ export interface ProtoGrpcType {
       AaeVersionsResponse: MessageTypeDefinition<_dkv_v1_AaeVersionsResponse, _dkv_v1_AaeVersionsResponse__Output>
       Admin: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AdminClient> & { service: _dkv_v1_AdminDefinition }
       AntiEntropy: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AntiEntropyClient> & { service: _dkv_v1_AntiEntropyDefinition }
+      CommitRequest: MessageTypeDefinition<_dkv_v1_CommitRequest, _dkv_v1_CommitRequest__Output>
       DeleteRequest: MessageTypeDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_dkv_v1_DeleteResponse, _dkv_v1_DeleteResponse__Output>
       ExchangeRequest: MessageTypeDefinition<_dkv_v1_ExchangeRequest, _dkv_v1_ExchangeRequest__Output>
@@ -114,8 +122,13 @@ export interface ProtoGrpcType {
       LinkFault: MessageTypeDefinition<_dkv_v1_LinkFault, _dkv_v1_LinkFault__Output>
       LocalGetResponse: MessageTypeDefinition<_dkv_v1_LocalGetResponse, _dkv_v1_LocalGetResponse__Output>
       MemberStatus: MessageTypeDefinition<_dkv_v1_MemberStatus, _dkv_v1_MemberStatus__Output>
+      Membership: SubtypeConstructor<typeof grpc.Client, _dkv_v1_MembershipClient> & { service: _dkv_v1_MembershipDefinition }
+      MetadataExchange: MessageTypeDefinition<_dkv_v1_MetadataExchange, _dkv_v1_MetadataExchange__Output>
+      MetadataReply: MessageTypeDefinition<_dkv_v1_MetadataReply, _dkv_v1_MetadataReply__Output>
+      MetadataRequest: MessageTypeDefinition<_dkv_v1_MetadataRequest, _dkv_v1_MetadataRequest__Output>
       PingRequest: MessageTypeDefinition<_dkv_v1_PingRequest, _dkv_v1_PingRequest__Output>
       PingResponse: MessageTypeDefinition<_dkv_v1_PingResponse, _dkv_v1_PingResponse__Output>
+      PlanReply: MessageTypeDefinition<_dkv_v1_PlanReply, _dkv_v1_PlanReply__Output>
       PutRequest: MessageTypeDefinition<_dkv_v1_PutRequest, _dkv_v1_PutRequest__Output>
       PutResponse: MessageTypeDefinition<_dkv_v1_PutResponse, _dkv_v1_PutResponse__Output>
       Quorum: MessageTypeDefinition<_dkv_v1_Quorum, _dkv_v1_Quorum__Output>
@@ -137,6 +150,7 @@ export interface ProtoGrpcType {
       SetLinkFaultsRequest: MessageTypeDefinition<_dkv_v1_SetLinkFaultsRequest, _dkv_v1_SetLinkFaultsRequest__Output>
       SetLinkFaultsResponse: MessageTypeDefinition<_dkv_v1_SetLinkFaultsResponse, _dkv_v1_SetLinkFaultsResponse__Output>
       Sibling: MessageTypeDefinition<_dkv_v1_Sibling, _dkv_v1_Sibling__Output>
+      StageRequest: MessageTypeDefinition<_dkv_v1_StageRequest, _dkv_v1_StageRequest__Output>
       StatusRequest: MessageTypeDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_dkv_v1_StatusResponse, _dkv_v1_StatusResponse__Output>
     }

@@ -2,7 +2,9 @@
 
 
 export interface PingRequest {
+  'metadata_digest'?: (string);
 }
 
 export interface PingRequest__Output {
+  'metadata_digest': (string);
 }
