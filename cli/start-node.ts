@@ -14,6 +14,10 @@ import type { Storage } from "../node/storage/storage.js";
 import { Replica } from "../node/replica.js";
 import { ActorLease } from "../node/actor-lease.js";
 import { ClusterView, type Member } from "../node/cluster-view.js";
+import { MetadataStore } from "../node/membership/metadata-store.js";
+import { initialMetadata } from "../node/core/layout.js";
+import { membershipHandlers } from "../node/membership/membership-server.js";
+import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
 import { replicaHandlers } from "../node/replica-server.js";
@@ -32,7 +36,10 @@ import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
-import { preferenceList } from "../coordinator/core/preference-list.js";
+import {
+  preferenceList,
+  transitionPreferenceList,
+} from "../coordinator/core/preference-list.js";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { KvMetrics } from "../node/metrics/kv-metrics.js";
 import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
@@ -45,8 +52,22 @@ export interface NodeConfig {
   readonly self: NodeId;
   /** host:port to listen on; port 0 picks a free port (single-node use). */
   readonly listen: string;
+  /**
+   * host:port peers and clients reach this node at, when it differs from `listen` (a wildcard
+   * or NATed listen address); default: the address bound.
+   */
+  readonly advertise?: string;
+  /**
+   * The first layout's members (--peers), used only when the data directory holds no cluster
+   * metadata yet: after the first start the metadata file is the truth.
+   */
   readonly members: readonly Member[];
   readonly partitionCount: number;
+  /**
+   * host:port of a member of a running cluster: a new node with no metadata fetches the
+   * cluster's from it, and once it listens asks it to stage its join.
+   */
+  readonly join?: string;
   readonly storage: Storage;
   readonly dataDir: string;
   readonly logger: Logger;
@@ -127,11 +148,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       "stored object unreadable",
     ),
   );
+  const { store: metadata, created } = await MetadataStore.open({
+    dataDir: config.dataDir,
+    initial: () =>
+      config.join === undefined
+        ? initialMetadata({
+            members: config.members,
+            partitionCount: config.partitionCount,
+            targetN: bucket.n,
+          })
+        : fetchMetadata(config.join, limits.grpcMessageBytesMax),
+  });
+  logMetadataOpened(config, metadata, created);
   const view = new ClusterView({
     self: config.self,
-    members: config.members,
-    partitionCount: config.partitionCount,
-    targetN: bucket.n,
+    metadata,
     messageBytesMax: limits.grpcMessageBytesMax,
     failureDetector: config.failureDetector ?? {},
     logger: config.logger,
@@ -141,7 +172,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const antiEntropy = new AntiEntropy({
     view,
     replica,
-    primariesOf: (p) => preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries,
+    // During a membership change a partition's old and new primaries compare trees: that is
+    // how a node gaining a partition receives its data, and confirms it holds all of it.
+    primariesOf: (p) => {
+      const previous = view.previousRing;
+      return previous === undefined
+        ? preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries
+        : transitionPreferenceList(previous, view.ring, view.upNodes(), p, bucket.n).primaries;
+    },
     logger: config.logger,
     exchanges: grpcExchangeOpener(view, clock),
     reaps: new GrpcReapPort(view),
@@ -246,6 +284,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     handoffHandlers(replica, view, config.logger, handoffStats),
   );
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
+  server.addService(
+    v1.Membership.service,
+    membershipHandlers({ view, metadata, logger: config.logger }),
+  );
   antiEntropy.addToServer(server, view);
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
@@ -258,7 +300,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     );
   });
   const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
-  const address = `${host}:${port}`;
+  const address = config.advertise ?? `${host}:${port}`;
+  if (config.join !== undefined && !view.isMember(config.self)) {
+    await stageOwnJoin({
+      seed: config.join,
+      self: config.self,
+      address,
+      messageBytesMax: limits.grpcMessageBytesMax,
+      logger: config.logger,
+    });
+  }
   if (antiEntropyOn) antiEntropy.start();
 
   let closing: Promise<void> | undefined;

@@ -21,7 +21,11 @@ import type { Limits } from "../node/core/limits.js";
 import type { Replica } from "../node/replica.js";
 import type { Ring } from "../node/core/ring.js";
 import type { Logger } from "../node/logger.js";
-import { preferenceList, type PreferenceList } from "./core/preference-list.js";
+import {
+  preferenceList,
+  transitionPreferenceList,
+  type PreferenceList,
+} from "./core/preference-list.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
@@ -45,7 +49,13 @@ import type { HintStore } from "../node/hints/hint-store.js";
  */
 export interface CoordinatorView {
   readonly self: NodeId;
+  /** The ring data must be on (the current layout's). */
   readonly ring: Ring;
+  /**
+   * While data moves to `ring` after a membership change, the ring it moves from: reads use
+   * it, writes reach both (transitionPreferenceList). Undefined otherwise.
+   */
+  readonly previousRing?: Ring | undefined;
   /** Never mutated: a change of the up set comes as a new set (the coordinator caches by it). */
   upNodes(): ReadonlySet<NodeId>;
 }
@@ -72,8 +82,9 @@ export class Coordinator {
   readonly #hints: HintStore | undefined;
   readonly #sloppyAllowed: boolean;
   /** Preference lists already computed for the up set `#listsUp` (pure, so reusable). */
-  readonly #lists = new Map<number, PreferenceList>();
+  readonly #lists = new Map<number, PreferenceList & { readonly gaining?: number }>();
   #listsUp: ReadonlySet<NodeId> | undefined;
+  #listsRing: Ring | undefined;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -102,22 +113,42 @@ export class Coordinator {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
-  /** The key's preference list as this node sees the cluster (sloppy unless strict). */
-  preferenceList(bucket: string, key: Uint8Array, n: number, sloppy = true): PreferenceList {
-    const { ring } = this.#view;
+  /**
+   * The key's preference list as this node sees the cluster (sloppy unless strict). While a
+   * membership change moves data, a write's list holds the old and the new primaries (its
+   * quorum grows by `gaining`) and a read's the old ones, which hold every acknowledged write.
+   */
+  preferenceList(
+    bucket: string,
+    key: Uint8Array,
+    n: number,
+    sloppy = true,
+    use: "read" | "write" = "write",
+  ): PreferenceList & { readonly gaining?: number } {
+    const { ring, previousRing } = this.#view;
     const partition = partitionOfKey(bucket, key, ring.partitionCount);
     const up = this.#view.upNodes();
-    // The list is a pure function of (ring, up set, partition, n, sloppy); the ring is fixed
-    // and the view replaces its up set on every change, so lists stay valid until it does.
-    if (up !== this.#listsUp || this.#lists.size >= PREFERENCE_LISTS_CACHED_MAX) {
+    // The list is a pure function of (rings, up set, partition, n, sloppy, use); the view
+    // replaces its up set and its rings on every change, so lists stay valid until it does.
+    if (
+      up !== this.#listsUp ||
+      ring !== this.#listsRing ||
+      this.#lists.size >= PREFERENCE_LISTS_CACHED_MAX
+    ) {
       this.#lists.clear();
       this.#listsUp = up;
+      this.#listsRing = ring;
     }
     const allowSloppy = sloppy && this.#sloppyAllowed;
-    const slot = (n * ring.partitionCount + partition) * 2 + (allowSloppy ? 1 : 0);
+    const forWrite = previousRing !== undefined && use === "write";
+    const slot =
+      ((n * ring.partitionCount + partition) * 2 + (allowSloppy ? 1 : 0)) * 2 + (forWrite ? 1 : 0);
     let list = this.#lists.get(slot);
     if (list === undefined) {
-      list = preferenceList(ring, up, partition, n, { sloppy: allowSloppy });
+      const options = { sloppy: allowSloppy };
+      if (previousRing === undefined) list = preferenceList(ring, up, partition, n, options);
+      else if (use === "read") list = preferenceList(previousRing, up, partition, n, options);
+      else list = transitionPreferenceList(previousRing, ring, up, partition, n, options);
       this.#lists.set(slot, list);
     }
     return list;
@@ -130,7 +161,7 @@ export class Coordinator {
 
   /** Reads a key at quorum r/pr; resolves with the merged object (undefined: not found). */
   async get(command: GetCommand): Promise<DvvSet | undefined> {
-    const { targets } = this.#targets(command);
+    const { targets } = this.#targets(command, "read");
     if (targets.length < command.quorum.r) {
       const message = tooFewMessage("read", targets, command.quorum.n, "r", command.quorum.r);
       throw new KvError("unavailable", message);
@@ -183,7 +214,10 @@ export class Coordinator {
 
   /** Coordinates a write: update locally, replicate to the other targets, answer at w/dw/pw. */
   async put(command: PutCommand): Promise<PutOutcome> {
-    const { targets, standsInFor, spares } = this.#targets(command);
+    const widened = this.#targets(command, "write");
+    const { targets, standsInFor, spares } = widened;
+    // During a membership change the quorum counts old and new primaries alike: w + gaining.
+    command = widened.quorum === command.quorum ? command : { ...command, quorum: widened.quorum };
     const self = this.#view.self;
     if (!targets.some((target) => target.node === self)) {
       throw new KvError(
@@ -363,12 +397,22 @@ export class Coordinator {
     }
   }
 
-  #targets(command: GetCommand): {
+  #targets(
+    command: GetCommand,
+    use: "read" | "write",
+  ): {
     targets: QuorumTarget[];
     standsInFor: Map<string, NodeId>;
     spares: NodeId[];
+    quorum: GetCommand["quorum"];
   } {
-    const list = this.preferenceList(command.bucket, command.key, command.quorum.n, command.sloppy);
+    const list = this.preferenceList(
+      command.bucket,
+      command.key,
+      command.quorum.n,
+      command.sloppy,
+      use,
+    );
     if (list.primaries.length < command.quorum.n) {
       const nodes = this.#view.ring.nodes.length;
       throw new KvError(
@@ -377,6 +421,7 @@ export class Coordinator {
           `ask for n=${nodes} or add nodes`,
       );
     }
+    const quorum = widenQuorum(command.quorum, list.gaining ?? 0);
     const standsInFor = new Map<string, NodeId>();
     for (const target of list.targets) {
       if (target.role === "fallback") standsInFor.set(target.node, target.standsInFor);
@@ -385,7 +430,7 @@ export class Coordinator {
       node: target.node,
       primary: target.role === "primary",
     }));
-    return { targets, standsInFor, spares: [...list.spares] };
+    return { targets, standsInFor, spares: [...list.spares], quorum };
   }
 
   /**
@@ -494,4 +539,15 @@ function holdCopy(
   if (reply.object === own?.object) return undefined;
   const verdict = command.holdBytes(objectSize(reply.object).bytes);
   return verdict.ok ? undefined : verdict.message;
+}
+
+/**
+ * The quorum of a write to a partition `gaining` nodes are joining: every count that asks for
+ * acks grows by `gaining`, so that at least the asked-for number of old primaries, and of new
+ * ones, hold the write (transitionPreferenceList). Unchanged when nothing is gaining.
+ */
+function widenQuorum<Q extends GetCommand["quorum"]>(quorum: Q, gaining: number): Q {
+  if (gaining === 0) return quorum;
+  const grow = (count: number): number => (count > 0 ? count + gaining : 0);
+  return { ...quorum, n: quorum.n + gaining, w: quorum.w + gaining, dw: grow(quorum.dw), pw: grow(quorum.pw) };
 }

@@ -44,13 +44,13 @@
 // rename, fsync of the directory, so the file is always one whole version.
 
 import { randomBytes } from "node:crypto";
-import { open, rename } from "node:fs/promises";
+import { writeFileDurably } from "./durable-file.js";
 import path from "node:path";
 import type { Storage } from "./storage/storage.js";
 import type { Replica } from "./replica.js";
 import type { Logger } from "./logger.js";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import {
   decodeRemovedCopies,
   encodeRemovedCopies,
@@ -130,7 +130,7 @@ export class ActorLease {
       }
     }
     if (file !== undefined) {
-      await writeDurably(file, encodeActorLease({ version: 1, actor: choice.actor, clean: false }));
+      await writeFileDurably(file, encodeActorLease({ version: 1, actor: choice.actor, clean: false }));
     }
     options.logger?.info(
       { actor: choice.actor, reused: choice.reused, reason: choice.reason },
@@ -169,7 +169,7 @@ export class ActorLease {
       const text = encodeRemovedCopies(removed);
       if (text === undefined) clean = false;
       else {
-        await writeDurably(path.join(path.dirname(this.#file), ACTOR_FLOORS_FILE), text);
+        await writeFileDurably(path.join(path.dirname(this.#file), ACTOR_FLOORS_FILE), text);
         floors = createHash("sha256").update(text).digest("hex");
       }
     }
@@ -177,7 +177,7 @@ export class ActorLease {
       floors === undefined
         ? { version: 1 as const, actor, clean }
         : { version: 1 as const, actor, clean, floors };
-    await writeDurably(this.#file, encodeActorLease(record));
+    await writeFileDurably(this.#file, encodeActorLease(record));
   }
 }
 
@@ -226,25 +226,6 @@ async function readLease(file: string): Promise<LeaseOnDisk> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { kind: "absent" };
     return { kind: "unreadable", reason: (error as Error).message };
-  }
-}
-
-/** Writes `text` to `file` as tmp, fsync, rename, fsync of the directory. */
-async function writeDurably(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const handle = await open(tmp, "w");
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }
 

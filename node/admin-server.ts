@@ -40,7 +40,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
     Ping(call, callback) {
       const refused = view.refusal(call.metadata);
       if (refused !== undefined) return callback(toServiceError(refused));
-      callback(null, { node_id: view.self });
+      callback(null, { node_id: view.self, metadata_digest: view.metadataDigest });
     },
     SetDroppedPeers(call, callback) {
       const unknown = call.request.peers.filter((peer) => !view.isMember(peer));

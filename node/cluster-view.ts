@@ -1,9 +1,10 @@
-// This node's view of the cluster: the members and their addresses, the ring built from them,
-// a client per peer, and the failure detector (node/membership/) that narrows `upNodes()` to
-// the peers believed alive. Membership itself is static (the --peers list). Time comes from
-// the injected clock.
+// This node's view of the cluster: the members and their addresses and the rings, all read
+// from the cluster metadata (node/membership/metadata-store.ts) and followed when it changes; a
+// client per peer; the failure detector (node/membership/) that narrows `upNodes()` to the peers
+// believed alive; and the gossip that spreads metadata, piggybacked on its pings. Time comes
+// from the injected clock.
 
-import { claimRing, type Ring } from "./core/ring.js";
+import type { Ring } from "./core/ring.js";
 import type { NodeId } from "./core/node-id.js";
 import type * as grpc from "@grpc/grpc-js";
 import { connectPeer, closePeer, FROM_HEADER, type PeerClients } from "./peer-clients.js";
@@ -18,6 +19,8 @@ import { MemberView, type PeerReport, type PeerTransition } from "./membership/m
 import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
+import { decodeMetadata, ringsOf, type ClusterMetadata, type Layout } from "./core/layout.js";
+import type { MetadataStore } from "./membership/metadata-store.js";
 
 /** One member of the cluster. */
 export interface Member {
@@ -25,26 +28,35 @@ export interface Member {
   readonly address: string;
 }
 
-/** The static cluster view of one node. */
+/** The cluster view of one node, following the cluster metadata. */
 export class ClusterView {
   readonly self: NodeId;
-  readonly members: readonly Member[];
-  readonly ring: Ring;
+  readonly #metadata: MetadataStore;
+  #layout: Layout;
+  #members: readonly Member[] = [];
+  #memberIds: ReadonlySet<NodeId> = new Set();
+  #ring!: Ring;
+  #previousRing: Ring | undefined;
+  #ringNodes: readonly NodeId[] = [];
+  readonly #messageBytesMax: number;
   readonly #peers = new Map<NodeId, PeerClients>();
-  readonly #allNodes: ReadonlySet<NodeId>;
   #dropped: ReadonlySet<NodeId> = new Set();
   /** Delay and loss on the links to peers (fault injection, Admin.SetLinkFaults). */
   readonly linkFaults: LinkFaults;
   readonly #clock: Clock;
+  readonly #logger: Logger;
   readonly #memberView: MemberView;
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
+  readonly #layoutListeners = new Set<(layout: Layout, before: Layout) => void>();
+  /** Peers a metadata exchange is under way with (one at a time per peer). */
+  readonly #gossiping = new Set<NodeId>();
+  readonly #unsubscribe: () => void;
 
   constructor(options: {
     readonly self: NodeId;
-    readonly members: readonly Member[];
-    readonly partitionCount: number;
-    readonly targetN: number;
+    /** The cluster metadata; the view follows every change written to it. */
+    readonly metadata: MetadataStore;
     readonly messageBytesMax: number;
     /** Failure detector settings; unset ones take DEFAULT_FAILURE_DETECTOR. */
     readonly failureDetector?: Partial<FailureDetectorOptions>;
@@ -54,27 +66,13 @@ export class ClusterView {
     readonly clock: Clock;
   }) {
     this.self = options.self;
+    this.#metadata = options.metadata;
     this.#clock = options.clock;
+    this.#messageBytesMax = options.messageBytesMax;
     this.linkFaults = new LinkFaults(options.clock);
-    this.members = [...options.members].sort((a, b) => (a.node < b.node ? -1 : 1));
-    if (!this.members.some((member) => member.node === options.self)) {
-      throw new Error(`node ${options.self} is not among the members`);
-    }
-    this.ring = claimRing({
-      nodes: this.members.map((member) => member.node),
-      partitionCount: options.partitionCount,
-      targetN: options.targetN,
-    });
-    this.#allNodes = new Set(this.members.map((member) => member.node));
-    for (const member of this.members) {
-      if (member.node === this.self) continue;
-      this.#peers.set(
-        member.node,
-        connectPeer(this.self, member.node, member.address, options.messageBytesMax, [
-          this.linkFaults.interceptor(member.node),
-        ]),
-      );
-    }
+    this.#logger = options.logger ?? createLogger({ node: this.self, level: "info" });
+    this.#layout = options.metadata.current.layout;
+    this.#applyLayout(this.#layout);
     const detector = failureDetectorOptions(options.failureDetector);
     this.#memberView = new MemberView(
       this.self,
@@ -82,10 +80,14 @@ export class ClusterView {
       detector,
       this.#clock.monotonicMs(),
     );
-    const logger = options.logger ?? createLogger({ node: this.self, level: "info" });
+    const logger = this.#logger;
+    const gossip = {
+      digest: (): string => this.#metadata.digest,
+      differs: (node: NodeId): void => this.#gossipWith(node),
+    };
     this.#heartbeats = new HeartbeatLoop({
       members: this.#memberView,
-      port: new GrpcPingPort(this),
+      port: new GrpcPingPort(this, gossip),
       clock: options.clock,
       options: detector,
       logger,
@@ -99,6 +101,140 @@ export class ClusterView {
           }
         }
       },
+    });
+    this.#unsubscribe = options.metadata.onChange((after, before) =>
+      this.#metadataChanged(after, before),
+    );
+  }
+
+  /** The members that are not removed, sorted by id, with their advertised addresses. */
+  get members(): readonly Member[] {
+    return this.#members;
+  }
+
+  /** The layout this node follows now. */
+  get layout(): Layout {
+    return this.#layout;
+  }
+
+  /** The cluster metadata this node holds, and its digest (what pings compare). */
+  get metadata(): ClusterMetadata {
+    return this.#metadata.current;
+  }
+
+  get metadataDigest(): string {
+    return this.#metadata.digest;
+  }
+
+  /** The ring of the current layout: where data must be. */
+  get ring(): Ring {
+    return this.#ring;
+  }
+
+  /** While data moves to `ring` after a commit, the ring it moves from; else undefined. */
+  get previousRing(): Ring | undefined {
+    return this.#previousRing;
+  }
+
+  /** The layout version whose data is still moving to its new owners; else undefined. */
+  transitionOf(): number | undefined {
+    return this.#previousRing === undefined ? undefined : this.#layout.version;
+  }
+
+  /** Every node of the current ring and, during a transition, of the previous one; sorted. */
+  ringNodes(): readonly NodeId[] {
+    return this.#ringNodes;
+  }
+
+  /**
+   * Calls `listener` after every change of the layout (not of staged changes or progress
+   * alone); returns a function that unsubscribes.
+   */
+  onLayoutChange(listener: (layout: Layout, before: Layout) => void): () => void {
+    this.#layoutListeners.add(listener);
+    return () => this.#layoutListeners.delete(listener);
+  }
+
+  #metadataChanged(after: ClusterMetadata, before: ClusterMetadata): void {
+    if (after.layout === before.layout) return;
+    const previous = this.#layout;
+    this.#layout = after.layout;
+    this.#applyLayout(after.layout);
+    const nowMs = this.#clock.monotonicMs();
+    if (this.#memberView.setPeers([...this.#peers.keys()], nowMs)) this.#heartbeats.syncPeers();
+    this.#logger.info(
+      {
+        version: after.layout.version,
+        members: this.#members.map((member) => `${member.node}:${member.address}`),
+        transition: after.layout.previousOwners !== undefined,
+      },
+      "layout changed",
+    );
+    for (const listener of this.#layoutListeners) {
+      try {
+        listener(after.layout, previous);
+      } catch (error) {
+        this.#logger.error({ err: error }, "layout listener failed");
+      }
+    }
+  }
+
+  /** Rings, members and peer clients for `layout`. */
+  #applyLayout(layout: Layout): void {
+    const rings = ringsOf(layout);
+    this.#ring = rings.current;
+    this.#previousRing = rings.previous;
+    this.#ringNodes = [...new Set([...rings.current.nodes, ...(rings.previous?.nodes ?? [])])].sort();
+    this.#members = layout.members
+      .filter((member) => member.state !== "removed")
+      .map((member) => ({ node: member.node, address: member.address }));
+    this.#memberIds = new Set(this.#members.map((member) => member.node));
+    for (const [node, peer] of this.#peers) {
+      const member = this.#members.find((candidate) => candidate.node === node);
+      if (member !== undefined && member.address === peer.address) continue;
+      closePeer(peer);
+      this.#peers.delete(node);
+    }
+    for (const member of this.#members) {
+      if (member.node === this.self || this.#peers.has(member.node)) continue;
+      this.#peers.set(
+        member.node,
+        connectPeer(this.self, member.node, member.address, this.#messageBytesMax, [
+          this.linkFaults.interceptor(member.node),
+        ]),
+      );
+    }
+  }
+
+  /**
+   * Push-pull with a peer whose ping answer named other metadata: send ours, merge theirs.
+   * One exchange per peer at a time; a failure waits for the next ping to differ again.
+   */
+  #gossipWith(node: NodeId): void {
+    const peer = this.peer(node);
+    if (peer === undefined || this.#gossiping.has(node)) return;
+    this.#gossiping.add(node);
+    const deadline = this.#clock.nowMs() + 5_000;
+    peer.membership.Exchange({ metadata_json: this.#metadata.json }, { deadline }, (error, reply) => {
+      if (error !== null || reply === undefined) {
+        this.#gossiping.delete(node);
+        this.#logger.debug({ peer: node, reason: error?.details }, "metadata exchange failed");
+        return;
+      }
+      let theirs: ClusterMetadata;
+      try {
+        theirs = decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
+      } catch (cause) {
+        this.#gossiping.delete(node);
+        this.#logger.warn({ peer: node, err: cause }, "peer sent unreadable cluster metadata");
+        return;
+      }
+      this.#metadata
+        .merge(theirs)
+        .catch((cause: unknown) =>
+          this.#logger.error({ err: cause, peer: node }, "merging cluster metadata failed"),
+        )
+        .finally(() => this.#gossiping.delete(node));
     });
   }
 
@@ -139,7 +275,7 @@ export class ClusterView {
   /** Why a node cannot be called, for error messages. */
   unreachableReason(node: NodeId): string {
     if (this.#dropped.has(node)) return `traffic to ${node} is dropped by fault injection`;
-    return this.#allNodes.has(node) ? `${node} has no client` : `unknown node ${node}`;
+    return this.#memberIds.has(node) ? `${node} has no client` : `unknown node ${node}`;
   }
 
   /**
@@ -163,12 +299,12 @@ export class ClusterView {
 
   /** True for a member of the cluster. */
   isMember(node: string): boolean {
-    return this.#allNodes.has(node as NodeId);
+    return this.#memberIds.has(node as NodeId);
   }
 
   /** The address of a member. */
   addressOf(node: NodeId): string | undefined {
-    return this.members.find((member) => member.node === node)?.address;
+    return this.#members.find((member) => member.node === node)?.address;
   }
 
   /**
@@ -200,6 +336,7 @@ export class ClusterView {
 
   /** Stops the heartbeats and closes the peer clients. */
   close(): void {
+    this.#unsubscribe();
     this.#heartbeats.stop();
     for (const peer of this.#peers.values()) closePeer(peer);
     this.#peers.clear();

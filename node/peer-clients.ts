@@ -8,6 +8,7 @@ import type { ReplicaClient } from "../proto/generated/dkv/v1/Replica.js";
 import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
 import type { AdminClient } from "../proto/generated/dkv/v1/Admin.js";
 import type { HandoffClient } from "../proto/generated/dkv/v1/Handoff.js";
+import type { MembershipClient } from "../proto/generated/dkv/v1/Membership.js";
 import type { NodeId } from "./core/node-id.js";
 
 /** The clients of one peer. */
@@ -18,6 +19,7 @@ export interface PeerClients {
   readonly kv: KVClient;
   readonly admin: AdminClient;
   readonly handoff: HandoffClient;
+  readonly membership: MembershipClient;
 }
 
 /**
@@ -74,6 +76,7 @@ export function connectPeer(
     kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
     admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
     handoff: new v1.Handoff(address, grpc.credentials.createInsecure(), shared),
+    membership: new v1.Membership(address, grpc.credentials.createInsecure(), shared),
   };
 }
 
@@ -83,4 +86,5 @@ export function closePeer(peer: PeerClients): void {
   peer.kv.close();
   peer.admin.close();
   peer.handoff.close();
+  peer.membership.close();
 }

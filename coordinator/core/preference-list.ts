@@ -80,6 +80,50 @@ export function preferenceList(
   });
 }
 
+/**
+ * The preference list of a write while data moves from `previous` to `next` (a committed
+ * membership change not yet retired): its primaries are the partition's old primaries followed
+ * by the nodes that gain it in `next`, so a write reaches both sets; `gaining` says how many
+ * were added. A write that needs w acks needs w + gaining of this list: then at least w of
+ * the old primaries and at least w of the new ones hold it, whichever nodes answered (the
+ * "pending ranges" rule of Cassandra; Garage asks a quorum of every live layout). Fallbacks
+ * are taken in `previous`'s walk order. Without a difference it is `preferenceList(previous)`.
+ */
+export function transitionPreferenceList(
+  previous: Ring,
+  next: Ring,
+  upNodes: ReadonlySet<NodeId>,
+  partition: number,
+  n: number,
+  options?: { readonly sloppy?: boolean },
+): PreferenceList & { readonly gaining: number } {
+  const before = preferenceList(previous, upNodes, partition, n, options);
+  const after = ringWalk(next, partition).slice(0, n);
+  const gaining = after.filter((node) => !before.primaries.includes(node));
+  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0 });
+  const primaries = [...before.primaries, ...gaining];
+  const inList = new Set(primaries);
+  const walk = [...ringWalk(previous, partition), ...next.nodes];
+  const fallbacks = [...new Set(walk)].filter((node) => !inList.has(node) && upNodes.has(node));
+  const sloppy = options?.sloppy ?? true;
+  const targets: PreferenceEntry[] = [];
+  let used = 0;
+  for (const primary of primaries) {
+    if (upNodes.has(primary)) {
+      targets.push(Object.freeze({ node: primary, role: "primary" as const }));
+    } else if (sloppy && used < fallbacks.length) {
+      const node = fallbacks[used++]!;
+      targets.push(Object.freeze({ node, role: "fallback" as const, standsInFor: primary }));
+    }
+  }
+  return Object.freeze({
+    primaries: Object.freeze(primaries),
+    targets: Object.freeze(targets),
+    spares: Object.freeze(fallbacks.slice(used)),
+    gaining: gaining.length,
+  });
+}
+
 /** Every member once: owners in clockwise order from `partition`, then non-owners, sorted. */
 function ringWalk(ring: Ring, partition: number): NodeId[] {
   const q = ring.owners.length;

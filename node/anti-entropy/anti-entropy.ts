@@ -185,7 +185,7 @@ export class AntiEntropy {
     const { view } = this.#deps;
     return exchangeSpacingMs(
       this.options.intervalMs,
-      exchangePeers(view.self, view.ring.nodes).length,
+      exchangePeers(view.self, view.ringNodes?.() ?? view.ring.nodes).length,
     );
   }
 
@@ -214,7 +214,7 @@ export class AntiEntropy {
   async #tick(): Promise<void> {
     const startedMs = this.#clock.monotonicMs();
     const { view } = this.#deps;
-    const peers = exchangePeers(view.self, view.ring.nodes);
+    const peers = exchangePeers(view.self, view.ringNodes?.() ?? view.ring.nodes);
     const peer = peers[this.#turn % Math.max(1, peers.length)];
     this.#turn += 1;
     if (peer !== undefined) {

@@ -62,6 +62,10 @@ export const DEFAULT_REAP_OPTIONS: ReapOptions = Object.freeze({
 export interface ReaperView {
   readonly self: NodeId;
   readonly ring: Pick<Ring, "nodes" | "partitionCount">;
+  /** During a membership change, the layout version moving data; nothing is reaped then. */
+  transitionOf?(): number | undefined;
+  /** Nodes of the current ring and, during a membership change, the previous; sorted. */
+  ringNodes?(): readonly NodeId[];
   /** The members this node believes up, itself included. */
   upNodes(): ReadonlySet<NodeId>;
   /** Peers whose traffic is dropped by fault injection. */
@@ -206,6 +210,7 @@ export class TombstoneReaper {
       up: view.upNodes(),
       dropped: view.droppedPeers(),
       hintsPending: await this.#hintsPending(),
+      transitionOf: view.transitionOf?.(),
     });
     this.#setBlocked(blocked ?? "");
     if (blocked !== undefined) return { blocked, candidates, reaped: 0, declined: 0 };

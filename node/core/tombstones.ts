@@ -34,6 +34,11 @@ export interface ReapFacts {
   readonly dropped: readonly string[];
   /** Hints pending per node that answered, summed over its targets. */
   readonly hintsPending: ReadonlyMap<string, number>;
+  /**
+   * The layout version whose data is still moving, when a membership change is under way: a
+   * node gaining a partition may not hold a delete's older write yet, nor its tombstone.
+   */
+  readonly transitionOf?: number | undefined;
 }
 
 /**
@@ -42,6 +47,9 @@ export interface ReapFacts {
  * node with hints pending.
  */
 export function reapBlocker(facts: ReapFacts): string | undefined {
+  if (facts.transitionOf !== undefined) {
+    return `layout ${facts.transitionOf} is moving data to new owners`;
+  }
   const down = facts.members.filter((member) => !facts.up.has(member));
   if (down.length > 0) return `members down: ${down.join(", ")}`;
   if (facts.dropped.length > 0) return `traffic dropped to: ${facts.dropped.join(", ")}`;

@@ -89,6 +89,19 @@ export class HeartbeatLoop {
     this.#cancelTimer = undefined;
   }
 
+  /**
+   * Follows the member view's peers after a membership change: a new peer gets its first ping
+   * one heartbeat interval from now, a peer that left is no longer pinged.
+   */
+  syncPeers(): void {
+    const peers = new Set(this.#members.peers());
+    for (const node of [...this.#pings.keys()]) if (!peers.has(node)) this.#pings.delete(node);
+    const nowMs = this.#clock.monotonicMs();
+    for (const node of peers) {
+      if (!this.#pings.has(node)) this.#pings.set(node, { inFlight: false, lastSentMs: nowMs });
+    }
+  }
+
   /** Pings a peer now rather than at its next turn (a healed node-level partition). */
   pingNow(node: NodeId): void {
     const ping = this.#pings.get(node);
@@ -147,7 +160,8 @@ export class HeartbeatLoop {
     const deadlineMs = this.#clock.nowMs() + this.#options.pingTimeoutMs;
     void this.#port.ping(node, deadlineMs).then((reply) => {
       ping.inFlight = false;
-      if (this.#stopped) return;
+      // A peer that left the cluster while its ping was out is no longer anyone's concern.
+      if (this.#stopped || this.#pings.get(node) !== ping) return;
       const roundTripMs = this.#clock.monotonicMs() - sentMs;
       this.#record(node, reply.kind === "answered" ? { kind: "answered", roundTripMs } : reply);
     });

@@ -60,23 +60,43 @@ export class MemberView {
   ) {
     this.self = self;
     this.#options = options;
-    for (const node of peers) {
-      if (node === self) continue;
-      const detector = new PhiAccrualDetector(options);
-      // Starting from a virtual heartbeat makes a peer that never answers a suspect after the
-      // usual silence, instead of staying "up" forever.
-      detector.resume(nowMs);
-      this.#peers.set(node, {
-        detector,
-        state: "up",
-        reason: "",
-        roundTripMs: 0,
-        sinceMs: nowMs,
-        answered: false,
-        refusedBeforeAnswering: "",
-      });
-    }
+    for (const node of peers) if (node !== self) this.#add(node, nowMs);
     this.#upNodes = this.#computeUpNodes();
+  }
+
+  /**
+   * The members changed (a layout was committed): new peers start as at construction, peers
+   * that left are forgotten, the others keep their state. Returns whether the set changed.
+   */
+  setPeers(peers: readonly NodeId[], nowMs: number): boolean {
+    const wanted = new Set(peers.filter((node) => node !== this.self));
+    let changed = false;
+    for (const node of [...this.#peers.keys()]) {
+      if (!wanted.has(node)) changed = this.#peers.delete(node) || changed;
+    }
+    for (const node of wanted) {
+      if (this.#peers.has(node)) continue;
+      this.#add(node, nowMs);
+      changed = true;
+    }
+    if (changed) this.#upNodes = this.#computeUpNodes();
+    return changed;
+  }
+
+  #add(node: NodeId, nowMs: number): void {
+    const detector = new PhiAccrualDetector(this.#options);
+    // Starting from a virtual heartbeat makes a peer that never answers a suspect after the
+    // usual silence, instead of staying "up" forever.
+    detector.resume(nowMs);
+    this.#peers.set(node, {
+      detector,
+      state: "up",
+      reason: "",
+      roundTripMs: 0,
+      sinceMs: nowMs,
+      answered: false,
+      refusedBeforeAnswering: "",
+    });
   }
 
   /** The peers, sorted. */

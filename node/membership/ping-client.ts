@@ -12,12 +12,23 @@ export interface PeerDirectory {
   unreachableReason(node: NodeId): string;
 }
 
+/**
+ * Gossip piggybacked on the heartbeat: every ping carries this node's metadata digest, and an
+ * answer naming another digest tells the gossip which peer to exchange metadata with.
+ */
+export interface PingGossip {
+  digest(): string;
+  differs(node: NodeId, theirDigest: string): void;
+}
+
 /** The production PingPort: Admin.Ping with the loop's deadline. */
 export class GrpcPingPort implements PingPort {
   readonly #directory: PeerDirectory;
+  readonly #gossip: PingGossip | undefined;
 
-  constructor(directory: PeerDirectory) {
+  constructor(directory: PeerDirectory, gossip?: PingGossip) {
     this.#directory = directory;
+    this.#gossip = gossip;
   }
 
   ping(node: NodeId, deadlineMs: number): Promise<PingReply> {
@@ -26,9 +37,15 @@ export class GrpcPingPort implements PingPort {
       return Promise.resolve({ kind: "refused", reason: this.#directory.unreachableReason(node) });
     }
     return new Promise((resolve) => {
-      peer.admin.Ping({}, { deadline: deadlineMs }, (error, reply) =>
-        resolve(classifyPing(node, error, reply?.node_id)),
-      );
+      const digest = this.#gossip?.digest() ?? "";
+      peer.admin.Ping({ metadata_digest: digest }, { deadline: deadlineMs }, (error, reply) => {
+        const answer = classifyPing(node, error, reply?.node_id);
+        const theirs = reply?.metadata_digest ?? "";
+        if (answer.kind === "answered" && theirs !== "" && theirs !== digest) {
+          this.#gossip?.differs(node, theirs);
+        }
+        resolve(answer);
+      });
     });
   }
 }
