@@ -229,6 +229,12 @@ describe("planTransition", () => {
     expect(result.moves.length).toBe(6);
   });
 
+  it("without stats, sources take turns by partition copies sent", () => {
+    const result = planTransition({ previous: ringOf("abcabcab"), next: ringOf("dcbadcab"), n: 3 });
+    expect(result.moves.map((move) => move.source).join("")).toBe("abcabc");
+    expect(show(result).transfers).toBe("a>d:2/0/0 b>d:2/0/0 c>d:2/0/0");
+  });
+
   it("counts keys and bytes as zero without stats", () => {
     const result = planTransition({ previous: ringOf("abcd"), next: ringOf("abce"), n: 1 });
     expect(result.transfers).toEqual([{ from: "d", to: "e", partitions: 1, keys: 0, bytes: 0 }]);
