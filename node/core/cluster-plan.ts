@@ -42,7 +42,7 @@ export interface ClusterPlan {
   readonly moves: readonly PartitionMove[];
   /** One row per (sender, receiver) pair, sorted by sender then receiver. */
   readonly transfers: readonly PairTransfer[];
-  /** The busiest sender's bytes over the per-sender throttle; undefined without both. */
+  /** The busiest sender's bytes over the throttle; undefined without stats or a throttle > 0. */
   readonly etaSeconds: number | undefined;
   /** Sentences for the operator, in a fixed order: node count, balance, lost partitions. */
   readonly warnings: readonly string[];
@@ -105,7 +105,8 @@ export function primarySet(ring: Ring, partition: number, n: number): NodeId[] {
  * - a partition is in `moves` exactly when its primary sets differ;
  * - gaining ∪ (from ∩ to) = to and losing ∪ (from ∩ to) = from, disjointly;
  * - the partitions over all transfers = the gaining nodes over all moves that have a source;
- * - planning a ring to itself gives no moves, no transfers and an ETA of 0 (with a throttle);
+ * - planning a ring to itself gives no moves, no transfers and an ETA of 0 (given stats and
+ *   a throttle);
  * - the same input gives the same plan.
  *
  * Cost: O(Q·(n + S)) for S members; fine for a command, never for a request path.
