@@ -17,7 +17,11 @@ const JOIN_CALL_TIMEOUT_MS = 10_000;
 
 function membershipClient(seed: string, messageBytesMax: number): MembershipClient {
   const v1 = loadProto().grpcObject.dkv.v1;
-  return new v1.Membership(seed, grpc.credentials.createInsecure(), channelOptions(messageBytesMax));
+  return new v1.Membership(
+    seed,
+    grpc.credentials.createInsecure(),
+    channelOptions(messageBytesMax),
+  );
 }
 
 /** The cluster metadata `seed` holds; throws with the reason when it cannot be had. */
@@ -29,7 +33,9 @@ export async function fetchMetadata(
   try {
     const reply = await new Promise<{ metadata_json: string }>((resolve, reject) =>
       client.Get({}, { deadline: Date.now() + JOIN_CALL_TIMEOUT_MS }, (error, value) =>
-        error !== null || value === undefined ? reject(error ?? new Error("no reply")) : resolve(value),
+        error !== null || value === undefined
+          ? reject(error ?? new Error("no reply"))
+          : resolve(value),
       ),
     );
     return decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
@@ -83,7 +89,9 @@ export function logMetadataOpened(
   created: boolean,
 ): void {
   const { layout } = store.current;
-  const members = layout.members.map((member) => `${member.node}=${member.address}:${member.state}`);
+  const members = layout.members.map(
+    (member) => `${member.node}=${member.address}:${member.state}`,
+  );
   config.logger.info(
     { version: layout.version, partitions: layout.partitionCount, members, created },
     created ? "cluster metadata created" : "cluster metadata loaded",

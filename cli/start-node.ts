@@ -18,6 +18,7 @@ import { MetadataStore } from "../node/membership/metadata-store.js";
 import { initialMetadata } from "../node/core/layout.js";
 import { membershipHandlers } from "../node/membership/membership-server.js";
 import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
+import { TransferLoop } from "../node/membership/transfer-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
 import { replicaHandlers } from "../node/replica-server.js";
@@ -36,10 +37,7 @@ import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
-import {
-  preferenceList,
-  transitionPreferenceList,
-} from "../coordinator/core/preference-list.js";
+import { preferenceList, transitionPreferenceList } from "../coordinator/core/preference-list.js";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { KvMetrics } from "../node/metrics/kv-metrics.js";
 import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
@@ -193,6 +191,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica.onWrite(antiEntropy.writeListener);
     replica.onRemove(antiEntropy.removeListener);
   }
+  // Partitions this node gains in a membership change arrive through anti-entropy exchanges.
+  const transfers = new TransferLoop({
+    view,
+    metadata,
+    exchange: (peer) => antiEntropy.exchangeWith(peer),
+    clock,
+    logger: config.logger,
+  });
   const transport = new GrpcReplicaTransport(view, replica, clock);
   const coordinator = new Coordinator({
     view,
@@ -286,7 +292,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   server.addService(v1.Admin.service, adminHandlers(view, facts, config.logger));
   server.addService(
     v1.Membership.service,
-    membershipHandlers({ view, metadata, logger: config.logger }),
+    membershipHandlers({
+      view,
+      metadata,
+      logger: config.logger,
+      estimate: () => partitionEstimate(config.storage, view),
+      bytesPerSecondPerSender: config.handoffBytesPerSecond ?? 0,
+    }),
   );
   antiEntropy.addToServer(server, view);
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
@@ -310,7 +322,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       logger: config.logger,
     });
   }
-  if (antiEntropyOn) antiEntropy.start();
+  if (antiEntropyOn) {
+    antiEntropy.start();
+    transfers.start();
+  } else {
+    config.logger.warn(
+      "anti-entropy is off: this node will not receive partitions in a membership change",
+    );
+  }
 
   let closing: Promise<void> | undefined;
   async function close(graceMs = 5000): Promise<void> {
@@ -320,6 +339,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       nodeMetrics?.close();
       health.setStatus("", "NOT_SERVING");
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
+      await transfers.close();
       await antiEntropy.close();
       await new Promise<void>((resolve) => {
         const cancel = clock.setTimer(graceMs, () => {
@@ -368,4 +388,23 @@ function healthDefinition(): protoLoader.PackageDefinition {
     defaults: true,
     oneofs: true,
   });
+}
+
+/**
+ * Keys and bytes of one partition replica, estimated as this node's store divided evenly over
+ * the partitions it replicates (every key lives in n partitions' worth of primaries).
+ */
+function partitionEstimate(storage: Storage, view: ClusterView): { keys: number; bytes: number } {
+  const stats = storage.stats();
+  const owners = Math.max(1, view.ring.nodes.length);
+  const replicated = Math.max(
+    1,
+    Math.round((view.ring.partitionCount * Math.min(view.layout.targetN, owners)) / owners),
+  );
+  // The log engine says how many bytes its records take (live and dead); others say nothing.
+  const details = (stats as { details?: Record<string, unknown> }).details ?? {};
+  const counted = (name: string): number =>
+    typeof details[name] === "number" ? (details[name] as number) : 0;
+  const bytes = counted("activeBytes") + counted("frozenBytes") - counted("frozenDeadBytes");
+  return { keys: Math.round(stats.keys / replicated), bytes: Math.round(bytes / replicated) };
 }

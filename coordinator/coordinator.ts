@@ -82,7 +82,7 @@ export class Coordinator {
   readonly #hints: HintStore | undefined;
   readonly #sloppyAllowed: boolean;
   /** Preference lists already computed for the up set `#listsUp` (pure, so reusable). */
-  readonly #lists = new Map<number, PreferenceList & { readonly gaining?: number }>();
+  readonly #lists = new Map<number, PreferenceList & { readonly widenBy?: number }>();
   #listsUp: ReadonlySet<NodeId> | undefined;
   #listsRing: Ring | undefined;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
@@ -116,7 +116,7 @@ export class Coordinator {
   /**
    * The key's preference list as this node sees the cluster (sloppy unless strict). While a
    * membership change moves data, a write's list holds the old and the new primaries (its
-   * quorum grows by `gaining`) and a read's the old ones, which hold every acknowledged write.
+   * quorum grows by `widenBy`) and a read's the old ones, which hold every acknowledged write.
    */
   preferenceList(
     bucket: string,
@@ -124,7 +124,7 @@ export class Coordinator {
     n: number,
     sloppy = true,
     use: "read" | "write" = "write",
-  ): PreferenceList & { readonly gaining?: number } {
+  ): PreferenceList & { readonly widenBy?: number } {
     const { ring, previousRing } = this.#view;
     const partition = partitionOfKey(bucket, key, ring.partitionCount);
     const up = this.#view.upNodes();
@@ -216,7 +216,7 @@ export class Coordinator {
   async put(command: PutCommand): Promise<PutOutcome> {
     const widened = this.#targets(command, "write");
     const { targets, standsInFor, spares } = widened;
-    // During a membership change the quorum counts old and new primaries alike: w + gaining.
+    // During a membership change the quorum counts old and new primaries alike: w + widenBy.
     command = widened.quorum === command.quorum ? command : { ...command, quorum: widened.quorum };
     const self = this.#view.self;
     if (!targets.some((target) => target.node === self)) {
@@ -421,7 +421,7 @@ export class Coordinator {
           `ask for n=${nodes} or add nodes`,
       );
     }
-    const quorum = widenQuorum(command.quorum, list.gaining ?? 0);
+    const quorum = widenQuorum(command.quorum, list.widenBy ?? 0, list.primaries.length);
     const standsInFor = new Map<string, NodeId>();
     for (const target of list.targets) {
       if (target.role === "fallback") standsInFor.set(target.node, target.standsInFor);
@@ -542,12 +542,22 @@ function holdCopy(
 }
 
 /**
- * The quorum of a write to a partition `gaining` nodes are joining: every count that asks for
- * acks grows by `gaining`, so that at least the asked-for number of old primaries, and of new
- * ones, hold the write (transitionPreferenceList). Unchanged when nothing is gaining.
+ * The quorum of a write to a partition whose primaries change: every count that asks for acks
+ * grows by `widenBy`, so that at least the asked-for number of old primaries, and of new ones,
+ * hold the write (transitionPreferenceList). Unchanged when nothing changes.
  */
-function widenQuorum<Q extends GetCommand["quorum"]>(quorum: Q, gaining: number): Q {
-  if (gaining === 0) return quorum;
-  const grow = (count: number): number => (count > 0 ? count + gaining : 0);
-  return { ...quorum, n: quorum.n + gaining, w: quorum.w + gaining, dw: grow(quorum.dw), pw: grow(quorum.pw) };
+function widenQuorum<Q extends GetCommand["quorum"]>(
+  quorum: Q,
+  widenBy: number,
+  primaries: number,
+): Q {
+  if (widenBy === 0) return quorum;
+  const grow = (count: number): number => (count > 0 ? count + widenBy : 0);
+  return {
+    ...quorum,
+    n: primaries,
+    w: quorum.w + widenBy,
+    dw: grow(quorum.dw),
+    pw: grow(quorum.pw),
+  };
 }

@@ -184,7 +184,9 @@ export class ClusterView {
     const rings = ringsOf(layout);
     this.#ring = rings.current;
     this.#previousRing = rings.previous;
-    this.#ringNodes = [...new Set([...rings.current.nodes, ...(rings.previous?.nodes ?? [])])].sort();
+    this.#ringNodes = [
+      ...new Set([...rings.current.nodes, ...(rings.previous?.nodes ?? [])]),
+    ].sort();
     this.#members = layout.members
       .filter((member) => member.state !== "removed")
       .map((member) => ({ node: member.node, address: member.address }));
@@ -215,27 +217,31 @@ export class ClusterView {
     if (peer === undefined || this.#gossiping.has(node)) return;
     this.#gossiping.add(node);
     const deadline = this.#clock.nowMs() + 5_000;
-    peer.membership.Exchange({ metadata_json: this.#metadata.json }, { deadline }, (error, reply) => {
-      if (error !== null || reply === undefined) {
-        this.#gossiping.delete(node);
-        this.#logger.debug({ peer: node, reason: error?.details }, "metadata exchange failed");
-        return;
-      }
-      let theirs: ClusterMetadata;
-      try {
-        theirs = decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
-      } catch (cause) {
-        this.#gossiping.delete(node);
-        this.#logger.warn({ peer: node, err: cause }, "peer sent unreadable cluster metadata");
-        return;
-      }
-      this.#metadata
-        .merge(theirs)
-        .catch((cause: unknown) =>
-          this.#logger.error({ err: cause, peer: node }, "merging cluster metadata failed"),
-        )
-        .finally(() => this.#gossiping.delete(node));
-    });
+    peer.membership.Exchange(
+      { metadata_json: this.#metadata.json },
+      { deadline },
+      (error, reply) => {
+        if (error !== null || reply === undefined) {
+          this.#gossiping.delete(node);
+          this.#logger.debug({ peer: node, reason: error?.details }, "metadata exchange failed");
+          return;
+        }
+        let theirs: ClusterMetadata;
+        try {
+          theirs = decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
+        } catch (cause) {
+          this.#gossiping.delete(node);
+          this.#logger.warn({ peer: node, err: cause }, "peer sent unreadable cluster metadata");
+          return;
+        }
+        this.#metadata
+          .merge(theirs)
+          .catch((cause: unknown) =>
+            this.#logger.error({ err: cause, peer: node }, "merging cluster metadata failed"),
+          )
+          .finally(() => this.#gossiping.delete(node));
+      },
+    );
   }
 
   /**

@@ -11,6 +11,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { PartitionTrees } from "../node/anti-entropy/partition-trees.js";
+import { MetadataStore } from "../node/membership/metadata-store.js";
+import { initialMetadata } from "../node/core/layout.js";
 import { ClusterView } from "../node/cluster-view.js";
 import { SYSTEM_CLOCK } from "../node/clock.js";
 import { grpcExchangeOpener } from "../node/anti-entropy/exchange-client.js";
@@ -112,9 +114,9 @@ async function startPair(
     ];
     return new ClusterView({
       self,
-      members,
-      partitionCount: PARTITIONS,
-      targetN: 3,
+      metadata: MetadataStore.inMemory(
+        initialMetadata({ members, partitionCount: PARTITIONS, targetN: 3 }),
+      ),
       messageBytesMax: 64 << 20,
       clock: SYSTEM_CLOCK,
     });

@@ -1,6 +1,7 @@
 // `dkv serve`: runs one node in the foreground until SIGINT/SIGTERM, then shuts down gracefully.
 
 import { mkdirSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
@@ -21,6 +22,8 @@ interface ServeArgs {
   id: string;
   listen: string;
   peers: string | undefined;
+  join: string | undefined;
+  advertise: string | undefined;
   "data-dir": string;
   storage: string;
   partitions: number;
@@ -53,6 +56,17 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
     .option("peers", {
       type: "string",
       describe: "Every member as id=host:port, comma-separated, this node included",
+    })
+    .option("join", {
+      type: "string",
+      describe:
+        "host:port of a member of a running cluster: a new node learns the cluster from it and " +
+        "asks it to stage its join (then run `dkv cluster plan` and `dkv cluster commit`)",
+    })
+    .option("advertise", {
+      type: "string",
+      describe:
+        "host:port other nodes and clients reach this node at (default: the --listen address)",
     })
     .option("data-dir", {
       type: "string",
@@ -161,7 +175,19 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     );
   }
   const self = args.id as NodeId;
-  const members = parsePeers(args.peers, self, args.listen);
+  const advertise = args.advertise;
+  if (advertise !== undefined && !isHostPort(advertise))
+    throw new UsageError(`--advertise must be host:port, got '${advertise}'`);
+  const join = args.join;
+  if (join !== undefined && !isHostPort(join))
+    throw new UsageError(`--join must be host:port of a running member, got '${join}'`);
+  if (join !== undefined && args.peers !== undefined)
+    throw new UsageError(
+      "--join and --peers exclude each other: a joining node learns the members",
+    );
+  // The layout records where this node is reached, so port 0 becomes a port picked now.
+  const listen = await withConcretePort(args.listen);
+  const members = join === undefined ? parsePeers(args.peers, self, advertise ?? listen) : [];
   const keyFile = clusterKeyArg(args["cluster-key"], args.insecure);
   const limited = limitsWith(args.limit ?? []);
   if (!limited.ok) throw new UsageError(`--limit: ${limited.reason}`);
@@ -184,7 +210,9 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const hintStorage = await createStorage(engine, hintDir, limits);
   const node = await startNode({
     self,
-    listen: args.listen,
+    listen,
+    ...(advertise === undefined ? {} : { advertise }),
+    ...(join === undefined ? {} : { join }),
     members,
     partitionCount: args.partitions,
     storage,
@@ -312,4 +340,19 @@ function aaeIntervalMs(value: number): number {
     throw new UsageError(`--aae-interval-ms must be a positive number, got ${value}`);
   }
   return value;
+}
+
+/** `listen` with port 0 replaced by a free port of its host (probed, then released). */
+async function withConcretePort(listen: string): Promise<string> {
+  const colon = listen.lastIndexOf(":");
+  if (listen.slice(colon + 1) !== "0") return listen;
+  const host = listen.slice(0, colon);
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host.replace(/^\[|\]$/g, ""), () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `${host}:${port}`;
 }

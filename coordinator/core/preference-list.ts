@@ -84,10 +84,11 @@ export function preferenceList(
  * The preference list of a write while data moves from `previous` to `next` (a committed
  * membership change not yet retired): its primaries are the partition's old primaries followed
  * by the nodes that gain it in `next`, so a write reaches both sets; `gaining` says how many
- * were added. A write that needs w acks needs w + gaining of this list: then at least w of
- * the old primaries and at least w of the new ones hold it, whichever nodes answered (the
- * "pending ranges" rule of Cassandra; Garage asks a quorum of every live layout). Fallbacks
- * are taken in `previous`'s walk order. Without a difference it is `preferenceList(previous)`.
+ * were added. A write that needs w acks needs w + widenBy of this list, widenBy being the larger
+ * of the gaining and the losing count: then at least w of the old primaries and at least w of
+ * the new ones hold it, whichever nodes answered (Cassandra's "pending ranges" rule; Garage asks
+ * a quorum of every live layout). Fallbacks are taken in `previous`'s walk order. Without a
+ * difference it is `preferenceList(previous)`.
  */
 export function transitionPreferenceList(
   previous: Ring,
@@ -96,11 +97,13 @@ export function transitionPreferenceList(
   partition: number,
   n: number,
   options?: { readonly sloppy?: boolean },
-): PreferenceList & { readonly gaining: number } {
+): PreferenceList & { readonly gaining: number; readonly widenBy: number } {
   const before = preferenceList(previous, upNodes, partition, n, options);
   const after = ringWalk(next, partition).slice(0, n);
   const gaining = after.filter((node) => !before.primaries.includes(node));
-  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0 });
+  const losing = before.primaries.filter((node) => !after.includes(node)).length;
+  const widenBy = Math.max(gaining.length, losing);
+  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0, widenBy });
   const primaries = [...before.primaries, ...gaining];
   const inList = new Set(primaries);
   const walk = [...ringWalk(previous, partition), ...next.nodes];
@@ -121,6 +124,7 @@ export function transitionPreferenceList(
     targets: Object.freeze(targets),
     spares: Object.freeze(fallbacks.slice(used)),
     gaining: gaining.length,
+    widenBy,
   });
 }
 

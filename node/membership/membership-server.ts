@@ -90,11 +90,7 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
     Plan(_call, callback) {
       try {
         const current = metadata.current;
-        const report = planReport(
-          current,
-          deps.estimate?.(),
-          deps.bytesPerSecondPerSender ?? 0,
-        );
+        const report = planReport(current, deps.estimate?.(), deps.bytesPerSecondPerSender ?? 0);
         callback(null, {
           plan_json: JSON.stringify(report),
           based_on: current.staged.basedOn,

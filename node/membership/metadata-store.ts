@@ -47,13 +47,19 @@ export class MetadataStore {
     readonly dataDir: string | undefined;
     readonly initial: () => Promise<ClusterMetadata> | ClusterMetadata;
   }): Promise<{ store: MetadataStore; created: boolean }> {
-    const file = options.dataDir === undefined ? undefined : path.join(options.dataDir, METADATA_FILE);
+    const file =
+      options.dataDir === undefined ? undefined : path.join(options.dataDir, METADATA_FILE);
     const existing = file === undefined ? undefined : await readMetadataFile(file);
     if (existing !== undefined) return { store: new MetadataStore(file, existing), created: false };
     const metadata = await options.initial();
     const store = new MetadataStore(file, metadata);
     if (file !== undefined) await writeFileDurably(file, store.#json);
     return { store, created: true };
+  }
+
+  /** Metadata kept in memory only (tests, benchmarks, a memory-only node). */
+  static inMemory(metadata: ClusterMetadata): MetadataStore {
+    return new MetadataStore(undefined, metadata);
   }
 
   /** The metadata as last written. */

@@ -110,6 +110,30 @@ export class TestCluster {
     }
   }
 
+  /**
+   * Starts a new node `id` with `dkv serve --join` through `via` (a running member): it learns
+   * the cluster from it and has its join staged; the caller plans and commits. Its flags are
+   * the first node's, but for its id, address and data dir.
+   */
+  async addNode(id: string, via: string): Promise<void> {
+    if (this.specs.some((spec) => spec.id === id)) throw new Error(`${id} exists already`);
+    const [port] = await probeFreePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const template = this.specs[0];
+    if (template === undefined) throw new Error("no node to copy flags from");
+    const dataDir = path.join(this.dir, id);
+    const args = template.args
+      .filter((arg) => !/^--(id|listen|peers|data-dir|metrics-listen)=/.test(arg))
+      .concat([
+        `--id=${id}`,
+        `--listen=${address}`,
+        `--join=${this.spec(via).address}`,
+        `--data-dir=${dataDir}`,
+      ]);
+    this.specs.push({ id, address, dataDir, logFile: path.join(dataDir, "node.log"), args });
+    await this.startNode(id);
+  }
+
   /** Stops one node: SIGTERM (graceful) by default, or SIGKILL. */
   async stopNode(id: string, how: "graceful" | "kill" = "graceful"): Promise<void> {
     if (this.#paused.has(id)) this.resume(id);

@@ -8,6 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { AntiEntropy } from "../../../../node/anti-entropy/anti-entropy.js";
 import type { AntiEntropyOptions } from "../../../../node/anti-entropy/aae-options.js";
+import { MetadataStore } from "../../../../node/membership/metadata-store.js";
+import { initialMetadata } from "../../../../node/core/layout.js";
 import { ClusterView } from "../../../../node/cluster-view.js";
 import { SYSTEM_CLOCK, type Clock } from "../../../../node/clock.js";
 import { grpcExchangeOpener } from "../../../../node/anti-entropy/exchange-client.js";
@@ -56,9 +58,9 @@ async function startPair(
       for (let index = 0; index < prefill; index++) await put(replica, `pre${index}`, "v");
       const view = new ClusterView({
         self: node,
-        members,
-        partitionCount: 16,
-        targetN: 3,
+        metadata: MetadataStore.inMemory(
+          initialMetadata({ members, partitionCount: 16, targetN: 3 }),
+        ),
         messageBytesMax: 64 << 20,
         clock: SYSTEM_CLOCK,
       });
