@@ -1,0 +1,98 @@
+// `dkv cluster commit`: commits the staged changes, making the next layout version. With
+// --based-on and --revision (as `dkv cluster plan` prints them) the node refuses, with
+// FAILED_PRECONDITION, changes that differ from the plan that was shown; without them this
+// command asks for the plan itself and commits exactly what that plan shows.
+
+import type { Argv, ArgumentsCamelCase } from "yargs";
+import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
+import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
+import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import { UsageError } from "../usage.js";
+import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
+import { callMembership } from "./cluster-membership.js";
+
+interface CommitArgs extends ClientArgs {
+  "based-on": number | undefined;
+  revision: number | undefined;
+}
+
+export const command = "commit";
+export const describe =
+  "Commit the staged changes; with --based-on and --revision only if they are still those of the plan shown";
+
+export function builder(yargs: Argv): Argv<CommitArgs> {
+  return withClientOptions(yargs)
+    .option("based-on", {
+      type: "number",
+      describe: "The layout version the plan shown was based on (printed by `dkv cluster plan`)",
+    })
+    .option("revision", {
+      type: "number",
+      describe: "The staged revision of the plan shown (printed by `dkv cluster plan`)",
+    }) as unknown as Argv<CommitArgs>;
+}
+
+export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<void> {
+  const expected = expectedPlan(args["based-on"], args.revision);
+  const addresses = nodeAddresses(args);
+  if (expected !== undefined) {
+    const { reply } = await commit(addresses, args.timeout, expected);
+    if (args.json) console.log(reply.metadata_json);
+    else {
+      const after = parseMetadataJson(reply.metadata_json);
+      console.log(
+        `committed the changes staged on version ${expected.basedOn} (revision ` +
+          `${expected.revision}) → layout version ${after.layout.version}`,
+      );
+    }
+    return;
+  }
+  const planned = await callMembership<PlanReply__Output>(
+    addresses,
+    args.timeout,
+    (client, options, done) => client.Plan({}, options, done),
+  );
+  // The node that planned commits: another could hold other staged changes, and would refuse.
+  const { reply } = await commit([planned.address], args.timeout, {
+    basedOn: planned.reply.based_on,
+    revision: planned.reply.revision,
+  });
+  if (args.json) console.log(reply.metadata_json);
+  else {
+    const report = parsePlanJson(planned.reply.plan_json);
+    console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
+  }
+}
+
+/** The plan to insist on: both flags or neither, each a non-negative integer. */
+function expectedPlan(
+  basedOn: number | undefined,
+  revision: number | undefined,
+): { basedOn: number; revision: number } | undefined {
+  if (basedOn === undefined && revision === undefined) return undefined;
+  if (basedOn === undefined || revision === undefined) {
+    throw new UsageError(
+      "--based-on and --revision go together, as `dkv cluster plan` prints them",
+    );
+  }
+  for (const [name, value] of [
+    ["based-on", basedOn],
+    ["revision", revision],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new UsageError(`--${name} must be a non-negative integer, got ${value}`);
+    }
+  }
+  return { basedOn, revision };
+}
+
+function commit(
+  addresses: readonly string[],
+  timeoutMs: number,
+  expected: { basedOn: number; revision: number },
+): Promise<{ reply: MetadataReply__Output; address: string }> {
+  const request = { based_on: expected.basedOn, revision: expected.revision };
+  return callMembership<MetadataReply__Output>(addresses, timeoutMs, (client, options, done) =>
+    client.Commit(request, options, done),
+  );
+}
