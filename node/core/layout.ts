@@ -1,0 +1,289 @@
+// Cluster metadata (membership design, issue 14): the committed layout, the transfer progress of
+// its transition and the changes staged for the next commit; the rings of a transition, its
+// moving partitions and its retirement. Pure: no IO, clock or randomness. Encoding:
+// layout-codec.ts; staging, committing and merging gossiped copies: layout-merge.ts.
+
+import type { NodeId } from "./node-id.js";
+import { isValidNodeId } from "./node-id.js";
+import { claimRing, isValidPartitionCount, type Ring } from "./ring.js";
+
+/** Joining and valid members own partitions in a new claim; leaving ones hand theirs over. */
+export type MemberState = "joining" | "valid" | "leaving" | "removed";
+
+/** One member of a layout; removed members stay listed so that a stale peer cannot revive them. */
+export interface LayoutMember {
+  readonly node: NodeId;
+  /** The advertised host:port. */
+  readonly address: string;
+  readonly state: MemberState;
+}
+
+/** A committed layout version. Immutable; identified by (version, digest) (layout-codec.ts). */
+export interface Layout {
+  /** 1 for the first layout of a cluster; +1 per commit or retirement. */
+  readonly version: number;
+  /** Q, fixed per cluster. */
+  readonly partitionCount: number;
+  /** The claim's targetN (the bucket default n). */
+  readonly targetN: number;
+  /** Sorted by node id; removed members stay listed (state removed). */
+  readonly members: readonly LayoutMember[];
+  /** The claim of this version (length Q): where data must end up. */
+  readonly owners: readonly NodeId[];
+  /** The claim of the previous version, present while the transition from it is under way. */
+  readonly previousOwners?: readonly NodeId[];
+}
+
+/** Partitions whose new primaries confirmed they hold everything, for one layout version. */
+export interface TransferProgress {
+  readonly version: number;
+  /** Sorted, distinct; grows only. */
+  readonly done: readonly number[];
+}
+
+/** Changes waiting for `dkv cluster commit`. */
+export interface Staged {
+  /** The layout version they apply to. */
+  readonly basedOn: number;
+  /** +1 per staging command on top of this base; 0 only for the empty set a layout starts with. */
+  readonly revision: number;
+  /** In the order given; no node appears in two of them. */
+  readonly changes: readonly StagedChange[];
+}
+
+/** One staged membership change; `address` of a replace is the address of `by`. */
+export type StagedChange =
+  | { readonly kind: "join"; readonly node: NodeId; readonly address: string }
+  | { readonly kind: "leave"; readonly node: NodeId }
+  | {
+      readonly kind: "replace";
+      readonly node: NodeId;
+      readonly by: NodeId;
+      readonly address: string;
+    }
+  | { readonly kind: "force-remove"; readonly node: NodeId };
+
+/**
+ * What a node knows of the cluster; three semilattices merged componentwise (layout-merge.ts).
+ * Every function here returns it normalised: progress.version = staged.basedOn = layout.version.
+ */
+export interface ClusterMetadata {
+  readonly layout: Layout;
+  readonly progress: TransferProgress;
+  readonly staged: Staged;
+}
+
+/** Bad metadata or a refused change: the message says what was wrong, with the names. */
+export class LayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LayoutError";
+  }
+}
+
+/** Most members a layout lists, removed ones included: the layout is gossiped whole. */
+export const layoutMembersMax = 1024;
+/** Most changes staged at once; a commit of more would be hard to review in a plan. */
+export const stagedChangesMax = 64;
+/** Largest targetN, as ring.ts's claim accepts. */
+export const targetNMax = 16;
+/** Longest advertised address: a 253-character DNS name, a colon and a port. */
+const addressLengthMax = 259;
+const addressPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
+
+/** True for host:port (IPv6 hosts in brackets), the port in 1..65535 without leading zeros. */
+export function isValidAddress(value: string): boolean {
+  const match = addressPattern.exec(value);
+  return value.length <= addressLengthMax && match !== null && Number(match[2]) <= 65535;
+}
+
+/** Members in these states own partitions in a new claim. */
+export function isOwning(state: MemberState): boolean {
+  return state === "joining" || state === "valid";
+}
+
+/**
+ * The metadata of a new cluster: layout version 1, every member valid, the owners a fresh
+ * claim, nothing in transition, nothing staged. Throws a LayoutError for a bad or repeated node
+ * id, a bad address, Q not a power of two in 1..4096, or targetN outside 1..16.
+ */
+export function initialMetadata(options: {
+  readonly members: readonly { readonly node: NodeId; readonly address: string }[];
+  readonly partitionCount: number;
+  readonly targetN: number;
+}): ClusterMetadata {
+  const { partitionCount, targetN } = options;
+  checkSettings(partitionCount, targetN);
+  const count = options.members.length;
+  if (count === 0 || count > layoutMembersMax) {
+    throw new LayoutError(`a cluster needs 1..${layoutMembersMax} members, got ${count}`);
+  }
+  const members = options.members
+    .map(({ node, address }) => ({ node, address, state: "valid" as const }))
+    .sort(byNode);
+  members.forEach(({ node, address }, i) => {
+    checkNode(node);
+    checkAddress(node, address);
+    if (node === members[i - 1]?.node) throw new LayoutError(`member ${node} is listed twice`);
+  });
+  const nodes = members.map((member) => member.node);
+  const { owners } = claimRing({ nodes, partitionCount, targetN });
+  return startOf({ version: 1, partitionCount, targetN, members, owners });
+}
+
+/** Throws a LayoutError unless Q is a power of two in 1..4096 and targetN is in 1..16. */
+export function checkSettings(partitionCount: number, targetN: number): void {
+  if (!isValidPartitionCount(partitionCount)) {
+    throw new LayoutError(`partition count must be 2^k in 1..4096, got ${partitionCount}`);
+  }
+  if (!(Number.isInteger(targetN) && targetN >= 1 && targetN <= targetNMax)) {
+    throw new LayoutError(`targetN must be an integer in 1..${targetNMax}, got ${targetN}`);
+  }
+}
+
+/**
+ * The rings of a layout, for preference lists: `current` from owners over the owning members,
+ * and while a transition is under way `previous` from previousOwners over the members the
+ * previous layout had as owning (now valid, leaving, or owners in previousOwners).
+ */
+export function ringsOf(layout: Layout): { current: Ring; previous?: Ring } {
+  const { partitionCount, members, owners, previousOwners } = layout;
+  const current = ringOf(partitionCount, owners, members, isOwning);
+  if (previousOwners === undefined) return { current };
+  const wasOwning = (state: MemberState): boolean => state === "valid" || state === "leaving";
+  return { current, previous: ringOf(partitionCount, previousOwners, members, wasOwning) };
+}
+
+function ringOf(
+  partitionCount: number,
+  owners: readonly NodeId[],
+  members: readonly LayoutMember[],
+  include: (state: MemberState) => boolean,
+): Ring {
+  const listed = members.filter((member) => include(member.state)).map((member) => member.node);
+  const nodes = [...new Set([...owners, ...listed])].sort();
+  return { partitionCount, owners, nodes };
+}
+
+/**
+ * Partitions, ascending, whose primaries for n = targetN (as a set) differ between the previous
+ * ring and the current one; empty when no transition is under way. These must be marked
+ * transferred before the layout can retire.
+ */
+export function movingPartitions(layout: Layout): number[] {
+  const { current, previous } = ringsOf(layout);
+  if (previous === undefined) return [];
+  const moving: number[] = [];
+  for (let p = 0; p < layout.partitionCount; p++) {
+    const before = primariesAt(previous, p, layout.targetN);
+    const after = primariesAt(current, p, layout.targetN);
+    if (before.length !== after.length || after.some((node) => !before.includes(node))) {
+      moving.push(p);
+    }
+  }
+  return moving;
+}
+
+/**
+ * `preferenceList(ring, up, p, n).primaries` of coordinator/core/preference-list.ts: the first n
+ * distinct owners walking clockwise from p, then non-owning nodes, sorted. node/ may not import
+ * coordinator/, so the walk is repeated here; a property test holds the two equal.
+ */
+function primariesAt(ring: Ring, partition: number, n: number): NodeId[] {
+  const q = ring.owners.length;
+  const seen = new Set<NodeId>();
+  for (let step = 0; step < q && seen.size < n; step++)
+    seen.add(ring.owners[(partition + step) % q]!);
+  for (const node of ring.nodes) if (seen.size < n) seen.add(node);
+  return [...seen];
+}
+
+/**
+ * Adds `partitions` to the transfer progress of the current layout version (a union: marking
+ * twice changes nothing). Throws a LayoutError for a partition outside 0..Q-1.
+ */
+export function markTransferred(
+  metadata: ClusterMetadata,
+  partitions: readonly number[],
+): ClusterMetadata {
+  const { layout, progress } = metadata;
+  for (const p of partitions) {
+    if (!(Number.isInteger(p) && p >= 0 && p < layout.partitionCount)) {
+      throw new LayoutError(`partition ${p} is not in 0..${layout.partitionCount - 1}`);
+    }
+  }
+  const before = progress.version === layout.version ? progress.done : [];
+  const done = [...new Set([...before, ...partitions])].sort((a, b) => a - b);
+  return { ...metadata, progress: { version: layout.version, done } };
+}
+
+/**
+ * Ends a transition whose moving partitions are all marked transferred: layout version + 1
+ * with the same owners, no previousOwners, joining → valid and leaving → removed. A staged
+ * force-remove carries over to the new version. Returns `metadata` itself when no transition
+ * is under way or a moving partition is not done yet. Every node computing it from the same
+ * metadata gets the same bytes, so concurrent retirements agree.
+ */
+export function retireIfComplete(metadata: ClusterMetadata): ClusterMetadata {
+  const { layout, progress, staged } = metadata;
+  if (layout.previousOwners === undefined) return metadata;
+  const done = new Set(progress.version === layout.version ? progress.done : []);
+  if (!movingPartitions(layout).every((p) => done.has(p))) return metadata;
+  const next = startOf({ ...settled(layout), version: layout.version + 1 });
+  if (staged.changes.length === 0) return next;
+  return { ...next, staged: { ...staged, basedOn: next.layout.version } };
+}
+
+/** The layout without its transition: joining members valid, leaving ones removed. */
+export function settled(layout: Layout): Layout {
+  const { previousOwners: _, ...rest } = layout;
+  const settle = (state: MemberState): MemberState =>
+    state === "joining" ? "valid" : state === "leaving" ? "removed" : state;
+  return { ...rest, members: layout.members.map((m) => ({ ...m, state: settle(m.state) })) };
+}
+
+/** Fresh metadata for a layout just made: nothing transferred, nothing staged. */
+export function startOf(layout: Layout): ClusterMetadata {
+  const { version } = layout;
+  return {
+    layout,
+    progress: { version, done: [] },
+    staged: { basedOn: version, revision: 0, changes: [] },
+  };
+}
+
+/** Throws a LayoutError unless `change` is one of the four kinds with valid ids and addresses. */
+export function checkChangeShape(change: StagedChange): void {
+  checkNode(change.node);
+  if (change.kind === "join") checkAddress(change.node, change.address);
+  if (change.kind === "replace") {
+    checkNode(change.by);
+    checkAddress(change.by, change.address);
+    if (change.by === change.node) throw new LayoutError(`cannot replace ${change.node} by itself`);
+  }
+  const kinds: readonly string[] = ["join", "leave", "replace", "force-remove"];
+  if (!kinds.includes(change.kind)) throw new LayoutError(`unknown change kind ${change.kind}`);
+}
+
+/** The nodes a change names. */
+export function nodesOf(change: StagedChange): NodeId[] {
+  return change.kind === "replace" ? [change.node, change.by] : [change.node];
+}
+
+function checkNode(node: string): void {
+  if (typeof node !== "string" || !isValidNodeId(node)) {
+    throw new LayoutError(`invalid node id ${JSON.stringify(node)}: want 1..64 of [A-Za-z0-9_.-]`);
+  }
+}
+
+function checkAddress(node: NodeId, address: string): void {
+  if (typeof address !== "string" || !isValidAddress(address)) {
+    throw new LayoutError(
+      `invalid address ${JSON.stringify(address)} for ${node}: want host:port, port 1..65535`,
+    );
+  }
+}
+
+export function byNode(a: { node: NodeId }, b: { node: NodeId }): number {
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+}
