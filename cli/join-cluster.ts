@@ -5,7 +5,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../proto/load-proto.js";
 import { channelOptions } from "../node/peer-clients.js";
-import { decodeMetadata, type ClusterMetadata } from "../node/core/layout.js";
+import type { ClusterMetadata } from "../node/core/layout.js";
+import { decodeMetadata } from "../node/core/layout-codec.js";
 import type { NodeId } from "../node/core/node-id.js";
 import type { Logger } from "../node/logger.js";
 import type { MetadataStore } from "../node/membership/metadata-store.js";

@@ -5,6 +5,10 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import * as serve from "./commands/serve.js";
 import * as clusterUp from "./commands/cluster-up.js";
+import * as clusterShow from "./commands/cluster-show.js";
+import * as clusterStage from "./commands/cluster-stage.js";
+import * as clusterPlan from "./commands/cluster-plan.js";
+import * as clusterCommit from "./commands/cluster-commit.js";
 import * as put from "./commands/put.js";
 import * as get from "./commands/get.js";
 import * as del from "./commands/delete.js";
@@ -25,8 +29,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       .scriptName("dkv")
       .usage("$0 <command> [options]\n\nA Dynamo-style leaderless quorum key-value store.")
       .command(serve)
-      .command("cluster", "Local clusters", (cluster) =>
-        cluster.command(clusterUp).demandCommand(1, "name a cluster command: up"),
+      .command("cluster", "Clusters: start a local one, show and change membership", (cluster) =>
+        cluster
+          .command(clusterUp)
+          .command(clusterShow)
+          .command(clusterStage.join)
+          .command(clusterStage.leave)
+          .command(clusterStage.replace)
+          .command(clusterStage.forceRemove)
+          .command(clusterStage.clear)
+          .command(clusterPlan)
+          .command(clusterCommit)
+          .demandCommand(
+            1,
+            "name a cluster command: up, show, join, leave, replace, force-remove, clear, plan, commit",
+          ),
       )
       .command(put)
       .command(get)

@@ -130,7 +130,10 @@ export class ActorLease {
       }
     }
     if (file !== undefined) {
-      await writeFileDurably(file, encodeActorLease({ version: 1, actor: choice.actor, clean: false }));
+      await writeFileDurably(
+        file,
+        encodeActorLease({ version: 1, actor: choice.actor, clean: false }),
+      );
     }
     options.logger?.info(
       { actor: choice.actor, reused: choice.reused, reason: choice.reason },

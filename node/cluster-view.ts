@@ -19,7 +19,8 @@ import { MemberView, type PeerReport, type PeerTransition } from "./membership/m
 import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
-import { decodeMetadata, ringsOf, type ClusterMetadata, type Layout } from "./core/layout.js";
+import { ringsOf, type ClusterMetadata, type Layout } from "./core/layout.js";
+import { decodeMetadata } from "./core/layout-codec.js";
 import type { MetadataStore } from "./membership/metadata-store.js";
 
 /** One member of the cluster. */

@@ -7,15 +7,9 @@ import type * as grpc from "@grpc/grpc-js";
 import type { MembershipHandlers } from "../../proto/generated/dkv/v1/Membership.js";
 import type { MetadataReply } from "../../proto/generated/dkv/v1/MetadataReply.js";
 import type { StageRequest__Output } from "../../proto/generated/dkv/v1/StageRequest.js";
-import {
-  LayoutError,
-  clearStaged,
-  commitStaged,
-  decodeMetadata,
-  stageChange,
-  type ClusterMetadata,
-  type StagedChange,
-} from "../core/layout.js";
+import { LayoutError, type ClusterMetadata, type StagedChange } from "../core/layout.js";
+import { decodeMetadata } from "../core/layout-codec.js";
+import { clearStaged, commitStaged, stageChange } from "../core/layout-merge.js";
 import { isValidNodeId, type NodeId } from "../core/node-id.js";
 import { KvError } from "../core/errors.js";
 import { toServiceError } from "../wire/grpc-status.js";

@@ -7,12 +7,9 @@
 import { hash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  decodeMetadata,
-  encodeMetadata,
-  mergeMetadata,
-  type ClusterMetadata,
-} from "../core/layout.js";
+import type { ClusterMetadata } from "../core/layout.js";
+import { decodeMetadata, encodeMetadata } from "../core/layout-codec.js";
+import { mergeMetadata } from "../core/layout-merge.js";
 import { writeFileDurably } from "../durable-file.js";
 
 /** The file in the data directory that holds the node's cluster metadata. */

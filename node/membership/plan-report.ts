@@ -3,7 +3,8 @@
 // node pair with their estimated keys and bytes, an ETA and warnings. The CLI prints it as a
 // table or, with --json, as it is.
 
-import { commitStaged, ringsOf, type ClusterMetadata, type StagedChange } from "../core/layout.js";
+import { ringsOf, type ClusterMetadata, type StagedChange } from "../core/layout.js";
+import { commitStaged } from "../core/layout-merge.js";
 import { planTransition, type ClusterPlan } from "../core/cluster-plan.js";
 import type { NodeId } from "../core/node-id.js";
 

@@ -16,7 +16,7 @@ import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
 import type { ClusterView } from "../cluster-view.js";
 import type { ExchangeReport } from "../anti-entropy/exchange.js";
-import { markTransferred, retireIfComplete, transferDone } from "../core/layout.js";
+import { markTransferred, retireIfComplete, type ClusterMetadata } from "../core/layout.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
 import type { MetadataStore } from "./metadata-store.js";
 
@@ -141,7 +141,7 @@ export class TransferLoop {
       });
     if (complete.length > 0) {
       const partitions = complete.map((move) => move.partition);
-      await this.#metadata.update((current) => markTransferred(current, partitions, self));
+      await this.#metadata.update((current) => markTransferred(current, partitions));
       this.#logger.info({ partitions, version: layout.version }, "partitions transferred here");
     }
     const before = this.#metadata.current.layout.version;
@@ -162,4 +162,10 @@ export class TransferLoop {
     });
     return plan.moves.filter((move) => move.gaining.includes(this.#view.self));
   }
+}
+
+/** True when `partition`'s transfer to `node` is recorded for the current layout version. */
+function transferDone(metadata: ClusterMetadata, partition: number, _node: NodeId): boolean {
+  const { layout, progress } = metadata;
+  return progress.version === layout.version && progress.done.includes(partition);
 }

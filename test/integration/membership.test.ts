@@ -11,7 +11,8 @@ import * as grpc from "@grpc/grpc-js";
 import { TestCluster } from "./local-cluster-harness.js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
-import { decodeMetadata, type ClusterMetadata } from "../../node/core/layout.js";
+import type { ClusterMetadata } from "../../node/core/layout.js";
+import { decodeMetadata } from "../../node/core/layout-codec.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";
 import { preferenceList } from "../../coordinator/core/preference-list.js";
 import { ringsOf } from "../../node/core/layout.js";
@@ -86,9 +87,15 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     })();
 
     await cluster.addNode("n4", "n1");
+    // Staged on n1, the join reaches the other members with the heartbeat's gossip.
     await eventually(async () => {
-      const { staged } = await metadataOf("n1");
-      return staged.changes.some((change) => change.kind === "join" && change.node === "n4");
+      for (const node of ["n1", "n2", "n3"]) {
+        const { staged } = await metadataOf(node);
+        if (!staged.changes.some((change) => change.kind === "join" && change.node === "n4")) {
+          return false;
+        }
+      }
+      return true;
     }, 20_000);
 
     const plan = await unary<{ plan_json: string; based_on: number; revision: number }>(
