@@ -14,18 +14,13 @@ import {
   retract,
 } from "../node/core/dvv.js";
 import { growthExcess, limitRefusal, objectSize } from "../node/core/object-limit.js";
-import { partitionOfKey } from "../node/core/key-hash.js";
 import { versionDigest } from "../node/core/version-digest.js";
 import { KvError } from "../node/core/errors.js";
 import type { Limits } from "../node/core/limits.js";
 import type { Replica } from "../node/replica.js";
-import type { Ring } from "../node/core/ring.js";
 import type { Logger } from "../node/logger.js";
-import {
-  preferenceList,
-  transitionPreferenceList,
-  type PreferenceList,
-} from "./core/preference-list.js";
+import { PreferenceLists, type KeyPreferenceList, type ListView } from "./preference-lists.js";
+import { widenQuorum } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
@@ -44,20 +39,11 @@ import type { GetCommand, PutCommand, PutOutcome } from "./coordinator-commands.
 import type { HintStore } from "../node/hints/hint-store.js";
 
 /**
- * What the coordinator needs to know about the cluster: who it is, the ring, and which nodes
+ * What the coordinator needs to know about the cluster: who it is, the rings, and which nodes
  * are believed up. node/cluster-view.ts provides it in production; the simulation its own.
  */
-export interface CoordinatorView {
+export interface CoordinatorView extends ListView {
   readonly self: NodeId;
-  /** The ring data must be on (the current layout's). */
-  readonly ring: Ring;
-  /**
-   * While data moves to `ring` after a membership change, the ring it moves from: reads use
-   * it, writes reach both (transitionPreferenceList). Undefined otherwise.
-   */
-  readonly previousRing?: Ring | undefined;
-  /** Never mutated: a change of the up set comes as a new set (the coordinator caches by it). */
-  upNodes(): ReadonlySet<NodeId>;
 }
 
 /** Counters for status and tests. */
@@ -65,9 +51,6 @@ export interface CoordinatorStats {
   readRepairs: number;
   readRepairsSkipped: number;
 }
-
-/** Preference lists a coordinator keeps at most (Q × the n values in use × 2 in practice). */
-const PREFERENCE_LISTS_CACHED_MAX = 16_384;
 
 /** Coordinates puts and gets for the node it runs on. */
 export class Coordinator {
@@ -80,11 +63,8 @@ export class Coordinator {
   #readRepairsInFlight = 0;
   readonly #readRepairEnabled: boolean;
   readonly #hints: HintStore | undefined;
+  readonly #lists: PreferenceLists;
   readonly #sloppyAllowed: boolean;
-  /** Preference lists already computed for the up set `#listsUp` (pure, so reusable). */
-  readonly #lists = new Map<number, PreferenceList & { readonly widenBy?: number }>();
-  #listsUp: ReadonlySet<NodeId> | undefined;
-  #listsRing: Ring | undefined;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -103,6 +83,7 @@ export class Coordinator {
     readonly hintedHandoff?: boolean;
   }) {
     this.#sloppyAllowed = options.hintedHandoff ?? true;
+    this.#lists = new PreferenceLists(options.view, this.#sloppyAllowed);
     this.#hints = options.hints;
     this.#readRepairEnabled = options.readRepair ?? true;
     this.#view = options.view;
@@ -113,45 +94,15 @@ export class Coordinator {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
-  /**
-   * The key's preference list as this node sees the cluster (sloppy unless strict). While a
-   * membership change moves data, a write's list holds the old and the new primaries (its
-   * quorum grows by `widenBy`) and a read's the old ones, which hold every acknowledged write.
-   */
+  /** The key's preference list (coordinator/preference-lists.ts); writes' by default. */
   preferenceList(
     bucket: string,
     key: Uint8Array,
     n: number,
     sloppy = true,
     use: "read" | "write" = "write",
-  ): PreferenceList & { readonly widenBy?: number } {
-    const { ring, previousRing } = this.#view;
-    const partition = partitionOfKey(bucket, key, ring.partitionCount);
-    const up = this.#view.upNodes();
-    // The list is a pure function of (rings, up set, partition, n, sloppy, use); the view
-    // replaces its up set and its rings on every change, so lists stay valid until it does.
-    if (
-      up !== this.#listsUp ||
-      ring !== this.#listsRing ||
-      this.#lists.size >= PREFERENCE_LISTS_CACHED_MAX
-    ) {
-      this.#lists.clear();
-      this.#listsUp = up;
-      this.#listsRing = ring;
-    }
-    const allowSloppy = sloppy && this.#sloppyAllowed;
-    const forWrite = previousRing !== undefined && use === "write";
-    const slot =
-      ((n * ring.partitionCount + partition) * 2 + (allowSloppy ? 1 : 0)) * 2 + (forWrite ? 1 : 0);
-    let list = this.#lists.get(slot);
-    if (list === undefined) {
-      const options = { sloppy: allowSloppy };
-      if (previousRing === undefined) list = preferenceList(ring, up, partition, n, options);
-      else if (use === "read") list = preferenceList(previousRing, up, partition, n, options);
-      else list = transitionPreferenceList(previousRing, ring, up, partition, n, options);
-      this.#lists.set(slot, list);
-    }
-    return list;
+  ): KeyPreferenceList {
+    return this.#lists.of(bucket, key, n, sloppy, use);
   }
 
   /** True when this node is one of the key's n primaries (its copy is not a fallback copy). */
@@ -539,25 +490,4 @@ function holdCopy(
   if (reply.object === own?.object) return undefined;
   const verdict = command.holdBytes(objectSize(reply.object).bytes);
   return verdict.ok ? undefined : verdict.message;
-}
-
-/**
- * The quorum of a write to a partition whose primaries change: every count that asks for acks
- * grows by `widenBy`, so that at least the asked-for number of old primaries, and of new ones,
- * hold the write (transitionPreferenceList). Unchanged when nothing changes.
- */
-function widenQuorum<Q extends GetCommand["quorum"]>(
-  quorum: Q,
-  widenBy: number,
-  primaries: number,
-): Q {
-  if (widenBy === 0) return quorum;
-  const grow = (count: number): number => (count > 0 ? count + widenBy : 0);
-  return {
-    ...quorum,
-    n: primaries,
-    w: quorum.w + widenBy,
-    dw: grow(quorum.dw),
-    pw: grow(quorum.pw),
-  };
 }

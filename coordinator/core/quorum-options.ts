@@ -157,3 +157,24 @@ function checkCount(
   }
   return undefined;
 }
+
+/**
+ * The quorum of a write to a partition whose primaries change: every count that asks for acks
+ * grows by `widenBy`, so that at least the asked-for number of old primaries, and of new ones,
+ * hold the write (transitionPreferenceList). Unchanged when nothing changes.
+ */
+export function widenQuorum<Q extends QuorumConfig>(
+  quorum: Q,
+  widenBy: number,
+  primaries: number,
+): Q {
+  if (widenBy === 0) return quorum;
+  const grow = (count: number): number => (count > 0 ? count + widenBy : 0);
+  return {
+    ...quorum,
+    n: primaries,
+    w: quorum.w + widenBy,
+    dw: grow(quorum.dw),
+    pw: grow(quorum.pw),
+  };
+}
