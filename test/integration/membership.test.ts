@@ -6,9 +6,10 @@
 // through n1 while a writer keeps putting new keys through every node at w=2. Membership is
 // driven over the Membership service; each node's own copies are read with Admin.LocalGet.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
-import { TestCluster } from "./local-cluster-harness.js";
+import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
 import type { ClusterMetadata } from "../../node/core/layout.js";
@@ -20,14 +21,55 @@ import { ringsOf } from "../../node/core/layout.js";
 let cluster: TestCluster;
 const clients: MembershipClient[] = [];
 
-beforeAll(async () => {
-  cluster = await TestCluster.start({ nodes: 3, storage: "log", partitions: 16 });
-});
-
-afterAll(async () => {
-  for (const client of clients) client.close();
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
   await cluster?.stop();
 });
+
+/** Runs the dkv command line; resolves with its exit code and output. */
+function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN_SCRIPT, ...args], (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Puts keys through the given nodes at w=2 until stopped; records what was acknowledged. */
+function startWriter(nodes: readonly string[], prefix: string, acknowledged: Map<string, string>) {
+  let writing = true;
+  let failures = 0;
+  const done = (async (): Promise<void> => {
+    for (let index = 0; writing; index++) {
+      const key = `${prefix}-${index}`;
+      try {
+        await cluster.client(nodes[index % nodes.length]!).put(key, `${prefix}${index}`, { w: 2 });
+        acknowledged.set(key, `${prefix}${index}`);
+      } catch {
+        failures += 1;
+      }
+    }
+  })();
+  return {
+    stop: async (): Promise<number> => {
+      writing = false;
+      await done;
+      return failures;
+    },
+  };
+}
+
+/** Waits until every node named has retired the change (no transition) at `version` or later. */
+async function waitRetired(nodes: readonly string[], version: number): Promise<void> {
+  await eventually(async () => {
+    for (const node of nodes) {
+      const { layout } = await metadataOf(node);
+      if (layout.previousOwners !== undefined || layout.version < version) return false;
+    }
+    return true;
+  }, 90_000);
+}
 
 function membership(node: string): MembershipClient {
   const v1 = loadProto().grpcObject.dkv.v1;
@@ -64,6 +106,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
 
 describe("growing a cluster from 3 to 4 nodes while it serves", () => {
   it("joins, plans, commits, transfers and retires with every acknowledged write readable", async () => {
+    cluster = await TestCluster.start({ nodes: 3, storage: "log", partitions: 16 });
     const acknowledged = new Map<string, string>();
     for (let index = 0; index < 150; index++) {
       const node = `n${(index % 3) + 1}`;
@@ -156,4 +199,54 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     // Writes may fail while the new node's peers learn of it, never silently.
     expect(failures).toBeLessThan(acknowledged.size);
   }, 180_000);
+});
+
+describe("shrinking a cluster with the dkv command line", () => {
+  it("lets a node leave, then rebuilds a killed node's copies after force-remove", async () => {
+    cluster = await TestCluster.start({ nodes: 5, storage: "log", partitions: 16 });
+    const acknowledged = new Map<string, string>();
+    for (let index = 0; index < 120; index++) {
+      await cluster.client(`n${(index % 5) + 1}`).put(`k-${index}`, `v${index}`, { w: 2 });
+      acknowledged.set(`k-${index}`, `v${index}`);
+    }
+    const at = ["--node", cluster.spec("n1").address];
+    // n5 leaves while a writer goes on through n1..n3.
+    const writer = startWriter(["n1", "n2", "n3"], "leave", acknowledged);
+    expect((await dkv(["cluster", "leave", "n5", ...at])).code).toBe(0);
+    const plan = await dkv(["cluster", "plan", ...at]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/n5/);
+    const commit = await dkv(["cluster", "commit", ...at]);
+    expect(commit.code, commit.stderr).toBe(0);
+    await waitRetired(["n1", "n2", "n3", "n4", "n5"], 3);
+    const { layout } = await metadataOf("n2");
+    expect(layout.members.find((member) => member.node === "n5")?.state).toBe("removed");
+    expect(layout.owners).not.toContain("n5");
+    await cluster.stopNode("n5");
+
+    // n4 dies for good: force-remove it, and the three left rebuild a copy of every key.
+    await cluster.stopNode("n4", "kill");
+    expect((await dkv(["cluster", "force-remove", "n4", ...at])).code).toBe(0);
+    const forced = await dkv(["cluster", "commit", ...at]);
+    expect(forced.code, forced.stderr).toBe(0);
+    await waitRetired(["n1", "n2", "n3"], 5);
+    const failures = await writer.stop();
+    const shown = await dkv(["cluster", "show", "--json", ...at]);
+    expect(shown.code).toBe(0);
+    const members = (JSON.parse(shown.stdout) as ClusterMetadata).layout.members;
+    expect(
+      members.filter((member) => member.state === "valid").map((member) => member.node),
+    ).toEqual(["n1", "n2", "n3"]);
+    // n = 3 on three nodes: every node is a primary of every key and holds it.
+    for (const [key, value] of acknowledged) {
+      for (const node of ["n1", "n2", "n3"]) {
+        const local = await cluster.client(node).localGet(key);
+        expect(
+          local.siblings.map((sibling) => sibling.value.toString()),
+          `${key} on ${node}`,
+        ).toContain(value);
+      }
+    }
+    expect(failures).toBeLessThan(acknowledged.size);
+  }, 240_000);
 });
