@@ -19,6 +19,7 @@ import { initialMetadata } from "../node/core/layout.js";
 import { membershipHandlers } from "../node/membership/membership-server.js";
 import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
 import { TransferLoop } from "../node/membership/transfer-loop.js";
+import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
 import { replicaHandlers } from "../node/replica-server.js";
@@ -66,6 +67,8 @@ export interface NodeConfig {
    * cluster's from it, and once it listens asks it to stage its join.
    */
   readonly join?: string;
+  /** After a membership change retires, how long before lost partitions are dropped. */
+  readonly dropGraceMs?: number;
   readonly storage: Storage;
   readonly dataDir: string;
   readonly logger: Logger;
@@ -191,6 +194,15 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica.onWrite(antiEntropy.writeListener);
     replica.onRemove(antiEntropy.removeListener);
   }
+  // Partitions this node loses in a membership change are dropped after the grace period.
+  const drops = new DropLoop({
+    view,
+    replica,
+    hints,
+    clock,
+    logger: config.logger,
+    ...(config.dropGraceMs === undefined ? {} : { graceMs: config.dropGraceMs }),
+  });
   // Partitions this node gains in a membership change arrive through anti-entropy exchanges.
   const transfers = new TransferLoop({
     view,
@@ -340,6 +352,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       health.setStatus("", "NOT_SERVING");
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
       await transfers.close();
+      await drops.close();
       await antiEntropy.close();
       await new Promise<void>((resolve) => {
         const cancel = clock.setTimer(graceMs, () => {

@@ -24,6 +24,7 @@ interface ServeArgs {
   peers: string | undefined;
   join: string | undefined;
   advertise: string | undefined;
+  "drop-grace-ms": number;
   "data-dir": string;
   storage: string;
   partitions: number;
@@ -67,6 +68,12 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       type: "string",
       describe:
         "host:port other nodes and clients reach this node at (default: the --listen address)",
+    })
+    .option("drop-grace-ms", {
+      type: "number",
+      default: 60_000,
+      describe:
+        "After a membership change completes, how long a node keeps the partitions it handed over",
     })
     .option("data-dir", {
       type: "string",
@@ -221,6 +228,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     readRepair: args["read-repair"],
     aaeIntervalMs: aaeIntervalMs(args["aae-interval-ms"]),
     tombstoneGraceMs: tombstoneGraceMs(args["tombstone-grace-ms"]),
+    dropGraceMs: nonNegativeArg("drop-grace-ms", args["drop-grace-ms"]),
     hintStorage,
     failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
@@ -355,4 +363,11 @@ async function withConcretePort(listen: string): Promise<string> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `${host}:${port}`;
+}
+
+function nonNegativeArg(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) {
+    throw new UsageError(`--${name} must be a number >= 0, got ${value}`);
+  }
+  return value;
 }

@@ -106,7 +106,12 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
 
 describe("growing a cluster from 3 to 4 nodes while it serves", () => {
   it("joins, plans, commits, transfers and retires with every acknowledged write readable", async () => {
-    cluster = await TestCluster.start({ nodes: 3, storage: "log", partitions: 16 });
+    cluster = await TestCluster.start({
+      nodes: 3,
+      storage: "log",
+      partitions: 16,
+      serveArgs: ["--drop-grace-ms=500"],
+    });
     const acknowledged = new Map<string, string>();
     for (let index = 0; index < 150; index++) {
       const node = `n${(index % 3) + 1}`;
@@ -196,6 +201,18 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
       ).toContain(value);
     }
     expect(owned).toBeGreaterThan(0);
+    // The old owners drop what they handed over, once the grace period has passed.
+    await eventually(async () => {
+      for (const [key] of acknowledged) {
+        const partition = partitionOfKey("default", Buffer.from(key), current.partitionCount);
+        const { primaries } = preferenceList(current, new Set(current.nodes), partition, 3);
+        for (const node of ["n1", "n2", "n3"]) {
+          if (primaries.includes(node as never)) continue;
+          if ((await cluster.client(node).localGet(key)).siblings.length > 0) return false;
+        }
+      }
+      return true;
+    }, 20_000);
     // Writes may fail while the new node's peers learn of it, never silently.
     expect(failures).toBeLessThan(acknowledged.size);
   }, 180_000);

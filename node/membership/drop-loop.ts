@@ -1,0 +1,151 @@
+// The end of an ownership transfer on the node that lost partitions: once the membership change
+// retired here, and a grace period has passed (so that every coordinator has heard of the
+// retirement and reads no longer come to the old primaries), this node removes its copies of
+// the partitions it no longer replicates. A copy left behind would be harmful, not only wasted:
+// if the partition came back to this node in a later change, an old copy of a key deleted and
+// reaped meanwhile would bring the key back. Copies held as a fallback (with a hint) stay until
+// their handoff; a copy is removed only if unchanged since it was read, as a handed-off one.
+//
+// Keys written with an n above the layout's targetN may have extra copies outside the primaries
+// this loop computes; those are dropped too, as anti-entropy and reaping also ignore them.
+
+import type { Clock } from "../clock.js";
+import { yieldTo } from "../clock.js";
+import type { NodeId } from "../core/node-id.js";
+import type { Logger } from "../logger.js";
+import type { Ring } from "../core/ring.js";
+import type { Layout } from "../core/layout.js";
+import { partitionOfKey } from "../core/key-hash.js";
+import { decodeObject } from "../core/object-decode.js";
+import { primarySet } from "../core/cluster-plan.js";
+import type { Replica } from "../replica.js";
+import type { HintStore } from "../hints/hint-store.js";
+import type { ClusterView } from "../cluster-view.js";
+
+/** How long after a retirement lost partitions are dropped, by default. */
+export const DROP_GRACE_MS_DEFAULT = 60_000;
+
+/** Keys looked at between two yields to the event loop. */
+const KEYS_PER_SLICE = 256;
+
+/** What one drop pass did. */
+export interface DropReport {
+  readonly partitions: readonly number[];
+  readonly removed: number;
+  readonly kept: number;
+}
+
+/** Drops the copies of partitions this node lost, after each retirement. */
+export class DropLoop {
+  readonly #view: ClusterView;
+  readonly #replica: Replica;
+  readonly #hints: Pick<HintStore, "isHinted">;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #graceMs: number;
+  readonly #unsubscribe: () => void;
+  readonly #timers = new Set<() => void>();
+  #work: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** Totals, for status and tests. */
+  readonly stats = { passes: 0, removed: 0 };
+
+  constructor(options: {
+    readonly view: ClusterView;
+    readonly replica: Replica;
+    readonly hints: Pick<HintStore, "isHinted">;
+    readonly clock: Clock;
+    readonly logger: Logger;
+    readonly graceMs?: number;
+  }) {
+    this.#view = options.view;
+    this.#replica = options.replica;
+    this.#hints = options.hints;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+    this.#graceMs = options.graceMs ?? DROP_GRACE_MS_DEFAULT;
+    this.#unsubscribe = options.view.onLayoutChange((layout, before) =>
+      this.#layoutChanged(layout, before),
+    );
+  }
+
+  #layoutChanged(layout: Layout, before: Layout): void {
+    // A retirement: the same owners, no longer in transition. What this node lost is what it
+    // replicated under the previous claim and does not under the new one.
+    if (before.previousOwners === undefined || layout.previousOwners !== undefined) return;
+    const previous: Ring = ringOf(before.previousOwners, before);
+    const current: Ring = this.#view.ring;
+    const self = this.#view.self;
+    const n = layout.targetN;
+    const lost: number[] = [];
+    for (let p = 0; p < current.partitionCount; p++) {
+      if (primarySet(previous, p, n).includes(self) && !primarySet(current, p, n).includes(self)) {
+        lost.push(p);
+      }
+    }
+    if (lost.length === 0) return;
+    this.#logger.info(
+      { partitions: lost, graceMs: this.#graceMs, version: layout.version },
+      "partitions handed over; local copies are dropped after the grace period",
+    );
+    const cancel = this.#clock.setTimer(this.#graceMs, () => {
+      this.#timers.delete(cancel);
+      this.#work = this.#work
+        .then(() => this.drop(new Set(lost)))
+        .catch((error: unknown) =>
+          this.#logger.error({ err: error }, "dropping handed-over partitions failed"),
+        );
+    });
+    this.#timers.add(cancel);
+  }
+
+  /**
+   * Removes this node's copies in `partitions` unless this node is (again) a primary of them
+   * under the current ring, or holds them as a fallback.
+   */
+  async drop(partitions: ReadonlySet<number>): Promise<DropReport> {
+    const ring = this.#view.ring;
+    const self = this.#view.self;
+    const n = this.#view.layout.targetN;
+    const still = new Set([...partitions].filter((p) => !primarySet(ring, p, n).includes(self)));
+    let [removed, kept, seen] = [0, 0, 0];
+    for await (const entry of this.#replica.storage.entries()) {
+      if (this.#closed) break;
+      if (++seen % KEYS_PER_SLICE === 0) await yieldTo(this.#clock);
+      if (!still.has(partitionOfKey(entry.bucket, entry.key, ring.partitionCount))) continue;
+      if (this.#hints.isHinted(entry.bucket, entry.key)) {
+        kept += 1;
+        continue;
+      }
+      const decoded = decodeObject(entry.object);
+      if (!decoded.ok) {
+        kept += 1;
+        continue;
+      }
+      const gone = await this.#replica.removeIfUnchanged(entry.bucket, entry.key, decoded.object);
+      if (gone) removed += 1;
+      else kept += 1;
+    }
+    this.stats.passes += 1;
+    this.stats.removed += removed;
+    const report = { partitions: [...still].sort((a, b) => a - b), removed, kept };
+    this.#logger.info(report, "handed-over partitions dropped");
+    return report;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+    await this.#work.catch(() => undefined);
+  }
+}
+
+function ringOf(owners: readonly NodeId[], layout: Layout): Ring {
+  return {
+    partitionCount: layout.partitionCount,
+    owners,
+    nodes: [...new Set(owners)].sort(),
+  };
+}
