@@ -9,6 +9,7 @@ import * as clusterShow from "./commands/cluster-show.js";
 import * as clusterStage from "./commands/cluster-stage.js";
 import * as clusterPlan from "./commands/cluster-plan.js";
 import * as clusterCommit from "./commands/cluster-commit.js";
+import * as clusterTransfers from "./commands/cluster-transfers.js";
 import * as put from "./commands/put.js";
 import * as get from "./commands/get.js";
 import * as del from "./commands/delete.js";
@@ -40,9 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           .command(clusterStage.clear)
           .command(clusterPlan)
           .command(clusterCommit)
+          .command(clusterTransfers)
           .demandCommand(
             1,
-            "name a cluster command: up, show, join, leave, replace, force-remove, clear, plan, commit",
+            "name a cluster command: up, show, join, leave, replace, force-remove, clear, plan, commit, transfers",
           ),
       )
       .command(put)

@@ -296,6 +296,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     recentLatency: () => kvMetrics.recent(),
     contextKeys,
     metricsAddress: () => metricsServer?.address,
+    incomingTransfers: () => transfers.incoming,
   };
   server.addService(
     v1.Handoff.service,

@@ -6,6 +6,7 @@ import type { MemberStatus } from "../proto/generated/dkv/v1/MemberStatus.js";
 import { partitionsOwnedBy } from "./core/ring.js";
 import type { ClusterView, Member } from "./cluster-view.js";
 import type { Storage } from "./storage/storage.js";
+import type { IncomingTransfer } from "./membership/transfer-loop.js";
 import type { Logger } from "./logger.js";
 import { serviceError } from "./replica-server.js";
 import { toServiceError } from "./wire/grpc-status.js";
@@ -32,6 +33,8 @@ export interface NodeFacts {
   readonly metricsAddress?: () => string | undefined;
   /** The keys contexts are sealed with, as the KV service uses them (absent: unsealed). */
   readonly contextKeys?: () => ContextKeys | undefined;
+  /** Partitions this node gains in a membership change and still waits for. */
+  readonly incomingTransfers?: () => readonly IncomingTransfer[];
 }
 
 /** Builds the Admin service handlers. */
@@ -117,6 +120,15 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           recent_p99_ms: recent?.p99Ms ?? 0,
           recent_window_ms: Math.round(recent?.windowMs ?? 0),
           metrics_address: facts.metricsAddress?.() ?? "",
+          layout_version: view.layout.version,
+          layout_in_transition: view.previousRing !== undefined,
+          member_state:
+            view.layout.members.find((member) => member.node === view.self)?.state ?? "",
+          incoming_transfers: (facts.incomingTransfers?.() ?? []).map((transfer) => ({
+            partition: transfer.partition,
+            waiting_for: [...transfer.waitingFor],
+            why: transfer.why,
+          })),
         });
       } catch (error) {
         callback(serviceError(error, logger, "status"));

@@ -80,7 +80,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
 }
 
 /** AntiEntropy.Status of the first node that answers. */
-async function askFirstReachable(
+export async function askFirstReachable(
   addresses: readonly string[],
   timeoutMs: number,
 ): Promise<AaeStatusResponse__Output> {

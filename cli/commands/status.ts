@@ -50,6 +50,15 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
           "their keys are served from other replicas and repaired by reads",
       );
     }
+    console.log(
+      `layout version ${status.layout_version}` +
+        (status.member_state === ""
+          ? ", this node is not a member yet"
+          : `, this node ${status.member_state}`) +
+        (status.layout_in_transition
+          ? `; a membership change is moving data (${status.incoming_transfers.length} partitions still coming here; see dkv cluster transfers)`
+          : ""),
+    );
     if (status.metrics_address !== "") {
       console.log(`metrics: http://${status.metrics_address}/metrics`);
     }

@@ -39,6 +39,7 @@ import type { HandoffClient as _dkv_v1_HandoffClient, HandoffDefinition as _dkv_
 import type { HintAck as _dkv_v1_HintAck, HintAck__Output as _dkv_v1_HintAck__Output } from './dkv/v1/HintAck';
 import type { HintBatch as _dkv_v1_HintBatch, HintBatch__Output as _dkv_v1_HintBatch__Output } from './dkv/v1/HintBatch';
 import type { HintItem as _dkv_v1_HintItem, HintItem__Output as _dkv_v1_HintItem__Output } from './dkv/v1/HintItem';
+import type { IncomingTransfer as _dkv_v1_IncomingTransfer, IncomingTransfer__Output as _dkv_v1_IncomingTransfer__Output } from './dkv/v1/IncomingTransfer';
 import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition } from './dkv/v1/KV';
 import type { LinkFault as _dkv_v1_LinkFault, LinkFault__Output as _dkv_v1_LinkFault__Output } from './dkv/v1/LinkFault';
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from './dkv/v1/LocalGetResponse';
@@ -118,6 +119,7 @@ export interface ProtoGrpcType {
       HintAck: MessageTypeDefinition<_dkv_v1_HintAck, _dkv_v1_HintAck__Output>
       HintBatch: MessageTypeDefinition<_dkv_v1_HintBatch, _dkv_v1_HintBatch__Output>
       HintItem: MessageTypeDefinition<_dkv_v1_HintItem, _dkv_v1_HintItem__Output>
+      IncomingTransfer: MessageTypeDefinition<_dkv_v1_IncomingTransfer, _dkv_v1_IncomingTransfer__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _dkv_v1_KVClient> & { service: _dkv_v1_KVDefinition }
       LinkFault: MessageTypeDefinition<_dkv_v1_LinkFault, _dkv_v1_LinkFault__Output>
       LocalGetResponse: MessageTypeDefinition<_dkv_v1_LocalGetResponse, _dkv_v1_LocalGetResponse__Output>

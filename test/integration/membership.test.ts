@@ -156,6 +156,9 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     expect(gained).toBeGreaterThan(0);
     expect(report.plan.ownership.find((row) => row.node === "n4")?.after).toBe(4);
 
+    // With an old primary stopped, the new node cannot confirm the partitions it gains from it,
+    // and says so: the transfer waits, and `dkv cluster transfers` tells why.
+    cluster.pause("n3");
     await unary((callback) =>
       membership("n2").Commit(
         { based_on: plan.based_on, revision: plan.revision },
@@ -163,6 +166,20 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
         callback,
       ),
     );
+    let shown: { to: string; why: string }[] = [];
+    await eventually(async () => {
+      const run = await dkv([
+        "cluster",
+        "transfers",
+        "--json",
+        "--node",
+        cluster.spec("n4").address,
+      ]);
+      shown = run.code === 0 ? (JSON.parse(run.stdout) as { to: string; why: string }[]) : [];
+      return shown.some((row) => row.to === "n4" && /source down: n3/.test(row.why));
+    }, 30_000);
+    expect((await metadataOf("n4")).layout.previousOwners).toBeDefined();
+    cluster.resume("n3");
     // The change spreads by gossip, the data by anti-entropy; then every node retires it.
     await eventually(async () => {
       for (const node of ["n1", "n2", "n3", "n4"]) {

@@ -1,6 +1,7 @@
 // Original file: proto/dkv.proto
 
 import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from '../../dkv/v1/MemberStatus';
+import type { IncomingTransfer as _dkv_v1_IncomingTransfer, IncomingTransfer__Output as _dkv_v1_IncomingTransfer__Output } from '../../dkv/v1/IncomingTransfer';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -20,6 +21,10 @@ export interface StatusResponse {
   'recent_p99_ms'?: (number | string);
   'recent_window_ms'?: (number);
   'metrics_address'?: (string);
+  'layout_version'?: (number | string | Long);
+  'layout_in_transition'?: (boolean);
+  'member_state'?: (string);
+  'incoming_transfers'?: (_dkv_v1_IncomingTransfer)[];
 }
 
 export interface StatusResponse__Output {
@@ -39,4 +44,8 @@ export interface StatusResponse__Output {
   'recent_p99_ms': (number);
   'recent_window_ms': (number);
   'metrics_address': (string);
+  'layout_version': (number);
+  'layout_in_transition': (boolean);
+  'member_state': (string);
+  'incoming_transfers': (_dkv_v1_IncomingTransfer__Output)[];
 }
