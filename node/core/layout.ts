@@ -87,14 +87,14 @@ export const layoutMembersMax = 1024;
 export const stagedChangesMax = 64;
 /** Largest targetN, as ring.ts's claim accepts. */
 export const targetNMax = 16;
-/** Longest advertised address: a 253-character DNS name, a colon and a port. */
-const addressLengthMax = 259;
+/** Longest host: a DNS name is at most 253 characters (RFC 1035). */
+const hostLengthMax = 253;
 const addressPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
 
 /** True for host:port (IPv6 hosts in brackets), the port in 1..65535 without leading zeros. */
 export function isValidAddress(value: string): boolean {
   const match = addressPattern.exec(value);
-  return value.length <= addressLengthMax && match !== null && Number(match[2]) <= 65535;
+  return match !== null && match[1]!.length <= hostLengthMax && Number(match[2]) <= 65535;
 }
 
 /** Members in these states own partitions in a new claim. */
