@@ -15,8 +15,8 @@ import {
   checkChangeShape,
   isOwning,
   layoutMembersMax,
-  movingPartitions,
   nodesOf,
+  partitionsChanged,
   ringsOf,
   settled,
   stagedChangesMax,
@@ -115,9 +115,9 @@ export function clearStaged(metadata: ClusterMetadata): ClusterMetadata {
  * Commits the staged changes as layout version + 1: join → joining, leave → leaving, replace →
  * the old member leaving and `by` joining, force-remove → removed at once. The owners are
  * claimed over the joining and valid members from the current ring (few moves); the current
- * owners become previousOwners, unless no partition's primaries change (`movingPartitions`; the
- * owners staying the same is one case): then the new states settle at once (joining → valid,
- * leaving → removed) and no transition starts. Progress and staged start empty.
+ * owners become previousOwners, unless no partition's primaries change from the current ring to
+ * the new one (the owners staying the same is one case): then the new states settle at once
+ * (joining → valid, leaving → removed) and no transition starts. Progress and staged start empty.
  *
  * `expected` is the (basedOn, revision) of the staged set the operator was shown. Refuses
  * (LayoutError): nothing staged; `expected` differs; a transition still under way; a change no
@@ -153,8 +153,8 @@ export function commitStaged(
   const previous = ringsOf(layout).current;
   const { owners } = claimRing({ nodes: owning, partitionCount, targetN, previous });
   const next = { version: layout.version + 1, partitionCount, targetN, members, owners };
-  const moving = { ...next, previousOwners: layout.owners };
-  return startOf(movingPartitions(moving).length === 0 ? settled(next) : moving);
+  const moves = partitionsChanged(previous, ringsOf(next).current, targetN).length > 0;
+  return startOf(moves ? { ...next, previousOwners: layout.owners } : settled(next));
 }
 
 function applyChanges(

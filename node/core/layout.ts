@@ -142,16 +142,18 @@ export function checkSettings(partitionCount: number, targetN: number): void {
 }
 
 /**
- * The rings of a layout, for preference lists: `current` from owners over the owning members,
- * and while a transition is under way `previous` from previousOwners over the members the
- * previous layout had as owning (now valid, leaving, or owners in previousOwners).
+ * The rings of a layout, for preference lists: `current` from owners over the joining and valid
+ * members, and while a transition is under way `previous` from previousOwners over every member
+ * but the joining ones. (The layout does not say which removed members were removed by the last
+ * commit: all are listed, which matters only when Q < targetN makes primaries of non-owners, and
+ * then only adds moving partitions, never hides one.)
  */
 export function ringsOf(layout: Layout): { current: Ring; previous?: Ring } {
   const { partitionCount, members, owners, previousOwners } = layout;
   const current = ringOf(partitionCount, owners, members, isOwning);
   if (previousOwners === undefined) return { current };
-  const wasOwning = (state: MemberState): boolean => state === "valid" || state === "leaving";
-  return { current, previous: ringOf(partitionCount, previousOwners, members, wasOwning) };
+  const wasMember = (state: MemberState): boolean => state !== "joining";
+  return { current, previous: ringOf(partitionCount, previousOwners, members, wasMember) };
 }
 
 function ringOf(
@@ -172,16 +174,17 @@ function ringOf(
  */
 export function movingPartitions(layout: Layout): number[] {
   const { current, previous } = ringsOf(layout);
-  if (previous === undefined) return [];
-  const moving: number[] = [];
-  for (let p = 0; p < layout.partitionCount; p++) {
-    const before = primariesAt(previous, p, layout.targetN);
-    const after = primariesAt(current, p, layout.targetN);
-    if (before.length !== after.length || after.some((node) => !before.includes(node))) {
-      moving.push(p);
-    }
+  return previous === undefined ? [] : partitionsChanged(previous, current, layout.targetN);
+}
+
+/** Partitions, ascending, whose primaries for `n` (as a set) differ between two rings of one Q. */
+export function partitionsChanged(before: Ring, after: Ring, n: number): number[] {
+  const changed: number[] = [];
+  for (let p = 0; p < after.owners.length; p++) {
+    const [was, is] = [primariesAt(before, p, n), primariesAt(after, p, n)];
+    if (was.length !== is.length || is.some((node) => !was.includes(node))) changed.push(p);
   }
-  return moving;
+  return changed;
 }
 
 /**

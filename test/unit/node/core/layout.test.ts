@@ -327,6 +327,21 @@ describe("ringsOf and movingPartitions", () => {
     expect(want.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    ["a leave", leave, "abcd", 2, 3],
+    ["a force-remove", forceRemove, "abc", 1, 2],
+  ])(
+    "with Q < targetN, counts %s of a primary that owns nothing as moving",
+    (_, change, letters, partitionCount, targetN) => {
+      // Fewer partitions than targetN: the first non-owner, sorted, is a primary everywhere.
+      const before = cluster(letters, partitionCount, targetN);
+      const idle = [...letters].find((node) => !before.layout.owners.includes(id(node)))!;
+      const { layout } = commitStaged(stage(before, change(idle)));
+      expect(ringsOf(layout).previous!.nodes.join("")).toBe(letters);
+      expect(movingPartitions(layout)).toEqual([...before.layout.owners.keys()]);
+    },
+  );
+
   it("moves every partition when a join grows the primaries of all of them (S < targetN)", () => {
     const { layout } = commitStaged(stage(cluster("ab", 8, 3), join("c")));
     expect(movingPartitions(layout)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
