@@ -546,6 +546,13 @@ describe("mergeMetadata", () => {
     expect(mergeMetadata(one, retired).progress).toEqual({ version: 3, done: [] });
   });
 
+  it("keeps only the winner's progress when two layouts share a version (concurrent commits)", () => {
+    const [d, e] = [markTransferred(withD, [1]), markTransferred(withE, [2])];
+    const winner = compareLayouts(d.layout, e.layout) > 0 ? d : e;
+    expect(mergeMetadata(d, e).progress).toEqual(winner.progress);
+    expect(mergeMetadata(e, d).progress).toEqual(winner.progress);
+  });
+
   it("takes the staged set of the greater (basedOn, revision, digest)", () => {
     const staged = stage(base, join("d"), join("e"));
     const other = stage(base, join("f"));
