@@ -32,8 +32,8 @@ export const metadataBytesMax = 2 * 1024 * 1024;
 
 /**
  * The canonical bytes of `metadata`: equal metadata gives equal bytes, so they can be compared,
- * hashed and stored as they are. Checks the result as decodeMetadata would, and throws a
- * LayoutError for metadata that a peer would refuse.
+ * hashed and stored as they are. Decodes the result before returning it (assert what must be
+ * true: about 0.1 ms at Q = 32), so metadata a peer would refuse throws a LayoutError here.
  */
 export function encodeMetadata(metadata: ClusterMetadata): Uint8Array {
   const text = JSON.stringify({
@@ -76,10 +76,9 @@ export function decodeMetadata(bytes: Uint8Array): ClusterMetadata {
   const done = doneList.map((p, i) =>
     integer(p, `progress.done[${i}]`, 0, layout.partitionCount - 1),
   );
-  done.forEach((p, i) => {
-    if (i > 0 && p <= done[i - 1]!)
-      throw new LayoutError("progress.done is not sorted and distinct");
-  });
+  if (done.some((p, i) => i > 0 && p <= done[i - 1]!)) {
+    throw new LayoutError("progress.done is not sorted and distinct");
+  }
   sameVersion(integer(progress.version, "progress.version", 1), layout, "progress.version");
   const staged = decodeStaged(top.staged);
   sameVersion(staged.basedOn, layout, "staged.basedOn");
@@ -117,13 +116,16 @@ function layoutJson(layout: Layout): object {
 }
 
 function stagedJson(staged: Staged): object {
-  const changes = staged.changes.map((change) => {
-    if (change.kind === "join")
-      return { kind: change.kind, node: change.node, address: change.address };
-    if (change.kind !== "replace") return { kind: change.kind, node: change.node };
-    return { kind: change.kind, node: change.node, by: change.by, address: change.address };
-  });
-  return { basedOn: staged.basedOn, revision: staged.revision, changes };
+  const { basedOn, revision, changes } = staged;
+  return { basedOn, revision, changes: changes.map(canonicalChange) };
+}
+
+/** A copy of `change` with only its kind's fields, in the canonical order. */
+export function canonicalChange(change: StagedChange): StagedChange {
+  const { kind, node } = change;
+  if (kind === "join") return { kind, node, address: change.address };
+  if (kind === "replace") return { kind, node, by: change.by, address: change.address };
+  return { kind, node };
 }
 
 const memberStates: readonly string[] = ["joining", "valid", "leaving", "removed"];
@@ -136,11 +138,10 @@ function decodeLayout(value: unknown): Layout {
   const targetN = integer(raw.targetN, "layout.targetN", 1);
   prefixed("layout", () => checkSettings(partitionCount, targetN));
   const members = list(raw.members, "layout.members", layoutMembersMax).map(decodeMember);
-  members.forEach(({ node }, i) => {
-    if (i > 0 && node <= members[i - 1]!.node) {
-      throw new LayoutError(`layout.members is not sorted by node, each once (at ${node})`);
-    }
-  });
+  const disorder = members.find(({ node }, i) => i > 0 && node <= members[i - 1]!.node);
+  if (disorder !== undefined) {
+    throw new LayoutError(`layout.members is not sorted by node, each once (at ${disorder.node})`);
+  }
   const listed = members.map((member) => member.node);
   const present = members.filter((member) => member.state !== "removed").map((m) => m.node);
   const owners = decodeOwners(raw.owners, "layout.owners", partitionCount, present);
@@ -224,7 +225,7 @@ function decodeChange(value: unknown, i: number): StagedChange {
   }
   const change = fields(value, where, keys) as unknown as StagedChange;
   prefixed(where, () => checkChangeShape(change));
-  return change;
+  return canonicalChange(change);
 }
 
 /** `value` as an object with exactly `keys` (those in `optional` may be missing). */

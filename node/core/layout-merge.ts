@@ -2,6 +2,7 @@
 // next layout, and copies gossiped between nodes merge into one (the laws are on mergeMetadata).
 // Pure: no IO, clock or randomness; equal inputs give equal bytes on every node.
 
+import { assert } from "./assert.js";
 import {
   type ClusterMetadata,
   type Layout,
@@ -15,23 +16,26 @@ import {
   checkChangeShape,
   isOwning,
   layoutMembersMax,
-  movingPartitions,
   nodesOf,
+  partitionsChanged,
   ringsOf,
   settled,
   stagedChangesMax,
   startOf,
 } from "./layout.js";
-import { assert } from "./assert.js";
-import { layoutDigest, stagedDigest } from "./layout-codec.js";
+import { canonicalChange, layoutDigest, stagedDigest } from "./layout-codec.js";
 import type { NodeId } from "./node-id.js";
 import { claimRing } from "./ring.js";
 
 /**
- * Merges two copies of the cluster metadata, componentwise, then normalises:
+ * Merges two copies of the cluster metadata, then normalises:
  * - layout: the greater by (version, digest) (`compareLayouts`);
- * - progress: the higher version; of equal versions, the union of `done`;
- * - staged: the greater by (basedOn, revision, digest);
+ * - progress: that of the copy with the greater layout; of two copies of one layout, the union of
+ *   `done`. (The design notes merge progress by version alone, but concurrent commits make two
+ *   layouts of one version, and a partition moved for one has not moved for the other. Ordering
+ *   (layout, progress) lexicographically is still a semilattice: layouts are totally ordered.)
+ * - staged: the greater by (basedOn, revision, digest); commitStaged checks it against the
+ *   layout again, since it may have been staged on another layout of the same version;
  * - normalise: progress of a version below the merged layout's becomes {layout.version, []};
  *   staged with basedOn below it becomes {basedOn: layout.version, revision: 0, changes: []}.
  *
@@ -48,8 +52,10 @@ export function mergeMetadata(a: ClusterMetadata, b: ClusterMetadata): ClusterMe
   if (q !== other) {
     throw new LayoutError(`cannot merge layouts of ${q} and ${other} partitions: other clusters`);
   }
-  const layout = compareLayouts(a.layout, b.layout) >= 0 ? a.layout : b.layout;
-  const progress = mergeProgress(a.progress, b.progress);
+  const order = compareLayouts(a.layout, b.layout);
+  const layout = order >= 0 ? a.layout : b.layout;
+  const progress =
+    order === 0 ? mergeProgress(a.progress, b.progress) : order > 0 ? a.progress : b.progress;
   const staged = compareStaged(a.staged, b.staged) >= 0 ? a.staged : b.staged;
   const { version } = layout;
   return {
@@ -99,7 +105,7 @@ export function stageChange(metadata: ClusterMetadata, change: StagedChange): Cl
     throw new LayoutError(`${again} is already in a staged change; clear the staged changes first`);
   }
   checkAgainst(layout, change);
-  const changes = [...staged.changes, { ...change }];
+  const changes = [...staged.changes, canonicalChange(change)];
   const next = { basedOn: layout.version, revision: staged.revision + 1, changes };
   return { layout, progress: metadata.progress, staged: next };
 }
@@ -115,9 +121,9 @@ export function clearStaged(metadata: ClusterMetadata): ClusterMetadata {
  * Commits the staged changes as layout version + 1: join → joining, leave → leaving, replace →
  * the old member leaving and `by` joining, force-remove → removed at once. The owners are
  * claimed over the joining and valid members from the current ring (few moves); the current
- * owners become previousOwners, unless no partition's primaries change (`movingPartitions`; the
- * owners staying the same is one case): then the new states settle at once (joining → valid,
- * leaving → removed) and no transition starts. Progress and staged start empty.
+ * owners become previousOwners, unless no partition's primaries change from the current ring to
+ * the new one (the owners staying the same is one case): then the new states settle at once
+ * (joining → valid, leaving → removed) and no transition starts. Progress and staged start empty.
  *
  * `expected` is the (basedOn, revision) of the staged set the operator was shown. Refuses
  * (LayoutError): nothing staged; `expected` differs; a transition still under way; a change no
@@ -153,8 +159,8 @@ export function commitStaged(
   const previous = ringsOf(layout).current;
   const { owners } = claimRing({ nodes: owning, partitionCount, targetN, previous });
   const next = { version: layout.version + 1, partitionCount, targetN, members, owners };
-  const moving = { ...next, previousOwners: layout.owners };
-  return startOf(movingPartitions(moving).length === 0 ? settled(next) : moving);
+  const moves = partitionsChanged(previous, ringsOf(next).current, targetN).length > 0;
+  return startOf(moves ? { ...next, previousOwners: layout.owners } : settled(next));
 }
 
 function applyChanges(

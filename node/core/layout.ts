@@ -87,14 +87,14 @@ export const layoutMembersMax = 1024;
 export const stagedChangesMax = 64;
 /** Largest targetN, as ring.ts's claim accepts. */
 export const targetNMax = 16;
-/** Longest advertised address: a 253-character DNS name, a colon and a port. */
-const addressLengthMax = 259;
+/** Longest host: a DNS name is at most 253 characters (RFC 1035). */
+const hostLengthMax = 253;
 const addressPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([1-9][0-9]{0,4})$/;
 
 /** True for host:port (IPv6 hosts in brackets), the port in 1..65535 without leading zeros. */
 export function isValidAddress(value: string): boolean {
   const match = addressPattern.exec(value);
-  return value.length <= addressLengthMax && match !== null && Number(match[2]) <= 65535;
+  return match !== null && match[1]!.length <= hostLengthMax && Number(match[2]) <= 65535;
 }
 
 /** Members in these states own partitions in a new claim. */
@@ -142,16 +142,18 @@ export function checkSettings(partitionCount: number, targetN: number): void {
 }
 
 /**
- * The rings of a layout, for preference lists: `current` from owners over the owning members,
- * and while a transition is under way `previous` from previousOwners over the members the
- * previous layout had as owning (now valid, leaving, or owners in previousOwners).
+ * The rings of a layout, for preference lists: `current` from owners over the joining and valid
+ * members, and while a transition is under way `previous` from previousOwners over every member
+ * but the joining ones. (The layout does not say which removed members were removed by the last
+ * commit: all are listed, which matters only when Q < targetN makes primaries of non-owners, and
+ * then only adds moving partitions, never hides one.)
  */
 export function ringsOf(layout: Layout): { current: Ring; previous?: Ring } {
   const { partitionCount, members, owners, previousOwners } = layout;
   const current = ringOf(partitionCount, owners, members, isOwning);
   if (previousOwners === undefined) return { current };
-  const wasOwning = (state: MemberState): boolean => state === "valid" || state === "leaving";
-  return { current, previous: ringOf(partitionCount, previousOwners, members, wasOwning) };
+  const wasMember = (state: MemberState): boolean => state !== "joining";
+  return { current, previous: ringOf(partitionCount, previousOwners, members, wasMember) };
 }
 
 function ringOf(
@@ -172,16 +174,17 @@ function ringOf(
  */
 export function movingPartitions(layout: Layout): number[] {
   const { current, previous } = ringsOf(layout);
-  if (previous === undefined) return [];
-  const moving: number[] = [];
-  for (let p = 0; p < layout.partitionCount; p++) {
-    const before = primariesAt(previous, p, layout.targetN);
-    const after = primariesAt(current, p, layout.targetN);
-    if (before.length !== after.length || after.some((node) => !before.includes(node))) {
-      moving.push(p);
-    }
+  return previous === undefined ? [] : partitionsChanged(previous, current, layout.targetN);
+}
+
+/** Partitions, ascending, whose primaries for `n` (as a set) differ between two rings of one Q. */
+export function partitionsChanged(before: Ring, after: Ring, n: number): number[] {
+  const changed: number[] = [];
+  for (let p = 0; p < after.owners.length; p++) {
+    const [was, is] = [primariesAt(before, p, n), primariesAt(after, p, n)];
+    if (was.length !== is.length || is.some((node) => !was.includes(node))) changed.push(p);
   }
-  return moving;
+  return changed;
 }
 
 /**
@@ -284,6 +287,7 @@ function checkAddress(node: NodeId, address: string): void {
   }
 }
 
+/** Orders by node id, comparing UTF-16 code units as claimRing does: the same on every node. */
 export function byNode(a: { node: NodeId }, b: { node: NodeId }): number {
   return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
 }
