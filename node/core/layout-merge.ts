@@ -99,13 +99,19 @@ export function stageChange(metadata: ClusterMetadata, change: StagedChange): Cl
   if (staged.changes.length >= stagedChangesMax) {
     throw new LayoutError(`at most ${stagedChangesMax} changes can be staged at once`);
   }
-  const touched = new Set(staged.changes.flatMap(nodesOf));
+  // A replacement that started with `dkv serve --join` has its join staged already: the
+  // replace takes that join's place (Riak's `cluster replace` of a node that joined).
+  const kept = staged.changes.filter(
+    (other) =>
+      !(change.kind === "replace" && other.kind === "join" && other.node === change.by),
+  );
+  const touched = new Set(kept.flatMap(nodesOf));
   const again = nodesOf(change).find((node) => touched.has(node));
   if (again !== undefined) {
     throw new LayoutError(`${again} is already in a staged change; clear the staged changes first`);
   }
   checkAgainst(layout, change);
-  const changes = [...staged.changes, canonicalChange(change)];
+  const changes = [...kept, canonicalChange(change)];
   const next = { basedOn: layout.version, revision: staged.revision + 1, changes };
   return { layout, progress: metadata.progress, staged: next };
 }

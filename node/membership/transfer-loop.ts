@@ -1,11 +1,12 @@
-// Ownership transfer after a committed membership change, on the node that gains partitions:
-// it runs anti-entropy exchanges with every surviving old primary of each partition it gains
-// (during a change, old and new primaries compare trees: start-node.ts's primariesOf), which
-// copies what it lacks, until one exchange with each finds the partition in sync. Then it
-// records the partition as transferred to it in the cluster metadata, which gossip spreads;
-// once every gaining node of every moving partition has, any node retires the change (the new
-// layout alone stays, leaving nodes become removed). Idempotent and restartable: a crash only
-// costs the exchanges again, which send nothing for keys already in sync.
+// Ownership transfer after a committed membership change, on the nodes that gain partitions.
+// During a change a partition's old and new primaries compare trees (start-node.ts's
+// primariesOf), so anti-entropy exchanges copy what a gaining node lacks. Each moving partition
+// has one responsible node, the first of its gaining nodes by id: it exchanges with every
+// surviving old primary until one exchange with each finds the partition in sync, then with every
+// other gaining node (which so receives all it had), and then records the partition transferred
+// in the cluster metadata, which gossip spreads. Once every moving partition is, any node
+// retires the change (the new layout alone stays; leaving nodes become removed). Idempotent and
+// restartable: a crash only costs the exchanges again, which send nothing for keys in sync.
 //
 // Why every surviving old primary: a write acknowledged before the change may be on any w of
 // them and on no other, so a new primary must have compared with each to be sure it holds it.
@@ -102,22 +103,24 @@ export class TransferLoop {
     const removed = new Set(
       layout.members.filter((member) => member.state === "removed").map((member) => member.node),
     );
-    const mine = this.#movesGainedBySelf().filter(
-      (move) => !transferDone(this.#metadata.current, move.partition, self),
+    const mine = this.#movesConfirmedBySelf().filter(
+      (move) => !transferDone(this.#metadata.current, move.partition),
     );
     const up = this.#view.upNodes();
+    // First every surviving old primary, then the other gaining nodes (so they receive it all).
     const waiting = (move: PartitionMove): NodeId[] => {
       const confirmed = this.#confirmed.get(move.partition) ?? new Set<NodeId>();
-      return move.from.filter(
-        (node) => node !== self && !removed.has(node) && !confirmed.has(node),
-      );
+      const sources = move.from.filter((node) => node !== self && !removed.has(node));
+      const left = sources.filter((node) => !confirmed.has(node));
+      if (left.length > 0) return left;
+      return move.gaining.filter((node) => node !== self && !confirmed.has(node));
     };
-    const sources = [...new Set(mine.flatMap(waiting))].sort();
-    for (const source of sources) {
-      if (this.#closed || !up.has(source)) continue;
-      const report = await this.#exchange(source).catch((error: unknown) => {
+    const peers = [...new Set(mine.flatMap(waiting))].sort();
+    for (const peer of peers) {
+      if (this.#closed || !up.has(peer)) continue;
+      const report = await this.#exchange(peer).catch((error: unknown) => {
         this.#logger.info(
-          { source, reason: error instanceof Error ? error.message : String(error) },
+          { peer, reason: error instanceof Error ? error.message : String(error) },
           "transfer exchange failed; retried",
         );
         return undefined;
@@ -125,9 +128,12 @@ export class TransferLoop {
       if (report === undefined || report.truncated) continue;
       for (const partition of report.partitions) {
         if ((report.perPartition.get(partition)?.differences ?? 0) > 0) continue;
+        const move = mine.find((candidate) => candidate.partition === partition);
+        // A gaining peer counts only once the old primaries are done: it then holds it all.
+        if (move === undefined || !waiting(move).includes(peer)) continue;
         let confirmed = this.#confirmed.get(partition);
         if (confirmed === undefined) this.#confirmed.set(partition, (confirmed = new Set()));
-        confirmed.add(source);
+        confirmed.add(peer);
       }
     }
     const complete = mine.filter((move) => waiting(move).length === 0);
@@ -151,8 +157,8 @@ export class TransferLoop {
     }
   }
 
-  /** The moving partitions of the current change that this node gains. */
-  #movesGainedBySelf(): PartitionMove[] {
+  /** The moving partitions of the current change whose first gaining node is this one. */
+  #movesConfirmedBySelf(): PartitionMove[] {
     const previous = this.#view.previousRing;
     if (previous === undefined) return [];
     const plan = planTransition({
@@ -160,12 +166,13 @@ export class TransferLoop {
       next: this.#view.ring,
       n: this.#view.layout.targetN,
     });
-    return plan.moves.filter((move) => move.gaining.includes(this.#view.self));
+    const self = this.#view.self;
+    return plan.moves.filter((move) => [...move.gaining].sort()[0] === self);
   }
 }
 
-/** True when `partition`'s transfer to `node` is recorded for the current layout version. */
-function transferDone(metadata: ClusterMetadata, partition: number, _node: NodeId): boolean {
+/** True when `partition` is recorded transferred for the current layout. */
+function transferDone(metadata: ClusterMetadata, partition: number): boolean {
   const { layout, progress } = metadata;
   return progress.version === layout.version && progress.done.includes(partition);
 }

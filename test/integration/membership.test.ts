@@ -284,3 +284,44 @@ describe("shrinking a cluster with the dkv command line", () => {
     expect(failures).toBeLessThan(acknowledged.size);
   }, 240_000);
 });
+
+describe("replacing a node", () => {
+  it("hands a node's partitions to its replacement, which joined with --join", async () => {
+    cluster = await TestCluster.start({ nodes: 3, storage: "log", partitions: 16 });
+    const acknowledged = new Map<string, string>();
+    for (let index = 0; index < 90; index++) {
+      await cluster.client(`n${(index % 3) + 1}`).put(`r-${index}`, `v${index}`, { w: 2 });
+      acknowledged.set(`r-${index}`, `v${index}`);
+    }
+    await cluster.addNode("n4", "n1");
+    const at = ["--node", cluster.spec("n2").address];
+    // The replace takes the place of n4's staged join, wherever the gossip brought it first.
+    await eventually(async () => {
+      const run = await dkv([
+        "cluster",
+        "replace",
+        "n3",
+        `n4=${cluster.spec("n4").address}`,
+        ...at,
+      ]);
+      return run.code === 0;
+    }, 20_000);
+    const shown = await dkv(["cluster", "show", "--json", ...at]);
+    const staged = (JSON.parse(shown.stdout) as ClusterMetadata).staged.changes;
+    expect(staged.map((change) => change.kind)).toEqual(["replace"]);
+    const commit = await dkv(["cluster", "commit", ...at]);
+    expect(commit.code, commit.stderr).toBe(0);
+    await waitRetired(["n1", "n2", "n4"], 3);
+    const { layout } = await metadataOf("n4");
+    const states = Object.fromEntries(layout.members.map((member) => [member.node, member.state]));
+    expect(states).toEqual({ n1: "valid", n2: "valid", n3: "removed", n4: "valid" });
+    await cluster.stopNode("n3");
+    for (const [key, value] of acknowledged) {
+      const local = await cluster.client("n4").localGet(key);
+      expect(
+        local.siblings.map((sibling) => sibling.value.toString()),
+        key,
+      ).toContain(value);
+    }
+  }, 180_000);
+});

@@ -189,6 +189,19 @@ describe("stageChange", () => {
     expect(() => stageChange(staged, replace("b", "e"))).toThrow(/e is already in a staged/);
   });
 
+  it("lets a replace take the place of its replacement's staged join", () => {
+    const joined = stage(cluster("abc"), join("e"), leave("b"));
+    const replaced = stageChange(joined, replace("a", "e"));
+    expect(replaced.staged.changes).toEqual([leave("b"), replace("a", "e")]);
+    expect(replaced.staged.revision).toBe(joined.staged.revision + 1);
+    // Only the join of `by` gives way: a join of another node stays.
+    const other = stage(cluster("abc"), join("d"));
+    expect(stageChange(other, replace("a", "e")).staged.changes).toEqual([
+      join("d"),
+      replace("a", "e"),
+    ]);
+  });
+
   it("allows a force-remove during a transition", () => {
     const staged = stageChange(moving, forceRemove("d"));
     expect(staged.staged).toEqual({ basedOn: 2, revision: 1, changes: [forceRemove("d")] });
