@@ -102,8 +102,7 @@ export function stageChange(metadata: ClusterMetadata, change: StagedChange): Cl
   // A replacement that started with `dkv serve --join` has its join staged already: the
   // replace takes that join's place (Riak's `cluster replace` of a node that joined).
   const kept = staged.changes.filter(
-    (other) =>
-      !(change.kind === "replace" && other.kind === "join" && other.node === change.by),
+    (other) => !(change.kind === "replace" && other.kind === "join" && other.node === change.by),
   );
   const touched = new Set(kept.flatMap(nodesOf));
   const again = nodesOf(change).find((node) => touched.has(node));
