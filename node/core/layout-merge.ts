@@ -131,7 +131,8 @@ export function clearStaged(metadata: ClusterMetadata): ClusterMetadata {
  * (joining → valid, leaving → removed) and no transition starts. Progress and staged start empty.
  *
  * `expected` is the (basedOn, revision) of the staged set the operator was shown. Refuses
- * (LayoutError): nothing staged; `expected` differs; a transition still under way; a change no
+ * (LayoutError): nothing staged; `expected` differs; a transition still under way (unless every
+ * change is a force-remove: then the transition goes on from its old owners); a change no
  * longer valid against this layout (a concurrent commit got there first); no joining or valid
  * member left to own partitions.
  */
@@ -149,7 +150,10 @@ export function commitStaged(
       `the plan changed since it was shown: it was for layout/revision ${was}, now ${now}`,
     );
   }
-  if (layout.previousOwners !== undefined) {
+  // A node that died during a transition can be force-removed from it: the new claim leaves it
+  // out and data still moves from the transition's old owners, which hold what was acknowledged.
+  const midway = layout.previousOwners;
+  if (midway !== undefined && staged.changes.some((change) => change.kind !== "force-remove")) {
     throw new LayoutError(
       `layout ${layout.version} is still moving partitions; commit once its transition completes`,
     );
@@ -164,8 +168,10 @@ export function commitStaged(
   const previous = ringsOf(layout).current;
   const { owners } = claimRing({ nodes: owning, partitionCount, targetN, previous });
   const next = { version: layout.version + 1, partitionCount, targetN, members, owners };
-  const moves = partitionsChanged(previous, ringsOf(next).current, targetN).length > 0;
-  return startOf(moves ? { ...next, previousOwners: layout.owners } : settled(next));
+  const from = midway ?? layout.owners;
+  const source = midway === undefined ? previous : ringsOf({ ...next, owners: from }).current;
+  const moves = partitionsChanged(source, ringsOf(next).current, targetN).length > 0;
+  return startOf(moves ? { ...next, previousOwners: from } : settled(next));
 }
 
 function applyChanges(

@@ -44,7 +44,9 @@ export function planReport(
   bytesPerSecondPerSender = 0,
 ): PlanReport {
   const next = commitStaged(metadata);
-  const before = ringsOf(metadata.layout).current;
+  // Mid-transition only a force-remove commits, and data still moves from the old owners.
+  const rings = ringsOf(metadata.layout);
+  const before = rings.previous ?? rings.current;
   const after = ringsOf(next.layout).current;
   const unavailable = new Set(
     metadata.staged.changes.flatMap((change) =>
