@@ -253,6 +253,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
             { store: "data", storage: config.storage },
             { store: "hints", storage: config.hintStorage },
           ],
+          membership: {
+            layoutVersion: () => view.layout.version,
+            inTransition: () => view.previousRing !== undefined,
+            incoming: () => transfers.incoming,
+            droppedKeys: () => drops.stats.removed,
+          },
         });
   const kvMetrics = new KvMetrics({
     logger: config.logger,

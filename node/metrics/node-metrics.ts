@@ -12,6 +12,7 @@ import type { PeerReport } from "../membership/member-view.js";
 import type { StorageStats } from "../storage/storage.js";
 import { observeFsync } from "../storage/write-queue.js";
 import { LATENCY_BUCKETS_SECONDS } from "./kv-metrics.js";
+import { registerMembershipMetrics, type MembershipMetricSources } from "./membership-metrics.js";
 
 /** A storage engine whose stats() are reported, under `store`. */
 export interface StoreSource {
@@ -32,6 +33,8 @@ export interface NodeMetricSources {
   /** The coordinator's read-repair counters. */
   readonly readRepairs: { readonly readRepairs: number; readonly readRepairsSkipped: number };
   readonly storages: readonly StoreSource[];
+  /** Layout and transfers (membership-metrics.ts). */
+  readonly membership?: MembershipMetricSources;
 }
 
 /** A node's registry; close() detaches the fsync observer. */
@@ -49,6 +52,7 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
   registerAaeMetrics(registry, sources.antiEntropy.counters);
   registerPeerMetrics(registry, sources);
   registerStorageMetrics(registry, sources.storages);
+  if (sources.membership !== undefined) registerMembershipMetrics(registry, sources.membership);
   const fsync = new Histogram({
     name: "dkv_storage_fsync_duration_seconds",
     help: "Duration of each fsync of the log engine's group commit (data and hint stores)",
