@@ -231,6 +231,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     clock,
     logger: config.logger,
     isPrimaryOf: (bucketName, key) => coordinator.isPrimaryOf(bucketName, key, bucket.n),
+    membership: {
+      self: config.self,
+      isMember: (node) => view.isMember(node),
+      primariesOf: (bucketName, key) =>
+        coordinator.preferenceList(bucketName, key, bucket.n).primaries,
+    },
     delivery:
       config.handoffBytesPerSecond === undefined
         ? {}

@@ -93,6 +93,13 @@ export class HintDelivery {
   readonly #options: DeliveryOptions;
   readonly #active = new Set<NodeId>();
   readonly #isPrimaryOf: (bucket: string, key: Uint8Array) => boolean;
+  readonly #membership:
+    | {
+        isMember(node: NodeId): boolean;
+        primariesOf(bucket: string, key: Uint8Array): readonly NodeId[];
+        readonly self: NodeId;
+      }
+    | undefined;
   #cancelTimer: (() => void) | undefined;
   #closed = false;
   readonly stats: DeliveryStats = {
@@ -115,8 +122,18 @@ export class HintDelivery {
     readonly delivery?: Partial<DeliveryOptions>;
     /** Whether this node is a primary of the key: then its copy is kept after handoff. */
     readonly isPrimaryOf: (bucket: string, key: Uint8Array) => boolean;
+    /**
+     * Membership: hints for a node removed from the cluster go to a current primary of their
+     * key instead (or are dropped when this node is one). Absent: members never change.
+     */
+    readonly membership?: {
+      isMember(node: NodeId): boolean;
+      primariesOf(bucket: string, key: Uint8Array): readonly NodeId[];
+      readonly self: NodeId;
+    };
   }) {
     this.#isPrimaryOf = options.isPrimaryOf;
+    this.#membership = options.membership;
     this.#view = options.view;
     this.#replica = options.replica;
     this.#hints = options.hints;
@@ -143,7 +160,17 @@ export class HintDelivery {
   #tick(): void {
     const up = this.#view.upNodes();
     for (const target of this.#hints.targets()) {
-      if (this.#active.has(target) || !up.has(target)) continue;
+      if (this.#active.has(target)) continue;
+      if (this.#membership !== undefined && !this.#membership.isMember(target)) {
+        this.#active.add(target);
+        this.#rehome(target)
+          .catch((error: unknown) =>
+            this.#logger.warn({ target, err: error }, "re-homing hints of a removed node failed"),
+          )
+          .finally(() => this.#active.delete(target));
+        continue;
+      }
+      if (!up.has(target)) continue;
       this.#active.add(target);
       this.deliver(target)
         .catch((error: unknown) => {
@@ -183,6 +210,33 @@ export class HintDelivery {
       stream.cancel();
       throw error;
     }
+  }
+
+  /**
+   * The hints of a node that left the cluster: each moves to the first current primary of its
+   * key (the copy here is then handed off to it), or is dropped when this node is a primary
+   * (its copy is a primary copy now). A copy never stays hinted for a node that will not return.
+   */
+  async #rehome(target: NodeId): Promise<void> {
+    const membership = this.#membership;
+    if (membership === undefined) return;
+    let [moved, dropped] = [0, 0];
+    for (;;) {
+      const hints = this.#hints.batch(target, this.#options.batchHintsMax);
+      if (hints.length === 0 || this.#closed) break;
+      for (const hint of hints) {
+        const primaries = membership.primariesOf(hint.bucket, hint.key);
+        const to = primaries.find((node) => node !== membership.self && membership.isMember(node));
+        if (!primaries.includes(membership.self) && to !== undefined) {
+          await this.#hints.add(to, hint.bucket, hint.key, hint.bytes);
+          moved += 1;
+        } else {
+          dropped += 1;
+        }
+        await this.#hints.remove([hint]);
+      }
+    }
+    this.#logger.info({ target, moved, dropped }, "hints of a removed node re-homed");
   }
 
   /** Sends one batch and waits for its acknowledgement; returns the object bytes sent. */

@@ -232,3 +232,43 @@ describe("HintDelivery", () => {
     await done;
   });
 });
+
+describe("HintDelivery: hints for a node removed from the cluster", () => {
+  it("move to a current primary of their key, or go when this node is one", async () => {
+    const gone = nodeId("n9");
+    const { clock, replica, hints } = await setup({ count: 4, target: gone, up: [nodeId("n1")] });
+    const delivery = new HintDelivery({
+      view: { upNodes: () => new Set([nodeId("n1")]) },
+      replica,
+      hints,
+      port: new FakePort(),
+      clock,
+      logger: silentLogger(),
+      isPrimaryOf: () => false,
+      membership: {
+        self: nodeId("n1"),
+        isMember: (node) => node !== gone,
+        // k0 and k1 now have this node among their primaries; k2 and k3 do not.
+        primariesOf: (_bucket, key) =>
+          Number(Buffer.from(key).toString().slice(1)) < 2
+            ? [nodeId("n1"), n2, n3]
+            : [n2, n3, nodeId("n4")],
+      },
+      delivery: { bytesPerSecond: Infinity, checkIntervalMs: 100 },
+    });
+    delivery.start();
+    await clock.advance(100);
+    await settle();
+    delivery.close();
+    expect(hints.totals(gone).count).toBe(0);
+    expect(hints.totals(n2).count).toBe(2);
+    expect(hints.batch(n2, 10).map((hint) => Buffer.from(hint.key).toString())).toEqual([
+      "k2",
+      "k3",
+    ]);
+    // Every copy stays: the ones now hinted for n2 are handed off to it later.
+    for (const key of ["k0", "k1", "k2", "k3"]) {
+      expect(await replica.get("b", Buffer.from(key))).toBeDefined();
+    }
+  });
+});
