@@ -10,6 +10,7 @@ import * as clusterStage from "./commands/cluster-stage.js";
 import * as clusterPlan from "./commands/cluster-plan.js";
 import * as clusterCommit from "./commands/cluster-commit.js";
 import * as clusterTransfers from "./commands/cluster-transfers.js";
+import * as clusterAdd from "./commands/cluster-add.js";
 import * as put from "./commands/put.js";
 import * as get from "./commands/get.js";
 import * as del from "./commands/delete.js";
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command("cluster", "Clusters: start a local one, show and change membership", (cluster) =>
         cluster
           .command(clusterUp)
+          .command(clusterAdd)
           .command(clusterShow)
           .command(clusterStage.join)
           .command(clusterStage.leave)
@@ -44,7 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           .command(clusterTransfers)
           .demandCommand(
             1,
-            "name a cluster command: up, show, join, leave, replace, force-remove, clear, plan, commit, transfers",
+            "name a cluster command: up, add, show, join, leave, replace, force-remove, clear, plan, commit, transfers",
           ),
       )
       .command(put)

@@ -225,10 +225,31 @@ describe("dkv cluster up", () => {
       const get = await dkv(["get", "hello", "--cluster-dir", dir]);
       expect(get.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
 
+      // One command grows the running cluster: a fourth node joins and the plan is committed.
+      const add = await dkv(["cluster", "add", "--data-dir", dir]);
+      expect(add.code, add.stderr).toBe(0);
+      expect(add.stdout).toMatch(/started n4 at 127\.0\.0\.1:\d+/);
+      expect(add.stdout).toMatch(/committed join n4/);
+      const grown = JSON.parse(readFileSync(path.join(dir, "cluster.json"), "utf8")) as {
+        nodes: { id: string; pid: number; address: string }[];
+      };
+      expect(grown.nodes.map((node) => node.id)).toEqual(["n1", "n2", "n3", "n4"]);
+      const n4 = grown.nodes[3]!;
+      const giveUpMs = Date.now() + 60_000;
+      let shown = "";
+      while (Date.now() < giveUpMs) {
+        shown = (await dkv(["cluster", "show", "--json", "--node", n4.address])).stdout;
+        if (/"n4","address":"[^"]+","state":"valid"/.test(shown)) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(shown).toMatch(/"n4","address":"[^"]+","state":"valid"/);
+      const viaN4 = await dkv(["get", "hello", "--node", n4.address]);
+      expect(viaN4.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
+
       supervisor.kill("SIGINT");
       expect(await exited).toBe(0);
       expect(existsSync(path.join(dir, "cluster.json"))).toBe(false);
-      for (const { pid } of file.nodes) expect(() => process.kill(pid, 0)).toThrow();
+      for (const { pid } of grown.nodes) expect(() => process.kill(pid, 0)).toThrow();
     } finally {
       if (supervisor.exitCode === null) {
         supervisor.kill("SIGKILL");

@@ -44,7 +44,9 @@ function startWriter(nodes: readonly string[], prefix: string, acknowledged: Map
     for (let index = 0; writing; index++) {
       const key = `${prefix}-${index}`;
       try {
-        await cluster.client(nodes[index % nodes.length]!).put(key, `${prefix}${index}`, { w: 2 });
+        await cluster
+          .client(nodes[index % nodes.length]!)
+          .put(key, `${prefix}${index}`, { w: 2, timeoutMs: 1500 });
         acknowledged.set(key, `${prefix}${index}`);
       } catch {
         failures += 1;
@@ -126,7 +128,7 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
         const node = `n${(index % 3) + 1}`;
         const key = `during-${index}`;
         try {
-          await cluster.client(node).put(key, `d${index}`, { w: 2 });
+          await cluster.client(node).put(key, `d${index}`, { w: 2, timeoutMs: 1500 });
           acknowledged.set(key, `d${index}`);
         } catch {
           failures += 1;
@@ -239,10 +241,14 @@ describe("shrinking a cluster with the dkv command line", () => {
   it("lets a node leave, then rebuilds a killed node's copies after force-remove", async () => {
     cluster = await TestCluster.start({ nodes: 5, storage: "log", partitions: 16 });
     const acknowledged = new Map<string, string>();
-    for (let index = 0; index < 120; index++) {
-      await cluster.client(`n${(index % 5) + 1}`).put(`k-${index}`, `v${index}`, { w: 2 });
-      acknowledged.set(`k-${index}`, `v${index}`);
-    }
+    await Promise.all(
+      Array.from({ length: 60 }, (_, index) =>
+        cluster
+          .client(`n${(index % 5) + 1}`)
+          .put(`k-${index}`, `v${index}`, { w: 2 })
+          .then(() => acknowledged.set(`k-${index}`, `v${index}`)),
+      ),
+    );
     const at = ["--node", cluster.spec("n1").address];
     // n5 leaves while a writer goes on through n1..n3.
     const writer = startWriter(["n1", "n2", "n3"], "leave", acknowledged);
