@@ -158,9 +158,9 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     expect(gained).toBeGreaterThan(0);
     expect(report.plan.ownership.find((row) => row.node === "n4")?.after).toBe(4);
 
-    // With an old primary stopped, the new node cannot confirm the partitions it gains from it,
-    // and says so: the transfer waits, and `dkv cluster transfers` tells why.
-    cluster.pause("n3");
+    // With an old primary killed (-9), the new node cannot confirm the partitions it gains from
+    // it, and says so: the transfer waits, and `dkv cluster transfers` tells why.
+    await cluster.stopNode("n3", "kill");
     await unary((callback) =>
       membership("n2").Commit(
         { based_on: plan.based_on, revision: plan.revision },
@@ -170,18 +170,17 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     );
     let shown: { to: string; why: string }[] = [];
     await eventually(async () => {
-      const run = await dkv([
-        "cluster",
-        "transfers",
-        "--json",
-        "--node",
-        cluster.spec("n4").address,
-      ]);
+      const at = ["--node", cluster.spec("n4").address];
+      const run = await dkv(["cluster", "transfers", "--json", ...at]);
       shown = run.code === 0 ? (JSON.parse(run.stdout) as { to: string; why: string }[]) : [];
       return shown.some((row) => row.to === "n4" && /source down: n3/.test(row.why));
     }, 30_000);
     expect((await metadataOf("n4")).layout.previousOwners).toBeDefined();
-    cluster.resume("n3");
+    // The sender comes back, and the receiver is killed and restarted mid-transfer: the
+    // transfer resumes from what each already holds.
+    await cluster.startNode("n3");
+    await cluster.stopNode("n4", "kill");
+    await cluster.startNode("n4");
     // The change spreads by gossip, the data by anti-entropy; then every node retires it.
     await eventually(async () => {
       for (const node of ["n1", "n2", "n3", "n4"]) {
