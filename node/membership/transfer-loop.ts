@@ -115,6 +115,17 @@ export class TransferLoop {
       if (left.length > 0) return left;
       return move.gaining.filter((node) => node !== self && !confirmed.has(node));
     };
+    const describe = (): IncomingTransfer[] =>
+      mine
+        .filter((move) => waiting(move).length > 0)
+        .map((move) => {
+          const left = waiting(move);
+          const down = left.filter((node) => !up.has(node));
+          const why = down.length > 0 ? `source down: ${down.join(", ")}` : "comparing";
+          return { partition: move.partition, waitingFor: left, why };
+        });
+    // Shown while the exchanges of this round run, then updated with what they confirmed.
+    this.#incoming = describe();
     const peers = [...new Set(mine.flatMap(waiting))].sort();
     for (const peer of peers) {
       if (this.#closed || !up.has(peer)) continue;
@@ -137,14 +148,7 @@ export class TransferLoop {
       }
     }
     const complete = mine.filter((move) => waiting(move).length === 0);
-    this.#incoming = mine
-      .filter((move) => waiting(move).length > 0)
-      .map((move) => {
-        const left = waiting(move);
-        const down = left.filter((node) => !up.has(node));
-        const why = down.length > 0 ? `source down: ${down.join(", ")}` : "comparing";
-        return { partition: move.partition, waitingFor: left, why };
-      });
+    this.#incoming = describe();
     if (complete.length > 0) {
       const partitions = complete.map((move) => move.partition);
       await this.#metadata.update((current) => markTransferred(current, partitions));
