@@ -20,7 +20,7 @@ import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
 import { ringsOf, type ClusterMetadata, type Layout } from "./core/layout.js";
-import { decodeMetadata } from "./core/layout-codec.js";
+import { MetadataGossip } from "./membership/metadata-gossip.js";
 import type { MetadataStore } from "./membership/metadata-store.js";
 
 /** One member of the cluster. */
@@ -50,8 +50,6 @@ export class ClusterView {
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
   readonly #layoutListeners = new Set<(layout: Layout, before: Layout) => void>();
-  /** Peers a metadata exchange is under way with (one at a time per peer). */
-  readonly #gossiping = new Set<NodeId>();
   readonly #unsubscribe: () => void;
 
   constructor(options: {
@@ -82,10 +80,12 @@ export class ClusterView {
       this.#clock.monotonicMs(),
     );
     const logger = this.#logger;
-    const gossip = {
-      digest: (): string => this.#metadata.digest,
-      differs: (node: NodeId): void => this.#gossipWith(node),
-    };
+    const gossip = new MetadataGossip({
+      store: options.metadata,
+      exchange: (node, json, deadline) => this.#exchangeMetadata(node, json, deadline),
+      clock: options.clock,
+      logger,
+    });
     this.#heartbeats = new HeartbeatLoop({
       members: this.#memberView,
       port: new GrpcPingPort(this, gossip),
@@ -180,6 +180,19 @@ export class ClusterView {
     }
   }
 
+  /** Membership.Exchange with a peer: our metadata out, the merge of both back. */
+  #exchangeMetadata(node: NodeId, json: string, deadline: number): Promise<string> {
+    const peer = this.peer(node);
+    if (peer === undefined) return Promise.reject(new Error(this.unreachableReason(node)));
+    return new Promise((resolve, reject) =>
+      peer.membership.Exchange({ metadata_json: json }, { deadline }, (error, reply) =>
+        error !== null || reply === undefined
+          ? reject(new Error(error?.details ?? "no reply"))
+          : resolve(reply.metadata_json),
+      ),
+    );
+  }
+
   /** Rings, members and peer clients for `layout`. */
   #applyLayout(layout: Layout): void {
     const rings = ringsOf(layout);
@@ -207,42 +220,6 @@ export class ClusterView {
         ]),
       );
     }
-  }
-
-  /**
-   * Push-pull with a peer whose ping answer named other metadata: send ours, merge theirs.
-   * One exchange per peer at a time; a failure waits for the next ping to differ again.
-   */
-  #gossipWith(node: NodeId): void {
-    const peer = this.peer(node);
-    if (peer === undefined || this.#gossiping.has(node)) return;
-    this.#gossiping.add(node);
-    const deadline = this.#clock.nowMs() + 5_000;
-    peer.membership.Exchange(
-      { metadata_json: this.#metadata.json },
-      { deadline },
-      (error, reply) => {
-        if (error !== null || reply === undefined) {
-          this.#gossiping.delete(node);
-          this.#logger.debug({ peer: node, reason: error?.details }, "metadata exchange failed");
-          return;
-        }
-        let theirs: ClusterMetadata;
-        try {
-          theirs = decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
-        } catch (cause) {
-          this.#gossiping.delete(node);
-          this.#logger.warn({ peer: node, err: cause }, "peer sent unreadable cluster metadata");
-          return;
-        }
-        this.#metadata
-          .merge(theirs)
-          .catch((cause: unknown) =>
-            this.#logger.error({ err: cause, peer: node }, "merging cluster metadata failed"),
-          )
-          .finally(() => this.#gossiping.delete(node));
-      },
-    );
   }
 
   /**

@@ -20,7 +20,7 @@ import { decodeObject } from "../core/object-decode.js";
 import { primarySet } from "../core/cluster-plan.js";
 import type { Replica } from "../replica.js";
 import type { HintStore } from "../hints/hint-store.js";
-import type { ClusterView } from "../cluster-view.js";
+import type { MembershipView } from "./membership-view.js";
 
 /** How long after a retirement lost partitions are dropped, by default. */
 export const DROP_GRACE_MS_DEFAULT = 60_000;
@@ -37,7 +37,7 @@ export interface DropReport {
 
 /** Drops the copies of partitions this node lost, after each retirement. */
 export class DropLoop {
-  readonly #view: ClusterView;
+  readonly #view: MembershipView;
   readonly #replica: Replica;
   readonly #hints: Pick<HintStore, "isHinted">;
   readonly #clock: Clock;
@@ -51,7 +51,7 @@ export class DropLoop {
   readonly stats = { passes: 0, removed: 0 };
 
   constructor(options: {
-    readonly view: ClusterView;
+    readonly view: MembershipView;
     readonly replica: Replica;
     readonly hints: Pick<HintStore, "isHinted">;
     readonly clock: Clock;

@@ -8,7 +8,7 @@ import type { MembershipHandlers } from "../../proto/generated/dkv/v1/Membership
 import type { MetadataReply } from "../../proto/generated/dkv/v1/MetadataReply.js";
 import type { StageRequest__Output } from "../../proto/generated/dkv/v1/StageRequest.js";
 import { LayoutError, type ClusterMetadata, type StagedChange } from "../core/layout.js";
-import { decodeMetadata } from "../core/layout-codec.js";
+import { answerExchange } from "./metadata-gossip.js";
 import { clearStaged, commitStaged, stageChange } from "../core/layout-merge.js";
 import { isValidNodeId, type NodeId } from "../core/node-id.js";
 import { KvError } from "../core/errors.js";
@@ -54,17 +54,16 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
     Exchange(call, callback) {
       const refused = view.refusal(call.metadata);
       if (refused !== undefined) return callback(toServiceError(refused));
-      let theirs: ClusterMetadata;
-      try {
-        theirs = decodeMetadata(Buffer.from(call.request.metadata_json, "utf8"));
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const message = `unreadable cluster metadata: ${reason}`;
-        return callback(toServiceError(new KvError("invalid-argument", message)));
-      }
-      metadata.merge(theirs).then(
+      answerExchange(metadata, call.request.metadata_json).then(
         () => callback(null, reply()),
-        (error: unknown) => callback(toServiceError(asKvError(error))),
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          const unreadable = error instanceof LayoutError;
+          const failure = unreadable
+            ? new KvError("invalid-argument", `unreadable cluster metadata: ${reason}`)
+            : asKvError(error);
+          callback(toServiceError(failure));
+        },
       );
     },
     Stage(call, callback) {

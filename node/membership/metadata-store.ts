@@ -18,17 +18,20 @@ export const METADATA_FILE = "cluster-metadata.json";
 /** Called after every change that was written, with the metadata before and after. */
 export type MetadataListener = (after: ClusterMetadata, before: ClusterMetadata) => void;
 
-/** The metadata of one node; `file` undefined keeps it in memory (the memory engine, tests). */
+/** Writes an encoded metadata durably (production: a file; the simulation: its disk model). */
+export type MetadataPersist = (json: string) => Promise<void>;
+
+/** The metadata of one node; without `persist` it is kept in memory only (tests, benchmarks). */
 export class MetadataStore {
-  readonly #file: string | undefined;
+  readonly #persist: MetadataPersist | undefined;
   #current: ClusterMetadata;
   #json: string;
   #digest: string;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #listeners = new Set<MetadataListener>();
 
-  private constructor(file: string | undefined, metadata: ClusterMetadata) {
-    this.#file = file;
+  private constructor(persist: MetadataPersist | undefined, metadata: ClusterMetadata) {
+    this.#persist = persist;
     this.#current = metadata;
     this.#json = Buffer.from(encodeMetadata(metadata)).toString("utf8");
     this.#digest = digestOf(this.#json);
@@ -47,16 +50,22 @@ export class MetadataStore {
     const file =
       options.dataDir === undefined ? undefined : path.join(options.dataDir, METADATA_FILE);
     const existing = file === undefined ? undefined : await readMetadataFile(file);
-    if (existing !== undefined) return { store: new MetadataStore(file, existing), created: false };
+    const persist =
+      file === undefined
+        ? undefined
+        : (json: string): Promise<void> => writeFileDurably(file, json);
+    if (existing !== undefined) {
+      return { store: new MetadataStore(persist, existing), created: false };
+    }
     const metadata = await options.initial();
-    const store = new MetadataStore(file, metadata);
-    if (file !== undefined) await writeFileDurably(file, store.#json);
+    const store = new MetadataStore(persist, metadata);
+    await persist?.(store.#json);
     return { store, created: true };
   }
 
-  /** Metadata kept in memory only (tests, benchmarks, a memory-only node). */
-  static inMemory(metadata: ClusterMetadata): MetadataStore {
-    return new MetadataStore(undefined, metadata);
+  /** Metadata kept in memory only (tests, benchmarks), or written through `persist`. */
+  static inMemory(metadata: ClusterMetadata, persist?: MetadataPersist): MetadataStore {
+    return new MetadataStore(persist, metadata);
   }
 
   /** The metadata as last written. */
@@ -85,7 +94,7 @@ export class MetadataStore {
       const after = change(before);
       const json = Buffer.from(encodeMetadata(after)).toString("utf8");
       if (json === this.#json) return before;
-      if (this.#file !== undefined) await writeFileDurably(this.#file, json);
+      if (this.#persist !== undefined) await this.#persist(json);
       this.#current = after;
       this.#json = json;
       this.#digest = digestOf(json);

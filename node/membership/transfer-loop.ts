@@ -15,7 +15,7 @@
 import type { Clock } from "../clock.js";
 import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
-import type { ClusterView } from "../cluster-view.js";
+import type { MembershipView } from "./membership-view.js";
 import type { ExchangeReport } from "../anti-entropy/exchange.js";
 import { markTransferred, retireIfComplete, type ClusterMetadata } from "../core/layout.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
@@ -35,7 +35,7 @@ export interface IncomingTransfer {
 
 /** Runs the transfers of the partitions this node gains. */
 export class TransferLoop {
-  readonly #view: ClusterView;
+  readonly #view: MembershipView;
   readonly #metadata: MetadataStore;
   readonly #exchange: (peer: NodeId) => Promise<ExchangeReport | undefined>;
   readonly #clock: Clock;
@@ -49,7 +49,7 @@ export class TransferLoop {
   #incoming: readonly IncomingTransfer[] = [];
 
   constructor(options: {
-    readonly view: ClusterView;
+    readonly view: MembershipView;
     readonly metadata: MetadataStore;
     /** One anti-entropy exchange with a peer over every partition both replicate. */
     readonly exchange: (peer: NodeId) => Promise<ExchangeReport | undefined>;
