@@ -13,7 +13,6 @@ import type { ChildProcess } from "node:child_process";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import Table from "cli-table3";
-import type { Histogram } from "hdr-histogram-js";
 import {
   localClusterSpecs,
   probeFreePorts,
@@ -24,18 +23,8 @@ import {
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { STORAGE_ENGINES } from "../node/storage/storage-engines.js";
-import { newLatencyHistogram } from "../cli/bench/latency-recorder.js";
 import { builtMainScript, say, setDroppedPeers, sleep } from "./lib/fault-cluster.js";
-
-interface Phase {
-  readonly name: string;
-  readonly seconds: number;
-  readonly operations: number;
-  readonly failed: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly p999Ms: number;
-}
+import { Foreground, type Phase } from "./lib/foreground-load.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
@@ -193,78 +182,6 @@ async function main(): Promise<number> {
     for (const hintClient of hintClients) hintClient.close();
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A steady closed-loop foreground load (gets and puts of its own keys), measured by phase. */
-class Foreground {
-  readonly #client: DkvClient;
-  readonly #value: Buffer;
-  #histogram: Histogram = newLatencyHistogram();
-  #failed = 0;
-  #startedMs = performance.now();
-  /** Failed operations by message, over the whole run. */
-  readonly errors = new Map<string, number>();
-  #stopped = false;
-  readonly #workers: Promise<void>[];
-
-  constructor(client: DkvClient, value: Buffer, concurrency: number) {
-    this.#client = client;
-    this.#value = value;
-    this.#workers = Array.from({ length: concurrency }, (_, id) => this.#worker(id));
-  }
-
-  async #worker(id: number): Promise<void> {
-    for (let index = 0; !this.#stopped; index++) {
-      const key = `fg-${id}-${index % 500}`;
-      const startedMs = performance.now();
-      try {
-        if (index % 2 === 0) await this.#client.put(key, this.#value, { w: 2 });
-        else await this.#client.get(key, { r: 2 });
-        this.#histogram.recordValue(
-          Math.max(1, Math.round((performance.now() - startedMs) * 1000)),
-        );
-      } catch (error) {
-        this.#failed += 1;
-        const message = (error instanceof Error ? error.message : String(error)).slice(0, 160);
-        this.errors.set(message, (this.errors.get(message) ?? 0) + 1);
-      }
-    }
-  }
-
-  /** Starts a fresh measurement (a phase). */
-  begin(): void {
-    this.#histogram = newLatencyHistogram();
-    this.#failed = 0;
-    this.#startedMs = performance.now();
-  }
-
-  /** Ends the phase begun last and names it. */
-  end(name: string): Phase {
-    const histogram = this.#histogram;
-    const seconds = (performance.now() - this.#startedMs) / 1000;
-    const phase: Phase = {
-      name,
-      seconds,
-      operations: histogram.totalCount,
-      failed: this.#failed,
-      p50Ms: histogram.getValueAtPercentile(50) / 1000,
-      p99Ms: histogram.getValueAtPercentile(99) / 1000,
-      p999Ms: histogram.getValueAtPercentile(99.9) / 1000,
-    };
-    this.#histogram = newLatencyHistogram();
-    return phase;
-  }
-
-  async run(name: string, ms: number): Promise<Phase> {
-    this.begin();
-    await sleep(ms);
-    return this.end(name);
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await Promise.all(this.#workers);
   }
 }
 

@@ -117,4 +117,32 @@ describe("dkv bench", () => {
     expect(await exited).toBe(130);
     for (const address of addresses) expect(await listening(address), address).toBe(false);
   }, 120_000);
+
+  it("measures growing a cluster from 3 to 4 nodes (npm run bench:transfer, short)", async () => {
+    const script = ["--import", "tsx", "scripts/bench-transfer.ts"];
+    const args = ["--keys", "300", "--phase-seconds", "1", "--json"];
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [...script, ...args],
+        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
+      keysOnNewNode: number;
+      secondsToRetired: number;
+      phases: { name: string; operations: number; failed: number }[];
+    };
+    // n = 3 over 4 nodes: the new node holds about three quarters of the keys.
+    expect(report.keysOnNewNode).toBeGreaterThan(100);
+    expect(report.secondsToRetired).toBeGreaterThan(0);
+    expect(report.phases.map((phase) => phase.name)).toEqual([
+      "before (3 nodes)",
+      "during the transfer",
+    ]);
+    for (const phase of report.phases) expect(phase.operations).toBeGreaterThan(0);
+  }, 120_000);
 });
