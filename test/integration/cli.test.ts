@@ -181,7 +181,7 @@ function killListedNodes(dir: string): void {
 }
 
 describe("dkv cluster up", () => {
-  it("starts a cluster, serves the CLI without --node, and stops every node on Ctrl-C", async () => {
+  it("starts a cluster, serves the CLI without --node, grows it by one, and stops every node on Ctrl-C", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-up-"));
     const supervisor = spawn(
       process.execPath,
@@ -257,7 +257,7 @@ describe("dkv cluster up", () => {
       }
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it("refuses a bad --aae-interval-ms or --serve-flag before starting anything", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-bad-up-"));
