@@ -99,6 +99,9 @@ interface RingView {
 /** How long a client waits before asking for the ring again after it could not learn it. */
 const RING_RETRY_MS = 5000;
 
+/** How old a learned ring may get before it is asked for again (membership changes). */
+const RING_REFRESH_MS = 10_000;
+
 /** A dkv client over one or more node addresses. */
 export class DkvClient {
   readonly #connections: Connection[];
@@ -107,6 +110,7 @@ export class DkvClient {
   readonly #clock: Clock;
   #ring: Promise<RingView | undefined> | undefined;
   #ringFailedAtMs = -Infinity;
+  #ringLearnedAtMs = -Infinity;
   #turn = 0;
 
   constructor(addresses: readonly string[], options: DkvClientOptions = {}) {
@@ -212,13 +216,36 @@ export class DkvClient {
     return [...ordered, ...this.#connections.filter((given) => !ordered.includes(given))];
   }
 
-  /** Learns the ring once from any given node's Status; retried later if none answers. */
+  /**
+   * Learns the ring from any given node's Status, and again every RING_REFRESH_MS so that it
+   * follows membership changes (the ring learned before keeps serving meanwhile); retried later
+   * if no node answers.
+   */
   #ringView(): Promise<RingView | undefined> {
-    if (this.#ring !== undefined) return this.#ring;
-    if (this.#clock.monotonicMs() - this.#ringFailedAtMs < RING_RETRY_MS)
-      return Promise.resolve(undefined);
-    this.#ring = this.status({ timeoutMs: 2000 }).then(
+    const nowMs = this.#clock.monotonicMs();
+    if (this.#ring !== undefined) {
+      if (nowMs - this.#ringLearnedAtMs >= RING_REFRESH_MS) this.#refreshRing();
+      return this.#ring;
+    }
+    if (nowMs - this.#ringFailedAtMs < RING_RETRY_MS) return Promise.resolve(undefined);
+    this.#ring = this.#learnRing();
+    return this.#ring;
+  }
+
+  /** Asks for the ring again; the current one stays until the answer replaces it. */
+  #refreshRing(): void {
+    this.#ringLearnedAtMs = this.#clock.monotonicMs();
+    const current = this.#ring;
+    void this.#learnRing().then((view) => {
+      if (view !== undefined) this.#ring = Promise.resolve(view);
+      else this.#ring = current;
+    });
+  }
+
+  #learnRing(): Promise<RingView | undefined> {
+    return this.status({ timeoutMs: 2000 }).then(
       (status) => {
+        this.#ringLearnedAtMs = this.#clock.monotonicMs();
         const byNode = new Map<NodeId, Connection>();
         for (const member of status.members) {
           let connection = [...this.#connections, ...this.#extra].find(
@@ -230,12 +257,7 @@ export class DkvClient {
           }
           byNode.set(member.node_id as NodeId, connection);
         }
-        const ring = claimRing({
-          nodes: [...byNode.keys()].sort(),
-          partitionCount: status.partition_count,
-          targetN: status.default_n,
-        });
-        return { ring, defaultN: status.default_n, byNode };
+        return { ring: ringOfStatus(status), defaultN: status.default_n, byNode };
       },
       () => {
         this.#ringFailedAtMs = this.#clock.monotonicMs();
@@ -243,7 +265,6 @@ export class DkvClient {
         return undefined;
       },
     );
-    return this.#ring;
   }
 
   /** Tries each node in turn until one answers (with a reply or an error of its own). */
@@ -349,4 +370,28 @@ function connect(address: string): Connection {
     kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
     admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
   };
+}
+
+/**
+ * The ring a node follows, from the partitions its Status lists per member (after membership
+ * changes the claim is not a fresh one); a fresh claim of the members when the lists do not
+ * cover every partition (a node from before membership).
+ */
+function ringOfStatus(status: StatusResponse__Output): Ring {
+  const nodes = status.members.map((member) => member.node_id as NodeId).sort();
+  const owners = new Array<NodeId | undefined>(status.partition_count).fill(undefined);
+  for (const member of status.members) {
+    for (const partition of member.partitions) {
+      if (partition < owners.length) owners[partition] = member.node_id as NodeId;
+    }
+  }
+  if (owners.every((owner) => owner !== undefined)) {
+    const owning = [...new Set(owners as NodeId[])];
+    return {
+      partitionCount: status.partition_count,
+      owners: owners as NodeId[],
+      nodes: owning.sort(),
+    };
+  }
+  return claimRing({ nodes, partitionCount: status.partition_count, targetN: status.default_n });
 }

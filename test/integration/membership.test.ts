@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
+import { DkvClient } from "../../coordinator/client.js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
 import type { ClusterMetadata } from "../../node/core/layout.js";
@@ -219,6 +220,27 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
       ).toContain(value);
     }
     expect(owned).toBeGreaterThan(0);
+    // A partition-aware client learns the ring as it is after the change (not a fresh claim):
+    // given only n1, it sends nothing to n1 for keys n1 is no primary of.
+    const requestsAt = async (node: string): Promise<number> =>
+      Number((await cluster.client(node).status()).recent_requests);
+    const routed = new DkvClient([cluster.spec("n1").address], { routing: "primary" });
+    try {
+      const before = await requestsAt("n1");
+      let sent = 0;
+      for (let index = 0; sent < 30; index++) {
+        const key = `routed-${index}`;
+        const partition = partitionOfKey("default", Buffer.from(key), current.partitionCount);
+        const { primaries } = preferenceList(current, new Set(current.nodes), partition, 3);
+        if (primaries.includes("n1" as never)) continue;
+        await routed.put(key, "r", { w: 2 });
+        sent += 1;
+      }
+      // The Status calls themselves count as requests to n1 only if they are KV calls: not.
+      expect(await requestsAt("n1")).toBe(before);
+    } finally {
+      routed.close();
+    }
     // The old owners drop what they handed over, once the grace period has passed.
     await eventually(async () => {
       for (const [key] of acknowledged) {
