@@ -304,8 +304,6 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
     return process;
   }
 
-  // The layout (ClusterView's part, MembershipView).
-
   get ring(): Ring {
     return this.membership.ring;
   }
