@@ -67,22 +67,40 @@ export class DropLoop {
     this.#unsubscribe = options.view.onLayoutChange((layout, before) =>
       this.#layoutChanged(layout, before),
     );
+    // A node that restarts after a change retired (within the grace period, or while it was
+    // down) hears of no retirement: its handed-over copies are dropped from here instead.
+    const { layout } = options.view;
+    if (layout.version > 1 && layout.previousOwners === undefined) {
+      const all = Array.from({ length: layout.partitionCount }, (_, p) => p);
+      this.#dropAfterGrace(layout, this.#lostFrom(all));
+    }
   }
 
   #layoutChanged(layout: Layout, before: Layout): void {
-    // A retirement: the same owners, no longer in transition. What this node lost is what it
-    // replicated under the previous claim and does not under the new one.
-    if (before.previousOwners === undefined || layout.previousOwners !== undefined) return;
-    const previous: Ring = ringOf(before.previousOwners, before);
+    // A retirement, or a layout that moved past a whole change while this node did not look
+    // (gossip brought the commit and the retirement at once): what this node lost is what it
+    // replicated before, under either claim, and does not under the new one.
+    if (layout.previousOwners !== undefined) return;
+    const n = layout.targetN;
+    const self = this.#view.self;
+    const rings = [ringOf(before.owners, before)];
+    if (before.previousOwners !== undefined) rings.push(ringOf(before.previousOwners, before));
+    const held: number[] = [];
+    for (let p = 0; p < layout.partitionCount; p++) {
+      if (rings.some((ring) => primarySet(ring, p, n).includes(self))) held.push(p);
+    }
+    this.#dropAfterGrace(layout, this.#lostFrom(held));
+  }
+
+  /** The partitions of `held` this node does not replicate under the current ring. */
+  #lostFrom(held: readonly number[]): number[] {
     const current: Ring = this.#view.ring;
     const self = this.#view.self;
-    const n = layout.targetN;
-    const lost: number[] = [];
-    for (let p = 0; p < current.partitionCount; p++) {
-      if (primarySet(previous, p, n).includes(self) && !primarySet(current, p, n).includes(self)) {
-        lost.push(p);
-      }
-    }
+    const n = this.#view.layout.targetN;
+    return held.filter((p) => !primarySet(current, p, n).includes(self));
+  }
+
+  #dropAfterGrace(layout: Layout, lost: readonly number[]): void {
     if (lost.length === 0) return;
     this.#logger.info(
       { partitions: lost, graceMs: this.#graceMs, version: layout.version },

@@ -21,6 +21,7 @@ import type { BackgroundConfig } from "./sim-process.js";
 import { DEFAULT_DELIVERY } from "../../node/hints/hint-delivery.js";
 import { failureDetectorOptions } from "../../node/membership/failure-detector-options.js";
 import { SimNemesis } from "./sim-nemesis.js";
+import { SimMembership, drawMembership } from "./sim-membership.js";
 import { SimNetwork, type NetworkFaults } from "./sim-network.js";
 import { SeededRandom } from "../../node/core/seeded-random.js";
 import { SimScheduler } from "./sim-scheduler.js";
@@ -68,6 +69,7 @@ interface Run {
   readonly history: SimHistory;
   readonly workload: SimWorkload;
   readonly nemesis: SimNemesis;
+  readonly membership: SimMembership;
 }
 
 /** Runs one seed to completion. */
@@ -160,17 +162,27 @@ function buildRun(options: SimOptions): Run {
       baseFaults,
     },
   });
-  return { scheduler, trace, network, config, cluster, history, workload, nemesis };
+  // Drawn last, so that the rest of a seed's run is drawn as before membership changes were.
+  const membershipRandom = random.fork();
+  const membership = new SimMembership({
+    cluster,
+    scheduler,
+    random: membershipRandom,
+    trace,
+    config: drawMembership(membershipRandom, DEFAULT_BUCKET.n),
+  });
+  return { scheduler, trace, network, config, cluster, history, workload, nemesis, membership };
 }
 
 /** The phases: start, clients under faults, heal and handoff, reads at r=all everywhere. */
 async function drive(run: Run): Promise<{ faultPhaseMs: number; healToConvergedMs: number }> {
-  const { scheduler, cluster, workload, nemesis } = run;
+  const { scheduler, cluster, workload, nemesis, membership } = run;
   const startMs = scheduler.nowMs;
   for (const id of cluster.ids) await cluster.start(id);
   let clientsDone = false;
   void workload.run().then(() => (clientsDone = true));
   void nemesis.run(() => clientsDone);
+  void membership.run(() => clientsDone);
   await scheduler.run({ until: () => clientsDone });
   const faultPhaseEndMs = scheduler.nowMs;
   await converge(run);
@@ -199,6 +211,8 @@ function summaryOf(run: Run, options: SimOptions): Record<string, number | strin
     duplicated: network.stats.duplicated,
     ...backgroundSummary(cluster),
     faults: [...nemesis.faultsUsed].map(([name, count]) => `${name}x${count}`).join(" "),
+    membershipChanges: run.membership.count,
+    membership: [...run.membership.made].map(([kind, count]) => `${kind}x${count}`).join(" "),
     events: scheduler.events,
     lateReplyErrors: [...trace.notes.values()].reduce((sum, count) => sum + count, 0),
   };
@@ -297,6 +311,8 @@ function drawCluster(random: SeededRandom, options: SimOptions): ClusterConfig {
     bucket: DEFAULT_BUCKET,
     ...mutation,
     background: drawBackground(random, breakage),
+    // Longer than any request stays in flight (client timeouts ≤ 3 s), short enough to happen.
+    dropGraceMs: random.pick([4_000, 8_000]),
   };
 }
 

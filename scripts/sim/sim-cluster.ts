@@ -1,9 +1,12 @@
 // The simulated cluster: N nodes with their disks and the running incarnation of each (whose
 // failure detector, hint delivery and anti-entropy run on their own timers). Crashes, pauses and
-// restarts go through here so that every part learns of them at once.
+// restarts go through here so that every part learns of them at once. Nodes can be added (a
+// new id with empty disks and the cluster's metadata, as `dkv serve --join` starts) and stopped
+// for good; the final checks look at the members of the layout the cluster settled on.
 
 import { nodeId, type NodeId } from "../../node/core/node-id.js";
-import { claimRing, type Ring } from "../../node/core/ring.js";
+import type { Ring } from "../../node/core/ring.js";
+import { initialMetadata } from "../../node/core/layout.js";
 import type { Limits } from "../../node/core/limits.js";
 import {
   exchangePeers,
@@ -19,6 +22,7 @@ import { SimProcess, type BackgroundConfig } from "./sim-process.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimDisk, type SimStorageFaults } from "./sim-storage.js";
+import { SimMetadataFile } from "./sim-layout-view.js";
 import type { SimTrace } from "./sim-trace.js";
 import type { ObjectMangler } from "./sim-transport.js";
 
@@ -38,6 +42,13 @@ export interface ClusterConfig {
   readonly mangle?: ObjectMangler | undefined;
   /** The KV service's forwarding policy (a mutation may change it). */
   readonly forwardPolicy: ForwardPolicy;
+  /** After a membership change retires, how long before lost partitions are dropped. */
+  readonly dropGraceMs: number;
+}
+
+/** The advertised address of a simulated node (the network routes by id; this is for layouts). */
+export function simAddress(id: NodeId): string {
+  return `${id}.sim:7000`;
 }
 
 /** A node across its incarnations: what survives a crash, and what runs now. */
@@ -45,6 +56,7 @@ interface SimNode {
   readonly id: NodeId;
   readonly disk: SimDisk;
   readonly hintDisk: SimDisk;
+  readonly metadataFile: SimMetadataFile;
   /** How far the machine's wall clock is ahead of virtual time; clock jumps move it. */
   skewMs: number;
   incarnations: number;
@@ -67,10 +79,12 @@ export interface BackgroundStats {
 
 /** The nodes and their incarnations. */
 export class SimCluster {
-  readonly ids: readonly NodeId[];
-  readonly ring: Ring;
-  readonly #allUp: ReadonlySet<NodeId>;
-  #exchangePairs: (readonly [NodeId, NodeId])[] | undefined;
+  /** Every node ever created, in creation order (n1, n2, …). */
+  readonly #order: NodeId[];
+  /** Nodes stopped for good (removed from the cluster), or held down until then. */
+  readonly #gone = new Set<NodeId>();
+  readonly #held = new Set<NodeId>();
+  #exchangePairs: { ring: Ring; pairs: (readonly [NodeId, NodeId])[] } | undefined;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #config: ClusterConfig;
   readonly #scheduler: SimScheduler;
@@ -106,24 +120,71 @@ export class SimCluster {
     this.#random = random;
     this.#trace = options.trace;
     this.#logger = options.logger;
-    this.ids = Array.from({ length: config.nodeCount }, (_, index) => nodeId(`n${index + 1}`));
-    this.#allUp = new Set(this.ids);
-    this.ring = claimRing({
-      nodes: this.ids,
+    this.#order = Array.from({ length: config.nodeCount }, (_, index) => nodeId(`n${index + 1}`));
+    const metadata = initialMetadata({
+      members: this.#order.map((node) => ({ node, address: simAddress(node) })),
       partitionCount: config.partitionCount,
       targetN: config.bucket.n,
     });
-    for (const id of this.ids) {
-      this.#nodes.set(id, {
-        id,
-        disk: new SimDisk(),
-        hintDisk: new SimDisk(),
-        skewMs: random.range(-config.skewMsMax, config.skewMsMax),
-        incarnations: 0,
-        starting: false,
-        process: undefined,
-      });
-    }
+    for (const id of this.#order) this.#add(id).metadataFile.create(metadata);
+  }
+
+  #add(id: NodeId): SimNode {
+    const node: SimNode = {
+      id,
+      disk: new SimDisk(),
+      hintDisk: new SimDisk(),
+      metadataFile: new SimMetadataFile(),
+      skewMs: this.#random.range(-this.#config.skewMsMax, this.#config.skewMsMax),
+      incarnations: 0,
+      starting: false,
+      process: undefined,
+    };
+    this.#nodes.set(id, node);
+    return node;
+  }
+
+  /** Every node ever created, stopped ones included, in creation order. */
+  allIds(): readonly NodeId[] {
+    return this.#order;
+  }
+
+  /** The nodes not stopped for good, in creation order. */
+  get ids(): readonly NodeId[] {
+    return this.#order.filter((id) => !this.#gone.has(id));
+  }
+
+  /**
+   * Adds a node with a new id and empty disks, started with the metadata of the live member
+   * `contact` (as `dkv serve --join` fetches it with Membership.Get and writes it first).
+   */
+  async addNode(contact: SimProcess): Promise<NodeId> {
+    const id = nodeId(`n${this.#order.length + 1}`);
+    this.#order.push(id);
+    this.#add(id).metadataFile.create(contact.metadata.current);
+    this.#trace.record(`add ${id} from ${contact.self}`);
+    await this.start(id);
+    return id;
+  }
+
+  /** Kills `id` and keeps it down until `release` or `stopForGood`. */
+  hold(id: NodeId): void {
+    this.#held.add(id);
+    this.crash(id);
+  }
+
+  /** Lets a held node start again, and starts it. */
+  async release(id: NodeId): Promise<void> {
+    this.#held.delete(id);
+    await this.start(id);
+  }
+
+  /** Stops `id` for good: it is not restarted, inspected or counted any more. */
+  stopForGood(id: NodeId): void {
+    this.crash(id);
+    this.#gone.add(id);
+    this.#held.delete(id);
+    this.#trace.record(`stopped for good ${id}`);
   }
 
   /** The running incarnation of `id`, if it is up. */
@@ -145,6 +206,7 @@ export class SimCluster {
   async start(id: NodeId): Promise<void> {
     const node = this.#node(id);
     if (node.process !== undefined || node.starting) return;
+    if (this.#gone.has(id) || this.#held.has(id)) return;
     node.starting = true;
     node.incarnations += 1;
     const incarnation = node.incarnations;
@@ -153,7 +215,8 @@ export class SimCluster {
       self: id,
       incarnation,
       actor: `${id}.${this.#random.hex(4)}`,
-      ring: this.ring,
+      metadataFile: node.metadataFile,
+      dropGraceMs: config.dropGraceMs,
       scheduler: this.#scheduler,
       network: this.#network,
       random: this.#random,
@@ -179,6 +242,12 @@ export class SimCluster {
     });
     node.starting = false;
     node.process = process;
+    process.onLayoutChange((layout, before) =>
+      this.#trace.record(
+        `layout ${id}: v${before.version} -> v${layout.version}` +
+          (layout.previousOwners === undefined ? "" : " moving"),
+      ),
+    );
     this.#network.attach(id, incarnation, process);
     if (incarnation > 1) this.stats.restarts += 1;
     this.#trace.record(`start ${id}#${incarnation} actor ${process.replica.actor}`);
@@ -222,9 +291,46 @@ export class SimCluster {
     node.process?.clock.jump(ms);
   }
 
-  /** True when every live node's failure detector believes every node up. */
+  /**
+   * The members (not removed) and the ring of the layout the live nodes follow: the first live
+   * node's, which after convergence every live node shares.
+   */
+  settled(): { readonly members: readonly NodeId[]; readonly ring: Ring } {
+    const process = this.processes()[0];
+    if (process === undefined) throw new Error("no node is up");
+    return { members: process.membership.members, ring: process.ring };
+  }
+
+  /** True when every live node follows one metadata with no change under way. */
+  layoutsSettled(): boolean {
+    const processes = this.processes();
+    const digests = new Set(processes.map((process) => process.metadata.digest));
+    return digests.size === 1 && processes.every((process) => process.previousRing === undefined);
+  }
+
+  /** What the live nodes' layouts are, for a convergence failure. */
+  describeLayouts(): string {
+    return this.processes()
+      .map((process) => {
+        const { version, previousOwners } = process.layout;
+        const moving = previousOwners === undefined ? "" : " moving";
+        return `${process.self}:v${version}${moving}:${process.metadata.digest.slice(0, 8)}`;
+      })
+      .join(" ");
+  }
+
+  /** Live nodes that the settled layout lists as removed (a leave or replace that finished). */
+  removedButRunning(): NodeId[] {
+    const { members } = this.settled();
+    return this.processes()
+      .map((process) => process.self)
+      .filter((id) => !members.includes(id));
+  }
+
+  /** True when every live node's failure detector believes every member up. */
   allSeeAllUp(): boolean {
-    return this.processes().every((process) => process.upNodes().size === this.ids.length);
+    const { members } = this.settled();
+    return this.processes().every((process) => process.upNodes().size === members.length);
   }
 
   /**
@@ -233,21 +339,24 @@ export class SimCluster {
    * (virtual): a full anti-entropy cycle since then.
    */
   exchangedSince(sinceMs: number): boolean {
-    this.#exchangePairs ??= this.#pairsToExchange();
-    return this.#exchangePairs.every(
+    const { ring } = this.settled();
+    if (this.#exchangePairs?.ring !== ring) {
+      this.#exchangePairs = { ring, pairs: this.#pairsToExchange() };
+    }
+    return this.#exchangePairs.pairs.every(
       ([opener, peer]) => (this.live(opener)?.exchangesCompleted.get(peer) ?? -Infinity) >= sinceMs,
     );
   }
 
-  /** The pairs [opener, peer] of nodes that are both primaries of some partition. */
+  /** The pairs [opener, peer] of members that are both primaries of some partition. */
   #pairsToExchange(): (readonly [NodeId, NodeId])[] {
+    const { members, ring } = this.settled();
     const primariesOf = (partition: number): readonly NodeId[] => this.primariesOf(partition);
-    return this.ids.flatMap((opener) =>
-      exchangePeers(opener, this.ids)
+    return members.flatMap((opener) =>
+      exchangePeers(opener, members)
         .filter(
           (peer) =>
-            partitionsReplicatedBy(this.ring.partitionCount, primariesOf, [opener, peer]).length >
-            0,
+            partitionsReplicatedBy(ring.partitionCount, primariesOf, [opener, peer]).length > 0,
         )
         .map((peer) => [opener, peer] as const),
     );
@@ -258,7 +367,8 @@ export class SimCluster {
    * described; undefined when every partition's primaries agree.
    */
   disagreement(): string | undefined {
-    for (let partition = 0; partition < this.ring.partitionCount; partition++) {
+    const { ring } = this.settled();
+    for (let partition = 0; partition < ring.partitionCount; partition++) {
       const roots = this.primariesOf(partition).map((id) => {
         const trees = this.live(id)?.antiEntropy.trees;
         return `${id}:${trees === undefined ? "down" : trees.root(partition).toString(16)}`;
@@ -269,9 +379,10 @@ export class SimCluster {
     return undefined;
   }
 
-  /** A partition's primaries when every node is up. */
+  /** A partition's primaries in the settled layout when every member is up. */
   primariesOf(partition: number): readonly NodeId[] {
-    return preferenceList(this.ring, this.#allUp, partition, this.#config.bucket.n).primaries;
+    const { members, ring } = this.settled();
+    return preferenceList(ring, new Set(members), partition, this.#config.bucket.n).primaries;
   }
 
   /** Stops every live node's background loops, so that the run can go idle. */

@@ -1,5 +1,6 @@
 // The convergence phase of a simulation run: after the heal, the background protocols (not the
-// simulator) bring the replicas together. Requests in flight finish, every failure detector sees
+// simulator) bring the replicas together. Membership changes finish (every live node holds the
+// same metadata, no partition still moving; nodes that left stop), every failure detector sees
 // every node up again, hint delivery drains, anti-entropy completes a full cycle of exchanges
 // between every pair of primaries of every partition, and tombstone reaping gets its rounds
 // (and, when something was reaped, another full cycle once the reap guards ran out, so that a
@@ -18,6 +19,8 @@ const SLACK_MS = 30_000;
 const POLL_MS = 20;
 /** Virtual time allowed for handoff after the heal before the run gives up waiting. */
 const HANDOFF_WAIT_MS = 60_000;
+/** Virtual time allowed for membership changes to finish moving data after the heal. */
+const LAYOUT_WAIT_MS = 120_000;
 
 /** The parts of a run the convergence phase drives. */
 export interface ConvergingRun {
@@ -39,6 +42,17 @@ export async function converge(run: ConvergingRun): Promise<void> {
   const { failureDetector, antiEntropy, reap } = config.background;
   await nemesis.healAll();
   const healedMs = scheduler.nowMs;
+  // A change retires once its partitions moved; then every node's copies it handed over are
+  // dropped after the grace period (waited for with the hints below).
+  await waitFor(
+    run,
+    "membership changes complete and every node holds the same metadata",
+    () => cluster.layoutsSettled(),
+    LAYOUT_WAIT_MS,
+    () => cluster.describeLayouts(),
+  );
+  const settledMs = scheduler.nowMs;
+  for (const id of cluster.removedButRunning()) cluster.stopForGood(id);
   const detectMs = failureDetector.pingTimeoutMs + failureDetector.heartbeatIntervalMs + SLACK_MS;
   await waitFor(run, "every detector sees every node up", () => cluster.allSeeAllUp(), detectMs);
   // Requests still in flight may leave hints behind: the handoff is done once they have passed
@@ -46,7 +60,10 @@ export async function converge(run: ConvergingRun): Promise<void> {
   await waitFor(
     run,
     "hints handed off",
-    () => scheduler.nowMs >= healedMs + SETTLE_MS && cluster.hintsPending() === 0,
+    () =>
+      scheduler.nowMs >= healedMs + SETTLE_MS &&
+      scheduler.nowMs >= settledMs + config.dropGraceMs &&
+      cluster.hintsPending() === 0,
     HANDOFF_WAIT_MS,
   );
   const cycleStartMs = scheduler.nowMs;

@@ -1,6 +1,6 @@
 // What one simulated node serves to the others over the simulated network, one method per gRPC
 // call production serves: the Replica service (get, put with an optional hint), Handoff.Deliver,
-// Admin.Ping, the hint counts of Admin.Status, AntiEntropy.Exchange and AntiEntropy.Reap, and
+// Admin.Ping, Membership.Exchange, the hint counts of Admin.Status, AntiEntropy.Exchange and AntiEntropy.Reap, and
 // forwarded client writes (KV.Put and KV.Delete). Requests and replies are the messages the
 // gRPC services carry (objects encoded; the exchange's protobuf bytes), so the simulation runs
 // the same encode and decode as production does.
@@ -43,6 +43,12 @@ export interface ReplicaGetReply {
   readonly object: Uint8Array;
 }
 
+/** Admin.Ping's reply. */
+export interface PingAnswer {
+  readonly nodeId: string;
+  readonly metadataDigest: string;
+}
+
 /** The services of one node incarnation. */
 export interface SimEndpoint {
   /**
@@ -56,8 +62,10 @@ export interface SimEndpoint {
   replicaPut(request: ReplicaPutRequest__Output): Promise<WireReply<ReplicaPutResponse>>;
   /** One batch of Handoff.Deliver; the reply acknowledges ids. */
   handoff(batch: HandoffBatch): Promise<WireReply<readonly number[]>>;
-  /** Admin.Ping: this node's id. */
-  ping(): Promise<WireReply<string>>;
+  /** Admin.Ping: this node's id and its cluster metadata's digest. */
+  ping(): Promise<WireReply<PingAnswer>>;
+  /** Membership.Exchange: merges the caller's metadata (JSON) and answers with the merge. */
+  metadataExchange(json: string): Promise<WireReply<string>>;
   /** Admin.Status's hints_pending, per member. */
   hintsPending(): Promise<WireReply<readonly number[]>>;
   /** One request of an AntiEntropy.Exchange stream, as protobuf bytes; the response's bytes. */

@@ -15,7 +15,8 @@ import type { ExchangeResponse__Output } from "../../proto/generated/dkv/v1/Exch
 import { KvError } from "../../node/core/errors.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { PingPort, PingReply } from "../../node/membership/heartbeat-loop.js";
-import { classifyPing } from "../../node/membership/ping-client.js";
+import { classifyPing, type PingGossip } from "../../node/membership/ping-client.js";
+import type { MetadataExchangePort } from "../../node/membership/metadata-gossip.js";
 import type { HandoffItem, HandoffPort, HandoffStream } from "../../node/hints/hint-delivery.js";
 import { GRPC_MESSAGE_PREFIX_BYTES } from "../../node/anti-entropy/exchange-client.js";
 import type {
@@ -82,17 +83,30 @@ export class SimLink {
   }
 }
 
-/** Admin.Ping over the network; the reply is read by production's classifyPing. */
+/**
+ * Admin.Ping over the network; the reply is read by production's classifyPing. As GrpcPingPort,
+ * the ping carries this node's metadata digest and an answer naming another tells the gossip.
+ */
 export class SimPingPort implements PingPort {
   readonly #link: SimLink;
+  readonly #gossip: PingGossip | undefined;
 
-  constructor(link: SimLink) {
+  constructor(link: SimLink, gossip?: PingGossip) {
     this.#link = link;
+    this.#gossip = gossip;
   }
 
   async ping(node: NodeId, deadlineMs: number): Promise<PingReply> {
+    const digest = this.#gossip?.digest() ?? "";
     const result = await this.#link.call(node, "ping", deadlineMs, (endpoint) => endpoint.ping());
-    if (result.ok && result.value.ok) return classifyPing(node, null, result.value.reply);
+    if (result.ok && result.value.ok) {
+      const { nodeId, metadataDigest: theirs } = result.value.reply;
+      const answer = classifyPing(node, null, nodeId);
+      if (answer.kind === "answered" && theirs !== "" && theirs !== digest) {
+        this.#gossip?.differs(node, theirs);
+      }
+      return answer;
+    }
     // What grpc-js reports: a refused or reset connection is UNAVAILABLE, no answer in time is
     // DEADLINE_EXCEEDED, a peer's error keeps its status.
     const [code, details] = !result.ok
@@ -259,6 +273,14 @@ export class SimExchangeOpener implements ExchangeOpener {
       },
     };
   }
+}
+
+/** Membership.Exchange over the network: this node's metadata out, the peer's merge back. */
+export function simMetadataExchange(link: SimLink): MetadataExchangePort {
+  return (node, json, deadlineMs) =>
+    link.expect(node, "metadata-exchange", deadlineMs, (endpoint) =>
+      endpoint.metadataExchange(json),
+    );
 }
 
 /** Admin.Status's hint counts and AntiEntropy.Reap over the network. */

@@ -1,7 +1,8 @@
 // One incarnation of a simulated node, wired as cli/start-node.ts wires a real one: the real
 // Replica over a SimStorage, HintStore, Coordinator and KvService, the failure detector
 // (MemberView driven by a HeartbeatLoop), HintDelivery and AntiEntropy with its TombstoneReaper,
-// all on the node's SimClock, with the ports of sim-ports.ts in place of their gRPC clients. Its
+// the membership loops (metadata gossip on the pings, TransferLoop, DropLoop) over a
+// MetadataStore kept in the simulated metadata file, all on the node's SimClock, with the ports of sim-ports.ts in place of their gRPC clients. Its
 // services call what the gRPC servers call: replicaCalls (replica-server.ts), applyHandoffBatch
 // (handoff-server.ts), the answerer and reaper of AntiEntropy, and the KvService (whose failures
 // become values, as kv-server.ts maps them to gRPC statuses).
@@ -11,6 +12,11 @@ import { isKvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
+import type { Layout } from "../../node/core/layout.js";
+import { MetadataGossip, answerExchange } from "../../node/membership/metadata-gossip.js";
+import { TransferLoop } from "../../node/membership/transfer-loop.js";
+import { DropLoop } from "../../node/membership/drop-loop.js";
+import type { MembershipView } from "../../node/membership/membership-view.js";
 import { Replica } from "../../node/replica.js";
 import { replicaCalls } from "../../node/replica-server.js";
 import type { ReplicaCalls } from "../../node/replica-stream-server.js";
@@ -37,7 +43,6 @@ import type { ReplicaPutRequest__Output } from "../../proto/generated/dkv/v1/Rep
 import type { ReplicaPutResponse } from "../../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { BucketDefaults } from "../../coordinator/core/quorum-options.js";
 import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
-import { preferenceList } from "../../coordinator/core/preference-list.js";
 import { Coordinator, type CoordinatorView } from "../../coordinator/coordinator.js";
 import {
   KvService,
@@ -51,6 +56,7 @@ import { SimClock } from "./sim-clock.js";
 import { SimForwardPort } from "./sim-forward-port.js";
 import type {
   KvWireReply,
+  PingAnswer,
   ReplicaGetReply,
   SimEndpoint,
   WireFailure,
@@ -64,7 +70,9 @@ import {
   SimPingPort,
   SimReapPort,
   exchangeMethod,
+  simMetadataExchange,
 } from "./sim-ports.js";
+import { SimLayoutView, primariesFollowing, type SimMetadataFile } from "./sim-layout-view.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
@@ -84,7 +92,10 @@ export interface SimProcessOptions {
   readonly incarnation: number;
   /** Actor id of this incarnation's dots: `node.<hex>`, fresh at every start as in production. */
   readonly actor: string;
-  readonly ring: Ring;
+  /** The cluster metadata file: the layout this incarnation starts from and keeps. */
+  readonly metadataFile: SimMetadataFile;
+  /** After a membership change retires, how long before lost partitions are dropped. */
+  readonly dropGraceMs: number;
   readonly scheduler: SimScheduler;
   readonly network: SimNetwork<SimEndpoint>;
   readonly random: SeededRandom;
@@ -107,10 +118,14 @@ export interface SimProcessOptions {
 }
 
 /** A running node incarnation; it is the network endpoint of its node while it lives. */
-export class SimProcess implements SimEndpoint, CoordinatorView {
+export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView {
   readonly self: NodeId;
   readonly incarnation: number;
-  readonly ring: Ring;
+  /** The cluster metadata and the layout this node follows (ClusterView's part). */
+  readonly membership: SimLayoutView;
+  readonly gossip: MetadataGossip;
+  readonly transfers: TransferLoop;
+  readonly drops: DropLoop;
   readonly clock: SimClock;
   readonly bucket: BucketDefaults;
   readonly storage: SimStorage;
@@ -133,7 +148,6 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
   private constructor(options: SimProcessOptions) {
     this.self = options.self;
     this.incarnation = options.incarnation;
-    this.ring = options.ring;
     this.bucket = options.bucket;
     this.#hintedHandoff = options.hintedHandoff;
     const { background, logger } = options;
@@ -154,34 +168,35 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       bytesMaxPerTarget: options.hintBytesMaxPerTarget,
     });
     const link = new SimLink({ ...options, clock });
+    const store = options.metadataFile.open(
+      options.metadataFile.persistFor({ ...options, alive: () => this.#alive }),
+    );
+    // As ClusterView: the detector's peers follow the members of every new layout.
+    this.membership = new SimLayoutView(store, () => {
+      if (this.members.setPeers(this.#peers(), clock.monotonicMs())) this.heartbeats.syncPeers();
+    });
     // The failure detector, as ClusterView builds it: every peer starts up.
-    const peers = options.ring.nodes.filter((node) => node !== this.self);
     this.members = new MemberView(
       this.self,
-      peers,
+      this.#peers(),
       background.failureDetector,
       clock.monotonicMs(),
     );
+    this.gossip = new MetadataGossip({
+      store,
+      exchange: simMetadataExchange(link),
+      clock,
+      logger,
+    });
     this.heartbeats = new HeartbeatLoop({
       members: this.members,
-      port: new SimPingPort(link),
+      port: new SimPingPort(link, this.gossip),
       clock,
       options: background.failureDetector,
       logger,
       onTransition: options.onTransition,
     });
-    // start-node.ts's primariesOf, remembered while the up set stays the same object.
-    let primaries = { up: this.upNodes(), byPartition: new Map<number, readonly NodeId[]>() };
-    const primariesOf = (partition: number): readonly NodeId[] => {
-      const up = this.upNodes();
-      if (up !== primaries.up) primaries = { up, byPartition: new Map() };
-      let found = primaries.byPartition.get(partition);
-      if (found === undefined) {
-        found = preferenceList(this.ring, up, partition, this.bucket.n).primaries;
-        primaries.byPartition.set(partition, found);
-      }
-      return found;
-    };
+    const primariesOf = primariesFollowing(this, this.bucket.n);
     this.antiEntropy = new AntiEntropy({
       view: this,
       replica: this.replica,
@@ -200,6 +215,21 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     });
     this.replica.onWrite(this.antiEntropy.writeListener);
     this.replica.onRemove(this.antiEntropy.removeListener);
+    this.drops = new DropLoop({
+      view: this,
+      replica: this.replica,
+      hints: this.hints,
+      clock,
+      logger,
+      graceMs: options.dropGraceMs,
+    });
+    this.transfers = new TransferLoop({
+      view: this,
+      metadata: store,
+      exchange: (peer) => this.antiEntropy.exchangeWith(peer),
+      clock,
+      logger,
+    });
     this.#replicaCalls = replicaCalls(this.replica, this, this.hints, options.limits);
     const transport = new SimTransport({
       self: this.self,
@@ -231,6 +261,12 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
       clock,
       logger,
       isPrimaryOf: (bucket, key) => this.coordinator.isPrimaryOf(bucket, key, this.bucket.n),
+      membership: {
+        self: this.self,
+        isMember: (node) => this.isMember(node),
+        primariesOf: (bucket, key) =>
+          this.coordinator.preferenceList(bucket, key, this.bucket.n).primaries,
+      },
       delivery: background.delivery,
     });
     this.kv = new KvService({
@@ -255,7 +291,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
   /**
    * Opens the storage engines (recovering what the disks kept) and starts the node's loops in
    * start-node.ts's order: heartbeats, hint delivery, then anti-entropy (which rebuilds its
-   * trees from storage first).
+   * trees from storage first) and the transfers.
    */
   static async start(options: SimProcessOptions): Promise<SimProcess> {
     const process = new SimProcess(options);
@@ -264,7 +300,42 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     process.heartbeats.start();
     if (process.#hintedHandoff) process.delivery.start();
     process.antiEntropy.start();
+    process.transfers.start();
     return process;
+  }
+
+  get ring(): Ring {
+    return this.membership.ring;
+  }
+
+  get previousRing(): Ring | undefined {
+    return this.membership.previousRing;
+  }
+
+  get layout(): Layout {
+    return this.membership.layout;
+  }
+
+  /** The cluster metadata this node holds. */
+  get metadata(): SimLayoutView["store"] {
+    return this.membership.store;
+  }
+
+  transitionOf(): number | undefined {
+    return this.membership.transitionOf();
+  }
+
+  ringNodes(): readonly NodeId[] {
+    return this.membership.ringNodes();
+  }
+
+  onLayoutChange(listener: (layout: Layout, before: Layout) => void): () => void {
+    return this.membership.onLayoutChange(listener);
+  }
+
+  /** The members but this node: the failure detector's peers. */
+  #peers(): NodeId[] {
+    return this.membership.members.filter((node) => node !== this.self);
   }
 
   /** The failure detector's belief (CoordinatorView, ReaperView). */
@@ -279,7 +350,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
 
   /** A member of the cluster (the replica service's check of hint_for). */
   isMember(node: string): boolean {
-    return this.ring.nodes.includes(node as NodeId);
+    return this.membership.members.includes(node as NodeId);
   }
 
   get alive(): boolean {
@@ -300,9 +371,12 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
 
   /** Stops the background loops (as a clean shutdown does), so that the run can go idle. */
   async stopBackground(): Promise<void> {
+    await this.transfers.close();
+    await this.drops.close();
     this.heartbeats.stop();
     this.delivery.close();
     await this.antiEntropy.close();
+    this.membership.close();
   }
 
   /** Hints this node holds, over every target. */
@@ -332,13 +406,18 @@ export class SimProcess implements SimEndpoint, CoordinatorView {
     return wire(applyHandoffBatch(this.replica, this.self, batch, this.#handoffStats));
   }
 
-  ping(): Promise<WireReply<string>> {
-    return Promise.resolve({ ok: true, reply: this.self });
+  ping(): Promise<WireReply<PingAnswer>> {
+    const reply = { nodeId: this.self, metadataDigest: this.metadata.digest };
+    return Promise.resolve({ ok: true, reply });
+  }
+
+  metadataExchange(json: string): Promise<WireReply<string>> {
+    return wire(answerExchange(this.metadata, json));
   }
 
   hintsPending(): Promise<WireReply<readonly number[]>> {
     // Admin.Status's members[].hints_pending.
-    const counts = this.ring.nodes.map((node) => this.hints.totals(node).count);
+    const counts = this.membership.members.map((node) => this.hints.totals(node).count);
     return Promise.resolve({ ok: true, reply: counts });
   }
 
