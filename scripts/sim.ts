@@ -111,7 +111,7 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
   console.log(`trace ${result.traceHash}`);
   for (const [name, value] of Object.entries(result.summary)) console.log(`  ${name}: ${value}`);
   console.log(
-    `  acknowledged writes: ${result.report.writes.ok} (dw=0 ones lost: ${result.report.lostUndurable}), ` +
+    `  acknowledged writes: ${result.report.writes.ok} (lost with no durable copy promised — dw=0, or dw≤1 by a force-removed node: ${result.report.lostUndurable}), ` +
       `max siblings: ${Math.max(0, ...result.report.keys.map((key) => key.siblingsMax))}, ` +
       `writes stored twice: ${result.report.counts["duplicate-value"]}`,
   );

@@ -212,6 +212,26 @@ export class HintDelivery {
     }
   }
 
+  /** Re-homes `hint` when its target is no longer a primary of its key; true when it did. */
+  async #rehomedIfNotPrimary(hint: Hint): Promise<boolean> {
+    const membership = this.#membership;
+    if (membership === undefined) return false;
+    const primaries = membership.primariesOf(hint.bucket, hint.key);
+    if (primaries.includes(hint.target)) return false;
+    await this.#rehomeOne(hint, primaries);
+    return true;
+  }
+
+  /** Moves one hint to the first current primary, or drops it when this node is a primary. */
+  async #rehomeOne(hint: Hint, primaries: readonly NodeId[]): Promise<"moved" | "dropped"> {
+    const membership = this.#membership!;
+    const to = primaries.find((node) => node !== membership.self && membership.isMember(node));
+    const moved = !primaries.includes(membership.self) && to !== undefined;
+    if (moved) await this.#hints.add(to, hint.bucket, hint.key, hint.bytes);
+    await this.#hints.remove([hint]);
+    return moved ? "moved" : "dropped";
+  }
+
   /**
    * The hints of a node that left the cluster: each moves to the first current primary of its
    * key (the copy here is then handed off to it), or is dropped when this node is a primary
@@ -225,15 +245,9 @@ export class HintDelivery {
       const hints = this.#hints.batch(target, this.#options.batchHintsMax);
       if (hints.length === 0 || this.#closed) break;
       for (const hint of hints) {
-        const primaries = membership.primariesOf(hint.bucket, hint.key);
-        const to = primaries.find((node) => node !== membership.self && membership.isMember(node));
-        if (!primaries.includes(membership.self) && to !== undefined) {
-          await this.#hints.add(to, hint.bucket, hint.key, hint.bytes);
-          moved += 1;
-        } else {
-          dropped += 1;
-        }
-        await this.#hints.remove([hint]);
+        const outcome = await this.#rehomeOne(hint, membership.primariesOf(hint.bucket, hint.key));
+        if (outcome === "moved") moved += 1;
+        else dropped += 1;
       }
     }
     this.#logger.info({ target, moved, dropped }, "hints of a removed node re-homed");
@@ -245,6 +259,10 @@ export class HintDelivery {
     const items: HandoffItem[] = [];
     let bytes = 0;
     for (const hint of hints) {
+      // A membership change since the hint was written may have made the target no primary
+      // of the key: the copy goes to a current primary instead, never to a node that would
+      // drop it (or keep it where no read looks).
+      if (await this.#rehomedIfNotPrimary(hint)) continue;
       const object = await this.#replica.get(hint.bucket, hint.key);
       if (object === undefined) {
         // Nothing left to hand off (the copy was lost or already removed): drop the hint.

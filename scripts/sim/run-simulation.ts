@@ -83,6 +83,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     finals,
     // Replicas that still differ are divergent-replicas, key by key.
     convergence: { converged: true, afterHealMs: timing.healToConvergedMs },
+    lostNodes: run.membership.forceRemoved,
   });
   // Warnings (a write stored twice by a retry) are in the examples too; only failures count.
   const failing = report.examples.filter((example) =>

@@ -54,6 +54,8 @@ export class SimMembership {
   readonly #config: MembershipConfig;
   /** Changes committed, by kind. */
   readonly made = new Map<MembershipChangeKind, number>();
+  /** Nodes force-removed: their disks count as lost for good (the checker's lostNodes). */
+  readonly forceRemoved: NodeId[] = [];
 
   constructor(options: {
     readonly cluster: SimCluster;
@@ -112,7 +114,10 @@ export class SimMembership {
     const committed = await this.#commit(contact, change);
     if (committed) {
       this.made.set(kind, (this.made.get(kind) ?? 0) + 1);
-      if (kind === "force-remove") cluster.stopForGood(change.node);
+      if (kind === "force-remove") {
+        cluster.stopForGood(change.node);
+        this.forceRemoved.push(change.node);
+      }
       return true;
     }
     if (kind === "force-remove") await cluster.release(change.node);

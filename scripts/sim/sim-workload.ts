@@ -231,6 +231,7 @@ export class SimWorkload {
       vtag: undefined,
       error,
       durableRequired: quorums.dw >= 1,
+      durableCopies: quorums.dw,
       deleted: true,
     });
     this.#trace.record(`c${client} delete ${key}@${contact} d${id} ${outcome} ${error ?? ""}`);
@@ -361,6 +362,7 @@ export class SimWorkload {
       vtag,
       error,
       durableRequired: quorums.dw >= 1,
+      durableCopies: quorums.dw,
     });
     const q = `w=${quorums.w},dw=${quorums.dw}`;
     this.#trace.record(`c${client} put ${key}@${contact} ${value} ${q} ${outcome} ${error ?? ""}`);

@@ -113,7 +113,8 @@ export function checkRun(history: RunHistory): CheckResult {
       `replicas still differed ${history.convergence.afterHealMs} ms after the heal`,
     );
   }
-  const lostUndurable = checkLostWrites(history.writes, finalWrites, index, report);
+  const lostNodes = new Set(history.lostNodes ?? []);
+  const lostUndurable = checkLostWrites(history.writes, finalWrites, index, report, lostNodes);
   checkResurrected(history, index, report);
   const elements = checkSetElements(history, report);
   return {

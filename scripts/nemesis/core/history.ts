@@ -54,6 +54,12 @@ export interface WriteRecord {
    * it (counted as lostUndurable, not a failure). Undefined means true.
    */
   readonly durableRequired?: boolean | undefined;
+  /**
+   * The dw the write was made with, when known: with dw ≤ 1 only the coordinator's disk was
+   * sure to hold it, so a write whose coordinator was force-removed (its disk gone for good)
+   * may be lost by one more crash elsewhere, as dw promises no more.
+   */
+  readonly durableCopies?: number | undefined;
   /** A delete: its version is a tombstone, which no read shows and the reaper removes. */
   readonly deleted?: boolean | undefined;
 }
@@ -109,6 +115,8 @@ export interface RunHistory {
   readonly finals: readonly FinalKey[];
   /** Whether replicas were seen equal before the deadline, and how long after the heal. */
   readonly convergence: { readonly converged: boolean; readonly afterHealMs: number };
+  /** Nodes force-removed from the cluster: their disks count as lost for good. */
+  readonly lostNodes?: readonly string[];
 }
 
 /** The value a set write stores: `<tag>|e1,e2,...` (elements ascending). */

@@ -24,6 +24,7 @@ export function checkLostWrites(
   finalWrites: ReadonlyMap<string, readonly WriteRecord[]>,
   index: WriteIndex,
   report: Report,
+  lostNodes: ReadonlySet<string> = new Set(),
 ): number {
   let lostUndurable = 0;
   // A delete that may have happened is a root: what it covered may be gone because of it.
@@ -62,6 +63,17 @@ export function checkLostWrites(
         continue;
       }
       const dot = index.dotOf(write);
+      // dw ≤ 1 made only the coordinator's disk sure to hold it; that disk is gone for good.
+      const coordinator =
+        dot === undefined ? undefined : dot.actor.slice(0, dot.actor.lastIndexOf("."));
+      if (
+        (write.durableCopies ?? 2) <= 1 &&
+        coordinator !== undefined &&
+        lostNodes.has(coordinator)
+      ) {
+        lostUndurable += 1;
+        continue;
+      }
       report(
         "lost-write",
         `${key}: acknowledged ${short(write.value)} (dot ${dot === undefined ? "?" : dotKey(dot).replace("\u0000", ":")}) is gone and no surviving write saw it`,

@@ -37,6 +37,7 @@ function write(
     element?: number;
     deleted?: boolean;
     durableRequired?: boolean;
+    durableCopies?: number;
   } = {},
 ): WriteRecord {
   const outcome = options.outcome ?? "ok";
@@ -58,6 +59,7 @@ function write(
     error: outcome === "ok" ? undefined : "DEADLINE_EXCEEDED: timed out",
     deleted: options.deleted,
     durableRequired: options.durableRequired,
+    durableCopies: options.durableCopies,
   };
 }
 
@@ -101,6 +103,20 @@ describe("checkRun", () => {
     expect(result.valid).toBe(false);
     expect(result.counts["lost-write"]).toBe(1);
     expect(result.examples.join("\n")).toMatch(/acknowledged a/);
+  });
+
+  it("counts a dw ≤ 1 write coordinated by a force-removed node as unpromised, never a dw=2 one", () => {
+    const lostWith = (durableCopies: number, lostNodes: string[]): number => {
+      const a = write("a", { dot: dot(1, "n3.x"), durableCopies });
+      const b = write("b", { dot: dot(2) });
+      const finals = [final([sibling("b", dot(2))], contextFromDots([dot(2)]))];
+      const result = checkRun({ ...history([a, b], finals), lostNodes });
+      return result.counts["lost-write"];
+    };
+    expect(lostWith(1, ["n3"])).toBe(0);
+    expect(lostWith(1, [])).toBe(1);
+    expect(lostWith(2, ["n3"])).toBe(1);
+    expect(lostWith(1, ["n1"])).toBe(1);
   });
 
   it("accounts for a write superseded transitively (c saw b, which saw a)", () => {
