@@ -309,6 +309,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     contextKeys,
     metricsAddress: () => metricsServer?.address,
     incomingTransfers: () => transfers.incoming,
+    handoverPending: () => drops.pending,
   };
   server.addService(
     v1.Handoff.service,

@@ -35,6 +35,8 @@ export interface NodeFacts {
   readonly contextKeys?: () => ContextKeys | undefined;
   /** Partitions this node gains in a membership change and still waits for. */
   readonly incomingTransfers?: () => readonly IncomingTransfer[];
+  /** Partitions this node handed over and has not dropped yet (drop-loop.ts). */
+  readonly handoverPending?: () => number;
 }
 
 /** Builds the Admin service handlers. */
@@ -124,6 +126,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           layout_in_transition: view.previousRing !== undefined,
           member_state:
             view.layout.members.find((member) => member.node === view.self)?.state ?? "",
+          handover_partitions_pending: facts.handoverPending?.() ?? 0,
           incoming_transfers: (facts.incomingTransfers?.() ?? []).map((transfer) => ({
             partition: transfer.partition,
             waiting_for: [...transfer.waitingFor],

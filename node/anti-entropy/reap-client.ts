@@ -38,7 +38,8 @@ export class GrpcReapPort implements ReapPort {
         if (error || reply === undefined) return reject(error ?? new Error("no reply"));
         let count = 0;
         for (const member of reply.members) count += Number(member.hints_pending);
-        resolve(count);
+        // Handed-over partitions not dropped yet hold copies that belong elsewhere, as hints do.
+        resolve(count + Number(reply.handover_partitions_pending ?? 0));
       });
     });
   }

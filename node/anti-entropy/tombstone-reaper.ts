@@ -97,8 +97,9 @@ export interface ReapAnswer {
  */
 export interface ReapPort {
   /**
-   * The hints `node` holds, summed over all its targets (what its Status reports); rejects
-   * when it cannot be reached or does not answer by `deadlineMs`.
+   * The hints `node` holds, summed over all its targets, plus the partitions it handed over in
+   * a membership change and has not dropped yet (what its Status reports); rejects when it
+   * cannot be reached or does not answer by `deadlineMs`.
    */
   hintsPending(node: NodeId, deadlineMs: number): Promise<number>;
   /**

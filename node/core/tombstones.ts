@@ -56,7 +56,7 @@ export function reapBlocker(facts: ReapFacts): string | undefined {
   for (const member of facts.members) {
     const pending = facts.hintsPending.get(member);
     if (pending === undefined) return `hints pending on ${member} unknown (no answer)`;
-    if (pending > 0) return `${pending} hints pending on ${member}`;
+    if (pending > 0) return `${pending} hints or handed-over partitions pending on ${member}`;
   }
   return undefined;
 }

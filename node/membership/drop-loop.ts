@@ -47,6 +47,7 @@ export class DropLoop {
   readonly #timers = new Set<() => void>();
   #work: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #pending = 0;
   /** Totals, for status and tests. */
   readonly stats = { passes: 0, removed: 0 };
 
@@ -100,8 +101,18 @@ export class DropLoop {
     return held.filter((p) => !primarySet(current, p, n).includes(self));
   }
 
+  /**
+   * Partitions handed over and not dropped yet. While any node holds such copies, no tombstone
+   * may be reaped anywhere: if a later change gave the partition back to that node, its old
+   * copy of a key deleted meanwhile would bring the key back (the reaper asks every member).
+   */
+  get pending(): number {
+    return this.#pending;
+  }
+
   #dropAfterGrace(layout: Layout, lost: readonly number[]): void {
     if (lost.length === 0) return;
+    this.#pending += lost.length;
     this.#logger.info(
       { partitions: lost, graceMs: this.#graceMs, version: layout.version },
       "partitions handed over; local copies are dropped after the grace period",
@@ -112,7 +123,8 @@ export class DropLoop {
         .then(() => this.drop(new Set(lost)))
         .catch((error: unknown) =>
           this.#logger.error({ err: error }, "dropping handed-over partitions failed"),
-        );
+        )
+        .finally(() => (this.#pending -= lost.length));
     });
     this.#timers.add(cancel);
   }

@@ -418,7 +418,8 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   hintsPending(): Promise<WireReply<readonly number[]>> {
     // Admin.Status's members[].hints_pending.
     const counts = this.membership.members.map((node) => this.hints.totals(node).count);
-    return Promise.resolve({ ok: true, reply: counts });
+    // And handover_partitions_pending, which GrpcReapPort adds to the sum.
+    return Promise.resolve({ ok: true, reply: [...counts, this.drops.pending] });
   }
 
   exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>> {

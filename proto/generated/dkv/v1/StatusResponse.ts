@@ -25,6 +25,7 @@ export interface StatusResponse {
   'layout_in_transition'?: (boolean);
   'member_state'?: (string);
   'incoming_transfers'?: (_dkv_v1_IncomingTransfer)[];
+  'handover_partitions_pending'?: (number);
 }
 
 export interface StatusResponse__Output {
@@ -48,4 +49,5 @@ export interface StatusResponse__Output {
   'layout_in_transition': (boolean);
   'member_state': (string);
   'incoming_transfers': (_dkv_v1_IncomingTransfer__Output)[];
+  'handover_partitions_pending': (number);
 }

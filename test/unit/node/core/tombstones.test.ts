@@ -64,7 +64,7 @@ describe("reapBlocker", () => {
   it("waits for pending hints, and for a member whose hints are unknown", () => {
     const pending = new Map([...noHints, ["n2", 4]]);
     expect(reapBlocker({ members, up: allUp, dropped: [], hintsPending: pending })).toBe(
-      "4 hints pending on n2",
+      "4 hints or handed-over partitions pending on n2",
     );
     const unknown = new Map([
       ["n1", 0],
