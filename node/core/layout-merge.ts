@@ -169,7 +169,7 @@ export function commitStaged(
   const { owners } = claimRing({ nodes: owning, partitionCount, targetN, previous });
   const next = { version: layout.version + 1, partitionCount, targetN, members, owners };
   const from = midway ?? layout.owners;
-  const source = midway === undefined ? previous : ringsOf({ ...next, owners: from }).current;
+  const source = midway === undefined ? previous : (ringsOf(layout).previous ?? previous);
   const moves = partitionsChanged(source, ringsOf(next).current, targetN).length > 0;
   return startOf(moves ? { ...next, previousOwners: from } : settled(next));
 }
