@@ -206,8 +206,16 @@ describe("TombstoneReaper.round", () => {
       "traffic dropped to: n3",
       (c: Cluster) => (c.at("n1").dropped = [nodeId("n3")]),
     ],
-    ["a peer holds hints", "2 hints or handed-over partitions pending on n2", (c: Cluster) => (c.at("n2").hints = 2)],
-    ["this node holds hints", "1 hints or handed-over partitions pending on n1", (c: Cluster) => (c.at("n1").hints = 1)],
+    [
+      "a peer holds hints",
+      "2 hints or handed-over partitions pending on n2",
+      (c: Cluster) => (c.at("n2").hints = 2),
+    ],
+    [
+      "this node holds hints",
+      "1 hints or handed-over partitions pending on n1",
+      (c: Cluster) => (c.at("n1").hints = 1),
+    ],
     [
       "a peer's hints are unknown",
       "hints pending on n3 unknown (no answer)",
