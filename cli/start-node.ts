@@ -38,7 +38,7 @@ import { GrpcReapPort } from "../node/anti-entropy/reap-client.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
-import { preferenceList, transitionPreferenceList } from "../coordinator/core/preference-list.js";
+import { primariesFollowing } from "../coordinator/preference-lists.js";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
 import { KvMetrics } from "../node/metrics/kv-metrics.js";
 import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
@@ -175,12 +175,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     replica,
     // During a membership change a partition's old and new primaries compare trees: that is
     // how a node gaining a partition receives its data, and confirms it holds all of it.
-    primariesOf: (p) => {
-      const previous = view.previousRing;
-      return previous === undefined
-        ? preferenceList(view.ring, view.upNodes(), p, bucket.n).primaries
-        : transitionPreferenceList(previous, view.ring, view.upNodes(), p, bucket.n).primaries;
-    },
+    primariesOf: primariesFollowing(view, bucket.n),
     logger: config.logger,
     exchanges: grpcExchangeOpener(view, clock),
     reaps: new GrpcReapPort(view),

@@ -76,3 +76,36 @@ export class PreferenceLists {
     return list;
   }
 }
+
+/**
+ * Anti-entropy's primariesOf (start-node.ts, the simulation): a partition's primaries, and during a change the
+ * union of its old and new ones (so exchanges carry it to its new primaries); remembered while
+ * the up set and the ring stay the same objects.
+ */
+export function primariesFollowing(
+  view: {
+    readonly ring: Ring;
+    readonly previousRing: Ring | undefined;
+    upNodes(): ReadonlySet<NodeId>;
+  },
+  n: number,
+): (partition: number) => readonly NodeId[] {
+  let cache = {
+    up: view.upNodes(),
+    ring: view.ring,
+    byPartition: new Map<number, readonly NodeId[]>(),
+  };
+  return (partition) => {
+    const [up, ring, previous] = [view.upNodes(), view.ring, view.previousRing];
+    if (up !== cache.up || ring !== cache.ring) cache = { up, ring, byPartition: new Map() };
+    let found = cache.byPartition.get(partition);
+    if (found === undefined) {
+      found =
+        previous === undefined
+          ? preferenceList(ring, up, partition, n).primaries
+          : transitionPreferenceList(previous, ring, up, partition, n).primaries;
+      cache.byPartition.set(partition, found);
+    }
+    return found;
+  };
+}

@@ -19,7 +19,8 @@ import { MemberView, type PeerReport, type PeerTransition } from "./membership/m
 import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
-import { ringsOf, type ClusterMetadata, type Layout } from "./core/layout.js";
+import type { ClusterMetadata, Layout } from "./core/layout.js";
+import { LayoutFollower } from "./membership/layout-follower.js";
 import { MetadataGossip } from "./membership/metadata-gossip.js";
 import type { MetadataStore } from "./membership/metadata-store.js";
 
@@ -33,12 +34,9 @@ export interface Member {
 export class ClusterView {
   readonly self: NodeId;
   readonly #metadata: MetadataStore;
-  #layout: Layout;
+  readonly #follower: LayoutFollower;
   #members: readonly Member[] = [];
   #memberIds: ReadonlySet<NodeId> = new Set();
-  #ring!: Ring;
-  #previousRing: Ring | undefined;
-  #ringNodes: readonly NodeId[] = [];
   readonly #messageBytesMax: number;
   readonly #peers = new Map<NodeId, PeerClients>();
   #dropped: ReadonlySet<NodeId> = new Set();
@@ -49,8 +47,6 @@ export class ClusterView {
   readonly #memberView: MemberView;
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
-  readonly #layoutListeners = new Set<(layout: Layout, before: Layout) => void>();
-  readonly #unsubscribe: () => void;
 
   constructor(options: {
     readonly self: NodeId;
@@ -70,8 +66,8 @@ export class ClusterView {
     this.#messageBytesMax = options.messageBytesMax;
     this.linkFaults = new LinkFaults(options.clock);
     this.#logger = options.logger ?? createLogger({ node: this.self, level: "info" });
-    this.#layout = options.metadata.current.layout;
-    this.#applyLayout(this.#layout);
+    this.#follower = new LayoutFollower(options.metadata, () => this.#layoutChanged());
+    this.#applyMembers(this.#follower.layout);
     const detector = failureDetectorOptions(options.failureDetector);
     this.#memberView = new MemberView(
       this.self,
@@ -103,9 +99,6 @@ export class ClusterView {
         }
       },
     });
-    this.#unsubscribe = options.metadata.onChange((after, before) =>
-      this.#metadataChanged(after, before),
-    );
   }
 
   /** The members that are not removed, sorted by id, with their advertised addresses. */
@@ -115,7 +108,7 @@ export class ClusterView {
 
   /** The layout this node follows now. */
   get layout(): Layout {
-    return this.#layout;
+    return this.#follower.layout;
   }
 
   /** The cluster metadata this node holds, and its digest (what pings compare). */
@@ -129,22 +122,22 @@ export class ClusterView {
 
   /** The ring of the current layout: where data must be. */
   get ring(): Ring {
-    return this.#ring;
+    return this.#follower.ring;
   }
 
   /** While data moves to `ring` after a commit, the ring it moves from; else undefined. */
   get previousRing(): Ring | undefined {
-    return this.#previousRing;
+    return this.#follower.previousRing;
   }
 
   /** The layout version whose data is still moving to its new owners; else undefined. */
   transitionOf(): number | undefined {
-    return this.#previousRing === undefined ? undefined : this.#layout.version;
+    return this.#follower.transitionOf();
   }
 
   /** Every node of the current ring and, during a transition, of the previous one; sorted. */
   ringNodes(): readonly NodeId[] {
-    return this.#ringNodes;
+    return this.#follower.ringNodes();
   }
 
   /**
@@ -152,32 +145,30 @@ export class ClusterView {
    * alone); returns a function that unsubscribes.
    */
   onLayoutChange(listener: (layout: Layout, before: Layout) => void): () => void {
-    this.#layoutListeners.add(listener);
-    return () => this.#layoutListeners.delete(listener);
+    return this.#follower.onLayoutChange((layout, before) => {
+      // A listener's bug must not stop the others, nor the node following its layout.
+      try {
+        listener(layout, before);
+      } catch (error) {
+        this.#logger.error({ err: error }, "layout listener failed");
+      }
+    });
   }
 
-  #metadataChanged(after: ClusterMetadata, before: ClusterMetadata): void {
-    if (after.layout === before.layout) return;
-    const previous = this.#layout;
-    this.#layout = after.layout;
-    this.#applyLayout(after.layout);
+  /** After the follower took a new layout: members, peers and the failure detector follow. */
+  #layoutChanged(): void {
+    const layout = this.#follower.layout;
+    this.#applyMembers(layout);
     const nowMs = this.#clock.monotonicMs();
     if (this.#memberView.setPeers([...this.#peers.keys()], nowMs)) this.#heartbeats.syncPeers();
     this.#logger.info(
       {
-        version: after.layout.version,
+        version: layout.version,
         members: this.#members.map((member) => `${member.node}:${member.address}`),
-        transition: after.layout.previousOwners !== undefined,
+        transition: layout.previousOwners !== undefined,
       },
       "layout changed",
     );
-    for (const listener of this.#layoutListeners) {
-      try {
-        listener(after.layout, previous);
-      } catch (error) {
-        this.#logger.error({ err: error }, "layout listener failed");
-      }
-    }
   }
 
   /** Membership.Exchange with a peer: our metadata out, the merge of both back. */
@@ -193,14 +184,8 @@ export class ClusterView {
     );
   }
 
-  /** Rings, members and peer clients for `layout`. */
-  #applyLayout(layout: Layout): void {
-    const rings = ringsOf(layout);
-    this.#ring = rings.current;
-    this.#previousRing = rings.previous;
-    this.#ringNodes = [
-      ...new Set([...rings.current.nodes, ...(rings.previous?.nodes ?? [])]),
-    ].sort();
+  /** Members and peer clients for `layout`. */
+  #applyMembers(layout: Layout): void {
     this.#members = layout.members
       .filter((member) => member.state !== "removed")
       .map((member) => ({ node: member.node, address: member.address }));
@@ -320,7 +305,7 @@ export class ClusterView {
 
   /** Stops the heartbeats and closes the peer clients. */
   close(): void {
-    this.#unsubscribe();
+    this.#follower.close();
     this.#heartbeats.stop();
     for (const peer of this.#peers.values()) closePeer(peer);
     this.#peers.clear();

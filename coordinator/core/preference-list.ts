@@ -62,7 +62,19 @@ export function preferenceList(
   const walk = ringWalk(ring, partition);
   const primaries = walk.slice(0, n);
   const fallbacks = walk.slice(primaries.length).filter((node) => upNodes.has(node));
-  const sloppy = options?.sloppy ?? true;
+  return listOf(primaries, fallbacks, upNodes, options?.sloppy ?? true);
+}
+
+/**
+ * The list of `primaries` in order: each up primary, or (sloppy) the next up fallback standing
+ * in for a down one; the fallbacks left over are the spares. `fallbacks` are up non-primaries.
+ */
+function listOf(
+  primaries: readonly NodeId[],
+  fallbacks: readonly NodeId[],
+  upNodes: ReadonlySet<NodeId>,
+  sloppy: boolean,
+): PreferenceList {
   const targets: PreferenceEntry[] = [];
   let used = 0;
   for (const primary of primaries) {
@@ -74,7 +86,7 @@ export function preferenceList(
     }
   }
   return Object.freeze({
-    primaries: Object.freeze(primaries),
+    primaries: Object.freeze([...primaries]),
     targets: Object.freeze(targets),
     spares: Object.freeze(fallbacks.slice(used)),
   });
@@ -108,24 +120,8 @@ export function transitionPreferenceList(
   const inList = new Set(primaries);
   const walk = [...ringWalk(previous, partition), ...next.nodes];
   const fallbacks = [...new Set(walk)].filter((node) => !inList.has(node) && upNodes.has(node));
-  const sloppy = options?.sloppy ?? true;
-  const targets: PreferenceEntry[] = [];
-  let used = 0;
-  for (const primary of primaries) {
-    if (upNodes.has(primary)) {
-      targets.push(Object.freeze({ node: primary, role: "primary" as const }));
-    } else if (sloppy && used < fallbacks.length) {
-      const node = fallbacks[used++]!;
-      targets.push(Object.freeze({ node, role: "fallback" as const, standsInFor: primary }));
-    }
-  }
-  return Object.freeze({
-    primaries: Object.freeze(primaries),
-    targets: Object.freeze(targets),
-    spares: Object.freeze(fallbacks.slice(used)),
-    gaining: gaining.length,
-    widenBy,
-  });
+  const list = listOf(primaries, fallbacks, upNodes, options?.sloppy ?? true);
+  return Object.freeze({ ...list, gaining: gaining.length, widenBy });
 }
 
 /** Every member once: owners in clockwise order from `partition`, then non-owners, sorted. */

@@ -1,12 +1,11 @@
-// One incarnation of a simulated node, wired as cli/start-node.ts wires a real one: the real
-// Replica over a SimStorage, HintStore, Coordinator and KvService, the failure detector
-// (MemberView driven by a HeartbeatLoop), HintDelivery and AntiEntropy with its TombstoneReaper,
-// the membership loops (metadata gossip on the pings, TransferLoop, DropLoop) over a
-// MetadataStore kept in the simulated metadata file, all on the node's SimClock, with the ports of sim-ports.ts in place of their gRPC clients. Its
-// services call what the gRPC servers call: replicaCalls (replica-server.ts), applyHandoffBatch
-// (handoff-server.ts), the answerer and reaper of AntiEntropy, and the KvService (whose failures
-// become values, as kv-server.ts maps them to gRPC statuses).
-// A crash kills it for good; a restart builds a new one over the same disks.
+// One incarnation of a simulated node, wired as cli/start-node.ts wires a real one: Replica over
+// a SimStorage, HintStore, Coordinator, KvService, the failure detector (MemberView driven by a
+// HeartbeatLoop), HintDelivery, AntiEntropy with its TombstoneReaper, and membership (gossip on
+// the pings, TransferLoop, DropLoop, a MetadataStore in the simulated metadata file), on the
+// node's SimClock with sim-ports.ts in place of gRPC clients. Its services call what the gRPC
+// servers call: replicaCalls, applyHandoffBatch, the answerer and reaper of AntiEntropy, and
+// KvService (failures become values, as kv-server.ts maps them to gRPC statuses). A crash kills
+// it for good; a restart builds a new one over the same disks.
 
 import { isKvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
@@ -72,7 +71,9 @@ import {
   exchangeMethod,
   simMetadataExchange,
 } from "./sim-ports.js";
-import { SimLayoutView, primariesFollowing, type SimMetadataFile } from "./sim-layout-view.js";
+import type { SimMetadataFile } from "./sim-layout-view.js";
+import { LayoutFollower } from "../../node/membership/layout-follower.js";
+import { primariesFollowing } from "../../coordinator/preference-lists.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
@@ -122,7 +123,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   readonly self: NodeId;
   readonly incarnation: number;
   /** The cluster metadata and the layout this node follows (ClusterView's part). */
-  readonly membership: SimLayoutView;
+  readonly membership: LayoutFollower;
   readonly gossip: MetadataGossip;
   readonly transfers: TransferLoop;
   readonly drops: DropLoop;
@@ -172,7 +173,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
       options.metadataFile.persistFor({ ...options, alive: () => this.#alive }),
     );
     // As ClusterView: the detector's peers follow the members of every new layout.
-    this.membership = new SimLayoutView(store, () => {
+    this.membership = new LayoutFollower(store, () => {
       if (this.members.setPeers(this.#peers(), clock.monotonicMs())) this.heartbeats.syncPeers();
     });
     // The failure detector, as ClusterView builds it: every peer starts up.
@@ -317,7 +318,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   }
 
   /** The cluster metadata this node holds. */
-  get metadata(): SimLayoutView["store"] {
+  get metadata(): LayoutFollower["store"] {
     return this.membership.store;
   }
 
@@ -416,9 +417,8 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   }
 
   hintsPending(): Promise<WireReply<readonly number[]>> {
-    // Admin.Status's members[].hints_pending.
+    // Admin.Status's members[].hints_pending and handover_partitions_pending (GrpcReapPort).
     const counts = this.membership.members.map((node) => this.hints.totals(node).count);
-    // And handover_partitions_pending, which GrpcReapPort adds to the sum.
     return Promise.resolve({ ok: true, reply: [...counts, this.drops.pending] });
   }
 
