@@ -9,6 +9,8 @@ import type { AaeStatusResponse__Output } from "../../proto/generated/dkv/v1/Aae
 import { channelOptions } from "../../node/peer-clients.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import { callFirstReachable } from "../first-reachable.js";
+import type { AntiEntropyClient } from "../../proto/generated/dkv/v1/AntiEntropy.js";
 
 export const command = "aae-status";
 export const describe =
@@ -85,25 +87,17 @@ export async function askFirstReachable(
   timeoutMs: number,
 ): Promise<AaeStatusResponse__Output> {
   const { grpcObject } = loadProto();
-  let lastError: unknown;
-  for (const address of addresses) {
-    const client = new grpcObject.dkv.v1.AntiEntropy(
+  const connect = (address: string): AntiEntropyClient =>
+    new grpcObject.dkv.v1.AntiEntropy(
       address,
       grpc.credentials.createInsecure(),
       channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
     );
-    try {
-      return await new Promise<AaeStatusResponse__Output>((resolve, reject) =>
-        client.Status({}, { deadline: Date.now() + timeoutMs }, (error, reply) =>
-          error !== null || reply === undefined ? reject(error) : resolve(reply),
-        ),
-      );
-    } catch (error) {
-      lastError = error;
-      if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) break;
-    } finally {
-      client.close();
-    }
-  }
-  throw lastError;
+  const { reply } = await callFirstReachable<AntiEntropyClient, AaeStatusResponse__Output>(
+    addresses,
+    timeoutMs,
+    connect,
+    (client, options, done) => client.Status({}, options, done),
+  );
+  return reply;
 }

@@ -10,6 +10,7 @@ import { channelOptions } from "../../node/peer-clients.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { isValidNodeId } from "../../node/core/node-id.js";
 import { UsageError, isHostPort } from "../usage.js";
+import { callFirstReachable } from "../first-reachable.js";
 import { parseMetadataJson, stagedLines, type MetadataView } from "../membership-output.js";
 
 /** One unary call on a Membership client, as the callback form the generated client has. */
@@ -19,39 +20,20 @@ export type MembershipCall<Reply> = (
   done: (error: grpc.ServiceError | null, reply?: Reply) => void,
 ) => void;
 
-/**
- * Makes `call` on the first of `addresses` that is reachable and returns its reply and address.
- * Only UNAVAILABLE moves on to the next node: any other status is the node's answer (a refused
- * change, a stale plan) and propagates for the exit status.
- */
+/** Makes `call` on the first reachable of `addresses` (cli/first-reachable.ts). */
 export async function callMembership<Reply>(
   addresses: readonly string[],
   timeoutMs: number,
   call: MembershipCall<Reply>,
 ): Promise<{ reply: Reply; address: string }> {
   const { grpcObject } = loadProto();
-  let lastError: unknown = new Error("no node address to ask");
-  for (const address of addresses) {
-    const client = new grpcObject.dkv.v1.Membership(
+  const connect = (address: string): MembershipClient =>
+    new grpcObject.dkv.v1.Membership(
       address,
       grpc.credentials.createInsecure(),
       channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
     );
-    try {
-      const reply = await new Promise<Reply>((resolve, reject) =>
-        call(client, { deadline: Date.now() + timeoutMs }, (error, reply) =>
-          error !== null || reply === undefined ? reject(error) : resolve(reply),
-        ),
-      );
-      return { reply, address };
-    } catch (error) {
-      lastError = error;
-      if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) break;
-    } finally {
-      client.close();
-    }
-  }
-  throw lastError;
+  return callFirstReachable(addresses, timeoutMs, connect, call);
 }
 
 /** A node id from the command line: 1..64 of [A-Za-z0-9_.-], as the node checks it. */
