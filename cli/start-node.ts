@@ -19,6 +19,16 @@ import { initialMetadata } from "../node/core/layout.js";
 import { membershipHandlers } from "../node/membership/membership-server.js";
 import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
 import { TransferLoop } from "../node/membership/transfer-loop.js";
+import { PartitionPuller } from "../node/membership/partition-puller.js";
+import { FilePullStore } from "../node/membership/pull-file-store.js";
+import { GrpcTransferPort } from "../node/membership/transfer-client.js";
+import { TRANSFER_DEFAULTS, TransferSource } from "../node/membership/transfer-source.js";
+import {
+  closeTransferCalls,
+  transferHandlers,
+  type FetchCall,
+} from "../node/membership/transfer-server.js";
+import { leafCount } from "../node/core/merkle-tree.js";
 import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
@@ -93,6 +103,10 @@ export interface NodeConfig {
   readonly failureDetector?: Partial<FailureDetectorOptions>;
   /** Handoff throttle in object bytes per second per target. */
   readonly handoffBytesPerSecond?: number;
+  /** Ownership transfer: bytes per second this node sends over all streams (0: unthrottled). */
+  readonly transferBytesPerSecond?: number;
+  /** Ownership transfer: partitions streamed at once, sending and receiving each (default 2). */
+  readonly transfersMax?: number;
   /** host:port of the Prometheus endpoint (GET /metrics); port 0 picks one; off when absent. */
   readonly metricsListen?: string;
   /**
@@ -170,7 +184,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     clock,
   });
   view.start();
-  const antiEntropy = new AntiEntropy({
+  const antiEntropy: AntiEntropy = new AntiEntropy({
     view,
     replica,
     // During a membership change a partition's old and new primaries compare trees: that is
@@ -183,6 +197,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
     hints,
     reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
+    leftToTransfer: (partition: number, peer: NodeId): boolean =>
+      transfers.leftToTransfer(partition, peer),
   });
   const antiEntropyOn = config.antiEntropy ?? true;
   if (antiEntropyOn) {
@@ -198,11 +214,37 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger: config.logger,
     ...(config.dropGraceMs === undefined ? {} : { graceMs: config.dropGraceMs }),
   });
-  // Partitions this node gains in a membership change arrive through anti-entropy exchanges.
-  const transfers = new TransferLoop({
+  // Partitions this node gains in a membership change are streamed from an old primary, then
+  // confirmed by anti-entropy exchanges; the source serves the partitions it holds.
+  const transfersMax = config.transfersMax ?? TRANSFER_DEFAULTS.streamsMax;
+  const puller = new PartitionPuller({
+    replica,
+    port: new GrpcTransferPort(view),
+    store: new FilePullStore({
+      dataDir: config.dataDir,
+      partitionCount: view.ring.partitionCount,
+      leafCount: leafCount(antiEntropy.trees.shape),
+      logger: config.logger,
+    }),
+    clock,
+    logger: config.logger,
+    streamsMax: transfersMax,
+    upNodes: () => view.upNodes(),
+  });
+  await puller.open();
+  const transferSource = new TransferSource({
+    view,
+    trees: antiEntropy.trees,
+    replica,
+    clock,
+    streamsMax: transfersMax,
+    bytesPerSecond: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
+  });
+  const transfers: TransferLoop = new TransferLoop({
     view,
     metadata,
-    exchange: (peer) => antiEntropy.exchangeWith(peer),
+    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
+    puller,
     clock,
     logger: config.logger,
   });
@@ -318,7 +360,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       metadata,
       logger: config.logger,
       estimate: () => partitionEstimate(config.storage, view),
-      bytesPerSecondPerSender: config.handoffBytesPerSecond ?? 0,
+      bytesPerSecondPerSender: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
+    }),
+  );
+  const transferCalls = new Set<FetchCall>();
+  server.addService(
+    v1.Transfer.service,
+    transferHandlers({
+      source: transferSource,
+      view,
+      logger: config.logger,
+      calls: transferCalls,
     }),
   );
   antiEntropy.addToServer(server, view);
@@ -361,6 +413,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       health.setStatus("", "NOT_SERVING");
       health.setStatus("dkv.v1.KV", "NOT_SERVING");
       await transfers.close();
+      closeTransferCalls(transferCalls);
       await drops.close();
       await antiEntropy.close();
       await new Promise<void>((resolve) => {

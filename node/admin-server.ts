@@ -131,6 +131,14 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
             partition: transfer.partition,
             waiting_for: [...transfer.waitingFor],
             why: transfer.why,
+            state: transfer.state,
+            source: transfer.stream?.source ?? "",
+            keys_done: transfer.stream?.keysDone ?? 0,
+            bytes_done: transfer.stream?.bytesDone ?? 0,
+            keys_left: transfer.stream?.keysLeft ?? 0,
+            bytes_left: transfer.stream?.bytesLeft ?? 0,
+            bytes_per_second: transfer.stream?.bytesPerSecond ?? 0,
+            eta_ms: transfer.stream?.etaMs ?? 0,
           })),
         });
       } catch (error) {

@@ -9,6 +9,7 @@ import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
 import type { AdminClient } from "../proto/generated/dkv/v1/Admin.js";
 import type { HandoffClient } from "../proto/generated/dkv/v1/Handoff.js";
 import type { MembershipClient } from "../proto/generated/dkv/v1/Membership.js";
+import type { TransferClient } from "../proto/generated/dkv/v1/Transfer.js";
 import type { NodeId } from "./core/node-id.js";
 
 /** The clients of one peer. */
@@ -20,6 +21,7 @@ export interface PeerClients {
   readonly admin: AdminClient;
   readonly handoff: HandoffClient;
   readonly membership: MembershipClient;
+  readonly transfer: TransferClient;
 }
 
 /**
@@ -77,6 +79,7 @@ export function connectPeer(
     admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
     handoff: new v1.Handoff(address, grpc.credentials.createInsecure(), shared),
     membership: new v1.Membership(address, grpc.credentials.createInsecure(), shared),
+    transfer: new v1.Transfer(address, grpc.credentials.createInsecure(), shared),
   };
 }
 
@@ -87,4 +90,5 @@ export function closePeer(peer: PeerClients): void {
   peer.admin.close();
   peer.handoff.close();
   peer.membership.close();
+  peer.transfer.close();
 }

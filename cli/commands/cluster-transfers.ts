@@ -1,27 +1,34 @@
 // `dkv cluster transfers`: the partitions moving to new owners in the membership change under
-// way, asked of every member: which node receives which partition, which old primaries it has
-// still to find it in sync with, the keys there and here (from the anti-entropy trees), what is
-// left, an ETA at the repair throttle, and why it waits.
+// way, asked of every member: which node receives which partition from which old primary, the
+// stream's state, keys and bytes done and left, its rate and ETA, the old primaries it has
+// still to confirm against, and why it waits.
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
 import { DkvClient } from "../../coordinator/client.js";
+import type { IncomingTransfer__Output } from "../../proto/generated/dkv/v1/IncomingTransfer.js";
 import { openClient, withClientOptions, type ClientArgs } from "../client-options.js";
-import { askFirstReachable } from "./aae-status.js";
-import { formatDuration } from "../membership-output.js";
+import { formatBytes, formatDuration } from "../membership-output.js";
 
 export const command = "transfers";
 export const describe =
-  "Show the partitions a membership change is moving: to, from, keys left, ETA, why it waits";
+  "Show the partitions a membership change is moving: to, from, state, done and left, rate, ETA, why it waits";
 
 /** One partition on its way to one node. */
 export interface TransferRow {
   readonly to: string;
   readonly partition: number;
+  /** queued, streaming, confirming or received (see dkv.proto IncomingTransfer). */
+  readonly state: string;
+  /** The old primary the stream reads from; empty before the first attempt. */
+  readonly source: string;
   readonly waitingFor: readonly string[];
-  readonly keysThere: number;
-  readonly keysHere: number;
+  readonly keysDone: number;
   readonly keysLeft: number;
+  readonly bytesDone: number;
+  /** Estimated from the mean size of what arrived. */
+  readonly bytesLeft: number;
+  readonly bytesPerSecond: number;
   readonly etaSeconds: number | undefined;
   readonly why: string;
 }
@@ -53,17 +60,30 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   console.log(summary);
   if (rows.length === 0) return;
   const table = new Table({
-    head: ["to", "partition", "waiting for", "keys there", "keys here", "left", "eta", "why"],
+    head: [
+      "to",
+      "partition",
+      "from",
+      "state",
+      "keys done",
+      "keys left",
+      "bytes",
+      "rate",
+      "eta",
+      "why",
+    ],
     style: { head: [], border: [] },
   });
   for (const row of rows) {
     table.push([
       row.to,
       row.partition,
-      row.waitingFor.join(", "),
-      row.keysThere,
-      row.keysHere,
+      row.source || "-",
+      row.state === "confirming" ? `confirming with ${row.waitingFor.join(", ")}` : row.state,
+      row.keysDone,
       row.keysLeft,
+      `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left`,
+      row.bytesPerSecond > 0 ? `${formatBytes(row.bytesPerSecond)}/s` : "-",
       row.etaSeconds === undefined ? "?" : formatDuration(row.etaSeconds),
       row.why,
     ]);
@@ -71,49 +91,43 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   console.log(table.toString());
 }
 
-/** Every member's incoming transfers, with the key counts of both ends' trees. */
+/** Every member's incoming transfers; a member that does not answer shows none. */
 async function transferRows(
   addresses: ReadonlyMap<string, string>,
   timeoutMs: number,
 ): Promise<TransferRow[]> {
-  const keysOf = new Map<string, Map<number, number>>();
-  const throttleOf = new Map<string, number>();
-  const incoming = new Map<string, { partition: number; waiting_for: string[]; why: string }[]>();
+  const incoming = new Map<string, IncomingTransfer__Output[]>();
   await Promise.all(
     [...addresses].map(async ([node, address]) => {
       const member = new DkvClient([address]);
       try {
-        const status = await member.status({ timeoutMs });
-        incoming.set(node, status.incoming_transfers);
-        const aae = await askFirstReachable([address], timeoutMs);
-        keysOf.set(node, new Map(aae.partitions.map((p) => [p.partition, Number(p.tree_keys)])));
-        throttleOf.set(node, aae.repair_keys_per_second);
+        incoming.set(node, (await member.status({ timeoutMs })).incoming_transfers);
       } catch {
-        // A member that does not answer shows no rows; its senders say "source down".
+        // Its senders say "source down".
       } finally {
         member.close();
       }
     }),
   );
-  const rows: TransferRow[] = [];
-  for (const [to, transfers] of [...incoming].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    for (const transfer of transfers) {
-      const keysHere = keysOf.get(to)?.get(transfer.partition) ?? 0;
-      const there = transfer.waiting_for.map((from) => keysOf.get(from)?.get(transfer.partition));
-      const keysThere = Math.max(0, ...there.map((count) => count ?? 0));
-      const keysLeft = Math.max(0, keysThere - keysHere);
-      const throttle = throttleOf.get(to) ?? 0;
-      rows.push({
-        to,
-        partition: transfer.partition,
-        waitingFor: transfer.waiting_for,
-        keysThere,
-        keysHere,
-        keysLeft,
-        etaSeconds: throttle > 0 ? keysLeft / throttle : undefined,
-        why: transfer.why,
-      });
-    }
-  }
-  return rows;
+  return [...incoming]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([to, transfers]) => transfers.map((transfer) => rowOf(to, transfer)));
+}
+
+function rowOf(to: string, transfer: IncomingTransfer__Output): TransferRow {
+  const etaMs = Number(transfer.eta_ms);
+  return {
+    to,
+    partition: transfer.partition,
+    state: transfer.state,
+    source: transfer.source,
+    waitingFor: transfer.waiting_for,
+    keysDone: Number(transfer.keys_done),
+    keysLeft: Number(transfer.keys_left),
+    bytesDone: Number(transfer.bytes_done),
+    bytesLeft: Number(transfer.bytes_left),
+    bytesPerSecond: transfer.bytes_per_second,
+    etaSeconds: transfer.state === "streaming" && etaMs > 0 ? etaMs / 1000 : undefined,
+    why: transfer.why,
+  };
 }

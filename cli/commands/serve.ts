@@ -35,6 +35,8 @@ interface ServeArgs {
   "hinted-handoff": boolean;
   "anti-entropy": boolean;
   "handoff-bytes-per-second": number;
+  "transfer-bytes-per-second": number;
+  "transfers-max": number;
   "heartbeat-interval-ms": number;
   "phi-threshold": number;
   "metrics-listen": string | undefined;
@@ -112,6 +114,18 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       type: "number",
       default: 1024 * 1024,
       describe: "Throttle of hint delivery per primary",
+    })
+    .option("transfer-bytes-per-second", {
+      type: "number",
+      default: 8 * 1024 * 1024,
+      describe:
+        "Throttle of ownership transfer: bytes per second this node sends over all its partition streams (0: unthrottled)",
+    })
+    .option("transfers-max", {
+      type: "number",
+      default: 2,
+      describe:
+        "Partitions a node streams at once in a membership change, sending and receiving each",
     })
     .option("aae-interval-ms", {
       type: "number",
@@ -237,6 +251,11 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
       "handoff-bytes-per-second",
       args["handoff-bytes-per-second"],
     ),
+    transferBytesPerSecond: nonNegativeArg(
+      "transfer-bytes-per-second",
+      args["transfer-bytes-per-second"],
+    ),
+    transfersMax: positiveIntegerArg("transfers-max", args["transfers-max"]),
     ...(metricsListen === undefined ? {} : { metricsListen }),
     contextKeys: () => contextKeys,
     limits,
@@ -368,6 +387,13 @@ async function withConcretePort(listen: string): Promise<string> {
 function nonNegativeArg(name: string, value: number): number {
   if (!(Number.isFinite(value) && value >= 0)) {
     throw new UsageError(`--${name} must be a number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+function positiveIntegerArg(name: string, value: number): number {
+  if (!(Number.isInteger(value) && value >= 1)) {
+    throw new UsageError(`--${name} must be a whole number >= 1, got ${value}`);
   }
   return value;
 }

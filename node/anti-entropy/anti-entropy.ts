@@ -60,6 +60,12 @@ export interface AntiEntropyDeps {
   /** This node's hints: tombstones are reaped only while no node holds any. */
   readonly hints: Pick<HintStore, "targets" | "totals">;
   readonly reap?: Partial<ReapOptions>;
+  /**
+   * True for a partition that the scheduled exchanges with `peer` leave alone: one that moves
+   * in the membership change under way to this node or to `peer`, which ownership transfer
+   * streams and then confirms with exchanges of its own (node/membership/transfer-loop.ts).
+   */
+  readonly leftToTransfer?: (partition: number, peer: NodeId) => boolean;
 }
 
 /** The anti-entropy component of one node. */
@@ -239,16 +245,18 @@ export class AntiEntropy {
   }
 
   /**
-   * Opens one exchange with `peer` now, over every partition both replicate. Resolves
-   * undefined (counted as skipped) when this node's trees are not built yet, the peer is
-   * down or dropped, or the peer's trees are not built; rejects when the exchange fails.
+   * Opens one exchange with `peer` now, over every partition both replicate (but those left to
+   * ownership transfer), or over those of `only`. Resolves undefined (counted as skipped) when
+   * this node's trees are not built yet, the peer is down or dropped, or the peer's trees are
+   * not built; rejects when the exchange fails.
    */
-  async exchangeWith(peer: NodeId): Promise<ExchangeReport | undefined> {
-    const { view, primariesOf, replica, logger } = this.#deps;
-    const partitions = partitionsReplicatedBy(view.ring.partitionCount, primariesOf, [
-      view.self,
-      peer,
-    ]);
+  async exchangeWith(peer: NodeId, only?: readonly number[]): Promise<ExchangeReport | undefined> {
+    const { view, primariesOf, replica, logger, leftToTransfer } = this.#deps;
+    const shared = partitionsReplicatedBy(view.ring.partitionCount, primariesOf, [view.self, peer]);
+    const wanted = only === undefined ? undefined : new Set(only);
+    const partitions = shared.filter((partition) =>
+      wanted === undefined ? leftToTransfer?.(partition, peer) !== true : wanted.has(partition),
+    );
     const port =
       this.trees.ready && view.upNodes().has(peer) && partitions.length > 0
         ? this.#deps.exchanges.open(peer, {

@@ -1,12 +1,12 @@
 // Ownership transfer after a committed membership change, on the nodes that gain partitions.
-// During a change a partition's old and new primaries compare trees (start-node.ts's
-// primariesOf), so anti-entropy exchanges copy what a gaining node lacks. Each moving partition
-// has one responsible node, the first of its gaining nodes by id: it exchanges with every
-// surviving old primary until one exchange with each finds the partition in sync, then with every
-// other gaining node (which so receives all it had), and then records the partition transferred
-// in the cluster metadata, which gossip spreads. Once every moving partition is, any node
-// retires the change (the new layout alone stays; leaving nodes become removed). Idempotent and
-// restartable: a crash only costs the exchanges again, which send nothing for keys in sync.
+// Every gaining node streams each partition it gains from an old primary (partition-puller.ts:
+// resumable, throttled, at most two at once). Each moving partition then has one responsible
+// node, the first of its gaining nodes by id: once its own stream is done, it exchanges the
+// partition with every surviving old primary until one exchange with each finds it in sync,
+// then with every other gaining node (which so receives all it had), and then records the
+// partition transferred in the cluster metadata, which gossip spreads. Once every moving
+// partition is, any node retires the change (the new layout alone stays; leaving nodes become
+// removed). Restartable: a crash costs the stream from its last cursor, and the exchanges again.
 //
 // Why every surviving old primary: a write acknowledged before the change may be on any w of
 // them and on no other, so a new primary must have compared with each to be sure it holds it.
@@ -20,29 +20,39 @@ import type { ExchangeReport } from "../anti-entropy/exchange.js";
 import { markTransferred, retireIfComplete, type ClusterMetadata } from "../core/layout.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
 import type { MetadataStore } from "./metadata-store.js";
+import type { PartitionPuller, PullProgress, PullWanted } from "./partition-puller.js";
 
 /** How often the loop looks for work while a change is under way. */
 const TRANSFER_TICK_MS = 1_000;
 
-/** What one partition this node gains waits for. */
+/** One partition this node gains, and where its transfer stands. */
 export interface IncomingTransfer {
   readonly partition: number;
-  /** Old primaries still to confirm against. */
+  /**
+   * queued or streaming (the stream from an old primary), confirming (this node compares it
+   * with the nodes of `waitingFor`), or received (streamed; another gaining node confirms it).
+   */
+  readonly state: "queued" | "streaming" | "confirming" | "received";
+  /** Nodes still to confirm against (old primaries first, then the other gaining nodes). */
   readonly waitingFor: readonly NodeId[];
-  /** Why it waits, when it does (a source down, no exchange yet). */
+  /** Why it waits, empty while it moves. */
   readonly why: string;
+  /** The stream's source, its progress and rate (zero without a stream). */
+  readonly stream: Omit<PullProgress, "partition" | "state" | "why"> | undefined;
 }
 
 /** Runs the transfers of the partitions this node gains. */
 export class TransferLoop {
   readonly #view: MembershipView;
   readonly #metadata: MetadataStore;
-  readonly #exchange: (peer: NodeId) => Promise<ExchangeReport | undefined>;
+  readonly #exchange: Exchange;
+  readonly #puller: PartitionPuller | undefined;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  /** Per layout version: partition → old primaries it was confirmed in sync with. */
+  /** Per layout version: partition → nodes it was confirmed in sync with. */
   #confirmed = new Map<number, Set<NodeId>>();
   #confirmedVersion = 0;
+  #plan: { version: number; moves: readonly PartitionMove[] } | undefined;
   #cancel: (() => void) | undefined;
   #closed = false;
   #work: Promise<void> = Promise.resolve();
@@ -51,14 +61,17 @@ export class TransferLoop {
   constructor(options: {
     readonly view: MembershipView;
     readonly metadata: MetadataStore;
-    /** One anti-entropy exchange with a peer over every partition both replicate. */
-    readonly exchange: (peer: NodeId) => Promise<ExchangeReport | undefined>;
+    /** One anti-entropy exchange with a peer over the partitions named. */
+    readonly exchange: Exchange;
+    /** Streams the partitions this node gains; without one, the exchanges carry the data. */
+    readonly puller?: PartitionPuller;
     readonly clock: Clock;
     readonly logger: Logger;
   }) {
     this.#view = options.view;
     this.#metadata = options.metadata;
     this.#exchange = options.exchange;
+    this.#puller = options.puller;
     this.#clock = options.clock;
     this.#logger = options.logger;
   }
@@ -66,6 +79,16 @@ export class TransferLoop {
   /** The partitions this node gains and still waits for (for status). */
   get incoming(): readonly IncomingTransfer[] {
     return this.#incoming;
+  }
+
+  /**
+   * True while `partition` moves to this node or to `peer` in the change under way and is not
+   * recorded transferred: anti-entropy's scheduled exchanges leave it to the transfer.
+   */
+  leftToTransfer(partition: number, peer: NodeId): boolean {
+    const move = this.#moves().find((candidate) => candidate.partition === partition);
+    if (move === undefined || transferDone(this.#metadata.current, partition)) return false;
+    return move.gaining.includes(this.#view.self) || move.gaining.includes(peer);
   }
 
   start(): void {
@@ -76,6 +99,7 @@ export class TransferLoop {
     this.#closed = true;
     this.#cancel?.();
     await this.#work.catch(() => undefined);
+    await this.#puller?.close();
   }
 
   #schedule(delayMs: number): void {
@@ -93,6 +117,7 @@ export class TransferLoop {
     const { layout } = this.#metadata.current;
     if (layout.previousOwners === undefined) {
       this.#incoming = [];
+      this.#puller?.want(layout.version, []);
       return;
     }
     if (layout.version !== this.#confirmedVersion) {
@@ -103,33 +128,41 @@ export class TransferLoop {
     const removed = new Set(
       layout.members.filter((member) => member.state === "removed").map((member) => member.node),
     );
-    const mine = this.#movesConfirmedBySelf().filter(
-      (move) => !transferDone(this.#metadata.current, move.partition),
+    const gained = this.#moves().filter(
+      (move) =>
+        move.gaining.includes(self) && !transferDone(this.#metadata.current, move.partition),
     );
+    this.#puller?.want(
+      layout.version,
+      gained.map((move) => ({
+        partition: move.partition,
+        sources: sourcesOf(move, self, removed),
+      })),
+    );
+    const streamed = (move: PartitionMove): boolean => this.#puller?.isDone(move.partition) ?? true;
+    const mine = gained.filter((move) => [...move.gaining].sort()[0] === self);
     const up = this.#view.upNodes();
     // First every surviving old primary, then the other gaining nodes (so they receive it all).
     const waiting = (move: PartitionMove): NodeId[] => {
       const confirmed = this.#confirmed.get(move.partition) ?? new Set<NodeId>();
-      const sources = move.from.filter((node) => node !== self && !removed.has(node));
-      const left = sources.filter((node) => !confirmed.has(node));
+      const left = sourcesOf(move, self, removed).filter((node) => !confirmed.has(node));
       if (left.length > 0) return left;
       return move.gaining.filter((node) => node !== self && !confirmed.has(node));
     };
     const describe = (): IncomingTransfer[] =>
-      mine
-        .filter((move) => waiting(move).length > 0)
-        .map((move) => {
-          const left = waiting(move);
-          const down = left.filter((node) => !up.has(node));
-          const why = down.length > 0 ? `source down: ${down.join(", ")}` : "comparing";
-          return { partition: move.partition, waitingFor: left, why };
-        });
+      describeIncoming(gained, this.#puller?.progress() ?? [], mine, waiting, up);
     // Shown while the exchanges of this round run, then updated with what they confirmed.
     this.#incoming = describe();
-    const peers = [...new Set(mine.flatMap(waiting))].sort();
-    for (const peer of peers) {
+    const ready = mine.filter(streamed);
+    const byPeer = new Map<NodeId, number[]>();
+    for (const move of ready) {
+      for (const peer of waiting(move)) {
+        byPeer.set(peer, [...(byPeer.get(peer) ?? []), move.partition]);
+      }
+    }
+    for (const [peer, partitions] of [...byPeer].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (this.#closed || !up.has(peer)) continue;
-      const report = await this.#exchange(peer).catch((error: unknown) => {
+      const report = await this.#exchange(peer, partitions).catch((error: unknown) => {
         this.#logger.info(
           { peer, reason: error instanceof Error ? error.message : String(error) },
           "transfer exchange failed; retried",
@@ -139,7 +172,7 @@ export class TransferLoop {
       if (report === undefined || report.truncated) continue;
       for (const partition of report.partitions) {
         if ((report.perPartition.get(partition)?.differences ?? 0) > 0) continue;
-        const move = mine.find((candidate) => candidate.partition === partition);
+        const move = ready.find((candidate) => candidate.partition === partition);
         // A gaining peer counts only once the old primaries are done: it then holds it all.
         if (move === undefined || !waiting(move).includes(peer)) continue;
         let confirmed = this.#confirmed.get(partition);
@@ -147,7 +180,7 @@ export class TransferLoop {
         confirmed.add(peer);
       }
     }
-    const complete = mine.filter((move) => waiting(move).length === 0);
+    const complete = ready.filter((move) => waiting(move).length === 0);
     this.#incoming = describe();
     if (complete.length > 0) {
       const partitions = complete.map((move) => move.partition);
@@ -161,18 +194,77 @@ export class TransferLoop {
     }
   }
 
-  /** The moving partitions of the current change whose first gaining node is this one. */
-  #movesConfirmedBySelf(): PartitionMove[] {
+  /** The moving partitions of the change under way (none without one), cached per version. */
+  #moves(): readonly PartitionMove[] {
     const previous = this.#view.previousRing;
     if (previous === undefined) return [];
-    const plan = planTransition({
-      previous,
-      next: this.#view.ring,
-      n: this.#view.layout.targetN,
-    });
-    const self = this.#view.self;
-    return plan.moves.filter((move) => [...move.gaining].sort()[0] === self);
+    const version = this.#view.layout.version;
+    if (this.#plan?.version !== version) {
+      const plan = planTransition({
+        previous,
+        next: this.#view.ring,
+        n: this.#view.layout.targetN,
+      });
+      this.#plan = { version, moves: plan.moves };
+    }
+    return this.#plan.moves;
   }
+}
+
+/** One anti-entropy exchange with a peer over the partitions named. */
+export type Exchange = (
+  peer: NodeId,
+  partitions: readonly number[],
+) => Promise<ExchangeReport | undefined>;
+
+/** The old primaries a gaining node streams from and confirms with: the planned source first. */
+function sourcesOf(move: PartitionMove, self: NodeId, removed: ReadonlySet<NodeId>): NodeId[] {
+  const usable = (node: NodeId): boolean => node !== self && !removed.has(node);
+  const rest = move.from.filter((node) => node !== move.source);
+  return [...(move.source === undefined ? [] : [move.source]), ...rest].filter(usable);
+}
+
+/** The status rows of the partitions this node gains. */
+function describeIncoming(
+  gained: readonly PartitionMove[],
+  pulls: readonly PullProgress[],
+  mine: readonly PartitionMove[],
+  waiting: (move: PartitionMove) => NodeId[],
+  up: ReadonlySet<NodeId>,
+): IncomingTransfer[] {
+  const pullOf = new Map(pulls.map((pull) => [pull.partition, pull]));
+  return gained.map((move) => {
+    const pull = pullOf.get(move.partition);
+    const stream =
+      pull === undefined
+        ? undefined
+        : (({ partition: _p, state: _s, why: _w, ...rest }) => rest)(pull);
+    const streamed = pull === undefined || pull.state === "done";
+    const responsible = mine.includes(move);
+    const left = responsible ? waiting(move) : [];
+    if (!streamed) {
+      return {
+        partition: move.partition,
+        state: pull.state,
+        waitingFor: left,
+        why: pull.why,
+        stream,
+      };
+    }
+    if (!responsible) {
+      const by = [...move.gaining].sort()[0]!;
+      return {
+        partition: move.partition,
+        state: "received",
+        waitingFor: [],
+        why: `${by} confirms it`,
+        stream,
+      };
+    }
+    const down = left.filter((node) => !up.has(node));
+    const why = down.length > 0 ? `source down: ${down.join(", ")}` : "";
+    return { partition: move.partition, state: "confirming", waitingFor: left, why, stream };
+  });
 }
 
 /** True when `partition` is recorded transferred for the current layout. */

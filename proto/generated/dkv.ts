@@ -73,6 +73,9 @@ import type { Sibling as _dkv_v1_Sibling, Sibling__Output as _dkv_v1_Sibling__Ou
 import type { StageRequest as _dkv_v1_StageRequest, StageRequest__Output as _dkv_v1_StageRequest__Output } from './dkv/v1/StageRequest';
 import type { StatusRequest as _dkv_v1_StatusRequest, StatusRequest__Output as _dkv_v1_StatusRequest__Output } from './dkv/v1/StatusRequest';
 import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output as _dkv_v1_StatusResponse__Output } from './dkv/v1/StatusResponse';
+import type { TransferClient as _dkv_v1_TransferClient, TransferDefinition as _dkv_v1_TransferDefinition } from './dkv/v1/Transfer';
+import type { TransferBatch as _dkv_v1_TransferBatch, TransferBatch__Output as _dkv_v1_TransferBatch__Output } from './dkv/v1/TransferBatch';
+import type { TransferRequest as _dkv_v1_TransferRequest, TransferRequest__Output as _dkv_v1_TransferRequest__Output } from './dkv/v1/TransferRequest';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -155,6 +158,9 @@ export interface ProtoGrpcType {
       StageRequest: MessageTypeDefinition<_dkv_v1_StageRequest, _dkv_v1_StageRequest__Output>
       StatusRequest: MessageTypeDefinition<_dkv_v1_StatusRequest, _dkv_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_dkv_v1_StatusResponse, _dkv_v1_StatusResponse__Output>
+      Transfer: SubtypeConstructor<typeof grpc.Client, _dkv_v1_TransferClient> & { service: _dkv_v1_TransferDefinition }
+      TransferBatch: MessageTypeDefinition<_dkv_v1_TransferBatch, _dkv_v1_TransferBatch__Output>
+      TransferRequest: MessageTypeDefinition<_dkv_v1_TransferRequest, _dkv_v1_TransferRequest__Output>
     }
   }
 }
