@@ -301,6 +301,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
             inTransition: () => view.previousRing !== undefined,
             incoming: () => transfers.incoming,
             droppedKeys: () => drops.stats.removed,
+            streams: () => ({
+              received: {
+                keys: puller.stats.keysReceived,
+                bytes: puller.stats.bytesReceived,
+                active: puller.active,
+              },
+              sent: {
+                keys: transferSource.stats.keysSent,
+                bytes: transferSource.stats.bytesSent,
+                active: transferSource.stats.active,
+              },
+            }),
           },
         });
   const kvMetrics = new KvMetrics({

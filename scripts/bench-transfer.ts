@@ -35,13 +35,17 @@ async function main(): Promise<number> {
     .option("value-bytes", { type: "number", default: 1024 })
     .option("foreground-concurrency", { type: "number", default: 4 })
     .option("phase-seconds", { type: "number", default: 10, describe: "The phase before" })
+    .option("transfer-bytes-per-second", {
+      type: "number",
+      describe: "Each node's transfer throttle (0: unthrottled; default: the node's)",
+    })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
     .parseAsync();
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-transfer-"));
   const ports = await probeFreePorts(4);
-  const specs = localClusterSpecs({
+  const localSpecs = localClusterSpecs({
     ports: ports.slice(0, 3),
     clusterDir: dir,
     storage: "log",
@@ -49,6 +53,14 @@ async function main(): Promise<number> {
     logLevel: "warn",
     mainScript: builtMainScript(),
   });
+  const throttle = args["transfer-bytes-per-second"];
+  const specs =
+    throttle === undefined
+      ? localSpecs
+      : localSpecs.map((spec) => ({
+          ...spec,
+          args: [...spec.args, `--transfer-bytes-per-second=${throttle}`],
+        }));
   const seed = specs[0]!;
   const joiner: LocalNodeSpec = {
     id: "n4",
@@ -132,6 +144,7 @@ async function main(): Promise<number> {
     const bytes = keys * args["value-bytes"];
     const report = {
       keys: args.keys,
+      transferBytesPerSecond: throttle ?? "node default",
       valueBytes: args["value-bytes"],
       secondsToRetired: seconds,
       keysOnNewNode: keys,

@@ -7,12 +7,25 @@ import type { IncomingTransfer } from "../../../../node/membership/transfer-loop
 import { nodeId } from "../../../../node/core/node-id.js";
 
 describe("membership metrics", () => {
-  it("report the layout version, the transition and waiting partitions by why", async () => {
+  it("report the layout version, the transition, partitions by state and by why, and the streams", async () => {
     const registry = new Registry();
+    const row = (
+      partition: number,
+      state: IncomingTransfer["state"],
+      why: string,
+    ): IncomingTransfer => ({
+      partition,
+      state,
+      waitingFor: [nodeId("n2")],
+      why,
+      stream: undefined,
+    });
     let incoming: IncomingTransfer[] = [
-      { partition: 3, waitingFor: [nodeId("n2")], why: "source down: n2" },
-      { partition: 5, waitingFor: [nodeId("n1")], why: "comparing" },
-      { partition: 9, waitingFor: [nodeId("n2")], why: "source down: n2" },
+      row(3, "confirming", "source down: n2"),
+      row(5, "streaming", ""),
+      row(9, "queued", "source down: n2"),
+      row(11, "queued", "transfer limit"),
+      row(12, "received", "n1 confirms it"),
     ];
     let version = 2;
     let dropped = 0;
@@ -21,12 +34,23 @@ describe("membership metrics", () => {
       inTransition: () => incoming.length > 0,
       incoming: () => incoming,
       droppedKeys: () => dropped,
+      streams: () => ({
+        received: { keys: 10, bytes: 1024, active: 1 },
+        sent: { keys: 20, bytes: 2048, active: 0 },
+      }),
     });
     const during = await registry.metrics();
     expect(during).toMatch(/^dkv_layout_version 2$/m);
     expect(during).toMatch(/^dkv_layout_in_transition 1$/m);
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="source_down"\} 2$/m);
-    expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="comparing"\} 1$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="transfer_limit"\} 1$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="confirmation"\} 1$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="throttled"\} 0$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions\{state="queued"\} 2$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions\{state="streaming"\} 1$/m);
+    expect(during).toMatch(/^dkv_transfer_keys_total\{direction="received"\} 10$/m);
+    expect(during).toMatch(/^dkv_transfer_bytes_total\{direction="sent"\} 2048$/m);
+    expect(during).toMatch(/^dkv_transfer_streams\{direction="received"\} 1$/m);
     [incoming, version, dropped] = [[], 3, 42];
     const after = await registry.metrics();
     expect(after).toMatch(/^dkv_layout_version 3$/m);
