@@ -1,13 +1,20 @@
 // A local cluster whose nodes live in their own network namespaces, joined by a bridge, so that
-// real packet-level faults (iptables DROP, tc netem) can be injected by fault-netem.ts. Root.
-// Run: sudo npx tsx scripts/netns-cluster.ts up [--nodes 3] | down   (see docs/OPERATIONS.md)
+// real packet-level faults (iptables DROP, tc netem) can be injected by fault-netem.ts, and so
+// that a cluster can be grown as on several machines (up --join: one node, the others joined).
+// Root. Run: sudo npx tsx scripts/netns-cluster.ts up [--nodes 3] [--join] | down
+// (see docs/OPERATIONS.md)
 
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { clusterFilePath, readClusterFile, writeClusterFile } from "../cli/cluster-file.js";
+import {
+  clusterFilePath,
+  readClusterFile,
+  writeClusterFile,
+  type ClusterFileNode,
+} from "../cli/cluster-file.js";
 import { ensureClusterKeyFile, waitForServing } from "../cli/local-cluster.js";
 import {
   builtMainScript,
@@ -18,6 +25,7 @@ import {
   type FaultClusterFile,
   type NetnsPlacement,
 } from "./lib/fault-cluster.js";
+import { commitWithCli, waitJoinsStaged, waitLayoutSettled } from "./lib/join-commit.js";
 import {
   netnsLayout,
   requireNetnsSupport,
@@ -27,7 +35,7 @@ import {
 
 /** Where netns clusters live unless told otherwise (relative to the cwd). */
 const DEFAULT_NETNS_CLUSTER_DIR = path.join(".dkv", "netns-cluster");
-/** Every node listens on this port of its own address. */
+/** Every node listens on this port: of its own address, or with --join of all its addresses. */
 const NODE_PORT = 7000;
 
 interface UpOptions {
@@ -37,10 +45,19 @@ interface UpOptions {
   readonly storage: string;
   readonly partitions: number;
   readonly logLevel: string;
+  /** Start node 1 alone and join the others to it (else every node starts with --peers). */
+  readonly join: boolean;
+  /** More flags for every `dkv serve`, e.g. --drop-grace-ms=500. */
+  readonly serveArgs: readonly string[];
+  /** --join: how long the joined layout may take to settle on every node. */
+  readonly settleTimeoutMs: number;
 }
 
-/** Creates the bridge, one namespace and veth per node, starts the nodes, writes cluster.json. */
-async function up(options: UpOptions): Promise<void> {
+/** How long a node may take to serve after it starts. */
+const SERVING_TIMEOUT_MS = 20_000;
+
+/** Checks that nothing runs from the directory or slot yet, then creates the network. */
+function prepareNetwork(options: UpOptions): string {
   requireNetnsSupport();
   const clusterDir = path.resolve(options.clusterDir);
   const existing = readClusterFile(clusterDir);
@@ -63,46 +80,97 @@ async function up(options: UpOptions): Promise<void> {
     );
     throw error;
   }
+  return clusterDir;
+}
+
+/**
+ * Creates the bridge, one namespace and veth per node, starts the nodes, writes cluster.json
+ * (again after each start, so that `down` finds every pid even when a later step fails).
+ */
+async function up(options: UpOptions): Promise<void> {
+  const clusterDir = prepareNetwork(options);
+  const { layout } = options;
   const ids = Array.from({ length: options.nodes }, (_, index) => `n${index + 1}`);
   const address = (index: number): string => `${layout.node(index + 1).ip}:${NODE_PORT}`;
   const peers = ids.map((id, index) => `${id}=${address(index)}`).join(",");
   const main = builtMainScript();
   const keyFile = ensureClusterKeyFile(clusterDir);
+  const common = [
+    `--storage=${options.storage}`,
+    `--partitions=${options.partitions}`,
+    `--log-level=${options.logLevel}`,
+    `--cluster-key=${keyFile}`,
+    ...options.serveArgs,
+  ];
+  // --join: every node listens on all its addresses and advertises the one peers reach it at;
+  // node 1 starts alone, the others learn the cluster from it.
+  const placeArgs = (index: number): string[] =>
+    options.join
+      ? [`--listen=0.0.0.0:${NODE_PORT}`, `--advertise=${address(index)}`].concat(
+          index === 0 ? [] : [`--join=${address(0)}`],
+        )
+      : [`--listen=${address(index)}`, `--peers=${peers}`];
   const placements: Record<string, NetnsPlacement> = {};
-  const nodes = ids.map((id, index) => {
+  const nodes: ClusterFileNode[] = [];
+  const record = (): void => {
+    const file: FaultClusterFile = {
+      version: 1,
+      supervisorPid: process.pid,
+      storage: options.storage,
+      partitionCount: options.partitions,
+      nodes,
+      netns: placements,
+      netnsBridge: layout.bridge,
+    };
+    writeClusterFile(clusterDir, file);
+  };
+  const start = (index: number): ClusterFileNode => {
+    const id = ids[index] ?? `n${index + 1}`;
     const { namespace, veth, ip } = layout.node(index + 1);
     placements[id] = { namespace, veth, ip };
     const dataDir = path.join(clusterDir, id);
-    const args = [
-      main,
-      "serve",
-      `--id=${id}`,
-      `--listen=${address(index)}`,
-      `--peers=${peers}`,
-      `--data-dir=${dataDir}`,
-      `--storage=${options.storage}`,
-      `--partitions=${options.partitions}`,
-      `--log-level=${options.logLevel}`,
-      `--cluster-key=${keyFile}`,
-    ];
+    const args = [main, "serve", `--id=${id}`, ...placeArgs(index), `--data-dir=${dataDir}`];
+    args.push(...common);
     const logFile = path.join(dataDir, "node.log");
     const pid = startInNamespace(namespace, args, dataDir, logFile);
     say(`started ${id} in ${namespace} at ${address(index)} as pid ${pid}; log ${logFile}`);
-    return { id, address: address(index), dataDir, pid, logFile, args };
-  });
-  const file: FaultClusterFile = {
-    version: 1,
-    supervisorPid: process.pid,
-    storage: options.storage,
-    partitionCount: options.partitions,
-    nodes,
-    netns: placements,
-    netnsBridge: layout.bridge,
+    const node = { id, address: address(index), dataDir, pid, logFile, args };
+    nodes.push(node);
+    record();
+    return node;
   };
-  writeClusterFile(clusterDir, file);
-  await Promise.all(nodes.map((node) => waitForServing(node.address, 20_000)));
+  const serving = (started: readonly ClusterFileNode[]): Promise<unknown> =>
+    Promise.all(started.map((node) => waitForServing(node.address, SERVING_TIMEOUT_MS)));
+  if (!options.join) {
+    await serving(ids.map((_, index) => start(index)));
+  } else {
+    await serving([start(0)]);
+    const joiners = ids.slice(1).map((_, index) => start(index + 1));
+    await serving(joiners);
+    await joinAll(main, nodes, options.settleTimeoutMs);
+  }
   say(`netns cluster of ${nodes.length} nodes is up; cluster file ${clusterFilePath(clusterDir)}`);
   say(`try: npx dkv status --cluster-dir ${options.clusterDir}`);
+}
+
+/** --join: commits the joins staged on node 1 and waits until every node has settled. */
+async function joinAll(
+  main: string,
+  nodes: readonly ClusterFileNode[],
+  settleTimeoutMs: number,
+): Promise<void> {
+  const [seed, ...joiners] = nodes;
+  if (seed === undefined || joiners.length === 0) return;
+  await waitJoinsStaged(
+    seed.address,
+    joiners.map((node) => node.id),
+    SERVING_TIMEOUT_MS,
+  );
+  say(`${seed.id} holds the staged joins of ${joiners.map((node) => node.id).join(", ")}`);
+  await commitWithCli(main, seed.address);
+  const addresses = nodes.map((node) => node.address);
+  const version = await waitLayoutSettled(addresses, nodes.length, settleTimeoutMs);
+  say(`every node holds layout version ${version}: ${nodes.length} valid members, no transition`);
 }
 
 function createNetwork(layout: NetnsLayout, count: number): void {
@@ -205,7 +273,26 @@ async function main(): Promise<void> {
             describe: "Storage engine: log, lmdb or memory",
           })
           .option("partitions", { type: "number", default: 64, describe: "Ring partitions" })
-          .option("log-level", { type: "string", default: "info" }),
+          .option("log-level", { type: "string", default: "info" })
+          .option("join", {
+            type: "boolean",
+            default: false,
+            describe:
+              "Start n1 alone, start the others with --join n1 and --advertise, commit the " +
+              "joins with `dkv cluster commit`, and wait until every node holds the new layout",
+          })
+          .option("serve-arg", {
+            type: "string",
+            array: true,
+            default: [] as string[],
+            describe:
+              "One more flag for every dkv serve (repeatable), e.g. --serve-arg=--drop-grace-ms=500",
+          })
+          .option("settle-timeout-ms", {
+            type: "number",
+            default: 120_000,
+            describe: "--join: how long the joined layout may take to settle on every node",
+          }),
       async (args) => {
         if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 20) {
           throw new Error(`--nodes must be an integer from 1 to 20, got ${args.nodes}`);
@@ -217,6 +304,9 @@ async function main(): Promise<void> {
           storage: args.storage,
           partitions: args.partitions,
           logLevel: args["log-level"],
+          join: args.join,
+          serveArgs: args["serve-arg"],
+          settleTimeoutMs: args["settle-timeout-ms"],
         });
       },
     )
