@@ -73,10 +73,8 @@ export class TransferSource {
     this.#clock = options.clock;
     this.#streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
     const rate = options.bytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond;
-    this.#bucket =
-      rate > 0
-        ? new TokenBucket(rate, Math.max(rate, TRANSFER_BATCH_BYTES_MAX), options.clock)
-        : undefined;
+    // A burst of one second's bytes: a batch larger than that is sent, then paid for.
+    this.#bucket = rate > 0 ? new TokenBucket(rate, rate, options.clock) : undefined;
   }
 
   /**

@@ -177,11 +177,38 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
       return shown.some((row) => row.to === "n4" && /source down: n3/.test(row.why));
     }, 30_000);
     expect((await metadataOf("n4")).layout.previousOwners).toBeDefined();
-    // The sender comes back, and the receiver is killed and restarted mid-transfer: the
-    // transfer resumes from what each already holds.
-    await cluster.startNode("n3");
+    // n4 streams what it gains from n1 and n2, then waits for n3 to confirm: n3 is an old
+    // primary of every moving partition (n = 3 of 3), so nothing can be marked transferred yet.
+    type Row = { partition: number; state: string; keys_done: number | string };
+    const rowsOf = async (): Promise<Row[]> =>
+      (await cluster.client("n4").status()).incoming_transfers as Row[];
+    let streamed = new Map<number, number>();
+    await eventually(async () => {
+      const rows = await rowsOf();
+      streamed = new Map(
+        rows
+          .filter((row) => row.state === "confirming" && Number(row.keys_done) > 0)
+          .map((row) => [row.partition, Number(row.keys_done)]),
+      );
+      return streamed.size > 0;
+    }, 30_000);
+    // The receiver is killed (-9) and restarted: what it streamed is not streamed again, its
+    // cursors say where each partition stands.
     await cluster.stopNode("n4", "kill");
     await cluster.startNode("n4");
+    let resumed: Row[] = [];
+    await eventually(async () => {
+      resumed = await rowsOf();
+      return resumed.length > 0;
+    }, 20_000);
+    for (const [partition, keys] of streamed) {
+      const row = resumed.find((candidate) => candidate.partition === partition);
+      expect(row, `partition ${partition}`).toBeDefined();
+      expect(row!.state, `partition ${partition}`).toBe("confirming");
+      expect(Number(row!.keys_done)).toBeGreaterThanOrEqual(keys);
+    }
+    // The old primary comes back; the confirmations complete.
+    await cluster.startNode("n3");
     // The change spreads by gossip, the data by anti-entropy; then every node retires it.
     await eventually(async () => {
       for (const node of ["n1", "n2", "n3", "n4"]) {
