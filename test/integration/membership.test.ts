@@ -38,6 +38,13 @@ function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 /** Puts keys through the given nodes at w=2 until stopped; records what was acknowledged. */
+/** The writers' pause between writes. */
+const WRITE_PACE_MS = 25;
+
+/**
+ * A writer that keeps going through a whole change, a write every WRITE_PACE_MS at most: enough
+ * to cross every step of the change, few enough that each can be read back from every copy.
+ */
 function startWriter(nodes: readonly string[], prefix: string, acknowledged: Map<string, string>) {
   let writing = true;
   let failures = 0;
@@ -52,6 +59,7 @@ function startWriter(nodes: readonly string[], prefix: string, acknowledged: Map
       } catch {
         failures += 1;
       }
+      await new Promise((resolve) => setTimeout(resolve, WRITE_PACE_MS));
     }
   })();
   return {
@@ -122,20 +130,7 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
       acknowledged.set(`before-${index}`, `v${index}`);
     }
     // A writer that keeps going through the whole change, on every node that serves.
-    let writing = true;
-    let failures = 0;
-    const writer = (async (): Promise<void> => {
-      for (let index = 0; writing; index++) {
-        const node = `n${(index % 3) + 1}`;
-        const key = `during-${index}`;
-        try {
-          await cluster.client(node).put(key, `d${index}`, { w: 2, timeoutMs: 1500 });
-          acknowledged.set(key, `d${index}`);
-        } catch {
-          failures += 1;
-        }
-      }
-    })();
+    const writer = startWriter(["n1", "n2", "n3"], "during", acknowledged);
 
     await cluster.addNode("n4", "n1");
     // Staged on n1, the join reaches the other members with the heartbeat's gossip.
@@ -218,8 +213,7 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
       }
       return true;
     }, 90_000);
-    writing = false;
-    await writer;
+    const failures = await writer.stop();
     expect(acknowledged.size).toBeGreaterThan(150);
 
     // Every acknowledged write reads back through the new node, at the default r=2.
