@@ -171,6 +171,17 @@ export class Replica {
     return bytes === undefined ? undefined : this.#decode(bucket, key, bytes, true);
   }
 
+  /**
+   * The stored object's bytes as they are (the object codec's), without decoding them into a
+   * copy: for senders that pass objects on whole (ownership transfer). A copy that does not
+   * decode is reported and reads as absent, as with `get`.
+   */
+  async getEncoded(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
+    const bytes = await this.#storage.get(bucket, key);
+    if (bytes === undefined) return undefined;
+    return this.#decode(bucket, key, bytes, false) === undefined ? undefined : bytes;
+  }
+
   /** The stored bytes decoded; a copy that cannot be decoded is reported and reads as absent. */
   #decode(
     bucket: string,

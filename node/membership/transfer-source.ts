@@ -7,7 +7,6 @@
 import type { Clock } from "../clock.js";
 import { KvError } from "../core/errors.js";
 import type { NodeId } from "../core/node-id.js";
-import { encodeObject } from "../core/object-codec.js";
 import { leafCount } from "../core/merkle-tree.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
 import { idsAfter, type TransferCursor } from "../core/transfer-cursor.js";
@@ -53,7 +52,7 @@ export class TransferSource {
   readonly stats: TransferSourceStats = { active: 0, keysSent: 0, bytesSent: 0, refusedBusy: 0 };
   readonly #view: MembershipView;
   readonly #trees: PartitionTrees;
-  readonly #replica: Pick<Replica, "get">;
+  readonly #replica: Pick<Replica, "getEncoded">;
   readonly #clock: Clock;
   readonly #streamsMax: number;
   readonly #bucket: TokenBucket | undefined;
@@ -62,7 +61,7 @@ export class TransferSource {
   constructor(options: {
     readonly view: MembershipView;
     readonly trees: PartitionTrees;
-    readonly replica: Pick<Replica, "get">;
+    readonly replica: Pick<Replica, "getEncoded">;
     readonly clock: Clock;
     readonly streamsMax?: number;
     readonly bytesPerSecond?: number;
@@ -124,11 +123,10 @@ export class TransferSource {
       for (const [index, id] of ids.entries()) {
         if (signal.aborted) return;
         const { bucket, key } = parseStorageKeyString(id);
-        const object = await this.#replica.get(bucket, key);
+        const encoded = await this.#replica.getEncoded(bucket, key);
         cursor = { leaf, afterId: id };
         // Gone since the leaf was listed (a handed-off copy removed): nothing to send.
-        if (object === undefined) continue;
-        const encoded = encodeObject(object);
+        if (encoded === undefined) continue;
         objects.push({ bucket, key, object: encoded });
         bytes += encoded.length;
         if (objects.length >= TRANSFER_BATCH_OBJECTS_MAX || bytes >= TRANSFER_BATCH_BYTES_MAX) {
