@@ -1,6 +1,7 @@
 // What one simulated node serves to the others over the simulated network, one method per gRPC
 // call production serves: the Replica service (get, put with an optional hint), Handoff.Deliver,
-// Admin.Ping, Membership.Exchange, the hint counts of Admin.Status, AntiEntropy.Exchange and AntiEntropy.Reap, and
+// Admin.Ping, Membership.Exchange, the hint counts of Admin.Status, AntiEntropy.Exchange and AntiEntropy.Reap,
+// Transfer.Fetch (a batch per call), and
 // forwarded client writes (KV.Put and KV.Delete). Requests and replies are the messages the
 // gRPC services carry (objects encoded; the exchange's protobuf bytes), so the simulation runs
 // the same encode and decode as production does.
@@ -9,6 +10,7 @@ import type { KvErrorCode } from "../../node/core/errors.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { HandoffBatch } from "../../node/hints/handoff-server.js";
 import type { ReapAnswer, ReapRequest } from "../../node/anti-entropy/tombstone-reaper.js";
+import type { PullRequest, ReceivedBatch } from "../../node/membership/partition-puller.js";
 import type { ReplicaGetRequest__Output } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
 import type { ReplicaPutRequest__Output } from "../../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse } from "../../proto/generated/dkv/v1/ReplicaPutResponse.js";
@@ -72,6 +74,11 @@ export interface SimEndpoint {
   exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>>;
   /** AntiEntropy.Reap. */
   reap(request: ReapRequest): Promise<WireReply<ReapAnswer>>;
+  /**
+   * Transfer.Fetch, one batch per call: the batch after `request`'s cursor (the stream's next
+   * message; the caller asks again from the cursor it returns).
+   */
+  transferBatch(request: PullRequest, from: NodeId): Promise<WireReply<ReceivedBatch>>;
   /** KV.Put of a client write another node forwarded here; `deadlineMs` is in virtual time. */
   forwardedPut(request: PutRequest__Output, deadlineMs: number): Promise<KvWireReply<PutReply>>;
   /** KV.Delete forwarded by another node; `deadlineMs` is in virtual time. */

@@ -9,10 +9,16 @@ import { decodeMetadata, encodeMetadata } from "../../node/core/layout-codec.js"
 import { MetadataStore, type MetadataPersist } from "../../node/membership/metadata-store.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
+import { MemoryPullStore } from "../../node/membership/pull-file-store.js";
 
 /** `<data-dir>/cluster-metadata.json` of one simulated machine. */
 export class SimMetadataFile {
   #durable: string | undefined;
+  /**
+   * `<data-dir>/transfer-cursors.json` beside it: the partition streams' cursors. Written whole
+   * at once (production writes it with fsync only after the batches it covers are durable).
+   */
+  readonly pulls = new MemoryPullStore();
 
   /** What the file holds (what a restart reads), or undefined before the first write. */
   get durable(): string | undefined {

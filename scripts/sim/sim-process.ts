@@ -14,6 +14,13 @@ import type { Ring } from "../../node/core/ring.js";
 import type { Layout } from "../../node/core/layout.js";
 import { MetadataGossip, answerExchange } from "../../node/membership/metadata-gossip.js";
 import { TransferLoop } from "../../node/membership/transfer-loop.js";
+import {
+  PartitionPuller,
+  type PullRequest,
+  type ReceivedBatch,
+} from "../../node/membership/partition-puller.js";
+import { TRANSFER_DEFAULTS, TransferSource } from "../../node/membership/transfer-source.js";
+import { SimTransferPort } from "./sim-transfer-port.js";
 import { DropLoop } from "../../node/membership/drop-loop.js";
 import type { MembershipView } from "../../node/membership/membership-view.js";
 import { Replica } from "../../node/replica.js";
@@ -126,6 +133,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   readonly membership: LayoutFollower;
   readonly gossip: MetadataGossip;
   readonly transfers: TransferLoop;
+  readonly transferSource: TransferSource;
   readonly drops: DropLoop;
   readonly clock: SimClock;
   readonly bucket: BucketDefaults;
@@ -144,6 +152,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   readonly #hintedHandoff: boolean;
   readonly #replicaCalls: ReplicaCalls;
   readonly #handoffStats = { received: 0 };
+  #puller: PartitionPuller | undefined;
   #alive = true;
 
   private constructor(options: SimProcessOptions) {
@@ -213,6 +222,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
       options: background.antiEntropy,
       hints: this.hints,
       reap: background.reap,
+      leftToTransfer: (partition, peer) => this.transfers.leftToTransfer(partition, peer),
     });
     this.replica.onWrite(this.antiEntropy.writeListener);
     this.replica.onRemove(this.antiEntropy.removeListener);
@@ -224,13 +234,32 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
       logger,
       graceMs: options.dropGraceMs,
     });
+    // Ownership transfer as start-node.ts wires it: the stream, then confirming exchanges.
+    const puller = new PartitionPuller({
+      replica: this.replica,
+      port: new SimTransferPort(link),
+      store: options.metadataFile.pulls,
+      clock,
+      logger,
+      streamsMax: TRANSFER_DEFAULTS.streamsMax,
+      upNodes: () => this.upNodes(),
+    });
+    this.transferSource = new TransferSource({
+      view: this,
+      trees: this.antiEntropy.trees,
+      replica: this.replica,
+      clock,
+      bytesPerSecond: 0,
+    });
     this.transfers = new TransferLoop({
       view: this,
       metadata: store,
-      exchange: (peer) => this.antiEntropy.exchangeWith(peer),
+      exchange: (peer, partitions) => this.antiEntropy.exchangeWith(peer, partitions),
+      puller,
       clock,
       logger,
     });
+    this.#puller = puller;
     this.#replicaCalls = replicaCalls(this.replica, this, this.hints, options.limits);
     const transport = new SimTransport({
       self: this.self,
@@ -301,6 +330,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
     process.heartbeats.start();
     if (process.#hintedHandoff) process.delivery.start();
     process.antiEntropy.start();
+    await process.#puller?.open();
     process.transfers.start();
     return process;
   }
@@ -440,6 +470,22 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
 
   reap(request: ReapRequest): Promise<WireReply<ReapAnswer>> {
     return wire(this.antiEntropy.reaper.answer(request));
+  }
+
+  transferBatch(request: PullRequest, from: NodeId): Promise<WireReply<ReceivedBatch>> {
+    // transfer-server.ts's stream, one message per call: the source's next batch, and the
+    // stream closed again (its slot freed) until the caller asks from the new cursor.
+    const next = async (): Promise<ReceivedBatch> => {
+      const stream = this.transferSource.batches(request, from, new AbortController().signal);
+      try {
+        const first = await stream.next();
+        if (first.done === true) throw new Error("transfer: the source's stream ended empty");
+        return first.value;
+      } finally {
+        await stream.return(undefined);
+      }
+    };
+    return wire(next());
   }
 
   // The KV service (kv-server.ts): a client's calls, and writes other nodes forwarded here.
