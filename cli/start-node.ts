@@ -103,7 +103,10 @@ export interface NodeConfig {
   readonly failureDetector?: Partial<FailureDetectorOptions>;
   /** Handoff throttle in object bytes per second per target. */
   readonly handoffBytesPerSecond?: number;
-  /** Ownership transfer: bytes per second this node sends over all streams (0: unthrottled). */
+  /**
+   * Ownership transfer: bytes per second this node sends over all its streams, and receives
+   * over all of them (0: unthrottled).
+   */
   readonly transferBytesPerSecond?: number;
   /** Ownership transfer: partitions streamed at once, sending and receiving each (default 2). */
   readonly transfersMax?: number;
@@ -230,6 +233,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger: config.logger,
     streamsMax: transfersMax,
     upNodes: () => view.upNodes(),
+    bytesPerSecond: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
   });
   await puller.open();
   const transferSource = new TransferSource({

@@ -119,7 +119,7 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       type: "number",
       default: 8 * 1024 * 1024,
       describe:
-        "Throttle of ownership transfer: bytes per second this node sends over all its partition streams (0: unthrottled)",
+        "Throttle of ownership transfer: bytes per second this node sends over all its partition streams, and receives (0: unthrottled)",
     })
     .option("transfers-max", {
       type: "number",

@@ -19,6 +19,7 @@ import {
 } from "../core/transfer-cursor.js";
 import type { Logger } from "../logger.js";
 import type { Replica } from "../replica.js";
+import { TokenBucket } from "../anti-entropy/token-bucket.js";
 
 /** What the receiver asks a source for. */
 export interface PullRequest {
@@ -73,6 +74,8 @@ export interface PullProgress {
 const PULL_RETRY_MS = 1_000;
 /** The cursor is written at most this often while a stream runs (and when it ends). */
 const CURSOR_SAVE_INTERVAL_MS = 1_000;
+/** A batch that waited this long for a throttle shows its partition as "throttled". */
+const THROTTLED_MS = 500;
 /** The span of the rate shown. */
 const RATE_WINDOW_MS = 10_000;
 
@@ -95,6 +98,8 @@ export class PartitionPuller {
   readonly #logger: Logger;
   readonly #streamsMax: number;
   readonly #upNodes: () => ReadonlySet<NodeId>;
+  /** Paces what this node receives over all its streams; undefined: unthrottled. */
+  readonly #bucket: TokenBucket | undefined;
   #version: number | undefined;
   #loaded: PullFile | undefined;
   #records = new Map<number, PullRecord>();
@@ -113,6 +118,8 @@ export class PartitionPuller {
     readonly logger: Logger;
     readonly streamsMax: number;
     readonly upNodes: () => ReadonlySet<NodeId>;
+    /** Bytes per second this node receives over all its streams; 0 or absent: unthrottled. */
+    readonly bytesPerSecond?: number;
   }) {
     if (!(Number.isInteger(options.streamsMax) && options.streamsMax >= 1)) {
       throw new Error(`transfers at once must be >= 1, got ${options.streamsMax}`);
@@ -124,6 +131,8 @@ export class PartitionPuller {
     this.#logger = options.logger;
     this.#streamsMax = options.streamsMax;
     this.#upNodes = options.upNodes;
+    const rate = options.bytesPerSecond ?? 0;
+    this.#bucket = rate > 0 ? new TokenBucket(rate, rate, options.clock) : undefined;
   }
 
   /** Reads the pull file; call once before `want`. */
@@ -284,10 +293,12 @@ export class PartitionPuller {
         this.#records.set(partition, record);
         this.stats.keysReceived += batch.objects.length;
         this.stats.bytesReceived += bytes;
-        const nowMs = this.#clock.monotonicMs();
-        info.rate.record(nowMs, bytes);
+        info.rate.record(this.#clock.monotonicMs(), bytes);
         info.keysLeft = batch.keysLeft;
-        info.why = batch.throttledMs >= PULL_RETRY_MS / 2 ? "throttled" : "";
+        // Paced at both ends: the source's throttle (its batch waited) and this node's.
+        const waitedMs = await this.#pace(bytes, signal);
+        const nowMs = this.#clock.monotonicMs();
+        info.why = Math.max(batch.throttledMs, waitedMs) >= THROTTLED_MS ? "throttled" : "";
         if (batch.done || nowMs - savedMs >= CURSOR_SAVE_INTERVAL_MS) {
           savedMs = nowMs;
           await this.#save();
@@ -327,6 +338,14 @@ export class PartitionPuller {
             : `source refused: ${message}`;
     }
     this.#logger.info({ partition, source, reason: message }, "partition stream stopped; retried");
+  }
+
+  /** Waits as the receive throttle asks for `bytes`; returns the time waited. */
+  async #pace(bytes: number, signal: AbortSignal): Promise<number> {
+    if (this.#bucket === undefined || bytes === 0) return 0;
+    const startedMs = this.#clock.monotonicMs();
+    await this.#bucket.take(bytes, signal).catch(() => undefined);
+    return this.#clock.monotonicMs() - startedMs;
   }
 
   /** Merges a batch's objects durably; returns their bytes. */

@@ -107,7 +107,12 @@ async function setup(options: { sourceStreamsMax?: number } = {}) {
       }
     },
   });
-  const puller = (transferPort: TransferPort, store: MemoryPullStore, streamsMax = 2) =>
+  const puller = (
+    transferPort: TransferPort,
+    store: MemoryPullStore,
+    streamsMax = 2,
+    bytesPerSecond = 0,
+  ) =>
     new PartitionPuller({
       replica: node("d").replica,
       port: transferPort,
@@ -116,6 +121,7 @@ async function setup(options: { sourceStreamsMax?: number } = {}) {
       logger: silentLogger(),
       streamsMax,
       upNodes: () => up,
+      bytesPerSecond,
     });
   return { clock, metadata, moves, up, node, fill, requests, port, puller };
 }
@@ -223,6 +229,27 @@ describe("partition transfer stream", () => {
     gate();
     await until(() => wanted.every((move) => receiver.isDone(move.partition)), clock);
     expect(most).toBe(2);
+  });
+
+  it("paces what it receives to its throttle, and says so", async () => {
+    const { clock, metadata, moves, fill, port, puller } = await setup();
+    const move = moves[0]!;
+    await fill(move.partition, 600, move.from);
+    const receiver = puller(port(), new MemoryPullStore(), 2, 4_096);
+    await receiver.open();
+    receiver.want(metadata.layout.version, [{ partition: move.partition, sources: move.from }]);
+    await clock.advance(1_000);
+    const [waiting] = receiver.progress();
+    expect(waiting).toMatchObject({ state: "streaming", why: "throttled" });
+    let elapsedMs = 1_000;
+    while (!receiver.isDone(move.partition) && elapsedMs < 120_000) {
+      await clock.advance(500);
+      elapsedMs += 500;
+    }
+    const [done] = receiver.progress();
+    expect(done!.state).toBe("done");
+    // The throttle's burst is one second's bytes; the rest arrived at its rate, not faster.
+    expect(elapsedMs).toBeGreaterThanOrEqual(((done!.bytesDone - 4_096 * 2) / 4_096) * 1000);
   });
 
   it("waits, saying why, while every source is down or busy", async () => {
