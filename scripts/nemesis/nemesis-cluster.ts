@@ -59,6 +59,8 @@ export class NemesisCluster {
     this.#sharedArgs = (specs[0]?.args ?? []).filter(
       (arg) => !/^--(id|listen|peers|data-dir|metrics-listen|join)=/.test(arg),
     );
+    // A joining node's argv is built as <main script> serve <own flags> <shared flags>.
+    if (this.#sharedArgs[1] !== "serve") throw new Error("node argv must start <main> serve");
   }
 
   /** The nodes of the cluster now (joined ones included, dropped ones not). */
