@@ -2,6 +2,7 @@
 // register workloads under a seeded nemesis, heals, waits for convergence and checks the
 // history. Exits 1 when the verdict is a failure, 2 on bad input.
 // Run: npm run nemesis -- --duration 60 --seed 7   (or npx tsx scripts/nemesis.ts ...)
+//      npm run nemesis -- --membership              (grow, shrink, replace, force-remove)
 
 import path from "node:path";
 import yargs from "yargs";
@@ -15,7 +16,7 @@ import { say } from "./lib/fault-cluster.js";
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
     .usage(
-      "$0 [--duration S] [--seed N] [--faults kill,partition-halves,...] [--lww]\n\n" +
+      "$0 [--duration S] [--seed N] [--faults kill,partition-halves,...] [--lww] [--membership]\n\n" +
         "Starts a local cluster of real `dkv serve` processes (build first: npm run build), runs " +
         "concurrent clients (set: read, merge siblings by union, add a unique element, write back " +
         "with the context; register: unique values written with contexts), injects one fault " +
@@ -23,9 +24,17 @@ async function main(): Promise<number> {
         "replicas to converge, reads every key at r=all and from every node alone, and checks: " +
         "no acknowledged write lost, no phantom, siblings only for concurrent writes (duplicates are " +
         "reported as warnings), " +
-        "convergence. Writes summary.json and report.html to --out. With --lww the set " +
+        "convergence. Writes summary.json and report.html to --out. With --membership the " +
+        "cluster starts with 3 nodes and, while the workload runs, grows to 5 (two --join " +
+        "nodes, one commit), shrinks to 3 (two leave), replaces one node by a new one, joins " +
+        "one more and kills -9 and force-removes one; after each step every member must follow " +
+        "the same settled layout, and at the end every key must have n=3 copies. It runs no " +
+        "faults unless --faults names them (then each is drawn over the members of the " +
+        "moment); the workload spreads over 32 keys and runs until the last step has settled. " +
+        "With --lww the set " +
         "clients keep only the newest sibling: a control that must report lost writes. Exit " +
-        "status: 0 pass, 1 the checker found a failure, 2 bad arguments, 3 the run itself failed.\n\n" +
+        "status: 0 pass, 1 the checker found a failure (or a membership step did not settle, or " +
+        "a key lacks copies), 2 bad arguments, 3 the run itself failed.\n\n" +
         `Faults: ${LIVE_FAULT_KINDS.join(", ")}; "partition" means every partition-* kind. ` +
         `delay: ${LINK_FAULTS.delay.delayMs} ms + 0..${LINK_FAULTS.delay.jitterMs} ms on every ` +
         `message between one node and the others; loss: ${LINK_FAULTS.loss.loss * 100}% of ` +
@@ -40,17 +49,26 @@ async function main(): Promise<number> {
     })
     .option("faults", {
       type: "string",
-      default: LIVE_FAULT_KINDS.join(","),
-      describe: "Comma-separated fault kinds to draw from",
+      describe: `Comma-separated fault kinds to draw from, or none (default: all; with --membership, none)`,
     })
     .option("interval", { type: "number", default: 10, describe: "Seconds between fault starts" })
-    .option("nodes", { type: "number", default: 5, describe: "Nodes in the cluster (n=3)" })
+    .option("nodes", {
+      type: "number",
+      describe: "Nodes in the cluster (n=3; default 5, with --membership 3 at the start)",
+    })
+    .option("membership", {
+      type: "boolean",
+      default: false,
+      describe: "Grow, shrink, replace and force-remove nodes while the workload runs",
+    })
     .option("clients", { type: "number", default: 10, describe: "Concurrent clients" })
-    .option("set-keys", { type: "number", default: 1, describe: "Keys of the set workload" })
+    .option("set-keys", {
+      type: "number",
+      describe: "Keys of the set workload (default 1; with --membership 4)",
+    })
     .option("register-keys", {
       type: "number",
-      default: 3,
-      describe: "Keys of the register workload",
+      describe: "Keys of the register workload (default 3; with --membership 28)",
     })
     .option("lww", {
       type: "boolean",
@@ -100,7 +118,12 @@ async function main(): Promise<number> {
     })
     .help()
     .parseAsync();
-  const kinds = parseFaults(args.faults);
+  const membership = args.membership;
+  const kinds = parseFaults(args.faults ?? (membership ? "none" : LIVE_FAULT_KINDS.join(",")));
+  const nodes = args.nodes ?? (membership ? 3 : 5);
+  // Membership moves partitions: more keys put data in more of them for the steps to move.
+  const setKeys = args["set-keys"] ?? (membership ? 4 : 1);
+  const registerKeys = args["register-keys"] ?? (membership ? 28 : 3);
   const r = parseQuorumText(args.r);
   const w = parseQuorumText(args.w);
   if (r === undefined) throw new UsageError(`--r must be a count or one|quorum|all, got ${args.r}`);
@@ -111,20 +134,20 @@ async function main(): Promise<number> {
   positive("converge-timeout", args["converge-timeout"]);
   positive("aae-interval-ms", args["aae-interval-ms"]);
   positive("timeout-ms", args["timeout-ms"]);
-  if (!Number.isInteger(args.nodes) || args.nodes < 3 || args.nodes > 9) {
-    throw new UsageError(`--nodes must be an integer in 3..9, got ${args.nodes}`);
+  if (!Number.isInteger(nodes) || nodes < 3 || nodes > 9) {
+    throw new UsageError(`--nodes must be an integer in 3..9, got ${nodes}`);
   }
   if (!Number.isSafeInteger(args.seed))
     throw new UsageError(`--seed must be an integer, got ${args.seed}`);
   for (const [name, value] of [
-    ["set-keys", args["set-keys"]],
-    ["register-keys", args["register-keys"]],
+    ["set-keys", setKeys],
+    ["register-keys", registerKeys],
   ] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 100) {
       throw new UsageError(`--${name} must be an integer in 0..100, got ${value}`);
     }
   }
-  if (args["set-keys"] + args["register-keys"] === 0)
+  if (setKeys + registerKeys === 0)
     throw new UsageError("no keys: give --set-keys or --register-keys");
   if (!(args["think-ms"] >= 0))
     throw new UsageError(`--think-ms must be >= 0, got ${args["think-ms"]}`);
@@ -145,10 +168,10 @@ async function main(): Promise<number> {
   const outcome = await runNemesis({
     seed: args.seed,
     durationMs: Math.round(args.duration * 1000),
-    nodes: args.nodes,
+    nodes,
     clients: args.clients,
-    setKeys: args["set-keys"],
-    registerKeys: args["register-keys"],
+    setKeys,
+    registerKeys,
     kinds,
     unavailable: [],
     intervalMs: Math.round(args.interval * 1000),
@@ -162,18 +185,20 @@ async function main(): Promise<number> {
     storage: args.storage,
     linkDelay,
     dumpHistory: args["dump-history"],
+    membership,
     outDir: args.out ?? path.join(".dkv", "nemesis", `${stamp}-seed${args.seed}`),
   });
   console.log(outcome.table);
   say(`report: ${outcome.reportPath}`);
   say(`summary: ${outcome.summaryPath}`);
-  say(`verdict: ${outcome.check.valid ? "PASS" : "FAIL"}`);
-  return outcome.check.valid ? 0 : 1;
+  say(`verdict: ${outcome.valid ? "PASS" : "FAIL"}`);
+  return outcome.valid ? 0 : 1;
 }
 
 class UsageError extends Error {}
 
 function parseFaults(text: string): LiveFaultKind[] {
+  if (text.trim() === "none") return [];
   const kinds = new Set<LiveFaultKind>();
   for (const word of text
     .split(",")
@@ -185,7 +210,7 @@ function parseFaults(text: string): LiveFaultKind[] {
       kinds.add(word as LiveFaultKind);
     } else {
       throw new UsageError(
-        `--faults: unknown fault ${word}; known: ${LIVE_FAULT_KINDS.join(", ")}, partition`,
+        `--faults: unknown fault ${word}; known: ${LIVE_FAULT_KINDS.join(", ")}, partition, none`,
       );
     }
   }

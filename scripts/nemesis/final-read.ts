@@ -3,7 +3,7 @@
 // fire read repair, as any client read would; hinted handoff and anti-entropy do the rest.
 
 import { DkvClient } from "../../coordinator/client.js";
-import { claimRing } from "../../node/core/ring.js";
+import { claimRing, type Ring } from "../../node/core/ring.js";
 import { nodeId } from "../../node/core/node-id.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";
 import { EMPTY_CONTEXT } from "../../node/core/causal-context.js";
@@ -21,6 +21,11 @@ export interface FinalReadOptions {
   readonly partitionCount: number;
   readonly timeoutMs: number;
   readonly pollMs: number;
+  /**
+   * The ring the cluster follows (after membership changes, the committed layout's, which is
+   * no fresh claim); default: a fresh claim of `nodes`, as every node starts with.
+   */
+  readonly ring?: Ring | undefined;
 }
 
 /** The final state of every key and how convergence went. */
@@ -40,11 +45,13 @@ export async function readUntilConverged(options: FinalReadOptions): Promise<Fin
     id: node.id,
     client: new DkvClient([node.address]),
   }));
-  const ring = claimRing({
-    nodes: options.nodes.map((node) => nodeId(node.id)),
-    partitionCount: options.partitionCount,
-    targetN: options.n,
-  });
+  const ring =
+    options.ring ??
+    claimRing({
+      nodes: options.nodes.map((node) => nodeId(node.id)),
+      partitionCount: options.partitionCount,
+      targetN: options.n,
+    });
   try {
     for (let round = 1; ; round++) {
       const finals: FinalKey[] = [];

@@ -5,7 +5,7 @@
 import type { CheckResult } from "./core/checker.js";
 import type { ReadRecord, WriteRecord } from "./core/history.js";
 import { FAILING_FINDINGS, type Finding } from "./core/observations.js";
-import type { RunFacts } from "./report-table.js";
+import { runVerdict, type RunFacts } from "./report-table.js";
 
 const WIDTH = 1100;
 const HEIGHT = 460;
@@ -18,7 +18,7 @@ export function htmlReport(
   facts: RunFacts,
   operations: { readonly reads: readonly ReadRecord[]; readonly writes: readonly WriteRecord[] },
 ): string {
-  const verdict = check.valid ? "PASS" : "FAIL";
+  const verdict = runVerdict(check, facts) ? "PASS" : "FAIL";
   const title = `dkv nemesis, seed ${facts.seed}${facts.lww ? " (LWW control)" : ""}: ${verdict}`;
   const rows = (Object.keys(check.counts) as Finding[])
     .map((finding) => {
@@ -52,9 +52,32 @@ ${latencyChart(operations, facts)}
 <h2>Invariants</h2><table><tr><th>finding</th><th>count</th></tr>${rows}</table>
 ${examples === "" ? "" : `<h2>Examples</h2><ul>${examples}</ul>`}
 <h2>Faults</h2><ul>${faults || "<li>none</li>"}</ul>
+${membershipSection(facts)}
 ${facts.unavailable.length > 0 ? `<p>Not injected: ${facts.unavailable.map(escapeHtml).join("; ")}</p>` : ""}
 </body></html>
 `;
+}
+
+/** The membership steps of a --membership run, with their times; empty otherwise. */
+function membershipSection(facts: RunFacts): string {
+  const membership = facts.membership;
+  if (membership === undefined) return "";
+  const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+  const steps = membership.steps
+    .map(
+      (step) =>
+        `<li>${seconds(step.startMs)} s: ${escapeHtml(step.description)}: ` +
+        (step.error === undefined
+          ? `every member on layout v${step.version} after ${seconds(step.durationMs)} s`
+          : `<b>FAILED</b> ${escapeHtml(step.error)}`) +
+        "</li>",
+    )
+    .join("");
+  const copies =
+    membership.shortOfCopies.length === 0
+      ? `Every key has ${membership.n} copies on its primaries.`
+      : `<b>Fewer than ${membership.n} copies</b>: ${escapeHtml(membership.shortOfCopies.join("; "))}`;
+  return `<h2>Membership</h2><ul>${steps}</ul><p>${copies}</p>`;
 }
 
 /** Latency (log scale) against start time; writes filled, reads hollow; faults shaded. */
@@ -79,7 +102,12 @@ function latencyChart(
     return MARGIN.top + plotHeight * (1 - (clamped - logMin) / (logMax - logMin));
   };
   const parts: string[] = [];
-  for (const [index, fault] of facts.faults.entries()) {
+  const steps = (facts.membership?.steps ?? []).map((step) => ({
+    startMs: step.startMs,
+    endMs: step.startMs + step.durationMs,
+    description: step.description,
+  }));
+  for (const [index, fault] of [...facts.faults, ...steps].entries()) {
     const left = x(fault.startMs);
     // Labels alternate between two rows so that long ones do not run into the next.
     const labelY = MARGIN.top - 6 - (index % 2) * 14;
@@ -115,7 +143,7 @@ function latencyChart(
         `<circle cx="${MARGIN.left + 10 + index * 120}" cy="${HEIGHT - 10}" r="4" fill="${COLOURS[outcome]}"/><text x="${MARGIN.left + 18 + index * 120}" y="${HEIGHT - 6}" font-size="12">${outcome}</text>`,
     )
     .join("");
-  const note = `<text x="${MARGIN.left + 380}" y="${HEIGHT - 6}" font-size="12">filled: writes, hollow: reads; x: start time, y: latency (log); shaded: faults</text>`;
+  const note = `<text x="${MARGIN.left + 380}" y="${HEIGHT - 6}" font-size="12">filled: writes, hollow: reads; x: start time, y: latency (log); shaded: faults${steps.length > 0 ? " and membership steps" : ""}</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">${parts.join("")}${legend}${note}</svg>`;
 }
 

@@ -5,6 +5,7 @@ import Table from "cli-table3";
 import type { CheckResult } from "./core/checker.js";
 import { FAILING_FINDINGS, type Finding } from "./core/observations.js";
 import type { FaultWindow } from "./core/history.js";
+import type { MembershipLaneReport } from "./membership-lane.js";
 
 /** What the summary needs besides the check. */
 export interface RunFacts {
@@ -13,6 +14,23 @@ export interface RunFacts {
   readonly durationMs: number;
   readonly faults: readonly FaultWindow[];
   readonly unavailable: readonly string[];
+  /** A --membership run: its steps, and the keys that ended with fewer than n copies. */
+  readonly membership?: MembershipFacts | undefined;
+}
+
+/** The membership steps of a run and the copies every key ended with. */
+export interface MembershipFacts extends MembershipLaneReport {
+  readonly n: number;
+  /** `key: copies/n` for every key with fewer than n full copies on its primaries. */
+  readonly shortOfCopies: readonly string[];
+}
+
+/** Pass: the checker found nothing and every membership step settled with n copies of all. */
+export function runVerdict(check: CheckResult, facts: RunFacts): boolean {
+  const membership = facts.membership;
+  const settled =
+    membership === undefined || (membership.completed && membership.shortOfCopies.length === 0);
+  return check.valid && settled;
 }
 
 const FINDING_LABELS: Readonly<Record<Finding, string>> = {
@@ -39,7 +57,7 @@ const PLAIN = {
 export function summaryTable(check: CheckResult, facts: RunFacts): string {
   const verdict = new Table({
     ...PLAIN,
-    head: ["verdict", check.valid ? "PASS" : "FAIL"],
+    head: ["verdict", runVerdict(check, facts) ? "PASS" : "FAIL"],
     colWidths: [16, 84],
     wordWrap: true,
   });
@@ -93,7 +111,39 @@ export function summaryTable(check: CheckResult, facts: RunFacts): string {
     );
   }
   const examples = check.examples.length > 0 ? `\n${check.examples.join("\n")}` : "";
-  return (
-    [verdict, findings, ops, other, keys].map((table) => table.toString()).join("\n") + examples
-  );
+  const tables = [verdict, findings, ops, other, keys].map((table) => table.toString());
+  if (facts.membership !== undefined) tables.push(membershipSummary(facts.membership));
+  return tables.join("\n") + examples;
+}
+
+/**
+ * One row per membership step: what, when, how long, the layout every member settled on; then
+ * whether every step settled and every key has n copies.
+ */
+function membershipSummary(membership: MembershipFacts): string {
+  const table = new Table({
+    ...PLAIN,
+    head: ["membership step", "start s", "commit→settled s", "total s", "layout", "members"],
+  });
+  const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+  for (const step of membership.steps) {
+    const transfer =
+      step.committedMs !== undefined && step.settledMs !== undefined
+        ? seconds(step.settledMs - step.committedMs)
+        : "-";
+    table.push([
+      step.error === undefined ? step.description : `${step.description}: FAILED ${step.error}`,
+      seconds(step.startMs),
+      transfer,
+      seconds(step.durationMs),
+      step.version === undefined ? "-" : `v${step.version} on all`,
+      step.members.join(","),
+    ]);
+  }
+  const copies =
+    membership.shortOfCopies.length === 0
+      ? `every key has ${membership.n} copies on its primaries`
+      : `fewer than ${membership.n} copies: ${membership.shortOfCopies.join("; ")}`;
+  const state = membership.completed ? "every step settled" : "NOT every step settled";
+  return `${table.toString()}\nmembership: ${state}; ${copies}`;
 }

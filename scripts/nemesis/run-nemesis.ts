@@ -1,20 +1,34 @@
 // One live fault run, end to end: start a local cluster, run the set and register clients,
-// inject the seeded nemesis schedule, heal everything, wait for convergence, read every key at
-// r=all and from every node alone, check the history, and write the summary and HTML report.
+// inject the seeded nemesis schedule and (with --membership) make the membership steps, heal
+// everything, wait for convergence, read every key at r=all and from every node alone, check
+// the history, and write the summary and HTML report.
 
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { QuorumText } from "../../coordinator/client.js";
+import { ringsOf } from "../../node/core/layout.js";
+import type { Ring } from "../../node/core/ring.js";
+import { SeededRandom } from "../../node/core/seeded-random.js";
 import { say } from "../lib/fault-cluster.js";
 import { checkRun, type CheckResult } from "./core/checker.js";
 import { describeFault, drawSchedule, type LiveFaultKind } from "./core/schedule.js";
 import type { FaultWindow, RunHistory, WorkloadName } from "./core/history.js";
-import { LINK_FAULTS, applyFault, healEverything, healFault, type LinkFault } from "./faults.js";
+import {
+  describeStep,
+  keysShortOfCopies,
+  membersAfter,
+  planMembershipSteps,
+  type MembershipStep,
+} from "./core/membership-steps.js";
+import { runFaultLane, sleepUntil } from "./fault-lane.js";
+import { LINK_FAULTS, healEverything, type LinkFault } from "./faults.js";
 import { readUntilConverged } from "./final-read.js";
+import { metadataAt } from "./membership-calls.js";
+import { runMembershipLane, type MembershipLaneReport } from "./membership-lane.js";
 import { NemesisCluster } from "./nemesis-cluster.js";
 import { Recorder } from "./recorder.js";
 import { htmlReport } from "./report-html.js";
-import { summaryTable, type RunFacts } from "./report-table.js";
+import { runVerdict, summaryTable, type RunFacts } from "./report-table.js";
 import { startWorkload } from "./workload.js";
 
 /** Everything a run is configured by (the CLI's flags). */
@@ -42,10 +56,17 @@ export interface NemesisOptions {
   readonly linkDelay?: LinkFault | undefined;
   /** Also write the whole history (every read, write and final read) to history.json. */
   readonly dumpHistory?: boolean | undefined;
+  /**
+   * Make the membership steps (core/membership-steps.ts) while the workload runs; the workload
+   * then runs until the last step has settled, and at least durationMs.
+   */
+  readonly membership?: boolean | undefined;
 }
 
 /** What a run produced. */
 export interface NemesisOutcome {
+  /** The checker found nothing and, with --membership, every step settled with n copies. */
+  readonly valid: boolean;
   readonly check: CheckResult;
   readonly facts: RunFacts;
   readonly reportPath: string;
@@ -56,6 +77,10 @@ export interface NemesisOutcome {
 /** The replication factor of the server's default bucket. */
 const N = 3;
 const PARTITION_COUNT = 64;
+/** Run time of the first membership step: the workload has warmed up. */
+const MEMBERSHIP_FIRST_AT_MS = 5_000;
+/** Quiet time between one membership step settling and the next. */
+const MEMBERSHIP_GAP_MS = 3_000;
 
 /** Runs the whole test. Kills every node it started, also when something throws. */
 export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcome> {
@@ -71,13 +96,17 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
     );
   }
   const ids = Array.from({ length: options.nodes }, (_, index) => `n${index + 1}`);
-  const schedule = drawSchedule({
-    seed: options.seed,
-    nodes: ids,
-    kinds: options.kinds,
-    durationMs: options.durationMs,
-    intervalMs: options.intervalMs,
-  });
+  const schedule =
+    options.kinds.length === 0
+      ? []
+      : drawSchedule({
+          seed: options.seed,
+          nodes: ids,
+          kinds: options.kinds,
+          durationMs: options.durationMs,
+          intervalMs: options.intervalMs,
+        });
+  const steps = options.membership === true ? planMembershipSteps(ids, N) : [];
   say(
     `nemesis seed ${options.seed}: ${options.nodes} nodes (n=${N}, r=${options.r}, w=${options.w}), ` +
       `${options.clients} clients, ${(options.durationMs / 1000).toFixed(0)} s, ` +
@@ -87,6 +116,7 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
     say(`  schedule ${fault.startMs}–${fault.endMs} ms: ${describeFault(fault)}`);
   }
   for (const reason of options.unavailable) say(`  not injected: ${reason}`);
+  sayMembershipPlan(steps, ids.length, schedule.length > 0);
   const linkFaults = { ...LINK_FAULTS, delay: options.linkDelay ?? LINK_FAULTS.delay };
   const cluster = await NemesisCluster.start({
     nodes: options.nodes,
@@ -120,20 +150,26 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
       recorder,
     );
     say("workload started");
-    const windows: FaultWindow[] = [];
-    for (const fault of schedule) {
-      await sleepUntil(recorder, fault.startMs);
-      const startMs = recorder.now();
-      await applyFault(cluster, fault, linkFaults);
-      await sleepUntil(recorder, fault.endMs);
-      await healFault(cluster, fault);
-      windows.push({
-        kind: fault.kind,
-        description: describeFault(fault),
-        startMs,
-        endMs: recorder.now(),
-      });
-    }
+    const [windows, membership] = await bothLanes(
+      runFaultLane({
+        cluster,
+        schedule,
+        recorder,
+        linkFaults,
+        retarget: steps.length > 0 ? new SeededRandom(options.seed * 7 + 3) : undefined,
+      }),
+      steps.length === 0
+        ? Promise.resolve(undefined)
+        : runMembershipLane({
+            cluster,
+            workload,
+            recorder,
+            steps,
+            seed: options.seed,
+            firstAtMs: MEMBERSHIP_FIRST_AT_MS,
+            gapMs: MEMBERSHIP_GAP_MS,
+          }),
+    );
     await sleepUntil(recorder, options.durationMs);
     await workload.stop();
     const workloadMs = recorder.now();
@@ -146,12 +182,15 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
       partitionCount: PARTITION_COUNT,
       timeoutMs: options.convergeTimeoutMs,
       pollMs: 250,
+      // After membership changes the ring is the committed layout's, not a fresh claim.
+      ring: membership === undefined ? undefined : await committedRing(cluster),
     });
     const history: RunHistory = {
       writes: recorder.writes,
       reads: recorder.reads,
       finals: final.finals,
       convergence: { converged: final.converged, afterHealMs: final.elapsedMs },
+      lostNodes: membership?.forceRemoved ?? [],
     };
     if (options.dumpHistory === true) {
       const historyPath = path.join(outDir, "history.json");
@@ -165,13 +204,18 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisOutcom
       durationMs: workloadMs,
       faults: windows,
       unavailable: options.unavailable,
+      ...(membership === undefined
+        ? {}
+        : {
+            membership: { ...membership, n: N, shortOfCopies: keysShortOfCopies(final.finals, N) },
+          }),
     };
     const reportPath = path.join(outDir, "report.html");
     writeFileSync(reportPath, htmlReport(check, facts, recorder));
     const summaryPath = path.join(outDir, "summary.json");
     writeFileSync(summaryPath, JSON.stringify({ facts, check }, null, 2) + "\n");
     const table = summaryTable(check, facts);
-    return { check, facts, reportPath, summaryPath, table };
+    return { valid: runVerdict(check, facts), check, facts, reportPath, summaryPath, table };
   } finally {
     await cluster.stop();
     say("cluster stopped (every node killed by pid)");
@@ -182,9 +226,42 @@ function range(count: number): number[] {
   return Array.from({ length: count }, (_, index) => index);
 }
 
-async function sleepUntil(recorder: Recorder, atMs: number): Promise<void> {
-  const waitMs = atMs - recorder.now();
-  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+/**
+ * Waits for the fault lane and the membership lane; rethrows a lane's failure only once both
+ * have ended, so that no lane starts a node after the teardown.
+ */
+async function bothLanes(
+  faults: Promise<FaultWindow[]>,
+  membership: Promise<MembershipLaneReport | undefined>,
+): Promise<[FaultWindow[], MembershipLaneReport | undefined]> {
+  const [windows, report] = await Promise.allSettled([faults, membership]);
+  if (windows.status === "rejected") throw windows.reason;
+  if (report.status === "rejected") throw report.reason;
+  return [windows.value, report.value];
+}
+
+/** The ring of the layout a running member follows. */
+async function committedRing(cluster: NemesisCluster): Promise<Ring> {
+  let lastError: unknown = new Error("no node runs");
+  for (const spec of cluster.specs) {
+    try {
+      return ringsOf((await metadataAt(spec.address)).metadata.layout).current;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function sayMembershipPlan(steps: readonly MembershipStep[], nodes: number, faults: boolean): void {
+  let members = nodes;
+  for (const [index, step] of steps.entries()) {
+    say(`  membership step ${index + 1}: ${describeStep(step, members, [])}`);
+    members = membersAfter(step, members);
+  }
+  if (steps.length > 0 && faults) {
+    say("  each fault is drawn again at its start over the members of the moment");
+  }
 }
 
 /** The history as JSON: contexts as `{vv: {actor: counter}, cloud: [{actor, counter}]}`. */

@@ -35,33 +35,42 @@ export interface WorkloadOptions {
 /** Running clients; `stop()` resolves when every loop has finished its operation. */
 export interface RunningWorkload {
   stop(): Promise<void>;
+  /**
+   * Points every client at these nodes from its next operation on, as an application follows
+   * membership changes: clients reconnect between operations, never during one.
+   */
+  useAddresses(addresses: readonly string[]): void;
 }
 
 /** Starts the clients. Even-numbered clients run the set workload, odd ones the register. */
 export function startWorkload(options: WorkloadOptions, recorder: Recorder): RunningWorkload {
   let stopped = false;
-  const connections: DkvClient[] = [];
+  let addresses = [...options.addresses];
   const loops: Promise<void>[] = [];
   for (let client = 0; client < options.clients; client++) {
     const workload: WorkloadName =
       options.registerKeys.length === 0 || (client % 2 === 0 && options.setKeys.length > 0)
         ? "set"
         : "register";
-    // Each client starts at its own node and moves on only when that node is unreachable.
-    const home = client % options.addresses.length;
-    const connection = new DkvClient([
-      ...options.addresses.slice(home),
-      ...options.addresses.slice(0, home),
-    ]);
-    connections.push(connection);
     const random = new SeededRandom(options.seed * 7919 + client);
     const keys = workload === "set" ? options.setKeys : options.registerKeys;
     loops.push(
       (async () => {
-        for (let seq = 1; !stopped; seq++) {
-          const key = keys[random.int(keys.length)] as string;
-          await readModifyWrite({ connection, client, seq, key, workload, options, recorder });
-          if (options.thinkMs > 0) await delay(options.thinkMs);
+        let connected = addresses;
+        let connection = homeConnection(connected, client);
+        try {
+          for (let seq = 1; !stopped; seq++) {
+            if (connected !== addresses) {
+              connection.close();
+              connected = addresses;
+              connection = homeConnection(connected, client);
+            }
+            const key = keys[random.int(keys.length)] as string;
+            await readModifyWrite({ connection, client, seq, key, workload, options, recorder });
+            if (options.thinkMs > 0) await delay(options.thinkMs);
+          }
+        } finally {
+          connection.close();
         }
       })(),
     );
@@ -70,9 +79,18 @@ export function startWorkload(options: WorkloadOptions, recorder: Recorder): Run
     async stop() {
       stopped = true;
       await Promise.all(loops);
-      for (const connection of connections) connection.close();
+    },
+    useAddresses(next) {
+      if (next.length === 0) throw new Error("the workload needs at least one node address");
+      addresses = [...next];
     },
   };
+}
+
+/** Each client starts at its own node and moves on only when that node is unreachable. */
+function homeConnection(addresses: readonly string[], client: number): DkvClient {
+  const home = client % addresses.length;
+  return new DkvClient([...addresses.slice(home), ...addresses.slice(0, home)]);
 }
 
 /** One read followed (when the read succeeded) by one write with its context. */

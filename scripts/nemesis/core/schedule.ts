@@ -142,7 +142,11 @@ export function* scheduleFaults(options: ScheduleOptions): Generator<ScheduledFa
   }
 }
 
-function drawFault(
+/**
+ * One fault of `kind` over `nodes`, its nodes drawn from `random`: the draw of every scheduled
+ * fault, and of a fault retargeted at the members of the moment (a --membership run).
+ */
+export function drawFault(
   kind: FaultKind,
   startMs: number,
   endMs: number,
