@@ -21,7 +21,12 @@ import type { Replica } from "../node/replica.js";
 import type { Logger } from "../node/logger.js";
 import { PreferenceLists, type KeyPreferenceList, type ListView } from "./preference-lists.js";
 import { widenQuorum } from "./core/quorum-options.js";
-import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
+import {
+  PutQuorum,
+  type PutVerdict,
+  type QuorumTarget,
+  type TransitionGroups,
+} from "./core/put-quorum.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
 import { spareChoice } from "./core/spare-choice.js";
@@ -166,7 +171,7 @@ export class Coordinator {
   /** Coordinates a write: update locally, replicate to the other targets, answer at w/dw/pw. */
   async put(command: PutCommand): Promise<PutOutcome> {
     const widened = this.#targets(command, "write");
-    const { targets, standsInFor, spares } = widened;
+    const { targets, standsInFor, spares, groups } = widened;
     // During a membership change the quorum counts old and new primaries alike: w + widenBy.
     command = widened.quorum === command.quorum ? command : { ...command, quorum: widened.quorum };
     const self = this.#view.self;
@@ -178,12 +183,13 @@ export class Coordinator {
       );
     }
     const { n, w } = command.quorum;
-    if (targets.length < w) {
+    // During a change, w acks from the old primaries' and the new ones' own members also do.
+    if (targets.length < (groups?.asked.w ?? w)) {
       throw new KvError("unavailable", tooFewMessage("write", targets, n, "w", w), {
         notApplied: true,
       });
     }
-    const quorum = new PutQuorum({ config: command.quorum, targets });
+    const quorum = new PutQuorum({ config: command.quorum, targets, groups });
     if (quorum.verdict.status === "failed") throw failure(quorum.verdict, { notApplied: true });
     if (command.ifNoneMatch) await this.#checkAbsent(command);
     const durable = command.quorum.dw > 0;
@@ -356,6 +362,8 @@ export class Coordinator {
     standsInFor: Map<string, NodeId>;
     spares: NodeId[];
     quorum: GetCommand["quorum"];
+    /** During a membership change, the old and new primaries for the put quorum. */
+    groups: TransitionGroups | undefined;
   } {
     const list = this.preferenceList(
       command.bucket,
@@ -373,6 +381,10 @@ export class Coordinator {
       );
     }
     const quorum = widenQuorum(command.quorum, list.widenBy ?? 0, list.primaries.length);
+    const groups =
+      list.primarySets === undefined || quorum === command.quorum
+        ? undefined
+        : { sets: list.primarySets, asked: command.quorum };
     const standsInFor = new Map<string, NodeId>();
     for (const target of list.targets) {
       if (target.role === "fallback") standsInFor.set(target.node, target.standsInFor);
@@ -381,7 +393,7 @@ export class Coordinator {
       node: target.node,
       primary: target.role === "primary",
     }));
-    return { targets, standsInFor, spares: [...list.spares], quorum };
+    return { targets, standsInFor, spares: [...list.spares], quorum, groups };
   }
 
   /**

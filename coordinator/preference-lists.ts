@@ -27,7 +27,11 @@ export interface ListView {
 }
 
 /** A preference list; `widenBy` > 0 for a write to a partition whose primaries change. */
-export type KeyPreferenceList = PreferenceList & { readonly widenBy?: number };
+export type KeyPreferenceList = PreferenceList & {
+  readonly widenBy?: number;
+  /** With widenBy: the old primaries and the new ones (transitionPreferenceList). */
+  readonly primarySets?: readonly (readonly NodeId[])[];
+};
 
 /** Lists kept at most (Q × the n values in use × 4 in practice). */
 const LISTS_CACHED_MAX = 16_384;

@@ -99,8 +99,10 @@ function listOf(
  * were added. A write that needs w acks needs w + widenBy of this list, widenBy being the larger
  * of the gaining and the losing count: then at least w of the old primaries and at least w of
  * the new ones hold it, whichever nodes answered (Cassandra's "pending ranges" rule; Garage asks
- * a quorum of every live layout). Fallbacks are taken in `previous`'s walk order. Without a
- * difference it is `preferenceList(previous)`.
+ * a quorum of every live layout). `primarySets` names the old and the new primaries, so the
+ * put quorum can also accept w acks from each set's own members (put-quorum.ts's
+ * TransitionGroups). Fallbacks are taken in `previous`'s walk order. Without a difference it is
+ * `preferenceList(previous)`.
  */
 export function transitionPreferenceList(
   previous: Ring,
@@ -109,19 +111,26 @@ export function transitionPreferenceList(
   partition: number,
   n: number,
   options?: { readonly sloppy?: boolean },
-): PreferenceList & { readonly gaining: number; readonly widenBy: number } {
+): PreferenceList & {
+  readonly gaining: number;
+  readonly widenBy: number;
+  readonly primarySets?: readonly (readonly NodeId[])[];
+} {
   const before = preferenceList(previous, upNodes, partition, n, options);
   const after = ringWalk(next, partition).slice(0, n);
   const gaining = after.filter((node) => !before.primaries.includes(node));
   const losing = before.primaries.filter((node) => !after.includes(node)).length;
   const widenBy = Math.max(gaining.length, losing);
-  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0, widenBy });
+  // The old and the new primaries, each of which must hold w of an acknowledged write.
+  const primarySets = widenBy === 0 ? undefined : Object.freeze([before.primaries, after]);
+  const sets = primarySets === undefined ? {} : { primarySets };
+  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0, widenBy, ...sets });
   const primaries = [...before.primaries, ...gaining];
   const inList = new Set(primaries);
   const walk = [...ringWalk(previous, partition), ...next.nodes];
   const fallbacks = [...new Set(walk)].filter((node) => !inList.has(node) && upNodes.has(node));
   const list = listOf(primaries, fallbacks, upNodes, options?.sloppy ?? true);
-  return Object.freeze({ ...list, gaining: gaining.length, widenBy });
+  return Object.freeze({ ...list, gaining: gaining.length, widenBy, ...sets });
 }
 
 /** Every member once: owners in clockwise order from `partition`, then non-owners, sorted. */

@@ -104,6 +104,11 @@ export class TargetLedger {
     return this.#primaryByNode.size - this.#replied.size;
   }
 
+  /** True when `node` is a target that has not replied, before the deadline. */
+  isPending(node: NodeName): boolean {
+    return !this.#timedOut && this.#primaryByNode.has(node) && !this.#replied.has(node);
+  }
+
   /** Primary targets that have not replied. */
   get pendingPrimaries(): number {
     return this.#pendingPrimaries;
@@ -144,6 +149,9 @@ export class TargetLedger {
  */
 export class PutQuorum {
   readonly #config: Pick<QuorumConfig, "n" | "w" | "dw" | "pw">;
+  readonly #groups: TransitionGroups | undefined;
+  /** Per node that replied: acked, acked durably, or failed (for the groups' counts). */
+  readonly #replies = new Map<NodeName, "ack" | "durable" | "failed">();
   readonly #ledger: TargetLedger;
   #acks = 0;
   #durableAcks = 0;
@@ -156,10 +164,15 @@ export class PutQuorum {
   #firstError: string | undefined;
   #verdict: PutVerdict = PENDING;
 
-  /** `targets` are the distinct replicas the write goes to (usually the first n live ones). */
+  /**
+   * `targets` are the distinct replicas the write goes to (usually the first n live ones);
+   * `groups`, during a membership change, the old and the new primaries (see
+   * {@link TransitionGroups}).
+   */
   constructor(options: {
     readonly config: Pick<QuorumConfig, "n" | "w" | "dw" | "pw">;
     readonly targets: readonly QuorumTarget[];
+    readonly groups?: TransitionGroups | undefined;
   }) {
     const { n, w, dw, pw } = options.config;
     // resolveQuorum guarantees these ranges (DESIGN §2); anything else is a shell bug.
@@ -168,6 +181,7 @@ export class PutQuorum {
       throw new Error(`PutQuorum: invalid config ${JSON.stringify(options.config)}`);
     }
     this.#config = options.config;
+    this.#groups = options.groups;
     this.#ledger = new TargetLedger("PutQuorum", options.targets);
     this.#verdict = this.#decide();
   }
@@ -196,6 +210,7 @@ export class PutQuorum {
   /** Counts one target's reply; throws if `node` is not a target or already replied. */
   onReply(node: string, reply: WriteReply): PutVerdict {
     const primary = this.#ledger.record(node);
+    this.#replies.set(node, reply.ok ? (reply.durable ? "durable" : "ack") : "failed");
     if (reply.ok) {
       this.#acks += 1;
       if (reply.durable) this.#durableAcks += 1;
@@ -250,6 +265,10 @@ export class PutQuorum {
     const counts = this.counts;
     const { acks, durableAcks, primaryAcks, pending } = counts;
     if (acks >= w && durableAcks >= dw && primaryAcks >= pw) return { status: "ok", counts };
+    const groups = this.#groupsState();
+    if (groups === "met") return { status: "ok", counts };
+    // Failed only when neither rule can still be met.
+    if (groups === "reachable") return PENDING;
 
     const primariesReachable = primaryAcks + this.#ledger.pendingPrimaries;
     if (primariesReachable < pw) {
@@ -272,4 +291,44 @@ export class PutQuorum {
     }
     return PENDING;
   }
+
+  /**
+   * Whether the acks of the groups' own members meet the asked-for quorum in every group, can
+   * still meet it (counting every silent member as a durable ack), or cannot; undefined
+   * without groups.
+   */
+  #groupsState(): "met" | "reachable" | "unreachable" | undefined {
+    if (this.#groups === undefined) return undefined;
+    const { asked, sets } = this.#groups;
+    const acksNeeded = Math.max(asked.w, asked.pw);
+    let met = true;
+    for (const set of sets) {
+      let acks = 0;
+      let durable = 0;
+      let silent = 0;
+      for (const node of set) {
+        const reply = this.#replies.get(node);
+        if (reply === "ack" || reply === "durable") acks += 1;
+        if (reply === "durable") durable += 1;
+        if (reply === undefined && this.#ledger.isPending(node)) silent += 1;
+      }
+      if (acks + silent < acksNeeded || durable + silent < asked.dw) return "unreachable";
+      if (acks < acksNeeded || durable < asked.dw) met = false;
+    }
+    return met ? "met" : "reachable";
+  }
+}
+
+/**
+ * The primaries of a write while a membership change moves its partition: `sets` holds the old
+ * primaries and the new ones, `asked` the quorum the client asked for. Besides the widened
+ * counts (acks from any w + widenBy targets, quorum-options.ts's widenQuorum), a write is
+ * acknowledged as soon as, in every set, at least max(w, pw) of its own members acked and dw
+ * of them durably: exactly the guarantee the widening buys (w old and w new primaries hold the
+ * write), reached without waiting for the slowest extra node. It fails only when neither rule
+ * can be met any more.
+ */
+export interface TransitionGroups {
+  readonly sets: readonly (readonly NodeName[])[];
+  readonly asked: Pick<QuorumConfig, "w" | "dw" | "pw">;
 }
