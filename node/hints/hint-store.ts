@@ -125,6 +125,19 @@ export class HintStore {
     return false;
   }
 
+  /**
+   * True when the key has a hint other than `hint`: for another primary, or for the same one
+   * under a newer seq (a renewal still being written is not seen).
+   */
+  isHintedBesides(hint: Hint): boolean {
+    const id = hintId(hint.bucket, hint.key);
+    for (const [target, hints] of this.#byTarget) {
+      const other = hints.get(id);
+      if (other !== undefined && (target !== hint.target || other.seq !== hint.seq)) return true;
+    }
+    return false;
+  }
+
   /** Pending hints per primary. */
   totals(target: NodeId): HintTotals {
     return {
