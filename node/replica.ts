@@ -6,6 +6,7 @@
 import { SYSTEM_CLOCK, type Clock } from "./clock.js";
 import type { Storage, StorageKey } from "./storage/storage.js";
 import { storageKeyString } from "./storage/storage-key.js";
+import { KeyQueue } from "./key-queue.js";
 import type { CausalContext, Dot } from "./core/causal-context.js";
 import {
   type DvvSet,
@@ -81,7 +82,7 @@ export class Replica {
   readonly #newActor: () => string;
   #actorRenewals = 0;
   readonly #removedCounters = new Map<string, RemovedCopy>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyQueue();
   readonly #writeListeners: WriteListener[] = [];
   readonly #corruptionListeners: CorruptionListener[] = [];
   readonly #removeListeners: RemoveListener[] = [];
@@ -426,20 +427,7 @@ export class Replica {
   }
 
   /** Runs `work` after every earlier operation on the key `id` (storageKeyString) has finished. */
-  async #withKey<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(id);
-    const run = previous === undefined ? work() : previous.then(work, work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#locks.set(id, settled);
-    try {
-      return await run;
-    } finally {
-      // Drop the entry when no later operation queued behind this one, so the map stays
-      // bounded by the operations in flight.
-      if (this.#locks.get(id) === settled) this.#locks.delete(id);
-    }
+  #withKey<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.#locks.run(id, work);
   }
 }

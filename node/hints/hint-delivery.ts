@@ -1,8 +1,8 @@
 // The sending side of hinted handoff (DESIGN §5): when the failure detector sees a primary up
 // again, send the hints held for it in batches, throttled in bytes per second; on each durable
-// acknowledgement delete those hints and, where nothing newer arrived, this node's fallback
-// copy. Delivery resumes from the durable hint store after a crash of either side. The primary
-// is reached through a HandoffPort (Handoff.Deliver over gRPC in production: handoff-client.ts)
+// acknowledgement retire those hints, and with a key's last hint this node's fallback copy.
+// Delivery resumes from the durable hint store after a crash of either side. The primary is
+// reached through a HandoffPort (Handoff.Deliver over gRPC in production: handoff-client.ts)
 // and all time comes from the injected clock.
 
 import type { NodeId } from "../core/node-id.js";
@@ -11,7 +11,8 @@ import { encodeObject } from "../core/object-codec.js";
 import type { Clock } from "../clock.js";
 import type { Replica } from "../replica.js";
 import type { Logger } from "../logger.js";
-import type { Hint, HintStore } from "./hint-store.js";
+import { KeyQueue } from "../key-queue.js";
+import { hintId, type Hint, type HintStore } from "./hint-store.js";
 
 /** One hint on its way to its primary: the sender's id for it and the object's bytes. */
 export interface HandoffItem {
@@ -92,6 +93,8 @@ export class HintDelivery {
   readonly #logger: Logger;
   readonly #options: DeliveryOptions;
   readonly #active = new Set<NodeId>();
+  /** Retirements of one key, one at a time: deliveries to two primaries may end together. */
+  readonly #retiring = new KeyQueue();
   readonly #isPrimaryOf: (bucket: string, key: Uint8Array) => boolean;
   readonly #membership:
     | {
@@ -292,23 +295,40 @@ export class HintDelivery {
         `hint ack from ${target}`,
       );
     }
+    // The hints go concurrently, so each engine's group commit covers their writes with one
+    // fsync instead of one each.
     const acked = ackedHints(sent, ackedIds);
-    const removed = await this.#hints.remove(acked.map((entry) => entry.hint));
-    // The copies go concurrently, so the engine's group commit covers them with one fsync
-    // instead of one each.
-    const copies: Promise<boolean>[] = [];
-    for (const hint of removed) {
-      const entry = sent.get(hint.seq);
-      this.stats.delivered += 1;
-      if (entry === undefined || this.#hints.isHinted(hint.bucket, hint.key)) continue;
-      if (this.#isPrimary(hint.bucket, hint.key)) continue;
-      copies.push(this.#replica.removeIfUnchanged(hint.bucket, hint.key, entry.object));
-    }
-    for (const copyRemoved of await Promise.all(copies)) {
-      if (copyRemoved) this.stats.copiesRemoved += 1;
-    }
+    const outcomes = await Promise.all(acked.map(({ hint, object }) => this.#retire(hint, object)));
+    this.stats.delivered += acked.length;
+    this.stats.copiesRemoved += outcomes.filter((outcome) => outcome === "copy-removed").length;
     this.stats.deliveredBytes += bytes;
     return bytes;
+  }
+
+  /**
+   * Retires a hint whose primary acknowledged `object` durably. The rule it keeps: a copy on a
+   * node that is no primary of its key always has a hint, on disk, until the copy is gone; a
+   * copy no hint accounts for is never handed off, and no reaper or anti-entropy exchange sees
+   * it, so it would serve a deleted and reaped key's value to a sloppy read (whose read repair
+   * writes it back to the primaries) or keep a write the primaries never received.
+   * - This node is a primary of the key, or the key has another hint: the hint goes and the
+   *   copy stays (a primary copy, or one the other hint still accounts for).
+   * - The key's last hint: the copy goes first, then the hint, so a crash in between leaves a
+   *   hint for a missing copy, which the next delivery drops. A copy that changed since it was
+   *   sent keeps its hint, so that it is sent again as it is now.
+   */
+  #retire(hint: Hint, object: DvvSet): Promise<"kept" | "hint-removed" | "copy-removed"> {
+    const { bucket, key } = hint;
+    return this.#retiring.run(hintId(bucket, key), async () => {
+      if (this.#isPrimary(bucket, key) || this.#hints.isHintedBesides(hint)) {
+        await this.#hints.remove([hint]);
+        return "hint-removed";
+      }
+      const copyRemoved = await this.#replica.removeIfUnchanged(bucket, key, object);
+      if (!copyRemoved && (await this.#replica.get(bucket, key)) !== undefined) return "kept";
+      await this.#hints.remove([hint]);
+      return copyRemoved ? "copy-removed" : "hint-removed";
+    });
   }
 
   /** `promise`, or a rejection naming `what` once `timeoutMs` pass on the clock first. */

@@ -6,6 +6,7 @@
 
 import type { Storage } from "../storage/storage.js";
 import type { NodeId } from "../core/node-id.js";
+import { KeyQueue } from "../key-queue.js";
 
 /** One hint: a key held for a primary. `seq` tells a re-hinted key from the one delivered. */
 export interface Hint {
@@ -28,6 +29,12 @@ export class HintStore {
   readonly #bytesMaxPerTarget: number;
   readonly #byTarget = new Map<NodeId, Map<string, Hint>>();
   readonly #bytesByTarget = new Map<NodeId, number>();
+  /**
+   * The writes of one primary's hint of one key, in call order: a removal decides from the
+   * index, which learns of a renewal only once it is durable, so a removal that overlapped a
+   * renewal would delete the renewal's record from disk while the index kept it.
+   */
+  readonly #writes = new KeyQueue();
   #seq = 0;
 
   /**
@@ -63,14 +70,19 @@ export class HintStore {
     return this.#bytesMaxPerTarget;
   }
 
-  /** Records (durably) that this node holds `bucket/key` for `target`. */
+  /**
+   * Records (durably) that this node holds `bucket/key` for `target`; a key already hinted for
+   * `target` is hinted again under a new seq, after any removal of its hint in flight.
+   */
   async add(target: NodeId, bucket: string, key: Uint8Array, bytes: number): Promise<void> {
     this.#seq += 1;
     const hint: Hint = { target, bucket, key, seq: this.#seq, bytes };
-    await this.#storage.put(target, encodeHintKey(bucket, key), encodeHintValue(hint), {
-      durable: true,
+    await this.#writes.run(writesKey(hint), async () => {
+      await this.#storage.put(target, encodeHintKey(bucket, key), encodeHintValue(hint), {
+        durable: true,
+      });
+      this.#index(hint);
     });
-    this.#index(hint);
   }
 
   /** Up to `max` hints for `target`, oldest first, skipping the ids in `exclude`. */
@@ -84,34 +96,45 @@ export class HintStore {
   }
 
   /**
-   * Deletes the given hints, each only if it was not re-hinted since (same seq): a key written
-   * again while its delivery was in flight must be delivered again. Returns the ones deleted.
+   * Deletes the given hints, each only if it was not re-hinted since (same seq), also by a
+   * renewal still being written: a key written again while its delivery was in flight must be
+   * delivered again. Returns the ones deleted.
    */
   async remove(hints: readonly Hint[]): Promise<Hint[]> {
-    const removed: Hint[] = [];
-    for (const hint of hints) {
-      const current = this.#byTarget.get(hint.target)?.get(hintId(hint.bucket, hint.key));
-      if (current !== undefined && current.seq === hint.seq) removed.push(current);
-    }
     // Concurrent removals share the engine's group commit: one fsync for the batch.
-    await Promise.all(
-      removed.map((hint) =>
-        this.#storage.remove(hint.target, encodeHintKey(hint.bucket, hint.key), {
-          durable: true,
+    const removed = await Promise.all(
+      hints.map((hint) =>
+        this.#writes.run(writesKey(hint), async () => {
+          const current = this.#byTarget.get(hint.target)?.get(hintId(hint.bucket, hint.key));
+          if (current === undefined || current.seq !== hint.seq) return undefined;
+          await this.#storage.remove(hint.target, encodeHintKey(hint.bucket, hint.key), {
+            durable: true,
+          });
+          this.#unindex(current);
+          return current;
         }),
       ),
     );
-    for (const hint of removed) {
-      const current = this.#byTarget.get(hint.target)?.get(hintId(hint.bucket, hint.key));
-      if (current === hint) this.#unindex(hint);
-    }
-    return removed;
+    return removed.filter((hint) => hint !== undefined);
   }
 
   /** True when any primary still has a hint for the key. */
   isHinted(bucket: string, key: Uint8Array): boolean {
     const id = hintId(bucket, key);
     for (const hints of this.#byTarget.values()) if (hints.has(id)) return true;
+    return false;
+  }
+
+  /**
+   * True when the key has a hint other than `hint`: for another primary, or for the same one
+   * under a newer seq (a renewal still being written is not seen).
+   */
+  isHintedBesides(hint: Hint): boolean {
+    const id = hintId(hint.bucket, hint.key);
+    for (const [target, hints] of this.#byTarget) {
+      const other = hints.get(id);
+      if (other !== undefined && (target !== hint.target || other.seq !== hint.seq)) return true;
+    }
     return false;
   }
 
@@ -151,6 +174,11 @@ export class HintStore {
     const bytes = (this.#bytesByTarget.get(hint.target) ?? 0) - hint.bytes;
     this.#bytesByTarget.set(hint.target, Math.max(0, bytes));
   }
+}
+
+/** The key of the write queue of one primary's hint of one key. */
+function writesKey(hint: Pick<Hint, "target" | "bucket" | "key">): string {
+  return `${hint.target}/${hintId(hint.bucket, hint.key)}`;
 }
 
 /** The in-memory id of a hinted key. */

@@ -1,10 +1,13 @@
 // Goal: hint delivery never deletes a hint before the primary's durable acknowledgement names
 // it: hints of a batch whose acknowledgement is late, missing or partial stay and are sent
 // again. A batch stays within its byte bound (batchBytesMax); an acknowledged hint takes this
-// node's fallback copy with it unless this node is a primary; delivery starts on the check
-// interval for primaries that are up, and is throttled, all on the injected clock.
-// Method: HintDelivery over a real Replica and HintStore on memory storage, a fake HandoffPort
-// that records every batch and answers as each test says, and a ManualClock.
+// node's fallback copy with it unless this node is a primary; no fallback copy is ever left
+// without a hint, across a crash at any write or a copy that changed while it was sent;
+// delivery starts on the check interval for primaries that are up, and is throttled, all on
+// the injected clock.
+// Method: HintDelivery over a real Replica and HintStore on memory storage (wrapped to die at a
+// chosen write for the crash cases), a fake HandoffPort that records every batch and answers as
+// each test says, and a ManualClock.
 
 import { describe, expect, it } from "vitest";
 import {
@@ -17,6 +20,7 @@ import {
 import { HintStore } from "../../../../node/hints/hint-store.js";
 import { Replica } from "../../../../node/replica.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
+import type { Storage, WriteOptions, WriteResult } from "../../../../node/storage/storage.js";
 import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { silentLogger } from "../../../../node/logger.js";
@@ -32,15 +36,16 @@ class FakePort implements HandoffPort {
   readonly batches: { target: NodeId; items: readonly HandoffItem[] }[] = [];
   ended = 0;
   cancelled = 0;
-  answer: (items: readonly HandoffItem[]) => Promise<readonly number[]> = async (items) =>
-    items.map((item) => item.id);
+  answer: (items: readonly HandoffItem[], target: NodeId) => Promise<readonly number[]> = async (
+    items,
+  ) => items.map((item) => item.id);
 
   open(target: NodeId): HandoffStream {
     this.opened.push(target);
     return {
       send: (to, items) => {
         this.batches.push({ target: to, items });
-        return this.answer(items);
+        return this.answer(items, to);
       },
       end: () => (this.ended += 1),
       cancel: () => (this.cancelled += 1),
@@ -55,6 +60,36 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
+/**
+ * An engine over `disk` that dies at a chosen write, as a process killed then: writes land
+ * while `power.writesLeft` lasts, later ones never land and never answer. An engine made anew
+ * over the same disk is the restarted process.
+ */
+class CrashingStorage implements Storage {
+  readonly engine = "crashing";
+  constructor(
+    readonly disk: MemoryStorage,
+    readonly power: { writesLeft: number },
+  ) {}
+  open = (): Promise<void> => this.disk.open();
+  get = (bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> =>
+    this.disk.get(bucket, key);
+  put(bucket: string, key: Uint8Array, object: Uint8Array, options: WriteOptions) {
+    return this.#land(() => this.disk.put(bucket, key, object, options));
+  }
+  remove(bucket: string, key: Uint8Array, options: WriteOptions) {
+    return this.#land(() => this.disk.remove(bucket, key, options));
+  }
+  entries = () => this.disk.entries();
+  stats = () => this.disk.stats();
+  close = async (): Promise<void> => undefined;
+  #land(write: () => Promise<WriteResult>): Promise<WriteResult> {
+    if (this.power.writesLeft <= 0) return new Promise(() => undefined);
+    this.power.writesLeft -= 1;
+    return write();
+  }
+}
+
 /** A node holding `count` keys of `valueBytes` each, every one hinted for `target`. */
 async function setup(
   options: {
@@ -64,13 +99,17 @@ async function setup(
     up?: NodeId[];
     primary?: boolean;
     delivery?: Partial<DeliveryOptions>;
+    /** The engines of the replica and the hints (default: fresh memory engines). */
+    storages?: { readonly replica: Storage; readonly hints: Storage };
   } = {},
 ) {
-  const storage = new MemoryStorage();
+  const storage = options.storages?.replica ?? new MemoryStorage();
   await storage.open();
   const clock = new ManualClock();
   const replica = new Replica(storage, "n1.test", undefined, { clock });
-  const hints = new HintStore(new MemoryStorage(), { bytesMaxPerTarget: 1024 * 1024 * 1024 });
+  const hints = new HintStore(options.storages?.hints ?? new MemoryStorage(), {
+    bytesMaxPerTarget: 1024 * 1024 * 1024,
+  });
   await hints.open();
   const target = options.target ?? n2;
   for (let index = 0; index < (options.count ?? 5); index++) {
@@ -230,6 +269,81 @@ describe("HintDelivery", () => {
     expect(port.batches).toHaveLength(2);
     await clock.advance(1200);
     await done;
+  });
+});
+
+describe("HintDelivery: no fallback copy is left without a hint", () => {
+  // Retiring the two delivered hints takes four writes (two copies, two hints); the node dies
+  // after each number of them in turn, and restarts over what its disks hold.
+  it.each([0, 1, 2, 3, 4])(
+    "when the node dies after %i writes of the retirement",
+    async (landed) => {
+      const disks = { replica: new MemoryStorage(), hints: new MemoryStorage() };
+      const power = { writesLeft: Infinity };
+      const before = await setup({
+        count: 2,
+        primary: false,
+        storages: {
+          replica: new CrashingStorage(disks.replica, power),
+          hints: new CrashingStorage(disks.hints, power),
+        },
+      });
+      before.port.answer = async (items) => {
+        power.writesLeft = landed;
+        return items.map((item) => item.id);
+      };
+      void before.delivery.deliver(before.target);
+      await settle();
+
+      const alive = { writesLeft: Infinity };
+      const after = await setup({
+        count: 0,
+        primary: false,
+        storages: {
+          replica: new CrashingStorage(disks.replica, alive),
+          hints: new CrashingStorage(disks.hints, alive),
+        },
+      });
+      for (const key of ["k0", "k1"]) {
+        if (await after.stored(key)) expect(after.hints.isHinted("b", Buffer.from(key))).toBe(true);
+      }
+      // Delivery after the restart finishes the job: no copy and no hint stay.
+      await after.delivery.deliver(after.target);
+      expect(after.pending()).toBe(0);
+      expect([await after.stored("k0"), await after.stored("k1")]).toEqual([false, false]);
+    },
+  );
+
+  it("sends a copy again when it changed while its last hint's batch was in flight", async () => {
+    // k0 is hinted for n2. Its batch to n2 is out when a write standing in for n3 adds a
+    // sibling, and n3 receives it at once; n2 then acknowledges the copy as it was before (sim
+    // seed 180: the copy stayed, with no hint left to account for it).
+    const { replica, hints, port, delivery, stored } = await setup({ count: 1, primary: false });
+    const key = Buffer.from("k0");
+    const late = deferred<readonly number[]>();
+    port.answer = async (items, target) => {
+      if (target === n2 && port.batches.length === 1) return late.promise;
+      return items.map((item) => item.id);
+    };
+    const toN2 = delivery.deliver(n2);
+    await settle();
+    await hints.add(n3, "b", key, 1000);
+    const value = { value: new Uint8Array(10), contentType: "" };
+    const version = { ...value, metadata: {}, lastModifiedMs: 2, deleted: false };
+    await replica.coordinate("b", key, EMPTY_CONTEXT, version, accept);
+    await delivery.deliver(n3);
+    expect(await stored("k0")).toBe(true);
+    late.resolve(port.batches[0]!.items.map((item) => item.id));
+    await settle();
+    if (await stored("k0")) expect(hints.isHinted("b", key)).toBe(true);
+    await toN2;
+    // n2 was sent the copy with the new sibling too, and only then did the copy go.
+    const lastToN2 = port.batches.filter((batch) => batch.target === n2).at(-1)!;
+    expect(lastToN2.items[0]!.object).toEqual(
+      port.batches.find((b) => b.target === n3)!.items[0]!.object,
+    );
+    expect(await stored("k0")).toBe(false);
+    expect(hints.isHinted("b", key)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 // Goal: the hint store keeps hints durably per primary, bounds them in bytes, and never deletes
-// a hint that was renewed while its delivery was in flight.
+// a hint that was renewed while its delivery was in flight, from memory or from disk.
 // Method: a HintStore over the real log engine in a temp dir, reopened to check durability.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -79,5 +79,23 @@ describe("HintStore", () => {
     expect(await store.remove(store.batch(n3, 10))).toHaveLength(1);
     expect(store.isHinted("b", key("k1"))).toBe(false);
     await store.close();
+  });
+
+  it("does not delete a renewed hint from disk when its renewal and the removal overlap", async () => {
+    // A fallback write re-hints a key for the same primary while the delivery of its previous
+    // hint is being acknowledged: the removal of the old hint must not take the new one's
+    // record with it, or a crash leaves the new write's copy with no hint to hand it off.
+    const store = await open();
+    await store.add(n3, "b", key("k1"), 100);
+    const delivered = store.batch(n3, 10);
+    const renewal = store.add(n3, "b", key("k1"), 120);
+    const removal = store.remove(delivered);
+    await renewal;
+    expect(await removal).toEqual([]);
+    expect(store.totals(n3)).toEqual({ count: 1, bytes: 120 });
+    await store.close();
+    const reopened = await open();
+    expect(reopened.totals(n3)).toEqual({ count: 1, bytes: 120 });
+    await reopened.close();
   });
 });
