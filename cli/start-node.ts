@@ -18,17 +18,9 @@ import { MetadataStore } from "../node/membership/metadata-store.js";
 import { initialMetadata } from "../node/core/layout.js";
 import { membershipHandlers } from "../node/membership/membership-server.js";
 import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
-import { TransferLoop } from "../node/membership/transfer-loop.js";
-import { PartitionPuller } from "../node/membership/partition-puller.js";
-import { FilePullStore } from "../node/membership/pull-file-store.js";
-import { GrpcTransferPort } from "../node/membership/transfer-client.js";
-import { TRANSFER_DEFAULTS, TransferSource } from "../node/membership/transfer-source.js";
-import {
-  closeTransferCalls,
-  transferHandlers,
-  type FetchCall,
-} from "../node/membership/transfer-server.js";
-import { leafCount } from "../node/core/merkle-tree.js";
+import { TRANSFER_DEFAULTS } from "../node/membership/transfer-source.js";
+import { startTransfers } from "./start-transfers.js";
+import { closeTransferCalls, transferHandlers } from "../node/membership/transfer-server.js";
 import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
@@ -191,7 +183,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     view,
     replica,
     // During a membership change a partition's old and new primaries compare trees: that is
-    // how a node gaining a partition receives its data, and confirms it holds all of it.
+    // how a node gaining a partition confirms it holds all of it (the stream brings the bulk).
     primariesOf: primariesFollowing(view, bucket.n),
     logger: config.logger,
     exchanges: grpcExchangeOpener(view, clock),
@@ -219,39 +211,23 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   // Partitions this node gains in a membership change are streamed from an old primary, then
   // confirmed by anti-entropy exchanges; the source serves the partitions it holds.
-  const transfersMax = config.transfersMax ?? TRANSFER_DEFAULTS.streamsMax;
-  const puller = new PartitionPuller({
-    replica,
-    port: new GrpcTransferPort(view),
-    store: new FilePullStore({
-      dataDir: config.dataDir,
-      partitionCount: view.ring.partitionCount,
-      leafCount: leafCount(antiEntropy.trees.shape),
-      logger: config.logger,
-    }),
-    clock,
-    logger: config.logger,
-    streamsMax: transfersMax,
-    upNodes: () => view.upNodes(),
-    bytesPerSecond: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
-  });
-  await puller.open();
-  const transferSource = new TransferSource({
-    view,
-    trees: antiEntropy.trees,
-    replica,
-    clock,
-    streamsMax: transfersMax,
-    bytesPerSecond: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
-  });
-  const transfers: TransferLoop = new TransferLoop({
+  const {
+    puller,
+    source: transferSource,
+    ...transferParts
+  } = await startTransfers({
+    dataDir: config.dataDir,
     view,
     metadata,
-    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
-    puller,
+    replica,
+    antiEntropy,
     clock,
     logger: config.logger,
+    bytesPerSecond: config.transferBytesPerSecond,
+    streamsMax: config.transfersMax,
   });
+  const transfers = transferParts.loop;
+  const transferCalls = transferParts.calls;
   const transport = new GrpcReplicaTransport(view, replica, clock);
   const coordinator = new Coordinator({
     view,
@@ -379,7 +355,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       bytesPerSecondPerSender: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
     }),
   );
-  const transferCalls = new Set<FetchCall>();
   server.addService(
     v1.Transfer.service,
     transferHandlers({

@@ -21,12 +21,8 @@ import type { Replica } from "../node/replica.js";
 import type { Logger } from "../node/logger.js";
 import { PreferenceLists, type KeyPreferenceList, type ListView } from "./preference-lists.js";
 import { widenQuorum } from "./core/quorum-options.js";
-import {
-  PutQuorum,
-  type PutVerdict,
-  type QuorumTarget,
-  type TransitionGroups,
-} from "./core/put-quorum.js";
+import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
+import type { TransitionGroups } from "./core/transition-groups.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
 import { spareChoice } from "./core/spare-choice.js";
@@ -365,13 +361,8 @@ export class Coordinator {
     /** During a membership change, the old and new primaries for the put quorum. */
     groups: TransitionGroups | undefined;
   } {
-    const list = this.preferenceList(
-      command.bucket,
-      command.key,
-      command.quorum.n,
-      command.sloppy,
-      use,
-    );
+    const { bucket, key, quorum: asked, sloppy } = command;
+    const list = this.preferenceList(bucket, key, asked.n, sloppy, use);
     if (list.primaries.length < command.quorum.n) {
       const nodes = this.#view.ring.nodes.length;
       throw new KvError(

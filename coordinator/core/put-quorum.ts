@@ -3,6 +3,7 @@
 // sends, waits and calls onReply/onTimeout; this file only decides.
 
 import type { QuorumConfig } from "./quorum-options.js";
+import { transitionGroupsState, type TransitionGroups } from "./transition-groups.js";
 
 /** A node's name; the shell passes NodeIds, which are strings. */
 type NodeName = string;
@@ -164,11 +165,7 @@ export class PutQuorum {
   #firstError: string | undefined;
   #verdict: PutVerdict = PENDING;
 
-  /**
-   * `targets` are the distinct replicas the write goes to (usually the first n live ones);
-   * `groups`, during a membership change, the old and the new primaries (see
-   * {@link TransitionGroups}).
-   */
+  /** `targets`: the distinct replicas written to; `groups`: see {@link TransitionGroups}. */
   constructor(options: {
     readonly config: Pick<QuorumConfig, "n" | "w" | "dw" | "pw">;
     readonly targets: readonly QuorumTarget[];
@@ -265,7 +262,12 @@ export class PutQuorum {
     const counts = this.counts;
     const { acks, durableAcks, primaryAcks, pending } = counts;
     if (acks >= w && durableAcks >= dw && primaryAcks >= pw) return { status: "ok", counts };
-    const groups = this.#groupsState();
+    const groups =
+      this.#groups === undefined
+        ? undefined
+        : transitionGroupsState(this.#groups, this.#replies, (node) =>
+            this.#ledger.isPending(node),
+          );
     if (groups === "met") return { status: "ok", counts };
     // Failed only when neither rule can still be met.
     if (groups === "reachable") return PENDING;
@@ -291,44 +293,4 @@ export class PutQuorum {
     }
     return PENDING;
   }
-
-  /**
-   * Whether the acks of the groups' own members meet the asked-for quorum in every group, can
-   * still meet it (counting every silent member as a durable ack), or cannot; undefined
-   * without groups.
-   */
-  #groupsState(): "met" | "reachable" | "unreachable" | undefined {
-    if (this.#groups === undefined) return undefined;
-    const { asked, sets } = this.#groups;
-    const acksNeeded = Math.max(asked.w, asked.pw);
-    let met = true;
-    for (const set of sets) {
-      let acks = 0;
-      let durable = 0;
-      let silent = 0;
-      for (const node of set) {
-        const reply = this.#replies.get(node);
-        if (reply === "ack" || reply === "durable") acks += 1;
-        if (reply === "durable") durable += 1;
-        if (reply === undefined && this.#ledger.isPending(node)) silent += 1;
-      }
-      if (acks + silent < acksNeeded || durable + silent < asked.dw) return "unreachable";
-      if (acks < acksNeeded || durable < asked.dw) met = false;
-    }
-    return met ? "met" : "reachable";
-  }
-}
-
-/**
- * The primaries of a write while a membership change moves its partition: `sets` holds the old
- * primaries and the new ones, `asked` the quorum the client asked for. Besides the widened
- * counts (acks from any w + widenBy targets, quorum-options.ts's widenQuorum), a write is
- * acknowledged as soon as, in every set, at least max(w, pw) of its own members acked and dw
- * of them durably: exactly the guarantee the widening buys (w old and w new primaries hold the
- * write), reached without waiting for the slowest extra node. It fails only when neither rule
- * can be met any more.
- */
-export interface TransitionGroups {
-  readonly sets: readonly (readonly NodeName[])[];
-  readonly asked: Pick<QuorumConfig, "w" | "dw" | "pw">;
 }

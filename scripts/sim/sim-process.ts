@@ -7,20 +7,19 @@
 // KvService (failures become values, as kv-server.ts maps them to gRPC statuses). A crash kills
 // it for good; a restart builds a new one over the same disks.
 
-import { isKvError } from "../../node/core/errors.js";
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
 import type { Layout } from "../../node/core/layout.js";
 import { MetadataGossip, answerExchange } from "../../node/membership/metadata-gossip.js";
-import { TransferLoop } from "../../node/membership/transfer-loop.js";
-import {
+import type { TransferLoop } from "../../node/membership/transfer-loop.js";
+import type {
   PartitionPuller,
-  type PullRequest,
-  type ReceivedBatch,
+  PullRequest,
+  ReceivedBatch,
 } from "../../node/membership/partition-puller.js";
-import { TRANSFER_DEFAULTS, TransferSource } from "../../node/membership/transfer-source.js";
-import { SimTransferPort } from "./sim-transfer-port.js";
+import type { TransferSource } from "../../node/membership/transfer-source.js";
+import { nextTransferBatch, simTransfers } from "./sim-transfer-port.js";
 import { DropLoop } from "../../node/membership/drop-loop.js";
 import type { MembershipView } from "../../node/membership/membership-view.js";
 import { Replica } from "../../node/replica.js";
@@ -39,7 +38,6 @@ import type {
   ReapOptions,
   ReapRequest,
 } from "../../node/anti-entropy/tombstone-reaper.js";
-import { GRPC_MESSAGE_PREFIX_BYTES } from "../../node/anti-entropy/exchange-client.js";
 import type { Logger } from "../../node/logger.js";
 import type { GetRequest__Output } from "../../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest__Output } from "../../proto/generated/dkv/v1/PutRequest.js";
@@ -52,7 +50,6 @@ import type { ForwardPolicy } from "../../coordinator/core/forward-policy.js";
 import { Coordinator, type CoordinatorView } from "../../coordinator/coordinator.js";
 import {
   KvService,
-  PeerError,
   type DeleteReply,
   type GetReply,
   type KvCall,
@@ -65,9 +62,9 @@ import type {
   PingAnswer,
   ReplicaGetReply,
   SimEndpoint,
-  WireFailure,
   WireReply,
 } from "./sim-endpoint.js";
+import { answerExchangeBytes, wire } from "./sim-wire.js";
 import type { SimNetwork } from "./sim-network.js";
 import {
   SimExchangeOpener,
@@ -75,7 +72,6 @@ import {
   SimLink,
   SimPingPort,
   SimReapPort,
-  exchangeMethod,
   simMetadataExchange,
 } from "./sim-ports.js";
 import type { SimMetadataFile } from "./sim-layout-view.js";
@@ -235,31 +231,21 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
       graceMs: options.dropGraceMs,
     });
     // Ownership transfer as start-node.ts wires it: the stream, then confirming exchanges.
-    const puller = new PartitionPuller({
-      replica: this.replica,
-      port: new SimTransferPort(link),
-      store: options.metadataFile.pulls,
-      clock,
-      logger,
-      streamsMax: TRANSFER_DEFAULTS.streamsMax,
-      upNodes: () => this.upNodes(),
-    });
-    this.transferSource = new TransferSource({
+    const transfers = simTransfers({
+      link,
       view: this,
-      trees: this.antiEntropy.trees,
       replica: this.replica,
-      clock,
-      bytesPerSecond: 0,
-    });
-    this.transfers = new TransferLoop({
-      view: this,
+      antiEntropy: this.antiEntropy,
       metadata: store,
-      exchange: (peer, partitions) => this.antiEntropy.exchangeWith(peer, partitions),
-      puller,
+      pulls: options.metadataFile.pulls,
       clock,
       logger,
     });
-    this.#puller = puller;
+    [this.transfers, this.transferSource, this.#puller] = [
+      transfers.loop,
+      transfers.source,
+      transfers.puller,
+    ];
     this.#replicaCalls = replicaCalls(this.replica, this, this.hints, options.limits);
     const transport = new SimTransport({
       self: this.self,
@@ -453,19 +439,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   }
 
   exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>> {
-    // exchange-server.ts: decode, answer in order (the opener asks one at a time), encode; the
-    // bytes are counted into this node's counters as its counted service definition does.
-    const method = exchangeMethod();
-    const counters = this.antiEntropy.stats.counters;
-    counters.bytesReceived += request.length + GRPC_MESSAGE_PREFIX_BYTES;
-    const answer = this.antiEntropy.answerer
-      .answer(method.requestDeserialize(Buffer.from(request)), from)
-      .then((response) => {
-        const bytes = method.responseSerialize(response);
-        counters.bytesSent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
-        return bytes;
-      });
-    return wire(answer);
+    return wire(answerExchangeBytes(this.antiEntropy, request, from));
   }
 
   reap(request: ReapRequest): Promise<WireReply<ReapAnswer>> {
@@ -473,19 +447,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   }
 
   transferBatch(request: PullRequest, from: NodeId): Promise<WireReply<ReceivedBatch>> {
-    // transfer-server.ts's stream, one message per call: the source's next batch, and the
-    // stream closed again (its slot freed) until the caller asks from the new cursor.
-    const next = async (): Promise<ReceivedBatch> => {
-      const stream = this.transferSource.batches(request, from, new AbortController().signal);
-      try {
-        const first = await stream.next();
-        if (first.done === true) throw new Error("transfer: the source's stream ended empty");
-        return first.value;
-      } finally {
-        await stream.return(undefined);
-      }
-    };
-    return wire(next());
+    return wire(nextTransferBatch(this.transferSource, request, from));
   }
 
   // The KV service (kv-server.ts): a client's calls, and writes other nodes forwarded here.
@@ -524,22 +486,4 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   #call(virtualDeadlineMs: number, forwarded: boolean): KvCall {
     return { deadlineMs: this.clock.fromVirtualMs(virtualDeadlineMs), forwarded };
   }
-}
-
-/** A call's outcome as a value: the reply, or the failure the gRPC server would send. */
-function wire<Reply>(answer: Promise<Reply>): Promise<WireReply<Reply>> {
-  return answer.then((reply) => ({ ok: true, reply }), failureOf);
-}
-
-/**
- * A thrown error as a reply: a KvError by its code; a peer's failure of a forwarded write
- * unchanged (kv-server.ts passes it through); anything else is a bug ("internal").
- */
-function failureOf(error: unknown): WireFailure {
-  if (error instanceof PeerError) return failureOf(error.answer);
-  if (isKvError(error)) {
-    return { ok: false, code: error.code, error: error.message, notApplied: error.notApplied };
-  }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return { ok: false, code: "internal", error: `internal error: ${message}`, notApplied: false };
 }

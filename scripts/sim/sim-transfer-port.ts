@@ -3,12 +3,22 @@
 // returned, so a lost or late message costs one batch and the puller's resume logic is what
 // recovers. Every decision stays in the production PartitionPuller and TransferSource.
 
+import type { AntiEntropy } from "../../node/anti-entropy/anti-entropy.js";
+import type { Clock } from "../../node/clock.js";
 import type { NodeId } from "../../node/core/node-id.js";
-import type {
-  PullRequest,
-  ReceivedBatch,
-  TransferPort,
+import type { Logger } from "../../node/logger.js";
+import type { MembershipView } from "../../node/membership/membership-view.js";
+import type { MetadataStore } from "../../node/membership/metadata-store.js";
+import {
+  PartitionPuller,
+  type PullFileStore,
+  type PullRequest,
+  type ReceivedBatch,
+  type TransferPort,
 } from "../../node/membership/partition-puller.js";
+import { TransferLoop } from "../../node/membership/transfer-loop.js";
+import { TRANSFER_DEFAULTS, TransferSource } from "../../node/membership/transfer-source.js";
+import type { Replica } from "../../node/replica.js";
 import type { SimLink } from "./sim-ports.js";
 
 /** How long one batch may take to arrive (a gRPC stream message has no deadline of its own). */
@@ -37,5 +47,63 @@ export class SimTransferPort implements TransferPort {
       if (batch.done) return;
       cursor = batch.cursor;
     }
+  }
+}
+
+/** A simulated node's transfer parts, built as start-transfers.ts builds production's. */
+export function simTransfers(options: {
+  readonly link: SimLink;
+  readonly view: MembershipView & { upNodes(): ReadonlySet<NodeId> };
+  readonly replica: Replica;
+  readonly antiEntropy: AntiEntropy;
+  readonly metadata: MetadataStore;
+  readonly pulls: PullFileStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}): { puller: PartitionPuller; source: TransferSource; loop: TransferLoop } {
+  const { view, replica, antiEntropy, clock, logger } = options;
+  const puller = new PartitionPuller({
+    replica,
+    port: new SimTransferPort(options.link),
+    store: options.pulls,
+    clock,
+    logger,
+    streamsMax: TRANSFER_DEFAULTS.streamsMax,
+    upNodes: () => view.upNodes(),
+  });
+  const source = new TransferSource({
+    view,
+    trees: antiEntropy.trees,
+    replica,
+    clock,
+    bytesPerSecond: 0,
+  });
+  const loop = new TransferLoop({
+    view,
+    metadata: options.metadata,
+    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
+    puller,
+    clock,
+    logger,
+  });
+  return { puller, source, loop };
+}
+
+/**
+ * transfer-server.ts's stream, one message per call: the source's next batch after the
+ * request's cursor, and the stream closed again (its slot freed) until the caller asks again.
+ */
+export async function nextTransferBatch(
+  source: TransferSource,
+  request: PullRequest,
+  from: NodeId,
+): Promise<ReceivedBatch> {
+  const stream = source.batches(request, from, new AbortController().signal);
+  try {
+    const first = await stream.next();
+    if (first.done === true) throw new Error("transfer: the source's stream ended empty");
+    return first.value;
+  } finally {
+    await stream.return(undefined);
   }
 }

@@ -1,0 +1,77 @@
+// The ownership transfer of one node, wired as start-node.ts needs it: the puller that streams
+// the partitions this node gains (its cursors in the data directory), the source that serves
+// the partitions it holds, the loop that drives both and confirms by anti-entropy, and the
+// Transfer service's open calls (closed at shutdown). No decisions are made here.
+
+import type { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
+import type { Clock } from "../node/clock.js";
+import type { ClusterView } from "../node/cluster-view.js";
+import { leafCount } from "../node/core/merkle-tree.js";
+import type { Logger } from "../node/logger.js";
+import type { MetadataStore } from "../node/membership/metadata-store.js";
+import { PartitionPuller } from "../node/membership/partition-puller.js";
+import { FilePullStore } from "../node/membership/pull-file-store.js";
+import { GrpcTransferPort } from "../node/membership/transfer-client.js";
+import { TransferLoop } from "../node/membership/transfer-loop.js";
+import type { FetchCall } from "../node/membership/transfer-server.js";
+import { TRANSFER_DEFAULTS, TransferSource } from "../node/membership/transfer-source.js";
+import type { Replica } from "../node/replica.js";
+
+/** One node's transfer parts. */
+export interface NodeTransfers {
+  readonly puller: PartitionPuller;
+  readonly source: TransferSource;
+  readonly loop: TransferLoop;
+  readonly calls: Set<FetchCall>;
+}
+
+/** Builds the transfer parts and reads the cursors; the loop is started by the caller. */
+export async function startTransfers(options: {
+  readonly dataDir: string;
+  readonly view: ClusterView;
+  readonly metadata: MetadataStore;
+  readonly replica: Replica;
+  readonly antiEntropy: AntiEntropy;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Bytes per second sent, and received, over all streams (0: unthrottled). */
+  readonly bytesPerSecond: number | undefined;
+  readonly streamsMax: number | undefined;
+}): Promise<NodeTransfers> {
+  const { view, replica, antiEntropy, clock, logger } = options;
+  const streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
+  const bytesPerSecond = options.bytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond;
+  const puller = new PartitionPuller({
+    replica,
+    port: new GrpcTransferPort(view),
+    store: new FilePullStore({
+      dataDir: options.dataDir,
+      partitionCount: view.ring.partitionCount,
+      leafCount: leafCount(antiEntropy.trees.shape),
+      logger,
+    }),
+    clock,
+    logger,
+    streamsMax,
+    upNodes: () => view.upNodes(),
+    bytesPerSecond,
+  });
+  await puller.open();
+  const source = new TransferSource({
+    view,
+    trees: antiEntropy.trees,
+    replica,
+    clock,
+    streamsMax,
+    bytesPerSecond,
+  });
+  const loop = new TransferLoop({
+    view,
+    metadata: options.metadata,
+    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
+    puller,
+    clock,
+    logger,
+  });
+  return { puller, source, loop, calls: new Set() };
+}
