@@ -69,11 +69,21 @@ export class DropLoop {
       this.#layoutChanged(layout, before),
     );
     // A node that restarts after a change retired (within the grace period, or while it was
-    // down) hears of no retirement: its handed-over copies are dropped from here instead.
+    // down) hears of no retirement: its handed-over copies are dropped from here instead. So
+    // are those of an earlier change when it restarts during the next one (sim seed 477): what
+    // it replicates under neither the current claim nor the one data moves from. What it loses
+    // in the change under way is dropped when that change retires (#layoutChanged).
     const { layout } = options.view;
-    if (layout.version > 1 && layout.previousOwners === undefined) {
+    if (layout.version > 1) {
+      const previous = options.view.previousRing;
+      const self = options.view.self;
       const all = Array.from({ length: layout.partitionCount }, (_, p) => p);
-      this.#dropAfterGrace(layout, this.#lostFrom(all));
+      const losing = (p: number): boolean =>
+        previous !== undefined && primarySet(previous, p, layout.targetN).includes(self);
+      this.#dropAfterGrace(
+        layout,
+        this.#lostFrom(all).filter((p) => !losing(p)),
+      );
     }
   }
 
