@@ -152,7 +152,7 @@ export class PutQuorum {
   readonly #config: Pick<QuorumConfig, "n" | "w" | "dw" | "pw">;
   readonly #groups: TransitionGroups | undefined;
   /** Per node that replied: acked, acked durably, or failed (for the groups' counts). */
-  readonly #replies = new Map<NodeName, "ack" | "durable" | "failed">();
+  readonly #replies: Map<NodeName, "ack" | "durable" | "failed"> | undefined;
   readonly #ledger: TargetLedger;
   #acks = 0;
   #durableAcks = 0;
@@ -179,6 +179,7 @@ export class PutQuorum {
     }
     this.#config = options.config;
     this.#groups = options.groups;
+    this.#replies = options.groups === undefined ? undefined : new Map();
     this.#ledger = new TargetLedger("PutQuorum", options.targets);
     this.#verdict = this.#decide();
   }
@@ -207,7 +208,7 @@ export class PutQuorum {
   /** Counts one target's reply; throws if `node` is not a target or already replied. */
   onReply(node: string, reply: WriteReply): PutVerdict {
     const primary = this.#ledger.record(node);
-    this.#replies.set(node, reply.ok ? (reply.durable ? "durable" : "ack") : "failed");
+    this.#replies?.set(node, reply.ok ? (reply.durable ? "durable" : "ack") : "failed");
     if (reply.ok) {
       this.#acks += 1;
       if (reply.durable) this.#durableAcks += 1;
@@ -263,7 +264,7 @@ export class PutQuorum {
     const { acks, durableAcks, primaryAcks, pending } = counts;
     if (acks >= w && durableAcks >= dw && primaryAcks >= pw) return { status: "ok", counts };
     const groups =
-      this.#groups === undefined
+      this.#groups === undefined || this.#replies === undefined
         ? undefined
         : transitionGroupsState(this.#groups, this.#replies, (node) =>
             this.#ledger.isPending(node),
