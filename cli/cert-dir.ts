@@ -4,7 +4,7 @@
 import path from "node:path";
 import type { Argv } from "yargs";
 import { DEFAULT_CLUSTER_DIR } from "./cluster-file.js";
-import { VALID_DAYS_MAX } from "../node/security/certificates.js";
+import { VALID_DAYS_MAX } from "../node/security/certificate-policy.js";
 import { UsageError } from "./usage.js";
 
 /** The credentials directory of the local cluster (relative to the cwd). */

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import type { Argv, ArgumentsCamelCase } from "yargs";
-import { CA_VALID_DAYS_DEFAULT, createClusterCa } from "../../node/security/certificates.js";
+import { CA_VALID_DAYS_DEFAULT } from "../../node/security/certificate-policy.js";
 import { caFiles, writeCredential } from "../../node/security/credential-files.js";
 import { daysOf, withCertDirOptions, type CertDirArgs } from "../cert-dir.js";
 import { UsageError } from "../usage.js";
@@ -35,6 +35,9 @@ export async function handler(args: ArgumentsCamelCase<CertInitArgs>): Promise<v
         "certificate it issued stops being trusted",
     );
   }
+  // Loaded here, not at the top: the X.509 library takes about 0.5 s to load, which every other
+  // dkv command would pay.
+  const { createClusterCa } = await import("../../node/security/certificates.js");
   const ca = await createClusterCa({ nowMs: Date.now(), validDays: days });
   await writeCredential(files, ca);
   const cert = new X509Certificate(ca.certPem);

@@ -10,10 +10,9 @@ import { isValidNodeId, nodeId, type NodeId } from "../../node/core/node-id.js";
 import {
   LEAF_VALID_DAYS_DEFAULT,
   isValidHost,
-  issueClientCertificate,
-  issueNodeCertificate,
-  type PemCredential,
-} from "../../node/security/certificates.js";
+  isValidUserName,
+} from "../../node/security/certificate-policy.js";
+import type { PemCredential } from "../../node/security/certificates.js";
 import {
   caFiles,
   clientCredentialFiles,
@@ -22,7 +21,6 @@ import {
   writeCredential,
   type CredentialFiles,
 } from "../../node/security/credential-files.js";
-import { isValidUserName } from "../../node/security/peer-identity.js";
 import { daysOf, withCertDirOptions, type CertDirArgs } from "../cert-dir.js";
 import { UsageError } from "../usage.js";
 
@@ -65,6 +63,10 @@ export async function handler(args: ArgumentsCamelCase<CertIssueArgs>): Promise<
       `--days ${days} outlives the CA, valid until ${new Date(caValidTo).toISOString()}`,
     );
   }
+  // Loaded here, not at the top: the X.509 library takes about 0.5 s to load, which every other
+  // dkv command would pay.
+  const { issueClientCertificate, issueNodeCertificate } =
+    await import("../../node/security/certificates.js");
   const issued =
     request.kind === "node"
       ? await issueNodeCertificate(ca, {

@@ -91,13 +91,6 @@ export const CONTEXT_COUNTER_MAX = 2 ** 48;
  */
 export const CREDENTIAL_FILE_BYTES_MAX = 256 * 1024;
 
-/**
- * Peer certificates whose identity (node id or user) a node keeps parsed. Parsing one costs about
- * 2 ms, so it is done once per certificate, not once per call; distinct certificates in use at
- * once are about the members plus the clients, far fewer.
- */
-export const PEER_IDENTITIES_CACHED_MAX = 4096;
-
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 

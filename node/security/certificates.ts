@@ -1,6 +1,7 @@
 // The cluster's certificates: a cluster CA, node certificates that name their node id, client
-// certificates that name a user. No IO and no clock: the caller passes `nowMs` and writes the
-// PEM text where it belongs (credential-files.ts). ECDSA P-256 keys over WebCrypto.
+// certificates that name a user (the rules: certificate-policy.ts). No IO and no clock: the
+// caller passes `nowMs` and writes the PEM text where it belongs (credential-files.ts). ECDSA
+// P-256 keys over WebCrypto. Loading this module costs about 0.5 s: import it only to issue.
 
 // @peculiar/x509 resolves its parts through tsyringe, which needs the Reflect metadata API
 // before the library loads: this import must stay first.
@@ -9,7 +10,15 @@ import * as x509 from "@peculiar/x509";
 import { X509Certificate, createPrivateKey, webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 import { isValidNodeId, type NodeId } from "../core/node-id.js";
-import { NODE_URI_PREFIX, USER_URI_PREFIX, isValidUserName } from "./peer-identity.js";
+import {
+  CA_VALID_DAYS_DEFAULT,
+  LEAF_VALID_DAYS_DEFAULT,
+  NODE_URI_PREFIX,
+  USER_URI_PREFIX,
+  VALID_DAYS_MAX,
+  isValidHost,
+  isValidUserName,
+} from "./certificate-policy.js";
 
 /** A certificate with its private key, both PEM: what one party presents in a TLS handshake. */
 export interface PemCredential {
@@ -17,12 +26,6 @@ export interface PemCredential {
   readonly keyPem: string;
 }
 
-/** Days a cluster CA is valid by default: it outlives every certificate it issues. */
-export const CA_VALID_DAYS_DEFAULT = 3650;
-/** Days a node or client certificate is valid by default; rotation replaces it sooner. */
-export const LEAF_VALID_DAYS_DEFAULT = 365;
-/** The longest validity accepted for any certificate: a bound, not a policy. */
-export const VALID_DAYS_MAX = 36500;
 /**
  * How far before `nowMs` a certificate becomes valid: a node whose clock is a little behind the
  * machine that issued the certificate still accepts it.
@@ -116,20 +119,6 @@ export async function issueClientCertificate(
   const names: x509.JsonGeneralName[] = [{ type: "url", value: USER_URI_PREFIX + options.user }];
   // clientAuth only: a user's certificate cannot serve as a node's.
   return issueLeaf(ca, `CN=${options.user}`, names, options, [x509.ExtendedKeyUsage.clientAuth]);
-}
-
-/**
- * True for an IP address or a DNS name of letters, digits and hyphens (no wildcards): what a
- * node certificate may carry as a host.
- */
-export function isValidHost(host: string): boolean {
-  if (isIP(host) !== 0) return true;
-  return (
-    host.length <= 253 &&
-    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
-      host,
-    )
-  );
 }
 
 async function issueLeaf(

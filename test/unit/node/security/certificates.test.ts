@@ -8,9 +8,9 @@ import {
   createClusterCa,
   issueClientCertificate,
   issueNodeCertificate,
-  isValidHost,
   type PemCredential,
 } from "../../../../node/security/certificates.js";
+import { isValidHost } from "../../../../node/security/certificate-policy.js";
 import { identityOfCertificate } from "../../../../node/security/peer-identity.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 

@@ -1,5 +1,5 @@
 // Goal: a certificate proves one identity or none: a node, a user, or anonymous when it names
-// zero, two or a malformed one; and identities are parsed once per certificate, within a bound.
+// zero, two or a malformed one.
 // Method: self-signed certificates with hand-picked SANs, read back as DER.
 
 import "reflect-metadata";
@@ -8,9 +8,9 @@ import { webcrypto } from "node:crypto";
 import type { PeerCertificate } from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  PeerIdentities,
   certificateNamesNode,
   identityOfCertificate,
+  identityOfPeer,
   nodeIdOfCertificate,
   type PeerIdentity,
 } from "../../../../node/security/peer-identity.js";
@@ -72,31 +72,14 @@ describe("identityOfCertificate", () => {
   });
 });
 
-describe("PeerIdentities", () => {
-  function peer(raw: Buffer, fingerprint: string): PeerCertificate {
-    return { raw, fingerprint256: fingerprint } as PeerCertificate;
-  }
-
-  it("parses each certificate once and forgets the oldest beyond its capacity", async () => {
-    const n1 = await certificateNaming(["url:dkv:node:n1"]);
-    const alice = await certificateNaming(["url:dkv:user:alice"]);
-    const identities = new PeerIdentities(2);
-    expect(identities.of(peer(n1, "A"))).toEqual({ kind: "node", nodeId: "n1" });
-    // Cached by fingerprint: the same fingerprint with other bytes still answers n1.
-    expect(identities.of(peer(alice, "A"))).toEqual({ kind: "node", nodeId: "n1" });
-    expect(identities.of(peer(alice, "B"))).toEqual({ kind: "user", user: "alice" });
-    expect(identities.of(peer(alice, "C"))).toEqual({ kind: "user", user: "alice" });
-    expect(identities.size).toBe(2);
-    // "A" was the oldest: it is parsed again from its bytes now.
-    expect(identities.of(peer(alice, "A"))).toEqual({ kind: "user", user: "alice" });
-  });
-
-  it("is anonymous without a verified certificate", () => {
-    const identities = new PeerIdentities();
-    expect(identities.of(undefined)).toEqual({
+describe("identityOfPeer", () => {
+  it("reads what grpc-js reports, and is anonymous without a verified certificate", async () => {
+    const raw = await certificateNaming(["url:dkv:node:n1"]);
+    expect(identityOfPeer({ raw } as PeerCertificate)).toEqual({ kind: "node", nodeId: "n1" });
+    expect(identityOfPeer(undefined)).toEqual({
       kind: "anonymous",
       reason: "no verified client certificate",
     });
-    expect(identities.of({} as PeerCertificate).kind).toBe("anonymous");
+    expect(identityOfPeer({} as PeerCertificate).kind).toBe("anonymous");
   });
 });

@@ -24,7 +24,7 @@ import {
   nodeCredentialFiles,
   writeCredential,
 } from "../../../../node/security/credential-files.js";
-import { PeerIdentities, type PeerIdentity } from "../../../../node/security/peer-identity.js";
+import { identityOfPeer, type PeerIdentity } from "../../../../node/security/peer-identity.js";
 import {
   ReloadingCertificateProvider,
   tlsChannelCredentials,
@@ -77,13 +77,12 @@ async function startServer(
   credentials: ReloadingCertificateProvider,
   clientCertificates: ClientCertificates = "require",
 ): Promise<string> {
-  const identities = new PeerIdentities();
   const server = new grpc.Server();
   server.addService(SERVICE, {
     WhoAmI: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
       const certificate = call.getAuthContext().sslPeerCertificate;
       const body = {
-        identity: identities.of(certificate),
+        identity: identityOfPeer(certificate),
         clientSerial: certificate?.serialNumber ?? null,
       };
       done(null, Buffer.from(JSON.stringify(body)));
