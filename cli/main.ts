@@ -18,6 +18,8 @@ import * as status from "./commands/status.js";
 import * as aaeStatus from "./commands/aae-status.js";
 import * as hints from "./commands/hints.js";
 import * as bench from "./commands/bench.js";
+import * as certInit from "./commands/cert-init.js";
+import * as certIssue from "./commands/cert-issue.js";
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./exit-codes.js";
 import { UsageError } from "./usage.js";
 
@@ -56,6 +58,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(aaeStatus)
       .command(hints)
       .command(bench)
+      .command(
+        "cert",
+        "Certificates: create the cluster CA, issue node and client certificates",
+        (cert) =>
+          cert
+            .command(certInit)
+            .command(certIssue)
+            .demandCommand(1, "name a cert command: init, issue"),
+      )
       .demandCommand(1, "name a command")
       .strict()
       .epilogue(EXIT_CODES_HELP)

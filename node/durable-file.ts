@@ -4,11 +4,20 @@
 import { open, rename } from "node:fs/promises";
 import path from "node:path";
 
-/** Writes `data` to `file` as tmp, fsync, rename, fsync of the directory. */
-export async function writeFileDurably(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `file` as tmp, fsync, rename, fsync of the directory. With `mode` the file
+ * has that mode before any byte is written (a private key is never readable by others).
+ */
+export async function writeFileDurably(
+  file: string,
+  data: string | Uint8Array,
+  mode?: number,
+): Promise<void> {
   const tmp = `${file}.tmp`;
-  const handle = await open(tmp, "w");
+  const handle = await open(tmp, "w", mode);
   try {
+    // A tmp file left by a crash keeps its old mode through open(): set it again.
+    if (mode !== undefined) await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
   } finally {

@@ -85,6 +85,12 @@ export interface Limits {
  */
 export const CONTEXT_COUNTER_MAX = 2 ** 48;
 
+/**
+ * Largest certificate, key or CA bundle file a node reads. A bundle of a few PEM certificates is
+ * a few KiB; a bigger file is refused before it is read into memory.
+ */
+export const CREDENTIAL_FILE_BYTES_MAX = 256 * 1024;
+
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
