@@ -20,6 +20,7 @@ import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
 import type { ClusterMetadata, Layout } from "./core/layout.js";
+import { layoutDigest } from "./core/layout-codec.js";
 import { LayoutFollower } from "./membership/layout-follower.js";
 import { MetadataGossip } from "./membership/metadata-gossip.js";
 import type { MetadataStore } from "./membership/metadata-store.js";
@@ -67,6 +68,16 @@ export class ClusterView {
     this.linkFaults = new LinkFaults(options.clock);
     this.#logger = options.logger ?? createLogger({ node: this.self, level: "info" });
     this.#follower = new LayoutFollower(options.metadata, () => this.#layoutChanged());
+    // Two nodes that commit at once make two layouts of one version; gossip keeps one of them
+    // (layout-merge.ts), and the other's changes are gone. Say so where it happened.
+    this.#follower.onLayoutChange((layout, before) => {
+      if (layout.version !== before.version) return;
+      this.#logger.warn(
+        { version: layout.version, kept: layoutDigest(layout), lost: layoutDigest(before) },
+        "a concurrent commit of the same layout version won; the changes of the one this node " +
+          "held are lost: check `dkv cluster show` and stage them again",
+      );
+    });
     this.#applyMembers(this.#follower.layout);
     const detector = failureDetectorOptions(options.failureDetector);
     this.#memberView = new MemberView(
