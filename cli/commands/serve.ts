@@ -117,7 +117,7 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
     })
     .option("transfer-bytes-per-second", {
       type: "number",
-      default: 8 * 1024 * 1024,
+      default: 1024 * 1024,
       describe:
         "Throttle of ownership transfer: bytes per second this node sends over all its partition streams, and receives (0: unthrottled)",
     })

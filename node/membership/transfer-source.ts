@@ -36,7 +36,7 @@ export const TRANSFER_DEFAULTS = Object.freeze({
   /** Streams at once, sending and receiving each (Riak's handoff_concurrency is 2). */
   streamsMax: 2,
   /** Bytes per second a node sends over all its streams, and receives; 0 = unthrottled. */
-  bytesPerSecond: 8 * 1024 * 1024,
+  bytesPerSecond: 1024 * 1024,
 });
 
 /** Counters of the sending side. */
