@@ -59,6 +59,12 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   }
   console.log(summary);
   if (rows.length === 0) return;
+  // Queued partitions are summed per receiver: a join queues most of what it gains at once.
+  const queued = new Map<string, { count: number; why: string }>();
+  for (const row of rows) {
+    if (row.state !== "queued" || row.why !== "transfer limit") continue;
+    queued.set(row.to, { count: (queued.get(row.to)?.count ?? 0) + 1, why: row.why });
+  }
   const table = new Table({
     head: [
       "to",
@@ -75,11 +81,13 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     style: { head: [], border: [] },
   });
   for (const row of rows) {
+    if (row.state === "queued" && row.why === "transfer limit") continue;
+    const confirming = row.waitingFor.length > 0 ? ` with ${row.waitingFor.join(", ")}` : "";
     table.push([
       row.to,
       row.partition,
       row.source || "-",
-      row.state === "confirming" ? `confirming with ${row.waitingFor.join(", ")}` : row.state,
+      row.state === "confirming" ? `confirming${confirming}` : row.state,
       row.keysDone,
       row.keysLeft,
       `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left`,
@@ -88,7 +96,10 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
       row.why,
     ]);
   }
-  console.log(table.toString());
+  if (table.length > 0) console.log(table.toString());
+  for (const [to, { count }] of [...queued].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    console.log(`${to}: ${count} more partitions queued behind its transfer limit`);
+  }
 }
 
 /** Every member's incoming transfers; a member that does not answer shows none. */

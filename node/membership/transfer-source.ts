@@ -30,6 +30,8 @@ export interface TransferBatchOut {
 /** Bounds of a batch: the anti-entropy repair message's. */
 export const TRANSFER_BATCH_OBJECTS_MAX = 256;
 export const TRANSFER_BATCH_BYTES_MAX = 1024 * 1024;
+/** The smallest byte bound a low throttle makes a batch (about 16 objects of 1 KiB). */
+export const TRANSFER_BATCH_BYTES_MIN = 16 * 1024;
 
 /** Default bounds of a node's transfers (both ends). */
 export const TRANSFER_DEFAULTS = Object.freeze({
@@ -56,6 +58,8 @@ export class TransferSource {
   readonly #clock: Clock;
   readonly #streamsMax: number;
   readonly #bucket: TokenBucket | undefined;
+  /** A batch's bytes: at most a quarter second at the throttle, so progress shows smoothly. */
+  readonly #batchBytesMax: number;
   #moves: { version: number; byPartition: Map<number, PartitionMove> } | undefined;
 
   constructor(options: {
@@ -72,6 +76,13 @@ export class TransferSource {
     this.#clock = options.clock;
     this.#streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
     const rate = options.bytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond;
+    this.#batchBytesMax =
+      rate > 0
+        ? Math.min(
+            TRANSFER_BATCH_BYTES_MAX,
+            Math.max(TRANSFER_BATCH_BYTES_MIN, Math.floor(rate / 4)),
+          )
+        : TRANSFER_BATCH_BYTES_MAX;
     // A burst of one second's bytes: a batch larger than that is sent, then paid for.
     this.#bucket = rate > 0 ? new TokenBucket(rate, rate, options.clock) : undefined;
   }
@@ -129,7 +140,7 @@ export class TransferSource {
         if (encoded === undefined) continue;
         objects.push({ bucket, key, object: encoded });
         bytes += encoded.length;
-        if (objects.length >= TRANSFER_BATCH_OBJECTS_MAX || bytes >= TRANSFER_BATCH_BYTES_MAX) {
+        if (objects.length >= TRANSFER_BATCH_OBJECTS_MAX || bytes >= this.#batchBytesMax) {
           const keysLeft = ids.length - index - 1 + this.#keysFrom(partition, leaf + 1);
           yield await this.#batch(objects, bytes, cursor, false, keysLeft, signal);
           objects = [];
