@@ -56,6 +56,8 @@ export class SimMembership {
   readonly made = new Map<MembershipChangeKind, number>();
   /** Nodes force-removed: their disks count as lost for good (the checker's lostNodes). */
   readonly forceRemoved: NodeId[] = [];
+  /** The layout version the last commit made; the next waits for a contact that has it. */
+  #lastCommittedVersion = 0;
 
   constructor(options: {
     readonly cluster: SimCluster;
@@ -98,6 +100,10 @@ export class SimMembership {
     if (contacts.length === 0) return false;
     const contact = this.#random.pick(contacts);
     const metadata = contact.metadata.current;
+    // Nor on a member that has not heard of the last commit, even when every live member agrees:
+    // the one that made it may be down, its commit on its disk only (sim seed 327, where a join
+    // committed meanwhile made a second version N+1 and the force-remove was lost).
+    if (metadata.layout.version < this.#lastCommittedVersion) return false;
     const owning = metadata.layout.members
       .filter((member) => isOwning(member.state) && member.node !== contact.self)
       .map((member) => member.node);
@@ -113,6 +119,7 @@ export class SimMembership {
     }
     const committed = await this.#commit(contact, change);
     if (committed) {
+      this.#lastCommittedVersion = contact.metadata.current.layout.version;
       this.made.set(kind, (this.made.get(kind) ?? 0) + 1);
       if (kind === "force-remove") {
         cluster.stopForGood(change.node);
