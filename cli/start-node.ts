@@ -111,6 +111,11 @@ export interface NodeConfig {
   readonly contextKeys?: () => ContextKeys | undefined;
   /** Every timer, deadline and timestamp of the node (default: the system clock). */
   readonly clock?: Clock;
+  /**
+   * Serve Admin.SetDroppedPeers and Admin.SetLinkFaults (default off: anyone reaching the port
+   * could partition the cluster with them; only test clusters turn them on).
+   */
+  readonly faultInjection?: boolean;
 }
 
 /** A started node. */
@@ -339,6 +344,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     metricsAddress: () => metricsServer?.address,
     incomingTransfers: () => transfers.incoming,
     handoverPending: () => drops.pending,
+    faultInjection: config.faultInjection ?? false,
   };
   server.addService(
     v1.Handoff.service,

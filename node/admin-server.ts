@@ -37,6 +37,23 @@ export interface NodeFacts {
   readonly incomingTransfers?: () => readonly IncomingTransfer[];
   /** Partitions this node handed over and has not dropped yet (drop-loop.ts). */
   readonly handoverPending?: () => number;
+  /** Whether SetDroppedPeers and SetLinkFaults are served (`dkv serve --enable-fault-injection`). */
+  readonly faultInjection: boolean;
+}
+
+/**
+ * Why a node started without --enable-fault-injection refuses a fault-injection call.
+ * FAILED_PRECONDITION, not PERMISSION_DENIED: no caller may do this on such a node, whoever it
+ * is; the node is in the wrong state for the call, which only a restart with the flag changes.
+ * PERMISSION_DENIED is left for the caller's identity (admin grants, issue 15).
+ */
+function faultInjectionRefusal(rpc: string): KvError {
+  return new KvError(
+    "precondition-failed",
+    `${rpc} is fault injection, which this node does not serve: it was started without ` +
+      "--enable-fault-injection (restart it with `dkv serve --enable-fault-injection` on a test " +
+      "cluster; never in production)",
+  );
 }
 
 /** Builds the Admin service handlers. */
@@ -48,6 +65,9 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
       callback(null, { node_id: view.self, metadata_digest: view.metadataDigest });
     },
     SetDroppedPeers(call, callback) {
+      if (!facts.faultInjection) {
+        return callback(toServiceError(faultInjectionRefusal("SetDroppedPeers")));
+      }
       const unknown = call.request.peers.filter((peer) => !view.isMember(peer));
       if (unknown.length > 0) {
         const message = `unknown node ${unknown.join(", ")}: members are ${view.members.map((member) => member.node).join(", ")}`;
@@ -58,6 +78,9 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
       callback(null, { peers: [...view.droppedPeers()] });
     },
     SetLinkFaults(call, callback) {
+      if (!facts.faultInjection) {
+        return callback(toServiceError(faultInjectionRefusal("SetLinkFaults")));
+      }
       const faults = call.request.faults.map((fault) => ({
         peer: fault.peer as NodeId,
         delayMs: fault.delay_ms,
@@ -127,6 +150,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           member_state:
             view.layout.members.find((member) => member.node === view.self)?.state ?? "",
           handover_partitions_pending: facts.handoverPending?.() ?? 0,
+          fault_injection_enabled: facts.faultInjection,
           incoming_transfers: (facts.incomingTransfers?.() ?? []).map((transfer) => ({
             partition: transfer.partition,
             waiting_for: [...transfer.waitingFor],

@@ -23,7 +23,13 @@ import {
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { STORAGE_ENGINES } from "../node/storage/storage-engines.js";
-import { builtMainScript, say, setDroppedPeers, sleep } from "./lib/fault-cluster.js";
+import {
+  FAULT_INJECTION_FLAG,
+  builtMainScript,
+  say,
+  setDroppedPeers,
+  sleep,
+} from "./lib/fault-cluster.js";
 import { Foreground, type Phase } from "./lib/foreground-load.js";
 
 async function main(): Promise<number> {
@@ -64,7 +70,11 @@ async function main(): Promise<number> {
     partitionCount: 64,
     logLevel: "warn",
     mainScript: builtMainScript(),
-    serveArgs: throttle === undefined ? [] : [`--handoff-bytes-per-second=${throttle}`],
+    // n3 is cut off with Admin.SetDroppedPeers, which needs the flag.
+    serveArgs: [
+      FAULT_INJECTION_FLAG,
+      ...(throttle === undefined ? [] : [`--handoff-bytes-per-second=${throttle}`]),
+    ],
   });
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {

@@ -4,6 +4,7 @@
 // handoff. For delay and loss on real packets, use a netns cluster and fault-netem.ts (root).
 // Run: npx tsx scripts/fault-link.ts --node n2 [--delay-ms 100] [--jitter-ms 50] [--loss 0.2]
 //      [--duration-ms 10000] | --heal
+// The nodes must serve fault injection: dkv cluster up --serve-flag=--enable-fault-injection.
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -25,7 +26,8 @@ async function main(): Promise<number> {
       "$0 --node ID [--delay-ms MS] [--jitter-ms MS] [--loss RATIO] [--duration-ms MS]\n$0 --heal" +
         "\n\nDelays and/or loses the node-to-node messages between one node of a local cluster " +
         "and every other node, both ways (node level, no root). With --duration-ms, heals " +
-        "after that long (and on Ctrl-C); --heal removes every link fault now.",
+        "after that long (and on Ctrl-C); --heal removes every link fault now. The nodes must " +
+        "run with --enable-fault-injection (dkv cluster up --serve-flag=--enable-fault-injection).",
     )
     .option("node", { type: "string", describe: "The node whose links to shape, e.g. n2" })
     .option("delay-ms", { type: "number", default: 0, describe: "Added to every message" })

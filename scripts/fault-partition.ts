@@ -1,6 +1,7 @@
 // Fault injection without root: a node-level network partition. Every node is told, through
 // Admin.SetDroppedPeers, to drop all traffic to and from the nodes outside its group.
 // Run: npx tsx scripts/fault-partition.ts --groups n1,n2/n3,n4,n5 [--duration-ms 10000] | --heal
+// The nodes must serve fault injection: dkv cluster up --serve-flag=--enable-fault-injection.
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -23,7 +24,9 @@ async function main(): Promise<number> {
       "$0 --groups A,B/C,D,E [--duration-ms MS]\n$0 --heal\n\nCuts a local cluster into groups " +
         "that cannot talk to each other (nodes named in no group form one more group), at node " +
         "level: each node refuses requests from, and fails calls to, the nodes of other groups. " +
-        "With --duration-ms, heals after that long (and on Ctrl-C); --heal heals now.",
+        "With --duration-ms, heals after that long (and on Ctrl-C); --heal heals now. The nodes " +
+        "must run with --enable-fault-injection (dkv cluster up " +
+        "--serve-flag=--enable-fault-injection).",
     )
     .option("groups", { type: "string", describe: "Groups separated by /, nodes by commas" })
     .option("duration-ms", { type: "number", describe: "Heal after this long" })

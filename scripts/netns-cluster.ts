@@ -17,6 +17,7 @@ import {
 } from "../cli/cluster-file.js";
 import { ensureClusterKeyFile, waitForServing } from "../cli/local-cluster.js";
 import {
+  FAULT_INJECTION_FLAG,
   builtMainScript,
   isAlive,
   say,
@@ -100,6 +101,8 @@ async function up(options: UpOptions): Promise<void> {
     `--partitions=${options.partitions}`,
     `--log-level=${options.logLevel}`,
     `--cluster-key=${keyFile}`,
+    // A netns cluster is a fault-test cluster: fault-partition.ts and fault-link.ts drive it too.
+    FAULT_INJECTION_FLAG,
     ...options.serveArgs,
   ];
   // --join: every node listens on all its addresses and advertises the one peers reach it at;

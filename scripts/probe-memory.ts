@@ -25,7 +25,7 @@ import {
 import { DkvClient } from "../coordinator/client.js";
 import { connectPeer, closePeer } from "../node/peer-clients.js";
 import { nodeId } from "../node/core/node-id.js";
-import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
+import { FAULT_INJECTION_FLAG, builtMainScript, say, sleep } from "./lib/fault-cluster.js";
 import { connectRaw, encodeKvRequest, frame, rssBytes, startRawCall } from "./raw-grpc.js";
 
 const MiB = 1024 * 1024;
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     partitionCount: 64,
     logLevel: "warn",
     mainScript: builtMainScript(),
-    serveArgs,
+    // The flood scenario delays n1's replica calls with Admin.SetLinkFaults.
+    serveArgs: [FAULT_INJECTION_FLAG, ...serveArgs],
   });
   const children: ChildProcess[] = [];
   try {

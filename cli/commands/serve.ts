@@ -42,6 +42,7 @@ interface ServeArgs {
   "metrics-listen": string | undefined;
   "cluster-key": string | undefined;
   insecure: boolean;
+  "enable-fault-injection": boolean;
   limit: string[] | undefined;
 }
 
@@ -165,6 +166,13 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
         "Run without a cluster key: client contexts are not sealed, so a client can forge one " +
         "(development only)",
     })
+    .option("enable-fault-injection", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Serve Admin.SetDroppedPeers and Admin.SetLinkFaults, which cut and slow this node's " +
+        "links (the fault scripts and nemesis need them; test clusters only, never production)",
+    })
     .option("limit", {
       type: "string",
       array: true,
@@ -221,6 +229,14 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
         "forge one and lose other clients' writes. Never run this on a network.",
     );
   }
+  const faultInjection = args["enable-fault-injection"];
+  if (faultInjection) {
+    logger.warn(
+      "FAULT INJECTION ENABLED (--enable-fault-injection): anyone who reaches this node can " +
+        "partition it or slow its links with Admin.SetDroppedPeers and Admin.SetLinkFaults. " +
+        "Test clusters only.",
+    );
+  }
   mkdirSync(args["data-dir"], { recursive: true });
   // Loaded on demand: the server stack is not needed by the client commands.
   const { createStorage } = await import("../../node/storage/create-storage.js");
@@ -259,6 +275,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     ...(metricsListen === undefined ? {} : { metricsListen }),
     contextKeys: () => contextKeys,
     limits,
+    faultInjection,
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },

@@ -20,6 +20,8 @@ export interface NodeSelfReport {
   readonly recent_p99_ms: number;
   readonly recent_window_ms: number;
   readonly metrics_address: string;
+  /** Started with --enable-fault-injection (false when it did not answer). */
+  readonly fault_injection_enabled: boolean;
 }
 
 export const command = "status";
@@ -61,6 +63,14 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     );
     if (status.metrics_address !== "") {
       console.log(`metrics: http://${status.metrics_address}/metrics`);
+    }
+    const faulty = reports.filter((report) => report.fault_injection_enabled);
+    if (faulty.length > 0) {
+      console.log(
+        `WARNING: fault injection is enabled on ${faulty.map((report) => report.node_id).join(", ")} ` +
+          "(--enable-fault-injection): anyone who reaches them can partition the cluster or slow " +
+          "its links. Test clusters only.",
+      );
     }
     if (status.dropped_peers.length > 0) {
       console.log(
@@ -150,6 +160,7 @@ function selfReport(
     recent_p99_ms: mine?.recent_p99_ms ?? 0,
     recent_window_ms: mine?.recent_window_ms ?? 0,
     metrics_address: mine?.metrics_address ?? "",
+    fault_injection_enabled: mine?.fault_injection_enabled ?? false,
   };
 }
 

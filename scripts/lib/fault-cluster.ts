@@ -156,6 +156,21 @@ export async function restartNode(clusterDir: string, id: string): Promise<numbe
   return pid;
 }
 
+/**
+ * The `dkv serve` flag without which a node refuses SetDroppedPeers and SetLinkFaults: every
+ * cluster a fault script or the nemesis drives is started with it.
+ */
+export const FAULT_INJECTION_FLAG = "--enable-fault-injection";
+
+/** A failed fault-injection call as an Error; a node started without the flag says how to fix it. */
+function faultCallError(address: string, error: grpc.ServiceError): Error {
+  const message = `${address}: ${error.details || error.message}`;
+  if (error.code !== grpc.status.FAILED_PRECONDITION) return new Error(message);
+  return new Error(
+    `${message}; start the cluster with \`dkv cluster up --serve-flag=${FAULT_INJECTION_FLAG}\``,
+  );
+}
+
 /** An Admin client for one node (Status, SetDroppedPeers); close it when done. */
 export function adminClient(address: string): AdminClient {
   const { grpcObject } = loadProto();
@@ -175,7 +190,7 @@ export function setDroppedPeers(
       { deadline: Date.now() + timeoutMs },
       (error, reply) => {
         client.close();
-        if (error) reject(new Error(`${address}: ${error.details || error.message}`));
+        if (error) reject(faultCallError(address, error));
         else resolve(reply?.peers ?? []);
       },
     );
@@ -209,7 +224,7 @@ export function setLinkFaults(
   return new Promise((resolve, reject) => {
     client.SetLinkFaults({ faults: wire }, { deadline: Date.now() + timeoutMs }, (error, reply) => {
       client.close();
-      if (error) return reject(new Error(`${address}: ${error.details || error.message}`));
+      if (error) return reject(faultCallError(address, error));
       resolve(
         (reply?.faults ?? []).map((fault) => ({
           peer: fault.peer,

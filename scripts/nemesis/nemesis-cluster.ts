@@ -20,6 +20,7 @@ import {
   restartNode,
   signal,
   waitForExit,
+  FAULT_INJECTION_FLAG,
 } from "../lib/fault-cluster.js";
 
 /** Options of the cluster's nodes. */
@@ -78,7 +79,8 @@ export class NemesisCluster {
       partitionCount: 64,
       logLevel: "info",
       mainScript: builtMainScript(),
-      serveArgs: options.serveArgs,
+      // The nemesis partitions and shapes links through the Admin service (nemesis/faults.ts).
+      serveArgs: [FAULT_INJECTION_FLAG, ...options.serveArgs],
     });
     const cluster = new NemesisCluster(path.resolve(options.dir), specs, options.storage);
     cluster.#installExitHandlers();

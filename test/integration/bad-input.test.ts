@@ -10,6 +10,8 @@ import { TestCluster, failure } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { closePeer, connectPeer } from "../../node/peer-clients.js";
 import { nodeId } from "../../node/core/node-id.js";
+import { adminClient } from "../../scripts/lib/fault-cluster.js";
+import type { AdminClient } from "../../proto/generated/dkv/v1/Admin.js";
 import { decodeObject } from "../../node/core/object-decode.js";
 import { versionDigest } from "../../node/core/version-digest.js";
 import type { ReplicaGetRequest } from "../../proto/generated/dkv/v1/ReplicaGetRequest.js";
@@ -171,5 +173,58 @@ describe("digest reads on the Replica service", () => {
     } finally {
       closePeer(peer);
     }
+  });
+});
+
+describe("fault injection on a node started without --enable-fault-injection", () => {
+  const deadline = (): { deadline: number } => ({ deadline: Date.now() + 2000 });
+  /** Both fault calls on n1, each as a promise that rejects with the grpc-js ServiceError. */
+  const calls: Record<"SetDroppedPeers" | "SetLinkFaults", () => Promise<unknown>> = {
+    SetDroppedPeers: () =>
+      adminCall((admin, done) => admin.SetDroppedPeers({ peers: ["n2", "n3"] }, deadline(), done)),
+    SetLinkFaults: () =>
+      adminCall((admin, done) =>
+        admin.SetLinkFaults(
+          {
+            faults: [
+              { peer: "n2", delay_ms: 5000 },
+              { peer: "n3", delay_ms: 5000 },
+            ],
+          },
+          deadline(),
+          done,
+        ),
+      ),
+  };
+
+  function adminCall(
+    send: (admin: AdminClient, done: (error: grpc.ServiceError | null) => void) => void,
+  ): Promise<void> {
+    const admin = adminClient(cluster.spec("n1").address);
+    return new Promise<void>((resolve, reject) =>
+      send(admin, (error) => (error ? reject(error) : resolve())),
+    ).finally(() => admin.close());
+  }
+
+  it.each(["SetDroppedPeers", "SetLinkFaults"] as const)(
+    "refuses %s with FAILED_PRECONDITION naming the flag",
+    async (rpc) => {
+      const error = await failure(calls[rpc]());
+      expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(error.details).toContain(`${rpc} is fault injection`);
+      expect(error.details).toContain("--enable-fault-injection");
+    },
+  );
+
+  it("changes nothing: no peer dropped, no link delayed, and Status says it is off", async () => {
+    // Whatever the calls answer, what counts here is the state afterwards.
+    await calls.SetDroppedPeers().catch(() => undefined);
+    await calls.SetLinkFaults().catch(() => undefined);
+    const status = await client.status({ timeoutMs: 2000 });
+    expect(status.fault_injection_enabled).toBe(false);
+    expect(status.dropped_peers).toEqual([]);
+    // Either fault, had it been set, would fail a w=all write through n1 within 1.5 s: dropped
+    // peers cannot ack, and every replica call to them would wait 5 s.
+    await client.put("fault-gate", "v", { w: 3, timeoutMs: 1500 });
   });
 });

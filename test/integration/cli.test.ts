@@ -109,6 +109,8 @@ describe("dkv put/get/delete", () => {
     expect(status.members.reduce((sum, member) => sum + member.partitions.length, 0)).toBe(64);
     const readable = await dkv(["status", "--node", node]);
     expect(readable.stdout).toMatch(/n2\s+│\s+127\.0\.0\.1:\d+\s+│\s+up/);
+    // Fault injection is off by default, and status says nothing about it then.
+    expect(readable.stdout).not.toMatch(/fault injection/i);
   });
 
   const failures: [string, string[], number, RegExp][] = [

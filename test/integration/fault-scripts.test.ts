@@ -12,10 +12,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { TestCluster } from "./local-cluster-harness.js";
+import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
 import { readClusterFile } from "../../cli/cluster-file.js";
 import { DkvClient } from "../../coordinator/client.js";
 import { runFlapCheck } from "../../scripts/fault-flap-check.js";
+import { FAULT_INJECTION_FLAG } from "../../scripts/lib/fault-cluster.js";
 
 const execFileAsync = promisify(execFile);
 const TIMESTAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}/;
@@ -59,7 +60,11 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
 }
 
 beforeAll(async () => {
-  cluster = await TestCluster.start({ nodes: 3, storage: "memory" });
+  cluster = await TestCluster.start({
+    nodes: 3,
+    storage: "memory",
+    serveArgs: [FAULT_INJECTION_FLAG],
+  });
   cluster.writeClusterFile();
   await eventually(async () => (await upSeenBy("n1")).length === 3, 10_000);
 });
@@ -119,6 +124,15 @@ describe("fault scripts on a local cluster", () => {
     const output = await pause;
     expect(output).toMatch(/kill -STOP n2 .* for 5000 ms\n.*kill -CONT n2/);
     await eventually(async () => (await upSeenBy("n1")).includes("n2"), 5000);
+  });
+
+  it("dkv status warns that every node serves fault injection", async () => {
+    const { stdout } = await execFileAsync(process.execPath, [
+      ...[MAIN_SCRIPT, "status", "--node", cluster.spec("n1").address],
+    ]);
+    expect(stdout).toContain("WARNING: fault injection is enabled on n1, n2, n3");
+    const status = await cluster.client("n2").status({ timeoutMs: 2000 });
+    expect(status.fault_injection_enabled).toBe(true);
   });
 
   it("fault-partition cuts the cluster at node level and heals after --duration-ms", async () => {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
 import { sampleValue } from "../unit/node/metrics/metrics-test-helpers.js";
-import { setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
+import { FAULT_INJECTION_FLAG, setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
 
 let cluster: TestCluster;
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   cluster = await TestCluster.start({
     nodes: 3,
     storage: "log",
-    serveArgs: ["--metrics-listen=127.0.0.1:0", "--aae-interval-ms=2000"],
+    serveArgs: [FAULT_INJECTION_FLAG, "--metrics-listen=127.0.0.1:0", "--aae-interval-ms=2000"],
   });
 });
 

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
-import { setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
+import { FAULT_INJECTION_FLAG, setDroppedPeers } from "../../scripts/lib/fault-cluster.js";
 import { claimRing } from "../../node/core/ring.js";
 import { nodeId } from "../../node/core/node-id.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";
@@ -23,7 +23,7 @@ beforeAll(async () => {
   cluster = await TestCluster.start({
     nodes: 5,
     storage: "log",
-    serveArgs: ["--aae-interval-ms=2000"],
+    serveArgs: [FAULT_INJECTION_FLAG, "--aae-interval-ms=2000"],
   });
 });
 

@@ -26,6 +26,7 @@ export interface StatusResponse {
   'member_state'?: (string);
   'incoming_transfers'?: (_dkv_v1_IncomingTransfer)[];
   'handover_partitions_pending'?: (number);
+  'fault_injection_enabled'?: (boolean);
 }
 
 export interface StatusResponse__Output {
@@ -50,4 +51,5 @@ export interface StatusResponse__Output {
   'member_state': (string);
   'incoming_transfers': (_dkv_v1_IncomingTransfer__Output)[];
   'handover_partitions_pending': (number);
+  'fault_injection_enabled': (boolean);
 }
