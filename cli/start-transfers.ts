@@ -9,19 +9,14 @@ import type { ClusterView } from "../node/cluster-view.js";
 import { leafCount } from "../node/core/merkle-tree.js";
 import type { Logger } from "../node/logger.js";
 import type { MetadataStore } from "../node/membership/metadata-store.js";
-import { PartitionPuller } from "../node/membership/partition-puller.js";
+import { createTransfers, type Transfers } from "../node/membership/node-transfers.js";
 import { FilePullStore } from "../node/membership/pull-file-store.js";
 import { GrpcTransferPort } from "../node/membership/transfer-client.js";
-import { TransferLoop } from "../node/membership/transfer-loop.js";
 import type { FetchCall } from "../node/membership/transfer-server.js";
-import { TRANSFER_DEFAULTS, TransferSource } from "../node/membership/transfer-source.js";
 import type { Replica } from "../node/replica.js";
 
-/** One node's transfer parts. */
-export interface NodeTransfers {
-  readonly puller: PartitionPuller;
-  readonly source: TransferSource;
-  readonly loop: TransferLoop;
+/** One node's transfer parts, with the Transfer service's open calls. */
+export interface NodeTransfers extends Transfers {
   readonly calls: Set<FetchCall>;
 }
 
@@ -38,11 +33,9 @@ export async function startTransfers(options: {
   readonly bytesPerSecond: number | undefined;
   readonly streamsMax: number | undefined;
 }): Promise<NodeTransfers> {
-  const { view, replica, antiEntropy, clock, logger } = options;
-  const streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
-  const bytesPerSecond = options.bytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond;
-  const puller = new PartitionPuller({
-    replica,
+  const { view, antiEntropy, logger } = options;
+  const transfers = createTransfers({
+    ...options,
     port: new GrpcTransferPort(view),
     store: new FilePullStore({
       dataDir: options.dataDir,
@@ -50,28 +43,7 @@ export async function startTransfers(options: {
       leafCount: leafCount(antiEntropy.trees.shape),
       logger,
     }),
-    clock,
-    logger,
-    streamsMax,
-    upNodes: () => view.upNodes(),
-    bytesPerSecond,
   });
-  await puller.open();
-  const source = new TransferSource({
-    view,
-    trees: antiEntropy.trees,
-    replica,
-    clock,
-    streamsMax,
-    bytesPerSecond,
-  });
-  const loop = new TransferLoop({
-    view,
-    metadata: options.metadata,
-    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
-    puller,
-    clock,
-    logger,
-  });
-  return { puller, source, loop, calls: new Set() };
+  await transfers.puller.open();
+  return { ...transfers, calls: new Set() };
 }

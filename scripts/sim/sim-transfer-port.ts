@@ -9,15 +9,14 @@ import type { NodeId } from "../../node/core/node-id.js";
 import type { Logger } from "../../node/logger.js";
 import type { MembershipView } from "../../node/membership/membership-view.js";
 import type { MetadataStore } from "../../node/membership/metadata-store.js";
-import {
-  PartitionPuller,
-  type PullFileStore,
-  type PullRequest,
-  type ReceivedBatch,
-  type TransferPort,
+import type {
+  PullFileStore,
+  PullRequest,
+  ReceivedBatch,
+  TransferPort,
 } from "../../node/membership/partition-puller.js";
-import { TransferLoop } from "../../node/membership/transfer-loop.js";
-import { TRANSFER_DEFAULTS, TransferSource } from "../../node/membership/transfer-source.js";
+import { createTransfers, type Transfers } from "../../node/membership/node-transfers.js";
+import type { TransferSource } from "../../node/membership/transfer-source.js";
 import type { Replica } from "../../node/replica.js";
 import type { SimLink } from "./sim-ports.js";
 
@@ -50,43 +49,24 @@ export class SimTransferPort implements TransferPort {
   }
 }
 
-/** A simulated node's transfer parts, built as start-transfers.ts builds production's. */
+/** A simulated node's transfer parts, built as production's are (node-transfers.ts). */
 export function simTransfers(options: {
   readonly link: SimLink;
-  readonly view: MembershipView & { upNodes(): ReadonlySet<NodeId> };
+  readonly view: MembershipView;
   readonly replica: Replica;
   readonly antiEntropy: AntiEntropy;
   readonly metadata: MetadataStore;
   readonly pulls: PullFileStore;
   readonly clock: Clock;
   readonly logger: Logger;
-}): { puller: PartitionPuller; source: TransferSource; loop: TransferLoop } {
-  const { view, replica, antiEntropy, clock, logger } = options;
-  const puller = new PartitionPuller({
-    replica,
+}): Transfers {
+  return createTransfers({
+    ...options,
     port: new SimTransferPort(options.link),
     store: options.pulls,
-    clock,
-    logger,
-    streamsMax: TRANSFER_DEFAULTS.streamsMax,
-    upNodes: () => view.upNodes(),
-  });
-  const source = new TransferSource({
-    view,
-    trees: antiEntropy.trees,
-    replica,
-    clock,
+    // Unthrottled: the simulation's time is virtual, and a throttle would only stretch it.
     bytesPerSecond: 0,
   });
-  const loop = new TransferLoop({
-    view,
-    metadata: options.metadata,
-    exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
-    puller,
-    clock,
-    logger,
-  });
-  return { puller, source, loop };
 }
 
 /**
