@@ -12,7 +12,6 @@ import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import Table from "cli-table3";
 import {
   localClusterSpecs,
   probeFreePorts,
@@ -30,7 +29,7 @@ import {
   setDroppedPeers,
   sleep,
 } from "./lib/fault-cluster.js";
-import { Foreground, type Phase } from "./lib/foreground-load.js";
+import { Foreground, phaseTable, type Phase } from "./lib/foreground-load.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
@@ -168,21 +167,7 @@ async function main(): Promise<number> {
         `${report.hints} hints (${(report.hintBytes / 1048576).toFixed(1)} MiB) delivered in ` +
           `${report.deliverySeconds.toFixed(2)} s from the heal: ${Math.round(report.hintsPerSecond)} hints/s`,
       );
-      const table = new Table({
-        head: ["foreground phase", "s", "ops", "failed", "p50 ms", "p99 ms", "p99.9 ms"],
-      });
-      for (const phase of phases) {
-        table.push([
-          phase.name,
-          phase.seconds.toFixed(1),
-          phase.operations,
-          phase.failed,
-          phase.p50Ms.toFixed(2),
-          phase.p99Ms.toFixed(2),
-          phase.p999Ms.toFixed(2),
-        ]);
-      }
-      console.log(table.toString());
+      console.log(phaseTable(phases));
       console.log(`p99 during delivery / after: ${report.p99DuringOverAfter.toFixed(2)}×`);
       for (const [message, count] of foreground.errors) console.log(`failed ${count}×: ${message}`);
     }

@@ -12,7 +12,6 @@ import type { ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import Table from "cli-table3";
 import {
   localClusterSpecs,
   probeFreePorts,
@@ -26,7 +25,7 @@ import { loadProto } from "../proto/load-proto.js";
 import { decodeMetadata } from "../node/core/layout-codec.js";
 import type { ClusterMetadata } from "../node/core/layout.js";
 import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
-import { Foreground, type Phase } from "./lib/foreground-load.js";
+import { Foreground, phaseTable, type Phase } from "./lib/foreground-load.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
@@ -163,21 +162,7 @@ async function main(): Promise<number> {
         `${seconds.toFixed(1)} s from the commit to the retired change: ` +
         `${Math.round(report.keysPerSecond)} keys/s, ${report.valueMiBPerSecond.toFixed(2)} MiB/s`,
     );
-    const table = new Table({
-      head: ["foreground phase", "s", "ops", "failed", "p50 ms", "p99 ms", "p99.9 ms"],
-    });
-    for (const phase of phases) {
-      table.push([
-        phase.name,
-        phase.seconds.toFixed(1),
-        phase.operations,
-        phase.failed,
-        phase.p50Ms.toFixed(2),
-        phase.p99Ms.toFixed(2),
-        phase.p999Ms.toFixed(2),
-      ]);
-    }
-    console.log(table.toString());
+    console.log(phaseTable(phases));
     console.log(`p99 during the transfer / before: ${report.p99DuringOverBefore.toFixed(2)}×`);
     for (const [message, count] of foreground.errors) console.log(`failed ${count}×: ${message}`);
     return 0;

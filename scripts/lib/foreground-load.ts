@@ -3,6 +3,7 @@
 // failures), so the latency while the background work runs can be set against the same load
 // without it.
 
+import Table from "cli-table3";
 import type { Histogram } from "hdr-histogram-js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { newLatencyHistogram } from "../../cli/bench/latency-recorder.js";
@@ -89,4 +90,23 @@ export class Foreground {
     this.#stopped = true;
     await Promise.all(this.#workers);
   }
+}
+
+/** The phases as the benchmarks print them: a row each, with ops, failures and latencies. */
+export function phaseTable(phases: readonly Phase[]): string {
+  const table = new Table({
+    head: ["foreground phase", "s", "ops", "failed", "p50 ms", "p99 ms", "p99.9 ms"],
+  });
+  for (const phase of phases) {
+    table.push([
+      phase.name,
+      phase.seconds.toFixed(1),
+      phase.operations,
+      phase.failed,
+      phase.p50Ms.toFixed(2),
+      phase.p99Ms.toFixed(2),
+      phase.p999Ms.toFixed(2),
+    ]);
+  }
+  return table.toString();
 }
