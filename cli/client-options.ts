@@ -1,5 +1,6 @@
 // Options shared by the client commands (put, get, delete, status) and how they become a client.
 
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Argv } from "yargs";
 import {
@@ -10,6 +11,14 @@ import {
 } from "../coordinator/client.js";
 import { DEFAULT_CLUSTER_DIR, readClusterFile } from "./cluster-file.js";
 import { UsageError, isHostPort } from "./usage.js";
+import { certDirOf } from "./local-credentials.js";
+import { caFiles } from "../node/security/credential-files.js";
+import {
+  localClientCredentials,
+  securityOf,
+  type ClientCredentialsPem,
+  type ClientSecurity,
+} from "../node/security/client-security.js";
 
 /** The parsed shared options. */
 export interface ClientArgs {
@@ -25,6 +34,11 @@ export interface ClientArgs {
   "strict-quorum": boolean;
   timeout: number;
   json: boolean;
+  ca: string | undefined;
+  cert: string | undefined;
+  "cert-key": string | undefined;
+  token: string | undefined;
+  insecure: boolean;
 }
 
 /** Adds the shared options to a command. */
@@ -57,6 +71,27 @@ export function withClientOptions<T>(yargs: Argv<T>): Argv<T & ClientArgs> {
       type: "boolean",
       default: false,
       describe: "Print JSON for scripts",
+    })
+    .option("ca", {
+      type: "string",
+      describe:
+        "CA certificate the nodes' certificates are checked against; default: $DKV_CA, or the local cluster's",
+    })
+    .option("cert", {
+      type: "string",
+      describe:
+        "Client certificate (with --cert-key); default: $DKV_CERT, or the local cluster's admin",
+    })
+    .option("cert-key", { type: "string", describe: "Key of --cert; default: $DKV_CERT_KEY" })
+    .option("token", {
+      type: "string",
+      describe:
+        "Bearer token (`dkv user add`); default: $DKV_TOKEN. Prefer the variable: argv is visible to others",
+    })
+    .option("insecure", {
+      type: "boolean",
+      default: false,
+      describe: "Plaintext, for nodes started with --insecure",
     }) as unknown as Argv<T & ClientArgs>;
 }
 
@@ -81,7 +116,7 @@ export function nodeAddresses(args: ClientArgs): string[] {
 
 /** A client for the chosen nodes. */
 export function openClient(args: ClientArgs): DkvClient {
-  return new DkvClient(nodeAddresses(args));
+  return new DkvClient(nodeAddresses(args), { security: clientSecurity(args) });
 }
 
 /** The per-request options of the shared flags, validated. */
@@ -122,4 +157,68 @@ export function parseContextArg(text: string): Uint8Array {
 /** Formats a context for printing. */
 export function formatContext(context: Uint8Array): string {
   return Buffer.from(context).toString("base64url");
+}
+
+/** The security options of a command, without the rest of the client options. */
+export type SecurityArgs = Pick<
+  ClientArgs,
+  "ca" | "cert" | "cert-key" | "token" | "insecure" | "cluster-dir"
+>;
+
+/**
+ * How to reach the nodes: --insecure is plaintext; else TLS trusting --ca ($DKV_CA), or the
+ * local cluster's CA (`<cluster-dir>/certs/ca.crt`), presenting --cert/--cert-key ($DKV_CERT,
+ * $DKV_CERT_KEY) and/or --token ($DKV_TOKEN), or else the local cluster's admin certificate. With no
+ * CA anywhere it is plaintext (a local cluster started with --insecure).
+ */
+export function clientSecurity(args: SecurityArgs): ClientSecurity {
+  return securityOf(clientCredentials(args));
+}
+
+/** The credentials of {@link clientSecurity}, as text; undefined for plaintext. */
+export function clientCredentials(args: SecurityArgs): ClientCredentialsPem | undefined {
+  const env = (name: string): string | undefined => {
+    const value = process.env[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const ca = args.ca ?? env("DKV_CA");
+  const cert = args.cert ?? env("DKV_CERT");
+  const key = args["cert-key"] ?? env("DKV_CERT_KEY");
+  const token = args.token ?? env("DKV_TOKEN");
+  if (args.insecure) {
+    if (args.ca !== undefined || args.cert !== undefined || args.token !== undefined) {
+      throw new UsageError("--insecure excludes --ca, --cert and --token: those need TLS");
+    }
+    return undefined;
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--cert and --cert-key go together (or $DKV_CERT and $DKV_CERT_KEY)");
+  }
+  const certDir = certDirOf(path.resolve(args["cluster-dir"]));
+  const caFile = ca ?? caFiles(certDir).certFile;
+  if (!existsSync(caFile)) {
+    if (ca !== undefined) throw new UsageError(`--ca ${ca}: no such file`);
+    if (cert !== undefined || token !== undefined) {
+      throw new UsageError(`--cert and --token need TLS: pass --ca FILE (looked in ${caFile})`);
+    }
+    return undefined;
+  }
+  if (cert === undefined && token === undefined && ca === undefined) {
+    return localClientCredentials(certDir);
+  }
+  return {
+    ca: readArgFile("ca", caFile),
+    ...(cert === undefined || key === undefined
+      ? {}
+      : { cert: readArgFile("cert", cert), key: readArgFile("cert-key", key) }),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+function readArgFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--${option} ${file}: ${(error as Error).message}`);
+  }
 }

@@ -3,6 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
+import type { ClientSecurity } from "../node/security/client-security.js";
 
 interface HealthCheckClient extends grpc.Client {
   Check(
@@ -16,7 +17,7 @@ interface HealthCheckClient extends grpc.Client {
 export class HealthClient {
   readonly #client: HealthCheckClient;
 
-  constructor(address: string) {
+  constructor(address: string, security: ClientSecurity) {
     const definition = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
     const loaded = grpc.loadPackageDefinition(definition) as unknown as {
       grpc: {
@@ -31,9 +32,11 @@ export class HealthClient {
         };
       };
     };
-    this.#client = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure(), {
+    const secured = security.channel(address);
+    this.#client = new loaded.grpc.health.v1.Health(address, secured.credentials, {
       "grpc.initial_reconnect_backoff_ms": 50,
       "grpc.max_reconnect_backoff_ms": 200,
+      ...secured.options,
     });
   }
 

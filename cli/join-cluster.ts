@@ -12,25 +12,32 @@ import type { Logger } from "../node/logger.js";
 import type { MetadataStore } from "../node/membership/metadata-store.js";
 import type { MembershipClient } from "../proto/generated/dkv/v1/Membership.js";
 import type { Member } from "../node/cluster-view.js";
+import type { ChannelSecurity } from "../node/security/channel-security.js";
 
 /** How long a joining node waits for the member it joins through, per call. */
 const JOIN_CALL_TIMEOUT_MS = 10_000;
 
-function membershipClient(seed: string, messageBytesMax: number): MembershipClient {
+function membershipClient(
+  seed: string,
+  messageBytesMax: number,
+  security: ChannelSecurity,
+): MembershipClient {
   const v1 = loadProto().grpcObject.dkv.v1;
-  return new v1.Membership(
-    seed,
-    grpc.credentials.createInsecure(),
-    channelOptions(messageBytesMax),
-  );
+  // The seed's node id is not known yet: any node certificate of the cluster's CA will do.
+  const secured = security.channel();
+  return new v1.Membership(seed, secured.credentials, {
+    ...channelOptions(messageBytesMax),
+    ...secured.options,
+  });
 }
 
 /** The cluster metadata `seed` holds; throws with the reason when it cannot be had. */
 export async function fetchMetadata(
   seed: string,
   messageBytesMax: number,
+  security: ChannelSecurity,
 ): Promise<ClusterMetadata> {
-  const client = membershipClient(seed, messageBytesMax);
+  const client = membershipClient(seed, messageBytesMax, security);
   try {
     const reply = await new Promise<{ metadata_json: string }>((resolve, reject) =>
       client.Get({}, { deadline: Date.now() + JOIN_CALL_TIMEOUT_MS }, (error, value) =>
@@ -58,8 +65,9 @@ export async function stageOwnJoin(options: {
   readonly address: string;
   readonly messageBytesMax: number;
   readonly logger: Logger;
+  readonly security: ChannelSecurity;
 }): Promise<void> {
-  const client = membershipClient(options.seed, options.messageBytesMax);
+  const client = membershipClient(options.seed, options.messageBytesMax, options.security);
   try {
     await new Promise<void>((resolve, reject) =>
       client.Stage(

@@ -2,6 +2,8 @@
 // integration tests and by the fault scripts. Ports are probed free (bound to port 0, read,
 // released) and kept for the life of the cluster so that a restarted node has its old address.
 
+import { localClientSecurity, type ClientSecurity } from "../node/security/client-security.js";
+import { certDirOf, ensureLocalCredentials } from "./local-credentials.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync, existsSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -46,8 +48,11 @@ export interface LocalNodeSpec {
   readonly metricsAddress?: string;
 }
 
-/** Builds the specs of an n-node cluster under clusterDir. */
-export function localClusterSpecs(options: {
+/**
+ * Builds the specs of an n-node cluster under clusterDir, making its cluster key and
+ * certificates (`<clusterDir>/certs`) unless `serveArgs` has --insecure.
+ */
+export async function localClusterSpecs(options: {
   readonly ports: readonly number[];
   readonly clusterDir: string;
   readonly storage: string;
@@ -58,10 +63,10 @@ export function localClusterSpecs(options: {
   readonly serveArgs?: readonly string[];
   /** A metrics port per node (`--metrics-listen`), in node order; none when absent. */
   readonly metricsPorts?: readonly number[];
-}): LocalNodeSpec[] {
+}): Promise<LocalNodeSpec[]> {
   const insecure = options.serveArgs?.includes("--insecure") ?? false;
-  const keyArgs = insecure ? [] : [`--cluster-key=${ensureClusterKeyFile(options.clusterDir)}`];
   const ids = options.ports.map((_, index) => `n${index + 1}`);
+  const keyArgs = insecure ? [] : await secureArgs(options.clusterDir, ids);
   const addresses = options.ports.map((port) => `127.0.0.1:${port}`);
   const peers = ids.map((id, index) => `${id}=${addresses[index]}`).join(",");
   const main = options.mainScript ?? dkvMainScript();
@@ -95,6 +100,16 @@ export function localClusterSpecs(options: {
 }
 
 /**
+ * The flags of a secure local node: the cluster key and the certificates (made when missing)
+ * for `ids`. Every node of the cluster gets the same flags; each picks its own certificate.
+ */
+export async function secureArgs(clusterDir: string, ids: readonly string[]): Promise<string[]> {
+  const certDir = path.resolve(certDirOf(clusterDir));
+  await ensureLocalCredentials(certDir, ids);
+  return [`--cluster-key=${ensureClusterKeyFile(clusterDir)}`, `--tls-dir=${certDir}`];
+}
+
+/**
  * The cluster's key file (`cluster.key` in the cluster dir), made on first use: 32 random bytes
  * in hex, readable by its owner only. Every node of the cluster seals client contexts with it.
  */
@@ -120,8 +135,12 @@ export function spawnNode(spec: LocalNodeSpec): ChildProcess {
 }
 
 /** Resolves once the node's health service says SERVING; rejects after timeoutMs. */
-export async function waitForServing(address: string, timeoutMs: number): Promise<void> {
-  const client = new HealthClient(address);
+export async function waitForServing(
+  address: string,
+  timeoutMs: number,
+  security: ClientSecurity,
+): Promise<void> {
+  const client = new HealthClient(address, security);
   const giveUpAtMs = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -145,4 +164,9 @@ export async function stopProcess(child: ChildProcess, graceMs: number): Promise
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** How clients reach the local cluster in `clusterDir` (TLS as its admin, or plaintext). */
+export function clusterClientSecurity(clusterDir: string): ClientSecurity {
+  return localClientSecurity(certDirOf(clusterDir));
 }

@@ -23,6 +23,7 @@ import { startTransfers } from "./start-transfers.js";
 import { closeTransferCalls, transferHandlers } from "../node/membership/transfer-server.js";
 import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
+import { INSECURE_NODE, type NodeSecurity } from "../node/security/node-security.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
 import { replicaHandlers } from "../node/replica-server.js";
 import { adminHandlers } from "../node/admin-server.js";
@@ -116,6 +117,8 @@ export interface NodeConfig {
    * could partition the cluster with them; only test clusters turn them on).
    */
   readonly faultInjection?: boolean;
+  /** TLS and the check of every call, or plaintext (default: INSECURE_NODE). */
+  readonly security?: NodeSecurity;
 }
 
 /** A started node. */
@@ -136,6 +139,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const bucket = config.bucket ?? DEFAULT_BUCKET;
   const contextKeys = config.contextKeys ?? ((): undefined => undefined);
   const clock = config.clock ?? SYSTEM_CLOCK;
+  const security = config.security ?? INSECURE_NODE;
   const { definition, grpcObject } = loadProto();
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
@@ -172,7 +176,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
             partitionCount: config.partitionCount,
             targetN: bucket.n,
           })
-        : fetchMetadata(config.join, limits.grpcMessageBytesMax),
+        : fetchMetadata(config.join, limits.grpcMessageBytesMax, security.channels),
   });
   logMetadataOpened(config, metadata, created);
   const view = new ClusterView({
@@ -182,6 +186,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     failureDetector: config.failureDetector ?? {},
     logger: config.logger,
     clock,
+    security: security.channels,
   });
   view.start();
   const antiEntropy: AntiEntropy = new AntiEntropy({
@@ -314,7 +319,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   activityLog.start();
   let metricsServer: MetricsServer | undefined;
 
-  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock);
+  const guard = security.guard((node) => view.isMember(node));
+  const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock, {
+    ...(guard === undefined ? {} : { guard }),
+  });
   const v1 = grpcObject.dkv.v1;
   server.addService(
     v1.KV.service,
@@ -345,6 +353,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     incomingTransfers: () => transfers.incoming,
     handoverPending: () => drops.pending,
     faultInjection: config.faultInjection ?? false,
+    security: security.mode,
   };
   server.addService(
     v1.Handoff.service,
@@ -377,7 +386,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   new ReflectionService({ ...definition, ...healthDefinition() }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(config.listen, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(config.listen, security.serverCredentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
@@ -390,6 +399,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       address,
       messageBytesMax: limits.grpcMessageBytesMax,
       logger: config.logger,
+      security: security.channels,
     });
   }
   if (antiEntropyOn) {

@@ -4,6 +4,7 @@
 // each get, put and delete to a primary of its key (rotating over the key's primaries), so no
 // node forwards and the coordination work spreads over the cluster.
 
+import { INSECURE_CLIENT, type ClientSecurity } from "../node/security/client-security.js";
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../proto/load-proto.js";
 import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
@@ -87,6 +88,8 @@ export interface DkvClientOptions {
   readonly routing?: "given" | "primary";
   /** Deadlines and the ring retry wait run on it (default: the system clock). */
   readonly clock?: Clock;
+  /** TLS credentials and token (default: plaintext, for nodes started with --insecure). */
+  readonly security?: ClientSecurity;
 }
 
 /** The ring as a client sees it: enough to compute every key's primaries. */
@@ -108,6 +111,7 @@ export class DkvClient {
   readonly #extra: Connection[] = [];
   readonly #routing: "given" | "primary";
   readonly #clock: Clock;
+  readonly #security: ClientSecurity;
   #ring: Promise<RingView | undefined> | undefined;
   #ringFailedAtMs = -Infinity;
   #ringLearnedAtMs = -Infinity;
@@ -117,7 +121,8 @@ export class DkvClient {
     if (addresses.length === 0) throw new Error("DkvClient needs at least one node address");
     this.#routing = options.routing ?? "given";
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-    this.#connections = addresses.map((address) => connect(address));
+    this.#security = options.security ?? INSECURE_CLIENT;
+    this.#connections = addresses.map((address) => connect(address, this.#security));
   }
 
   get(key: Uint8Array | string, options: CallOptions = {}): Promise<GetReply> {
@@ -252,7 +257,7 @@ export class DkvClient {
             (known) => known.address === member.address,
           );
           if (connection === undefined) {
-            connection = connect(member.address);
+            connection = connect(member.address, this.#security);
             this.#extra.push(connection);
           }
           byNode.set(member.node_id as NodeId, connection);
@@ -360,15 +365,18 @@ export function parseQuorumText(text: string): QuorumText | undefined {
   return undefined;
 }
 
-function connect(address: string): Connection {
+function connect(address: string, security: ClientSecurity): Connection {
   const v1 = loadProto().grpcObject.dkv.v1;
-  const options = channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax);
-  const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
+  const secured = security.channel(address);
+  const options = { ...channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax), ...secured.options };
+  const channel = new grpc.Channel(address, secured.credentials, options);
   const shared = { ...options, channelOverride: channel };
+  // The clients ride on `channel`, whose credentials are the ones that count.
+  const unused = grpc.credentials.createInsecure();
   return {
     address,
-    kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
-    admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
+    kv: new v1.KV(address, unused, shared),
+    admin: new v1.Admin(address, unused, shared),
   };
 }
 

@@ -39,6 +39,8 @@ export interface NodeFacts {
   readonly handoverPending?: () => number;
   /** Whether SetDroppedPeers and SetLinkFaults are served (`dkv serve --enable-fault-injection`). */
   readonly faultInjection: boolean;
+  /** "tls" or "insecure" (Status.security). */
+  readonly security: string;
 }
 
 /**
@@ -151,6 +153,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
             view.layout.members.find((member) => member.node === view.self)?.state ?? "",
           handover_partitions_pending: facts.handoverPending?.() ?? 0,
           fault_injection_enabled: facts.faultInjection,
+          security: facts.security,
           incoming_transfers: (facts.incomingTransfers?.() ?? []).map((transfer) => ({
             partition: transfer.partition,
             waiting_for: [...transfer.waitingFor],

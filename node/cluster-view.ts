@@ -7,6 +7,7 @@
 import type { Ring } from "./core/ring.js";
 import type { NodeId } from "./core/node-id.js";
 import type * as grpc from "@grpc/grpc-js";
+import { INSECURE_CHANNELS, type ChannelSecurity } from "./security/channel-security.js";
 import { connectPeer, closePeer, FROM_HEADER, type PeerClients } from "./peer-clients.js";
 import { LinkFaults } from "./link-faults.js";
 import { KvError } from "./core/errors.js";
@@ -39,6 +40,7 @@ export class ClusterView {
   #members: readonly Member[] = [];
   #memberIds: ReadonlySet<NodeId> = new Set();
   readonly #messageBytesMax: number;
+  readonly #security: ChannelSecurity;
   readonly #peers = new Map<NodeId, PeerClients>();
   #dropped: ReadonlySet<NodeId> = new Set();
   /** Delay and loss on the links to peers (fault injection, Admin.SetLinkFaults). */
@@ -60,11 +62,14 @@ export class ClusterView {
     readonly logger?: Logger;
     /** Heartbeats, failure detection and link-fault delays run on it. */
     readonly clock: Clock;
+    /** How channels to peers are secured (default plaintext). */
+    readonly security?: ChannelSecurity;
   }) {
     this.self = options.self;
     this.#metadata = options.metadata;
     this.#clock = options.clock;
     this.#messageBytesMax = options.messageBytesMax;
+    this.#security = options.security ?? INSECURE_CHANNELS;
     this.linkFaults = new LinkFaults(options.clock);
     this.#logger = options.logger ?? createLogger({ node: this.self, level: "info" });
     this.#follower = new LayoutFollower(options.metadata, () => this.#layoutChanged());
@@ -211,9 +216,14 @@ export class ClusterView {
       if (member.node === this.self || this.#peers.has(member.node)) continue;
       this.#peers.set(
         member.node,
-        connectPeer(this.self, member.node, member.address, this.#messageBytesMax, [
-          this.linkFaults.interceptor(member.node),
-        ]),
+        connectPeer(
+          this.self,
+          member.node,
+          member.address,
+          this.#messageBytesMax,
+          [this.linkFaults.interceptor(member.node)],
+          this.#security,
+        ),
       );
     }
   }

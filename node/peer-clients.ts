@@ -11,6 +11,7 @@ import type { HandoffClient } from "../proto/generated/dkv/v1/Handoff.js";
 import type { MembershipClient } from "../proto/generated/dkv/v1/Membership.js";
 import type { TransferClient } from "../proto/generated/dkv/v1/Transfer.js";
 import type { NodeId } from "./core/node-id.js";
+import { INSECURE_CHANNELS, type ChannelSecurity } from "./security/channel-security.js";
 
 /** The clients of one peer. */
 export interface PeerClients {
@@ -47,18 +48,23 @@ export function channelOptions(messageBytesMax: number): grpc.ChannelOptions {
 /** Metadata naming the node a node-to-node call comes from (for node-level partitions). */
 export const FROM_HEADER = "dkv-from";
 
-/** Opens the service clients of one peer over a single channel; every call names `self`. */
+/**
+ * Opens the service clients of one peer over a single channel; every call names `self`. With
+ * TLS (`security`) the peer must prove it is `node`.
+ */
 export function connectPeer(
   self: NodeId,
   node: NodeId,
   address: string,
   messageBytesMax: number,
   interceptors: readonly grpc.Interceptor[] = [],
+  security: ChannelSecurity = INSECURE_CHANNELS,
 ): PeerClients {
   const { grpcObject } = loadProto();
   const v1 = grpcObject.dkv.v1;
-  const options = channelOptions(messageBytesMax);
-  const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), options);
+  const secured = security.channel(node);
+  const options = { ...channelOptions(messageBytesMax), ...secured.options };
+  const channel = new grpc.Channel(address, secured.credentials, options);
   const nameSelf: grpc.Interceptor = (callOptions, nextCall) =>
     new grpc.InterceptingCall(nextCall(callOptions), {
       start(metadata, listener, next) {
@@ -71,15 +77,17 @@ export function connectPeer(
     channelOverride: channel,
     interceptors: [nameSelf, ...interceptors],
   };
+  // The clients ride on `channel`, whose credentials are the ones that count.
+  const unused = grpc.credentials.createInsecure();
   return {
     node,
     address,
-    replica: new v1.Replica(address, grpc.credentials.createInsecure(), shared),
-    kv: new v1.KV(address, grpc.credentials.createInsecure(), shared),
-    admin: new v1.Admin(address, grpc.credentials.createInsecure(), shared),
-    handoff: new v1.Handoff(address, grpc.credentials.createInsecure(), shared),
-    membership: new v1.Membership(address, grpc.credentials.createInsecure(), shared),
-    transfer: new v1.Transfer(address, grpc.credentials.createInsecure(), shared),
+    replica: new v1.Replica(address, unused, shared),
+    kv: new v1.KV(address, unused, shared),
+    admin: new v1.Admin(address, unused, shared),
+    handoff: new v1.Handoff(address, unused, shared),
+    membership: new v1.Membership(address, unused, shared),
+    transfer: new v1.Transfer(address, unused, shared),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   probeFreePorts,
   spawnNode,
   waitForServing,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 
 const BUCKET = "bench";
@@ -169,7 +170,7 @@ export async function benchClusterPuts(
   valueBytes: number,
 ): Promise<{ perSecond: number; nodeCpuMicrosPerPut: number }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "dkv-bench-aae-cluster-"));
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: await probeFreePorts(3),
     clusterDir: dir,
     storage: "memory",
@@ -178,9 +179,13 @@ export async function benchClusterPuts(
     mainScript: path.resolve("dist/cli/main.js"),
   });
   const children: ChildProcess[] = specs.map(spawnNode);
-  const clients = specs.map((spec) => new DkvClient([spec.address]));
+  const clients = specs.map(
+    (spec) => new DkvClient([spec.address], { security: clusterClientSecurity(dir) }),
+  );
   try {
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
+    await Promise.all(
+      specs.map((spec) => waitForServing(spec.address, 20_000, clusterClientSecurity(dir))),
+    );
     const value = Buffer.alloc(valueBytes, 120);
     const put = (prefix: string) => (index: number) =>
       clients[index % clients.length]!.put(keyOf(prefix, index), value).then(() => undefined);

@@ -19,6 +19,7 @@ import {
   stopProcess,
   waitForServing,
   type LocalNodeSpec,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { STORAGE_ENGINES } from "../node/storage/storage-engines.js";
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
   }
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-handoff-"));
   const throttle = args["handoff-bytes-per-second"];
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: await probeFreePorts(5),
     clusterDir: dir,
     storage: args.storage,
@@ -78,14 +79,18 @@ async function main(): Promise<number> {
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     children.set(spec.id, spawnNode(spec));
-    await waitForServing(spec.address, 30_000);
+    await waitForServing(spec.address, 30_000, clusterClientSecurity(dir));
   };
   const stopAll = async (): Promise<void> => {
     await Promise.all([...children.values()].map((child) => stopProcess(child, 5000)));
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
-  const client = new DkvClient([specs[0]!.address, specs[1]!.address]);
-  const hintClients = specs.map((spec) => new DkvClient([spec.address]));
+  const client = new DkvClient([specs[0]!.address, specs[1]!.address], {
+    security: clusterClientSecurity(dir),
+  });
+  const hintClients = specs.map(
+    (spec) => new DkvClient([spec.address], { security: clusterClientSecurity(dir) }),
+  );
   try {
     await Promise.all(specs.map(start));
     say(`5 nodes up in ${dir}`);

@@ -19,6 +19,7 @@ import {
   stopProcess,
   waitForServing,
   type LocalNodeSpec,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { loadProto } from "../proto/load-proto.js";
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
     .parseAsync();
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-transfer-"));
   const ports = await probeFreePorts(4);
-  const localSpecs = localClusterSpecs({
+  const localSpecs = await localClusterSpecs({
     ports: ports.slice(0, 3),
     clusterDir: dir,
     storage: "log",
@@ -78,15 +79,19 @@ async function main(): Promise<number> {
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     children.set(spec.id, spawnNode(spec));
-    await waitForServing(spec.address, 30_000);
+    await waitForServing(spec.address, 30_000, clusterClientSecurity(dir));
   };
   const stopAll = async (): Promise<void> => {
     await Promise.all([...children.values()].map((child) => stopProcess(child, 5000)));
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
-  const client = new DkvClient(specs.map((spec) => spec.address));
+  const client = new DkvClient(
+    specs.map((spec) => spec.address),
+    { security: clusterClientSecurity(dir) },
+  );
   const v1 = loadProto().grpcObject.dkv.v1;
-  const membership = new v1.Membership(seed.address, grpc.credentials.createInsecure());
+  const secured = clusterClientSecurity(dir).channel(seed.address);
+  const membership = new v1.Membership(seed.address, secured.credentials, secured.options);
   const call = <T>(method: "Get" | "Plan" | "Commit", request: object): Promise<T> =>
     new Promise((resolve, reject) =>
       (
@@ -136,7 +141,7 @@ async function main(): Promise<number> {
     const seconds = (performance.now() - committedMs) / 1000;
     phases.push(foreground.end("during the transfer"));
     await foreground.stop();
-    const newcomer = new DkvClient([joiner.address]);
+    const newcomer = new DkvClient([joiner.address], { security: clusterClientSecurity(dir) });
     const status = await newcomer.status();
     newcomer.close();
     const keys = Number(status.keys_stored);

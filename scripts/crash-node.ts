@@ -14,6 +14,7 @@ import {
   probeFreePorts,
   spawnNode,
   waitForServing,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 
@@ -38,7 +39,7 @@ export async function runCrashCycles(options: {
   const random = options.random ?? Math.random;
   const log = options.log ?? (() => undefined);
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-crash-"));
-  const [spec] = localClusterSpecs({
+  const [spec] = await localClusterSpecs({
     ports: await probeFreePorts(1),
     clusterDir: dir,
     storage: options.storage ?? "log",
@@ -55,9 +56,9 @@ export async function runCrashCycles(options: {
     for (let cycle = 0; cycle < options.cycles; cycle++) {
       const startedMs = Date.now();
       child = spawnNode(spec);
-      await waitForServing(spec.address, 20_000);
+      await waitForServing(spec.address, 20_000, clusterClientSecurity(dir));
       restartMsMax = Math.max(restartMsMax, Date.now() - startedMs);
-      const client = new DkvClient([spec.address]);
+      const client = new DkvClient([spec.address], { security: clusterClientSecurity(dir) });
       try {
         const since = acknowledged.length;
         lost.push(...(await missing(client, acknowledged.slice(Math.max(0, since - 2000)))));
@@ -78,8 +79,8 @@ export async function runCrashCycles(options: {
       }
     }
     child = spawnNode(spec);
-    await waitForServing(spec.address, 20_000);
-    const client = new DkvClient([spec.address]);
+    await waitForServing(spec.address, 20_000, clusterClientSecurity(dir));
+    const client = new DkvClient([spec.address], { security: clusterClientSecurity(dir) });
     try {
       lost.push(...(await missing(client, acknowledged)));
     } finally {

@@ -2,6 +2,7 @@
 // read-modify-write load against a local cluster for a while, then count the "peer down" events
 // in the nodes' logs and in status polls. Run: npx tsx scripts/fault-flap-check.ts --help
 
+import { scriptSecurity } from "./lib/script-security.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +15,7 @@ import {
   probeFreePorts,
   spawnNode,
   waitForServing,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import {
   builtMainScript,
@@ -80,7 +82,7 @@ async function startCluster(
   options: FlapCheckOptions,
 ): Promise<{ targets: Target[]; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-flap-"));
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: await probeFreePorts(options.nodes),
     clusterDir: dir,
     storage: "memory",
@@ -107,7 +109,9 @@ async function startCluster(
       pids.push(pid);
       return { id: spec.id, address: spec.address, pid, logFile: spec.logFile };
     });
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
+    await Promise.all(
+      specs.map((spec) => waitForServing(spec.address, 20_000, clusterClientSecurity(dir))),
+    );
     options.print(`started ${specs.length} nodes in ${dir} (pids ${pids.join(", ")})`);
     return { targets, stop };
   } catch (error) {
@@ -131,7 +135,9 @@ async function loadAndCount(
 ): Promise<FlapCheckResult> {
   // Let the first heartbeats settle so the window starts from a healthy cluster.
   await sleep(1500);
-  const clients = targets.map((target) => new DkvClient([target.address]));
+  const clients = targets.map(
+    (target) => new DkvClient([target.address], { security: scriptSecurity() }),
+  );
   const cpuBefore = new Map(targets.map((target) => [target.id, cpuMs(target.pid)]));
   const loadCpuBefore = process.cpuUsage();
   const idleBefore = machineIdle();
@@ -216,7 +222,9 @@ async function pollStatus(
   maxRoundTripMs: number;
   maxPhi: number;
 }> {
-  const clients = targets.map((target) => new DkvClient([target.address]));
+  const clients = targets.map(
+    (target) => new DkvClient([target.address], { security: scriptSecurity() }),
+  );
   const counts = { downInPolls: 0, polls: 0, failedPolls: 0, maxRoundTripMs: 0, maxPhi: 0 };
   try {
     while (Date.now() < stopAtMs) {

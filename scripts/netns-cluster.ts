@@ -4,6 +4,7 @@
 // Root. Run: sudo npx tsx scripts/netns-cluster.ts up [--nodes 3] [--join] | down
 // (see docs/OPERATIONS.md)
 
+import { LOCAL_HOSTS, certDirOf, ensureLocalCredentials } from "../cli/local-credentials.js";
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -15,7 +16,11 @@ import {
   writeClusterFile,
   type ClusterFileNode,
 } from "../cli/cluster-file.js";
-import { ensureClusterKeyFile, waitForServing } from "../cli/local-cluster.js";
+import {
+  ensureClusterKeyFile,
+  waitForServing,
+  clusterClientSecurity,
+} from "../cli/local-cluster.js";
 import {
   FAULT_INJECTION_FLAG,
   builtMainScript,
@@ -96,11 +101,16 @@ async function up(options: UpOptions): Promise<void> {
   const peers = ids.map((id, index) => `${id}=${address(index)}`).join(",");
   const main = builtMainScript();
   const keyFile = ensureClusterKeyFile(clusterDir);
+  // Each node's certificate names every node's address: clients check the host they dial.
+  const certDir = path.resolve(certDirOf(clusterDir));
+  const ips = ids.map((_, index) => layout.node(index + 1).ip);
+  await ensureLocalCredentials(certDir, ids, [...LOCAL_HOSTS, ...ips]);
   const common = [
     `--storage=${options.storage}`,
     `--partitions=${options.partitions}`,
     `--log-level=${options.logLevel}`,
     `--cluster-key=${keyFile}`,
+    `--tls-dir=${certDir}`,
     // A netns cluster is a fault-test cluster: fault-partition.ts and fault-link.ts drive it too.
     FAULT_INJECTION_FLAG,
     ...options.serveArgs,
@@ -143,14 +153,18 @@ async function up(options: UpOptions): Promise<void> {
     return node;
   };
   const serving = (started: readonly ClusterFileNode[]): Promise<unknown> =>
-    Promise.all(started.map((node) => waitForServing(node.address, SERVING_TIMEOUT_MS)));
+    Promise.all(
+      started.map((node) =>
+        waitForServing(node.address, SERVING_TIMEOUT_MS, clusterClientSecurity(clusterDir)),
+      ),
+    );
   if (!options.join) {
     await serving(ids.map((_, index) => start(index)));
   } else {
     await serving([start(0)]);
     const joiners = ids.slice(1).map((_, index) => start(index + 1));
     await serving(joiners);
-    await joinAll(main, nodes, options.settleTimeoutMs);
+    await joinAll(main, nodes, options.settleTimeoutMs, clusterDir);
   }
   say(`netns cluster of ${nodes.length} nodes is up; cluster file ${clusterFilePath(clusterDir)}`);
   say(`try: npx dkv status --cluster-dir ${options.clusterDir}`);
@@ -161,18 +175,21 @@ async function joinAll(
   main: string,
   nodes: readonly ClusterFileNode[],
   settleTimeoutMs: number,
+  clusterDir: string,
 ): Promise<void> {
   const [seed, ...joiners] = nodes;
   if (seed === undefined || joiners.length === 0) return;
+  const security = clusterClientSecurity(clusterDir);
   await waitJoinsStaged(
     seed.address,
     joiners.map((node) => node.id),
     SERVING_TIMEOUT_MS,
+    security,
   );
   say(`${seed.id} holds the staged joins of ${joiners.map((node) => node.id).join(", ")}`);
-  await commitWithCli(main, seed.address);
+  await commitWithCli(main, seed.address, clusterDir);
   const addresses = nodes.map((node) => node.address);
-  const version = await waitLayoutSettled(addresses, nodes.length, settleTimeoutMs);
+  const version = await waitLayoutSettled(addresses, nodes.length, settleTimeoutMs, security);
   say(`every node holds layout version ${version}: ${nodes.length} valid members, no transition`);
 }
 

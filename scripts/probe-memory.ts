@@ -21,6 +21,7 @@ import {
   spawnNode,
   stopProcess,
   waitForServing,
+  clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { connectPeer, closePeer } from "../node/peer-clients.js";
@@ -49,7 +50,7 @@ const mb = (bytes: number): string => `${Math.round(bytes / MiB)} MiB`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-probe-"));
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: await probeFreePorts(3),
     clusterDir: dir,
     storage: "memory",
@@ -62,11 +63,13 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     for (const spec of specs) children.push(spawnNode(spec));
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
+    await Promise.all(
+      specs.map((spec) => waitForServing(spec.address, 20_000, clusterClientSecurity(dir))),
+    );
     await sleep(2000); // every node has heard from every peer
     const n1 = specs[0]!;
     const pid = children[0]!.pid!;
-    const polite = new DkvClient([n1.address]);
+    const polite = new DkvClient([n1.address], { security: clusterClientSecurity(dir) });
     await polite.put("small", "v", { w: 3 });
     if (args.scenario === "slow-reader") await slowReader(n1.address, pid, polite);
     if (args.scenario === "big-puts") await bigPuts(n1.address, pid, polite);
@@ -219,7 +222,7 @@ async function flood(
   address: string,
   pid: number,
   polite: DkvClient,
-  specs: ReturnType<typeof localClusterSpecs>,
+  specs: Awaited<ReturnType<typeof localClusterSpecs>>,
 ): Promise<void> {
   const admin = connectPeer(nodeId("probe"), nodeId("n1"), address, 64 * MiB);
   const peers = specs.slice(1).map((spec) => spec.id);

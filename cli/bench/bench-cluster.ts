@@ -11,6 +11,7 @@ import {
   spawnNode,
   stopProcess,
   waitForServing,
+  clusterClientSecurity,
 } from "../local-cluster.js";
 import type { BenchProcesses } from "./bench-processes.js";
 
@@ -36,7 +37,7 @@ export async function startBenchCluster(options: {
   readonly processes: BenchProcesses;
 }): Promise<BenchCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-"));
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: await probeFreePorts(options.nodes),
     clusterDir: dir,
     storage: options.storage,
@@ -50,7 +51,11 @@ export async function startBenchCluster(options: {
   const stopNodes = (): Promise<void> =>
     Promise.all(children.map((child) => stopProcess(child, NODE_STOP_GRACE_MS))).then(() => {});
   try {
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, NODE_START_TIMEOUT_MS)));
+    await Promise.all(
+      specs.map((spec) =>
+        waitForServing(spec.address, NODE_START_TIMEOUT_MS, clusterClientSecurity(dir)),
+      ),
+    );
   } catch (error) {
     await stopNodes();
     throw new Error(

@@ -1,6 +1,7 @@
 // What one `dkv bench` run does, checked: workload, load shape, target, quorum. Built from the
 // command's flags by cli/commands/bench.ts; everything here is validated once, up front.
 
+import type { ClientCredentialsPem } from "../../node/security/client-security.js";
 import type { CallOptions } from "../../coordinator/client.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
@@ -23,6 +24,8 @@ export type BenchTarget =
       readonly kind: "existing";
       readonly addresses: readonly string[];
       readonly pids: readonly number[];
+      /** TLS credentials (absent: plaintext). */
+      readonly credentials?: ClientCredentialsPem;
     };
 
 /** A validated bench run. */

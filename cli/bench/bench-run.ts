@@ -2,6 +2,11 @@
 // the same for the echo baseline in a process of its own, and assemble the report. Every
 // process it starts is stopped at the end, on failure and on Ctrl-C.
 
+import {
+  localClientCredentials,
+  type ClientCredentialsPem,
+} from "../../node/security/client-security.js";
+import { certDirOf } from "../local-credentials.js";
 import os from "node:os";
 import { stopProcess } from "../local-cluster.js";
 import { startBenchCluster, type BenchCluster } from "./bench-cluster.js";
@@ -40,10 +45,17 @@ export async function runBench(config: BenchConfig): Promise<BenchReport> {
         addresses: cluster.addresses,
         serverPids: cluster.pids,
         ifNoneMatch: false,
+        ...credentialsOf(localClientCredentials(certDirOf(cluster.dir))),
       };
     } else {
-      const { addresses, pids } = config.target;
-      dkvSpec = { name: "dkv", addresses, serverPids: pids, ifNoneMatch: true };
+      const { addresses, pids, credentials } = config.target;
+      dkvSpec = {
+        name: "dkv",
+        addresses,
+        serverPids: pids,
+        ifNoneMatch: true,
+        ...credentialsOf(credentials),
+      };
     }
     const dkv = await runTarget(dkvSpec, config, processes);
     // The cluster is done; stopping it keeps it from taking CPU during the baseline.
@@ -84,4 +96,10 @@ async function runEchoBaseline(
   } finally {
     await stopProcess(child, 2000);
   }
+}
+
+function credentialsOf(credentials: ClientCredentialsPem | undefined): {
+  credentials?: ClientCredentialsPem;
+} {
+  return credentials === undefined ? {} : { credentials };
 }

@@ -1,6 +1,7 @@
 // One load worker: its own DkvClient (own gRPC channels, own CPU thread), a workload executor
 // and a closed- or open-loop driver; it reports progress and, at the end, its histograms.
 
+import { securityOf } from "../../node/security/client-security.js";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DkvClient } from "../../coordinator/client.js";
 import { runClosedLoop } from "./closed-loop.js";
@@ -19,7 +20,10 @@ export class LoadWorker {
 
   constructor(config: WorkerConfig) {
     this.#config = config;
-    this.#client = new DkvClient(config.addresses, { routing: config.routing });
+    this.#client = new DkvClient(config.addresses, {
+      routing: config.routing,
+      security: securityOf(config.credentials),
+    });
     this.#executor = new WorkloadExecutor(this.#client, {
       workload: WORKLOADS[config.workload],
       records: config.records,

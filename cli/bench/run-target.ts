@@ -2,6 +2,7 @@
 // share of the load, start them together, show progress, read the servers' CPU over the
 // measured window, and merge what the workers measured into one TargetResult.
 
+import { securityOf, type ClientCredentialsPem } from "../../node/security/client-security.js";
 import type { ChildProcess } from "node:child_process";
 import { DkvClient } from "../../coordinator/client.js";
 import type { BenchConfig } from "./bench-config.js";
@@ -25,6 +26,8 @@ export interface TargetSpec {
   readonly serverPids: readonly number[];
   /** Preload without overwriting what a running cluster holds. */
   readonly ifNoneMatch: boolean;
+  /** TLS credentials (absent: plaintext). */
+  readonly credentials?: ClientCredentialsPem;
 }
 
 /** Workers start this long after the last one is ready, so that all start together. */
@@ -86,7 +89,7 @@ function measuredCount(results: readonly FromWorker[]): number {
 }
 
 async function preloadTarget(spec: TargetSpec, config: BenchConfig): Promise<PreloadOutcome> {
-  const client = new DkvClient(spec.addresses);
+  const client = new DkvClient(spec.addresses, { security: securityOf(spec.credentials) });
   try {
     return await preloadRecords({
       label: `preload ${spec.name}`,
@@ -138,6 +141,7 @@ function workerConfig(spec: TargetSpec, config: BenchConfig, index: number): Wor
     workerIndex: index,
     addresses,
     routing: spec.name === "dkv" ? config.routing : "given",
+    ...(spec.credentials === undefined ? {} : { credentials: spec.credentials }),
     workload: config.workload,
     records: config.records,
     valueBytes: config.valueBytes,

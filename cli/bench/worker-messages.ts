@@ -1,6 +1,7 @@
 // The messages between `dkv bench` and its load worker processes (over the fork IPC channel):
 // configure → ready → start → progress … → result (or failed).
 
+import type { ClientCredentialsPem } from "../../node/security/client-security.js";
 import type { CallOptions } from "../../coordinator/client.js";
 import type { RecordingSnapshot } from "./latency-recorder.js";
 import type { ReadStats } from "./workload-executor.js";
@@ -23,6 +24,8 @@ export interface WorkerConfig {
   readonly addresses: readonly string[];
   /** DkvClient routing: --routing for dkv, "given" for the echo server. */
   readonly routing: "primary" | "given";
+  /** TLS credentials (absent: plaintext). */
+  readonly credentials?: ClientCredentialsPem;
   readonly workload: WorkloadName;
   readonly records: number;
   readonly valueBytes: number;

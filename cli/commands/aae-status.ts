@@ -1,6 +1,7 @@
 // `dkv aae-status`: one node's anti-entropy: counters, and per partition it replicates the last
 // exchange (when, with whom), keys repaired (last and total) and bytes exchanged.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import * as grpc from "@grpc/grpc-js";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
@@ -8,7 +9,12 @@ import { loadProto } from "../../proto/load-proto.js";
 import type { AaeStatusResponse__Output } from "../../proto/generated/dkv/v1/AaeStatusResponse.js";
 import { channelOptions } from "../../node/peer-clients.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 import { callFirstReachable } from "../first-reachable.js";
 import type { AntiEntropyClient } from "../../proto/generated/dkv/v1/AntiEntropy.js";
 
@@ -21,7 +27,7 @@ export function builder(yargs: Argv): Argv<ClientArgs> {
 }
 
 export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<void> {
-  const status = await askFirstReachable(nodeAddresses(args), args.timeout);
+  const status = await askFirstReachable(nodeAddresses(args), args.timeout, clientSecurity(args));
   if (args.json) {
     console.log(JSON.stringify(status));
     return;
@@ -85,14 +91,16 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
 export async function askFirstReachable(
   addresses: readonly string[],
   timeoutMs: number,
+  security: ClientSecurity,
 ): Promise<AaeStatusResponse__Output> {
   const { grpcObject } = loadProto();
-  const connect = (address: string): AntiEntropyClient =>
-    new grpcObject.dkv.v1.AntiEntropy(
-      address,
-      grpc.credentials.createInsecure(),
-      channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
-    );
+  const connect = (address: string): AntiEntropyClient => {
+    const secured = security.channel(address);
+    return new grpcObject.dkv.v1.AntiEntropy(address, secured.credentials, {
+      ...channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+      ...secured.options,
+    });
+  };
   const { reply } = await callFirstReachable<AntiEntropyClient, AaeStatusResponse__Output>(
     addresses,
     timeoutMs,

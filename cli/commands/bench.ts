@@ -12,6 +12,7 @@ import { formatBenchReport } from "../bench/format-bench-report.js";
 import { readClusterFile } from "../cluster-file.js";
 import {
   callOptions,
+  clientCredentials,
   nodeAddresses,
   withClientOptions,
   type ClientArgs,
@@ -148,7 +149,13 @@ function target(args: BenchArgs): BenchTarget {
   }
   const addresses = nodeAddresses(args);
   const file = named ? undefined : readClusterFile(path.resolve(args["cluster-dir"]));
-  return { kind: "existing", addresses, pids: file?.nodes.map((node) => node.pid) ?? [] };
+  const credentials = clientCredentials(args);
+  return {
+    kind: "existing",
+    addresses,
+    pids: file?.nodes.map((node) => node.pid) ?? [],
+    ...(credentials === undefined ? {} : { credentials }),
+  };
 }
 
 /** The shared options, with DESIGN §9's quorum (n=3, r=w=2, dw=1) and bucket "bench" as defaults. */

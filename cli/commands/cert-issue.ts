@@ -3,6 +3,7 @@
 // key into the credentials directory. Reissuing replaces the files whole: a running node picks
 // the new ones up when it reloads.
 
+import { LOCAL_HOSTS } from "../local-credentials.js";
 import { existsSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import type { Argv, ArgumentsCamelCase } from "yargs";
@@ -31,7 +32,6 @@ interface CertIssueArgs extends CertDirArgs {
 }
 
 /** Hosts a node certificate names when --host is not given: a node on this machine. */
-const LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const command = "issue";
@@ -96,7 +96,7 @@ function requestOf(args: CertIssueArgs): Request {
     if (!isValidNodeId(args.node)) {
       throw new UsageError(`--node must be 1 to 64 of [A-Za-z0-9_.-], got '${args.node}'`);
     }
-    const hosts = args.host ?? LOCAL_HOSTS;
+    const hosts = args.host ?? [...LOCAL_HOSTS];
     const bad = hosts.find((host) => !isValidHost(host));
     if (bad !== undefined) {
       throw new UsageError(`--host must be a host name or an IP address, got '${bad}'`);

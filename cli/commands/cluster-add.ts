@@ -4,6 +4,7 @@
 // until its join is staged, and commits the plan, unless --no-commit. The data then moves in the
 // background: `dkv cluster transfers` shows it.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +13,7 @@ import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/Metadat
 import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
 import { isValidNodeId } from "../../node/core/node-id.js";
 import { DEFAULT_CLUSTER_DIR, readClusterFile, writeClusterFile } from "../cluster-file.js";
-import { probeFreePorts, waitForServing } from "../local-cluster.js";
+import { probeFreePorts, waitForServing, clusterClientSecurity } from "../local-cluster.js";
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
@@ -93,23 +94,28 @@ export async function handler(args: ArgumentsCamelCase<AddArgs>): Promise<void> 
     ...(metricsAddress ? { metricsAddress } : {}),
   };
   writeClusterFile(clusterDir, { ...file, nodes: [...file.nodes, node] });
-  await waitForServing(address, START_TIMEOUT_MS);
+  await waitForServing(address, START_TIMEOUT_MS, clusterClientSecurity(clusterDir));
   console.log(
     `started ${id} at ${address} (pid ${pid}, log ${logFile}); it joins through ${seed.id}`,
   );
-  await waitStaged(seed.address, id, args.timeout);
+  await waitStaged(seed.address, id, args.timeout, clusterClientSecurity(clusterDir));
   if (!args.commit) {
     console.log("join staged: review with `dkv cluster plan`, then `dkv cluster commit`");
     return;
   }
-  const planned = await callMembership<PlanReply__Output>([seed.address], args.timeout, (c, o, d) =>
-    c.Plan({}, o, d),
+  const security = clusterClientSecurity(clusterDir);
+  const planned = await callMembership<PlanReply__Output>(
+    [seed.address],
+    args.timeout,
+    (c, o, d) => c.Plan({}, o, d),
+    security,
   );
   const request = { based_on: planned.reply.based_on, revision: planned.reply.revision };
   const { reply } = await callMembership<MetadataReply__Output>(
     [seed.address],
     args.timeout,
     (client, options, done) => client.Commit(request, options, done),
+    security,
   );
   const report = parsePlanJson(planned.reply.plan_json);
   console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
@@ -122,11 +128,19 @@ function nextId(taken: ReadonlySet<string>): string {
 }
 
 /** Waits until `seed` holds the staged join of `id` (the new node stages it once it listens). */
-async function waitStaged(seed: string, id: string, timeoutMs: number): Promise<void> {
+async function waitStaged(
+  seed: string,
+  id: string,
+  timeoutMs: number,
+  security: ClientSecurity,
+): Promise<void> {
   const giveUpAtMs = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const { reply } = await callMembership<MetadataReply__Output>([seed], timeoutMs, (c, o, d) =>
-      c.Get({}, o, d),
+    const { reply } = await callMembership<MetadataReply__Output>(
+      [seed],
+      timeoutMs,
+      (c, o, d) => c.Get({}, o, d),
+      security,
     );
     const { staged, layout } = parseMetadataJson(reply.metadata_json);
     if (staged.changes.some((change) => change.kind === "join" && change.node === id)) return;

@@ -3,10 +3,16 @@
 // FAILED_PRECONDITION, changes that differ from the plan that was shown; without them this
 // command asks for the plan itself and commits exactly what that plan shows.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
 import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
@@ -36,7 +42,7 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
   const expected = expectedPlan(args["based-on"], args.revision);
   const addresses = nodeAddresses(args);
   if (expected !== undefined) {
-    const { reply } = await commit(addresses, args.timeout, expected);
+    const { reply } = await commit(addresses, args.timeout, expected, clientSecurity(args));
     if (args.json) console.log(reply.metadata_json);
     else {
       const after = parseMetadataJson(reply.metadata_json);
@@ -51,12 +57,16 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
     addresses,
     args.timeout,
     (client, options, done) => client.Plan({}, options, done),
+    clientSecurity(args),
   );
   // The node that planned commits: another could hold other staged changes, and would refuse.
-  const { reply } = await commit([planned.address], args.timeout, {
-    basedOn: planned.reply.based_on,
-    revision: planned.reply.revision,
-  });
+  const expectedNow = { basedOn: planned.reply.based_on, revision: planned.reply.revision };
+  const { reply } = await commit(
+    [planned.address],
+    args.timeout,
+    expectedNow,
+    clientSecurity(args),
+  );
   if (args.json) console.log(reply.metadata_json);
   else {
     const report = parsePlanJson(planned.reply.plan_json);
@@ -90,9 +100,13 @@ function commit(
   addresses: readonly string[],
   timeoutMs: number,
   expected: { basedOn: number; revision: number },
+  security: ClientSecurity,
 ): Promise<{ reply: MetadataReply__Output; address: string }> {
   const request = { based_on: expected.basedOn, revision: expected.revision };
-  return callMembership<MetadataReply__Output>(addresses, timeoutMs, (client, options, done) =>
-    client.Commit(request, options, done),
+  return callMembership<MetadataReply__Output>(
+    addresses,
+    timeoutMs,
+    (client, options, done) => client.Commit(request, options, done),
+    security,
   );
 }

@@ -2,6 +2,7 @@
 // the checks of node ids and addresses on the command line (made before any call, so that a
 // mistake exits 2 without touching the cluster), and printing a metadata reply.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
@@ -25,14 +26,16 @@ export async function callMembership<Reply>(
   addresses: readonly string[],
   timeoutMs: number,
   call: MembershipCall<Reply>,
+  security: ClientSecurity,
 ): Promise<{ reply: Reply; address: string }> {
   const { grpcObject } = loadProto();
-  const connect = (address: string): MembershipClient =>
-    new grpcObject.dkv.v1.Membership(
-      address,
-      grpc.credentials.createInsecure(),
-      channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
-    );
+  const connect = (address: string): MembershipClient => {
+    const secured = security.channel(address);
+    return new grpcObject.dkv.v1.Membership(address, secured.credentials, {
+      ...channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+      ...secured.options,
+    });
+  };
   return callFirstReachable(addresses, timeoutMs, connect, call);
 }
 

@@ -4,7 +4,12 @@
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 import { parsePlanJson, planLines } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
 
@@ -21,6 +26,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     nodeAddresses(args),
     args.timeout,
     (client, options, done) => client.Plan({}, options, done),
+    clientSecurity(args),
   );
   if (args.json) {
     console.log(reply.plan_json);

@@ -3,7 +3,12 @@
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 import { metadataLines, parseMetadataJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
 
@@ -20,6 +25,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     nodeAddresses(args),
     args.timeout,
     (client, options, done) => client.Get({}, options, done),
+    clientSecurity(args),
   );
   if (args.json) {
     console.log(reply.metadata_json);

@@ -5,7 +5,12 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from "yargs";
 import type { StageRequest } from "../../proto/generated/dkv/v1/StageRequest.js";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 import { changeText } from "../membership-output.js";
 import {
   callMembership,
@@ -34,6 +39,7 @@ async function stage(args: ClientArgs, request: Required<StageRequest>): Promise
     addresses,
     args.timeout,
     (client, options, done) => client.Stage(request, options, done),
+    clientSecurity(args),
   );
   printMetadataReply(reply, args.json, `staged: ${changeText(request)}`);
 }
@@ -115,6 +121,7 @@ export const clear: CommandModule<unknown, ClientArgs> = {
       nodeAddresses(args),
       args.timeout,
       (client, options, done) => client.Clear({}, options, done),
+      clientSecurity(args),
     );
     printMetadataReply(reply, args.json, "cleared the staged changes");
   },

@@ -7,7 +7,13 @@ import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
 import { DkvClient } from "../../coordinator/client.js";
 import type { IncomingTransfer__Output } from "../../proto/generated/dkv/v1/IncomingTransfer.js";
-import { openClient, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  openClient,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import { formatBytes, formatDuration } from "../membership-output.js";
 
 export const command = "transfers";
@@ -44,7 +50,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   try {
     const status = await client.status({ timeoutMs: args.timeout });
     const addresses = new Map(status.members.map((member) => [member.node_id, member.address]));
-    rows = await transferRows(addresses, args.timeout);
+    rows = await transferRows(addresses, args.timeout, clientSecurity(args));
     summary =
       `layout version ${status.layout_version}: ` +
       (status.layout_in_transition
@@ -106,11 +112,12 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
 async function transferRows(
   addresses: ReadonlyMap<string, string>,
   timeoutMs: number,
+  security: ClientSecurity,
 ): Promise<TransferRow[]> {
   const incoming = new Map<string, IncomingTransfer__Output[]>();
   await Promise.all(
     [...addresses].map(async ([node, address]) => {
-      const member = new DkvClient([address]);
+      const member = new DkvClient([address], { security });
       try {
         incoming.set(node, (await member.status({ timeoutMs })).incoming_transfers);
       } catch {

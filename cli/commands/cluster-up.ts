@@ -13,6 +13,7 @@ import {
   spawnNode,
   stopProcess,
   waitForServing,
+  clusterClientSecurity,
 } from "../local-cluster.js";
 import {
   DEFAULT_CLUSTER_DIR,
@@ -100,7 +101,7 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
   await stopLeftoverNodes(clusterDir);
   // One probe for both kinds of port, so no metrics port repeats a gRPC port.
   const ports = await probeFreePorts(args.nodes * 2);
-  const specs = localClusterSpecs({
+  const specs = await localClusterSpecs({
     ports: ports.slice(0, args.nodes),
     metricsPorts: ports.slice(args.nodes),
     clusterDir,
@@ -132,7 +133,9 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     await lock.release();
   };
   try {
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, 20_000)));
+    await Promise.all(
+      specs.map((spec) => waitForServing(spec.address, 20_000, clusterClientSecurity(clusterDir))),
+    );
   } catch (error) {
     await stopAll();
     throw new Error(

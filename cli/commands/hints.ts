@@ -3,7 +3,12 @@
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
 import { DkvClient } from "../../coordinator/client.js";
-import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  nodeAddresses,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
 
 export const command = "hints";
 export const describe = "Show the hints each node holds for other nodes (hinted handoff)";
@@ -20,7 +25,7 @@ interface HintRow {
 }
 
 export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<void> {
-  const first = new DkvClient(nodeAddresses(args));
+  const first = new DkvClient(nodeAddresses(args), { security: clientSecurity(args) });
   let members: { node_id: string; address: string }[];
   try {
     members = (await first.status({ timeoutMs: args.timeout })).members;
@@ -31,7 +36,7 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   const unreachable: string[] = [];
   await Promise.all(
     members.map(async (member) => {
-      const client = new DkvClient([member.address]);
+      const client = new DkvClient([member.address], { security: clientSecurity(args) });
       try {
         const status = await client.status({ timeoutMs: args.timeout });
         for (const target of status.members) {

@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { createLogger } from "../../node/logger.js";
+import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { limitsWith } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
@@ -41,6 +42,7 @@ interface ServeArgs {
   "phi-threshold": number;
   "metrics-listen": string | undefined;
   "cluster-key": string | undefined;
+  "tls-dir": string | undefined;
   insecure: boolean;
   "enable-fault-injection": boolean;
   limit: string[] | undefined;
@@ -159,12 +161,18 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
         "File of the cluster's context keys (hex or base64, one per line, mode 600; the first " +
         "seals, all open); `dkv cluster up` makes one. SIGHUP reloads it",
     })
+    .option("tls-dir", {
+      type: "string",
+      describe:
+        "Credentials directory with ca.crt, node-<id>.crt and node-<id>.key (`dkv cert`): TLS " +
+        "on every connection, every call checked. SIGHUP or a change on disk reloads them",
+    })
     .option("insecure", {
       type: "boolean",
       default: false,
       describe:
-        "Run without a cluster key: client contexts are not sealed, so a client can forge one " +
-        "(development only)",
+        "Run without a cluster key and without TLS: plaintext, unchecked calls, forgeable " +
+        "client contexts (development only)",
     })
     .option("enable-fault-injection", {
       type: "boolean",
@@ -218,6 +226,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const listen = await withConcretePort(args.listen);
   const members = join === undefined ? parsePeers(args.peers, self, advertise ?? listen) : [];
   const keyFile = clusterKeyArg(args["cluster-key"], args.insecure);
+  const tlsDir = tlsDirArg(args["tls-dir"], args.insecure);
   const limited = limitsWith(args.limit ?? []);
   if (!limited.ok) throw new UsageError(`--limit: ${limited.reason}`);
   const limits = limited.limits;
@@ -225,8 +234,9 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const logger = createLogger({ node: self, level: args["log-level"] });
   if (keyFile === undefined) {
     logger.warn(
-      "INSECURE: no cluster key (--insecure). Client contexts are not sealed: any client can " +
-        "forge one and lose other clients' writes. Never run this on a network.",
+      "INSECURE (--insecure): no TLS, no authentication and no cluster key. Anyone who reaches " +
+        "this port can read, write and delete any key, call the internal services and forge " +
+        "client contexts. Never run this on a network.",
     );
   }
   const faultInjection = args["enable-fault-injection"];
@@ -241,6 +251,15 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   // Loaded on demand: the server stack is not needed by the client commands.
   const { createStorage } = await import("../../node/storage/create-storage.js");
   const { startNode } = await import("../start-node.js");
+  const { INSECURE_NODE, openNodeSecurity } = await import("../../node/security/node-security.js");
+  const security =
+    tlsDir === undefined
+      ? INSECURE_NODE
+      : await openNodeSecurity({ dir: tlsDir, self, clock: SYSTEM_CLOCK, logger }).catch(
+          (error: unknown) => {
+            throw new UsageError(`--tls-dir ${tlsDir}: ${(error as Error).message}`);
+          },
+        );
   const engine = args.storage as StorageEngineName;
   const storage = await createStorage(engine, args["data-dir"], limits);
   const hintDir = path.join(args["data-dir"], "hints");
@@ -276,6 +295,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     contextKeys: () => contextKeys,
     limits,
     faultInjection,
+    security,
   });
   logger.info(
     { address: node.address, members: members.length, storage: storage.engine },
@@ -284,15 +304,22 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, "shutting down");
-      node.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        resolve();
-      });
+      node.close().then(
+        () => {
+          security.close();
+          resolve();
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          resolve();
+        },
+      );
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
     // Key rotation without a restart: a bad file keeps the keys in use.
     process.on("SIGHUP", () => {
+      void security.reload();
       if (keyFile === undefined) return;
       try {
         contextKeys = loadContextKeyFile(keyFile);
@@ -303,6 +330,19 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     });
   });
   logger.info("stopped");
+}
+
+/** The credentials directory; a node without one refuses to start unless --insecure says so. */
+function tlsDirArg(dir: string | undefined, insecure: boolean): string | undefined {
+  if (dir !== undefined && insecure)
+    throw new UsageError("--tls-dir and --insecure exclude each other");
+  if (dir === undefined && !insecure) {
+    throw new UsageError(
+      "a node needs --tls-dir DIR (the cluster CA and this node's certificate; `dkv cluster up` " +
+        "makes them, or `dkv cert init` and `dkv cert issue --node ID`), or --insecure for development",
+    );
+  }
+  return dir;
 }
 
 /** The key file to use; a node without one refuses to start unless --insecure says so. */

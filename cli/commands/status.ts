@@ -3,7 +3,13 @@
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
-import { openClient, withClientOptions, type ClientArgs } from "../client-options.js";
+import {
+  clientSecurity,
+  openClient,
+  withClientOptions,
+  type ClientArgs,
+} from "../client-options.js";
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import { DkvClient } from "../../coordinator/client.js";
 import type { StatusResponse__Output } from "../../proto/generated/dkv/v1/StatusResponse.js";
 
@@ -22,6 +28,8 @@ export interface NodeSelfReport {
   readonly metrics_address: string;
   /** Started with --enable-fault-injection (false when it did not answer). */
   readonly fault_injection_enabled: boolean;
+  /** "tls" or "insecure" ("" when it did not answer). */
+  readonly security: string;
 }
 
 export const command = "status";
@@ -36,7 +44,11 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   const client = openClient(args);
   try {
     const status = await client.status({ timeoutMs: args.timeout });
-    const reports = await selfReports(status, Math.min(args.timeout, MEMBER_STATUS_TIMEOUT_MS));
+    const reports = await selfReports(
+      status,
+      Math.min(args.timeout, MEMBER_STATUS_TIMEOUT_MS),
+      clientSecurity(args),
+    );
     if (args.json) {
       console.log(JSON.stringify({ ...status, nodes: reports }));
       return;
@@ -63,6 +75,14 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     );
     if (status.metrics_address !== "") {
       console.log(`metrics: http://${status.metrics_address}/metrics`);
+    }
+    const insecure = reports.filter((report) => report.security === "insecure");
+    if (insecure.length > 0) {
+      console.log(
+        `WARNING: ${insecure.map((report) => report.node_id).join(", ")} run --insecure: no TLS ` +
+          "and no authentication; anyone who reaches them can read, write and delete any key. " +
+          "Development only.",
+      );
     }
     const faulty = reports.filter((report) => report.fault_injection_enabled);
     if (faulty.length > 0) {
@@ -129,11 +149,12 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
 async function selfReports(
   status: StatusResponse__Output,
   timeoutMs: number,
+  security: ClientSecurity,
 ): Promise<NodeSelfReport[]> {
   return Promise.all(
     status.members.map(async (member) => {
       if (member.node_id === status.node_id) return selfReport(member, status);
-      const client = new DkvClient([member.address]);
+      const client = new DkvClient([member.address], { security });
       try {
         return selfReport(member, await client.status({ timeoutMs }));
       } catch {
@@ -161,6 +182,7 @@ function selfReport(
     recent_window_ms: mine?.recent_window_ms ?? 0,
     metrics_address: mine?.metrics_address ?? "",
     fault_injection_enabled: mine?.fault_injection_enabled ?? false,
+    security: mine?.security ?? "",
   };
 }
 

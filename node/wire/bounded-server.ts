@@ -39,12 +39,17 @@ export function createBoundedServer(
   limits: Limits,
   options: grpc.ChannelOptions,
   clock: Clock,
-  observer?: AdmissionObserver,
+  extra: {
+    readonly observer?: AdmissionObserver;
+    /** Checks who calls (node/security/call-guard.ts), after admission. */
+    readonly guard?: grpc.ServerInterceptor;
+  } = {},
 ): grpc.Server {
+  const admission = admissionInterceptor(limits, clock, extra.observer);
   return new BoundedServer({
     ...options,
     "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
     "grpc.max_send_message_length": limits.grpcMessageBytesMax,
-    interceptors: [admissionInterceptor(limits, clock, observer)],
+    interceptors: extra.guard === undefined ? [admission] : [admission, extra.guard],
   });
 }

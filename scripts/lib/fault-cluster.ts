@@ -2,6 +2,7 @@
 // netns-cluster.ts), timestamped output, process signals by pid, restarting a node with its
 // original argv and log file, and an Admin client for node-level partitions.
 
+import { scriptSecurity, useClusterSecurity } from "./script-security.js";
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +15,7 @@ import {
   type ClusterFile,
   type ClusterFileNode,
 } from "../../cli/cluster-file.js";
-import { waitForServing } from "../../cli/local-cluster.js";
+import { waitForServing, clusterClientSecurity } from "../../cli/local-cluster.js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { AdminClient } from "../../proto/generated/dkv/v1/Admin.js";
 
@@ -71,6 +72,7 @@ export function sleep(ms: number): Promise<void> {
 /** The cluster file of clusterDir; throws a message saying how to start one when missing. */
 export function loadCluster(clusterDir: string): FaultClusterFile {
   const file = readClusterFile(path.resolve(clusterDir));
+  useClusterSecurity(clusterDir);
   if (file === undefined) {
     throw new Error(
       `no cluster.json in ${clusterDir}: start a cluster with \`dkv cluster up --data-dir ${clusterDir}\``,
@@ -152,7 +154,7 @@ export async function restartNode(clusterDir: string, id: string): Promise<numbe
   const latest = loadCluster(clusterDir);
   const nodes = latest.nodes.map((entry) => (entry.id === id ? { ...entry, pid } : entry));
   writeClusterFile(path.resolve(clusterDir), { ...latest, nodes });
-  await waitForServing(node.address, 20_000);
+  await waitForServing(node.address, 20_000, clusterClientSecurity(clusterDir));
   return pid;
 }
 
@@ -174,7 +176,8 @@ function faultCallError(address: string, error: grpc.ServiceError): Error {
 /** An Admin client for one node (Status, SetDroppedPeers); close it when done. */
 export function adminClient(address: string): AdminClient {
   const { grpcObject } = loadProto();
-  return new grpcObject.dkv.v1.Admin(address, grpc.credentials.createInsecure());
+  const secured = scriptSecurity().channel(address);
+  return new grpcObject.dkv.v1.Admin(address, secured.credentials, secured.options);
 }
 
 /** Admin.SetDroppedPeers on one node, with a deadline; resolves with the peers now dropped. */

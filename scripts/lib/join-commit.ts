@@ -2,6 +2,7 @@
 // holds the staged joins of the new nodes, commit them with the `dkv cluster commit` command
 // line, then wait until every node has retired the change. Used by netns-cluster.ts up --join.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
@@ -17,11 +18,12 @@ const POLL_INTERVAL_MS = 200;
 const CALL_TIMEOUT_MS = 2000;
 
 /** The cluster metadata the node at `address` holds. */
-export async function metadataAt(address: string): Promise<MetadataView> {
+export async function metadataAt(address: string, security: ClientSecurity): Promise<MetadataView> {
   const { reply } = await callMembership<MetadataReply__Output>(
     [address],
     CALL_TIMEOUT_MS,
     (client, options, done) => client.Get({}, options, done),
+    security,
   );
   return parseMetadataJson(reply.metadata_json);
 }
@@ -31,11 +33,12 @@ export async function waitJoinsStaged(
   seed: string,
   ids: readonly string[],
   timeoutMs: number,
+  security: ClientSecurity,
 ): Promise<void> {
   const giveUpAtMs = Date.now() + timeoutMs;
   let missing: readonly string[] = ids;
   while (Date.now() < giveUpAtMs) {
-    const metadata = await metadataAt(seed).catch(() => undefined);
+    const metadata = await metadataAt(seed, security).catch(() => undefined);
     if (metadata !== undefined) {
       const known = new Set([
         ...metadata.staged.changes
@@ -58,8 +61,13 @@ export async function waitJoinsStaged(
  * Runs `dkv cluster commit --node seed` (it plans, then commits exactly that plan) and prints
  * what it printed; throws with its stderr when it fails.
  */
-export async function commitWithCli(mainScript: string, seed: string): Promise<void> {
-  const args = [mainScript, "cluster", "commit", "--node", seed];
+export async function commitWithCli(
+  mainScript: string,
+  seed: string,
+  clusterDir: string,
+): Promise<void> {
+  // --cluster-dir: the CLI finds the cluster's CA and admin certificate there.
+  const args = [mainScript, "cluster", "commit", "--node", seed, "--cluster-dir", clusterDir];
   say(`$ dkv ${args.slice(1).join(" ")}`);
   try {
     const { stdout } = await execFileAsync(process.execPath, args, { timeout: 30_000 });
@@ -100,6 +108,7 @@ export async function waitLayoutSettled(
   addresses: readonly string[],
   memberCount: number,
   timeoutMs: number,
+  security: ClientSecurity,
 ): Promise<number> {
   const giveUpAtMs = Date.now() + timeoutMs;
   let reason: string | undefined = "not asked yet";
@@ -107,7 +116,7 @@ export async function waitLayoutSettled(
   while (Date.now() < giveUpAtMs) {
     const views = new Map<string, MetadataView | undefined>();
     const answers = await Promise.all(
-      addresses.map((address) => metadataAt(address).catch(() => undefined)),
+      addresses.map((address) => metadataAt(address, security).catch(() => undefined)),
     );
     addresses.forEach((address, index) => views.set(address, answers[index]));
     reason = unsettledReason(views, memberCount);

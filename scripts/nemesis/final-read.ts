@@ -2,6 +2,7 @@
 // replicas agree or the deadline passes, and time how long that took. The r=all reads also
 // fire read repair, as any client read would; hinted handoff and anti-entropy do the rest.
 
+import { scriptSecurity } from "../lib/script-security.js";
 import { DkvClient } from "../../coordinator/client.js";
 import { claimRing, type Ring } from "../../node/core/ring.js";
 import { nodeId } from "../../node/core/node-id.js";
@@ -40,10 +41,14 @@ export interface FinalReadResult {
 /** Polls until every key has converged, or timeoutMs passed. */
 export async function readUntilConverged(options: FinalReadOptions): Promise<FinalReadResult> {
   const startMs = performance.now();
-  const quorumClient = new DkvClient(options.nodes.map((node) => node.address));
+  const security = scriptSecurity();
+  const quorumClient = new DkvClient(
+    options.nodes.map((node) => node.address),
+    { security },
+  );
   const localClients = options.nodes.map((node) => ({
     id: node.id,
-    client: new DkvClient([node.address]),
+    client: new DkvClient([node.address], { security }),
   }));
   const ring =
     options.ring ??

@@ -2,6 +2,7 @@
 // read a node's metadata, stage one change, plan, commit. One short-lived client per call, with a
 // deadline, so that a paused or killed node costs one timeout and never a hung run.
 
+import { scriptSecurity } from "../lib/script-security.js";
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
@@ -81,11 +82,11 @@ function call<Reply>(
   ) => void,
 ): Promise<Reply> {
   const v1 = loadProto().grpcObject.dkv.v1;
-  const client = new v1.Membership(
-    address,
-    grpc.credentials.createInsecure(),
-    channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
-  );
+  const secured = scriptSecurity().channel(address);
+  const client = new v1.Membership(address, secured.credentials, {
+    ...channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+    ...secured.options,
+  });
   return new Promise<Reply>((resolve, reject) =>
     invoke(client, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, reply) => {
       client.close();

@@ -4,6 +4,8 @@
 // process it started or restarted by pid, resuming paused ones first (also synchronously on exit
 // and on SIGINT/SIGTERM).
 
+import { useClusterSecurity } from "../lib/script-security.js";
+import { certDirOf, ensureLocalCredentials } from "../../cli/local-credentials.js";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { writeClusterFile } from "../../cli/cluster-file.js";
@@ -13,6 +15,7 @@ import {
   spawnNode,
   waitForServing,
   type LocalNodeSpec,
+  clusterClientSecurity,
 } from "../../cli/local-cluster.js";
 import {
   builtMainScript,
@@ -72,7 +75,7 @@ export class NemesisCluster {
   /** Starts every node and waits until each serves; kills what started when one does not. */
   static async start(options: NemesisClusterOptions): Promise<NemesisCluster> {
     mkdirSync(options.dir, { recursive: true });
-    const specs = localClusterSpecs({
+    const specs = await localClusterSpecs({
       ports: await probeFreePorts(options.nodes),
       clusterDir: path.resolve(options.dir),
       storage: options.storage,
@@ -82,12 +85,17 @@ export class NemesisCluster {
       // The nemesis partitions and shapes links through the Admin service (nemesis/faults.ts).
       serveArgs: [FAULT_INJECTION_FLAG, ...options.serveArgs],
     });
+    useClusterSecurity(options.dir);
     const cluster = new NemesisCluster(path.resolve(options.dir), specs, options.storage);
     cluster.#installExitHandlers();
     try {
       for (const spec of specs) cluster.#spawn(spec);
       cluster.#writeClusterFile();
-      await Promise.all(specs.map((spec) => waitForServing(spec.address, 30_000)));
+      await Promise.all(
+        specs.map((spec) =>
+          waitForServing(spec.address, 30_000, clusterClientSecurity(cluster.dir)),
+        ),
+      );
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -120,6 +128,9 @@ export class NemesisCluster {
         throw new Error(`${id} is a node already`);
       }
     }
+    if (this.#sharedArgs.some((arg) => arg.startsWith("--tls-dir="))) {
+      await ensureLocalCredentials(path.resolve(certDirOf(this.dir)), ids);
+    }
     // One probe for all: probes made one by one could be handed the same free port.
     const ports = await probeFreePorts(ids.length);
     const specs = ids.map((id, index) => this.#joiningSpec(id, ports[index] as number, via));
@@ -130,7 +141,11 @@ export class NemesisCluster {
       this.#spawn(spec);
     }
     this.#writeClusterFile();
-    await Promise.all(specs.map((spec) => waitForServing(spec.address, ADD_NODE_TIMEOUT_MS)));
+    await Promise.all(
+      specs.map((spec) =>
+        waitForServing(spec.address, ADD_NODE_TIMEOUT_MS, clusterClientSecurity(this.dir)),
+      ),
+    );
     for (const spec of specs) {
       this.#starting.delete(spec.id);
       this.#specs.push(spec);

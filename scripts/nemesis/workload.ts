@@ -3,6 +3,7 @@
 // or keep only the newest with --lww, add one unique element and write back with the context;
 // register clients write a unique value with the context of their read.
 
+import { scriptSecurity } from "../lib/script-security.js";
 import { DkvClient, type QuorumText } from "../../coordinator/client.js";
 import { dotAddedBy } from "./core/dots.js";
 import { SeededRandom } from "../../node/core/seeded-random.js";
@@ -90,7 +91,9 @@ export function startWorkload(options: WorkloadOptions, recorder: Recorder): Run
 /** Each client starts at its own node and moves on only when that node is unreachable. */
 function homeConnection(addresses: readonly string[], client: number): DkvClient {
   const home = client % addresses.length;
-  return new DkvClient([...addresses.slice(home), ...addresses.slice(0, home)]);
+  return new DkvClient([...addresses.slice(home), ...addresses.slice(0, home)], {
+    security: scriptSecurity(),
+  });
 }
 
 /** One read followed (when the read succeeded) by one write with its context. */

@@ -32,7 +32,7 @@ function dkv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     execFile(
       process.execPath,
       [MAIN_SCRIPT, ...args],
-      { env: { ...process.env, ...env } },
+      { env: { ...process.env, ...cluster?.cliEnv, ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout, stderr });

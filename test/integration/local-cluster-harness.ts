@@ -15,6 +15,8 @@ import {
   type LocalNodeSpec,
 } from "../../cli/local-cluster.js";
 import { DkvClient } from "../../coordinator/client.js";
+import { certDirOf, ensureLocalCredentials } from "../../cli/local-credentials.js";
+import { localClientSecurity, type ClientSecurity } from "../../node/security/client-security.js";
 import { writeClusterFile } from "../../cli/cluster-file.js";
 
 /** The built CLI; `npm test` builds it first. */
@@ -50,7 +52,7 @@ export class TestCluster {
   }): Promise<TestCluster> {
     if (!existsSync(MAIN_SCRIPT)) throw new Error(`${MAIN_SCRIPT} is missing: run npm run build`);
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-test-"));
-    const specs = localClusterSpecs({
+    const specs = await localClusterSpecs({
       ports: await probeFreePorts(options.nodes),
       clusterDir: dir,
       storage: options.storage ?? "memory",
@@ -72,7 +74,7 @@ export class TestCluster {
 
   /** Waits until the node's status shows an answered ping (a round trip) from every peer. */
   async #waitForPeersAnswered(id: string, timeoutMs: number): Promise<void> {
-    const client = new DkvClient([this.spec(id).address]);
+    const client = new DkvClient([this.spec(id).address], { security: this.security });
     try {
       const giveUpAtMs = Date.now() + timeoutMs;
       for (;;) {
@@ -91,6 +93,25 @@ export class TestCluster {
     }
   }
 
+  /**
+   * How clients reach this cluster: TLS with the bootstrap admin's certificate, or plaintext
+   * for a cluster started with --insecure.
+   */
+  get security(): ClientSecurity {
+    return localClientSecurity(certDirOf(this.dir));
+  }
+
+  /** The environment that points the dkv CLI at this cluster's CA and admin certificate. */
+  get cliEnv(): Record<string, string> {
+    const certDir = path.resolve(certDirOf(this.dir));
+    if (!existsSync(path.join(certDir, "ca.crt"))) return {};
+    return {
+      DKV_CA: path.join(certDir, "ca.crt"),
+      DKV_CERT: path.join(certDir, "client-admin.crt"),
+      DKV_CERT_KEY: path.join(certDir, "client-admin.key"),
+    };
+  }
+
   spec(id: string): LocalNodeSpec {
     const spec = this.specs.find((candidate) => candidate.id === id);
     if (spec === undefined) throw new Error(`no node ${id}`);
@@ -104,7 +125,7 @@ export class TestCluster {
     const child = spawnNode(spec);
     this.#children.set(id, child);
     try {
-      await waitForServing(spec.address, 20_000);
+      await waitForServing(spec.address, 20_000, this.security);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${this.log(id)}`);
     }
@@ -122,6 +143,9 @@ export class TestCluster {
     const template = this.specs[0];
     if (template === undefined) throw new Error("no node to copy flags from");
     const dataDir = path.join(this.dir, id);
+    if (template.args.some((arg) => arg.startsWith("--tls-dir="))) {
+      await ensureLocalCredentials(path.resolve(certDirOf(this.dir)), [id]);
+    }
     const args = template.args
       .filter((arg) => !/^--(id|listen|peers|data-dir|metrics-listen)=/.test(arg))
       .concat([
@@ -159,7 +183,7 @@ export class TestCluster {
 
   /** A client that talks only to the given node. */
   client(id: string): DkvClient {
-    const client = new DkvClient([this.spec(id).address]);
+    const client = new DkvClient([this.spec(id).address], { security: this.security });
     this.#clients.push(client);
     return client;
   }

@@ -41,7 +41,7 @@ function dkv(args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       [MAIN_SCRIPT, ...args],
-      { timeout: 30_000 },
+      { timeout: 30_000, env: { ...process.env, ...cluster?.cliEnv } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout, stderr });

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 describe("standard gRPC services", () => {
   it("answers the health check with SERVING", async () => {
-    const health = new HealthClient(cluster.spec("n1").address);
+    const health = new HealthClient(cluster.spec("n1").address, cluster.security);
     try {
       expect(await health.check(2000)).toBe("SERVING");
     } finally {
@@ -47,14 +47,18 @@ describe("standard gRPC services", () => {
             ServerReflection: new (
               address: string,
               credentials: grpc.ChannelCredentials,
+              options: grpc.ChannelOptions,
             ) => grpc.Client & { ServerReflectionInfo(): ReflectionStream };
           };
         };
       };
     };
+    const address = cluster.spec("n1").address;
+    const secured = cluster.security.channel(address);
     const client = new loaded.grpc.reflection.v1.ServerReflection(
-      cluster.spec("n1").address,
-      grpc.credentials.createInsecure(),
+      address,
+      secured.credentials,
+      secured.options,
     );
     try {
       const names = await new Promise<string[]>((resolve, reject) => {

@@ -27,6 +27,7 @@ export interface StatusResponse {
   'incoming_transfers'?: (_dkv_v1_IncomingTransfer)[];
   'handover_partitions_pending'?: (number);
   'fault_injection_enabled'?: (boolean);
+  'security'?: (string);
 }
 
 export interface StatusResponse__Output {
@@ -52,4 +53,5 @@ export interface StatusResponse__Output {
   'incoming_transfers': (_dkv_v1_IncomingTransfer__Output)[];
   'handover_partitions_pending': (number);
   'fault_injection_enabled': (boolean);
+  'security': (string);
 }

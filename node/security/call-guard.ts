@@ -1,0 +1,212 @@
+// The one server interceptor that checks every call of every service on a TLS node: who is
+// calling (a verified certificate naming a node or a user, or a bearer token naming a user),
+// and whether call-rules.ts lets them. A method without a rule is refused. A refused call ends
+// before its handler runs; a bucket rule waits for the request message, which grpc-js has
+// decoded by then, and checks its bucket before the handler sees it.
+
+import * as grpc from "@grpc/grpc-js";
+import type { NodeId } from "../core/node-id.js";
+import { FROM_HEADER } from "../peer-clients.js";
+import { ruleOf, type CallRule, type Permission } from "./call-rules.js";
+import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
+
+/** Users, tokens and grants, as the cluster metadata holds them. */
+export interface AccessCheck {
+  /** The user a bearer token proves, or undefined for an unknown or revoked token. */
+  userOfToken(token: string): Promise<string | undefined>;
+  /** Undefined when `user` may do `permission` (on `bucket`); else why not. */
+  refusal(user: string, permission: Permission, bucket: string | undefined): string | undefined;
+}
+
+/** What the guard needs of the node. */
+export interface CallGuardOptions {
+  /** True for a node that is a current member (in the layout and not removed). */
+  isMember(node: NodeId): boolean;
+  readonly access: AccessCheck;
+  /** Told of every refused call (metrics, rate-limited logs); never given a secret. */
+  onRefused?(refusal: Refusal): void;
+}
+
+/** A refused call, for metrics and logs. */
+export interface Refusal {
+  readonly method: string;
+  readonly code: grpc.status.UNAUTHENTICATED | grpc.status.PERMISSION_DENIED;
+  readonly caller: string;
+  readonly reason: string;
+}
+
+/** Undefined when allowed; else the status to answer. */
+type Verdict =
+  undefined | { code: grpc.status.UNAUTHENTICATED | grpc.status.PERMISSION_DENIED; reason: string };
+
+/** A caller as the rules see it: a node, a user, or nobody (with why). */
+export type Caller = PeerIdentity;
+
+/** The bucket of a KV request ("" is the default bucket). */
+export function bucketOf(message: unknown): string {
+  const bucket = (message as { bucket?: unknown } | null)?.bucket;
+  return typeof bucket === "string" && bucket !== "" ? bucket : "default";
+}
+
+/**
+ * The verdict of `rule` for `caller`; `message` is the request for rules that read it (bucket,
+ * stage), undefined when checking at the headers. Pure.
+ */
+export function verdictOf(
+  rule: CallRule | undefined,
+  caller: Caller,
+  options: Pick<CallGuardOptions, "isMember" | "access">,
+  message?: unknown,
+): Verdict {
+  if (rule === undefined) {
+    return { code: grpc.status.PERMISSION_DENIED, reason: "no access rule for this method" };
+  }
+  if (rule.kind === "open") return undefined;
+  if (caller.kind === "anonymous") {
+    return {
+      code: grpc.status.UNAUTHENTICATED,
+      reason: `this call needs a client certificate or a bearer token (${caller.reason})`,
+    };
+  }
+  const user = (permission: Permission, bucket?: string): Verdict => {
+    if (caller.kind !== "user") {
+      return { code: grpc.status.PERMISSION_DENIED, reason: "only a user may make this call" };
+    }
+    const refused = options.access.refusal(caller.user, permission, bucket);
+    return refused === undefined
+      ? undefined
+      : { code: grpc.status.PERMISSION_DENIED, reason: refused };
+  };
+  switch (rule.kind) {
+    case "authenticated":
+      return undefined;
+    case "member":
+      return caller.kind === "node" && options.isMember(caller.nodeId)
+        ? undefined
+        : {
+            code: grpc.status.PERMISSION_DENIED,
+            reason:
+              caller.kind === "node"
+                ? `node ${caller.nodeId} is not a member of the cluster`
+                : "only member nodes may make this call",
+          };
+    case "user":
+      return user(rule.permission);
+    case "node-or-user":
+      return caller.kind === "node" ? undefined : user(rule.permission);
+    case "bucket":
+      if (caller.kind === "node") return undefined;
+      return message === undefined ? undefined : user(rule.permission, bucketOf(message));
+    case "stage": {
+      if (caller.kind === "user") return user("admin");
+      if (options.isMember(caller.nodeId) || message === undefined) return undefined;
+      const request = message as { kind?: unknown; node?: unknown };
+      return request.kind === "join" && request.node === caller.nodeId
+        ? undefined
+        : {
+            code: grpc.status.PERMISSION_DENIED,
+            reason: `node ${caller.nodeId} is not a member: it may only stage its own join`,
+          };
+    }
+  }
+}
+
+/** True for rules that must also see the request message. */
+function readsMessage(rule: CallRule | undefined, caller: Caller): boolean {
+  if (rule === undefined || caller.kind === "anonymous") return false;
+  return (rule.kind === "bucket" && caller.kind === "user") || rule.kind === "stage";
+}
+
+const BEARER = /^Bearer\s+(\S{1,512})$/i;
+
+/**
+ * The caller of a call: its verified certificate, else its bearer token, else anonymous. A
+ * promise only when a token must be checked.
+ */
+function callerOf(
+  call: grpc.ServerInterceptingCallInterface,
+  metadata: grpc.Metadata,
+  access: AccessCheck,
+): Caller | Promise<Caller> {
+  const byCertificate = identityOfPeer(call.getAuthContext().sslPeerCertificate);
+  const from = metadata.get(FROM_HEADER)[0];
+  if (from !== undefined && (byCertificate.kind !== "node" || from !== byCertificate.nodeId)) {
+    return { kind: "anonymous", reason: `${FROM_HEADER} names a node the certificate does not` };
+  }
+  if (byCertificate.kind !== "anonymous") return byCertificate;
+  const header = metadata.get("authorization")[0];
+  if (header === undefined) return byCertificate;
+  const token = typeof header === "string" ? BEARER.exec(header)?.[1] : undefined;
+  if (token === undefined) return { kind: "anonymous", reason: "malformed authorization header" };
+  return access.userOfToken(token).then(
+    (user): Caller =>
+      user === undefined
+        ? { kind: "anonymous", reason: "unknown or revoked token" }
+        : { kind: "user", user },
+    (): Caller => ({ kind: "anonymous", reason: "the token could not be checked" }),
+  );
+}
+
+function describe(caller: Caller): string {
+  return caller.kind === "node"
+    ? `node ${caller.nodeId}`
+    : caller.kind === "user"
+      ? `user ${caller.user}`
+      : "anonymous";
+}
+
+/** The interceptor: install it on the server of every node that runs with TLS. */
+export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
+  return (method, call) => {
+    const rule = ruleOf(method.path);
+    // Settled once the headers are checked; a message that arrives before waits for it.
+    let caller: Caller | Promise<Caller> = { kind: "anonymous", reason: "no headers yet" };
+    let refused = false;
+    const refuse = (who: Caller, verdict: NonNullable<Verdict>): void => {
+      if (refused) return;
+      refused = true;
+      options.onRefused?.({
+        method: method.path,
+        code: verdict.code,
+        caller: describe(who),
+        reason: verdict.reason,
+      });
+      call.sendStatus({ code: verdict.code, details: verdict.reason });
+    };
+    const checkMessage = (who: Caller, message: unknown, pass: (message: unknown) => void) => {
+      if (refused) return;
+      if (readsMessage(rule, who)) {
+        const verdict = verdictOf(rule, who, options, message);
+        if (verdict !== undefined) return refuse(who, verdict);
+      }
+      pass(message);
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            const checkHeaders = (who: Caller): void => {
+              caller = who;
+              const verdict = verdictOf(rule, who, options);
+              if (verdict !== undefined) return refuse(who, verdict);
+              nextMetadata(metadata);
+            };
+            const found = callerOf(call, metadata, options.access);
+            caller = found;
+            if (found instanceof Promise) void found.then(checkHeaders);
+            else checkHeaders(found);
+          },
+          onReceiveMessage(message, nextMessage) {
+            const who = caller;
+            if (who instanceof Promise)
+              void who.then((known) => checkMessage(known, message, nextMessage));
+            else checkMessage(who, message, nextMessage);
+          },
+          onReceiveHalfClose(nextHalfClose) {
+            if (!refused) nextHalfClose();
+          },
+        });
+      },
+    });
+  };
+}

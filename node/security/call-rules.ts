@@ -1,0 +1,71 @@
+// Who may call what: one rule per gRPC method a node serves, looked up by the method's path. A
+// method missing from the table is refused to everyone (call-guard.ts), so a new RPC cannot ship
+// unchecked: test/integration/security.test.ts lists every method from reflection and calls it
+// anonymously. Pure.
+
+/** What a user may be granted; `admin` is cluster-wide (membership, users, status). */
+export type Permission = "read" | "write" | "delete" | "admin";
+
+/** The rule of one method. */
+export type CallRule =
+  /** Anyone, even without a certificate or token (health checks from load balancers). */
+  | { readonly kind: "open" }
+  /** Any authenticated caller: a node of the cluster's CA or a known user. */
+  | { readonly kind: "authenticated" }
+  /** A node that is a current member (not removed) of the layout: the data services. */
+  | { readonly kind: "member" }
+  /** Only a user granted `permission`: no node ever makes the call. */
+  | { readonly kind: "user"; readonly permission: Permission }
+  /** Any node of the cluster's CA (a joining node too), or a user granted `permission`. */
+  | { readonly kind: "node-or-user"; readonly permission: Permission }
+  /** Any node, or a user granted `permission` on the request's bucket (read from the message). */
+  | { readonly kind: "bucket"; readonly permission: Permission }
+  /**
+   * Membership.Stage: a member node (it forwards an operator's change), an admin user, or a
+   * node that is not a member yet staging its own join (`dkv serve --join`).
+   */
+  | { readonly kind: "stage" };
+
+const member: CallRule = { kind: "member" };
+const admin: CallRule = { kind: "node-or-user", permission: "admin" };
+
+const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
+  ["/dkv.v1.KV/Get", { kind: "bucket", permission: "read" }],
+  ["/dkv.v1.KV/Put", { kind: "bucket", permission: "write" }],
+  ["/dkv.v1.KV/Delete", { kind: "bucket", permission: "delete" }],
+  ["/dkv.v1.Replica/Get", member],
+  ["/dkv.v1.Replica/Put", member],
+  ["/dkv.v1.Replica/Stream", member],
+  ["/dkv.v1.Handoff/Deliver", member],
+  ["/dkv.v1.Transfer/Fetch", member],
+  ["/dkv.v1.AntiEntropy/Exchange", member],
+  ["/dkv.v1.AntiEntropy/Reap", member],
+  ["/dkv.v1.AntiEntropy/Status", admin],
+  ["/dkv.v1.Admin/Status", admin],
+  ["/dkv.v1.Admin/Ping", admin],
+  ["/dkv.v1.Admin/LocalGet", admin],
+  // Also off unless the node runs with --enable-fault-injection (admin-server.ts).
+  ["/dkv.v1.Admin/SetDroppedPeers", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Admin/SetLinkFaults", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Membership/Get", admin],
+  ["/dkv.v1.Membership/Exchange", admin],
+  ["/dkv.v1.Membership/Stage", { kind: "stage" }],
+  ["/dkv.v1.Membership/Clear", admin],
+  ["/dkv.v1.Membership/Plan", admin],
+  ["/dkv.v1.Membership/Commit", admin],
+  ["/grpc.health.v1.Health/Check", { kind: "open" }],
+  ["/grpc.health.v1.Health/Watch", { kind: "open" }],
+  ["/grpc.health.v1.Health/List", { kind: "open" }],
+  ["/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", { kind: "authenticated" }],
+  ["/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", { kind: "authenticated" }],
+]);
+
+/** The rule of the method at `path` (`/package.Service/Method`), or undefined: refuse. */
+export function ruleOf(path: string): CallRule | undefined {
+  return RULES.get(path);
+}
+
+/** Every method with a rule (for tests that compare with what a node serves). */
+export function methodsWithRules(): string[] {
+  return [...RULES.keys()];
+}

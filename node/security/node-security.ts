@@ -1,0 +1,106 @@
+// A node's security, in one place: the credentials its server listens with, how it dials its
+// peers, and the guard every call passes. Either TLS from a credentials directory (the node's
+// certificate and key and the cluster CA, reloaded on SIGHUP and by polling) with every call
+// checked, or `--insecure`: plaintext and unchecked, said loudly.
+
+import * as grpc from "@grpc/grpc-js";
+import type { Clock } from "../clock.js";
+import type { NodeId } from "../core/node-id.js";
+import type { Logger } from "../logger.js";
+import { callGuard, type AccessCheck, type Refusal } from "./call-guard.js";
+import type { Permission } from "./call-rules.js";
+import { INSECURE_CHANNELS, tlsChannels, type ChannelSecurity } from "./channel-security.js";
+import { nodeCredentialFiles } from "./credential-files.js";
+import { ReloadingCertificateProvider, tlsServerCredentials } from "./tls-credentials.js";
+
+/** The user `dkv cluster up` issues a client certificate for: every permission on everything. */
+export const BOOTSTRAP_ADMIN = "admin";
+
+/** How often the credential files are checked for a rotation (SIGHUP reloads at once). */
+export const CREDENTIAL_POLL_MS = 30_000;
+
+/** What start-node.ts needs. */
+export interface NodeSecurity {
+  /** "tls" or "insecure", as `dkv status` shows it. */
+  readonly mode: "tls" | "insecure";
+  readonly serverCredentials: grpc.ServerCredentials;
+  readonly channels: ChannelSecurity;
+  /** The interceptor checking every call, given who the current members are; none insecure. */
+  guard(isMember: (node: NodeId) => boolean): grpc.ServerInterceptor | undefined;
+  /** Reads the credential files again (SIGHUP). */
+  reload(): Promise<void>;
+  close(): void;
+}
+
+/** Plaintext, unchecked: `dkv serve --insecure`. */
+export const INSECURE_NODE: NodeSecurity = {
+  mode: "insecure",
+  serverCredentials: grpc.ServerCredentials.createInsecure(),
+  channels: INSECURE_CHANNELS,
+  guard: () => undefined,
+  reload: () => Promise.resolve(),
+  close: () => undefined,
+};
+
+/**
+ * Users until the cluster metadata holds them: only the bootstrap admin, by client certificate,
+ * with every permission; no token is known.
+ */
+export const BOOTSTRAP_ACCESS: AccessCheck = {
+  userOfToken: () => Promise.resolve(undefined),
+  refusal(user: string, permission: Permission, bucket: string | undefined): string | undefined {
+    if (user === BOOTSTRAP_ADMIN) return undefined;
+    return `user ${user} has no ${permission} grant${bucket === undefined ? "" : ` on bucket ${bucket}`}`;
+  },
+};
+
+/**
+ * TLS from `dir` (ca.crt, node-<self>.crt and .key): refuses to start on files that do not
+ * belong together or do not name `self`. Refused calls are counted and logged at most once per
+ * `logEveryMs` per method, without secrets.
+ */
+export async function openNodeSecurity(options: {
+  readonly dir: string;
+  readonly self: NodeId;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly access?: AccessCheck;
+  readonly onRefused?: (refusal: Refusal) => void;
+}): Promise<NodeSecurity> {
+  const { clock, logger } = options;
+  const files = nodeCredentialFiles(options.dir, options.self);
+  const provider = await ReloadingCertificateProvider.open(files, {
+    clock,
+    expectNodeId: options.self,
+    onReload(result) {
+      if (!result.ok) {
+        logger.error(
+          { file: files.certFile, reason: result.reason },
+          "TLS credentials not reloaded; the last good ones stay in use",
+        );
+      } else if (result.changed) {
+        logger.info({ file: files.certFile }, "TLS credentials loaded");
+      }
+    },
+  });
+  provider.watch(CREDENTIAL_POLL_MS);
+  const lastLogged = new Map<string, number>();
+  const onRefused = (refusal: Refusal): void => {
+    options.onRefused?.(refusal);
+    const now = clock.nowMs();
+    if (now - (lastLogged.get(refusal.method) ?? -Infinity) < 10_000) return;
+    lastLogged.set(refusal.method, now);
+    logger.warn(refusal, "call refused (logged at most every 10 s per method)");
+  };
+  return {
+    mode: "tls",
+    serverCredentials: tlsServerCredentials(provider, "request"),
+    channels: tlsChannels(provider),
+    guard: (isMember) =>
+      callGuard({ isMember, access: options.access ?? BOOTSTRAP_ACCESS, onRefused }),
+    async reload() {
+      await provider.reload();
+    },
+    close: () => provider.close(),
+  };
+}
