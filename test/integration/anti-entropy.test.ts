@@ -97,7 +97,10 @@ function aaeStatus(node: string): Promise<{
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [MAIN_SCRIPT, "aae-status", "--node", cluster.spec(node).address, "--json"],
+      [MAIN_SCRIPT, "aae-status", "--node", cluster.spec(node).address, "--json"].concat([
+        "--cluster-dir",
+        cluster.dir,
+      ]),
       (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
     );
   });

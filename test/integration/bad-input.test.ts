@@ -4,6 +4,13 @@
 // request to show the node still serves. Also the internal Replica service's digest reads
 // over the wire: "same" for the stored digest, the object for another, a bad digest refused.
 
+import path from "node:path";
+import { certDirOf } from "../../cli/local-credentials.js";
+import { SYSTEM_CLOCK } from "../../node/clock.js";
+import { tlsChannels } from "../../node/security/channel-security.js";
+import { nodeCredentialFiles } from "../../node/security/credential-files.js";
+import { ReloadingCertificateProvider } from "../../node/security/tls-credentials.js";
+import { useClusterSecurity } from "../../scripts/lib/script-security.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { TestCluster, failure } from "./local-cluster-harness.js";
@@ -141,7 +148,19 @@ describe("contexts are bound to their key", () => {
 describe("digest reads on the Replica service", () => {
   it("answers same for the stored digest, the object for another, and refuses a bad digest", async () => {
     await client.put("digested", "v", { w: 3 });
-    const peer = connectPeer(nodeId("n2"), nodeId("n1"), cluster.spec("n1").address, 4 * MiB);
+    // Called as node n2 would call, with n2's certificate: only members may use Replica.
+    const provider = await ReloadingCertificateProvider.open(
+      nodeCredentialFiles(path.resolve(certDirOf(cluster.dir)), nodeId("n2")),
+      { clock: SYSTEM_CLOCK, expectNodeId: nodeId("n2") },
+    );
+    const peer = connectPeer(
+      nodeId("n2"),
+      nodeId("n1"),
+      cluster.spec("n1").address,
+      4 * MiB,
+      [],
+      tlsChannels(provider),
+    );
     const get = (request: ReplicaGetRequest): Promise<ReplicaGetResponse__Output> =>
       new Promise((resolve, reject) =>
         peer.replica.Get(request, (error, reply) =>
@@ -200,6 +219,7 @@ describe("fault injection on a node started without --enable-fault-injection", (
   function adminCall(
     send: (admin: AdminClient, done: (error: grpc.ServiceError | null) => void) => void,
   ): Promise<void> {
+    useClusterSecurity(cluster.dir);
     const admin = adminClient(cluster.spec("n1").address);
     return new Promise<void>((resolve, reject) =>
       send(admin, (error) => (error ? reject(error) : resolve())),

@@ -46,7 +46,10 @@ describe("the partition-aware client", () => {
       .slice(0, 40);
     expect(keys.length).toBe(40);
     const before = await requestsPerNode();
-    const client = new DkvClient([cluster.spec("n1").address], { routing: "primary" });
+    const client = new DkvClient([cluster.spec("n1").address], {
+      routing: "primary",
+      security: cluster.security,
+    });
     try {
       for (const key of keys) {
         await client.put(key, key, { w: 2 });
@@ -68,7 +71,7 @@ describe("the partition-aware client", () => {
 
   it("sends everything to the given node by default", async () => {
     const before = await requestsPerNode();
-    const client = new DkvClient([cluster.spec("n1").address]);
+    const client = new DkvClient([cluster.spec("n1").address], { security: cluster.security });
     try {
       for (let index = 0; index < 10; index++) await client.put(`given-${index}`, "v");
     } finally {

@@ -71,9 +71,19 @@ function transitions(
 describe("failure detection", () => {
   it("shows every member up with its phi in `dkv status`", async () => {
     const address = cluster.spec("n1").address;
-    const table = await run(process.execPath, [MAIN_SCRIPT, "status", "--node", address]);
+    const table = await run(process.execPath, [
+      MAIN_SCRIPT,
+      "status",
+      "--node",
+      address,
+      "--cluster-dir",
+      cluster.dir,
+    ]);
     expect(table.stdout).toMatch(/n2\s.*│ up /);
-    const json = await run(process.execPath, [MAIN_SCRIPT, "status", "--node", address, "--json"]);
+    const json = await run(process.execPath, [
+      ...[MAIN_SCRIPT, "status", "--node", address, "--json"],
+      ...["--cluster-dir", cluster.dir],
+    ]);
     const members = (JSON.parse(json.stdout) as { members: { up: boolean; phi: number }[] })
       .members;
     expect(members.map((member) => member.up)).toEqual([true, true, true]);

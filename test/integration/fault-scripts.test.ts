@@ -6,6 +6,7 @@
 // Method: the compiled scripts run against a TestCluster that wrote its cluster.json; every pid
 // a script starts is adopted by the cluster and killed at teardown.
 
+import { clusterClientSecurity } from "../../cli/local-cluster.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -129,6 +130,7 @@ describe("fault scripts on a local cluster", () => {
   it("dkv status warns that every node serves fault injection", async () => {
     const { stdout } = await execFileAsync(process.execPath, [
       ...[MAIN_SCRIPT, "status", "--node", cluster.spec("n1").address],
+      ...["--cluster-dir", cluster.dir],
     ]);
     expect(stdout).toContain("WARNING: fault injection is enabled on n1, n2, n3");
     const status = await cluster.client("n2").status({ timeoutMs: 2000 });
@@ -229,15 +231,18 @@ describe("fault scripts on a netns cluster", () => {
       const slot = String(100 + (process.pid % 100));
       const dir = mkdtempSync(path.join(tmpdir(), "dkv-netns-"));
       const where = ["--cluster-dir", dir];
-      const clients = ["n1", "n2"].map(
-        (_, index) => new DkvClient([`10.77.${slot}.${index + 1}:7000`]),
-      );
+      // Made once the cluster is up: its CA and admin certificate are made then.
+      const clients: DkvClient[] = [];
       const upSeen = async (index: number): Promise<string[]> =>
         ((await clients[index]?.status({ timeoutMs: 2000 }))?.members ?? [])
           .filter((member) => member.up)
           .map((member) => member.node_id);
       try {
         await script("netns-cluster", [...where, "--slot", slot, "up", "--storage", "memory"]);
+        const security = clusterClientSecurity(dir);
+        for (const index of [1, 2]) {
+          clients.push(new DkvClient([`10.77.${slot}.${index}:7000`], { security }));
+        }
         await eventually(async () => (await upSeen(0)).length === 3, 10_000);
         const output = await script("fault-netem", [...where, "partition", "--groups", "n1"]);
         expect(output).toMatch(/iptables -w -A DKV-FAULT -s 10\.77\.\d+\.2 -j DROP/);

@@ -5,6 +5,7 @@
 // gRPC wraps around, key rotation by SIGHUP, and a node that refuses to start without a key.
 // Method: real `dkv serve` processes; contexts built by hand from what a Get returns.
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { spawnSync } from "node:child_process";
@@ -38,8 +39,10 @@ function rawCall(
   method: string,
   body: Buffer,
   deadline: number,
+  security: ClientSecurity,
 ): Promise<{ code: number; details: string }> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const secured = security.channel(address);
+  const client = new grpc.Client(address, secured.credentials, secured.options);
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       method,
@@ -132,7 +135,7 @@ describe("a sealed cluster", () => {
         field(2, Buffer.from("k")),
         field(3, Buffer.from("v")),
       ]);
-      const error = await rawCall(address, "/dkv.v1.KV/Put", body, deadline);
+      const error = await rawCall(address, "/dkv.v1.KV/Put", body, deadline, cluster.security);
       expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(error.details).toMatch(/bucket is not valid UTF-8/);
     }
@@ -141,7 +144,13 @@ describe("a sealed cluster", () => {
   it("does not apply a put whose deadline gRPC wrapped around (30 days)", async () => {
     const address = cluster.spec("n2").address;
     const body = Buffer.concat([field(2, Buffer.from("far-deadline")), field(3, Buffer.from("x"))]);
-    const error = await rawCall(address, "/dkv.v1.KV/Put", body, Date.now() + 30 * 86_400_000);
+    const error = await rawCall(
+      address,
+      "/dkv.v1.KV/Put",
+      body,
+      Date.now() + 30 * 86_400_000,
+      cluster.security,
+    );
     expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await client.get("far-deadline", { r: 3 })).siblings).toEqual([]);

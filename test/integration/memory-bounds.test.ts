@@ -56,11 +56,12 @@ describe("memory bounds", () => {
   it("refuses a compressed request, whose header tells only its compressed size", async () => {
     const { grpcObject } = loadProto();
     const options = { "grpc.default_compression_algorithm": 2 }; // gzip
-    const client = new grpcObject.dkv.v1.KV(
-      cluster.spec("n1").address,
-      grpc.credentials.createInsecure(),
-      options,
-    );
+    const address = cluster.spec("n1").address;
+    const secured = cluster.security.channel(address);
+    const client = new grpcObject.dkv.v1.KV(address, secured.credentials, {
+      ...options,
+      ...secured.options,
+    });
     try {
       // 8 MiB of zeros: a few KiB on the wire, 8 MiB once inflated.
       const request = { key: Buffer.from("zipped"), value: Buffer.alloc(8 * 1024 * 1024) };

@@ -5,6 +5,7 @@
 // Method: `netns-cluster.ts up --join` (compiled) builds and settles the cluster on a slot of
 // its own; root only, visibly skipped where network namespaces are missing.
 
+import { clusterClientSecurity } from "../../cli/local-cluster.js";
 import { describe, expect, it } from "vitest";
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -98,11 +99,13 @@ describe("a cluster on several hosts, grown by --join", () => {
         // Asked while the keys are written: a node process takes a second to start.
         const shown = execFileAsync(process.execPath, [
           ...[MAIN_SCRIPT, "cluster", "show", "--json", "--node", address(3)],
+          ...["--cluster-dir", dir],
         ]);
         shown.catch(() => undefined); // awaited below; a failed put must not leave it unhandled
         // Written through n1, read back through n4: another host, another address.
-        const writer = new DkvClient([address(1)]);
-        const reader = new DkvClient([address(4)]);
+        const security = clusterClientSecurity(dir);
+        const writer = new DkvClient([address(1)], { security });
+        const reader = new DkvClient([address(4)], { security });
         clients.push(writer, reader);
         const keys = Array.from({ length: KEYS }, (_, index) => index);
         await Promise.all(

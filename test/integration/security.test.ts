@@ -1,0 +1,286 @@
+// Every door of a TLS node is locked: the methods a node serves are listed from its reflection
+// service, and each one refuses an anonymous caller; a certificate of another CA, an expired
+// one, a node that is not a member, a user without grants and a forged dkv-from header are
+// refused too; the bootstrap admin and the members get through; a plaintext client cannot talk
+// to a TLS node; and keys written first still read back intact.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import path from "node:path";
+import { TestCluster } from "./local-cluster-harness.js";
+import { certDirOf } from "../../cli/local-credentials.js";
+import { loadProto } from "../../proto/load-proto.js";
+import { methodsWithRules } from "../../node/security/call-rules.js";
+import {
+  INSECURE_CLIENT,
+  tlsClient,
+  type ClientCredentialsPem,
+  type ClientSecurity,
+} from "../../node/security/client-security.js";
+import { caFiles, readCredential } from "../../node/security/credential-files.js";
+import type { PemCredential } from "../../node/security/certificates.js";
+import { nodeId } from "../../node/core/node-id.js";
+import type { DkvClient } from "../../coordinator/client.js";
+
+let cluster: TestCluster;
+let admin: DkvClient;
+let ca: PemCredential;
+let certificates: typeof import("../../node/security/certificates.js");
+const KEYS = 20;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({ nodes: 3 });
+  admin = cluster.client("n1");
+  for (let index = 0; index < KEYS; index++) {
+    await admin.put(`kept-${index}`, `value ${index}`, { w: 3 });
+  }
+  ca = await readCredential(caFiles(path.resolve(certDirOf(cluster.dir))));
+  certificates = await import("../../node/security/certificates.js");
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** Calls `method` once with an empty request message; resolves with the status it ended with. */
+function callOnce(
+  security: ClientSecurity,
+  method: string,
+  kind: { requestStream: boolean; responseStream: boolean },
+  metadata = new grpc.Metadata(),
+): Promise<{ code: number; details: string }> {
+  const address = cluster.spec("n1").address;
+  const secured = security.channel(address);
+  const client = new grpc.Client(address, secured.credentials, secured.options);
+  const pass = (bytes: Buffer): Buffer => bytes;
+  const deadline = Date.now() + 5000;
+  return new Promise((resolve) => {
+    const done = (error: grpc.ServiceError | null): void => {
+      client.close();
+      resolve({ code: error?.code ?? grpc.status.OK, details: error?.details ?? "" });
+    };
+    if (!kind.requestStream && !kind.responseStream) {
+      client.makeUnaryRequest(method, pass, pass, Buffer.alloc(0), metadata, { deadline }, done);
+      return;
+    }
+    if (kind.requestStream && !kind.responseStream) {
+      const call = client.makeClientStreamRequest(method, pass, pass, metadata, { deadline }, done);
+      call.write(Buffer.alloc(0));
+      call.end();
+      return;
+    }
+    const stream = kind.requestStream
+      ? client.makeBidiStreamRequest(method, pass, pass, metadata, { deadline })
+      : client.makeServerStreamRequest(method, pass, pass, Buffer.alloc(0), metadata, {
+          deadline,
+        });
+    stream.on("data", () => undefined);
+    stream.on("status", (status: grpc.StatusObject) =>
+      done(status.code === grpc.status.OK ? null : (status as unknown as grpc.ServiceError)),
+    );
+    stream.on("error", () => undefined);
+    if (kind.requestStream) {
+      (stream as grpc.ClientDuplexStream<Buffer, Buffer>).write(Buffer.alloc(0));
+      (stream as grpc.ClientDuplexStream<Buffer, Buffer>).end();
+    }
+  });
+}
+
+/** The methods the node serves, by path, from its reflection service (asked as admin). */
+async function servedMethods(): Promise<string[]> {
+  const services = await reflectionServices(cluster.security);
+  const { definition } = loadProto();
+  const known = new Map<string, string[]>();
+  for (const [name, entry] of Object.entries(definition)) {
+    if (typeof entry !== "object" || entry === null || "format" in entry) continue;
+    const methods = Object.values(entry as Record<string, { path: string }>).map((m) => m.path);
+    known.set(name, methods);
+  }
+  known.set("grpc.health.v1.Health", [
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+  ]);
+  known.set("grpc.reflection.v1.ServerReflection", [
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+  ]);
+  known.set("grpc.reflection.v1alpha.ServerReflection", [
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+  ]);
+  return services.flatMap((service) => {
+    const methods = known.get(service);
+    if (methods === undefined) throw new Error(`reflection lists ${service}, which no test knows`);
+    return methods;
+  });
+}
+
+function reflectionServices(security: ClientSecurity): Promise<string[]> {
+  const address = cluster.spec("n1").address;
+  const secured = security.channel(address);
+  const client = new grpc.Client(address, secured.credentials, secured.options);
+  // ServerReflectionRequest { list_services = 7 } and the names in
+  // ServerReflectionResponse { list_services_response = 6 { service = 1 { name = 1 } } }.
+  const request = Buffer.from([0x3a, 0x00]);
+  return new Promise((resolve, reject) => {
+    const stream = client.makeBidiStreamRequest(
+      "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+      (bytes: Buffer) => bytes,
+      (bytes: Buffer) => bytes,
+    );
+    stream.on("data", (reply: Buffer) => {
+      resolve(
+        [...reply.toString("latin1").matchAll(/[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+/g)].map(
+          (m) => m[0],
+        ),
+      );
+      stream.end();
+      client.close();
+    });
+    stream.on("error", (error) => {
+      client.close();
+      reject(error);
+    });
+    stream.write(request);
+  });
+}
+
+function kindOf(method: string): { requestStream: boolean; responseStream: boolean } {
+  const { definition } = loadProto();
+  for (const entry of Object.values(definition)) {
+    const found = Object.values(entry as Record<string, unknown>).find(
+      (candidate) => (candidate as { path?: string }).path === method,
+    ) as { requestStream: boolean; responseStream: boolean } | undefined;
+    if (found !== undefined) return found;
+  }
+  if (method.includes("ServerReflection")) return { requestStream: true, responseStream: true };
+  if (method.endsWith("/Watch")) return { requestStream: false, responseStream: true };
+  return { requestStream: false, responseStream: false };
+}
+
+/** TLS trusting the cluster CA, presenting `credential` (none: anonymous). */
+function clientWith(credential?: PemCredential, token?: string): ClientSecurity {
+  const pem: ClientCredentialsPem = {
+    ca: ca.certPem,
+    ...(credential === undefined ? {} : { cert: credential.certPem, key: credential.keyPem }),
+    ...(token === undefined ? {} : { token }),
+  };
+  return tlsClient(pem);
+}
+
+describe("a TLS cluster", () => {
+  it("has an access rule for every method it serves, and refuses each to an anonymous caller", async () => {
+    const served = await servedMethods();
+    expect(served).toContain("/dkv.v1.Replica/Put");
+    expect(served).toContain("/dkv.v1.AntiEntropy/Reap");
+    const rules = new Set(methodsWithRules());
+    expect(served.filter((method) => !rules.has(method))).toEqual([]);
+    const anonymous = clientWith();
+    for (const method of served) {
+      const result = await callOnce(anonymous, method, kindOf(method));
+      if (method.startsWith("/grpc.health.v1.Health/")) {
+        expect([grpc.status.OK, grpc.status.DEADLINE_EXCEEDED], method).toContain(result.code);
+        continue;
+      }
+      expect(result.code, `${method}: ${result.details}`).toBe(grpc.status.UNAUTHENTICATED);
+      expect(result.details).toMatch(/client certificate or a bearer token/);
+    }
+  }, 60_000);
+
+  it("refuses a token it does not know, and a malformed authorization header", async () => {
+    const unknown = await callOnce(clientWith(undefined, "dkv_nosuchtoken"), "/dkv.v1.KV/Get", {
+      requestStream: false,
+      responseStream: false,
+    });
+    expect(unknown.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(unknown.details).toMatch(/unknown or revoked token/);
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", "Basic abc");
+    const malformed = await callOnce(
+      clientWith(),
+      "/dkv.v1.KV/Get",
+      { requestStream: false, responseStream: false },
+      metadata,
+    );
+    expect(malformed.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it("refuses the internal services to a node of the CA that is not a member, and a forged dkv-from", async () => {
+    const stranger = await certificates.issueNodeCertificate(ca, {
+      nodeId: nodeId("n9"),
+      hosts: ["127.0.0.1"],
+      nowMs: Date.now(),
+    });
+    const asStranger = clientWith(stranger);
+    for (const method of ["/dkv.v1.Replica/Put", "/dkv.v1.AntiEntropy/Reap"]) {
+      const result = await callOnce(asStranger, method, kindOf(method));
+      expect(result.code, method).toBe(grpc.status.PERMISSION_DENIED);
+      expect(result.details).toMatch(/node n9 is not a member/);
+    }
+    const forged = new grpc.Metadata();
+    forged.set("dkv-from", "n2");
+    const result = await callOnce(
+      asStranger,
+      "/dkv.v1.Replica/Put",
+      kindOf("/dkv.v1.Replica/Put"),
+      forged,
+    );
+    expect(result.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(result.details).toMatch(/dkv-from names a node the certificate does not/);
+  });
+
+  it("refuses data and admin calls to a user without grants; the admin gets through", async () => {
+    const alice = await certificates.issueClientCertificate(ca, {
+      user: "alice",
+      nowMs: Date.now(),
+    });
+    const asAlice = clientWith(alice);
+    for (const method of ["/dkv.v1.KV/Get", "/dkv.v1.KV/Put", "/dkv.v1.Admin/Status"]) {
+      const result = await callOnce(asAlice, method, kindOf(method));
+      expect(result.code, method).toBe(grpc.status.PERMISSION_DENIED);
+      expect(result.details).toMatch(/user alice has no/);
+    }
+    const replica = await callOnce(asAlice, "/dkv.v1.Replica/Put", kindOf("/dkv.v1.Replica/Put"));
+    expect(replica.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(
+      (await admin.get("kept-0")).siblings.map((s) => Buffer.from(s.value).toString()),
+    ).toEqual(["value 0"]);
+  });
+
+  it("refuses a certificate of another CA and an expired one, and cannot talk plaintext", async () => {
+    const otherCa = await certificates.createClusterCa({ nowMs: Date.now() });
+    const foreign = await certificates.issueClientCertificate(otherCa, {
+      user: "admin",
+      nowMs: Date.now(),
+    });
+    const expired = await certificates.issueClientCertificate(ca, {
+      user: "admin",
+      nowMs: Date.now() - 3 * 86_400_000,
+      validDays: 1,
+    });
+    const unary = { requestStream: false, responseStream: false };
+    // The public port asks for a client certificate but lets a client without a good one finish
+    // the handshake (it may bring a token): such a certificate proves nothing, so the caller is
+    // anonymous and refused.
+    for (const security of [clientWith(foreign), clientWith(expired)]) {
+      const result = await callOnce(security, "/dkv.v1.KV/Put", unary);
+      expect(result.code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    const plaintext = await callOnce(INSECURE_CLIENT, "/dkv.v1.KV/Put", unary);
+    expect(plaintext.code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it("still holds every key written before the probes, on every node", async () => {
+    for (const node of ["n1", "n2", "n3"]) {
+      const client = cluster.client(node);
+      for (let index = 0; index < KEYS; index++) {
+        const read = await client.get(`kept-${index}`, { r: 3 });
+        expect(read.siblings.map((s) => Buffer.from(s.value).toString())).toEqual([
+          `value ${index}`,
+        ]);
+      }
+    }
+  });
+
+  it("says in dkv status that it runs TLS", async () => {
+    expect((await admin.status({ timeoutMs: 2000 })).security).toBe("tls");
+  });
+});
