@@ -1,0 +1,79 @@
+// The verdicts of the call guard's rules, pure: who may call what.
+
+import { describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import { bucketOf, verdictOf, type Caller } from "../../../../node/security/call-guard.js";
+import { ruleOf } from "../../../../node/security/call-rules.js";
+import { BOOTSTRAP_ACCESS } from "../../../../node/security/node-security.js";
+import type { NodeId } from "../../../../node/core/node-id.js";
+
+const members = new Set(["n1", "n2", "n3"]);
+const options = {
+  isMember: (node: NodeId) => members.has(node),
+  access: {
+    userOfToken: () => Promise.resolve(undefined),
+    refusal: (user: string, permission: string, bucket: string | undefined) =>
+      user === "reader" && permission === "read" && bucket === "a"
+        ? undefined
+        : BOOTSTRAP_ACCESS.refusal(user, permission as "read", bucket),
+  },
+};
+const node = (id: string): Caller => ({ kind: "node", nodeId: id as NodeId });
+const user = (name: string): Caller => ({ kind: "user", user: name });
+const nobody: Caller = { kind: "anonymous", reason: "no verified client certificate" };
+const verdict = (method: string, caller: Caller, message?: unknown) =>
+  verdictOf(ruleOf(method), caller, options, message)?.code;
+
+describe("call rules", () => {
+  it("refuses a method without a rule to everyone, even the admin and members", () => {
+    expect(verdict("/dkv.v1.Replica/Drop", user("admin"))).toBe(grpc.status.PERMISSION_DENIED);
+    expect(verdict("/dkv.v1.Replica/Drop", node("n1"))).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it("lets anyone ask for health, and nobody else anything", () => {
+    expect(verdict("/grpc.health.v1.Health/Check", nobody)).toBeUndefined();
+    for (const method of ["/dkv.v1.KV/Get", "/dkv.v1.Replica/Put", "/dkv.v1.Admin/Status"]) {
+      expect(verdict(method, nobody)).toBe(grpc.status.UNAUTHENTICATED);
+    }
+  });
+
+  it("keeps the data services for current members", () => {
+    expect(verdict("/dkv.v1.Replica/Put", node("n2"))).toBeUndefined();
+    expect(verdict("/dkv.v1.Replica/Put", node("n9"))).toBe(grpc.status.PERMISSION_DENIED);
+    expect(verdict("/dkv.v1.AntiEntropy/Reap", user("admin"))).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it("checks a user's grant on the request's bucket", () => {
+    expect(verdict("/dkv.v1.KV/Get", user("reader"), { bucket: "a" })).toBeUndefined();
+    expect(verdict("/dkv.v1.KV/Put", user("reader"), { bucket: "a" })).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict("/dkv.v1.KV/Get", user("reader"), { bucket: "b" })).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict("/dkv.v1.KV/Get", user("admin"), { bucket: "b" })).toBeUndefined();
+    expect(bucketOf({ bucket: "" })).toBe("default");
+  });
+
+  it("lets a node that is not a member stage only its own join", () => {
+    const stage = "/dkv.v1.Membership/Stage";
+    expect(verdict(stage, node("n9"), { kind: "join", node: "n9" })).toBeUndefined();
+    expect(verdict(stage, node("n9"), { kind: "join", node: "n8" })).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict(stage, node("n9"), { kind: "leave", node: "n1" })).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict(stage, node("n1"), { kind: "leave", node: "n2" })).toBeUndefined();
+    expect(verdict(stage, user("reader"), { kind: "leave", node: "n2" })).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+  });
+
+  it("serves fault injection to an admin user only, never to a node", () => {
+    expect(verdict("/dkv.v1.Admin/SetDroppedPeers", node("n1"))).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict("/dkv.v1.Admin/SetDroppedPeers", user("admin"))).toBeUndefined();
+  });
+});
