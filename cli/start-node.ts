@@ -282,6 +282,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           delivery,
           antiEntropy: antiEntropy.stats,
           readRepairs: coordinator.stats,
+          security,
           storages: [
             { store: "data", storage: config.storage },
             { store: "hints", storage: config.hintStorage },

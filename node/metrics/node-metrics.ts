@@ -3,6 +3,7 @@
 // anyway (hints, handoff, read repair, anti-entropy, failure detector, storage), plus the fsync
 // latency histogram fed by the log engine's write queue. Nothing here runs between scrapes.
 
+import { registerSecurityMetrics, type SecurityMetricSources } from "./security-metrics.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NodeId } from "../core/node-id.js";
 import type { HintTotals } from "../hints/hint-store.js";
@@ -35,6 +36,8 @@ export interface NodeMetricSources {
   readonly storages: readonly StoreSource[];
   /** Layout and transfers (membership-metrics.ts). */
   readonly membership?: MembershipMetricSources;
+  /** TLS and refused calls (security-metrics.ts). */
+  readonly security?: SecurityMetricSources;
 }
 
 /** A node's registry; close() detaches the fsync observer. */
@@ -53,6 +56,7 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
   registerPeerMetrics(registry, sources);
   registerStorageMetrics(registry, sources.storages);
   if (sources.membership !== undefined) registerMembershipMetrics(registry, sources.membership);
+  if (sources.security !== undefined) registerSecurityMetrics(registry, sources.security);
   const fsync = new Histogram({
     name: "dkv_storage_fsync_duration_seconds",
     help: "Duration of each fsync of the log engine's group commit (data and hint stores)",

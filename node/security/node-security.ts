@@ -27,6 +27,8 @@ export interface NodeSecurity {
   readonly channels: ChannelSecurity;
   /** The interceptor checking every call, given who the current members are; none insecure. */
   guard(isMember: (node: NodeId) => boolean): grpc.ServerInterceptor | undefined;
+  /** Calls refused so far, by status and method (for dkv_calls_refused_total). */
+  readonly refused: ReadonlyMap<string, { code: string; method: string; count: number }>;
   /** Reads the credential files again (SIGHUP). */
   reload(): Promise<void>;
   close(): void;
@@ -38,6 +40,7 @@ export const INSECURE_NODE: NodeSecurity = {
   serverCredentials: grpc.ServerCredentials.createInsecure(),
   channels: INSECURE_CHANNELS,
   guard: () => undefined,
+  refused: new Map(),
   reload: () => Promise.resolve(),
   close: () => undefined,
 };
@@ -85,8 +88,14 @@ export async function openNodeSecurity(options: {
   });
   provider.watch(CREDENTIAL_POLL_MS);
   const lastLogged = new Map<string, number>();
+  const refused = new Map<string, { code: string; method: string; count: number }>();
   const onRefused = (refusal: Refusal): void => {
     options.onRefused?.(refusal);
+    const code = grpc.status[refusal.code];
+    const key = `${code} ${refusal.method}`;
+    const entry = refused.get(key) ?? { code, method: refusal.method, count: 0 };
+    entry.count += 1;
+    refused.set(key, entry);
     const now = clock.nowMs();
     if (now - (lastLogged.get(refusal.method) ?? -Infinity) < 10_000) return;
     lastLogged.set(refusal.method, now);
@@ -96,6 +105,7 @@ export async function openNodeSecurity(options: {
     mode: "tls",
     serverCredentials: tlsServerCredentials(provider, "request"),
     channels: tlsChannels(provider),
+    refused,
     guard: (isMember) =>
       callGuard({ isMember, access: options.access ?? BOOTSTRAP_ACCESS, onRefused }),
     async reload() {
