@@ -33,6 +33,7 @@ interface ClusterUpArgs {
   "log-level": string;
   "aae-interval-ms"?: number;
   "serve-flag": string[];
+  insecure: boolean;
 }
 
 export const command = "up";
@@ -62,6 +63,12 @@ export function builder(yargs: Argv): Argv<ClusterUpArgs> {
       type: "number",
       describe:
         "Anti-entropy compares every pair of replicas once per this interval (default 10 min)",
+    })
+    .option("insecure", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Run the nodes --insecure: no TLS, no authentication, no cluster key (development only)",
     })
     .option("serve-flag", {
       type: "string",
@@ -111,6 +118,7 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
     serveArgs: [
       ...(aaeIntervalMs === undefined ? [] : [`--aae-interval-ms=${aaeIntervalMs}`]),
       ...args["serve-flag"],
+      ...(args.insecure && !args["serve-flag"].includes("--insecure") ? ["--insecure"] : []),
     ],
   });
   const children = new Map<string, ChildProcess>();
@@ -235,6 +243,13 @@ function printSummary(file: ClusterFile, clusterDir: string): void {
     console.log(`  ${node.id}  ${node.address}${metrics}  pid ${node.pid}  data ${node.dataDir}`);
   }
   console.log(`cluster file: ${path.join(clusterDir, "cluster.json")}`);
+  const insecure = file.nodes.some((node) => node.args.includes("--insecure"));
+  console.log(
+    insecure
+      ? "INSECURE: plaintext, no authentication (--insecure); development only"
+      : `security: TLS, every call checked; certificates in ${path.join(clusterDir, "certs")} ` +
+          "(the CLI uses the admin one)",
+  );
   console.log("try: npx dkv put greeting hello && npx dkv get greeting && npx dkv status");
   console.log("press Ctrl-C to stop every node");
 }
