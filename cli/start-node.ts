@@ -357,6 +357,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view,
       metadata,
       logger: config.logger,
+      clock,
       estimate: () => partitionEstimate(config.storage, view),
       bytesPerSecondPerSender: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
     }),

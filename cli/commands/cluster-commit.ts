@@ -1,7 +1,9 @@
 // `dkv cluster commit`: commits the staged changes, making the next layout version. With
 // --based-on and --revision (as `dkv cluster plan` prints them) the node refuses, with
 // FAILED_PRECONDITION, changes that differ from the plan that was shown; without them this
-// command asks for the plan itself and commits exactly what that plan shows.
+// command asks for the plan itself and commits exactly what that plan shows. Either way the
+// claimant commits (node/core/claimant.ts), and the command then checks that the members hold
+// that layout (cli/commit-verify.ts): a commit that lost to a concurrent one exits 6.
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
@@ -10,6 +12,7 @@ import { nodeAddresses, withClientOptions, type ClientArgs } from "../client-opt
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
+import { committedLayout, verificationWarnings, verifyCommit } from "../commit-verify.js";
 
 interface CommitArgs extends ClientArgs {
   "based-on": number | undefined;
@@ -37,6 +40,7 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
   const addresses = nodeAddresses(args);
   if (expected !== undefined) {
     const { reply } = await commit(addresses, args.timeout, expected);
+    const held = await verified(reply);
     if (args.json) console.log(reply.metadata_json);
     else {
       const after = parseMetadataJson(reply.metadata_json);
@@ -44,6 +48,7 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
         `committed the changes staged on version ${expected.basedOn} (revision ` +
           `${expected.revision}) → layout version ${after.layout.version}`,
       );
+      console.log(held);
     }
     return;
   }
@@ -52,16 +57,31 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
     args.timeout,
     (client, options, done) => client.Plan({}, options, done),
   );
-  // The node that planned commits: another could hold other staged changes, and would refuse.
+  // The node that planned forwards the commit to the claimant, as it forwarded the plan.
   const { reply } = await commit([planned.address], args.timeout, {
     basedOn: planned.reply.based_on,
     revision: planned.reply.revision,
   });
+  const held = await verified(reply);
   if (args.json) console.log(reply.metadata_json);
   else {
     const report = parsePlanJson(planned.reply.plan_json);
     console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
+    console.log(held);
   }
+}
+
+/**
+ * Checks that the members hold the layout the claimant committed; throws CommitLostError when
+ * another layout of its version won, and warns (stderr) about members that could not confirm.
+ */
+async function verified(reply: MetadataReply__Output): Promise<string> {
+  const verification = await verifyCommit(committedLayout(reply));
+  for (const line of verificationWarnings(verification)) console.error(line);
+  const holding = verification.checks
+    .filter((check) => check.state === "same" || check.state === "later")
+    .map((check) => check.node);
+  return `held by ${holding.join(", ") || "no member yet"} (layout digest ${verification.digest})`;
 }
 
 /** The plan to insist on: both flags or neither, each a non-negative integer. */
