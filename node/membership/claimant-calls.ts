@@ -98,7 +98,10 @@ export function forwardToClaimant<Reply>(options: {
 /** Which members took a commit the claimant pushed, and which could not be reached. */
 export interface CommitPush {
   readonly reached: readonly NodeId[];
-  /** Reached members that answered with another layout of the pushed layout's version. */
+  /**
+   * Reached members that answered with another layout of the pushed layout's version: one that
+   * wins the merge over the pushed one (an answer is the merge of both), so the commit lost.
+   */
   readonly heldAnother: readonly NodeId[];
   readonly missed: readonly { readonly node: NodeId; readonly reason: string }[];
 }
