@@ -369,6 +369,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view,
       logger: config.logger,
       calls: transferCalls,
+      clock,
+      unreadMsMax: limits.transferUnreadMsMax,
     }),
   );
   antiEntropy.addToServer(server, view);
