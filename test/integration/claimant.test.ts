@@ -116,6 +116,10 @@ describe("the claimant serialises membership changes", () => {
     // Nothing was staged anywhere.
     expect((await metadataOf("n1")).staged.changes).toEqual([]);
     expect((await metadataOf("n2")).staged.changes).toEqual([]);
+    // `dkv cluster show` names the claimant as the node asked sees it.
+    const shown = await dkv(["cluster", "show", ...at("n2")]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^claimant: n1 \(as n2 sees who is up\)$/m);
   }, 60_000);
 
   it("names a dead claimant, then moves the claimant to the next valid member", async () => {
