@@ -16,7 +16,10 @@ export const EXIT = {
   timeout: 4,
   /** Over a limit, or the node is shedding load (RESOURCE_EXHAUSTED). */
   limit: 5,
-  /** if_none_match lost (FAILED_PRECONDITION). */
+  /**
+   * A precondition failed (FAILED_PRECONDITION): if_none_match lost, a membership change
+   * refused, a plan that changed since it was shown, a commit that lost to a concurrent one.
+   */
   precondition: 6,
 } as const;
 
@@ -49,5 +52,6 @@ export const EXIT_CODES_HELP = [
   "  3  quorum, primary or node unreachable (UNAVAILABLE)",
   "  4  timed out (DEADLINE_EXCEEDED); a write may still have landed",
   "  5  over a limit or node overloaded (RESOURCE_EXHAUSTED)",
-  "  6  if-none-match lost: the key exists (FAILED_PRECONDITION)",
+  "  6  precondition failed (FAILED_PRECONDITION): if-none-match lost (the key exists), or a",
+  "     membership change refused or lost to a concurrent commit",
 ].join("\n");

@@ -367,6 +367,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view,
       metadata,
       logger: config.logger,
+      clock,
       estimate: () => partitionEstimate(config.storage, view),
       bytesPerSecondPerSender: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
     }),
@@ -378,6 +379,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view,
       logger: config.logger,
       calls: transferCalls,
+      clock,
+      unreadMsMax: limits.transferUnreadMsMax,
     }),
   );
   antiEntropy.addToServer(server, view);

@@ -1,7 +1,9 @@
 // `dkv cluster commit`: commits the staged changes, making the next layout version. With
 // --based-on and --revision (as `dkv cluster plan` prints them) the node refuses, with
 // FAILED_PRECONDITION, changes that differ from the plan that was shown; without them this
-// command asks for the plan itself and commits exactly what that plan shows.
+// command asks for the plan itself and commits exactly what that plan shows. Either way the
+// claimant commits (node/core/claimant.ts), and the command then checks that the members hold
+// that layout (cli/commit-verify.ts): a commit that lost to a concurrent one exits 6.
 
 import type { ClientSecurity } from "../../node/security/client-security.js";
 import type { Argv, ArgumentsCamelCase } from "yargs";
@@ -16,6 +18,7 @@ import {
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
+import { committedLayout, verificationWarnings, verifyCommit } from "../commit-verify.js";
 
 interface CommitArgs extends ClientArgs {
   "based-on": number | undefined;
@@ -42,7 +45,9 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
   const expected = expectedPlan(args["based-on"], args.revision);
   const addresses = nodeAddresses(args);
   if (expected !== undefined) {
-    const { reply } = await commit(addresses, args.timeout, expected, clientSecurity(args));
+    const security = clientSecurity(args);
+    const { reply } = await commit(addresses, args.timeout, expected, security);
+    const held = await verified(reply, security);
     if (args.json) console.log(reply.metadata_json);
     else {
       const after = parseMetadataJson(reply.metadata_json);
@@ -50,6 +55,7 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
         `committed the changes staged on version ${expected.basedOn} (revision ` +
           `${expected.revision}) → layout version ${after.layout.version}`,
       );
+      console.log(held);
     }
     return;
   }
@@ -59,19 +65,30 @@ export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<voi
     (client, options, done) => client.Plan({}, options, done),
     clientSecurity(args),
   );
-  // The node that planned commits: another could hold other staged changes, and would refuse.
+  // The node that planned forwards the commit to the claimant, as it forwarded the plan.
   const expectedNow = { basedOn: planned.reply.based_on, revision: planned.reply.revision };
-  const { reply } = await commit(
-    [planned.address],
-    args.timeout,
-    expectedNow,
-    clientSecurity(args),
-  );
+  const security = clientSecurity(args);
+  const { reply } = await commit([planned.address], args.timeout, expectedNow, security);
+  const held = await verified(reply, security);
   if (args.json) console.log(reply.metadata_json);
   else {
     const report = parsePlanJson(planned.reply.plan_json);
     console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
+    console.log(held);
   }
+}
+
+/**
+ * Checks that the members hold the layout the claimant committed; throws CommitLostError when
+ * another layout of its version won, and warns (stderr) about members that could not confirm.
+ */
+async function verified(reply: MetadataReply__Output, security: ClientSecurity): Promise<string> {
+  const verification = await verifyCommit(committedLayout(reply), security);
+  for (const line of verificationWarnings(verification)) console.error(line);
+  const holding = verification.checks
+    .filter((check) => check.state === "same" || check.state === "later")
+    .map((check) => check.node);
+  return `held by ${holding.join(", ") || "no member yet"} (layout digest ${verification.digest})`;
 }
 
 /** The plan to insist on: both flags or neither, each a non-negative integer. */

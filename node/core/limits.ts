@@ -52,6 +52,12 @@ export interface Limits {
   readonly connectionBytesInFlightMax: number;
   /** A reply its caller has not read this long after it was sent is cancelled (RST_STREAM). */
   readonly replyUnreadMsMax: number;
+  /**
+   * A partition transfer stream (Transfer.Fetch) whose receiver reads nothing for this long is
+   * ended with DEADLINE_EXCEEDED, which frees the sender's stream slot; the receiver resumes
+   * from its cursor. Without it a stalled receiver would hold one of the sender's few slots.
+   */
+  readonly transferUnreadMsMax: number;
   /** Read repairs a node runs at once; beyond it repairs are skipped (Riak read_repair_max). */
   readonly readRepairsInFlightMax: number;
   /**
@@ -112,6 +118,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestBytesInFlightMax: 512 * MiB,
   connectionBytesInFlightMax: 128 * MiB,
   replyUnreadMsMax: 60_000,
+  transferUnreadMsMax: 30_000,
   readRepairsInFlightMax: 256,
   hintBytesMax: GiB,
   requestTimeoutMsDefault: 5000,

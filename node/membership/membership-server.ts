@@ -1,7 +1,8 @@
 // The Membership service: the cluster metadata this node holds, the push-pull gossip between
-// nodes, and the operator's staged changes, plan and commit (`dkv cluster ...`). Every change
-// goes through the node's MetadataStore, so it is durable before it is answered, and spreads
-// from there with the heartbeat's gossip.
+// nodes, and the operator's staged changes, plan and commit (`dkv cluster ...`). Stage, Clear,
+// Plan and Commit are applied by the claimant only (node/core/claimant.ts): another node
+// forwards them there once. Every change goes through the claimant's MetadataStore, so it is
+// durable before it is answered; a commit is pushed to the up members before it is reported.
 
 import type * as grpc from "@grpc/grpc-js";
 import type { MembershipHandlers } from "../../proto/generated/dkv/v1/Membership.js";
@@ -17,12 +18,24 @@ import type { ClusterView } from "../cluster-view.js";
 import type { Logger } from "../logger.js";
 import type { MetadataStore } from "./metadata-store.js";
 import { planReport, type PartitionEstimate } from "./plan-report.js";
+import type { Clock } from "../clock.js";
+import { routeMembershipCall } from "../core/claimant.js";
+import { layoutDigest } from "../core/layout-codec.js";
+import {
+  COMMIT_PUSH_TIMEOUT_MS,
+  FORWARDED_HEADER,
+  forwardToClaimant,
+  pushCommit,
+  type ForwardedCall,
+} from "./claimant-calls.js";
 
 /** What the service needs from the node. */
 export interface MembershipDeps {
   readonly view: ClusterView;
   readonly metadata: MetadataStore;
   readonly logger: Logger;
+  /** Deadlines of forwarded calls and of a commit's push. */
+  readonly clock: Clock;
   /** Keys and bytes of one partition replica, estimated from this node's store. */
   readonly estimate?: () => PartitionEstimate;
   /** The transfer throttle per sending node, for the plan's ETA (0: none). */
@@ -31,7 +44,7 @@ export interface MembershipDeps {
 
 /** Builds the Membership service handlers. */
 export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
-  const { view, metadata, logger } = deps;
+  const { view, metadata, logger, clock } = deps;
   const reply = (): MetadataReply => ({ metadata_json: metadata.json, digest: metadata.digest });
   /** Runs a change of the metadata and answers with the result, or with why it was refused. */
   const change = (
@@ -46,6 +59,63 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
       },
       (error: unknown) => callback(toServiceError(asKvError(error))),
     );
+  };
+  /**
+   * Runs `local` when this node is the claimant; else forwards the call to the claimant once
+   * (`forward` makes it there) and answers with the claimant's reply or refusal.
+   */
+  const routed = <Reply>(
+    call: grpc.ServerUnaryCall<unknown, Reply>,
+    callback: grpc.sendUnaryData<Reply>,
+    forward: ForwardedCall<Reply>,
+    local: () => void,
+  ): void => {
+    const refused = view.refusal(call.metadata);
+    if (refused !== undefined) return callback(toServiceError(refused));
+    const forwardedBy = call.metadata.get(FORWARDED_HEADER)[0];
+    const route = routeMembershipCall({
+      layout: metadata.current.layout,
+      up: view.upNodes(),
+      self: view.self,
+      forwarded: forwardedBy !== undefined,
+    });
+    switch (route.kind) {
+      case "apply":
+        return local();
+      case "no-claimant":
+        return callback(
+          toServiceError(
+            new KvError(
+              "unavailable",
+              `no claimant: ${view.self} sees no valid or joining member up to apply membership changes`,
+            ),
+          ),
+        );
+      case "refuse-forwarded":
+        return callback(
+          toServiceError(
+            new KvError(
+              "precondition-failed",
+              `${view.self} is not the claimant in its own view (it sees ` +
+                `${route.claimant ?? "no member up"} as claimant), so it does not apply a call ` +
+                `forwarded by ${String(forwardedBy)}; the nodes disagree on who is up: retry`,
+            ),
+          ),
+        );
+      case "forward":
+        logger.debug({ claimant: route.claimant }, "membership call forwarded to the claimant");
+        forwardToClaimant({
+          peers: view,
+          clock,
+          claimant: route.claimant,
+          address: route.address,
+          callerDeadline: call.getDeadline(),
+          call: forward,
+        }).then(
+          (answer) => callback(null, answer),
+          (error: unknown) => callback(toServiceError(asKvError(error))),
+        );
+    }
   };
   return {
     Get(_call, callback) {
@@ -73,31 +143,105 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
       } catch (error) {
         return callback(toServiceError(asKvError(error)));
       }
-      change(callback, `staged ${describeChange(staged)}`, (current) =>
-        stageChange(current, staged),
+      const forward: ForwardedCall<MetadataReply> = (client, md, options, done) =>
+        client.Stage(call.request, md, options, done);
+      routed(call, callback, forward, () =>
+        change(callback, `staged ${describeChange(staged)}`, (current) =>
+          stageChange(current, staged),
+        ),
       );
     },
-    Clear(_call, callback) {
-      change(callback, "staged changes cleared", clearStaged);
+    Clear(call, callback) {
+      routed(
+        call,
+        callback,
+        (client, md, options, done) => client.Clear({}, md, options, done),
+        () => change(callback, "staged changes cleared", clearStaged),
+      );
     },
-    Plan(_call, callback) {
-      try {
-        const current = metadata.current;
-        const report = planReport(current, deps.estimate?.(), deps.bytesPerSecondPerSender ?? 0);
-        callback(null, {
-          plan_json: JSON.stringify(report),
-          based_on: current.staged.basedOn,
-          revision: current.staged.revision,
-        });
-      } catch (error) {
-        callback(toServiceError(asKvError(error)));
-      }
+    Plan(call, callback) {
+      routed(
+        call,
+        callback,
+        (client, md, options, done) => client.Plan({}, md, options, done),
+        () => {
+          try {
+            const current = metadata.current;
+            const estimate = deps.estimate?.();
+            const report = planReport(current, estimate, deps.bytesPerSecondPerSender ?? 0);
+            callback(null, {
+              plan_json: JSON.stringify(report),
+              based_on: current.staged.basedOn,
+              revision: current.staged.revision,
+            });
+          } catch (error) {
+            callback(toServiceError(asKvError(error)));
+          }
+        },
+      );
     },
     Commit(call, callback) {
       const expected = { basedOn: call.request.based_on, revision: call.request.revision };
-      change(callback, "staged changes committed", (current) => commitStaged(current, expected));
+      routed(
+        call,
+        callback,
+        (client, md, options, done) => client.Commit(call.request, md, options, done),
+        () => void commitAndPush(expected, callback),
+      );
     },
   };
+
+  /**
+   * Commits on this node (the claimant), pushes the new layout to the up members and answers
+   * only then: committed when this node still holds the layout it made, FAILED_PRECONDITION
+   * when a concurrent commit of the same version (made at a node that believed itself claimant)
+   * won the merge meanwhile.
+   */
+  async function commitAndPush(
+    expected: { readonly basedOn: number; readonly revision: number },
+    callback: grpc.sendUnaryData<MetadataReply>,
+  ): Promise<void> {
+    let committed: ClusterMetadata;
+    try {
+      committed = await metadata.update((current) => {
+        const { version } = current.layout;
+        if (expected.basedOn < version) {
+          throw new KvError(
+            "precondition-failed",
+            `the plan shown was for layout version ${expected.basedOn}, but version ${version} ` +
+              "is committed now (a concurrent commit came first): re-stage your changes and " +
+              "check them with dkv cluster plan",
+          );
+        }
+        return commitStaged(current, expected);
+      });
+    } catch (error) {
+      return callback(toServiceError(asKvError(error)));
+    }
+    const { version } = committed.layout;
+    const digest = layoutDigest(committed.layout);
+    logger.info({ version, digest }, "staged changes committed; pushing to the members");
+    const deadlineMs = clock.nowMs() + COMMIT_PUSH_TIMEOUT_MS;
+    const push = await pushCommit({ peers: view, store: metadata, deadlineMs, logger });
+    const held = metadata.current.layout;
+    if (held.version === version && layoutDigest(held) !== digest) {
+      const holders = push.heldAnother.join(", ") || "a member";
+      return callback(
+        toServiceError(
+          new KvError(
+            "precondition-failed",
+            `the commit of layout version ${version} lost to a concurrent commit (held by ` +
+              `${holders}): re-stage your changes with dkv cluster plan`,
+          ),
+        ),
+      );
+    }
+    logger.info(
+      { version, digest, reached: push.reached, missed: push.missed.map((miss) => miss.node) },
+      "commit pushed to the up members",
+    );
+    callback(null, reply());
+  }
 }
 
 /** A staged change from its request, with every field checked. */

@@ -1,6 +1,7 @@
 // The Transfer gRPC service: Fetch streams a partition's batches from the TransferSource to the
 // node that gains it, writing no faster than the caller reads (the call's flow control), so a
-// stream holds about one batch in memory. No decisions are made here.
+// stream holds about one batch in memory; a caller that reads nothing for unreadMsMax has its
+// stream ended, which frees the source's slot. No decisions are made here.
 
 import { once } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
@@ -14,6 +15,7 @@ import { FROM_HEADER } from "../peer-clients.js";
 import { toServiceError } from "../wire/grpc-status.js";
 import type { Logger } from "../logger.js";
 import type { TransferBatchOut, TransferSource } from "./transfer-source.js";
+import type { Clock } from "../clock.js";
 
 /** One open Transfer.Fetch call. */
 export type FetchCall = grpc.ServerWritableStream<TransferRequest__Output, TransferBatch>;
@@ -24,13 +26,20 @@ export interface TransferServerView {
   isMember(node: string): boolean;
 }
 
-/** The Transfer service handlers; `calls` collects open streams so shutdown can cancel them. */
-export function transferHandlers(deps: {
-  readonly source: TransferSource;
+/** What the Transfer service needs. */
+export interface TransferServerDeps {
+  readonly source: Pick<TransferSource, "batches">;
   readonly view: TransferServerView;
   readonly logger: Logger;
   readonly calls: Set<FetchCall>;
-}): TransferHandlers {
+  /** Times the wait for a caller to read (unreadMsMax). */
+  readonly clock: Clock;
+  /** Limits.transferUnreadMsMax: how long a stream may wait for its caller to read. */
+  readonly unreadMsMax: number;
+}
+
+/** The Transfer service handlers; `calls` collects open streams so shutdown can cancel them. */
+export function transferHandlers(deps: TransferServerDeps): TransferHandlers {
   return {
     Fetch(call) {
       const refused = deps.view.refusal(call.metadata);
@@ -44,15 +53,7 @@ export function transferHandlers(deps: {
   };
 }
 
-async function serveFetch(
-  call: FetchCall,
-  from: NodeId,
-  deps: {
-    readonly source: TransferSource;
-    readonly logger: Logger;
-    readonly calls: Set<FetchCall>;
-  },
-): Promise<void> {
+async function serveFetch(call: FetchCall, from: NodeId, deps: TransferServerDeps): Promise<void> {
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   call.on("cancelled", stop);
@@ -73,7 +74,7 @@ async function serveFetch(
     );
     for await (const batch of batches) {
       if (abort.signal.aborted || call.cancelled) return;
-      if (!call.write(toWire(batch))) await once(call, "drain", { signal: abort.signal });
+      if (!call.write(toWire(batch))) await drained(call, deps, abort.signal);
     }
     call.end();
   } catch (error) {
@@ -82,6 +83,28 @@ async function serveFetch(
     fail(call, isKvError(error) ? error : new KvError("internal", `transfer: ${String(error)}`));
   } finally {
     deps.calls.delete(call);
+  }
+}
+
+/**
+ * Resolves when the caller has read what was written ('drain'). Rejects with a KvError
+ * (DEADLINE_EXCEEDED) when it read nothing for unreadMsMax, and with the abort reason when the
+ * call ends first. Leaving the batch loop then closes the source's generator, freeing its slot.
+ */
+async function drained(call: FetchCall, deps: TransferServerDeps, signal: AbortSignal) {
+  const stalled = new AbortController();
+  const cancel = deps.clock.setTimer(deps.unreadMsMax, () => stalled.abort());
+  try {
+    await once(call, "drain", { signal: AbortSignal.any([signal, stalled.signal]) });
+  } catch (error) {
+    if (!stalled.signal.aborted || signal.aborted) throw error;
+    throw new KvError(
+      "timeout",
+      `transfer: the receiver read nothing for ${deps.unreadMsMax} ms (transferUnreadMsMax); ` +
+        "stream ended, resume from the cursor",
+    );
+  } finally {
+    cancel();
   }
 }
 
