@@ -11,6 +11,7 @@ import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
 import type { DkvClient } from "../../coordinator/client.js";
+import { askFirstReachable } from "../../cli/commands/aae-status.js";
 
 const INTERVAL_MS = 3000;
 const KEYS = 2000;
@@ -103,6 +104,11 @@ function aaeStatus(node: string): Promise<{
   });
 }
 
+/** AntiEntropy.Status asked in-process: cheap to poll, where the CLI starts a process a call. */
+function aaeStatusInProcess(node: string): Promise<{ reap_blocked: string }> {
+  return askFirstReachable([cluster.spec(node).address], 5000);
+}
+
 describe("anti-entropy with read repair off", () => {
   it(
     "brings a node that missed 2,000 writes up to date within three intervals, with no reads",
@@ -160,8 +166,13 @@ describe("anti-entropy with read repair off", () => {
       await cluster.stopNode("n3");
       const read = await withRetries(() => client.get("doomed", { r: 2 }));
       await withRetries(() => client.delete("doomed", { context: read.context, w: 2 }));
-      // n3 is down: past the 3 s grace, n1 and n2 still hold the tombstone, and say why.
-      await new Promise((resolve) => setTimeout(resolve, 4000 + 5000));
+      // n3 is down: past the 3 s grace, a reaping round declines (a node reports why only
+      // after a round that had a tombstone past its grace), and n1 and n2 still hold it.
+      const declined = await eventually(async () => {
+        const statuses = await Promise.all(["n1", "n2"].map(aaeStatusInProcess));
+        return statuses.some((status) => /members down: n3/.test(status.reap_blocked));
+      }, 30_000);
+      expect(declined, "no reaping round declined while n3 was down").toBe(true);
       const tombstonesOf = async (node: string): Promise<string> => {
         const reply = await cluster.client(node).localGet("doomed");
         if (reply.siblings.length === 0) return "none";
