@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
+import { callMembership } from "../../cli/commands/cluster-membership.js";
+import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
 
 let cluster: TestCluster;
 let node: string;
@@ -237,14 +239,26 @@ describe("dkv cluster up", () => {
       };
       expect(grown.nodes.map((node) => node.id)).toEqual(["n1", "n2", "n3", "n4"]);
       const n4 = grown.nodes[3]!;
+      // Polled in-process (each CLI run is a process start, about a second of CPU); once n4 is
+      // valid, `dkv cluster show` must say so too.
+      const valid = /"n4","address":"[^"]+","state":"valid"/;
       const giveUpMs = Date.now() + 60_000;
-      let shown = "";
+      let metadata = "";
       while (Date.now() < giveUpMs) {
-        shown = (await dkv(["cluster", "show", "--json", "--node", n4.address])).stdout;
-        if (/"n4","address":"[^"]+","state":"valid"/.test(shown)) break;
+        metadata = await callMembership<MetadataReply__Output>(
+          [n4.address],
+          2000,
+          (client, options, done) => client.Get({}, options, done),
+        ).then(
+          ({ reply }) => reply.metadata_json,
+          () => "",
+        );
+        if (valid.test(metadata)) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      expect(shown).toMatch(/"n4","address":"[^"]+","state":"valid"/);
+      expect(metadata).toMatch(valid);
+      const shown = await dkv(["cluster", "show", "--json", "--node", n4.address]);
+      expect(shown.stdout).toMatch(valid);
       const viaN4 = await dkv(["get", "hello", "--node", n4.address]);
       expect(viaN4.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
 
