@@ -112,7 +112,7 @@ function aaeStatusCli(node: string): Promise<AaeStatus> {
 
 /** The same AntiEntropy.Status reply, asked in-process: cheap enough to poll. */
 async function aaeStatus(node: string): Promise<AaeStatus> {
-  const reply = await askFirstReachable([cluster.spec(node).address], 5000);
+  const reply = await askFirstReachable([cluster.spec(node).address], 5000, cluster.security);
   return {
     counters: { ...reply.counters },
     partitions: reply.partitions,

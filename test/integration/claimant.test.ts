@@ -26,7 +26,8 @@ afterEach(async () => {
 /** Runs the dkv command line; resolves with its exit code and output. */
 function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN_SCRIPT, ...args], (error, stdout, stderr) => {
+    const env = { ...process.env, ...cluster?.cliEnv };
+    execFile(process.execPath, [MAIN_SCRIPT, ...args], { env }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -39,7 +40,9 @@ function at(node: string): string[] {
 
 function membership(node: string): MembershipClient {
   const v1 = loadProto().grpcObject.dkv.v1;
-  const client = new v1.Membership(cluster.spec(node).address, grpc.credentials.createInsecure());
+  const address = cluster.spec(node).address;
+  const secured = cluster.security.channel(address);
+  const client = new v1.Membership(address, secured.credentials, secured.options);
   clients.push(client);
   return client;
 }

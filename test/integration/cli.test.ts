@@ -2,6 +2,7 @@
 // and --json output, documented exit statuses, and `cluster up` starting and stopping a cluster.
 // Method: run the built CLI as a child process against real `dkv serve` processes.
 
+import { clusterClientSecurity } from "../../cli/local-cluster.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -184,6 +185,11 @@ function killListedNodes(dir: string): void {
   }
 }
 
+/** The CLI for a cluster of its own `dkv cluster up`: its credentials come from --cluster-dir. */
+function dkvLocal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return dkv(args, { DKV_CA: "", DKV_CERT: "", DKV_CERT_KEY: "", ...env });
+}
+
 describe("dkv cluster up", () => {
   it("starts a cluster, serves the CLI without --node, grows it by one, and stops every node on Ctrl-C", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-up-"));
@@ -224,13 +230,13 @@ describe("dkv cluster up", () => {
         expect(node.args).toContain("--aae-interval-ms=5000");
         expect(node.args).toContain("--no-read-repair");
       }
-      const put = await dkv(["put", "hello", "world", "--cluster-dir", dir]);
+      const put = await dkvLocal(["put", "hello", "world", "--cluster-dir", dir]);
       expect(put.code).toBe(0);
-      const get = await dkv(["get", "hello", "--cluster-dir", dir]);
+      const get = await dkvLocal(["get", "hello", "--cluster-dir", dir]);
       expect(get.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
 
       // One command grows the running cluster: a fourth node joins and the plan is committed.
-      const add = await dkv(["cluster", "add", "--data-dir", dir]);
+      const add = await dkvLocal(["cluster", "add", "--data-dir", dir]);
       expect(add.code, add.stderr).toBe(0);
       expect(add.stdout).toMatch(/started n4 at 127\.0\.0\.1:\d+/);
       expect(add.stdout).toMatch(/committed join n4/);
@@ -249,6 +255,7 @@ describe("dkv cluster up", () => {
           [n4.address],
           2000,
           (client, options, done) => client.Get({}, options, done),
+          clusterClientSecurity(dir),
         ).then(
           ({ reply }) => reply.metadata_json,
           () => "",
@@ -257,9 +264,17 @@ describe("dkv cluster up", () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       expect(metadata).toMatch(valid);
-      const shown = await dkv(["cluster", "show", "--json", "--node", n4.address]);
+      const shown = await dkvLocal([
+        "cluster",
+        "show",
+        "--json",
+        "--node",
+        n4.address,
+        "--cluster-dir",
+        dir,
+      ]);
       expect(shown.stdout).toMatch(valid);
-      const viaN4 = await dkv(["get", "hello", "--node", n4.address]);
+      const viaN4 = await dkvLocal(["get", "hello", "--node", n4.address, "--cluster-dir", dir]);
       expect(viaN4.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
 
       supervisor.kill("SIGINT");
@@ -278,10 +293,17 @@ describe("dkv cluster up", () => {
   it("refuses a bad --aae-interval-ms or --serve-flag before starting anything", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-bad-up-"));
     try {
-      const interval = await dkv(["cluster", "up", "--data-dir", dir, "--aae-interval-ms", "0"]);
+      const interval = await dkvLocal([
+        "cluster",
+        "up",
+        "--data-dir",
+        dir,
+        "--aae-interval-ms",
+        "0",
+      ]);
       expect(interval.code).toBe(2);
       expect(interval.stderr).toMatch(/--aae-interval-ms must be a positive number, got 0/);
-      const flag = await dkv(["cluster", "up", "--data-dir", dir, "--serve-flag", "x"]);
+      const flag = await dkvLocal(["cluster", "up", "--data-dir", dir, "--serve-flag", "x"]);
       expect(flag.code).toBe(2);
       expect(flag.stderr).toMatch(/--serve-flag takes a dkv serve flag starting with --, got x/);
       expect(existsSync(path.join(dir, "cluster.json"))).toBe(false);
@@ -292,7 +314,7 @@ describe("dkv cluster up", () => {
 
   it("says what to do when no cluster is running", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "dkv-none-"));
-    const run = await dkv(["get", "k", "--cluster-dir", dir], { DKV_NODE: "" });
+    const run = await dkvLocal(["get", "k", "--cluster-dir", dir], { DKV_NODE: "" });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /no node to talk to: pass --node host:port, set DKV_NODE, or start a local cluster with `npm start`/,

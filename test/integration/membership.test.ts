@@ -30,7 +30,8 @@ afterEach(async () => {
 /** Runs the dkv command line; resolves with its exit code and output. */
 function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN_SCRIPT, ...args], (error, stdout, stderr) => {
+    const env = { ...process.env, ...cluster?.cliEnv };
+    execFile(process.execPath, [MAIN_SCRIPT, ...args], { env }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -84,7 +85,9 @@ async function waitRetired(nodes: readonly string[], version: number): Promise<v
 
 function membership(node: string): MembershipClient {
   const v1 = loadProto().grpcObject.dkv.v1;
-  const client = new v1.Membership(cluster.spec(node).address, grpc.credentials.createInsecure());
+  const address = cluster.spec(node).address;
+  const secured = cluster.security.channel(address);
+  const client = new v1.Membership(address, secured.credentials, secured.options);
   clients.push(client);
   return client;
 }
@@ -245,7 +248,10 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     // given only n1, it sends nothing to n1 for keys n1 is no primary of.
     const requestsAt = async (node: string): Promise<number> =>
       Number((await cluster.client(node).status()).recent_requests);
-    const routed = new DkvClient([cluster.spec("n1").address], { routing: "primary" });
+    const routed = new DkvClient([cluster.spec("n1").address], {
+      routing: "primary",
+      security: cluster.security,
+    });
     try {
       const before = await requestsAt("n1");
       let sent = 0;
