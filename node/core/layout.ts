@@ -6,6 +6,9 @@
 import type { NodeId } from "./node-id.js";
 import { isValidNodeId } from "./node-id.js";
 import { claimRing, isValidPartitionCount, type Ring } from "./ring.js";
+import { LayoutError } from "./layout-error.js";
+
+export { LayoutError };
 
 /** Joining and valid members own partitions in a new claim; leaving ones hand theirs over. */
 export type MemberState = "joining" | "valid" | "leaving" | "removed";
@@ -71,14 +74,6 @@ export interface ClusterMetadata {
   readonly layout: Layout;
   readonly progress: TransferProgress;
   readonly staged: Staged;
-}
-
-/** Bad metadata or a refused change: the message says what was wrong, with the names. */
-export class LayoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LayoutError";
-  }
 }
 
 /** Most members a layout lists, removed ones included: the layout is gossiped whole. */
