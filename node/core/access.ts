@@ -187,28 +187,39 @@ function put(access: Access, record: UserRecord): Access {
 }
 
 /**
- * Merges two copies: per user, the record greater by (revision, canonical JSON); users only one
- * copy has are kept. Laws (equality as canonical bytes): commutative, associative, idempotent,
- * since it is the pointwise maximum of a total order on records, over the union of names. A
- * tombstone outranks every older record of its user, so a removal is never undone by gossip.
- * Two changes to one user at one revision on different nodes: one wins whole, on every node.
+ * Merges two copies, per user: the record of the higher revision; of two records at one revision
+ * (changes made concurrently on two nodes), their meet: removed if either is, and only the
+ * tokens and grants both hold. Users only one copy has are kept.
+ *
+ * Laws (equality as canonical bytes): commutative, associative, idempotent. Per user it is the
+ * lexicographic product of a total order (revision) and a semilattice (removed by or, tokens
+ * and grants by intersection), which is a semilattice; over the union of names, pointwise.
+ * Deny-biased: a removal, a revoke or a new token is never undone by a concurrent change to the
+ * same user (a tombstone at a higher revision also outranks every older copy), while a grant or
+ * a token made concurrently with another change to that user can be lost: the operator sees it
+ * in `dkv user list` and grants again. Checked by test/property/node/core/access.property.test.ts.
  */
 export function mergeAccess(a: Access, b: Access): Access {
   if (a === b) return a;
   const byUser = new Map(a.users.map((record) => [record.user, record]));
   for (const record of b.users) {
     const mine = byUser.get(record.user);
-    if (mine === undefined || (mine !== record && compareRecords(record, mine) > 0)) {
-      byUser.set(record.user, record);
+    if (mine === undefined || record.revision > mine.revision) byUser.set(record.user, record);
+    else if (record.revision === mine.revision && record !== mine) {
+      byUser.set(record.user, meet(mine, record));
     }
   }
   return { users: [...byUser.values()].sort((x, y) => compareText(x.user, y.user)) };
 }
 
-/** Orders two records of one user by (revision, canonical JSON); 0 only for equal records. */
-export function compareRecords(a: UserRecord, b: UserRecord): -1 | 0 | 1 {
-  if (a.revision !== b.revision) return a.revision < b.revision ? -1 : 1;
-  return compareText(JSON.stringify(userJson(a)), JSON.stringify(userJson(b)));
+/** Two records of one user at one revision: removed if either is, else what both hold. */
+function meet(a: UserRecord, b: UserRecord): UserRecord {
+  const removed = a.removed || b.removed;
+  const tokenHashes = removed ? [] : a.tokenHashes.filter((hash) => b.tokenHashes.includes(hash));
+  const grants = removed
+    ? []
+    : a.grants.filter((grant) => b.grants.some((other) => sameGrant(grant, other)));
+  return { user: a.user, revision: a.revision, removed, tokenHashes, grants };
 }
 
 /** A record as a plain object in the canonical key order. */

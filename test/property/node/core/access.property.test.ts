@@ -1,6 +1,6 @@
 // Property tests of users and grants (node/core/access.ts, authorize.ts): three replicas change
 // users at random and gossip. Checked: mergeAccess is a semilattice and gossip converges; a
-// removal is never undone by a stale copy; authorize agrees with a plain model of the grants
+// removal, revoke or new token is never undone by a stale or concurrent copy; authorize agrees with a plain model of the grants
 // (default deny, a grant on one bucket gives nothing on another, nor another permission).
 
 import { fc, test } from "@fast-check/vitest";
@@ -10,13 +10,24 @@ import {
   type Access,
   ANY_BUCKET,
   emptyAccess,
+  addUser,
+  grantPermission,
   liveUser,
   mergeAccess,
+  revokePermission,
+  setTokenHashes,
 } from "../../../../node/core/access.js";
 import { accessJson, decodeAccess } from "../../../../node/core/access-codec.js";
 import { authorize } from "../../../../node/core/authorize.js";
 import { LayoutError } from "../../../../node/core/layout-error.js";
-import { BUCKETS, PERMISSIONS, USERS, changeAccess, grantOf } from "./access-history.js";
+import {
+  BUCKETS,
+  PERMISSIONS,
+  USERS,
+  changeAccess,
+  fakeTokenHash,
+  grantOf,
+} from "./access-history.js";
 
 const RUNS = 200;
 const REPLICAS = 3;
@@ -148,6 +159,42 @@ test.prop([steps], { numRuns: RUNS })(
       const anonymous = { kind: "anonymous", reason: "no certificate" } as const;
       expect(authorize(access, anonymous, "read", "a").allowed).toBe(false);
       expect(authorize(access, { kind: "node" }, "admin").allowed).toBe(false);
+    }
+  },
+);
+
+test.prop([steps, fc.nat(), fc.nat(), fc.nat(), fc.nat()], { numRuns: RUNS })(
+  "a revoke or a new token is never undone by a concurrent change or an older copy",
+  (history, pickGrant, x, y, pickOlder) => {
+    const seen = run(history);
+    // Some user holding some grant, on top of whatever the history left.
+    const user = USERS[pickGrant % USERS.length]!;
+    const held = grantOf(pickGrant);
+    let latest = seen.reduce(mergeAccess);
+    if (liveUser(latest, user) === undefined) latest = addUser(latest, user, [fakeTokenHash(7)]);
+    latest = grantPermission(latest, user, held);
+    const record = liveUser(latest, user);
+    const revoked = revokePermission(latest, user, held);
+    const rotated = setTokenHashes(latest, user, [fakeTokenHash(999)]);
+    let concurrent: Access;
+    try {
+      concurrent = changeAccess(latest, x, y);
+    } catch (error) {
+      if (!(error instanceof LayoutError)) throw error;
+      concurrent = latest;
+    }
+    const older = seen[pickOlder % seen.length]!;
+    const bucket = "bucket" in held ? held.bucket : undefined;
+    for (const other of [concurrent, older]) {
+      for (const merged of [mergeAccess(revoked, other), mergeAccess(other, revoked)]) {
+        const still = liveUser(merged, user)?.grants.some(
+          (g) =>
+            g.permission === held.permission && ("bucket" in g ? g.bucket : undefined) === bucket,
+        );
+        expect(still ?? false).toBe(false);
+      }
+      const tokens = liveUser(mergeAccess(rotated, other), user)?.tokenHashes ?? [];
+      expect(tokens.every((hash) => !record!.tokenHashes.includes(hash))).toBe(true);
     }
   },
 );
