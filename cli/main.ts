@@ -20,6 +20,8 @@ import * as hints from "./commands/hints.js";
 import * as bench from "./commands/bench.js";
 import * as certInit from "./commands/cert-init.js";
 import * as certIssue from "./commands/cert-issue.js";
+import * as user from "./commands/user.js";
+import * as grant from "./commands/grant.js";
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from "./exit-codes.js";
 import { UsageError } from "./usage.js";
 
@@ -58,6 +60,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       .command(aaeStatus)
       .command(hints)
       .command(bench)
+      .command("user", "Users: add, remove and list them, give one a new token", (users) =>
+        users
+          .command(user.add)
+          .command(user.remove)
+          .command(user.list)
+          .command(user.token)
+          .demandCommand(1, "name a user command: add, remove, list, token"),
+      )
+      .command(grant.grant)
+      .command(grant.revoke)
       .command(
         "cert",
         "Certificates: create the cluster CA, issue node and client certificates",

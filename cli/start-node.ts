@@ -17,6 +17,7 @@ import { ClusterView, type Member } from "../node/cluster-view.js";
 import { MetadataStore } from "../node/membership/metadata-store.js";
 import { initialMetadata } from "../node/core/layout.js";
 import { membershipHandlers } from "../node/membership/membership-server.js";
+import { accessHandlers } from "../node/membership/access-server.js";
 import { fetchMetadata, logMetadataOpened, stageOwnJoin } from "./join-cluster.js";
 import { TRANSFER_DEFAULTS } from "../node/membership/transfer-source.js";
 import { startTransfers } from "./start-transfers.js";
@@ -372,6 +373,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       bytesPerSecondPerSender: config.transferBytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond,
     }),
   );
+  server.addService(v1.Access.service, accessHandlers({ metadata, logger: config.logger }));
   server.addService(
     v1.Transfer.service,
     transferHandlers({

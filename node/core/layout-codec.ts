@@ -20,6 +20,8 @@ import {
   stagedChangesMax,
 } from "./layout.js";
 import { type NodeId, isValidNodeId } from "./node-id.js";
+import { accessJson, decodeAccess } from "./access-codec.js";
+import { fields, integer, list, prefixed, show } from "./json-fields.js";
 
 /** The format written; a decoder refuses any other, so a change of format is always explicit. */
 export const metadataFormat = 1;
@@ -41,6 +43,8 @@ export function encodeMetadata(metadata: ClusterMetadata): Uint8Array {
     layout: layoutJson(metadata.layout),
     progress: { version: metadata.progress.version, done: metadata.progress.done },
     staged: stagedJson(metadata.staged),
+    // Only with users: metadata without them keeps the bytes (and digest) of format 1 before.
+    ...(metadata.access.users.length === 0 ? {} : { access: accessJson(metadata.access) }),
   });
   const bytes = new TextEncoder().encode(text);
   decodeMetadata(bytes);
@@ -66,7 +70,12 @@ export function decodeMetadata(bytes: Uint8Array): ClusterMetadata {
   } catch (error) {
     throw new LayoutError(`metadata is not UTF-8 JSON: ${(error as Error).message}`);
   }
-  const top = fields(value, "metadata", ["format", "layout", "progress", "staged"]);
+  const top = fields(
+    value,
+    "metadata",
+    ["format", "layout", "progress", "staged", "access"],
+    ["access"],
+  );
   if (top.format !== metadataFormat) {
     throw new LayoutError(`metadata format ${JSON.stringify(top.format)} is not ${metadataFormat}`);
   }
@@ -82,7 +91,8 @@ export function decodeMetadata(bytes: Uint8Array): ClusterMetadata {
   sameVersion(integer(progress.version, "progress.version", 1), layout, "progress.version");
   const staged = decodeStaged(top.staged);
   sameVersion(staged.basedOn, layout, "staged.basedOn");
-  return { layout, progress: { version: layout.version, done }, staged };
+  const access = decodeAccess(top.access);
+  return { layout, progress: { version: layout.version, done }, staged, access };
 }
 
 /**
@@ -228,44 +238,6 @@ function decodeChange(value: unknown, i: number): StagedChange {
   return canonicalChange(change);
 }
 
-/** `value` as an object with exactly `keys` (those in `optional` may be missing). */
-function fields(
-  value: unknown,
-  where: string,
-  keys: readonly string[],
-  optional: readonly string[] = [],
-): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new LayoutError(`${where}: want an object, got ${show(value)}`);
-  }
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).find((key) => !keys.includes(key));
-  if (unknown !== undefined) throw new LayoutError(`${where}: unknown field ${show(unknown)}`);
-  const missing = keys.find((key) => !Object.hasOwn(record, key) && !optional.includes(key));
-  if (missing !== undefined) throw new LayoutError(`${where}: missing field ${missing}`);
-  return record;
-}
-
-function list(value: unknown, where: string, lengthMax: number): unknown[] {
-  if (!Array.isArray(value)) throw new LayoutError(`${where}: want an array, got ${show(value)}`);
-  if (value.length > lengthMax) {
-    throw new LayoutError(`${where} has ${value.length} entries, more than ${lengthMax}`);
-  }
-  return value;
-}
-
-function integer(
-  value: unknown,
-  where: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new LayoutError(`${where}: want an integer in ${min}..${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
 function nodeIdOf(value: unknown, where: string): NodeId {
   if (typeof value !== "string" || !isValidNodeId(value)) {
     throw new LayoutError(`${where}: invalid node id ${show(value)}`);
@@ -277,20 +249,4 @@ function sameVersion(version: number, layout: Layout, where: string): void {
   if (version !== layout.version) {
     throw new LayoutError(`${where} is ${version}, not the layout version ${layout.version}`);
   }
-}
-
-/** Runs `check`, naming `where` in the message of a LayoutError it throws. */
-function prefixed(where: string, check: () => void): void {
-  try {
-    check();
-  } catch (error) {
-    if (error instanceof LayoutError) throw new LayoutError(`${where}: ${error.message}`);
-    throw error;
-  }
-}
-
-/** A value for an error message, cut short: it may be anything a peer sent. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -26,6 +26,7 @@ import {
 import { canonicalChange, layoutDigest, stagedDigest } from "./layout-codec.js";
 import type { NodeId } from "./node-id.js";
 import { claimRing } from "./ring.js";
+import { mergeAccess } from "./access.js";
 
 /**
  * Merges two copies of the cluster metadata, then normalises:
@@ -36,6 +37,7 @@ import { claimRing } from "./ring.js";
  *   (layout, progress) lexicographically is still a semilattice: layouts are totally ordered.)
  * - staged: the greater by (basedOn, revision, digest); commitStaged checks it against the
  *   layout again, since it may have been staged on another layout of the same version;
+ * - access: per user, the greater record (mergeAccess in access.ts); independent of the layout;
  * - normalise: progress of a version below the merged layout's becomes {layout.version, []};
  *   staged with basedOn below it becomes {basedOn: layout.version, revision: 0, changes: []}.
  *
@@ -62,6 +64,7 @@ export function mergeMetadata(a: ClusterMetadata, b: ClusterMetadata): ClusterMe
     layout,
     progress: progress.version < version ? { version, done: [] } : progress,
     staged: staged.basedOn < version ? { basedOn: version, revision: 0, changes: [] } : staged,
+    access: mergeAccess(a.access, b.access),
   };
 }
 
@@ -112,14 +115,14 @@ export function stageChange(metadata: ClusterMetadata, change: StagedChange): Cl
   checkAgainst(layout, change);
   const changes = [...kept, canonicalChange(change)];
   const next = { basedOn: layout.version, revision: staged.revision + 1, changes };
-  return { layout, progress: metadata.progress, staged: next };
+  return { ...metadata, staged: next };
 }
 
 /** Drops every staged change, as revision + 1: the empty set then wins a merge over the old one. */
 export function clearStaged(metadata: ClusterMetadata): ClusterMetadata {
-  const { layout, progress, staged } = metadata;
+  const { layout, staged } = metadata;
   const next = { basedOn: layout.version, revision: staged.revision + 1, changes: [] };
-  return { layout, progress, staged: next };
+  return { ...metadata, staged: next };
 }
 
 /**
@@ -171,7 +174,7 @@ export function commitStaged(
   const from = midway ?? layout.owners;
   const source = midway === undefined ? previous : (ringsOf(layout).previous ?? previous);
   const moves = partitionsChanged(source, ringsOf(next).current, targetN).length > 0;
-  return startOf(moves ? { ...next, previousOwners: from } : settled(next));
+  return startOf(moves ? { ...next, previousOwners: from } : settled(next), metadata.access);
 }
 
 function applyChanges(

@@ -6,6 +6,10 @@
 import type { NodeId } from "./node-id.js";
 import { isValidNodeId } from "./node-id.js";
 import { claimRing, isValidPartitionCount, type Ring } from "./ring.js";
+import { LayoutError } from "./layout-error.js";
+import { type Access, emptyAccess } from "./access.js";
+
+export { LayoutError };
 
 /** Joining and valid members own partitions in a new claim; leaving ones hand theirs over. */
 export type MemberState = "joining" | "valid" | "leaving" | "removed";
@@ -64,21 +68,15 @@ export type StagedChange =
   | { readonly kind: "force-remove"; readonly node: NodeId };
 
 /**
- * What a node knows of the cluster; three semilattices merged componentwise (layout-merge.ts).
+ * What a node knows of the cluster; four semilattices merged componentwise (layout-merge.ts).
  * Every function here returns it normalised: progress.version = staged.basedOn = layout.version.
  */
 export interface ClusterMetadata {
   readonly layout: Layout;
   readonly progress: TransferProgress;
   readonly staged: Staged;
-}
-
-/** Bad metadata or a refused change: the message says what was wrong, with the names. */
-export class LayoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LayoutError";
-  }
+  /** Users, token hashes and grants (access.ts); independent of the layout. */
+  readonly access: Access;
 }
 
 /** Most members a layout lists, removed ones included: the layout is gossiped whole. */
@@ -232,7 +230,7 @@ export function retireIfComplete(metadata: ClusterMetadata): ClusterMetadata {
   if (layout.previousOwners === undefined) return metadata;
   const done = new Set(progress.version === layout.version ? progress.done : []);
   if (!movingPartitions(layout).every((p) => done.has(p))) return metadata;
-  const next = startOf({ ...settled(layout), version: layout.version + 1 });
+  const next = startOf({ ...settled(layout), version: layout.version + 1 }, metadata.access);
   if (staged.changes.length === 0) return next;
   return { ...next, staged: { ...staged, basedOn: next.layout.version } };
 }
@@ -245,13 +243,14 @@ export function settled(layout: Layout): Layout {
   return { ...rest, members: layout.members.map((m) => ({ ...m, state: settle(m.state) })) };
 }
 
-/** Fresh metadata for a layout just made: nothing transferred, nothing staged. */
-export function startOf(layout: Layout): ClusterMetadata {
+/** Fresh metadata for a layout just made: nothing transferred, nothing staged, `access` kept. */
+export function startOf(layout: Layout, access: Access = emptyAccess): ClusterMetadata {
   const { version } = layout;
   return {
     layout,
     progress: { version, done: [] },
     staged: { basedOn: version, revision: 0, changes: [] },
+    access,
   };
 }
 

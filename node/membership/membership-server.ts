@@ -302,7 +302,7 @@ function describeChange(change: StagedChange): string {
 }
 
 /** Layout refusals are the operator's to fix: failed precondition, with the layout's reason. */
-function asKvError(error: unknown): KvError {
+export function asKvError(error: unknown): KvError {
   if (error instanceof KvError) return error;
   if (error instanceof LayoutError) return new KvError("precondition-failed", error.message);
   return new KvError("internal", error instanceof Error ? error.message : String(error), {

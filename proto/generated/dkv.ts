@@ -26,6 +26,9 @@ import type { AaeStoreRequest as _dkv_v1_AaeStoreRequest, AaeStoreRequest__Outpu
 import type { AaeStoreResponse as _dkv_v1_AaeStoreResponse, AaeStoreResponse__Output as _dkv_v1_AaeStoreResponse__Output } from './dkv/v1/AaeStoreResponse';
 import type { AaeVersionsRequest as _dkv_v1_AaeVersionsRequest, AaeVersionsRequest__Output as _dkv_v1_AaeVersionsRequest__Output } from './dkv/v1/AaeVersionsRequest';
 import type { AaeVersionsResponse as _dkv_v1_AaeVersionsResponse, AaeVersionsResponse__Output as _dkv_v1_AaeVersionsResponse__Output } from './dkv/v1/AaeVersionsResponse';
+import type { AccessClient as _dkv_v1_AccessClient, AccessDefinition as _dkv_v1_AccessDefinition } from './dkv/v1/Access';
+import type { AccessReply as _dkv_v1_AccessReply, AccessReply__Output as _dkv_v1_AccessReply__Output } from './dkv/v1/AccessReply';
+import type { AddUserRequest as _dkv_v1_AddUserRequest, AddUserRequest__Output as _dkv_v1_AddUserRequest__Output } from './dkv/v1/AddUserRequest';
 import type { AdminClient as _dkv_v1_AdminClient, AdminDefinition as _dkv_v1_AdminDefinition } from './dkv/v1/Admin';
 import type { AntiEntropyClient as _dkv_v1_AntiEntropyClient, AntiEntropyDefinition as _dkv_v1_AntiEntropyDefinition } from './dkv/v1/AntiEntropy';
 import type { CommitRequest as _dkv_v1_CommitRequest, CommitRequest__Output as _dkv_v1_CommitRequest__Output } from './dkv/v1/CommitRequest';
@@ -35,6 +38,7 @@ import type { ExchangeRequest as _dkv_v1_ExchangeRequest, ExchangeRequest__Outpu
 import type { ExchangeResponse as _dkv_v1_ExchangeResponse, ExchangeResponse__Output as _dkv_v1_ExchangeResponse__Output } from './dkv/v1/ExchangeResponse';
 import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from './dkv/v1/GetRequest';
 import type { GetResponse as _dkv_v1_GetResponse, GetResponse__Output as _dkv_v1_GetResponse__Output } from './dkv/v1/GetResponse';
+import type { GrantRequest as _dkv_v1_GrantRequest, GrantRequest__Output as _dkv_v1_GrantRequest__Output } from './dkv/v1/GrantRequest';
 import type { HandoffClient as _dkv_v1_HandoffClient, HandoffDefinition as _dkv_v1_HandoffDefinition } from './dkv/v1/Handoff';
 import type { HintAck as _dkv_v1_HintAck, HintAck__Output as _dkv_v1_HintAck__Output } from './dkv/v1/HintAck';
 import type { HintBatch as _dkv_v1_HintBatch, HintBatch__Output as _dkv_v1_HintBatch__Output } from './dkv/v1/HintBatch';
@@ -42,6 +46,7 @@ import type { HintItem as _dkv_v1_HintItem, HintItem__Output as _dkv_v1_HintItem
 import type { IncomingTransfer as _dkv_v1_IncomingTransfer, IncomingTransfer__Output as _dkv_v1_IncomingTransfer__Output } from './dkv/v1/IncomingTransfer';
 import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition } from './dkv/v1/KV';
 import type { LinkFault as _dkv_v1_LinkFault, LinkFault__Output as _dkv_v1_LinkFault__Output } from './dkv/v1/LinkFault';
+import type { ListUsersRequest as _dkv_v1_ListUsersRequest, ListUsersRequest__Output as _dkv_v1_ListUsersRequest__Output } from './dkv/v1/ListUsersRequest';
 import type { LocalGetResponse as _dkv_v1_LocalGetResponse, LocalGetResponse__Output as _dkv_v1_LocalGetResponse__Output } from './dkv/v1/LocalGetResponse';
 import type { MemberStatus as _dkv_v1_MemberStatus, MemberStatus__Output as _dkv_v1_MemberStatus__Output } from './dkv/v1/MemberStatus';
 import type { MembershipClient as _dkv_v1_MembershipClient, MembershipDefinition as _dkv_v1_MembershipDefinition } from './dkv/v1/Membership';
@@ -76,6 +81,9 @@ import type { StatusResponse as _dkv_v1_StatusResponse, StatusResponse__Output a
 import type { TransferClient as _dkv_v1_TransferClient, TransferDefinition as _dkv_v1_TransferDefinition } from './dkv/v1/Transfer';
 import type { TransferBatch as _dkv_v1_TransferBatch, TransferBatch__Output as _dkv_v1_TransferBatch__Output } from './dkv/v1/TransferBatch';
 import type { TransferRequest as _dkv_v1_TransferRequest, TransferRequest__Output as _dkv_v1_TransferRequest__Output } from './dkv/v1/TransferRequest';
+import type { UserGrant as _dkv_v1_UserGrant, UserGrant__Output as _dkv_v1_UserGrant__Output } from './dkv/v1/UserGrant';
+import type { UserInfo as _dkv_v1_UserInfo, UserInfo__Output as _dkv_v1_UserInfo__Output } from './dkv/v1/UserInfo';
+import type { UserRequest as _dkv_v1_UserRequest, UserRequest__Output as _dkv_v1_UserRequest__Output } from './dkv/v1/UserRequest';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -109,6 +117,9 @@ export interface ProtoGrpcType {
       AaeStoreResponse: MessageTypeDefinition<_dkv_v1_AaeStoreResponse, _dkv_v1_AaeStoreResponse__Output>
       AaeVersionsRequest: MessageTypeDefinition<_dkv_v1_AaeVersionsRequest, _dkv_v1_AaeVersionsRequest__Output>
       AaeVersionsResponse: MessageTypeDefinition<_dkv_v1_AaeVersionsResponse, _dkv_v1_AaeVersionsResponse__Output>
+      Access: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AccessClient> & { service: _dkv_v1_AccessDefinition }
+      AccessReply: MessageTypeDefinition<_dkv_v1_AccessReply, _dkv_v1_AccessReply__Output>
+      AddUserRequest: MessageTypeDefinition<_dkv_v1_AddUserRequest, _dkv_v1_AddUserRequest__Output>
       Admin: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AdminClient> & { service: _dkv_v1_AdminDefinition }
       AntiEntropy: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AntiEntropyClient> & { service: _dkv_v1_AntiEntropyDefinition }
       CommitRequest: MessageTypeDefinition<_dkv_v1_CommitRequest, _dkv_v1_CommitRequest__Output>
@@ -118,6 +129,7 @@ export interface ProtoGrpcType {
       ExchangeResponse: MessageTypeDefinition<_dkv_v1_ExchangeResponse, _dkv_v1_ExchangeResponse__Output>
       GetRequest: MessageTypeDefinition<_dkv_v1_GetRequest, _dkv_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_dkv_v1_GetResponse, _dkv_v1_GetResponse__Output>
+      GrantRequest: MessageTypeDefinition<_dkv_v1_GrantRequest, _dkv_v1_GrantRequest__Output>
       Handoff: SubtypeConstructor<typeof grpc.Client, _dkv_v1_HandoffClient> & { service: _dkv_v1_HandoffDefinition }
       HintAck: MessageTypeDefinition<_dkv_v1_HintAck, _dkv_v1_HintAck__Output>
       HintBatch: MessageTypeDefinition<_dkv_v1_HintBatch, _dkv_v1_HintBatch__Output>
@@ -125,6 +137,7 @@ export interface ProtoGrpcType {
       IncomingTransfer: MessageTypeDefinition<_dkv_v1_IncomingTransfer, _dkv_v1_IncomingTransfer__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _dkv_v1_KVClient> & { service: _dkv_v1_KVDefinition }
       LinkFault: MessageTypeDefinition<_dkv_v1_LinkFault, _dkv_v1_LinkFault__Output>
+      ListUsersRequest: MessageTypeDefinition<_dkv_v1_ListUsersRequest, _dkv_v1_ListUsersRequest__Output>
       LocalGetResponse: MessageTypeDefinition<_dkv_v1_LocalGetResponse, _dkv_v1_LocalGetResponse__Output>
       MemberStatus: MessageTypeDefinition<_dkv_v1_MemberStatus, _dkv_v1_MemberStatus__Output>
       Membership: SubtypeConstructor<typeof grpc.Client, _dkv_v1_MembershipClient> & { service: _dkv_v1_MembershipDefinition }
@@ -161,6 +174,9 @@ export interface ProtoGrpcType {
       Transfer: SubtypeConstructor<typeof grpc.Client, _dkv_v1_TransferClient> & { service: _dkv_v1_TransferDefinition }
       TransferBatch: MessageTypeDefinition<_dkv_v1_TransferBatch, _dkv_v1_TransferBatch__Output>
       TransferRequest: MessageTypeDefinition<_dkv_v1_TransferRequest, _dkv_v1_TransferRequest__Output>
+      UserGrant: MessageTypeDefinition<_dkv_v1_UserGrant, _dkv_v1_UserGrant__Output>
+      UserInfo: MessageTypeDefinition<_dkv_v1_UserInfo, _dkv_v1_UserInfo__Output>
+      UserRequest: MessageTypeDefinition<_dkv_v1_UserRequest, _dkv_v1_UserRequest__Output>
     }
   }
 }

@@ -1,6 +1,6 @@
 // Property tests of the cluster metadata core (node/core/layout*.ts) over metadata from random
 // histories: three nodes start from one cluster, stage, clear, commit (concurrently, different
-// changes), mark transfers, retire and gossip. Checked: the merge laws, the codec round trip,
+// changes), mark transfers, retire, change users and grants, and gossip. Checked: the merge laws, the codec round trip,
 // the primaries and moving partitions of every ring against preferenceList, and the bounds on
 // what a join moves and on the balance after a leave and a join of the same node.
 
@@ -29,6 +29,7 @@ import {
 } from "../../../../node/core/layout-merge.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { claimViolations, type Ring } from "../../../../node/core/ring.js";
+import { changeAccess } from "./access-history.js";
 
 const RUNS = 100;
 const REPLICAS = 3;
@@ -37,7 +38,7 @@ const POOL = ["a", "b", "c", "d", "e", "f", "g", "h"].map((letter) => nodeId(let
 /** One step of a history: `replica` does `action`; x and y pick its arguments. */
 interface Step {
   readonly replica: number;
-  readonly action: "stage" | "commit" | "mark" | "retire" | "clear" | "gossip";
+  readonly action: "stage" | "commit" | "mark" | "retire" | "clear" | "gossip" | "access";
   readonly x: number;
   readonly y: number;
 }
@@ -47,7 +48,7 @@ const step: fc.Arbitrary<Step> = fc.record({
   // Repeats weight the actions: staging and gossip are the most common.
   action: fc.constantFrom(
     ...(["stage", "stage", "stage", "commit", "commit", "mark", "mark", "retire"] as const),
-    ...(["retire", "clear", "gossip", "gossip", "gossip"] as const),
+    ...(["retire", "clear", "gossip", "gossip", "gossip", "access", "access"] as const),
   ),
   x: fc.nat(),
   y: fc.nat(),
@@ -96,6 +97,9 @@ function apply(replicas: ClusterMetadata[], { replica, action, x, y }: Step): vo
     if (action === "retire") replicas[replica] = retireIfComplete(metadata);
     if (action === "clear") replicas[replica] = clearStaged(metadata);
     if (action === "gossip") replicas[replica] = mergeMetadata(metadata, replicas[x % REPLICAS]!);
+    if (action === "access") {
+      replicas[replica] = { ...metadata, access: changeAccess(metadata.access, x, y) };
+    }
     if (action === "mark") {
       // Some moving partitions, or all of them one time in three.
       const moving = movingPartitions(metadata.layout);

@@ -422,6 +422,7 @@ describe("mergeMetadata", () => {
       layout: base.layout,
       progress: { version: 1, done: [2] },
       staged: { basedOn: 1, revision: 4, changes: [join("f")] },
+      access: base.access,
     };
     const ahead: ClusterMetadata = { ...withD, progress: { version: 1, done: [3] } };
     const merged = mergeMetadata(stale, { ...ahead, staged: { ...stale.staged, revision: 5 } });

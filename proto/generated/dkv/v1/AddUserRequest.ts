@@ -1,0 +1,12 @@
+// Original file: proto/dkv.proto
+
+
+export interface AddUserRequest {
+  'user'?: (string);
+  'without_token'?: (boolean);
+}
+
+export interface AddUserRequest__Output {
+  'user': (string);
+  'without_token': (boolean);
+}
