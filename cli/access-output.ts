@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from "../node/core/limits.js";
 import { type Grant, checkGrant, permissions } from "../node/core/access.js";
 import { isValidUserName } from "../node/security/certificate-policy.js";
 import { callFirstReachable } from "./first-reachable.js";
-import { nodeAddresses, type ClientArgs } from "./client-options.js";
+import { clientSecurity, nodeAddresses, type ClientArgs } from "./client-options.js";
 import { UsageError } from "./usage.js";
 
 /** One unary call on an Access client, as the callback form the generated client has. */
@@ -27,12 +27,14 @@ export type AccessCall = (
 /** Makes `call` on the first reachable node (cli/first-reachable.ts). */
 export async function callAccess(args: ClientArgs, call: AccessCall): Promise<AccessReply__Output> {
   const { grpcObject } = loadProto();
-  const connect = (address: string): AccessClient =>
-    new grpcObject.dkv.v1.Access(
-      address,
-      grpc.credentials.createInsecure(),
-      channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
-    );
+  const security = clientSecurity(args);
+  const connect = (address: string): AccessClient => {
+    const secured = security.channel(address);
+    return new grpcObject.dkv.v1.Access(address, secured.credentials, {
+      ...channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+      ...secured.options,
+    });
+  };
   const { reply } = await callFirstReachable(nodeAddresses(args), args.timeout, connect, call);
   return reply;
 }

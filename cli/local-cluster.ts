@@ -170,3 +170,15 @@ export async function stopProcess(child: ChildProcess, graceMs: number): Promise
 export function clusterClientSecurity(clusterDir: string): ClientSecurity {
   return localClientSecurity(certDirOf(clusterDir));
 }
+
+/**
+ * Issues certificates for new nodes `ids` of a local cluster whose nodes run with `args`: into
+ * their --tls-dir, from its CA. Nothing to do for a cluster started --insecure.
+ */
+export async function ensureCredentialsFor(
+  args: readonly string[],
+  ids: readonly string[],
+): Promise<void> {
+  const dir = args.find((arg) => arg.startsWith("--tls-dir="))?.slice("--tls-dir=".length);
+  if (dir !== undefined) await ensureLocalCredentials(dir, ids);
+}

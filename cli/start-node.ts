@@ -3,6 +3,7 @@
 // picks the clock (the system clock unless given) and the gRPC ports of the background
 // protocols (handoff, exchange, reap, ping), and hands them to everything that needs them.
 
+import { metadataAccess } from "../node/security/metadata-access.js";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as protoLoader from "@grpc/proto-loader";
@@ -48,6 +49,7 @@ import { KvMetrics } from "../node/metrics/kv-metrics.js";
 import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
 import { startMetricsServer, type MetricsServer } from "../node/metrics/metrics-server.js";
 import { ActivityLog } from "../node/metrics/activity-log.js";
+import { partitionEstimate } from "../node/membership/partition-estimate.js";
 import { logStorageOpened } from "../node/metrics/startup-log.js";
 
 /** Everything one node needs to start. */
@@ -321,7 +323,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   activityLog.start();
   let metricsServer: MetricsServer | undefined;
 
-  const guard = security.guard((node) => view.isMember(node));
+  const guard = security.guard({
+    isMember: (node) => view.isMember(node),
+    access: metadataAccess(() => metadata.current.access),
+  });
   const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock, {
     ...(guard === undefined ? {} : { guard }),
   });
@@ -476,23 +481,4 @@ function healthDefinition(): protoLoader.PackageDefinition {
     defaults: true,
     oneofs: true,
   });
-}
-
-/**
- * Keys and bytes of one partition replica, estimated as this node's store divided evenly over
- * the partitions it replicates (every key lives in n partitions' worth of primaries).
- */
-function partitionEstimate(storage: Storage, view: ClusterView): { keys: number; bytes: number } {
-  const stats = storage.stats();
-  const owners = Math.max(1, view.ring.nodes.length);
-  const replicated = Math.max(
-    1,
-    Math.round((view.ring.partitionCount * Math.min(view.layout.targetN, owners)) / owners),
-  );
-  // The log engine says how many bytes its records take (live and dead); others say nothing.
-  const details = (stats as { details?: Record<string, unknown> }).details ?? {};
-  const counted = (name: string): number =>
-    typeof details[name] === "number" ? (details[name] as number) : 0;
-  const bytes = counted("activeBytes") + counted("frozenBytes") - counted("frozenDeadBytes");
-  return { keys: Math.round(stats.keys / replicated), bytes: Math.round(bytes / replicated) };
 }

@@ -20,6 +20,7 @@ import {
   waitForServing,
   type LocalNodeSpec,
   clusterClientSecurity,
+  ensureCredentialsFor,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { loadProto } from "../proto/load-proto.js";
@@ -76,6 +77,7 @@ async function main(): Promise<number> {
         `--data-dir=${path.join(dir, "n4")}`,
       ]),
   };
+  await ensureCredentialsFor(joiner.args, [joiner.id]);
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     children.set(spec.id, spawnNode(spec));

@@ -8,6 +8,13 @@
 // Prints n1's RSS (VmRSS) before, at peak during, and after; polite latency and errors.
 // Run: npm run build && npx tsx scripts/probe-memory.ts --scenario slow-reader [-- serve flags]
 
+import {
+  localClientCredentials,
+  type ClientCredentialsPem,
+} from "../node/security/client-security.js";
+import { certDirOf } from "../cli/local-credentials.js";
+import { setLinkFaults } from "./lib/fault-cluster.js";
+import { useClusterSecurity } from "./lib/script-security.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,7 +31,6 @@ import {
   clusterClientSecurity,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
-import { connectPeer, closePeer } from "../node/peer-clients.js";
 import { nodeId } from "../node/core/node-id.js";
 import { FAULT_INJECTION_FLAG, builtMainScript, say, sleep } from "./lib/fault-cluster.js";
 import { connectRaw, encodeKvRequest, frame, rssBytes, startRawCall } from "./raw-grpc.js";
@@ -48,6 +54,9 @@ const serveArgs = args._.map(String);
 
 const mb = (bytes: number): string => `${Math.round(bytes / MiB)} MiB`;
 
+/** The admin's credentials of the probed cluster, for raw connections. */
+let credentials: ClientCredentialsPem | undefined;
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-probe-"));
   const specs = await localClusterSpecs({
@@ -60,6 +69,8 @@ async function main(): Promise<void> {
     // The flood scenario delays n1's replica calls with Admin.SetLinkFaults.
     serveArgs: [FAULT_INJECTION_FLAG, ...serveArgs],
   });
+  credentials = localClientCredentials(path.resolve(certDirOf(dir)));
+  useClusterSecurity(dir);
   const children: ChildProcess[] = [];
   try {
     for (const spec of specs) children.push(spawnNode(spec));
@@ -140,7 +151,7 @@ async function slowReader(address: string, pid: number, polite: DkvClient): Prom
   const before = rssBytes(pid);
   const rss = sampler(pid);
   const loop = politeLoop(polite);
-  const session = await connectRaw(address);
+  const session = await connectRaw(address, credentials);
   const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("big") }));
   const calls = Array.from({ length: args.streams }, () =>
     startRawCall(session, "/dkv.v1.KV/Get", body, { read: false }),
@@ -189,7 +200,7 @@ async function bigPuts(address: string, pid: number, polite: DkvClient): Promise
     key: Buffer.from("huge"),
     value: Buffer.alloc(bytes, 1),
   });
-  const session = await connectRaw(address);
+  const session = await connectRaw(address, credentials);
   const calls = Array.from({ length: args.puts }, () => {
     const call = startRawCall(session, "/dkv.v1.KV/Put", frame(message), { read: true });
     return call.status;
@@ -224,18 +235,15 @@ async function flood(
   polite: DkvClient,
   specs: Awaited<ReturnType<typeof localClusterSpecs>>,
 ): Promise<void> {
-  const admin = connectPeer(nodeId("probe"), nodeId("n1"), address, 64 * MiB);
   const peers = specs.slice(1).map((spec) => spec.id);
-  await new Promise<void>((resolve, reject) =>
-    admin.admin.SetLinkFaults(
-      { faults: peers.map((peer) => ({ peer, delay_ms: args["delay-ms"] })) },
-      (error) => (error ? reject(error) : resolve()),
-    ),
+  await setLinkFaults(
+    address,
+    peers.map((peer) => ({ peer, delayMs: args["delay-ms"], jitterMs: 0, loss: 0 })),
   );
   await sleep(1000);
   const before = rssBytes(pid);
   const loop = politeLoop(polite);
-  const session = await connectRaw(address);
+  const session = await connectRaw(address, credentials);
   const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("small") }));
   const outcomes = new Map<string, number>();
   let open = 0;
@@ -264,9 +272,7 @@ async function flood(
   const politeFigures = await loop.stop();
   await flooder;
   session.destroy();
-  admin.admin.SetLinkFaults({ faults: [] }, () => undefined);
-  await sleep(500);
-  closePeer(admin);
+  await setLinkFaults(address, []).catch(() => undefined);
   report(
     "flood",
     {

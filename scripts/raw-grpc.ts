@@ -2,6 +2,7 @@
 // calls that never read their replies, and messages that announce more bytes than they send.
 // Used by scripts/probe-memory.ts and test/integration/memory-bounds.test.ts; not a dkv client.
 
+import type { ClientCredentialsPem } from "../node/security/client-security.js";
 import http2 from "node:http2";
 import { readFileSync } from "node:fs";
 import { loadProto } from "../proto/load-proto.js";
@@ -13,10 +14,24 @@ export interface RawCall {
   readonly status: Promise<{ readonly code: number; readonly details: string }>;
 }
 
-/** Opens one HTTP/2 connection to a node. */
-export function connectRaw(address: string): Promise<http2.ClientHttp2Session> {
+/**
+ * Opens one HTTP/2 connection to a node: TLS with `credentials` (as a client of the cluster's
+ * CA), plaintext without (a node started --insecure).
+ */
+export function connectRaw(
+  address: string,
+  credentials?: ClientCredentialsPem,
+): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://${address}`);
+    const session =
+      credentials === undefined
+        ? http2.connect(`http://${address}`)
+        : http2.connect(`https://${address}`, {
+            ca: credentials.ca,
+            ...(credentials.cert === undefined ? {} : { cert: credentials.cert }),
+            ...(credentials.key === undefined ? {} : { key: credentials.key }),
+            servername: "localhost",
+          });
     session.once("connect", () => resolve(session));
     session.once("error", reject);
   });

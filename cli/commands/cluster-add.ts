@@ -13,7 +13,12 @@ import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/Metadat
 import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
 import { isValidNodeId } from "../../node/core/node-id.js";
 import { DEFAULT_CLUSTER_DIR, readClusterFile, writeClusterFile } from "../cluster-file.js";
-import { probeFreePorts, waitForServing, clusterClientSecurity } from "../local-cluster.js";
+import {
+  probeFreePorts,
+  waitForServing,
+  clusterClientSecurity,
+  ensureCredentialsFor,
+} from "../local-cluster.js";
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";
@@ -75,6 +80,7 @@ export async function handler(args: ArgumentsCamelCase<AddArgs>): Promise<void> 
       `--data-dir=${dataDir}`,
     ])
     .concat(metricsAddress === undefined ? [] : [`--metrics-listen=${metricsAddress}`]);
+  await ensureCredentialsFor(serveArgs, [id]);
   mkdirSync(dataDir, { recursive: true });
   const log = openSync(logFile, "a");
   const child = spawn(process.execPath, serveArgs, {

@@ -2,6 +2,7 @@
 // the partitions each owns, the transition under way and the changes staged for the next commit;
 // and the claimant as that node sees it (who it believes up, from its status).
 
+import type { ClientSecurity } from "../../node/security/client-security.js";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
 import {
@@ -38,12 +39,17 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   }
   console.log(`asked ${address} (metadata digest ${reply.digest.slice(0, 12)})`);
   for (const line of metadataLines(parseMetadataJson(reply.metadata_json))) console.log(line);
-  console.log(await claimantLine(address, reply.metadata_json, args.timeout));
+  console.log(await claimantLine(address, reply.metadata_json, args.timeout, clientSecurity(args)));
 }
 
 /** `claimant: n1`, as the node at `address` sees it: its layout and the members it believes up. */
-async function claimantLine(address: string, json: string, timeoutMs: number): Promise<string> {
-  const client = new DkvClient([address]);
+async function claimantLine(
+  address: string,
+  json: string,
+  timeoutMs: number,
+  security: ClientSecurity,
+): Promise<string> {
+  const client = new DkvClient([address], { security });
   try {
     const status = await client.status({ timeoutMs });
     const up = new Set(status.members.filter((m) => m.up).map((m) => m.node_id as NodeId));

@@ -10,7 +10,7 @@ interface NameArgs extends ClientArgs {
 }
 
 interface AddArgs extends NameArgs {
-  token: boolean;
+  "certificate-only": boolean;
 }
 
 function withName(yargs: Argv, describe: string): Argv<NameArgs> {
@@ -33,19 +33,19 @@ function printToken(name: string, token: string, json: boolean, done: string): v
   console.log(`  ${token}`);
 }
 
-/** `dkv user add NAME [--no-token]`. */
+/** `dkv user add NAME [--certificate-only]`. */
 export const add: CommandModule<unknown, AddArgs> = {
   command: "add <name>",
   describe: "Add a user with a new token (printed once) and no grants",
   builder: (yargs: Argv) =>
-    withName(yargs, "The user: 1..64 of [A-Za-z0-9_.@-]").option("token", {
+    withName(yargs, "The user: 1..64 of [A-Za-z0-9_.@-]").option("certificate-only", {
       type: "boolean",
-      default: true,
-      describe: "Make a token; --no-token for a user that authenticates by certificate only",
+      default: false,
+      describe: "Make no token: the user authenticates with a client certificate only",
     }) as unknown as Argv<AddArgs>,
   handler: async (args: ArgumentsCamelCase<AddArgs>) => {
     const user = parseUserArg(args.name);
-    const request = { user, without_token: !args.token };
+    const request = { user, without_token: args["certificate-only"] };
     const reply = await callAccess(args, (client, options, done) =>
       client.AddUser(request, options, done),
     );

@@ -3,8 +3,8 @@
 // unchecked: test/integration/security.test.ts lists every method from reflection and calls it
 // anonymously. Pure.
 
-/** What a user may be granted; `admin` is cluster-wide (membership, users, status). */
-export type Permission = "read" | "write" | "delete" | "admin";
+import type { Permission } from "../core/access.js";
+export type { Permission };
 
 /** The rule of one method. */
 export type CallRule =
@@ -53,6 +53,12 @@ const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
   ["/dkv.v1.Membership/Clear", admin],
   ["/dkv.v1.Membership/Plan", admin],
   ["/dkv.v1.Membership/Commit", admin],
+  ["/dkv.v1.Access/AddUser", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Access/RemoveUser", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Access/RotateToken", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Access/ListUsers", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Access/Grant", { kind: "user", permission: "admin" }],
+  ["/dkv.v1.Access/Revoke", { kind: "user", permission: "admin" }],
   ["/grpc.health.v1.Health/Check", { kind: "open" }],
   ["/grpc.health.v1.Health/Watch", { kind: "open" }],
   ["/grpc.health.v1.Health/List", { kind: "open" }],

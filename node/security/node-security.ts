@@ -3,18 +3,17 @@
 // certificate and key and the cluster CA, reloaded on SIGHUP and by polling) with every call
 // checked, or `--insecure`: plaintext and unchecked, said loudly.
 
+import { BOOTSTRAP_ADMIN } from "./metadata-access.js";
 import * as grpc from "@grpc/grpc-js";
 import type { Clock } from "../clock.js";
 import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
 import { callGuard, type AccessCheck, type Refusal } from "./call-guard.js";
-import type { Permission } from "./call-rules.js";
 import { INSECURE_CHANNELS, tlsChannels, type ChannelSecurity } from "./channel-security.js";
 import { nodeCredentialFiles } from "./credential-files.js";
 import { ReloadingCertificateProvider, tlsServerCredentials } from "./tls-credentials.js";
 
-/** The user `dkv cluster up` issues a client certificate for: every permission on everything. */
-export const BOOTSTRAP_ADMIN = "admin";
+export { BOOTSTRAP_ADMIN };
 
 /** How often the credential files are checked for a rotation (SIGHUP reloads at once). */
 export const CREDENTIAL_POLL_MS = 30_000;
@@ -25,8 +24,14 @@ export interface NodeSecurity {
   readonly mode: "tls" | "insecure";
   readonly serverCredentials: grpc.ServerCredentials;
   readonly channels: ChannelSecurity;
-  /** The interceptor checking every call, given who the current members are; none insecure. */
-  guard(isMember: (node: NodeId) => boolean): grpc.ServerInterceptor | undefined;
+  /**
+   * The interceptor checking every call, given who the current members are and the users,
+   * tokens and grants; none when insecure.
+   */
+  guard(deps: {
+    isMember: (node: NodeId) => boolean;
+    access: AccessCheck;
+  }): grpc.ServerInterceptor | undefined;
   /** Calls refused so far, by status and method (for dkv_calls_refused_total). */
   readonly refused: ReadonlyMap<string, { code: string; method: string; count: number }>;
   /** Reads the credential files again (SIGHUP). */
@@ -46,18 +51,6 @@ export const INSECURE_NODE: NodeSecurity = {
 };
 
 /**
- * Users until the cluster metadata holds them: only the bootstrap admin, by client certificate,
- * with every permission; no token is known.
- */
-export const BOOTSTRAP_ACCESS: AccessCheck = {
-  userOfToken: () => Promise.resolve(undefined),
-  refusal(user: string, permission: Permission, bucket: string | undefined): string | undefined {
-    if (user === BOOTSTRAP_ADMIN) return undefined;
-    return `user ${user} has no ${permission} grant${bucket === undefined ? "" : ` on bucket ${bucket}`}`;
-  },
-};
-
-/**
  * TLS from `dir` (ca.crt, node-<self>.crt and .key): refuses to start on files that do not
  * belong together or do not name `self`. Refused calls are counted and logged at most once per
  * `logEveryMs` per method, without secrets.
@@ -67,7 +60,6 @@ export async function openNodeSecurity(options: {
   readonly self: NodeId;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly access?: AccessCheck;
   readonly onRefused?: (refusal: Refusal) => void;
 }): Promise<NodeSecurity> {
   const { clock, logger } = options;
@@ -106,8 +98,7 @@ export async function openNodeSecurity(options: {
     serverCredentials: tlsServerCredentials(provider, "request"),
     channels: tlsChannels(provider),
     refused,
-    guard: (isMember) =>
-      callGuard({ isMember, access: options.access ?? BOOTSTRAP_ACCESS, onRefused }),
+    guard: ({ isMember, access }) => callGuard({ isMember, access, onRefused }),
     async reload() {
       await provider.reload();
     },

@@ -5,11 +5,11 @@
 // and on SIGINT/SIGTERM).
 
 import { useClusterSecurity } from "../lib/script-security.js";
-import { certDirOf, ensureLocalCredentials } from "../../cli/local-credentials.js";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { writeClusterFile } from "../../cli/cluster-file.js";
 import {
+  ensureCredentialsFor,
   localClusterSpecs,
   probeFreePorts,
   spawnNode,
@@ -128,9 +128,7 @@ export class NemesisCluster {
         throw new Error(`${id} is a node already`);
       }
     }
-    if (this.#sharedArgs.some((arg) => arg.startsWith("--tls-dir="))) {
-      await ensureLocalCredentials(path.resolve(certDirOf(this.dir)), ids);
-    }
+    await ensureCredentialsFor(this.#sharedArgs, ids);
     // One probe for all: probes made one by one could be handed the same free port.
     const ports = await probeFreePorts(ids.length);
     const specs = ids.map((id, index) => this.#joiningSpec(id, ports[index] as number, via));

@@ -32,6 +32,7 @@ function dkv(
     execFile(
       process.execPath,
       [MAIN_SCRIPT, ...args, "--node", address],
+      { env: { ...process.env, ...cluster?.cliEnv } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout, stderr });
@@ -60,7 +61,9 @@ async function listed(node: string): Promise<ListedUser[]> {
 /** The access component a node holds, read from its metadata as gossip carries it. */
 async function accessOf(node: string): Promise<Access> {
   const v1 = loadProto().grpcObject.dkv.v1;
-  const client = new v1.Membership(cluster!.spec(node).address, grpc.credentials.createInsecure());
+  const address = cluster!.spec(node).address;
+  const secured = cluster!.security.channel(address);
+  const client = new v1.Membership(address, secured.credentials, secured.options);
   try {
     const json = await new Promise<string>((resolve, reject) =>
       client.Get({}, { deadline: Date.now() + 5000 }, (error, reply) =>

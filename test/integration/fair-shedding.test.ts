@@ -26,7 +26,7 @@ describe("fair shedding", () => {
     const address = cluster.spec("n1").address;
     const polite = cluster.client("n1");
     await polite.put("shared", "v", { w: 3 });
-    const session = await connectRaw(address);
+    const session = await connectRaw(address, cluster.credentials);
     try {
       cluster.pause("n2");
       cluster.pause("n3");

@@ -2,11 +2,13 @@
 // free ports of 127.0.0.1, with a temp data dir, and a teardown that kills every process it
 // started by pid (and every pid adopted from a fault script), resuming paused ones first.
 
+import { useClusterSecurity } from "../../scripts/lib/script-security.js";
 import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import {
+  ensureCredentialsFor,
   localClusterSpecs,
   probeFreePorts,
   spawnNode,
@@ -15,8 +17,13 @@ import {
   type LocalNodeSpec,
 } from "../../cli/local-cluster.js";
 import { DkvClient } from "../../coordinator/client.js";
-import { certDirOf, ensureLocalCredentials } from "../../cli/local-credentials.js";
-import { localClientSecurity, type ClientSecurity } from "../../node/security/client-security.js";
+import { certDirOf } from "../../cli/local-credentials.js";
+import {
+  localClientCredentials,
+  localClientSecurity,
+  type ClientCredentialsPem,
+  type ClientSecurity,
+} from "../../node/security/client-security.js";
 import { writeClusterFile } from "../../cli/cluster-file.js";
 
 /** The built CLI; `npm test` builds it first. */
@@ -62,6 +69,9 @@ export class TestCluster {
       serveArgs: options.serveArgs ?? [],
     });
     const cluster = new TestCluster(specs, dir);
+    // The fault helpers of scripts/lib/fault-cluster.ts (SetDroppedPeers, SetLinkFaults) reach
+    // the cluster started last with its credentials.
+    useClusterSecurity(dir);
     try {
       await Promise.all(specs.map((spec) => cluster.startNode(spec.id)));
       await Promise.all(specs.map((spec) => cluster.#waitForPeersAnswered(spec.id, 20_000)));
@@ -99,6 +109,11 @@ export class TestCluster {
    */
   get security(): ClientSecurity {
     return localClientSecurity(certDirOf(this.dir));
+  }
+
+  /** The admin's credentials as text (for raw HTTP/2 clients); undefined when --insecure. */
+  get credentials(): ClientCredentialsPem | undefined {
+    return localClientCredentials(path.resolve(certDirOf(this.dir)));
   }
 
   /** The environment that points the dkv CLI at this cluster's CA and admin certificate. */
@@ -143,9 +158,7 @@ export class TestCluster {
     const template = this.specs[0];
     if (template === undefined) throw new Error("no node to copy flags from");
     const dataDir = path.join(this.dir, id);
-    if (template.args.some((arg) => arg.startsWith("--tls-dir="))) {
-      await ensureLocalCredentials(path.resolve(certDirOf(this.dir)), [id]);
-    }
+    await ensureCredentialsFor(template.args, [id]);
     const args = template.args
       .filter((arg) => !/^--(id|listen|peers|data-dir|metrics-listen)=/.test(arg))
       .concat([

@@ -115,7 +115,7 @@ describe("memory bounds", () => {
     const before = rssBytes(pid);
     const rss = sampleRss(pid);
     const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("big") }));
-    const session = await connectRaw(cluster.spec("n1").address);
+    const session = await connectRaw(cluster.spec("n1").address, cluster.credentials);
     const streams = 24; // 192 MiB of replies, past the 128 MiB connection budget
     const calls = Array.from({ length: streams }, () =>
       startRawCall(session, "/dkv.v1.KV/Get", body, { read: false }),
@@ -135,7 +135,7 @@ describe("memory bounds", () => {
     // The budget plus the polite client's copy and the coordinators' work on the large value.
     expect(rss.peak() - before).toBeLessThan(DEFAULT_LIMITS.connectionBytesInFlightMax + 256 * MiB);
     // Once the reader is gone its bytes are released: a new connection is served again.
-    const again = await connectRaw(cluster.spec("n1").address);
+    const again = await connectRaw(cluster.spec("n1").address, cluster.credentials);
     try {
       const outcome = await startRawCall(again, "/dkv.v1.KV/Get", body, { read: true }).status;
       expect(outcome.code).toBe(grpc.status.OK);
@@ -151,7 +151,7 @@ describe("memory bounds", () => {
     const before = rssBytes(pid);
     const rss = sampleRss(pid);
     const body = frame(encodeKvRequest("Get", { bucket: "default", key: Buffer.from("burst") }));
-    const session = await connectRaw(cluster.spec("n1").address);
+    const session = await connectRaw(cluster.spec("n1").address, cluster.credentials);
     // 240 gets of 8 MiB: 1.9 GiB if the node kept a copy for each while it read its replicas.
     const streams = 240;
     const calls = Array.from({ length: streams }, () =>

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { bucketOf, verdictOf, type Caller } from "../../../../node/security/call-guard.js";
 import { ruleOf } from "../../../../node/security/call-rules.js";
-import { BOOTSTRAP_ACCESS } from "../../../../node/security/node-security.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
 
 const members = new Set(["n1", "n2", "n3"]);
@@ -13,9 +12,9 @@ const options = {
   access: {
     userOfToken: () => Promise.resolve(undefined),
     refusal: (user: string, permission: string, bucket: string | undefined) =>
-      user === "reader" && permission === "read" && bucket === "a"
+      user === "admin" || (user === "reader" && permission === "read" && bucket === "a")
         ? undefined
-        : BOOTSTRAP_ACCESS.refusal(user, permission as "read", bucket),
+        : `user ${user} has no ${permission} grant`,
   },
 };
 const node = (id: string): Caller => ({ kind: "node", nodeId: id as NodeId });
