@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import path from "node:path";
-import { TestCluster } from "./local-cluster-harness.js";
+import { execFile } from "node:child_process";
+import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
 import { certDirOf } from "../../cli/local-credentials.js";
 import { loadProto } from "../../proto/load-proto.js";
 import { methodsWithRules } from "../../node/security/call-rules.js";
@@ -20,7 +21,7 @@ import {
 import { caFiles, readCredential } from "../../node/security/credential-files.js";
 import type { PemCredential } from "../../node/security/certificates.js";
 import { nodeId } from "../../node/core/node-id.js";
-import type { DkvClient } from "../../coordinator/client.js";
+import { DkvClient } from "../../coordinator/client.js";
 
 let cluster: TestCluster;
 let admin: DkvClient;
@@ -279,6 +280,55 @@ describe("a TLS cluster", () => {
       }
     }
   });
+
+  it("serves a token user its grants only, and refuses the token once revoked", async () => {
+    const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        const env = { ...process.env, ...cluster.cliEnv };
+        const where = ["--node", cluster.spec("n2").address];
+        execFile(process.execPath, [MAIN_SCRIPT, ...args, ...where], { env }, (error, out, err) =>
+          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout: out, stderr: err }),
+        );
+      });
+    const added = await cli(["user", "add", "carol", "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    expect((await cli(["grant", "read", "--bucket", "photos", "--user", "carol"])).code).toBe(0);
+    await admin.put("p1", "picture", { bucket: "photos", w: 3 });
+    const asCarol = new DkvClient([cluster.spec("n1").address], {
+      security: clientWith(undefined, token),
+    });
+    try {
+      // The grant reaches n1 by gossip.
+      let read: Awaited<ReturnType<DkvClient["get"]>> | undefined;
+      for (let attempt = 0; attempt < 100 && read === undefined; attempt++) {
+        read = await asCarol.get("p1", { bucket: "photos" }).catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      expect(read?.siblings.map((s) => Buffer.from(s.value).toString())).toEqual(["picture"]);
+      const write = await asCarol.put("p1", "mine", { bucket: "photos" }).catch((e) => e);
+      expect((write as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      const other = await asCarol.get("p1", { bucket: "secrets" }).catch((e) => e);
+      expect((other as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      expect((await cli(["user", "remove", "carol"])).code).toBe(0);
+      let refused: grpc.ServiceError | undefined;
+      for (let attempt = 0; attempt < 100 && refused === undefined; attempt++) {
+        refused = await asCarol.get("p1", { bucket: "photos" }).then(
+          async () => {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return undefined;
+          },
+          (error: grpc.ServiceError) => error,
+        );
+      }
+      expect(refused?.code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      asCarol.close();
+    }
+    expect((await admin.get("p1", { bucket: "photos" })).siblings).toHaveLength(1);
+  }, 60_000);
 
   it("says in dkv status that it runs TLS", async () => {
     expect((await admin.status({ timeoutMs: 2000 })).security).toBe("tls");
