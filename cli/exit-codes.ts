@@ -21,6 +21,8 @@ export const EXIT = {
    * refused, a plan that changed since it was shown, a commit that lost to a concurrent one.
    */
   precondition: 6,
+  /** No identity (UNAUTHENTICATED) or not allowed (PERMISSION_DENIED). */
+  denied: 7,
 } as const;
 
 /** The exit status for a gRPC status code. */
@@ -38,6 +40,9 @@ export function exitCodeOf(code: status): number {
       return EXIT.limit;
     case status.FAILED_PRECONDITION:
       return EXIT.precondition;
+    case status.UNAUTHENTICATED:
+    case status.PERMISSION_DENIED:
+      return EXIT.denied;
     default:
       return EXIT.failure;
   }
@@ -54,4 +59,5 @@ export const EXIT_CODES_HELP = [
   "  5  over a limit or node overloaded (RESOURCE_EXHAUSTED)",
   "  6  precondition failed (FAILED_PRECONDITION): if-none-match lost (the key exists), or a",
   "     membership change refused or lost to a concurrent commit",
+  "  7  refused: no identity (UNAUTHENTICATED) or not allowed (PERMISSION_DENIED)",
 ].join("\n");

@@ -2,10 +2,12 @@
 // integration tests and by the fault scripts. Ports are probed free (bound to port 0, read,
 // released) and kept for the life of the cluster so that a restarted node has its old address.
 
+import { METADATA_FILE } from "../node/membership/metadata-store.js";
+import { decodeMetadata } from "../node/core/layout-codec.js";
 import { localClientSecurity, type ClientSecurity } from "../node/security/client-security.js";
 import { certDirOf, ensureLocalCredentials } from "./local-credentials.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, closeSync, existsSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
@@ -181,4 +183,40 @@ export async function ensureCredentialsFor(
 ): Promise<void> {
   const dir = args.find((arg) => arg.startsWith("--tls-dir="))?.slice("--tls-dir=".length);
   if (dir !== undefined) await ensureLocalCredentials(dir, ids);
+}
+
+/**
+ * The gRPC ports nodes n1..n`count` of a local cluster had in its last run, read from their
+ * cluster metadata (`<clusterDir>/nK/cluster-metadata.json`), when every one is still free. A
+ * node's address is in the layout every member holds, so a restarted local cluster must come
+ * back at the same addresses or its nodes would not find each other. Undefined for a new
+ * cluster, or when a port was taken meanwhile.
+ */
+export async function previousPorts(
+  clusterDir: string,
+  count: number,
+): Promise<number[] | undefined> {
+  const ports: number[] = [];
+  for (let index = 1; index <= count; index++) {
+    const file = path.join(clusterDir, `n${index}`, METADATA_FILE);
+    let address: string | undefined;
+    try {
+      const { layout } = decodeMetadata(readFileSync(file));
+      address = layout.members.find((member) => member.node === `n${index}`)?.address;
+    } catch {
+      return undefined;
+    }
+    const port = Number(address?.slice(address.lastIndexOf(":") + 1));
+    if (!Number.isInteger(port) || port <= 0 || !(await isFree(port))) return undefined;
+    ports.push(port);
+  }
+  return ports;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }

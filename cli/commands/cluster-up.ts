@@ -9,6 +9,7 @@ import { isValidPartitionCount } from "../../node/core/ring.js";
 import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
 import {
   localClusterSpecs,
+  previousPorts,
   probeFreePorts,
   spawnNode,
   stopProcess,
@@ -106,8 +107,14 @@ export async function handler(args: ArgumentsCamelCase<ClusterUpArgs>): Promise<
   // Nodes a supervisor killed with SIGKILL left behind still hold their data dirs; two nodes
   // on one data dir would corrupt it, so they stop before new ones start.
   await stopLeftoverNodes(clusterDir);
-  // One probe for both kinds of port, so no metrics port repeats a gRPC port.
-  const ports = await probeFreePorts(args.nodes * 2);
+  // One probe for both kinds of port, so no metrics port repeats a gRPC port. A restarted
+  // cluster keeps its gRPC ports: the members' addresses are in the layout on disk.
+  const kept = await previousPorts(clusterDir, args.nodes);
+  const probed = (await probeFreePorts(args.nodes * 3)).filter((port) => !kept?.includes(port));
+  const ports = [
+    ...(kept ?? probed.slice(0, args.nodes)),
+    ...probed.slice(args.nodes, args.nodes * 2),
+  ];
   const specs = await localClusterSpecs({
     ports: ports.slice(0, args.nodes),
     metricsPorts: ports.slice(args.nodes),
