@@ -4,6 +4,7 @@
 // Method: 5 real nodes with a slow handoff throttle; n3 killed while writes go on; then the
 // sender and, mid-delivery, the receiver are killed; n3's own copies are checked at the end.
 
+import type { DkvClient } from "../../coordinator/client.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCluster } from "./local-cluster-harness.js";
 import { claimRing } from "../../node/core/ring.js";
@@ -32,12 +33,20 @@ function n3IsPrimary(key: string): boolean {
   return preferenceList(ring, new Set(ring.nodes), partition, 3).primaries.includes(nodeId("n3"));
 }
 
+/** One status client per node, kept: a poll must not pay a TLS handshake per node. */
+const statusClients = new Map<string, DkvClient>();
+
 /** Hints for n3, per holder. */
 async function hintsForN3(): Promise<Map<string, number>> {
   const held = new Map<string, number>();
   for (const node of NODES.filter((id) => id !== "n3")) {
     try {
-      const status = await cluster.client(node).status({ timeoutMs: 2000 });
+      let client = statusClients.get(node);
+      if (client === undefined) {
+        client = cluster.client(node);
+        statusClients.set(node, client);
+      }
+      const status = await client.status({ timeoutMs: 2000 });
       const n3 = status.members.find((member) => member.node_id === "n3");
       held.set(node, Number(n3?.hints_pending ?? 0));
     } catch {
