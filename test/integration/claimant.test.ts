@@ -6,9 +6,8 @@
 // command line against n2 and n3, and raw Membership calls where a header must be set.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
-import { MAIN_SCRIPT, TestCluster } from "./local-cluster-harness.js";
+import { MAIN_SCRIPT, TestCluster, runDkv, type CliRun } from "./local-cluster-harness.js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
 import type { ClusterMetadata } from "../../node/core/layout.js";
@@ -23,15 +22,9 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-/** Runs the dkv command line; resolves with its exit code and output. */
-function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, ...cluster?.cliEnv };
-    execFile(process.execPath, [MAIN_SCRIPT, ...args], { env }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs the dkv command line against this file's cluster; resolves with its exit code and output. */
+function dkv(args: string[]): Promise<CliRun> {
+  return runDkv(args, cluster?.cliEnv);
 }
 
 function at(node: string): string[] {

@@ -6,7 +6,7 @@ import { useClusterSecurity } from "../../scripts/lib/script-security.js";
 import { existsSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import {
   ensureCredentialsFor,
   localClusterSpecs,
@@ -28,6 +28,24 @@ import { writeClusterFile } from "../../cli/cluster-file.js";
 
 /** The built CLI; `npm test` builds it first. */
 export const MAIN_SCRIPT = path.resolve("dist/cli/main.js");
+
+/** What one run of the dkv command line did. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built dkv command line with `env` added; resolves with its exit code and output. */
+export function runDkv(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const options = { env: { ...process.env, ...env } };
+    execFile(process.execPath, [MAIN_SCRIPT, ...args], options, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 /** A running test cluster. */
 export class TestCluster {
