@@ -9,6 +9,15 @@ import { SlowFilesFirstSequencer } from "./test/slow-files-first-sequencer.js";
 const SHARED_WORKER = ["test/unit/**/*.test.ts", "test/property/**/*.test.ts", "test/tidy.test.ts"];
 /** In-process tests that replace a module (vi.mock): each needs a module graph of its own. */
 const MOCKING = ["test/unit/node/storage/log-storage-faults.test.ts"];
+/**
+ * Storage tests (native lmdb, large buffers, kill -9 children) keep a process per file: in the
+ * shared worker one of them took the worker down once ("Worker exited unexpectedly", CI run of
+ * 2026-12-05 10:01), after a hundred files had run in it.
+ */
+const OWN_PROCESS = [
+  "test/unit/node/storage/**/*.test.ts",
+  "test/property/node/storage/**/*.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -27,7 +36,7 @@ export default defineConfig({
         test: {
           name: "shared-worker",
           include: SHARED_WORKER,
-          exclude: [...configDefaults.exclude, ...MOCKING],
+          exclude: [...configDefaults.exclude, ...MOCKING, ...OWN_PROCESS],
           isolate: false,
         },
       },
@@ -40,6 +49,7 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: "mocking", include: MOCKING } },
+      { extends: true, test: { name: "storage", include: OWN_PROCESS, exclude: MOCKING } },
     ],
   },
 });
