@@ -171,6 +171,7 @@ describe("memory bounds", () => {
     }
     // The connection's budget, plus the polite client's copy and transient copies being refused.
     const marginBytes = 256 * MiB;
+    console.log(`burst: rss grew ${Math.round((rss.peak() - before) / MiB)} MiB`);
     expect(rss.peak() - before).toBeLessThan(
       DEFAULT_LIMITS.connectionBytesInFlightMax + marginBytes,
     );
