@@ -54,7 +54,9 @@ describe("dkv bench", () => {
       execFile(
         process.execPath,
         [MAIN_SCRIPT, ...args, "--baseline", "echo", "--json"],
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
+        // Interrupted before the test's own timeout: on SIGINT the script stops every node it
+        // started, which a test timeout would leave running.
+        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
         (error, stdout, stderr) =>
           resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
       );
@@ -125,7 +127,9 @@ describe("dkv bench", () => {
       execFile(
         process.execPath,
         [...script, ...args],
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
+        // Interrupted before the test's own timeout: on SIGINT the script stops every node it
+        // started, which a test timeout would leave running.
+        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
         (error, stdout, stderr) =>
           resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
       );
