@@ -172,6 +172,11 @@ export class Replica {
     return bytes === undefined ? undefined : this.#decode(bucket, key, bytes, true);
   }
 
+  /** The stored object's size, known without reading it, when the engine can tell (Storage). */
+  storedBytes(bucket: string, key: Uint8Array): number | undefined {
+    return this.#storage.storedBytes?.(bucket, key);
+  }
+
   /**
    * The stored object's bytes as they are (the object codec's), without decoding them into a
    * copy: for senders that pass objects on whole (ownership transfer). A copy that does not

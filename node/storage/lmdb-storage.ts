@@ -120,6 +120,12 @@ export class LmdbStorage implements Storage {
     return copyOf(stored.subarray(4 + idLength));
   }
 
+  /** The stored value's length (object, checksum and any long id), from LMDB's map: no copy. */
+  storedBytes(bucket: string, key: Uint8Array): number | undefined {
+    const db = this.#checkOpen();
+    return db.getBinaryFast(lmdbKeyOf(idBytesOf(bucket, key)))?.length;
+  }
+
   async put(
     bucket: string,
     key: Uint8Array,

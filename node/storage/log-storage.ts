@@ -161,6 +161,13 @@ export class LogStorage implements Storage {
     }
   }
 
+  /** The size of the key's record (its object plus a header), from the index: no read. */
+  storedBytes(bucket: string, key: Uint8Array): number | undefined {
+    this.#checkOpen();
+    const slot = this.#set.keydir.slotOf(keyIdOf(bucket, key));
+    return slot < 0 ? undefined : this.#set.keydir.sizeAt(slot);
+  }
+
   /** The 32-bit version hash (crc32 of the object bytes) of a key, without reading the value. */
   versionHash(bucket: string, key: Uint8Array): number | undefined {
     this.#checkOpen();

@@ -22,6 +22,11 @@ export class MemoryStorage implements Storage {
     return this.#objects.get(storageKeyString(bucket, key));
   }
 
+  storedBytes(bucket: string, key: Uint8Array): number | undefined {
+    this.#checkOpen();
+    return this.#objects.get(storageKeyString(bucket, key))?.byteLength;
+  }
+
   async put(
     bucket: string,
     key: Uint8Array,

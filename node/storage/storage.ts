@@ -59,6 +59,12 @@ export interface Storage {
   open(): Promise<void>;
   /** The stored object bytes, or undefined when the key is absent. */
   get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * The stored object's size in bytes (at most a few bytes over), known without reading it, or
+   * undefined when absent or when the engine cannot tell cheaply. A read holds this much of its
+   * caller's admission budget before it reads (node/wire/admission-ledger.ts).
+   */
+  storedBytes?(bucket: string, key: Uint8Array): number | undefined;
   /** Stores the object bytes under the key, replacing what was there. */
   put(
     bucket: string,

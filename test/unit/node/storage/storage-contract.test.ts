@@ -103,6 +103,19 @@ describe.each(ENGINE_FACTORIES)("$name storage contract", (factory: EngineFactor
     },
   );
 
+  it("storedBytes tells an object's size without reading it, at most a header over", async () => {
+    expect(storage.storedBytes?.("b", bytes("missing"))).toBeUndefined();
+    const object = new Uint8Array(100_000).fill(7);
+    await storage.put("b", bytes("big"), object, { durable: true });
+    await storage.put("b", bytes("small"), bytes("v"), { durable: true });
+    const big = storage.storedBytes?.("b", bytes("big"));
+    expect(big).toBeGreaterThanOrEqual(object.byteLength);
+    expect(big).toBeLessThan(object.byteLength + 256);
+    expect(storage.storedBytes?.("b", bytes("small"))).toBeLessThan(256);
+    await storage.remove("b", bytes("big"), { durable: true });
+    expect(storage.storedBytes?.("b", bytes("big"))).toBeUndefined();
+  });
+
   it("entries yields every stored entry exactly once", async () => {
     for (let i = 0; i < 30; i += 1)
       await storage.put(`b${i % 3}`, bytes(`k${i}`), bytes(`v${i}`), { durable: false });
