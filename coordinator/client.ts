@@ -14,6 +14,8 @@ import type { RequestOptions } from "../proto/generated/dkv/v1/RequestOptions.js
 import type { Sibling__Output } from "../proto/generated/dkv/v1/Sibling.js";
 import type { LocalGetResponse__Output } from "../proto/generated/dkv/v1/LocalGetResponse.js";
 import type { StatusResponse__Output } from "../proto/generated/dkv/v1/StatusResponse.js";
+import type { BatchGetResponse__Output } from "../proto/generated/dkv/v1/BatchGetResponse.js";
+import type { BatchPutResponse__Output } from "../proto/generated/dkv/v1/BatchPutResponse.js";
 import { DEFAULT_LIMITS } from "../node/core/limits.js";
 import { KvError } from "../node/core/errors.js";
 import { channelOptions } from "../node/peer-clients.js";
@@ -23,6 +25,9 @@ import type { NodeId } from "../node/core/node-id.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { preferenceList } from "./core/preference-list.js";
 import { ORIGIN_HEADER } from "./kv-server.js";
+import { chunkBatch, outcomesOf, type ItemOutcome } from "./client-batch.js";
+
+export { BatchItemError, type ItemOutcome } from "./client-batch.js";
 
 /** A quorum value as users write it: a count, or one | quorum | all. */
 export type QuorumText = number | "one" | "quorum" | "all";
@@ -49,6 +54,22 @@ export interface CallOptions extends ReplicationOptions {
 }
 
 export interface PutOptions extends CallOptions {
+  readonly contentType?: string;
+  readonly metadata?: Record<string, string>;
+  readonly context?: Uint8Array;
+  readonly returnBody?: boolean;
+  readonly ifNoneMatch?: boolean;
+}
+
+/** One key of `getMany`: a key in the call's bucket, or a key with its own bucket. */
+export type GetItem =
+  Uint8Array | string | { readonly key: Uint8Array | string; readonly bucket?: string };
+
+/** One item of `putMany`: a key, its value, and what `put` takes besides replication options. */
+export interface PutItem {
+  readonly key: Uint8Array | string;
+  readonly value: Uint8Array | string;
+  readonly bucket?: string;
   readonly contentType?: string;
   readonly metadata?: Record<string, string>;
   readonly context?: Uint8Array;
@@ -176,6 +197,71 @@ export class DkvClient {
         connection.kv.Delete(request, metadata, callOptions, done),
       { bucket: request.bucket, key: request.key, n: options.n },
     );
+  }
+
+  /**
+   * Many gets (KV.BatchGet), in batches a node accepts: one outcome per key, in order. A failed
+   * item fails alone; a batch that fails whole (a node unreachable, a refused bucket) rejects.
+   */
+  async getMany(
+    keys: readonly GetItem[],
+    options: CallOptions = {},
+  ): Promise<ItemOutcome<GetReply>[]> {
+    const requests = keys.map((item) => {
+      const plain = typeof item === "string" || item instanceof Uint8Array;
+      return {
+        bucket: (plain ? undefined : item.bucket) ?? options.bucket ?? "",
+        key: bytes(plain ? item : item.key),
+        options: wireOptions(options),
+      };
+    });
+    const chunks = chunkBatch(requests, (request) => request.key.byteLength + 64);
+    const answers = await Promise.all(
+      chunks.map(async (items) => {
+        const response = await this.#call<BatchGetResponse__Output>(
+          options,
+          (connection, metadata, callOptions, done) =>
+            connection.kv.BatchGet({ items }, metadata, callOptions, done),
+        );
+        return outcomesOf(response.results, items.length);
+      }),
+    );
+    return answers.flat();
+  }
+
+  /**
+   * Many puts (KV.BatchPut), in batches a node accepts: one outcome per item, in order. Each
+   * item is a put as `put` makes it, with the replication options and timeout of `options`.
+   * Not a transaction: a failed item fails alone.
+   */
+  async putMany(
+    items: readonly PutItem[],
+    options: CallOptions = {},
+  ): Promise<ItemOutcome<PutReply>[]> {
+    const requests = items.map((item) => ({
+      bucket: item.bucket ?? options.bucket ?? "",
+      key: bytes(item.key),
+      value: bytes(item.value),
+      content_type: item.contentType ?? "",
+      metadata: item.metadata ?? {},
+      context: item.context ?? new Uint8Array(0),
+      options: wireOptions(options),
+      return_body: item.returnBody ?? false,
+      if_none_match: item.ifNoneMatch ?? false,
+    }));
+    const sizeOf = (request: (typeof requests)[number]): number =>
+      request.key.byteLength + request.value.byteLength + request.context.byteLength + 64;
+    const answers = await Promise.all(
+      chunkBatch(requests, sizeOf).map(async (chunk) => {
+        const response = await this.#call<BatchPutResponse__Output>(
+          options,
+          (connection, metadata, callOptions, done) =>
+            connection.kv.BatchPut({ items: chunk }, metadata, callOptions, done),
+        );
+        return outcomesOf(response.results, chunk.length);
+      }),
+    );
+    return answers.flat();
   }
 
   /** One node's own stored copy of a key, no quorum (Admin.LocalGet): for checks and tests. */

@@ -28,6 +28,8 @@ import {
   type KvCall,
   type PutReply,
 } from "./kv-service.js";
+import type { ItemResult } from "./kv-batch.js";
+import type { ItemStatus } from "../proto/generated/dkv/v1/ItemStatus.js";
 
 /** Metadata set on a request forwarded to a primary, so it is never forwarded again. */
 export const FORWARDED_HEADER = "dkv-forwarded-by";
@@ -95,6 +97,16 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
     },
     Delete(call, callback) {
       answer(call, callback, (kvCall) => service.delete(call.request, kvCall));
+    },
+    BatchGet(call, callback) {
+      answer(call, callback, async (kvCall) => ({
+        results: itemResults(await service.batchGet(call.request.items, kvCall), view.self),
+      }));
+    },
+    BatchPut(call, callback) {
+      answer(call, callback, async (kvCall) => ({
+        results: itemResults(await service.batchPut(call.request.items, kvCall), view.self),
+      }));
     },
   };
 }
@@ -204,6 +216,26 @@ function errorReply(error: KvError, self: NodeId): Partial<grpc.ServiceError> {
   metadata.set(ORIGIN_HEADER, self);
   if (error.notApplied) metadata.set(NOT_APPLIED_HEADER, "1");
   return { ...toServiceError(error), code: grpcStatusOf(error.code), metadata };
+}
+
+const OK_ITEM: ItemStatus = { code: grpc.status.OK, message: "", not_applied: false };
+
+/** A batch's results on the wire: each item's reply, or the status its unary call would end with. */
+function itemResults<Reply>(
+  results: readonly ItemResult<Reply>[],
+  self: NodeId,
+): { status: ItemStatus; reply?: Reply }[] {
+  return results.map((result) => {
+    if (result.ok) return { status: OK_ITEM, reply: result.reply };
+    const { code, details, metadata } = replyError(result.error, self);
+    return {
+      status: {
+        code: code ?? grpc.status.UNKNOWN,
+        message: details ?? "",
+        not_applied: (metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0,
+      },
+    };
+  });
 }
 
 function isServiceError(error: unknown): error is grpc.ServiceError {

@@ -34,6 +34,7 @@ import {
   type ForwardPolicy,
 } from "./core/forward-policy.js";
 import type { Coordinator } from "./coordinator.js";
+import { checkBatch, runBatch, type ItemResult } from "./kv-batch.js";
 import {
   checkBucketAndKey,
   checkQuorum,
@@ -246,6 +247,24 @@ export class KvService {
       });
       return {};
     });
+  }
+
+  /** KV.BatchGet: each item as KV.Get, under the call's deadline and budget. */
+  async batchGet(
+    items: readonly GetRequest__Output[],
+    call: KvCall,
+  ): Promise<ItemResult<GetReply>[]> {
+    checkBatch(items, this.#deps.limits);
+    return runBatch(items, this.#deps.limits.batchItemsInFlightMax, (item) => this.get(item, call));
+  }
+
+  /** KV.BatchPut: each item as KV.Put (forwarded alone when this node is no primary of it). */
+  async batchPut(
+    items: readonly PutRequest__Output[],
+    call: KvCall,
+  ): Promise<ItemResult<PutReply>[]> {
+    checkBatch(items, this.#deps.limits);
+    return runBatch(items, this.#deps.limits.batchItemsInFlightMax, (item) => this.put(item, call));
   }
 
   /**

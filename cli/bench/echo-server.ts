@@ -8,6 +8,8 @@ import type { KVHandlers } from "../../proto/generated/dkv/v1/KV.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { channelOptions } from "../../node/peer-clients.js";
 
+const OK_ITEM = { code: 0, message: "", not_applied: false };
+
 /** The fixed replies of an echo server. */
 function echoHandlers(valueBytes: number): KVHandlers {
   // A context of a typical size; clients treat it as opaque bytes.
@@ -29,6 +31,14 @@ function echoHandlers(valueBytes: number): KVHandlers {
     },
     Delete(_call, callback) {
       callback(null, {});
+    },
+    BatchGet(call, callback) {
+      const reply = { siblings: [sibling], context };
+      callback(null, { results: call.request.items.map(() => ({ status: OK_ITEM, reply })) });
+    },
+    BatchPut(call, callback) {
+      const reply = { context, siblings: [], vtag: "echo" };
+      callback(null, { results: call.request.items.map(() => ({ status: OK_ITEM, reply })) });
     },
   };
 }

@@ -39,6 +39,13 @@ export interface Limits {
    * One greedy client cannot starve the rest.
    */
   readonly connectionRequestsInFlightMax: number;
+  /** Most items in one BatchGet or BatchPut; a larger batch is refused whole. */
+  readonly batchItemsMax: number;
+  /**
+   * Items of one batch coordinated at once; the rest wait for a slot. Each item also counts
+   * against requestsInFlightMax while it runs, and is shed (its own RESOURCE_EXHAUSTED) past it.
+   */
+  readonly batchItemsInFlightMax: number;
   /**
    * Bytes of requests and replies a node holds at once, over all services: messages being
    * received or worked on, and replies not yet read by their callers. Past it new calls are
@@ -115,6 +122,8 @@ export const DEFAULT_LIMITS: Limits = {
   metadataBytesMax: 64 * 1024,
   requestsInFlightMax: 4096,
   connectionRequestsInFlightMax: 512,
+  batchItemsMax: 1000,
+  batchItemsInFlightMax: 128,
   requestBytesInFlightMax: 512 * MiB,
   connectionBytesInFlightMax: 128 * MiB,
   replyUnreadMsMax: 60_000,
@@ -139,6 +148,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["objectBytesMax", "grpcMessageBytesMax"],
   ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
   ["connectionRequestsInFlightMax", "requestsInFlightMax"],
+  ["batchItemsInFlightMax", "batchItemsMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
 ];
 

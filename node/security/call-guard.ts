@@ -49,6 +49,16 @@ export function bucketOf(message: unknown): string {
 }
 
 /**
+ * The buckets a KV request touches: its own, or each of its items' (BatchGet, BatchPut), each
+ * once.
+ */
+export function bucketsOf(message: unknown): string[] {
+  const items = (message as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items)) return [bucketOf(message)];
+  return [...new Set(items.map(bucketOf))];
+}
+
+/**
  * The verdict of `rule` for `caller`; `message` is the request for rules that read it (bucket,
  * stage), undefined when checking at the headers. Pure.
  */
@@ -96,7 +106,12 @@ export function verdictOf(
       return caller.kind === "node" ? undefined : user(rule.permission);
     case "bucket":
       if (caller.kind === "node") return undefined;
-      return message === undefined ? undefined : user(rule.permission, bucketOf(message));
+      if (message === undefined) return undefined;
+      for (const bucket of bucketsOf(message)) {
+        const verdict = user(rule.permission, bucket);
+        if (verdict !== undefined) return verdict;
+      }
+      return undefined;
     case "stage": {
       if (caller.kind === "user") return user("admin");
       if (options.isMember(caller.nodeId) || message === undefined) return undefined;

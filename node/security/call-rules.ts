@@ -33,6 +33,9 @@ const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
   ["/dkv.v1.KV/Get", { kind: "bucket", permission: "read" }],
   ["/dkv.v1.KV/Put", { kind: "bucket", permission: "write" }],
   ["/dkv.v1.KV/Delete", { kind: "bucket", permission: "delete" }],
+  // Every item's bucket is checked; one refused bucket refuses the whole batch.
+  ["/dkv.v1.KV/BatchGet", { kind: "bucket", permission: "read" }],
+  ["/dkv.v1.KV/BatchPut", { kind: "bucket", permission: "write" }],
   ["/dkv.v1.Replica/Get", member],
   ["/dkv.v1.Replica/Put", member],
   ["/dkv.v1.Replica/Stream", member],

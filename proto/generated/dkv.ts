@@ -31,6 +31,12 @@ import type { AccessReply as _dkv_v1_AccessReply, AccessReply__Output as _dkv_v1
 import type { AddUserRequest as _dkv_v1_AddUserRequest, AddUserRequest__Output as _dkv_v1_AddUserRequest__Output } from './dkv/v1/AddUserRequest';
 import type { AdminClient as _dkv_v1_AdminClient, AdminDefinition as _dkv_v1_AdminDefinition } from './dkv/v1/Admin';
 import type { AntiEntropyClient as _dkv_v1_AntiEntropyClient, AntiEntropyDefinition as _dkv_v1_AntiEntropyDefinition } from './dkv/v1/AntiEntropy';
+import type { BatchGetRequest as _dkv_v1_BatchGetRequest, BatchGetRequest__Output as _dkv_v1_BatchGetRequest__Output } from './dkv/v1/BatchGetRequest';
+import type { BatchGetResponse as _dkv_v1_BatchGetResponse, BatchGetResponse__Output as _dkv_v1_BatchGetResponse__Output } from './dkv/v1/BatchGetResponse';
+import type { BatchGetResult as _dkv_v1_BatchGetResult, BatchGetResult__Output as _dkv_v1_BatchGetResult__Output } from './dkv/v1/BatchGetResult';
+import type { BatchPutRequest as _dkv_v1_BatchPutRequest, BatchPutRequest__Output as _dkv_v1_BatchPutRequest__Output } from './dkv/v1/BatchPutRequest';
+import type { BatchPutResponse as _dkv_v1_BatchPutResponse, BatchPutResponse__Output as _dkv_v1_BatchPutResponse__Output } from './dkv/v1/BatchPutResponse';
+import type { BatchPutResult as _dkv_v1_BatchPutResult, BatchPutResult__Output as _dkv_v1_BatchPutResult__Output } from './dkv/v1/BatchPutResult';
 import type { CommitRequest as _dkv_v1_CommitRequest, CommitRequest__Output as _dkv_v1_CommitRequest__Output } from './dkv/v1/CommitRequest';
 import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _dkv_v1_DeleteRequest__Output } from './dkv/v1/DeleteRequest';
 import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from './dkv/v1/DeleteResponse';
@@ -44,6 +50,7 @@ import type { HintAck as _dkv_v1_HintAck, HintAck__Output as _dkv_v1_HintAck__Ou
 import type { HintBatch as _dkv_v1_HintBatch, HintBatch__Output as _dkv_v1_HintBatch__Output } from './dkv/v1/HintBatch';
 import type { HintItem as _dkv_v1_HintItem, HintItem__Output as _dkv_v1_HintItem__Output } from './dkv/v1/HintItem';
 import type { IncomingTransfer as _dkv_v1_IncomingTransfer, IncomingTransfer__Output as _dkv_v1_IncomingTransfer__Output } from './dkv/v1/IncomingTransfer';
+import type { ItemStatus as _dkv_v1_ItemStatus, ItemStatus__Output as _dkv_v1_ItemStatus__Output } from './dkv/v1/ItemStatus';
 import type { KVClient as _dkv_v1_KVClient, KVDefinition as _dkv_v1_KVDefinition } from './dkv/v1/KV';
 import type { LinkFault as _dkv_v1_LinkFault, LinkFault__Output as _dkv_v1_LinkFault__Output } from './dkv/v1/LinkFault';
 import type { ListUsersRequest as _dkv_v1_ListUsersRequest, ListUsersRequest__Output as _dkv_v1_ListUsersRequest__Output } from './dkv/v1/ListUsersRequest';
@@ -122,6 +129,12 @@ export interface ProtoGrpcType {
       AddUserRequest: MessageTypeDefinition<_dkv_v1_AddUserRequest, _dkv_v1_AddUserRequest__Output>
       Admin: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AdminClient> & { service: _dkv_v1_AdminDefinition }
       AntiEntropy: SubtypeConstructor<typeof grpc.Client, _dkv_v1_AntiEntropyClient> & { service: _dkv_v1_AntiEntropyDefinition }
+      BatchGetRequest: MessageTypeDefinition<_dkv_v1_BatchGetRequest, _dkv_v1_BatchGetRequest__Output>
+      BatchGetResponse: MessageTypeDefinition<_dkv_v1_BatchGetResponse, _dkv_v1_BatchGetResponse__Output>
+      BatchGetResult: MessageTypeDefinition<_dkv_v1_BatchGetResult, _dkv_v1_BatchGetResult__Output>
+      BatchPutRequest: MessageTypeDefinition<_dkv_v1_BatchPutRequest, _dkv_v1_BatchPutRequest__Output>
+      BatchPutResponse: MessageTypeDefinition<_dkv_v1_BatchPutResponse, _dkv_v1_BatchPutResponse__Output>
+      BatchPutResult: MessageTypeDefinition<_dkv_v1_BatchPutResult, _dkv_v1_BatchPutResult__Output>
       CommitRequest: MessageTypeDefinition<_dkv_v1_CommitRequest, _dkv_v1_CommitRequest__Output>
       DeleteRequest: MessageTypeDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteRequest__Output>
       DeleteResponse: MessageTypeDefinition<_dkv_v1_DeleteResponse, _dkv_v1_DeleteResponse__Output>
@@ -135,6 +148,7 @@ export interface ProtoGrpcType {
       HintBatch: MessageTypeDefinition<_dkv_v1_HintBatch, _dkv_v1_HintBatch__Output>
       HintItem: MessageTypeDefinition<_dkv_v1_HintItem, _dkv_v1_HintItem__Output>
       IncomingTransfer: MessageTypeDefinition<_dkv_v1_IncomingTransfer, _dkv_v1_IncomingTransfer__Output>
+      ItemStatus: MessageTypeDefinition<_dkv_v1_ItemStatus, _dkv_v1_ItemStatus__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _dkv_v1_KVClient> & { service: _dkv_v1_KVDefinition }
       LinkFault: MessageTypeDefinition<_dkv_v1_LinkFault, _dkv_v1_LinkFault__Output>
       ListUsersRequest: MessageTypeDefinition<_dkv_v1_ListUsersRequest, _dkv_v1_ListUsersRequest__Output>

@@ -310,6 +310,21 @@ describe("a TLS cluster", () => {
       expect(read?.siblings.map((s) => Buffer.from(s.value).toString())).toEqual(["picture"]);
       const write = await asCarol.put("p1", "mine", { bucket: "photos" }).catch((e) => e);
       expect((write as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      // A batch is checked item by item: one bucket without the grant refuses it whole.
+      const batch = await asCarol.getMany(["p1", "p2"], { bucket: "photos" });
+      expect(batch.map((item) => item.ok)).toEqual([true, true]);
+      const mixed = await asCarol
+        .getMany([
+          { key: "p1", bucket: "photos" },
+          { key: "s1", bucket: "secrets" },
+        ])
+        .catch((e) => e);
+      expect((mixed as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      expect((mixed as grpc.ServiceError).details).toMatch(/secrets/);
+      const batchWrite = await asCarol
+        .putMany([{ key: "p9", value: "x", bucket: "photos" }])
+        .catch((e) => e);
+      expect((batchWrite as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
       const other = await asCarol.get("p1", { bucket: "secrets" }).catch((e) => e);
       expect((other as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
       expect((await cli(["user", "remove", "carol"])).code).toBe(0);

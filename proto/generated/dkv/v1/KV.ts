@@ -2,6 +2,10 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BatchGetRequest as _dkv_v1_BatchGetRequest, BatchGetRequest__Output as _dkv_v1_BatchGetRequest__Output } from '../../dkv/v1/BatchGetRequest';
+import type { BatchGetResponse as _dkv_v1_BatchGetResponse, BatchGetResponse__Output as _dkv_v1_BatchGetResponse__Output } from '../../dkv/v1/BatchGetResponse';
+import type { BatchPutRequest as _dkv_v1_BatchPutRequest, BatchPutRequest__Output as _dkv_v1_BatchPutRequest__Output } from '../../dkv/v1/BatchPutRequest';
+import type { BatchPutResponse as _dkv_v1_BatchPutResponse, BatchPutResponse__Output as _dkv_v1_BatchPutResponse__Output } from '../../dkv/v1/BatchPutResponse';
 import type { DeleteRequest as _dkv_v1_DeleteRequest, DeleteRequest__Output as _dkv_v1_DeleteRequest__Output } from '../../dkv/v1/DeleteRequest';
 import type { DeleteResponse as _dkv_v1_DeleteResponse, DeleteResponse__Output as _dkv_v1_DeleteResponse__Output } from '../../dkv/v1/DeleteResponse';
 import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_GetRequest__Output } from '../../dkv/v1/GetRequest';
@@ -10,6 +14,24 @@ import type { PutRequest as _dkv_v1_PutRequest, PutRequest__Output as _dkv_v1_Pu
 import type { PutResponse as _dkv_v1_PutResponse, PutResponse__Output as _dkv_v1_PutResponse__Output } from '../../dkv/v1/PutResponse';
 
 export interface KVClient extends grpc.Client {
+  BatchGet(argument: _dkv_v1_BatchGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  BatchGet(argument: _dkv_v1_BatchGetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  BatchGet(argument: _dkv_v1_BatchGetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  BatchGet(argument: _dkv_v1_BatchGetRequest, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  batchGet(argument: _dkv_v1_BatchGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  batchGet(argument: _dkv_v1_BatchGetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  batchGet(argument: _dkv_v1_BatchGetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  batchGet(argument: _dkv_v1_BatchGetRequest, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
+  
+  BatchPut(argument: _dkv_v1_BatchPutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  BatchPut(argument: _dkv_v1_BatchPutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  BatchPut(argument: _dkv_v1_BatchPutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  BatchPut(argument: _dkv_v1_BatchPutRequest, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  batchPut(argument: _dkv_v1_BatchPutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  batchPut(argument: _dkv_v1_BatchPutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  batchPut(argument: _dkv_v1_BatchPutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  batchPut(argument: _dkv_v1_BatchPutRequest, callback: grpc.requestCallback<_dkv_v1_BatchPutResponse__Output>): grpc.ClientUnaryCall;
+  
   Delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   Delete(argument: _dkv_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   Delete(argument: _dkv_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
@@ -40,6 +62,10 @@ export interface KVClient extends grpc.Client {
 }
 
 export interface KVHandlers extends grpc.UntypedServiceImplementation {
+  BatchGet: grpc.handleUnaryCall<_dkv_v1_BatchGetRequest__Output, _dkv_v1_BatchGetResponse>;
+  
+  BatchPut: grpc.handleUnaryCall<_dkv_v1_BatchPutRequest__Output, _dkv_v1_BatchPutResponse>;
+  
   Delete: grpc.handleUnaryCall<_dkv_v1_DeleteRequest__Output, _dkv_v1_DeleteResponse>;
   
   Get: grpc.handleUnaryCall<_dkv_v1_GetRequest__Output, _dkv_v1_GetResponse>;
@@ -49,6 +75,8 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface KVDefinition extends grpc.ServiceDefinition {
+  BatchGet: MethodDefinition<_dkv_v1_BatchGetRequest, _dkv_v1_BatchGetResponse, _dkv_v1_BatchGetRequest__Output, _dkv_v1_BatchGetResponse__Output>
+  BatchPut: MethodDefinition<_dkv_v1_BatchPutRequest, _dkv_v1_BatchPutResponse, _dkv_v1_BatchPutRequest__Output, _dkv_v1_BatchPutResponse__Output>
   Delete: MethodDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteResponse, _dkv_v1_DeleteRequest__Output, _dkv_v1_DeleteResponse__Output>
   Get: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_GetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_GetResponse__Output>
   Put: MethodDefinition<_dkv_v1_PutRequest, _dkv_v1_PutResponse, _dkv_v1_PutRequest__Output, _dkv_v1_PutResponse__Output>

@@ -2,7 +2,12 @@
 
 import { describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { bucketOf, verdictOf, type Caller } from "../../../../node/security/call-guard.js";
+import {
+  bucketOf,
+  bucketsOf,
+  verdictOf,
+  type Caller,
+} from "../../../../node/security/call-guard.js";
 import { ruleOf } from "../../../../node/security/call-rules.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
 
@@ -52,6 +57,19 @@ describe("call rules", () => {
     );
     expect(verdict("/dkv.v1.KV/Get", user("admin"), { bucket: "b" })).toBeUndefined();
     expect(bucketOf({ bucket: "" })).toBe("default");
+  });
+
+  it("checks every item's bucket of a batch: one refused bucket refuses the batch", () => {
+    const items = (...buckets: string[]) => ({ items: buckets.map((bucket) => ({ bucket })) });
+    expect(verdict("/dkv.v1.KV/BatchGet", user("reader"), items("a", "a"))).toBeUndefined();
+    expect(verdict("/dkv.v1.KV/BatchGet", user("reader"), items("a", "b", "a"))).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict("/dkv.v1.KV/BatchPut", user("reader"), items("a"))).toBe(
+      grpc.status.PERMISSION_DENIED,
+    );
+    expect(verdict("/dkv.v1.KV/BatchPut", node("n2"), items("b"))).toBeUndefined();
+    expect(bucketsOf(items("a", "", "a", "b"))).toEqual(["a", "default", "b"]);
   });
 
   it("lets a node that is not a member stage only its own join", () => {
