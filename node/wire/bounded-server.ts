@@ -8,6 +8,7 @@ import type { Limits } from "../core/limits.js";
 import { admissionInterceptor, type AdmissionObserver } from "./admission-interceptor.js";
 import { encodedReplyAware } from "./encoded-reply.js";
 import { malformedRequestInterceptor, tolerantDeserialize } from "./malformed-request.js";
+import { wellFormedStatusInterceptor } from "./status-details.js";
 
 // The handler type, which grpc-js does not export, taken from register's own signature.
 declare const server: grpc.Server;
@@ -36,8 +37,9 @@ class BoundedServer extends grpc.Server {
 /**
  * The node's server: `options` (channel options) plus the internal message bound as the
  * server-wide receive and send limit (the admission interceptor applies each service's smaller
- * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call; the
- * malformed-request check last, so a caller is identified before its bytes are judged.
+ * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call; then
+ * the status-details check, which every later status passes; the malformed-request check last,
+ * so a caller is identified before its bytes are judged.
  */
 export function createBoundedServer(
   limits: Limits,
@@ -54,9 +56,11 @@ export function createBoundedServer(
     ...options,
     "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
     "grpc.max_send_message_length": limits.grpcMessageBytesMax,
-    interceptors:
-      extra.guard === undefined
-        ? [admission, malformedRequestInterceptor()]
-        : [admission, extra.guard, malformedRequestInterceptor()],
+    interceptors: [
+      admission,
+      wellFormedStatusInterceptor(),
+      ...(extra.guard === undefined ? [] : [extra.guard]),
+      malformedRequestInterceptor(),
+    ],
   });
 }
