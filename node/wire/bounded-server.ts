@@ -7,6 +7,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { Limits } from "../core/limits.js";
 import { admissionInterceptor, type AdmissionObserver } from "./admission-interceptor.js";
 import { encodedReplyAware } from "./encoded-reply.js";
+import { malformedRequestInterceptor, tolerantDeserialize } from "./malformed-request.js";
+import { wellFormedStatusInterceptor } from "./status-details.js";
 
 // The handler type, which grpc-js does not export, taken from register's own signature.
 declare const server: grpc.Server;
@@ -16,7 +18,8 @@ type HandleCall<RequestType, ResponseType> = Parameters<
 
 /**
  * A grpc.Server whose every registered method (addService, health, reflection, anti-entropy
- * all register through it) serializes an EncodedReply as its bytes.
+ * all register through it) serializes an EncodedReply as its bytes, and hands a request it
+ * cannot decode to malformedRequestInterceptor instead of answering INTERNAL.
  */
 class BoundedServer extends grpc.Server {
   override register<RequestType, ResponseType>(
@@ -26,14 +29,17 @@ class BoundedServer extends grpc.Server {
     deserialize: grpc.deserialize<RequestType>,
     type: string,
   ): boolean {
-    return super.register(name, handler, encodedReplyAware(serialize), deserialize, type);
+    const replies = encodedReplyAware(serialize);
+    return super.register(name, handler, replies, tolerantDeserialize(deserialize), type);
   }
 }
 
 /**
  * The node's server: `options` (channel options) plus the internal message bound as the
  * server-wide receive and send limit (the admission interceptor applies each service's smaller
- * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call.
+ * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call; then
+ * the status-details check, which every later status passes; the malformed-request check last,
+ * so a caller is identified before its bytes are judged.
  */
 export function createBoundedServer(
   limits: Limits,
@@ -50,6 +56,11 @@ export function createBoundedServer(
     ...options,
     "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
     "grpc.max_send_message_length": limits.grpcMessageBytesMax,
-    interceptors: extra.guard === undefined ? [admission] : [admission, extra.guard],
+    interceptors: [
+      admission,
+      wellFormedStatusInterceptor(),
+      ...(extra.guard === undefined ? [] : [extra.guard]),
+      malformedRequestInterceptor(),
+    ],
   });
 }
