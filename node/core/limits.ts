@@ -82,6 +82,25 @@ export interface Limits {
   readonly kvMessageBytesMax: number;
   /** Largest request message of the small services (admin, anti-entropy, health, reflection). */
   readonly controlMessageBytesMax: number;
+  /**
+   * Open connections to the public port from one remote IP address; more are closed at accept,
+   * before any TLS work. Loopback is not exempt: nodes on one machine need a few each.
+   */
+  readonly connectionsPerAddressMax: number;
+  /** Open connections to the public port from everyone (net.Server maxConnections). */
+  readonly connectionsMax: number;
+  /**
+   * A connection that has not finished its TLS handshake (and HTTP/2 setup) this long after it
+   * was accepted is closed, so a silent socket cannot hold a slot (Node's own default: 120 s).
+   */
+  readonly connectionHandshakeMsMax: number;
+  /** A connection with no call open for this long is sent GOAWAY (grpc.max_connection_idle_ms). */
+  readonly connectionIdleMsMax: number;
+  /**
+   * Token checks that ran scrypt and failed, per second, from one remote address; past the
+   * burst a token whose hash is not already known is refused without running scrypt.
+   */
+  readonly failedTokenChecksPerSecondMax: number;
 }
 
 /**
@@ -129,6 +148,11 @@ export const DEFAULT_LIMITS: Limits = {
   // value + key + context + metadata + content type, with room for protobuf framing.
   kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
   controlMessageBytesMax: 4 * MiB,
+  connectionsPerAddressMax: 64,
+  connectionsMax: 4096,
+  connectionHandshakeMsMax: 10_000,
+  connectionIdleMsMax: 300_000,
+  failedTokenChecksPerSecondMax: 4,
 };
 
 /** Pairs of limits where the first may not exceed the second. */
@@ -140,6 +164,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
   ["connectionRequestsInFlightMax", "requestsInFlightMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
+  ["connectionsPerAddressMax", "connectionsMax"],
 ];
 
 /**
