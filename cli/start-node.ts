@@ -278,7 +278,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const handoffStats = { received: 0 };
   const gate = new ConnectionGate(limits, clock, config.logger);
   const tokens = new TokenVerifier({
-    failedChecksPerSecondMax: limits.failedTokenChecksPerSecondMax,
+    failedChecksPerSecondMax: limits.addressTokenFailuresMax,
     monotonicMs: () => clock.monotonicMs(),
   });
   const nodeMetrics: NodeMetrics | undefined =

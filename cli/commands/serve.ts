@@ -251,7 +251,7 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const perAddress = args["connections-per-address-max"];
   const limited = limitsWith([
     ...(args.limit ?? []),
-    ...(perAddress === undefined ? [] : [`connectionsPerAddressMax=${perAddress}`]),
+    ...(perAddress === undefined ? [] : [`addressConnectionsMax=${perAddress}`]),
   ]);
   if (!limited.ok) throw new UsageError(`--limit: ${limited.reason}`);
   const limits = limited.limits;

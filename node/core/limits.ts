@@ -86,7 +86,7 @@ export interface Limits {
    * Open connections to the public port from one remote IP address; more are closed at accept,
    * before any TLS work. Loopback is not exempt: nodes on one machine need a few each.
    */
-  readonly connectionsPerAddressMax: number;
+  readonly addressConnectionsMax: number;
   /** Open connections to the public port from everyone (net.Server maxConnections). */
   readonly connectionsMax: number;
   /**
@@ -100,7 +100,7 @@ export interface Limits {
    * Token checks that ran scrypt and failed, per second, from one remote address; past the
    * burst a token whose hash is not already known is refused without running scrypt.
    */
-  readonly failedTokenChecksPerSecondMax: number;
+  readonly addressTokenFailuresMax: number;
 }
 
 /**
@@ -148,11 +148,11 @@ export const DEFAULT_LIMITS: Limits = {
   // value + key + context + metadata + content type, with room for protobuf framing.
   kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
   controlMessageBytesMax: 4 * MiB,
-  connectionsPerAddressMax: 64,
+  addressConnectionsMax: 64,
   connectionsMax: 4096,
   connectionHandshakeMsMax: 10_000,
   connectionIdleMsMax: 300_000,
-  failedTokenChecksPerSecondMax: 4,
+  addressTokenFailuresMax: 4,
 };
 
 /** Pairs of limits where the first may not exceed the second. */
@@ -164,7 +164,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
   ["connectionRequestsInFlightMax", "requestsInFlightMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
-  ["connectionsPerAddressMax", "connectionsMax"],
+  ["addressConnectionsMax", "connectionsMax"],
 ];
 
 /**

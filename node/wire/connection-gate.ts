@@ -40,10 +40,7 @@ export class ConnectionGate implements ConnectionStats {
   readonly #pending = new Map<string, () => void>();
 
   constructor(
-    limits: Pick<
-      Limits,
-      "connectionsPerAddressMax" | "connectionsMax" | "connectionHandshakeMsMax"
-    >,
+    limits: Pick<Limits, "addressConnectionsMax" | "connectionsMax" | "connectionHandshakeMsMax">,
     clock: Clock,
     logger?: Logs,
   ) {

@@ -1,5 +1,5 @@
 // Who holds connections to a node's public port, by remote address, and whether one more may
-// open: at most `connectionsPerAddressMax` from one address and `connectionsMax` in all. Pure:
+// open: at most `addressConnectionsMax` from one address and `connectionsMax` in all. Pure:
 // the shell (connection-gate.ts) reports each accept and close.
 
 import type { Limits } from "../core/limits.js";
@@ -32,11 +32,11 @@ export class ConnectionLedger {
   readonly #byAddress = new Map<string, number>();
   #open = 0;
 
-  constructor(limits: Pick<Limits, "connectionsPerAddressMax" | "connectionsMax">) {
-    if (!(limits.connectionsPerAddressMax >= 1 && limits.connectionsMax >= 1)) {
+  constructor(limits: Pick<Limits, "addressConnectionsMax" | "connectionsMax">) {
+    if (!(limits.addressConnectionsMax >= 1 && limits.connectionsMax >= 1)) {
       throw new Error("connection limits must be at least 1");
     }
-    this.#perAddressMax = limits.connectionsPerAddressMax;
+    this.#perAddressMax = limits.addressConnectionsMax;
     this.#totalMax = limits.connectionsMax;
   }
 

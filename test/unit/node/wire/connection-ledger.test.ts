@@ -3,7 +3,7 @@ import { ConnectionLedger } from "../../../../node/wire/connection-ledger.js";
 
 describe("ConnectionLedger", () => {
   it("admits up to the per-address bound from one address and still admits other addresses", () => {
-    const ledger = new ConnectionLedger({ connectionsPerAddressMax: 2, connectionsMax: 10 });
+    const ledger = new ConnectionLedger({ addressConnectionsMax: 2, connectionsMax: 10 });
     expect(ledger.admit("10.0.0.1").admitted).toBe(true);
     expect(ledger.admit("10.0.0.1").admitted).toBe(true);
     expect(ledger.admit("10.0.0.1")).toEqual({
@@ -18,7 +18,7 @@ describe("ConnectionLedger", () => {
   });
 
   it("refuses everyone once the total bound is reached, and admits again after a close", () => {
-    const ledger = new ConnectionLedger({ connectionsPerAddressMax: 5, connectionsMax: 2 });
+    const ledger = new ConnectionLedger({ addressConnectionsMax: 5, connectionsMax: 2 });
     ledger.admit("a");
     ledger.admit("b");
     expect(ledger.admit("c")).toMatchObject({ admitted: false, reason: "total-limit", held: 2 });
@@ -27,7 +27,7 @@ describe("ConnectionLedger", () => {
   });
 
   it("forgets an address once its last connection closes, so the map stays bounded", () => {
-    const ledger = new ConnectionLedger({ connectionsPerAddressMax: 5, connectionsMax: 100 });
+    const ledger = new ConnectionLedger({ addressConnectionsMax: 5, connectionsMax: 100 });
     for (let index = 0; index < 50; index++) ledger.admit(`10.0.0.${index}`);
     for (let index = 0; index < 50; index++) ledger.release(`10.0.0.${index}`);
     expect(ledger.addresses).toBe(0);
@@ -35,7 +35,7 @@ describe("ConnectionLedger", () => {
   });
 
   it("refusals count nothing, and a release of an address holding nothing is a bug", () => {
-    const ledger = new ConnectionLedger({ connectionsPerAddressMax: 1, connectionsMax: 1 });
+    const ledger = new ConnectionLedger({ addressConnectionsMax: 1, connectionsMax: 1 });
     ledger.admit("a");
     ledger.admit("a");
     ledger.admit("b");
