@@ -27,6 +27,8 @@ import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { INSECURE_NODE, type NodeSecurity } from "../node/security/node-security.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
+import { ConnectionGate } from "../node/wire/connection-gate.js";
+import { TokenVerifier } from "../node/security/tokens.js";
 import { replicaHandlers } from "../node/replica-server.js";
 import { adminHandlers } from "../node/admin-server.js";
 import type { Logger } from "../node/logger.js";
@@ -274,6 +276,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   if (config.hintedHandoff ?? true) delivery.start();
   const handoffStats = { received: 0 };
+  const gate = new ConnectionGate(limits, clock, config.logger);
+  const tokens = new TokenVerifier({
+    failedChecksPerSecondMax: limits.addressTokenFailuresMax,
+    monotonicMs: () => clock.monotonicMs(),
+  });
   const nodeMetrics: NodeMetrics | undefined =
     config.metricsListen === undefined
       ? undefined
@@ -285,7 +292,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
           delivery,
           antiEntropy: antiEntropy.stats,
           readRepairs: coordinator.stats,
-          security,
+          security: { ...security, connections: gate, tokenChecks: tokens.stats },
           storages: [
             { store: "data", storage: config.storage },
             { store: "hints", storage: config.hintStorage },
@@ -325,10 +332,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
 
   const guard = security.guard({
     isMember: (node) => view.isMember(node),
-    access: metadataAccess(() => metadata.current.access),
+    access: metadataAccess(() => metadata.current.access, tokens),
   });
   const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock, {
     ...(guard === undefined ? {} : { guard }),
+    gate,
   });
   const v1 = grpcObject.dkv.v1;
   server.addService(

@@ -13,3 +13,12 @@ export function isHostPort(text: string): boolean {
   const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   return match !== null && Number(match[2]) <= 65535;
 }
+
+/**
+ * True when `hostPort`'s host is a loopback address (127.0.0.0/8, ::1, localhost): reachable
+ * only from the machine itself.
+ */
+export function isLoopbackHostPort(hostPort: string): boolean {
+  const host = hostPort.slice(0, hostPort.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -11,7 +11,7 @@ import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { limitsWith } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
-import { UsageError, isHostPort } from "../usage.js";
+import { UsageError, isHostPort, isLoopbackHostPort } from "../usage.js";
 import { loadContextKeyFile } from "../../node/context-key-file.js";
 import type { ContextKeys } from "../../node/core/key-context.js";
 import {
@@ -41,6 +41,8 @@ interface ServeArgs {
   "heartbeat-interval-ms": number;
   "phi-threshold": number;
   "metrics-listen": string | undefined;
+  "metrics-public": boolean;
+  "connections-per-address-max": number | undefined;
   "cluster-key": string | undefined;
   "tls-dir": string | undefined;
   insecure: boolean;
@@ -153,7 +155,21 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
     .option("metrics-listen", {
       type: "string",
       describe:
-        "host:port for Prometheus metrics at GET /metrics (port 0 picks a free one); off unless given",
+        "host:port for Prometheus metrics at GET /metrics, plain HTTP (port 0 picks a free " +
+        "one); off unless given; a loopback address unless --metrics-public",
+    })
+    .option("metrics-public", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Let --metrics-listen take a non-loopback address: the metrics are plain HTTP, " +
+        "unauthenticated (firewall the port to the Prometheus hosts)",
+    })
+    .option("connections-per-address-max", {
+      type: "number",
+      describe:
+        "Open connections to the gRPC port from one IP address (default 64); more are closed " +
+        "at once. Raise it for clients behind one NAT or proxy address",
     })
     .option("cluster-key", {
       type: "string",
@@ -211,6 +227,11 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
       `--metrics-listen must be host:port (port 0 picks a free one), got '${metricsListen}'`,
     );
   }
+  if (metricsListen !== undefined && !args["metrics-public"] && !isLoopbackHostPort(metricsListen))
+    throw new UsageError(
+      `--metrics-listen ${metricsListen} is not a loopback address: the metrics are plain, ` +
+        "unauthenticated HTTP; add --metrics-public to serve them there (firewall the port)",
+    );
   const self = args.id as NodeId;
   const advertise = args.advertise;
   if (advertise !== undefined && !isHostPort(advertise))
@@ -227,7 +248,11 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const members = join === undefined ? parsePeers(args.peers, self, advertise ?? listen) : [];
   const keyFile = clusterKeyArg(args["cluster-key"], args.insecure);
   const tlsDir = tlsDirArg(args["tls-dir"], args.insecure);
-  const limited = limitsWith(args.limit ?? []);
+  const perAddress = args["connections-per-address-max"];
+  const limited = limitsWith([
+    ...(args.limit ?? []),
+    ...(perAddress === undefined ? [] : [`addressConnectionsMax=${perAddress}`]),
+  ]);
   if (!limited.ok) throw new UsageError(`--limit: ${limited.reason}`);
   const limits = limited.limits;
   let contextKeys = keyFile === undefined ? undefined : loadKeys(keyFile);

@@ -89,6 +89,25 @@ export interface Limits {
   readonly kvMessageBytesMax: number;
   /** Largest request message of the small services (admin, anti-entropy, health, reflection). */
   readonly controlMessageBytesMax: number;
+  /**
+   * Open connections to the public port from one remote IP address; more are closed at accept,
+   * before any TLS work. Loopback is not exempt: nodes on one machine need a few each.
+   */
+  readonly addressConnectionsMax: number;
+  /** Open connections to the public port from everyone (net.Server maxConnections). */
+  readonly connectionsMax: number;
+  /**
+   * A connection that has not finished its TLS handshake (and HTTP/2 setup) this long after it
+   * was accepted is closed, so a silent socket cannot hold a slot (Node's own default: 120 s).
+   */
+  readonly connectionHandshakeMsMax: number;
+  /** A connection with no call open for this long is sent GOAWAY (grpc.max_connection_idle_ms). */
+  readonly connectionIdleMsMax: number;
+  /**
+   * Token checks that ran scrypt and failed, per second, from one remote address; past the
+   * burst a token whose hash is not already known is refused without running scrypt.
+   */
+  readonly addressTokenFailuresMax: number;
 }
 
 /**
@@ -138,6 +157,11 @@ export const DEFAULT_LIMITS: Limits = {
   // value + key + context + metadata + content type, with room for protobuf framing.
   kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
   controlMessageBytesMax: 4 * MiB,
+  addressConnectionsMax: 64,
+  connectionsMax: 4096,
+  connectionHandshakeMsMax: 10_000,
+  connectionIdleMsMax: 300_000,
+  addressTokenFailuresMax: 4,
 };
 
 /** Pairs of limits where the first may not exceed the second. */
@@ -150,6 +174,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["connectionRequestsInFlightMax", "requestsInFlightMax"],
   ["batchItemsInFlightMax", "batchItemsMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
+  ["addressConnectionsMax", "connectionsMax"],
 ];
 
 /**

@@ -12,10 +12,22 @@ import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
 
 /** Users, tokens and grants, as the cluster metadata holds them. */
 export interface AccessCheck {
-  /** The user a bearer token proves, or undefined for an unknown or revoked token. */
-  userOfToken(token: string): Promise<string | undefined>;
+  /**
+   * The user a bearer token proves, or why not (never quoting the token). `address` is the
+   * caller's IP address, for the per-address bound on failed checks.
+   */
+  userOfToken(token: string, address: string): Promise<TokenOutcome>;
   /** Undefined when `user` may do `permission` (on `bucket`); else why not. */
   refusal(user: string, permission: Permission, bucket: string | undefined): string | undefined;
+}
+
+/** A token check's outcome: the user it proves, or the reason to give the caller. */
+export type TokenOutcome = { readonly user: string } | { readonly refused: string };
+
+/** The IP address of a grpc-js peer string ("127.0.0.1:5000", "::1:5000"): the port cut off. */
+export function addressOfPeer(peer: string): string {
+  const end = peer.lastIndexOf(":");
+  return end <= 0 ? peer : peer.slice(0, end).replace(/^\[(.*)\]$/, "$1");
 }
 
 /** What the guard needs of the node. */
@@ -153,11 +165,11 @@ function callerOf(
   if (header === undefined) return byCertificate;
   const token = typeof header === "string" ? BEARER.exec(header)?.[1] : undefined;
   if (token === undefined) return { kind: "anonymous", reason: "malformed authorization header" };
-  return access.userOfToken(token).then(
-    (user): Caller =>
-      user === undefined
-        ? { kind: "anonymous", reason: "unknown or revoked token" }
-        : { kind: "user", user },
+  return access.userOfToken(token, addressOfPeer(call.getPeer())).then(
+    (outcome): Caller =>
+      "user" in outcome
+        ? { kind: "user", user: outcome.user }
+        : { kind: "anonymous", reason: outcome.refused },
     (): Caller => ({ kind: "anonymous", reason: "the token could not be checked" }),
   );
 }

@@ -5,7 +5,7 @@
 
 import type { Access, Permission } from "../core/access.js";
 import { authorize } from "../core/authorize.js";
-import type { AccessCheck } from "./call-guard.js";
+import type { AccessCheck, TokenOutcome } from "./call-guard.js";
 import { TokenVerifier } from "./tokens.js";
 
 /** The user whose client certificate `dkv cluster up` issues: every permission. */
@@ -17,8 +17,15 @@ export function metadataAccess(
   verifier: TokenVerifier = new TokenVerifier(),
 ): AccessCheck {
   return {
-    async userOfToken(token: string): Promise<string | undefined> {
-      return (await verifier.verify(current(), token))?.user;
+    async userOfToken(token: string, address: string): Promise<TokenOutcome> {
+      const checked = await verifier.check(current(), token, address);
+      if (checked.ok) return { user: checked.user };
+      return {
+        refused:
+          checked.reason === "throttled"
+            ? `too many failed token checks from ${address}; try again in a second`
+            : "unknown or revoked token",
+      };
     },
     refusal(user: string, permission: Permission, bucket: string | undefined) {
       if (user === BOOTSTRAP_ADMIN) return undefined;

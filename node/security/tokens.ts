@@ -8,10 +8,12 @@
 
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { type Access, liveUser, parseTokenHash } from "../core/access.js";
+import { SYSTEM_CLOCK } from "../clock.js";
+import { FailedTokenBudget } from "./failed-token-budget.js";
 
 /** scrypt's cost by default: N = 2^15, r = 8, p = 1 (32 MiB, tens of ms per hash). */
 export const SCRYPT_DEFAULTS = { n: 1 << 15, r: 8, p: 1 } as const;
-/** Tokens a TokenVerifier remembers as verified, least recently used first out. */
+/** Tokens a TokenVerifier remembers as verified, and as failed; least recently used first out. */
 export const TOKEN_CACHE_ENTRIES_MAX = 4096;
 
 const SALT_BYTES = 16;
@@ -85,30 +87,72 @@ export interface VerifiedToken {
 }
 
 /**
+ * The outcome of one token check: the user, or why not. `unknown`: no live user holds a hash
+ * of its salt (no scrypt ran); `failed`: scrypt ran, or had run before, and matched nothing;
+ * `throttled`: its address spent its failed-check budget, so scrypt did not run.
+ */
+export type TokenCheck =
+  | ({ readonly ok: true } & VerifiedToken)
+  | { readonly ok: false; readonly reason: "malformed" | "unknown" | "failed" | "throttled" };
+
+/** What a TokenVerifier counted (metrics, tests). */
+export interface TokenCheckStats {
+  /** Checks answered from the cache of verified tokens. */
+  hits: number;
+  /** scrypt runs. */
+  derivations: number;
+  /** Checks that ran scrypt or found the token among recent failures, and failed. */
+  failures: number;
+  /** Checks refused without scrypt because their address had spent its budget. */
+  throttled: number;
+}
+
+/**
  * Checks tokens against the users of the cluster metadata, remembering those it verified. A
  * remembered token counts only while its user exists and still holds the hash it matched, so
  * removing the user or rotating or revoking its token ends it at the next call. Unknown tokens
- * are not remembered: they cost no scrypt (no stored hash has their salt), and a wrong secret
- * for a known salt costs one, which failed-authentication limits must bound. Concurrent checks
- * of one token share one scrypt.
+ * cost no scrypt (no stored hash has their salt). A wrong secret for a known salt costs one
+ * scrypt, once: such a token can never become good (a new token has a new random salt), so it
+ * is remembered as failed; and each address may cause only `failedChecksPerSecondMax` failed
+ * checks a second (failed-token-budget.ts). Concurrent checks of one token share one scrypt.
  */
 export class TokenVerifier {
   readonly #entriesMax: number;
   /** SHA-256 of the token → what it proved; Map order is the LRU order. */
   readonly #verified = new Map<string, VerifiedToken>();
-  readonly #inFlight = new Map<string, Promise<VerifiedToken | undefined>>();
+  /** SHA-256 of tokens that failed scrypt; Map order is the LRU order. */
+  readonly #failed = new Map<string, true>();
+  readonly #inFlight = new Map<string, Promise<TokenCheck>>();
   readonly #bySalt = new WeakMap<Access, Map<string, VerifiedToken>>();
-  /** Hits and scrypt runs, for tests and metrics. */
-  readonly stats = { hits: 0, derivations: 0 };
+  readonly #budget: FailedTokenBudget | undefined;
+  readonly #monotonicMs: () => number;
+  readonly stats: TokenCheckStats = { hits: 0, derivations: 0, failures: 0, throttled: 0 };
 
-  constructor(options: { readonly entriesMax?: number } = {}) {
+  constructor(
+    options: {
+      readonly entriesMax?: number;
+      /** Failed checks a second per address (off when absent). */
+      readonly failedChecksPerSecondMax?: number;
+      /** Monotonic time for the budget (a Clock's monotonicMs). */
+      readonly monotonicMs?: () => number;
+    } = {},
+  ) {
     this.#entriesMax = options.entriesMax ?? TOKEN_CACHE_ENTRIES_MAX;
+    const rate = options.failedChecksPerSecondMax;
+    this.#budget = rate === undefined ? undefined : new FailedTokenBudget({ ratePerSecond: rate });
+    this.#monotonicMs = options.monotonicMs ?? SYSTEM_CLOCK.monotonicMs;
   }
 
   /** The user `token` authenticates in `access`, or undefined. */
   async verify(access: Access, token: string): Promise<VerifiedToken | undefined> {
+    const checked = await this.check(access, token, "");
+    return checked.ok ? { user: checked.user, tokenHash: checked.tokenHash } : undefined;
+  }
+
+  /** Checks `token` for a caller at `address` (the remote IP; "" when not known). */
+  check(access: Access, token: string, address: string): Promise<TokenCheck> {
     const match = tokenPattern.exec(token);
-    if (match === null) return undefined;
+    if (match === null) return Promise.resolve(MALFORMED);
     const key = createHash("sha256").update(token).digest("base64url");
     const known = this.#verified.get(key);
     if (known !== undefined) {
@@ -116,13 +160,23 @@ export class TokenVerifier {
       if (liveUser(access, known.user)?.tokenHashes.includes(known.tokenHash) === true) {
         this.#verified.set(key, known);
         this.stats.hits += 1;
-        return known;
+        return Promise.resolve({ ok: true, ...known });
       }
     }
     const candidate = this.#index(access).get(match[1]!);
-    if (candidate === undefined) return undefined;
-    const pending = this.#inFlight.get(key) ?? this.#derive(key, candidate, token);
-    return pending;
+    if (candidate === undefined) return Promise.resolve(UNKNOWN);
+    const pending = this.#inFlight.get(key);
+    if (pending !== undefined) return pending;
+    if (this.#failed.has(key)) {
+      this.#remember(this.#failed, key, true);
+      this.stats.failures += 1;
+      return Promise.resolve(FAILED);
+    }
+    if (this.#budget !== undefined && !this.#budget.take(address, this.#monotonicMs())) {
+      this.stats.throttled += 1;
+      return Promise.resolve(THROTTLED);
+    }
+    return this.#derive(key, candidate, token, address);
   }
 
   /** Entries remembered now. */
@@ -134,15 +188,18 @@ export class TokenVerifier {
     key: string,
     candidate: VerifiedToken,
     token: string,
-  ): Promise<VerifiedToken | undefined> {
+    address: string,
+  ): Promise<TokenCheck> {
     this.stats.derivations += 1;
-    const run = verifyToken([candidate.tokenHash], token).then((matched) => {
-      if (matched === undefined) return undefined;
-      this.#verified.set(key, candidate);
-      if (this.#verified.size > this.#entriesMax) {
-        this.#verified.delete(this.#verified.keys().next().value!);
+    const run = verifyToken([candidate.tokenHash], token).then((matched): TokenCheck => {
+      if (matched === undefined) {
+        this.stats.failures += 1;
+        this.#remember(this.#failed, key, true);
+        return FAILED;
       }
-      return candidate;
+      this.#budget?.refund(address, this.#monotonicMs());
+      this.#remember(this.#verified, key, candidate);
+      return { ok: true, ...candidate };
     });
     this.#inFlight.set(key, run);
     const forget = (): void => {
@@ -150,6 +207,12 @@ export class TokenVerifier {
     };
     run.then(forget, forget);
     return run;
+  }
+
+  #remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > this.#entriesMax) map.delete(map.keys().next().value!);
   }
 
   /** The stored hashes of live users by salt, built once per access component. */
@@ -168,3 +231,8 @@ export class TokenVerifier {
     return index;
   }
 }
+
+const MALFORMED: TokenCheck = { ok: false, reason: "malformed" };
+const UNKNOWN: TokenCheck = { ok: false, reason: "unknown" };
+const FAILED: TokenCheck = { ok: false, reason: "failed" };
+const THROTTLED: TokenCheck = { ok: false, reason: "throttled" };

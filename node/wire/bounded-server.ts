@@ -1,6 +1,7 @@
 // The gRPC server of a node with its memory bounds installed: the admission interceptor on every
 // service, the internal message-size bound, and serializers that let the interceptor measure a
-// reply before it is written (each reply is still encoded once, see encoded-reply.ts).
+// reply before it is written (each reply is still encoded once, see encoded-reply.ts), and the
+// connection bounds (connection-gate.ts) on the HTTP/2 server grpc-js listens with.
 
 import type { Clock } from "../clock.js";
 import * as grpc from "@grpc/grpc-js";
@@ -9,6 +10,8 @@ import { admissionInterceptor, type AdmissionObserver } from "./admission-interc
 import { encodedReplyAware } from "./encoded-reply.js";
 import { malformedRequestInterceptor, tolerantDeserialize } from "./malformed-request.js";
 import { wellFormedStatusInterceptor } from "./status-details.js";
+import type net from "node:net";
+import type { ConnectionGate } from "./connection-gate.js";
 
 // The handler type, which grpc-js does not export, taken from register's own signature.
 declare const server: grpc.Server;
@@ -22,6 +25,11 @@ type HandleCall<RequestType, ResponseType> = Parameters<
  * cannot decode to malformedRequestInterceptor instead of answering INTERNAL.
  */
 class BoundedServer extends grpc.Server {
+  constructor(options: grpc.ServerOptions, gate: ConnectionGate | undefined) {
+    super(options);
+    if (gate !== undefined) watchConnections(this, gate);
+  }
+
   override register<RequestType, ResponseType>(
     name: string,
     handler: HandleCall<RequestType, ResponseType>,
@@ -49,18 +57,49 @@ export function createBoundedServer(
     readonly observer?: AdmissionObserver;
     /** Checks who calls (node/security/call-guard.ts), after admission. */
     readonly guard?: grpc.ServerInterceptor;
+    /** Bounds connections per address and in all, and their handshake time. */
+    readonly gate?: ConnectionGate;
   } = {},
 ): grpc.Server {
   const admission = admissionInterceptor(limits, clock, extra.observer);
-  return new BoundedServer({
-    ...options,
-    "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
-    "grpc.max_send_message_length": limits.grpcMessageBytesMax,
-    interceptors: [
-      admission,
-      wellFormedStatusInterceptor(),
-      ...(extra.guard === undefined ? [] : [extra.guard]),
-      malformedRequestInterceptor(),
-    ],
-  });
+  return new BoundedServer(
+    {
+      ...options,
+      "grpc.max_receive_message_length": limits.grpcMessageBytesMax,
+      "grpc.max_send_message_length": limits.grpcMessageBytesMax,
+      // No connection may open more streams than the whole node admits calls (HTTP/2
+      // SETTINGS_MAX_CONCURRENT_STREAMS; Node's default is unbounded).
+      "grpc.max_concurrent_streams": limits.requestsInFlightMax,
+      // A connection with no call open this long gets GOAWAY; a client reconnects on demand.
+      "grpc.max_connection_idle_ms": limits.connectionIdleMsMax,
+      interceptors: [
+        admission,
+        wellFormedStatusInterceptor(),
+        ...(extra.guard === undefined ? [] : [extra.guard]),
+        malformedRequestInterceptor(),
+      ],
+    },
+    extra.gate,
+  );
+}
+
+/**
+ * grpc-js 1.14 makes the HTTP/2 server of each bound address in its private
+ * `createHttp2Server(credentials)` and does not expose the server or its sockets. Wrapping
+ * that method hands the gate each server before it listens, so no socket escapes it. Checked
+ * at construction: a grpc-js without the method stops the node instead of leaving it unbounded.
+ */
+function watchConnections(server: grpc.Server, gate: ConnectionGate): void {
+  const internals = server as unknown as {
+    createHttp2Server?: (this: grpc.Server, credentials: grpc.ServerCredentials) => net.Server;
+  };
+  const create = internals.createHttp2Server;
+  if (typeof create !== "function") {
+    throw new Error("grpc-js has no createHttp2Server: connection limits cannot be installed");
+  }
+  internals.createHttp2Server = function (credentials) {
+    const http2Server = create.call(this, credentials);
+    gate.attach(http2Server);
+    return http2Server;
+  };
 }

@@ -149,4 +149,36 @@ describe("dkv bench", () => {
     ]);
     for (const phase of report.phases) expect(phase.operations).toBeGreaterThan(0);
   }, 120_000);
+
+  it("measures a real client's p99 under an anonymous flood and connection setup cost (npm run bench:flood, short)", async () => {
+    const script = ["--import", "tsx", "scripts/bench-flood.ts"];
+    const args = [
+      ...["--flood-connections", "20", "--phase-seconds", "1", "--rate", "20"],
+      ...["--setup-connections", "5", "--json"],
+    ];
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [...script, ...args],
+        // SIGINT before the test's own timeout: the script then stops every node it started.
+        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
+      flood: { callsRefused: number; callsOther: number };
+      phases: { name: string; operations: number; failed: number }[];
+      setup: { mode: string; serverCpuMs: number }[];
+    };
+    expect(report.phases.map((phase) => [phase.name, phase.failed])).toEqual([
+      ["quiet", 0],
+      ["flooded", 0],
+    ]);
+    // Every anonymous call was refused, none served.
+    expect(report.flood.callsRefused).toBeGreaterThan(0);
+    expect(report.flood.callsOther).toBe(0);
+    expect(report.setup.map((cost) => cost.mode)).toEqual(["tls (client certificate)", "insecure"]);
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ const members = new Set(["n1", "n2", "n3"]);
 const options = {
   isMember: (node: NodeId) => members.has(node),
   access: {
-    userOfToken: () => Promise.resolve(undefined),
+    userOfToken: () => Promise.resolve({ refused: "unknown or revoked token" }),
     refusal: (user: string, permission: string, bucket: string | undefined) =>
       user === "admin" || (user === "reader" && permission === "read" && bucket === "a")
         ? undefined

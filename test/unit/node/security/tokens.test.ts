@@ -73,7 +73,7 @@ describe("TokenVerifier", () => {
     expect(second?.user).toBe("alice");
     expect(verifier.stats.derivations).toBe(1);
     expect((await verifier.verify(access, token))?.user).toBe("alice");
-    expect(verifier.stats).toEqual({ hits: 1, derivations: 1 });
+    expect(verifier.stats).toMatchObject({ hits: 1, derivations: 1 });
   });
 
   it("costs no scrypt for a token whose salt no user holds", async () => {
@@ -107,6 +107,47 @@ describe("TokenVerifier", () => {
     await verifier.verify(access, tokens[0]!);
     expect(verifier.stats.derivations).toBe(4);
     await verifier.verify(access, tokens[2]!);
-    expect(verifier.stats).toEqual({ hits: 1, derivations: 4 });
+    expect(verifier.stats).toMatchObject({ hits: 1, derivations: 4 });
+  });
+
+  it("runs scrypt once for a wrong secret, then refuses that token from memory", async () => {
+    const token = newToken();
+    const access = await aliceWith(token);
+    const forged = `${token.slice(0, 27)}${newToken().slice(27)}`;
+    const verifier = new TokenVerifier({ failedChecksPerSecondMax: 4, monotonicMs: () => 0 });
+    expect(await verifier.check(access, forged, "10.0.0.1")).toEqual({
+      ok: false,
+      reason: "failed",
+    });
+    expect(await verifier.check(access, forged, "10.0.0.1")).toEqual({
+      ok: false,
+      reason: "failed",
+    });
+    expect(verifier.stats).toMatchObject({ derivations: 1, failures: 2, throttled: 0 });
+  });
+
+  it("refuses without scrypt an address past its failed-check budget; others and known tokens pass", async () => {
+    const token = newToken();
+    const access = await aliceWith(token);
+    let nowMs = 0;
+    const verifier = new TokenVerifier({ failedChecksPerSecondMax: 1, monotonicMs: () => nowMs });
+    const wrong = (index: number): string => `${token.slice(0, 27)}${`${index}`.padStart(43, "A")}`;
+    const outcomes = await Promise.all(
+      [0, 1, 2, 3].map(
+        async (index) =>
+          (await verifier.check(access, wrong(index), "a")).ok ||
+          (await verifier.check(access, wrong(index), "a")),
+      ),
+    );
+    expect(outcomes.length).toBe(4);
+    expect(verifier.stats.derivations).toBe(2);
+    expect(verifier.stats.throttled).toBeGreaterThan(0);
+    expect(await verifier.check(access, wrong(9), "a")).toEqual({ ok: false, reason: "throttled" });
+    // Another address is not held back by the first one's failures.
+    expect((await verifier.check(access, token, "b")).ok).toBe(true);
+    // Once verified, a token is answered from the cache even from a throttled address.
+    expect((await verifier.check(access, token, "a")).ok).toBe(true);
+    nowMs = 1000;
+    expect(await verifier.check(access, wrong(10), "a")).toEqual({ ok: false, reason: "failed" });
   });
 });

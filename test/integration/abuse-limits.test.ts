@@ -1,0 +1,192 @@
+// Abuse limits of issue 15 on a real TLS node: connections from one address past
+// --connections-per-address-max are closed at accept while other addresses and the admin are
+// served; a socket that never finishes its TLS handshake is closed after
+// connectionHandshakeMsMax; wrong secrets for a known token cost at most a small budget of
+// scrypt runs per address, a repeated one none; every refusal is in the metrics; a
+// non-loopback --metrics-listen needs --metrics-public.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runDkv, TestCluster } from "./local-cluster-harness.js";
+import * as grpc from "@grpc/grpc-js";
+import { tlsClient } from "../../node/security/client-security.js";
+
+const PER_ADDRESS = 8;
+const HANDSHAKE_MS = 1500;
+let cluster: TestCluster;
+let metricsAddress: string;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start({
+    nodes: 1,
+    serveArgs: [
+      `--connections-per-address-max=${PER_ADDRESS}`,
+      `--limit=connectionHandshakeMsMax=${HANDSHAKE_MS}`,
+      "--metrics-listen=127.0.0.1:0",
+    ],
+  });
+  const run = await runDkv(
+    ["status", "--json", "--node", cluster.spec("n1").address],
+    cluster.cliEnv,
+  );
+  metricsAddress = (JSON.parse(run.stdout) as { metrics_address: string }).metrics_address;
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+function port(): number {
+  const address = cluster.spec("n1").address;
+  return Number(address.slice(address.lastIndexOf(":") + 1));
+}
+
+/** The value of one sample of the node's metrics (0 when absent). */
+async function sample(name: string, label: string): Promise<number> {
+  const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+  const line = text.split("\n").find((row) => row.startsWith(name) && row.includes(label));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+/** An HTTP/2-over-TLS session from `localAddress` (no client certificate); resolves once set up. */
+function session(localAddress: string): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const client = http2.connect(`https://127.0.0.1:${port()}`, {
+      // The TCP socket is bound to `localAddress`, then TLS runs over it.
+      createConnection: () =>
+        tls.connect({
+          socket: net.connect({ host: "127.0.0.1", port: port(), localAddress }),
+          ALPNProtocols: ["h2"],
+          rejectUnauthorized: false,
+        }),
+    });
+    client.once("remoteSettings", () => resolve(client));
+    client.once("error", reject);
+    client.once("close", () => reject(new Error("closed before it was set up")));
+  });
+}
+
+/** A plain TCP socket from `localAddress`; resolves with how long it stayed open (ms). */
+function openUntilClosed(localAddress: string, sockets: net.Socket[]): Promise<number> {
+  return new Promise((resolve) => {
+    const startedMs = Date.now();
+    const socket = net.connect({ host: "127.0.0.1", port: port(), localAddress });
+    sockets.push(socket);
+    socket.on("error", () => undefined);
+    socket.once("close", () => resolve(Date.now() - startedMs));
+  });
+}
+
+describe("connections per address", () => {
+  it("closes the connection past the bound from one address at once, and serves the others", async () => {
+    const before = await sample("dkv_connections_refused_total", 'reason="address-limit"');
+    const held = await Promise.all(Array.from({ length: PER_ADDRESS }, () => session("127.0.0.2")));
+    const sockets: net.Socket[] = [];
+    const refusedAfterMs = await openUntilClosed("127.0.0.2", sockets);
+    expect(refusedAfterMs).toBeLessThan(500);
+    // Another address, and the admin's channel, still get through.
+    const other = await session("127.0.0.3");
+    const admin = cluster.client("n1");
+    expect((await admin.status()).members.length).toBe(1);
+    expect(held.every((client) => !client.closed && !client.destroyed)).toBe(true);
+    expect(await sample("dkv_connections_refused_total", 'reason="address-limit"')).toBe(
+      before + 1,
+    );
+    // A slot freed is a slot to take again.
+    held.pop()!.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = await session("127.0.0.2");
+    for (const client of [...held, other, again]) client.destroy();
+  });
+
+  it("closes a socket that never starts its TLS handshake after connectionHandshakeMsMax", async () => {
+    const before = await sample("dkv_connections_refused_total", 'reason="handshake-timeout"');
+    const sockets: net.Socket[] = [];
+    const openMs = await openUntilClosed("127.0.0.4", sockets);
+    expect(openMs).toBeGreaterThanOrEqual(HANDSHAKE_MS - 100);
+    expect(openMs).toBeLessThan(HANDSHAKE_MS + 2000);
+    expect(await sample("dkv_connections_refused_total", 'reason="handshake-timeout"')).toBe(
+      before + 1,
+    );
+    expect(await sample("dkv_connections_open", "")).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("failed token checks", () => {
+  it("run scrypt a bounded number of times per address, never twice for one token, and say so", async () => {
+    const added = await runDkv(
+      ["user", "add", "mallory-target", "--json", "--node", cluster.spec("n1").address],
+      cluster.cliEnv,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const token = (JSON.parse(added.stdout) as { token: string }).token;
+    const ca = cluster.credentials!.ca;
+    // Wrong secrets for the real salt: each would cost a full scrypt without the budget.
+    const salt = token.slice(0, token.indexOf(".") + 1);
+    const wrong = (index: number): string => salt + `${index}`.padStart(43, "A");
+    // One connection, a token per call (as an attacker would send them).
+    const address = cluster.spec("n1").address;
+    const secured = tlsClient({ ca }).channel(address);
+    const raw = new grpc.Client(address, secured.credentials, secured.options);
+    const call = (secret: string): Promise<string> => {
+      const metadata = new grpc.Metadata();
+      metadata.set("authorization", `Bearer ${secret}`);
+      const pass = (bytes: Buffer): Buffer => bytes;
+      return new Promise((resolve) =>
+        raw.makeUnaryRequest(
+          "/dkv.v1.KV/Get",
+          pass,
+          pass,
+          Buffer.alloc(0),
+          metadata,
+          { deadline: Date.now() + 10_000 },
+          (error) => resolve(error === null ? "ok" : `${error.code} ${error.details}`),
+        ),
+      );
+    };
+    const scryptBefore = await sample("dkv_token_checks_total", 'result="scrypt"');
+    const startedMs = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => call(wrong(index))),
+    );
+    const elapsedS = (Date.now() - startedMs) / 1000;
+    expect([...new Set(outcomes.map((outcome) => outcome.slice(0, 3)))]).toEqual(["16 "]);
+    expect(outcomes.some((outcome) => outcome.includes("too many failed token checks"))).toBe(true);
+    expect(outcomes.join("\n")).not.toContain(salt.slice(4, 26));
+    const scryptAfter = await sample("dkv_token_checks_total", 'result="scrypt"');
+    // 4 a second with a burst of 8: 40 scrypts without the budget.
+    expect(scryptAfter - scryptBefore).toBeLessThanOrEqual(8 + Math.ceil(4 * elapsedS));
+    expect(scryptAfter - scryptBefore).toBeLessThan(40);
+    expect(await sample("dkv_token_checks_total", 'result="throttled"')).toBeGreaterThan(0);
+    expect(await sample("dkv_calls_refused_total", 'code="UNAUTHENTICATED"')).toBeGreaterThan(0);
+    // A token that failed once is refused from memory: no scrypt, however often it is sent.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const repeated = await Promise.all(Array.from({ length: 10 }, () => call(wrong(0))));
+    expect(repeated.every((outcome) => outcome.includes("unknown or revoked token"))).toBe(true);
+    expect(await sample("dkv_token_checks_total", 'result="scrypt"')).toBe(scryptAfter);
+    // The budget refills: the real token (user has no grant, so PERMISSION_DENIED) is checked.
+    expect(await call(token)).toMatch(/^7 /);
+    raw.close();
+  });
+});
+
+describe("the metrics endpoint", () => {
+  it("refuses a non-loopback --metrics-listen without --metrics-public (exit 2)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dkv-abuse-"));
+    const run = await runDkv([
+      "serve",
+      "--id=m1",
+      "--insecure",
+      "--listen=127.0.0.1:0",
+      "--metrics-listen=0.0.0.0:0",
+      `--data-dir=${dir}`,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--metrics-public");
+  });
+});
