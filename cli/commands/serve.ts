@@ -168,7 +168,7 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
     .option("connections-per-address-max", {
       type: "number",
       describe:
-        "Open connections to the gRPC port from one IP address (default 64); more are closed " +
+        "Open connections to the gRPC port from one IP address (default 1024); more are closed " +
         "at once. Raise it for clients behind one NAT or proxy address",
     })
     .option("cluster-key", {

@@ -91,7 +91,9 @@ export interface Limits {
   readonly controlMessageBytesMax: number;
   /**
    * Open connections to the public port from one remote IP address; more are closed at accept,
-   * before any TLS work. Loopback is not exempt: nodes on one machine need a few each.
+   * before any TLS work. Loopback is not exempt. A quarter of connectionsMax: one address (an
+   * application server behind NAT, a local cluster's nodes and tools) may legitimately hold
+   * hundreds, and still cannot take the whole node (Cassandra's per-IP bound is off by default).
    */
   readonly addressConnectionsMax: number;
   /** Open connections to the public port from everyone (net.Server maxConnections). */
@@ -157,7 +159,7 @@ export const DEFAULT_LIMITS: Limits = {
   // value + key + context + metadata + content type, with room for protobuf framing.
   kvMessageBytesMax: 16 * MiB + 64 * 1024 + 64 * 1024 + 64 * 1024 + 64 * 1024,
   controlMessageBytesMax: 4 * MiB,
-  addressConnectionsMax: 64,
+  addressConnectionsMax: 1024,
   connectionsMax: 4096,
   connectionHandshakeMsMax: 10_000,
   connectionIdleMsMax: 300_000,

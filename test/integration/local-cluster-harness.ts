@@ -276,7 +276,8 @@ export class TestCluster {
     await Promise.all([...this.#children.keys()].map((id) => this.stopNode(id, "kill")));
     await Promise.all([...this.#adopted.values()].map((pid) => killPid(pid)));
     this.#adopted.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (process.env["DKV_KEEP_TEST_DIRS"] !== "1")
+      rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
