@@ -92,6 +92,9 @@ export class MetadataStore {
     const run = this.#queue.then(async () => {
       const before = this.#current;
       const after = change(before);
+      // The same object encodes to the same bytes: nothing to write (the transfer loop asks
+      // every tick whether the change can retire).
+      if (after === before) return before;
       const json = Buffer.from(encodeMetadata(after)).toString("utf8");
       if (json === this.#json) return before;
       if (this.#persist !== undefined) await this.#persist(json);

@@ -227,17 +227,26 @@ export class SimExchangeOpener implements ExchangeOpener {
     const openedMs = link.clock.monotonicMs();
     const before = this.#exchanges();
     let failure: Error | undefined;
+    let closed = false;
     let cancelTimer = (): void => undefined;
     let [sent, received] = [0, 0];
+    // Closing is a failure too, made only when something asks for it: a KvError takes a stack
+    // trace, and most exchanges close after their last answer.
+    const failed = (): Error | undefined => {
+      if (failure === undefined && closed) {
+        failure = new KvError("unavailable", "anti-entropy exchange closed");
+      }
+      return failure;
+    };
     const fail = (error: Error): void => {
-      failure ??= error;
+      if (failed() === undefined) failure = error;
       cancelTimer();
     };
     return {
       bytesSent: () => sent,
       bytesReceived: () => received,
       ask: (request) => {
-        if (failure !== undefined) return Promise.reject(failure);
+        if (failed() !== undefined) return Promise.reject(failed());
         const bytes = method.requestSerialize(request);
         sent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
         options.sink.bytesSent += bytes.length + GRPC_MESSAGE_PREFIX_BYTES;
@@ -245,7 +254,7 @@ export class SimExchangeOpener implements ExchangeOpener {
           const timeoutMs = options.replyTimeoutMs;
           cancelTimer = link.clock.setTimer(timeoutMs, () => {
             fail(new KvError("timeout", `anti-entropy peer did not answer in ${timeoutMs} ms`));
-            reject(failure);
+            reject(failed());
           });
           const deadlineMs = link.clock.nowMs() + timeoutMs + 1;
           link
@@ -254,7 +263,7 @@ export class SimExchangeOpener implements ExchangeOpener {
             )
             .then(
               (answer) => {
-                if (failure !== undefined) return reject(failure);
+                if (failed() !== undefined) return reject(failed());
                 cancelTimer();
                 received += answer.length + GRPC_MESSAGE_PREFIX_BYTES;
                 options.sink.bytesReceived += answer.length + GRPC_MESSAGE_PREFIX_BYTES;
@@ -262,13 +271,14 @@ export class SimExchangeOpener implements ExchangeOpener {
               },
               (error: Error) => {
                 fail(error);
-                reject(failure);
+                reject(failed());
               },
             );
         });
       },
       close: () => {
-        fail(new KvError("unavailable", "anti-entropy exchange closed"));
+        closed = true;
+        cancelTimer();
         if (this.#exchanges() > before) this.#completed(peer, openedMs);
       },
     };

@@ -2,6 +2,12 @@
 // at a time, with every promise continuation drained between two timers. Nothing here reads
 // the wall clock; time moves only when the next timer is due.
 
+/**
+ * Immediates queued at a time by {@link SimScheduler.run}: each runs one timer; Node turns its
+ * event loop (a poll of the OS) once per batch.
+ */
+const IMMEDIATES_PER_BATCH = 64;
+
 /** One scheduled callback; `cancelled` timers stay in the heap and are skipped when popped. */
 interface Timer {
   readonly timeMs: number;
@@ -20,6 +26,7 @@ export class SimScheduler {
   readonly #heap: Timer[] = [];
   #events = 0;
   readonly #eventsMax: number;
+  #running = false;
 
   /**
    * @param startMs the virtual time at the start (an epoch time, so lastModifiedMs looks real)
@@ -63,14 +70,56 @@ export class SimScheduler {
   /**
    * Runs timers in (time, seq) order, draining promise continuations after each, until `until()`
    * holds, the queue is empty ("idle"), or the next timer lies beyond `untilMs`.
+   *
+   * Each timer runs in its own `setImmediate` callback: Node drains every microtask (and every
+   * microtask those queue) between two immediates of one batch, so nothing of one timer's work
+   * is left when the next timer runs. The immediates are queued {@link IMMEDIATES_PER_BATCH} at
+   * a time, so the event loop turns once per batch rather than once per timer; the ones left
+   * over when the run ends do nothing.
    */
-  async run(
+  run(
     options: { readonly until?: () => boolean; readonly untilMs?: number } = {},
   ): Promise<RunOutcome> {
+    if (this.#running) throw new Error("the scheduler is already running");
+    this.#running = true;
     const untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
+    const until = options.until;
+    return new Promise((resolve, reject) => {
+      let finished = false;
+      let queued = 0;
+      const finish = (outcome: RunOutcome | Error): void => {
+        finished = true;
+        this.#running = false;
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const step = (): void => {
+        queued -= 1;
+        if (finished) return;
+        try {
+          const outcome = this.#step(until, untilMs);
+          if (outcome !== undefined) return finish(outcome);
+        } catch (error) {
+          return finish(error instanceof Error ? error : new Error(String(error)));
+        }
+        if (queued === 0) queueBatch();
+      };
+      const queueBatch = (): void => {
+        for (let index = 0; index < IMMEDIATES_PER_BATCH; index++) setImmediate(step);
+        queued += IMMEDIATES_PER_BATCH;
+      };
+      queueBatch();
+    });
+  }
+
+  /**
+   * One turn of {@link run}, called with no promise continuation pending: why the run ends, or
+   * undefined once one timer ran. Cancelled timers are skipped in the same turn (they run no
+   * code, so there is nothing to drain after them).
+   */
+  #step(until: (() => boolean) | undefined, untilMs: number): RunOutcome | undefined {
+    if (until?.() === true) return "until";
     for (;;) {
-      await drainMicrotasks();
-      if (options.until?.() === true) return "until";
       const next = this.#heap[0];
       if (next === undefined) return "idle";
       if (next.timeMs > untilMs) {
@@ -85,6 +134,7 @@ export class SimScheduler {
         throw new Error(`simulation ran more than ${this.#eventsMax} timers: livelock?`);
       }
       next.callback();
+      return undefined;
     }
   }
 
@@ -122,13 +172,4 @@ export class SimScheduler {
 
 function before(a: Timer, b: Timer): boolean {
   return a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.seq < b.seq);
-}
-
-/**
- * Resolves once every queued promise continuation has run: Node runs all microtasks before an
- * immediate. This yields to the event loop but reads no time; nothing else in the process
- * touches the simulation's state, so the order of its work is fixed by the seed.
- */
-function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
