@@ -60,6 +60,9 @@ export async function runCrashCycles(options: {
       restartMsMax = Math.max(restartMsMax, Date.now() - startedMs);
       const client = new DkvClient([spec.address], { security: clusterClientSecurity(dir) });
       try {
+        // The connection (a TLS handshake) is made before the kill timer starts: on a loaded
+        // machine it alone can outlast a 50-300 ms cycle, and the cycle would test nothing.
+        await client.get("crash-connect", { n: 1, r: 1, timeoutMs: 20_000 });
         const since = acknowledged.length;
         lost.push(...(await missing(client, acknowledged.slice(Math.max(0, since - 2000)))));
         const killAfterMs = 50 + Math.floor(random() * 250);

@@ -89,7 +89,8 @@ describe("dkv put/get/delete", () => {
     const gone = await dkv(["get", "cart:42", "--node", node]);
     expect(gone.code).toBe(0);
     expect(gone.stdout).toMatch(/^cart:42: not found\n/);
-  });
+    // Nine CLI processes, each a Node start and a TLS handshake: 3-6 s each on a loaded machine.
+  }, 90_000);
 
   it("takes the node from DKV_NODE", async () => {
     const run = await dkv(["put", "env-key", "v"], { DKV_NODE: node });

@@ -257,7 +257,9 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
         sent += 1;
       }
       // The Status calls themselves count as requests to n1 only if they are KV calls: not.
-      expect(await requestsAt("n1")).toBe(before);
+      // recent_requests is a sliding window: older requests leave it while these 30 run (a
+      // loaded run saw 19 fall to 9), so the check is that none was added.
+      expect(await requestsAt("n1")).toBeLessThanOrEqual(before);
     } finally {
       routed.close();
     }
