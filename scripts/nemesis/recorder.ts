@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { EMPTY_CONTEXT, type CausalContext } from "../../node/core/causal-context.js";
 import { unverifiedContextOf } from "../../node/core/key-context.js";
 import type { SiblingReply } from "../../coordinator/client.js";
+import { NOT_APPLIED_HEADER, ORIGIN_HEADER } from "../../coordinator/kv-server.js";
 import type { ObservedSibling, Outcome, ReadRecord, WriteRecord } from "./core/history.js";
 
 /** The bucket every nemesis key lives in (the server's default bucket). */
@@ -54,8 +55,15 @@ export function writeErrorOutcome(error: unknown): Outcome {
   ) {
     return "fail";
   }
-  if (code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established/i.test(details)) {
-    return "fail";
+  if (code === grpc.status.UNAVAILABLE) {
+    // A node's own answer says whether it stored nothing; its message may quote a peer's
+    // connection error ("n5: No connection established") while another peer, silent, may
+    // have stored the write. Only the client's own failure to connect proves nothing landed.
+    const metadata = (error as { metadata?: grpc.Metadata }).metadata;
+    if ((metadata?.get(ORIGIN_HEADER).length ?? 0) > 0) {
+      return (metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0 ? "fail" : "indeterminate";
+    }
+    if (/ECONNREFUSED|No connection established/i.test(details)) return "fail";
   }
   return "indeterminate";
 }
