@@ -127,7 +127,14 @@ async function main(): Promise<number> {
   const stopAll = async (): Promise<void> => {
     await Promise.all([...children.values()].map((child) => stopProcess(child, 5000)));
   };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  process.once(
+    "SIGINT",
+    () =>
+      void stopAll().then(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      }),
+  );
   const client = new DkvClient(
     specs.map((spec) => spec.address),
     { security: clusterClientSecurity(dir) },
