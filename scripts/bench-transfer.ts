@@ -1,11 +1,11 @@
 // Benchmark of ownership transfer (issue 14's figures; not a test): a 3-node cluster with
 // --keys keys grows to 4 under a steady foreground load. It reports the time from the commit to
 // the retired change (a balanced ring with every moving partition confirmed), the data moved to
-// the new node (its key count and store bytes) and the rate, and the foreground latency during
-// the transfer against the same load before it, with every failed request.
-// Run: npm run bench:transfer -- [--keys 50000] [--value-bytes 1024] [--json]
+// the new node (its key count) and the rate, the foreground latency during the transfer against
+// the same load before it with every failed request, and the nodes' CPU in each phase.
+// Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--json]
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -27,13 +27,53 @@ import { loadProto } from "../proto/load-proto.js";
 import { decodeMetadata } from "../node/core/layout-codec.js";
 import type { ClusterMetadata } from "../node/core/layout.js";
 import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
-import { Foreground, phaseTable, type Phase } from "./lib/foreground-load.js";
+import {
+  Foreground,
+  OpenForeground,
+  phaseTable,
+  type Phase,
+  type PhasedLoad,
+} from "./lib/foreground-load.js";
+import { offlineLoad } from "./lib/offline-load.js";
+import { preloadRecords } from "../cli/bench/preload.js";
+import { benchValue } from "../cli/bench/workload-executor.js";
+import { askFirstReachable } from "../cli/commands/aae-status.js";
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
     .usage("$0 [options]\n\nMeasures growing a local 3-node cluster to 4 under load.")
     .option("keys", { type: "number", default: 50_000, describe: "Keys loaded before the join" })
     .option("value-bytes", { type: "number", default: 1024 })
+    .option("load", {
+      choices: ["offline", "online"] as const,
+      default: "offline" as const,
+      describe:
+        "offline: write the three stores before the nodes start (production Replica and log " +
+        "engine); online: puts at w = 2 through a running cluster",
+    })
+    .option("load-cache", {
+      type: "string",
+      describe:
+        "Directory keeping the offline load's three stores between runs (made on first use); " +
+        "each run copies them instead of writing them again",
+    })
+    .option("foreground", {
+      choices: ["open", "closed"] as const,
+      default: "open" as const,
+      describe: "open: YCSB-A at --foreground-rate; closed: --foreground-concurrency clients",
+    })
+    .option("foreground-rate", {
+      type: "number",
+      default: 100,
+      describe:
+        "Operations per second of the open loop: well below what the cluster sustains, or both " +
+        "phases measure a queue (300 is half of a quiet 2-core machine's; 100 fits a busy one)",
+    })
+    .option("warmup-seconds", {
+      type: "number",
+      default: 5,
+      describe: "Foreground load before the first measured phase (connections, JIT)",
+    })
     .option("foreground-concurrency", { type: "number", default: 4 })
     .option("phase-seconds", { type: "number", default: 10, describe: "The phase before" })
     .option("transfer-bytes-per-second", {
@@ -81,12 +121,20 @@ async function main(): Promise<number> {
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     children.set(spec.id, spawnNode(spec));
-    await waitForServing(spec.address, 30_000, clusterClientSecurity(dir));
+    // A node opening 1M keys on a busy 2-core machine takes minutes, not seconds.
+    await waitForServing(spec.address, 900_000, clusterClientSecurity(dir));
   };
   const stopAll = async (): Promise<void> => {
     await Promise.all([...children.values()].map((child) => stopProcess(child, 5000)));
   };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  process.once(
+    "SIGINT",
+    () =>
+      void stopAll().then(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      }),
+  );
   const client = new DkvClient(
     specs.map((spec) => spec.address),
     { security: clusterClientSecurity(dir) },
@@ -110,19 +158,88 @@ async function main(): Promise<number> {
     const reply = await call<{ metadata_json: string }>("Get", {});
     return decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
   };
-  try {
-    await Promise.all(specs.map(start));
-    say(`3 nodes up in ${dir}; loading ${args.keys} keys of ${args["value-bytes"]} bytes`);
-    const value = Buffer.alloc(args["value-bytes"], 7);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < args.keys) await client.put(`load-${next++}`, value, { w: 2 });
-      }),
+  const cpuSeconds = async (nodes: readonly LocalNodeSpec[]): Promise<number> => {
+    const replies = await Promise.all(
+      nodes.map((spec) => askFirstReachable([spec.address], 10_000, clusterClientSecurity(dir))),
     );
-    const foreground = new Foreground(client, value, args["foreground-concurrency"]);
+    return replies.reduce((sum, reply) => sum + Number(reply.process_cpu_us) / 1e6, 0);
+  };
+  const treesReady = async (): Promise<boolean> => {
+    const replies = await Promise.all(
+      specs.map((spec) => askFirstReachable([spec.address], 10_000, clusterClientSecurity(dir))),
+    );
+    return replies.every((reply) => reply.trees_ready);
+  };
+  try {
+    const value = benchValue(args["value-bytes"], 14);
+    let loadSeconds = 0;
+    if (args.load === "offline") {
+      const cache = args["load-cache"];
+      const stores = cache ?? dir;
+      const marker = path.join(stores, `loaded-${args.keys}x${args["value-bytes"]}`);
+      if (cache === undefined || !existsSync(marker)) {
+        if (cache !== undefined) rmSync(cache, { recursive: true, force: true });
+        let reported = 0;
+        say(`writing ${args.keys} keys of ${args["value-bytes"]} bytes into 3 stores in ${stores}`);
+        const loaded = await offlineLoad({
+          dataDirs: specs.map((spec) => path.join(stores, spec.id)),
+          records: args.keys,
+          value,
+          progress: (done) => {
+            if (Math.floor(done / 100_000) <= reported) return;
+            reported = Math.floor(done / 100_000);
+            say(`${reported * 100_000} keys written`);
+          },
+        });
+        loadSeconds = loaded.seconds;
+        writeFileSync(marker, `${loadSeconds}\n`);
+      } else {
+        loadSeconds = Number(readFileSync(marker, "utf8"));
+      }
+      if (cache !== undefined) {
+        say(`copying the stores from ${cache}`);
+        for (const spec of specs) {
+          cpSync(path.join(cache, spec.id, "log"), path.join(spec.dataDir, "log"), {
+            recursive: true,
+          });
+        }
+      }
+    }
+    const coldStartedMs = performance.now();
+    await Promise.all(specs.map(start));
+    const servingSeconds = (performance.now() - coldStartedMs) / 1000;
+    while (!(await treesReady())) await sleep(200);
+    const coldSeconds = (performance.now() - coldStartedMs) / 1000;
+    say(
+      `3 nodes serving after ${servingSeconds.toFixed(1)} s, trees built after ${coldSeconds.toFixed(1)} s`,
+    );
+    if (args.load === "online") {
+      const loaded = await preloadRecords({
+        label: "load",
+        client,
+        records: args.keys,
+        value,
+        callOptions: { w: 2 },
+        concurrency: 32,
+        ifNoneMatch: false,
+      });
+      loadSeconds = loaded.seconds;
+    }
+    const foreground: PhasedLoad =
+      args.foreground === "open"
+        ? new OpenForeground(client, {
+            records: args.keys,
+            value,
+            rate: args["foreground-rate"],
+          })
+        : new Foreground(client, Buffer.from(value), args["foreground-concurrency"]);
     const phases: Phase[] = [];
-    phases.push(await foreground.run("before (3 nodes)", args["phase-seconds"] * 1000));
+    await sleep(args["warmup-seconds"] * 1000);
+    const cpuBefore = await cpuSeconds(specs);
+    foreground.begin();
+    await sleep(args["phase-seconds"] * 1000);
+    phases.push(await foreground.end("before (3 nodes)"));
+    const serverCpuBefore = (await cpuSeconds(specs)) - cpuBefore;
     await start(joiner);
     for (;;) {
       const { staged } = await metadata();
@@ -130,6 +247,7 @@ async function main(): Promise<number> {
       await sleep(100);
     }
     const plan = await call<{ based_on: number; revision: number }>("Plan", {});
+    const cpuCommit = await cpuSeconds([...specs, joiner]);
     foreground.begin();
     const committedMs = performance.now();
     await call("Commit", { based_on: plan.based_on, revision: plan.revision });
@@ -137,11 +255,12 @@ async function main(): Promise<number> {
     for (;;) {
       const { layout } = await metadata();
       if (layout.previousOwners === undefined && layout.version >= 3) break;
-      if (performance.now() - committedMs > 1_800_000) throw new Error("no retirement in 30 min");
+      if (performance.now() - committedMs > 3_600_000) throw new Error("no retirement in 60 min");
       await sleep(200);
     }
     const seconds = (performance.now() - committedMs) / 1000;
-    phases.push(foreground.end("during the transfer"));
+    phases.push(await foreground.end("during the transfer"));
+    const serverCpuDuring = (await cpuSeconds([...specs, joiner])) - cpuCommit;
     await foreground.stop();
     const newcomer = new DkvClient([joiner.address], { security: clusterClientSecurity(dir) });
     const status = await newcomer.status();
@@ -150,6 +269,14 @@ async function main(): Promise<number> {
     const bytes = keys * args["value-bytes"];
     const report = {
       keys: args.keys,
+      load: args.load,
+      loadSeconds,
+      servingSeconds,
+      coldSeconds,
+      foreground:
+        args.foreground === "open"
+          ? `YCSB-A at ${args["foreground-rate"]} ops/s`
+          : `closed loop of ${args["foreground-concurrency"]}`,
       transferBytesPerSecond: throttle ?? "node default",
       valueBytes: args["value-bytes"],
       secondsToRetired: seconds,
@@ -157,8 +284,11 @@ async function main(): Promise<number> {
       keysPerSecond: keys / seconds,
       valueMiBPerSecond: bytes / 1048576 / seconds,
       phases,
+      serverCoresBefore: serverCpuBefore / phases[0]!.seconds,
+      serverCoresDuring: serverCpuDuring / phases[1]!.seconds,
       p99DuringOverBefore: phases[1]!.p99Ms / phases[0]!.p99Ms,
       errors: Object.fromEntries(foreground.errors),
+      startLagMaxMs: foreground instanceof OpenForeground ? foreground.outcome?.startLagMaxMs : 0,
     };
     if (args.json) {
       console.log(JSON.stringify(report));
@@ -170,6 +300,11 @@ async function main(): Promise<number> {
         `${Math.round(report.keysPerSecond)} keys/s, ${report.valueMiBPerSecond.toFixed(2)} MiB/s`,
     );
     console.log(phaseTable(phases));
+    console.log(
+      `load ${args.load} ${loadSeconds.toFixed(1)} s; cold start ${coldSeconds.toFixed(1)} s ` +
+        `(serving after ${servingSeconds.toFixed(1)} s); server cores before ` +
+        `${report.serverCoresBefore.toFixed(2)}, during ${report.serverCoresDuring.toFixed(2)}`,
+    );
     console.log(`p99 during the transfer / before: ${report.p99DuringOverBefore.toFixed(2)}×`);
     for (const [message, count] of foreground.errors) console.log(`failed ${count}×: ${message}`);
     return 0;

@@ -20,6 +20,8 @@ export interface OpenLoopOptions {
   readonly drainMs: number;
   readonly operation: Operation;
   readonly sink: OperationSink;
+  /** Ends the run before schedule.endMs once it returns true (a run of unknown length). */
+  readonly stopped?: () => boolean;
 }
 
 /** What the open loop could not do as scheduled. */
@@ -61,7 +63,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
     waiter?.();
   };
   let index = 0;
-  while (index < total && failure === undefined) {
+  while (index < total && failure === undefined && options.stopped?.() !== true) {
     const dueMs = intendedStartMs(firstMs, index, options.ratePerSecond);
     const nowMs = clock.now();
     if (dueMs > nowMs) {
@@ -92,7 +94,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   if (failure !== undefined) throw failure;
   let notIssuedMeasured = 0;
-  for (let rest = index; rest < total; rest++) {
+  const end = options.stopped?.() === true ? index : total;
+  for (let rest = index; rest < end; rest++) {
     if (intendedStartMs(firstMs, rest, options.ratePerSecond) >= schedule.warmupEndMs) {
       notIssuedMeasured += 1;
     }

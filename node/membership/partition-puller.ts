@@ -5,7 +5,7 @@
 // order is the same everywhere (node/core/transfer-cursor.ts). A finished stream does not make
 // the partition transferred: transfer-loop.ts then confirms it with every old primary.
 
-import type { Clock } from "../clock.js";
+import { yieldTo, type Clock } from "../clock.js";
 import { KvError, isKvError } from "../core/errors.js";
 import type { NodeId } from "../core/node-id.js";
 import { decodeObject } from "../core/object-decode.js";
@@ -20,6 +20,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { Replica } from "../replica.js";
 import { TokenBucket } from "../anti-entropy/token-bucket.js";
+import { TRANSFER_OBJECTS_PER_YIELD } from "./transfer-source.js";
 
 /** What the receiver asks a source for. */
 export interface PullRequest {
@@ -348,27 +349,35 @@ export class PartitionPuller {
     return this.#clock.monotonicMs() - startedMs;
   }
 
-  /** Merges a batch's objects durably; returns their bytes. */
+  /**
+   * Merges a batch's objects durably; returns their bytes. The merges start a few at a time with
+   * a yield to the event loop between, so foreground requests interleave; all are awaited
+   * together, so one group commit still makes the batch durable before the cursor passes it.
+   */
   async #storeBatch(batch: ReceivedBatch, source: NodeId): Promise<number> {
     let bytes = 0;
-    const objects = batch.objects.map(({ bucket, key, object }) => {
+    let failure: { error: unknown } | undefined;
+    const merges: Promise<void>[] = [];
+    for (const [index, { bucket, key, object }] of batch.objects.entries()) {
+      if (index > 0 && index % TRANSFER_OBJECTS_PER_YIELD === 0) await yieldTo(this.#clock);
+      if (failure !== undefined) break;
       bytes += object.length;
       const decoded = decodeObject(object);
       if (!decoded.ok) {
-        throw new KvError("invalid-argument", `transfer from ${source}: ${decoded.reason}`);
+        failure = {
+          error: new KvError("invalid-argument", `transfer from ${source}: ${decoded.reason}`),
+        };
+        break;
       }
-      return { bucket, key, object: decoded.object };
-    });
-    try {
-      // One group commit makes the whole batch durable before the cursor passes it.
-      await Promise.all(
-        objects.map(({ bucket, key, object }) =>
-          this.#replica.merge(bucket, key, object, { durable: true }),
+      merges.push(
+        this.#replica.merge(bucket, key, decoded.object, { durable: true }).then(
+          () => undefined,
+          (error: unknown) => void (failure ??= { error: new LocalStoreError(error) }),
         ),
       );
-    } catch (error) {
-      throw new LocalStoreError(error);
     }
+    await Promise.all(merges);
+    if (failure !== undefined) throw failure.error;
     return bytes;
   }
 

@@ -1,12 +1,17 @@
-// A steady closed-loop foreground load for the benchmarks of background work (handoff, ownership
-// transfer): gets and puts of its own keys at w=2/r=2, measured by phase (p50, p99, p99.9,
-// failures), so the latency while the background work runs can be set against the same load
-// without it.
+// Steady foreground loads for the benchmarks of background work (handoff, ownership transfer),
+// measured by phase (p50, p99, p99.9, failures), so the latency while the background work runs
+// can be set against the same load without it: a closed loop (gets and puts of its own keys at
+// w=2/r=2, as fast as they return) and an open loop (YCSB at a fixed rate over loaded records,
+// latency from each operation's intended start, through cli/bench's own drivers).
 
 import Table from "cli-table3";
 import type { Histogram } from "hdr-histogram-js";
 import type { DkvClient } from "../../coordinator/client.js";
 import { newLatencyHistogram } from "../../cli/bench/latency-recorder.js";
+import { runOpenLoop, type OpenLoopOutcome } from "../../cli/bench/open-loop.js";
+import { REAL_CLOCK, type OperationResult } from "../../cli/bench/load-schedule.js";
+import { WorkloadExecutor } from "../../cli/bench/workload-executor.js";
+import { WORKLOADS } from "../../cli/bench/workload.js";
 import { sleep } from "./fault-cluster.js";
 
 /** One measured phase of the foreground load. */
@@ -21,7 +26,7 @@ export interface Phase {
 }
 
 /** A steady closed-loop foreground load (gets and puts of its own keys), measured by phase. */
-export class Foreground {
+export class Foreground implements PhasedLoad {
   readonly #client: DkvClient;
   readonly #value: Buffer;
   #histogram: Histogram = newLatencyHistogram();
@@ -90,6 +95,111 @@ export class Foreground {
     this.#stopped = true;
     await Promise.all(this.#workers);
   }
+}
+
+/** The measured phases of a load: begun and ended in turn; end resolves once they are known. */
+export interface PhasedLoad {
+  readonly errors: Map<string, number>;
+  begin(): void;
+  end(name: string): Phase | Promise<Phase>;
+  stop(): Promise<void>;
+}
+
+/** One phase of the open loop: operations whose intended start is in [startMs, endMs). */
+interface OpenPhase {
+  readonly startMs: number;
+  endMs: number;
+  readonly histogram: Histogram;
+  failed: number;
+}
+
+/**
+ * YCSB-A (50% reads, 50% updates, scrambled Zipfian over records 0 … records − 1, r and w the
+ * bucket's) at a fixed rate, whether or not earlier operations are done (cli/bench/open-loop.ts):
+ * an operation is charged from its intended start, so a stall shows as the latency of every
+ * operation due during it instead of hiding in a slower closed loop.
+ */
+export class OpenForeground implements PhasedLoad {
+  readonly errors = new Map<string, number>();
+  readonly #phases: OpenPhase[] = [];
+  readonly #inFlight = new Set<Promise<OperationResult>>();
+  #stopped = false;
+  readonly #run: Promise<OpenLoopOutcome>;
+
+  constructor(client: DkvClient, options: { records: number; value: Uint8Array; rate: number }) {
+    const executor = new WorkloadExecutor(client, {
+      workload: WORKLOADS.a,
+      records: options.records,
+      value: options.value,
+      callOptions: {},
+      seed: 14,
+    });
+    const startMs = performance.now();
+    this.#run = runOpenLoop({
+      clock: REAL_CLOCK,
+      schedule: { startMs, warmupEndMs: startMs, endMs: startMs + 24 * 3_600_000 },
+      ratePerSecond: options.rate,
+      phaseOffsetMs: 0,
+      inFlightMax: 256,
+      drainMs: 0,
+      stopped: () => this.#stopped,
+      operation: () => {
+        const operation = executor.operation();
+        this.#inFlight.add(operation);
+        void operation.then(() => this.#inFlight.delete(operation));
+        return operation;
+      },
+      sink: (result, latencyMs, doneMs) => {
+        const dueMs = doneMs - latencyMs;
+        const phase = this.#phases.find((one) => one.startMs <= dueMs && dueMs < one.endMs);
+        if (phase === undefined) return;
+        if (result.status === "OK") {
+          phase.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+        } else {
+          phase.failed += 1;
+          this.errors.set(result.status, (this.errors.get(result.status) ?? 0) + 1);
+        }
+      },
+    });
+  }
+
+  begin(): void {
+    const startMs = performance.now();
+    this.#phases.push({ startMs, endMs: Infinity, histogram: newLatencyHistogram(), failed: 0 });
+  }
+
+  /** Ends the phase begun last, once the operations started in it are done. */
+  async end(name: string): Promise<Phase> {
+    const phase = this.#phases.at(-1);
+    if (phase === undefined || phase.endMs !== Infinity) throw new Error("no phase begun");
+    phase.endMs = performance.now();
+    await Promise.all([...this.#inFlight]);
+    const { histogram } = phase;
+    return {
+      name,
+      seconds: (phase.endMs - phase.startMs) / 1000,
+      operations: histogram.totalCount + phase.failed,
+      failed: phase.failed,
+      p50Ms: histogram.getValueAtPercentile(50) / 1000,
+      p99Ms: histogram.getValueAtPercentile(99) / 1000,
+      p999Ms: histogram.getValueAtPercentile(99.9) / 1000,
+    };
+  }
+
+  async run(name: string, ms: number): Promise<Phase> {
+    this.begin();
+    await sleep(ms);
+    return this.end(name);
+  }
+
+  /** Stops issuing and resolves with the driver's outcome (its longest start lag). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.outcome = await this.#run;
+  }
+
+  /** The driver's outcome, once stopped. */
+  outcome: OpenLoopOutcome | undefined;
 }
 
 /** The phases as the benchmarks print them: a row each, with ops, failures and latencies. */

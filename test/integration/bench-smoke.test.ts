@@ -122,7 +122,17 @@ describe("dkv bench", () => {
 
   it("measures growing a cluster from 3 to 4 nodes (npm run bench:transfer, short)", async () => {
     const script = ["--import", "tsx", "scripts/bench-transfer.ts"];
-    const args = ["--keys", "150", "--phase-seconds", "1", "--json"];
+    const args = [
+      "--keys",
+      "150",
+      "--phase-seconds",
+      "1",
+      "--foreground-rate",
+      "50",
+      "--warmup-seconds",
+      "0",
+      "--json",
+    ];
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
