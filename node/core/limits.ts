@@ -110,6 +110,12 @@ export interface Limits {
    * burst a token whose hash is not already known is refused without running scrypt.
    */
   readonly addressTokenFailuresMax: number;
+  /**
+   * Calls refused UNAUTHENTICATED on one connection before the node closes it. A caller that
+   * cannot prove who it is gains nothing by asking again on the same connection, and each
+   * refused call still costs the node a stream and a place in admission.
+   */
+  readonly connectionAuthFailuresMax: number;
 }
 
 /**
@@ -164,6 +170,7 @@ export const DEFAULT_LIMITS: Limits = {
   connectionHandshakeMsMax: 10_000,
   connectionIdleMsMax: 300_000,
   addressTokenFailuresMax: 4,
+  connectionAuthFailuresMax: 8,
 };
 
 /** Pairs of limits where the first may not exceed the second. */

@@ -31,6 +31,8 @@ type Listener = Parameters<grpc.ServerInterceptingCallInterface["start"]>[0];
 
 interface Shared {
   readonly ledger: AdmissionLedger<Http2Session>;
+  /** Calls refused UNAUTHENTICATED per connection (connectionAuthFailuresMax). */
+  readonly authFailures: WeakMap<Http2Session, number>;
   readonly limits: Limits;
   readonly observer: AdmissionObserver | undefined;
   readonly clock: Clock;
@@ -46,7 +48,13 @@ export function admissionInterceptor(
   clock: Clock,
   observer?: AdmissionObserver,
 ): grpc.ServerInterceptor {
-  const shared: Shared = { ledger: new AdmissionLedger(limits), limits, observer, clock };
+  const shared: Shared = {
+    ledger: new AdmissionLedger(limits),
+    authFailures: new WeakMap(),
+    limits,
+    observer,
+    clock,
+  };
   return (method, call) => new AdmittedCall(call, method, shared);
 }
 
@@ -188,6 +196,30 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     });
   }
 
+  /**
+   * Every status of the call passes here (the guard's and the handler's). The
+   * connectionAuthFailuresMax-th UNAUTHENTICATED on one connection closes it after the status
+   * is sent (GOAWAY, then the socket): an anonymous flood holding its connections open cannot
+   * keep taking streams and admission slots from the callers who authenticate.
+   */
+  override sendStatus(
+    status: Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0],
+  ): void {
+    super.sendStatus(status);
+    const session = this.#stream.session;
+    if (status.code !== grpc.status.UNAUTHENTICATED || session === undefined) return;
+    const failures = (this.#shared.authFailures.get(session) ?? 0) + 1;
+    this.#shared.authFailures.set(session, failures);
+    if (failures === this.#shared.limits.connectionAuthFailuresMax) {
+      this.#shared.observer?.event("connection-closed");
+      session.close();
+      const destroy = (): void => {
+        if (!session.destroyed) session.destroy();
+      };
+      this.#shared.clock.setTimer(AUTH_CLOSE_GRACE_MS, destroy);
+    }
+  }
+
   /** Counts the bytes of each request message from its header, before its body arrives. */
   #received(chunk: Buffer): void {
     const session = this.#session;
@@ -282,6 +314,9 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     ledger.end(session, this.#isPublic);
   }
 }
+
+/** How long a connection closed for failed authentication may take to finish its streams. */
+const AUTH_CLOSE_GRACE_MS = 10_000;
 
 /** Fields deeper than this are not walked by {@link replyBytesEstimate}. */
 const ESTIMATE_DEPTH_MAX = 6;

@@ -15,6 +15,7 @@ import path from "node:path";
 import { runDkv, TestCluster } from "./local-cluster-harness.js";
 import * as grpc from "@grpc/grpc-js";
 import { tlsClient } from "../../node/security/client-security.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 
 const PER_ADDRESS = 8;
 const HANDSHAKE_MS = 1500;
@@ -104,6 +105,40 @@ describe("connections per address", () => {
     for (const client of [...held, other, again]) client.destroy();
   });
 
+  it("closes a connection whose calls keep failing authentication, after connectionAuthFailuresMax", async () => {
+    const client = await session("127.0.0.5");
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    const statuses: string[] = [];
+    // Anonymous KV calls, one after another: each is refused UNAUTHENTICATED.
+    for (let call = 0; call < DEFAULT_LIMITS.connectionAuthFailuresMax + 4; call++) {
+      if (client.closed || client.destroyed) break;
+      const status = await new Promise<string>((resolve) => {
+        const stream = client.request({
+          ":method": "POST",
+          ":path": "/dkv.v1.KV/Get",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
+        let code = "none";
+        stream.on("response", (headers) => (code = String(headers["grpc-status"] ?? code)));
+        stream.on("trailers", (trailers) => (code = String(trailers["grpc-status"] ?? code)));
+        stream.on("data", () => undefined);
+        stream.on("error", () => undefined);
+        stream.on("close", () => resolve(code));
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+      statuses.push(status);
+    }
+    await closed;
+    const unauthenticated = String(grpc.status.UNAUTHENTICATED);
+    expect(statuses.slice(0, DEFAULT_LIMITS.connectionAuthFailuresMax)).toEqual(
+      new Array(DEFAULT_LIMITS.connectionAuthFailuresMax).fill(unauthenticated),
+    );
+    expect(statuses.length).toBeLessThanOrEqual(DEFAULT_LIMITS.connectionAuthFailuresMax + 1);
+    // The admin, on its own connection, is served as before.
+    expect((await cluster.client("n1").status()).members.length).toBe(1);
+  });
+
   it("closes a socket that never starts its TLS handshake after connectionHandshakeMsMax", async () => {
     const before = await sample("dkv_connections_refused_total", 'reason="handshake-timeout"');
     const sockets: net.Socket[] = [];
@@ -155,7 +190,12 @@ describe("failed token checks", () => {
       Array.from({ length: 40 }, (_, index) => call(wrong(index))),
     );
     const elapsedS = (Date.now() - startedMs) / 1000;
-    expect([...new Set(outcomes.map((outcome) => outcome.slice(0, 3)))]).toEqual(["16 "]);
+    // After connectionAuthFailuresMax refusals the node closes the connection (GOAWAY): calls
+    // it had not started yet are refused as streams (UNAVAILABLE), never served.
+    const refusedStreams = outcomes.filter((outcome) => /^14 Stream refused/.test(outcome));
+    const unauthenticated = outcomes.filter((outcome) => outcome.startsWith("16 "));
+    expect(refusedStreams.length + unauthenticated.length).toBe(outcomes.length);
+    expect(unauthenticated.length).toBeGreaterThanOrEqual(DEFAULT_LIMITS.connectionAuthFailuresMax);
     expect(outcomes.some((outcome) => outcome.includes("too many failed token checks"))).toBe(true);
     expect(outcomes.join("\n")).not.toContain(salt.slice(4, 26));
     const scryptAfter = await sample("dkv_token_checks_total", 'result="scrypt"');
@@ -166,7 +206,7 @@ describe("failed token checks", () => {
     expect(await sample("dkv_calls_refused_total", 'code="UNAUTHENTICATED"')).toBeGreaterThan(0);
     // A token that failed once is refused from memory: no scrypt, however often it is sent.
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    const repeated = await Promise.all(Array.from({ length: 10 }, () => call(wrong(0))));
+    const repeated = await Promise.all(Array.from({ length: 6 }, () => call(wrong(0))));
     expect(repeated.every((outcome) => outcome.includes("unknown or revoked token"))).toBe(true);
     expect(await sample("dkv_token_checks_total", 'result="scrypt"')).toBe(scryptAfter);
     // The budget refills: the real token (user has no grant, so PERMISSION_DENIED) is checked.
