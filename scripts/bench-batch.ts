@@ -75,7 +75,10 @@ async function main(): Promise<number> {
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((child) => stopProcess(child, 5000)));
   };
-  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  // SIGTERM too: `timeout` and CI runners stop a script with it, and its nodes must not outlive it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void stopAll().then(() => process.exit(130)));
+  }
   const security = clusterClientSecurity(dir);
   const client = new DkvClient(
     specs.map((spec) => spec.address),

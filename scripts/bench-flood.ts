@@ -199,9 +199,12 @@ async function main(): Promise<number> {
     .strict()
     .help()
     .parseAsync();
-  process.once("SIGINT", () => {
-    void Promise.all([...running].map((cluster) => cluster.stop())).then(() => process.exit(130));
-  });
+  // SIGTERM too: `timeout` and CI runners stop a script with it, and its nodes must not outlive it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void Promise.all([...running].map((cluster) => cluster.stop())).then(() => process.exit(130));
+    });
+  }
   const cluster = await startCluster(3, []);
   const pids = cluster.children.map((child) => child.pid!);
   const client = new DkvClient([cluster.addresses[0]!], { security: cluster.security });
