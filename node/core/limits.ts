@@ -123,6 +123,12 @@ export interface Limits {
    * in the last 10 minutes is exempt (a NAT or a host shared with good clients).
    */
   readonly addressAuthFailuresMax: number;
+  /**
+   * TLS handshakes under way at once from one remote address that has not authenticated a call
+   * in the last 10 minutes; more are closed at accept. A handshake costs a node ~11 ms of CPU,
+   * so a thousand connections opened together by a stranger would otherwise cost it seconds.
+   */
+  readonly addressHandshakesMax: number;
 }
 
 /**
@@ -179,6 +185,7 @@ export const DEFAULT_LIMITS: Limits = {
   addressTokenFailuresMax: 4,
   connectionAuthFailuresMax: 8,
   addressAuthFailuresMax: 1,
+  addressHandshakesMax: 8,
 };
 
 /** Pairs of limits where the first may not exceed the second. */

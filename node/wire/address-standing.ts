@@ -55,6 +55,12 @@ export class AddressStanding {
     return this.#tokensAt(entry, nowMs) >= 1;
   }
 
+  /** True when a call from `address` proved who its caller is within trustMs of `nowMs`. */
+  trusted(address: string, nowMs: number): boolean {
+    const entry = this.#entries.get(address);
+    return entry !== undefined && entry.trustedUntilMs > nowMs;
+  }
+
   /** A call from `address` was refused UNAUTHENTICATED at `nowMs`. */
   failed(address: string, nowMs: number): void {
     const entry = this.#touched(address, nowMs);

@@ -47,6 +47,9 @@ export class ConnectionGate implements ConnectionStats {
   readonly #throttles = new Map<ConnectionRefusalReason, LogThrottle>();
   /** Handshake timers of accepted sockets, by "address|port" (what the session's socket says). */
   readonly #pending = new Map<string, () => void>();
+  /** TLS handshakes under way, by address (only addresses with one are kept). */
+  readonly #handshaking = new Map<string, number>();
+  readonly #handshakesMax: number;
 
   constructor(
     limits: Pick<
@@ -56,6 +59,7 @@ export class ConnectionGate implements ConnectionStats {
       | "connectionHandshakeMsMax"
       | "addressAuthFailuresMax"
       | "connectionAuthFailuresMax"
+      | "addressHandshakesMax"
     >,
     clock: Clock,
     logger?: Logs,
@@ -69,6 +73,7 @@ export class ConnectionGate implements ConnectionStats {
       trustMs: AUTH_TRUST_MS,
     });
     this.#handshakeMsMax = limits.connectionHandshakeMsMax;
+    this.#handshakesMax = limits.addressHandshakesMax;
     this.#clock = clock;
     this.#logger = logger;
   }
@@ -120,9 +125,19 @@ export class ConnectionGate implements ConnectionStats {
       socket.destroy();
       return false;
     }
-    if (!this.#standing.admits(address, this.#clock.monotonicMs())) {
+    const nowMs = this.#clock.monotonicMs();
+    if (!this.#standing.admits(address, nowMs)) {
       socket.destroy();
       this.#refuse("auth-failures", address, undefined);
+      return false;
+    }
+    // Until one of its calls authenticates, an address gets a few handshakes at once: a flood
+    // opening a thousand connections together costs the node a few handshakes, not a thousand,
+    // before its refused calls spend its standing.
+    const handshaking = this.#handshaking.get(address) ?? 0;
+    if (handshaking >= this.#handshakesMax && !this.#standing.trusted(address, nowMs)) {
+      socket.destroy();
+      this.#refuse("handshake-limit", address, undefined);
       return false;
     }
     const verdict = this.#ledger.admit(address);
@@ -131,6 +146,8 @@ export class ConnectionGate implements ConnectionStats {
       this.#refuse(verdict.reason, address, verdict);
       return false;
     }
+    this.#handshaking.set(address, handshaking + 1);
+    let handshakeDone = false;
     const key = keyOf(address, socket.remotePort);
     const cancelTimer = this.#clock.setTimer(this.#handshakeMsMax, () => {
       settle();
@@ -140,6 +157,11 @@ export class ConnectionGate implements ConnectionStats {
     const settle = (): void => {
       cancelTimer();
       if (this.#pending.get(key) === settle) this.#pending.delete(key);
+      if (handshakeDone) return;
+      handshakeDone = true;
+      const left = (this.#handshaking.get(address) ?? 1) - 1;
+      if (left <= 0) this.#handshaking.delete(address);
+      else this.#handshaking.set(address, left);
     };
     this.#pending.set(key, settle);
     socket.once("close", () => {
@@ -168,7 +190,9 @@ export class ConnectionGate implements ConnectionStats {
         ? { held: verdict.held, limit: verdict.limit }
         : reason === "handshake-timeout"
           ? { handshakeMsMax: this.#handshakeMsMax }
-          : {};
+          : reason === "handshake-limit"
+            ? { handshakesMax: this.#handshakesMax }
+            : {};
     this.#logger.warn(
       { reason, address, ...numbers, alsoRefused: decision.suppressed },
       "connection closed by the node (logged at most every 10 s per reason)",

@@ -10,7 +10,9 @@ export type ConnectionRefusalReason =
   | "total-limit"
   | "handshake-timeout"
   /** The address's calls kept failing authentication (address-standing.ts). */
-  | "auth-failures";
+  | "auth-failures"
+  /** An address not yet trusted has addressHandshakesMax TLS handshakes under way. */
+  | "handshake-limit";
 
 /** The verdict on one accepted socket. */
 export type ConnectionVerdict =

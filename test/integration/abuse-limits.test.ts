@@ -187,6 +187,28 @@ describe("addresses whose calls keep failing authentication", () => {
     (await session("127.0.0.6")).destroy();
   });
 
+  it("get addressHandshakesMax handshakes under way at once; a trusted address gets more", async () => {
+    const before = await sample("dkv_connections_refused_total", 'reason="handshake-limit"');
+    const max = DEFAULT_LIMITS.addressHandshakesMax;
+    // Plain TCP sockets that never start TLS: each holds a handshake slot until its timeout.
+    const sockets: net.Socket[] = [];
+    const stalled = Array.from({ length: max }, () => openUntilClosed("127.0.0.9", sockets));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refusedAfterMs = await openUntilClosed("127.0.0.9", sockets);
+    expect(refusedAfterMs).toBeLessThan(500);
+    expect(await sample("dkv_connections_refused_total", 'reason="handshake-limit"')).toBe(
+      before + 1,
+    );
+    // 127.0.0.1 authenticated (the admin): as many stalled handshakes as it likes.
+    const trusted = Array.from({ length: max + 2 }, () => openUntilClosed("127.0.0.1", sockets));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await sample("dkv_connections_refused_total", 'reason="handshake-limit"')).toBe(
+      before + 1,
+    );
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([...stalled, ...trusted]);
+  });
+
   it("are never refused while a caller from the same address authenticates", async () => {
     // 127.0.0.1 is where the admin (and the CLI) called from: trusted, however many fail there.
     await failAuthentication("127.0.0.1", burst + 4);

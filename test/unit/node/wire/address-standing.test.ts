@@ -35,6 +35,16 @@ describe("AddressStanding", () => {
     expect(standing.admits("a", 60_000)).toBe(false);
   });
 
+  it("says an address is trusted only within trustMs of its last authenticated call", () => {
+    const standing = new AddressStanding(options);
+    expect(standing.trusted("a", 0)).toBe(false);
+    standing.authenticated("a", 0);
+    expect(standing.trusted("a", 59_999)).toBe(true);
+    expect(standing.trusted("a", 60_000)).toBe(false);
+    standing.failed("b", 0);
+    expect(standing.trusted("b", 0)).toBe(false);
+  });
+
   it("renews trust on a later authenticated call", () => {
     const standing = new AddressStanding(options);
     standing.authenticated("a", 0);
