@@ -58,6 +58,8 @@ export const SESSION_RESULT_BYTES_PER_MESSAGE_MAX = 4 * 1024 * 1024;
 interface Waiting {
   readonly item: SessionItem__Output;
   readonly deadlineMs: number;
+  /** Bytes held in the call's budget for the item, until its result was sent. */
+  readonly held: { bytes: number };
 }
 
 /** A result ready to send, with the bytes its item holds until it is sent. */
@@ -96,14 +98,20 @@ export class KvSession {
     return this.#waiting.length - this.#head;
   }
 
-  /** A message of items arrived: each gets its deadline now and runs when a slot is free. */
+  /**
+   * A message of items arrived: each gets its deadline now, holds its bytes in the call's
+   * budget (past it, the item is refused RESOURCE_EXHAUSTED) and runs when a slot is free.
+   */
   receive(items: readonly SessionItem__Output[]): void {
     if (this.#closed || this.#ended) return;
     const { limits, clock, port } = this.#deps;
     const receivedMs = clock.nowMs();
     for (const item of items) {
       const deadlineMs = itemDeadlineMs(item.timeout_ms, receivedMs, port.deadlineMs, limits);
-      this.#waiting.push({ item, deadlineMs });
+      const bytes = requestBytesOf(item);
+      const verdict = port.budget?.hold(bytes) ?? { ok: true };
+      if (verdict.ok) this.#waiting.push({ item, deadlineMs, held: { bytes } });
+      else this.#refuse(item.id, new KvError("overloaded", verdict.message), 0);
     }
     this.#pump();
     if (this.waiting > 0 && !this.#paused) {
@@ -121,6 +129,7 @@ export class KvSession {
   /** The stream was cancelled or failed: nothing more is sent. */
   close(): void {
     this.#closed = true;
+    // The admission interceptor gives back everything the call held once it has ended.
     this.#waiting = [];
     this.#head = 0;
     this.#outgoing = [];
@@ -145,25 +154,22 @@ export class KvSession {
   }
 
   /** Runs one item, or answers it at once when it cannot run. */
-  #start({ item, deadlineMs }: Waiting): void {
+  #start({ item, deadlineMs, held }: Waiting): void {
     const id = item.id;
     const refusal = itemRefusalOf(item);
     if (refusal !== undefined) {
       const status = { code: refusal.code, message: refusal.reason, not_applied: true };
-      return this.#answer({ id, status }, 0);
+      return this.#answer({ id, status }, held.bytes);
     }
     const op = operationOf(item);
-    if (typeof op === "string") return this.#refuse(id, new KvError("invalid-argument", op));
+    if (typeof op === "string") {
+      return this.#refuse(id, new KvError("invalid-argument", op), held.bytes);
+    }
     if (this.#running.has(id)) {
       const message = `session item id ${id} is already in flight: ids must be unique among the items in flight`;
-      return this.#refuse(id, new KvError("invalid-argument", message));
+      return this.#refuse(id, new KvError("invalid-argument", message), held.bytes);
     }
     const budget = this.#deps.port.budget;
-    const held = { bytes: requestBytesOf(item) };
-    if (budget !== undefined) {
-      const verdict = budget.hold(held.bytes);
-      if (!verdict.ok) return this.#refuse(id, new KvError("overloaded", verdict.message));
-    }
     this.#running.add(id);
     const holdBytes = (bytes: number) => {
       const verdict = budget?.hold(bytes) ?? { ok: true as const };
@@ -194,11 +200,11 @@ export class KvSession {
   }
 
   /** Answers an item refused before it ran: nothing was stored. */
-  #refuse(id: number, error: KvError): void {
+  #refuse(id: number, error: KvError, heldBytes: number): void {
     const status = this.#deps.statusOf(
       new KvError(error.code, error.message, { notApplied: true }),
     );
-    this.#answer({ id, status }, 0);
+    this.#answer({ id, status }, heldBytes);
   }
 
   /** Queues a result for the next outgoing message. */

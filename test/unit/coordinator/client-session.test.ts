@@ -10,7 +10,6 @@ import * as grpc from "@grpc/grpc-js";
 import { SessionPool, type SessionConnection } from "../../../coordinator/client-session.js";
 import type { KVClient } from "../../../proto/generated/dkv/v1/KV.js";
 import type { SessionRequest } from "../../../proto/generated/dkv/v1/SessionRequest.js";
-import type { SessionResult__Output } from "../../../proto/generated/dkv/v1/SessionResult.js";
 import { ManualClock } from "../node/manual-clock.js";
 
 /** A fake Session stream: records what the client writes; the test plays the node. */

@@ -1,7 +1,7 @@
 // KV.Session without a transport (coordinator/kv-session.ts): at most sessionItemsInFlightMax
 // items run at once and the stream is paused while items wait; the results of one turn go out
 // in one message; a malformed, duplicate or guard-refused item is answered alone and unrun;
-// each item's bytes are held in the call's budget until its result was sent; the stream ends
+// each item's bytes are held in the call's budget from its arrival until its result was sent; the stream ends
 // only once every item is answered; deadlines and message sizes by table.
 
 import { describe, expect, it } from "vitest";
@@ -201,6 +201,14 @@ describe("KvSession", () => {
     expect(held()).toBe(afterFirst + 50);
     for (const message of sent) message.done();
     expect(held()).toBe(0);
+  });
+
+  it("counts the items waiting for a slot in the budget too", () => {
+    const { session, calls, held } = harness();
+    session.receive([1, 2, 3, 4, 5].map((id) => putItem(id, "v".repeat(100))));
+    expect(calls).toHaveLength(3);
+    expect(session.waiting).toBe(2);
+    expect(held()).toBe(5 * (32 + 2 + 100));
   });
 
   it("ends the stream only once every item is answered and sent", async () => {
