@@ -3,7 +3,7 @@
 // id, in any order. A stream that fails is opened again for the next item; the items it had in
 // flight fail (UNAVAILABLE, not known to be unapplied) unless the node refused the stream before
 // running anything, or never answered at all (then they move on to the next node, as a unary
-// call would).
+// call would). A node without KV.Session (UNIMPLEMENTED) gets unary calls from then on.
 
 import * as grpc from "@grpc/grpc-js";
 import type { KVClient } from "../proto/generated/dkv/v1/KV.js";
@@ -53,6 +53,8 @@ interface Pending {
   readonly connections: readonly SessionConnection[];
   index: number;
   id: number;
+  /** The same request as a unary call, for a node that has no KV.Session. */
+  readonly unary: () => Promise<unknown>;
   cancelTimer: () => void;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: grpc.ServiceError) => void;
@@ -76,6 +78,7 @@ export class SessionPool {
     connections: readonly SessionConnection[],
     operation: SessionOperation,
     deadlineMs: number,
+    unary: () => Promise<Reply>,
   ): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const pending: Pending = {
@@ -84,6 +87,7 @@ export class SessionPool {
         connections,
         index: 0,
         id: 0,
+        unary,
         cancelTimer: () => undefined,
         resolve: resolve as (reply: unknown) => void,
         reject,
@@ -132,6 +136,8 @@ class SessionLane {
   /** The node's handler answered the stream's headers: it runs what it receives. */
   #opened = false;
   #queued: Pending[] = [];
+  /** The node answered UNIMPLEMENTED: it has no KV.Session. */
+  #unsupported = false;
   readonly #inFlight = new Map<number, Pending>();
   #nextId = 1;
   #flushScheduled = false;
@@ -143,6 +149,7 @@ class SessionLane {
   }
 
   add(pending: Pending): void {
+    if (this.#unsupported) return this.#callUnary(pending);
     this.#queued.push(pending);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -241,7 +248,12 @@ class SessionLane {
     const unreached = !opened && status.code === grpc.status.UNAVAILABLE && !fromNode;
     const refused = !opened && REFUSED_BEFORE_RUNNING.has(status.code);
     const said = status.metadata.get(NOT_APPLIED_HEADER).length > 0;
+    if (!opened && status.code === grpc.status.UNIMPLEMENTED) this.#unsupported = true;
     for (const pending of failed) {
+      if (this.#unsupported) {
+        this.#callUnary(pending);
+        continue;
+      }
       if (unreached && pending.index + 1 < pending.connections.length) {
         pending.index += 1;
         this.#moveOn(pending);
@@ -256,6 +268,12 @@ class SessionLane {
       const details = `session stream to ${this.#connection.address} ended with ${failed.length} items unanswered: ${code}: ${status.details}`;
       pending.reject(sessionError(grpc.status.UNAVAILABLE, details, said));
     }
+  }
+
+  /** Runs the item as a unary call (its own deadline and retries), settling it with its answer. */
+  #callUnary(pending: Pending): void {
+    pending.cancelTimer();
+    pending.unary().then(pending.resolve, pending.reject);
   }
 }
 

@@ -389,22 +389,23 @@ export class DkvClient {
       this.#routing === "primary" && target !== undefined
         ? await this.#route(target)
         : this.#connections;
-    if (this.#sessions !== undefined && operation !== undefined) {
-      return this.#sessions.call<Reply>(connections, operation, deadline);
-    }
-    let lastError: grpc.ServiceError | undefined;
-    for (const connection of connections) {
-      const outcome = await new Promise<{ error: grpc.ServiceError | null; reply?: Reply }>(
-        (resolve) =>
-          invoke(connection, new grpc.Metadata(), { deadline }, (error, reply) =>
-            resolve(reply === undefined ? { error } : { error, reply }),
-          ),
-      );
-      if (outcome.error === null) return outcome.reply as Reply;
-      lastError = outcome.error;
-      if (!unreachable(outcome.error)) break;
-    }
-    throw lastError;
+    const unary = async (): Promise<Reply> => {
+      let lastError: grpc.ServiceError | undefined;
+      for (const connection of connections) {
+        const outcome = await new Promise<{ error: grpc.ServiceError | null; reply?: Reply }>(
+          (resolve) =>
+            invoke(connection, new grpc.Metadata(), { deadline }, (error, reply) =>
+              resolve(reply === undefined ? { error } : { error, reply }),
+            ),
+        );
+        if (outcome.error === null) return outcome.reply as Reply;
+        lastError = outcome.error;
+        if (!unreachable(outcome.error)) break;
+      }
+      throw lastError;
+    };
+    if (this.#sessions === undefined || operation === undefined) return unary();
+    return this.#sessions.call<Reply>(connections, operation, deadline, unary);
   }
 }
 

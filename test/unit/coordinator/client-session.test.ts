@@ -51,6 +51,8 @@ function connection(address: string): SessionConnection & { streams: FakeStream[
   return { address, kv, streams };
 }
 
+/** The unary fallback of a call to a node that has KV.Session: never taken. */
+const noUnary = (): Promise<never> => Promise.reject(new Error("unary call on a session node"));
 const OK = { code: 0, message: "", not_applied: false };
 const get = (key: string) => ({ get: { bucket: "", key: Buffer.from(key) } });
 
@@ -60,7 +62,7 @@ describe("SessionPool", () => {
     const pool = new SessionPool(clock);
     const node = connection("n1");
     const deadlineMs = clock.nowMs() + 1000;
-    const calls = ["a", "b", "c"].map((key) => pool.call([node], get(key), deadlineMs));
+    const calls = ["a", "b", "c"].map((key) => pool.call([node], get(key), deadlineMs, noUnary));
     await clock.advance(0);
     expect(node.streams).toHaveLength(1);
     const stream = node.streams[0]!;
@@ -84,7 +86,7 @@ describe("SessionPool", () => {
     expect(error.metadata.get("dkv-not-applied")).toEqual(["1"]);
     expect(error.metadata.get("dkv-error-origin")).toEqual(["n1"]);
     // Another turn, another message on the same stream.
-    const later = pool.call([node], get("d"), deadlineMs);
+    const later = pool.call([node], get("d"), deadlineMs, noUnary);
     await clock.advance(0);
     expect(node.streams).toHaveLength(1);
     expect(stream.written).toHaveLength(2);
@@ -100,7 +102,9 @@ describe("SessionPool", () => {
     const pool = new SessionPool(clock);
     const node = connection("n1");
     const deadlineMs = clock.nowMs() + 1000;
-    const lost = pool.call([node], get("a"), deadlineMs).catch((error: grpc.ServiceError) => error);
+    const lost = pool
+      .call([node], get("a"), deadlineMs, noUnary)
+      .catch((error: grpc.ServiceError) => error);
     await clock.advance(0);
     node.streams[0]!.emit("metadata");
     node.streams[0]!.fail(grpc.status.INTERNAL, "stream reset");
@@ -108,7 +112,7 @@ describe("SessionPool", () => {
     expect(error.code).toBe(grpc.status.UNAVAILABLE);
     expect(error.details).toMatch(/ended with 1 items unanswered: INTERNAL: stream reset/);
     expect(error.metadata.get("dkv-not-applied")).toEqual([]);
-    const next = pool.call([node], get("b"), deadlineMs);
+    const next = pool.call([node], get("b"), deadlineMs, noUnary);
     await clock.advance(0);
     expect(node.streams).toHaveLength(2);
     const stream = node.streams[1]!;
@@ -123,7 +127,7 @@ describe("SessionPool", () => {
     const clock = new ManualClock();
     const pool = new SessionPool(clock);
     const [down, up] = [connection("n1"), connection("n2")];
-    const call = pool.call([down, up], get("a"), clock.nowMs() + 1000);
+    const call = pool.call([down, up], get("a"), clock.nowMs() + 1000, noUnary);
     await clock.advance(0);
     down.streams[0]!.fail(grpc.status.UNAVAILABLE, "No connection established");
     await clock.advance(0);
@@ -140,7 +144,7 @@ describe("SessionPool", () => {
     const clock = new ManualClock();
     const pool = new SessionPool(clock);
     const node = connection("n1");
-    const call = pool.call([node], get("a"), clock.nowMs() + 1000).catch((e) => e);
+    const call = pool.call([node], get("a"), clock.nowMs() + 1000, noUnary).catch((e) => e);
     await clock.advance(0);
     node.streams[0]!.fail(grpc.status.UNAUTHENTICATED, "this call needs a client certificate");
     const error = (await call) as grpc.ServiceError;
@@ -153,8 +157,8 @@ describe("SessionPool", () => {
     const clock = new ManualClock();
     const pool = new SessionPool(clock);
     const node = connection("n1");
-    const slow = pool.call([node], get("a"), clock.nowMs() + 100).catch((e) => e);
-    const fast = pool.call([node], get("b"), clock.nowMs() + 1000);
+    const slow = pool.call([node], get("a"), clock.nowMs() + 100, noUnary).catch((e) => e);
+    const fast = pool.call([node], get("b"), clock.nowMs() + 1000, noUnary);
     await clock.advance(100);
     const error = (await slow) as grpc.ServiceError;
     expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
@@ -165,6 +169,21 @@ describe("SessionPool", () => {
       { id: b, status: OK, get: { siblings: [], context: Buffer.from("b") } },
     ]);
     await expect(fast).resolves.toMatchObject({ context: Buffer.from("b") });
+    pool.close();
+  });
+
+  it("falls back to unary calls on a node without KV.Session", async () => {
+    const clock = new ManualClock();
+    const pool = new SessionPool(clock);
+    const node = connection("n1");
+    let unaryCalls = 0;
+    const unary = () => Promise.resolve(`unary ${++unaryCalls}`);
+    const first = pool.call([node], get("a"), clock.nowMs() + 1000, unary);
+    await clock.advance(0);
+    node.streams[0]!.fail(grpc.status.UNIMPLEMENTED, "The server does not implement the method");
+    await expect(first).resolves.toBe("unary 1");
+    await expect(pool.call([node], get("b"), clock.nowMs() + 1000, unary)).resolves.toBe("unary 2");
+    expect(node.streams).toHaveLength(1);
     pool.close();
   });
 });
