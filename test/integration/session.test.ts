@@ -6,7 +6,8 @@
 // calls onto one stream, opening it again after it failed.
 // Method: three `dkv serve` processes (TLS, n=3) with sessionItemsInFlightMax=4 and a 64 KiB
 // value limit; raw Session streams for items the client would not send; a DkvClient with
-// `session: true`; n3 paused (SIGSTOP) for the deadlines, so that r=3 cannot be met.
+// `session: true`; n3 paused (SIGSTOP) for the deadlines, so that r=3 cannot be met (which also
+// shows the client's calls of one turn sharing one session and its bound).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
@@ -262,6 +263,26 @@ describe("KV.Session", () => {
       expect(results[5]?.get?.siblings.map((s) => text(s.value))).toEqual(["a"]);
       expect(atMs(35)).toBeGreaterThanOrEqual(750);
       session.end();
+      // The client's calls of one turn share one session, hence its bound: the fast read waits
+      // for a slot too, where a unary call would have been answered at once.
+      const client = new DkvClient([cluster.spec("n1").address], {
+        security: cluster.security,
+        session: true,
+      });
+      try {
+        const clientStartedMs = Date.now();
+        const slow = [1, 2, 3, 4].map(() =>
+          client.get("slow", { r: 3, timeoutMs: 800 }).catch((error: grpc.ServiceError) => error),
+        );
+        const fast = await client.get("dl-fine");
+        expect(fast.siblings.map((s) => text(s.value))).toEqual(["a"]);
+        expect(Date.now() - clientStartedMs).toBeGreaterThanOrEqual(700);
+        for (const error of await Promise.all(slow)) {
+          expect((error as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
+        }
+      } finally {
+        client.close();
+      }
     } finally {
       cluster.resume("n3");
     }
