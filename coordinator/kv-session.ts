@@ -54,6 +54,8 @@ export const SESSION_RESULTS_PER_MESSAGE_MAX = 1000;
 /** Bytes of results per outgoing message at most (one larger result goes alone). */
 export const SESSION_RESULT_BYTES_PER_MESSAGE_MAX = 4 * 1024 * 1024;
 
+const OK_STATUS: ItemStatus = { code: 0, message: "", not_applied: false };
+
 /** An item received and not yet started, with its deadline fixed at its arrival. */
 interface Waiting {
   readonly item: SessionItem__Output;
@@ -180,7 +182,7 @@ export class KvSession {
       budget === undefined
         ? { deadlineMs, forwarded: false }
         : { deadlineMs, forwarded: false, holdBytes };
-    const ok: ItemStatus = { code: 0, message: "", not_applied: false };
+    const ok = OK_STATUS;
     const { service, statusOf } = this.#deps;
     const done =
       op.kind === "get"
