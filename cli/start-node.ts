@@ -333,6 +333,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const guard = security.guard({
     isMember: (node) => view.isMember(node),
     access: metadataAccess(() => metadata.current.access, tokens),
+    standing: gate,
   });
   const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock, {
     ...(guard === undefined ? {} : { guard }),

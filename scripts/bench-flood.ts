@@ -113,7 +113,8 @@ async function fixedRate(
         () => histogram.recordValue(Math.max(1, Math.round((performance.now() - dueMs) * 1000))),
         (error: { details?: string }) => {
           failed += 1;
-          const reason = (error.details ?? String(error)).slice(0, 80);
+          // Numbers (times, ports) out, so that one cause is one entry.
+          const reason = (error.details ?? String(error)).replace(/[\d.]+/g, "N").slice(0, 80);
           errors.set(reason, (errors.get(reason) ?? 0) + 1);
         },
       ),

@@ -7,6 +7,7 @@ import { isValidPartitionCount } from "../../node/core/ring.js";
 import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
 import { UsageError } from "../usage.js";
 import { isWorkloadName, type WorkloadName } from "./workload.js";
+import type { BenchRouting } from "./worker-messages.js";
 
 /** Where the load goes. */
 export type BenchTarget =
@@ -42,8 +43,8 @@ export interface BenchConfig {
   readonly clientProcesses: number;
   readonly seed: number;
   readonly baseline: "none" | "echo";
-  /** How the dkv client picks a node: a primary of each key, or the given addresses in order. */
-  readonly routing: "primary" | "given";
+  /** How the dkv client picks a node (worker-messages.ts BenchRouting). */
+  readonly routing: BenchRouting;
   readonly target: BenchTarget;
   /** Bucket, quorum and timeout of every request. */
   readonly callOptions: CallOptions;
@@ -114,8 +115,8 @@ export function benchConfig(
   if (flags.baseline !== "none" && flags.baseline !== "echo") {
     throw new UsageError(`--baseline must be none or echo, got '${flags.baseline}'`);
   }
-  if (flags.routing !== "primary" && flags.routing !== "given") {
-    throw new UsageError(`--routing must be primary or given, got '${flags.routing}'`);
+  if (flags.routing !== "primary" && flags.routing !== "given" && flags.routing !== "spread") {
+    throw new UsageError(`--routing must be primary, given or spread, got '${flags.routing}'`);
   }
   if (target.kind === "own") checkOwnCluster(target);
   return {

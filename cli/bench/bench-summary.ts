@@ -44,6 +44,11 @@ export interface TargetResult {
     readonly clientEventLoopDelayP99Ms: readonly number[];
     /** Cores used by the server processes over the measured window; null when unknown. */
     readonly serverCores: number | null;
+    /**
+     * Server CPU (user + system, summed over the server processes) per operation measured, in
+     * µs: DESIGN §9's figure that travels between machines; null when unknown.
+     */
+    readonly serverCpuUsPerOperation: number | null;
     /** Cores the whole machine was busy over the measured window (every process). */
     readonly machineBusyCores: number | null;
   };

@@ -77,7 +77,10 @@ function table(report: BenchReport): string {
 
 function detailLine(target: TargetResult): string {
   const cores = target.cpu.clientProcessCores.map((value) => value.toFixed(2)).join(", ");
-  const server = target.cpu.serverCores === null ? "unknown" : target.cpu.serverCores.toFixed(2);
+  const server =
+    target.cpu.serverCores === null
+      ? "unknown"
+      : `${target.cpu.serverCores.toFixed(2)} (${target.cpu.serverCpuUsPerOperation ?? "?"} µs of server CPU per operation)`;
   const machine =
     target.cpu.machineBusyCores === null ? "unknown" : target.cpu.machineBusyCores.toFixed(2);
   const open =

@@ -15,28 +15,39 @@ import type { FromWorker, WorkerConfig } from "./worker-messages.js";
 /** A configured worker, connected and waiting for its start time. */
 export class LoadWorker {
   readonly #config: WorkerConfig;
-  readonly #client: DkvClient;
+  /** One client; one per node when requests are spread (each with the others as fallbacks). */
+  readonly #clients: DkvClient[];
   readonly #executor: WorkloadExecutor;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
-    this.#client = new DkvClient(config.addresses, {
-      routing: config.routing,
-      security: securityOf(config.credentials),
-    });
-    this.#executor = new WorkloadExecutor(this.#client, {
+    const security = securityOf(config.credentials);
+    const { addresses } = config;
+    this.#clients =
+      config.routing === "spread"
+        ? addresses.map(
+            (_, first) =>
+              new DkvClient([...addresses.slice(first), ...addresses.slice(0, first)], {
+                security,
+              }),
+          )
+        : [new DkvClient(addresses, { routing: config.routing, security })];
+    this.#executor = new WorkloadExecutor(this.#clients, {
       workload: WORKLOADS[config.workload],
       records: config.records,
       value: benchValue(config.valueBytes, config.seed),
       callOptions: config.callOptions,
       // Each worker draws its own key and operation sequence from the run's seed.
       seed: config.seed * 1000 + config.workerIndex + 1,
+      workerIndex: config.workerIndex,
     });
   }
 
-  /** Opens the channels with one read so that connecting is not measured. */
+  /** Opens the channels with one read each so that connecting is not measured. */
   async connect(): Promise<void> {
-    await this.#client.get("user-connect", this.#config.callOptions);
+    await Promise.all(
+      this.#clients.map((client) => client.get("user-connect", this.#config.callOptions)),
+    );
   }
 
   /** Runs the load from the given wall-clock time and returns the result message. */
@@ -106,6 +117,6 @@ export class LoadWorker {
   }
 
   close(): void {
-    this.#client.close();
+    for (const client of this.#clients) client.close();
   }
 }

@@ -171,6 +171,8 @@ async function startWorker(config: WorkerConfig, processes: BenchProcesses): Pro
 /** CPU used over the measured window, in cores (1 = one core busy); null when unknown. */
 interface WindowCpu {
   readonly serverCores: number | null;
+  /** CPU seconds the servers used over the window (user + system, all of them). */
+  readonly serverCpuSeconds: number | null;
   readonly machineBusyCores: number | null;
 }
 
@@ -197,10 +199,16 @@ function sampleCpu(
   return {
     finish: () => {
       const last = read();
-      if (first === undefined) return { serverCores: null, machineBusyCores: null };
+      if (first === undefined) {
+        return { serverCores: null, serverCpuSeconds: null, machineBusyCores: null };
+      }
       const wallMs = last.atMs - first.atMs;
       return {
         serverCores: cores(first.server, last.server, wallMs),
+        serverCpuSeconds:
+          first.server === undefined || last.server === undefined
+            ? null
+            : last.server - first.server,
         machineBusyCores: cores(first.machine, last.machine, wallMs),
       };
     },
@@ -270,11 +278,13 @@ function assembleTarget(
     }),
     { count: 0, notFound: 0, siblingsMax: 0, siblingsTotal: 0 },
   );
+  const operations = summarizeRecording(merged, measuredSeconds);
+  const measuredOperations = operations.all.operations + operations.all.failed;
   return {
     target: spec.name,
     addresses: spec.addresses,
     measuredSeconds: Math.round(measuredSeconds * 1000) / 1000,
-    operations: summarizeRecording(merged, measuredSeconds),
+    operations,
     errors: merged.errors,
     preload,
     reads: {
@@ -295,6 +305,10 @@ function assembleTarget(
         (result) => Math.round(result.cpu.eventLoopDelayP99Ms * 100) / 100,
       ),
       serverCores: windowCpu.serverCores,
+      serverCpuUsPerOperation:
+        windowCpu.serverCpuSeconds === null || measuredOperations === 0
+          ? null
+          : Math.round((windowCpu.serverCpuSeconds * 1e6) / measuredOperations),
       machineBusyCores: windowCpu.machineBusyCores,
     },
     openLoop:

@@ -18,12 +18,19 @@ export type LoopSpec =
       readonly drainMs: number;
     };
 
+/**
+ * How requests pick a node: "given", the addresses in order (each worker starts at a different
+ * one); "primary", a primary of each key (the partition-aware client); "spread", every node in
+ * turn, request by request, as a plain gRPC client in any language balances them.
+ */
+export type BenchRouting = "primary" | "given" | "spread";
+
 /** Everything a worker needs to run its share of the load. */
 export interface WorkerConfig {
   readonly workerIndex: number;
   readonly addresses: readonly string[];
-  /** DkvClient routing: --routing for dkv, "given" for the echo server. */
-  readonly routing: "primary" | "given";
+  /** --routing for dkv, "given" for the echo server. */
+  readonly routing: BenchRouting;
   /** TLS credentials (absent: plaintext). */
   readonly credentials?: ClientCredentialsPem;
   readonly workload: WorkloadName;

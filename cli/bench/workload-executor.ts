@@ -1,13 +1,20 @@
-// Turns a workload into calls on the dkv client (the same DkvClient for dkv and for the echo
-// baseline): picks the operation and the Zipfian key, remembers the last causal context seen
-// per key so that updates supersede what this process saw instead of piling up siblings.
+// Turns a workload into calls on dkv clients (the same DkvClient for dkv and for the echo
+// baseline; one per node, taken in turn, when requests are spread): picks the operation and the
+// Zipfian key, remembers the last causal context seen per key so that updates supersede what
+// this process saw instead of piling up siblings.
 
 import * as grpc from "@grpc/grpc-js";
 import type { CallOptions, DkvClient } from "../../coordinator/client.js";
 import type { OperationResult } from "./load-schedule.js";
 import { SeededRandom } from "../../node/core/seeded-random.js";
 import { ScrambledZipfianGenerator } from "./zipfian-generator.js";
-import { chooseOperation, keyName, type OperationKind, type Workload } from "./workload.js";
+import {
+  chooseOperation,
+  insertKeyName,
+  keyName,
+  type OperationKind,
+  type Workload,
+} from "./workload.js";
 
 /** Options of a WorkloadExecutor. */
 export interface WorkloadExecutorOptions {
@@ -17,6 +24,8 @@ export interface WorkloadExecutorOptions {
   readonly value: Uint8Array;
   readonly callOptions: CallOptions;
   readonly seed: number;
+  /** Makes this executor's inserted keys its own (insertKeyName). */
+  readonly workerIndex: number;
 }
 
 /** What the reads saw: a check that the store returned what the preload wrote. */
@@ -29,7 +38,10 @@ export interface ReadStats {
 
 /** Runs the operations of one workload against one client. */
 export class WorkloadExecutor {
-  readonly #client: DkvClient;
+  /** Taken in turn, one per operation (an rmw's two calls go to the same one). */
+  readonly #clients: readonly DkvClient[];
+  #turn = 0;
+  #inserted = 0;
   readonly #options: WorkloadExecutorOptions;
   readonly #random: SeededRandom;
   readonly #keys: ScrambledZipfianGenerator;
@@ -40,8 +52,9 @@ export class WorkloadExecutor {
   #siblingsMax = 0;
   #siblingsTotal = 0;
 
-  constructor(client: DkvClient, options: WorkloadExecutorOptions) {
-    this.#client = client;
+  constructor(clients: readonly DkvClient[], options: WorkloadExecutorOptions) {
+    if (clients.length === 0) throw new Error("a workload needs at least one client");
+    this.#clients = clients;
     this.#options = options;
     this.#random = new SeededRandom(options.seed);
     this.#keys = new ScrambledZipfianGenerator(options.records, this.#random);
@@ -50,9 +63,10 @@ export class WorkloadExecutor {
   /** One operation of the workload; never rejects (a failure is a result). */
   readonly operation = async (): Promise<OperationResult> => {
     const kind = chooseOperation(this.#options.workload, this.#random);
-    const index = this.#keys.next();
+    const index = kind === "insert" ? this.#inserted++ : this.#keys.next();
+    const client = this.#clients[this.#turn++ % this.#clients.length]!;
     try {
-      await this.#run(kind, index);
+      await this.#run(client, kind, index);
       return { kind, status: "OK" };
     } catch (error) {
       return { kind, status: statusName(error) };
@@ -68,25 +82,33 @@ export class WorkloadExecutor {
     };
   }
 
-  async #run(kind: OperationKind, index: number): Promise<void> {
+  async #run(client: DkvClient, kind: OperationKind, index: number): Promise<void> {
     const key = keyName(index);
     switch (kind) {
       case "read":
-        await this.#read(key, index);
+        await this.#read(client, key, index);
         return;
       case "update":
-        await this.#write(key, index, this.#contexts.get(index));
+        await this.#write(client, key, index, this.#contexts.get(index));
         return;
       case "rmw": {
-        const context = await this.#read(key, index);
-        await this.#write(key, index, context);
+        const context = await this.#read(client, key, index);
+        await this.#write(client, key, index, context);
         return;
       }
+      case "insert":
+        // A new key: no context to keep (the map stays bounded by the records).
+        await client.put(
+          insertKeyName(this.#options.workerIndex, index),
+          this.#options.value,
+          this.#options.callOptions,
+        );
+        return;
     }
   }
 
-  async #read(key: string, index: number): Promise<Uint8Array> {
-    const reply = await this.#client.get(key, this.#options.callOptions);
+  async #read(client: DkvClient, key: string, index: number): Promise<Uint8Array> {
+    const reply = await client.get(key, this.#options.callOptions);
     this.#reads += 1;
     const siblings = reply.siblings.length;
     if (siblings === 0) this.#notFound += 1;
@@ -96,10 +118,15 @@ export class WorkloadExecutor {
     return reply.context;
   }
 
-  async #write(key: string, index: number, context: Uint8Array | undefined): Promise<void> {
+  async #write(
+    client: DkvClient,
+    key: string,
+    index: number,
+    context: Uint8Array | undefined,
+  ): Promise<void> {
     const options =
       context === undefined ? this.#options.callOptions : { ...this.#options.callOptions, context };
-    const reply = await this.#client.put(key, this.#options.value, options);
+    const reply = await client.put(key, this.#options.value, options);
     this.#contexts.set(index, reply.context);
   }
 }

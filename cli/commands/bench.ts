@@ -44,7 +44,12 @@ export const describe =
 
 export function builder(yargs: Argv): Argv<BenchArgs> {
   return withClientOptions(yargs)
-    .option("workload", { type: "string", default: "a", choices: ["a", "b", "c", "f"] })
+    .option("workload", {
+      type: "string",
+      default: "a",
+      choices: ["a", "b", "c", "f", "insert"],
+      describe: "YCSB A/B/C/F over the preloaded records, or insert: puts of new keys only",
+    })
     .option("records", { type: "number", default: 10_000, describe: "Keys preloaded and used" })
     .option("value-bytes", { type: "number", default: 1024, describe: "Size of every value" })
     .option("concurrency", {
@@ -73,9 +78,9 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
     .option("routing", {
       type: "string",
       default: "given",
-      choices: ["primary", "given"],
+      choices: ["primary", "given", "spread"],
       describe:
-        "dkv client: the nodes in order (each client process starts at a different one), or a primary of each key",
+        "dkv client: the nodes in order (each client process starts at a different one), a primary of each key, or every node in turn per request (as a plain gRPC client balances)",
     })
     .option("existing", {
       type: "boolean",

@@ -123,6 +123,13 @@ export interface Limits {
    * refused call still costs the node a stream and a place in admission.
    */
   readonly connectionAuthFailuresMax: number;
+  /**
+   * Calls refused UNAUTHENTICATED per second from one remote address, with a burst of twice
+   * connectionAuthFailuresMax; past it, new connections from the address are closed at accept,
+   * before their TLS handshake, until the budget refills. An address that authenticated a call
+   * in the last 10 minutes is exempt (a NAT or a host shared with good clients).
+   */
+  readonly addressAuthFailuresMax: number;
 }
 
 /**
@@ -181,6 +188,7 @@ export const DEFAULT_LIMITS: Limits = {
   connectionIdleMsMax: 300_000,
   addressTokenFailuresMax: 4,
   connectionAuthFailuresMax: 8,
+  addressAuthFailuresMax: 1,
 };
 
 /** Pairs of limits where the first may not exceed the second. */

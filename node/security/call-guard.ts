@@ -38,6 +38,16 @@ export interface CallGuardOptions {
   readonly access: AccessCheck;
   /** Told of every refused call (metrics, rate-limited logs); never given a secret. */
   onRefused?(refusal: Refusal): void;
+  /** Told how each call's caller fared, by remote address (node/wire/connection-gate.ts). */
+  readonly standing?: CallerStanding;
+}
+
+/** Keeps the standing of remote addresses: who authenticates, who keeps failing to. */
+export interface CallerStanding {
+  /** A call from `address` proved who its caller is. */
+  authenticated(address: string): void;
+  /** A call from `address` was refused UNAUTHENTICATED. */
+  authFailed(address: string): void;
 }
 
 /** A refused call, for metrics and logs. */
@@ -224,6 +234,9 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
     const refuse = (who: Caller, verdict: NonNullable<Verdict>): void => {
       if (refused) return;
       refused = true;
+      if (verdict.code === grpc.status.UNAUTHENTICATED) {
+        options.standing?.authFailed(addressOfPeer(call.getPeer()));
+      }
       options.onRefused?.({
         method: method.path,
         code: verdict.code,
@@ -253,6 +266,9 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
           onReceiveMetadata(metadata, nextMetadata) {
             const checkHeaders = (who: Caller): void => {
               caller = who;
+              if (who.kind !== "anonymous") {
+                options.standing?.authenticated(addressOfPeer(call.getPeer()));
+              }
               const verdict = verdictOf(rule, who, options);
               if (verdict !== undefined) return refuse(who, verdict);
               nextMetadata(metadata);

@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Clock } from "../clock.js";
 import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
-import { callGuard, type AccessCheck, type Refusal } from "./call-guard.js";
+import { callGuard, type AccessCheck, type CallerStanding, type Refusal } from "./call-guard.js";
 import { INSECURE_CHANNELS, tlsChannels, type ChannelSecurity } from "./channel-security.js";
 import { nodeCredentialFiles } from "./credential-files.js";
 import { ReloadingCertificateProvider, tlsServerCredentials } from "./tls-credentials.js";
@@ -31,6 +31,8 @@ export interface NodeSecurity {
   guard(deps: {
     isMember: (node: NodeId) => boolean;
     access: AccessCheck;
+    /** Told how each call's caller fared, by address (the connection gate). */
+    standing?: CallerStanding;
   }): grpc.ServerInterceptor | undefined;
   /** Calls refused so far, by status and method (for dkv_calls_refused_total). */
   readonly refused: ReadonlyMap<string, { code: string; method: string; count: number }>;
@@ -98,7 +100,8 @@ export async function openNodeSecurity(options: {
     serverCredentials: tlsServerCredentials(provider, "request"),
     channels: tlsChannels(provider),
     refused,
-    guard: ({ isMember, access }) => callGuard({ isMember, access, onRefused }),
+    guard: ({ isMember, access, standing }) =>
+      callGuard({ isMember, access, onRefused, ...(standing === undefined ? {} : { standing }) }),
     async reload() {
       await provider.reload();
     },

@@ -1,7 +1,8 @@
 // The connection bounds of a node's gRPC port, on the HTTP/2 server grpc-js listens with: a
-// socket over the per-address or total bound is closed at accept, before any TLS work; one that
-// has not become an HTTP/2 session (TLS handshake done) in time is closed too. Counted for
-// metrics, logged at most once per 10 s per reason, naming only the address.
+// socket over the per-address or total bound, or from an address whose calls keep failing
+// authentication, is closed at accept, before any TLS work; one that has not become an HTTP/2
+// session (TLS handshake done) in time is closed too. Counted for metrics, logged at most once
+// per 10 s per reason, naming only the address.
 
 import type net from "node:net";
 import type { Http2Session } from "node:http2";
@@ -14,9 +15,16 @@ import {
   type ConnectionRefusalReason,
   type ConnectionVerdict,
 } from "./connection-ledger.js";
+import { AddressStanding } from "./address-standing.js";
 
 /** How often a refusal of one kind is logged at most. */
 const REFUSAL_LOG_MS = 10_000;
+/**
+ * How long an address that authenticated a call stays exempt from the auth-failure refusal: a
+ * client reconnecting after an idle GOAWAY, or one sharing its address with an attacker, keeps
+ * its way in as long as it called within this time.
+ */
+const AUTH_TRUST_MS = 10 * 60_000;
 
 /** What the metrics read (security-metrics.ts). */
 export interface ConnectionStats {
@@ -31,6 +39,7 @@ type Logs = Pick<Logger, "warn">;
 /** Bounds the connections of every server it is attached to, together. */
 export class ConnectionGate implements ConnectionStats {
   readonly #ledger: ConnectionLedger;
+  readonly #standing: AddressStanding;
   readonly #handshakeMsMax: number;
   readonly #clock: Clock;
   readonly #logger: Logs | undefined;
@@ -40,11 +49,25 @@ export class ConnectionGate implements ConnectionStats {
   readonly #pending = new Map<string, () => void>();
 
   constructor(
-    limits: Pick<Limits, "addressConnectionsMax" | "connectionsMax" | "connectionHandshakeMsMax">,
+    limits: Pick<
+      Limits,
+      | "addressConnectionsMax"
+      | "connectionsMax"
+      | "connectionHandshakeMsMax"
+      | "addressAuthFailuresMax"
+      | "connectionAuthFailuresMax"
+    >,
     clock: Clock,
     logger?: Logs,
   ) {
     this.#ledger = new ConnectionLedger(limits);
+    // Twice what one connection may fail before it is closed: a misconfigured client sees its
+    // UNAUTHENTICATED answers on a connection or two before its reconnects are refused.
+    this.#standing = new AddressStanding({
+      ratePerSecond: limits.addressAuthFailuresMax,
+      burst: 2 * limits.connectionAuthFailuresMax,
+      trustMs: AUTH_TRUST_MS,
+    });
     this.#handshakeMsMax = limits.connectionHandshakeMsMax;
     this.#clock = clock;
     this.#logger = logger;
@@ -58,29 +81,55 @@ export class ConnectionGate implements ConnectionStats {
     return this.#ledger.open;
   }
 
+  /** A call from `address` proved who its caller is (the call guard's CallerStanding). */
+  authenticated(address: string): void {
+    this.#standing.authenticated(address, this.#clock.monotonicMs());
+  }
+
+  /** A call from `address` was refused UNAUTHENTICATED. */
+  authFailed(address: string): void {
+    this.#standing.failed(address, this.#clock.monotonicMs());
+  }
+
   /**
-   * Watches `server`'s accepted sockets (first of its 'connection' listeners, so a refused
-   * socket is closed before the TLS layer reads it) and its HTTP/2 sessions.
+   * Watches `server`'s accepted sockets and its HTTP/2 sessions. A refused socket is closed
+   * before any 'connection' listener sees it: tls.Server's own listener would otherwise wrap it
+   * in a TLSSocket (an OpenSSL session) even if it were destroyed first.
    */
   attach(server: net.Server): void {
-    server.prependListener("connection", (socket: net.Socket) => this.#accept(socket));
+    const emit = server.emit as (
+      this: net.Server,
+      event: string | symbol,
+      ...args: unknown[]
+    ) => boolean;
+    const gate = this;
+    server.emit = function (this: net.Server, event: string | symbol, ...args: unknown[]) {
+      if (event === "connection" && !gate.#accept(args[0] as net.Socket)) return false;
+      return emit.call(this, event, ...args);
+    } as typeof server.emit;
     server.on("session", (session: Http2Session) => {
       const socket = session.socket;
       this.#pending.get(keyOf(socket.remoteAddress, socket.remotePort))?.();
     });
   }
 
-  #accept(socket: net.Socket): void {
+  /** Admits `socket` (false: it is destroyed, and counted and logged as refused). */
+  #accept(socket: net.Socket): boolean {
     const address = socket.remoteAddress;
     if (address === undefined) {
       socket.destroy();
-      return;
+      return false;
+    }
+    if (!this.#standing.admits(address, this.#clock.monotonicMs())) {
+      socket.destroy();
+      this.#refuse("auth-failures", address, undefined);
+      return false;
     }
     const verdict = this.#ledger.admit(address);
     if (!verdict.admitted) {
       socket.destroy();
       this.#refuse(verdict.reason, address, verdict);
-      return;
+      return false;
     }
     const key = keyOf(address, socket.remotePort);
     const cancelTimer = this.#clock.setTimer(this.#handshakeMsMax, () => {
@@ -97,6 +146,7 @@ export class ConnectionGate implements ConnectionStats {
       settle();
       this.#ledger.release(address);
     });
+    return true;
   }
 
   #refuse(
@@ -114,9 +164,11 @@ export class ConnectionGate implements ConnectionStats {
     const decision = throttle.admit(this.#clock.monotonicMs());
     if (!decision.log) return;
     const numbers =
-      verdict === undefined
-        ? { handshakeMsMax: this.#handshakeMsMax }
-        : { held: verdict.held, limit: verdict.limit };
+      verdict !== undefined
+        ? { held: verdict.held, limit: verdict.limit }
+        : reason === "handshake-timeout"
+          ? { handshakeMsMax: this.#handshakeMsMax }
+          : {};
     this.#logger.warn(
       { reason, address, ...numbers, alsoRefused: decision.suppressed },
       "connection closed by the node (logged at most every 10 s per reason)",

@@ -5,7 +5,12 @@
 import type { Limits } from "../core/limits.js";
 
 /** Why a connection was closed by the node itself. */
-export type ConnectionRefusalReason = "address-limit" | "total-limit" | "handshake-timeout";
+export type ConnectionRefusalReason =
+  | "address-limit"
+  | "total-limit"
+  | "handshake-timeout"
+  /** The address's calls kept failing authentication (address-standing.ts). */
+  | "auth-failures";
 
 /** The verdict on one accepted socket. */
 export type ConnectionVerdict =

@@ -127,12 +127,13 @@ export class OpenForeground implements PhasedLoad {
   readonly #run: Promise<OpenLoopOutcome>;
 
   constructor(client: DkvClient, options: { records: number; value: Uint8Array; rate: number }) {
-    const executor = new WorkloadExecutor(client, {
+    const executor = new WorkloadExecutor([client], {
       workload: WORKLOADS.a,
       records: options.records,
       value: options.value,
       callOptions: {},
       seed: 14,
+      workerIndex: 0,
     });
     const startMs = performance.now();
     this.#run = runOpenLoop({

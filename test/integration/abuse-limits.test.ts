@@ -83,6 +83,37 @@ function openUntilClosed(localAddress: string, sockets: net.Socket[]): Promise<n
   });
 }
 
+/** One anonymous KV.Get on `client`; resolves with its grpc-status ("none" if it had none). */
+function anonymousGet(client: http2.ClientHttp2Session): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const stream = client.request({
+      ":method": "POST",
+      ":path": "/dkv.v1.KV/Get",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    let code = "none";
+    stream.on("response", (headers) => (code = String(headers["grpc-status"] ?? code)));
+    stream.on("trailers", (trailers) => (code = String(trailers["grpc-status"] ?? code)));
+    stream.on("data", () => undefined);
+    stream.on("error", () => undefined);
+    stream.on("close", () => resolve(code));
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+}
+
+/** Anonymous gets from `localAddress`, a connection at a time, until `calls` were refused. */
+async function failAuthentication(localAddress: string, calls: number): Promise<void> {
+  let refused = 0;
+  while (refused < calls) {
+    const client = await session(localAddress);
+    while (refused < calls && !client.closed && !client.destroyed) {
+      if ((await anonymousGet(client)) === String(grpc.status.UNAUTHENTICATED)) refused += 1;
+    }
+    client.destroy();
+  }
+}
+
 describe("connections per address", () => {
   it("closes the connection past the bound from one address at once, and serves the others", async () => {
     const before = await sample("dkv_connections_refused_total", 'reason="address-limit"');
@@ -112,22 +143,7 @@ describe("connections per address", () => {
     // Anonymous KV calls, one after another: each is refused UNAUTHENTICATED.
     for (let call = 0; call < DEFAULT_LIMITS.connectionAuthFailuresMax + 4; call++) {
       if (client.closed || client.destroyed) break;
-      const status = await new Promise<string>((resolve) => {
-        const stream = client.request({
-          ":method": "POST",
-          ":path": "/dkv.v1.KV/Get",
-          "content-type": "application/grpc",
-          te: "trailers",
-        });
-        let code = "none";
-        stream.on("response", (headers) => (code = String(headers["grpc-status"] ?? code)));
-        stream.on("trailers", (trailers) => (code = String(trailers["grpc-status"] ?? code)));
-        stream.on("data", () => undefined);
-        stream.on("error", () => undefined);
-        stream.on("close", () => resolve(code));
-        stream.end(Buffer.from([0, 0, 0, 0, 0]));
-      });
-      statuses.push(status);
+      statuses.push(await anonymousGet(client));
     }
     await closed;
     const unauthenticated = String(grpc.status.UNAUTHENTICATED);
@@ -149,6 +165,34 @@ describe("connections per address", () => {
       before + 1,
     );
     expect(await sample("dkv_connections_open", "")).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("addresses whose calls keep failing authentication", () => {
+  const burst = 2 * DEFAULT_LIMITS.connectionAuthFailuresMax;
+
+  it("have their new connections closed at accept, before TLS, until the budget refills", async () => {
+    const before = await sample("dkv_connections_refused_total", 'reason="auth-failures"');
+    await failAuthentication("127.0.0.6", burst);
+    await expect(session("127.0.0.6")).rejects.toThrow();
+    expect(await sample("dkv_connections_refused_total", 'reason="auth-failures"')).toBe(
+      before + 1,
+    );
+    // Other addresses are not touched; the budget refills at addressAuthFailuresMax a second.
+    const other = await session("127.0.0.8");
+    other.destroy();
+    await new Promise((resolve) =>
+      setTimeout(resolve, 1000 / DEFAULT_LIMITS.addressAuthFailuresMax + 200),
+    );
+    (await session("127.0.0.6")).destroy();
+  });
+
+  it("are never refused while a caller from the same address authenticates", async () => {
+    // 127.0.0.1 is where the admin (and the CLI) called from: trusted, however many fail there.
+    await failAuthentication("127.0.0.1", burst + 4);
+    const fresh = cluster.client("n1");
+    expect((await fresh.status()).members.length).toBe(1);
+    (await session("127.0.0.1")).destroy();
   });
 });
 
