@@ -230,11 +230,15 @@ describe("KV.Session", () => {
   });
 
   it("keeps each item's deadline, and runs at most sessionItemsInFlightMax at once", async () => {
-    const setup = new RawSession();
-    setup.send([{ id: 1, ...put("dl-fine", "a", { options: { w: { count: 3 } } }) }]);
-    expect((await setup.wait([1]))[0]?.status?.code).toBe(grpc.status.OK);
-    setup.end();
-    // A paused replica answers nothing: a read at r=3 waits until its item's deadline.
+    // The client's calls of one turn share one session, hence its bound: its fast read waits
+    // for a slot too, where a unary call would have been answered at once. Its stream is open
+    // before n3 is paused, and both sessions run at once: n3 stays paused for one deadline only,
+    // well before the failure detector could mark it down.
+    const client = new DkvClient([cluster.spec("n1").address], {
+      security: cluster.security,
+      session: true,
+    });
+    await client.put("dl-fine", "a", { w: 3 });
     cluster.pause("n3");
     try {
       const session = new RawSession();
@@ -248,10 +252,20 @@ describe("KV.Session", () => {
         // Waits for a slot, then runs at r=2 without n3.
         { id: 35, ...get("dl-fine") },
       ]);
+      const slow = [1, 2, 3, 4].map(() =>
+        client.get("slow", { r: 3, timeoutMs: 800 }).catch((error: grpc.ServiceError) => error),
+      );
+      const fast = client.get("dl-fine").then(() => Date.now() - startedMs);
       const results = await session.wait([30, 31, 32, 33, 34, 35]);
       const atMs = (id: number): number => session.results.get(id)![0]!.atMs - startedMs;
+      // At its deadline the coordinator answers that the deadline passed, or, when the replica
+      // call's own deadline came first, that n3 gave no reply by it: as a unary get would.
+      const late = [grpc.status.DEADLINE_EXCEEDED, grpc.status.UNAVAILABLE];
       for (const result of results.slice(0, 4)) {
-        expect(result.status?.code, result.status?.message).toBe(grpc.status.DEADLINE_EXCEEDED);
+        expect(late, result.status?.message).toContain(result.status?.code);
+        if (result.status?.code === grpc.status.UNAVAILABLE) {
+          expect(result.status.message).toMatch(/no reply from n3 by the deadline/);
+        }
       }
       expect(atMs(30)).toBeGreaterThanOrEqual(750);
       expect(results[4]?.status?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
@@ -263,30 +277,16 @@ describe("KV.Session", () => {
       expect(results[5]?.get?.siblings.map((s) => text(s.value))).toEqual(["a"]);
       expect(atMs(35)).toBeGreaterThanOrEqual(750);
       session.end();
-      // The client's calls of one turn share one session, hence its bound: the fast read waits
-      // for a slot too, where a unary call would have been answered at once.
-      const client = new DkvClient([cluster.spec("n1").address], {
-        security: cluster.security,
-        session: true,
-      });
-      try {
-        const clientStartedMs = Date.now();
-        const slow = [1, 2, 3, 4].map(() =>
-          client.get("slow", { r: 3, timeoutMs: 800 }).catch((error: grpc.ServiceError) => error),
-        );
-        const fast = await client.get("dl-fine");
-        expect(fast.siblings.map((s) => text(s.value))).toEqual(["a"]);
-        expect(Date.now() - clientStartedMs).toBeGreaterThanOrEqual(700);
-        for (const error of await Promise.all(slow)) {
-          expect((error as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
-        }
-      } finally {
-        client.close();
+      expect(await fast).toBeGreaterThanOrEqual(700);
+      for (const error of await Promise.all(slow)) {
+        expect(late).toContain((error as grpc.ServiceError).code);
       }
     } finally {
       cluster.resume("n3");
+      client.close();
     }
   });
+
   it("opens the session again after its stream failed", async () => {
     const client = new DkvClient([cluster.spec("n3").address], {
       security: cluster.security,
