@@ -19,13 +19,15 @@ import type { BatchPutResponse__Output } from "../proto/generated/dkv/v1/BatchPu
 import { DEFAULT_LIMITS } from "../node/core/limits.js";
 import { KvError } from "../node/core/errors.js";
 import { channelOptions } from "../node/peer-clients.js";
-import { claimRing, type Ring } from "../node/core/ring.js";
+import type { Ring } from "../node/core/ring.js";
 import { partitionOfKey } from "../node/core/key-hash.js";
 import type { NodeId } from "../node/core/node-id.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
 import { preferenceList } from "./core/preference-list.js";
 import { ORIGIN_HEADER } from "./kv-server.js";
 import { chunkBatch, outcomesOf, type ItemOutcome } from "./client-batch.js";
+import { SessionPool, type SessionOperation } from "./client-session.js";
+import { ringOfStatus } from "./client-ring.js";
 
 export { BatchItemError, type ItemOutcome } from "./client-batch.js";
 
@@ -111,6 +113,11 @@ export interface DkvClientOptions {
   readonly clock?: Clock;
   /** TLS credentials and token (default: plaintext, for nodes started with --insecure). */
   readonly security?: ClientSecurity;
+  /**
+   * Coalesce concurrent get, put and delete calls onto one KV.Session stream per node (items
+   * issued in one event-loop turn share a message). Off by default: see client-session.ts.
+   */
+  readonly session?: boolean;
 }
 
 /** The ring as a client sees it: enough to compute every key's primaries. */
@@ -133,6 +140,7 @@ export class DkvClient {
   readonly #routing: "given" | "primary";
   readonly #clock: Clock;
   readonly #security: ClientSecurity;
+  readonly #sessions: SessionPool | undefined;
   #ring: Promise<RingView | undefined> | undefined;
   #ringFailedAtMs = -Infinity;
   #ringLearnedAtMs = -Infinity;
@@ -144,6 +152,7 @@ export class DkvClient {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#security = options.security ?? INSECURE_CLIENT;
     this.#connections = addresses.map((address) => connect(address, this.#security));
+    this.#sessions = options.session === true ? new SessionPool(this.#clock) : undefined;
   }
 
   get(key: Uint8Array | string, options: CallOptions = {}): Promise<GetReply> {
@@ -157,6 +166,7 @@ export class DkvClient {
       (connection, metadata, callOptions, done) =>
         connection.kv.Get(request, metadata, callOptions, done),
       { bucket: request.bucket, key: request.key, n: options.n },
+      { get: request },
     );
   }
 
@@ -181,6 +191,7 @@ export class DkvClient {
       (connection, metadata, callOptions, done) =>
         connection.kv.Put(request, metadata, callOptions, done),
       { bucket: request.bucket, key: request.key, n: options.n },
+      { put: request },
     );
   }
 
@@ -196,6 +207,7 @@ export class DkvClient {
       (connection, metadata, callOptions, done) =>
         connection.kv.Delete(request, metadata, callOptions, done),
       { bucket: request.bucket, key: request.key, n: options.n },
+      { delete: request },
     );
   }
 
@@ -282,6 +294,7 @@ export class DkvClient {
   }
 
   close(): void {
+    this.#sessions?.close();
     for (const connection of [...this.#connections, ...this.#extra]) {
       connection.kv.close();
       connection.admin.close();
@@ -368,25 +381,31 @@ export class DkvClient {
       done: (error: grpc.ServiceError | null, reply?: Reply) => void,
     ) => void,
     target?: { readonly bucket: string; readonly key: Uint8Array; readonly n: number | undefined },
+    /** The same request as a session item: with `session`, sent on the node's session. */
+    operation?: SessionOperation,
   ): Promise<Reply> {
     const deadline = this.#clock.nowMs() + clientTimeoutMs(options.timeoutMs);
     const connections =
       this.#routing === "primary" && target !== undefined
         ? await this.#route(target)
         : this.#connections;
-    let lastError: grpc.ServiceError | undefined;
-    for (const connection of connections) {
-      const outcome = await new Promise<{ error: grpc.ServiceError | null; reply?: Reply }>(
-        (resolve) =>
-          invoke(connection, new grpc.Metadata(), { deadline }, (error, reply) =>
-            resolve(reply === undefined ? { error } : { error, reply }),
-          ),
-      );
-      if (outcome.error === null) return outcome.reply as Reply;
-      lastError = outcome.error;
-      if (!unreachable(outcome.error)) break;
-    }
-    throw lastError;
+    const unary = async (): Promise<Reply> => {
+      let lastError: grpc.ServiceError | undefined;
+      for (const connection of connections) {
+        const outcome = await new Promise<{ error: grpc.ServiceError | null; reply?: Reply }>(
+          (resolve) =>
+            invoke(connection, new grpc.Metadata(), { deadline }, (error, reply) =>
+              resolve(reply === undefined ? { error } : { error, reply }),
+            ),
+        );
+        if (outcome.error === null) return outcome.reply as Reply;
+        lastError = outcome.error;
+        if (!unreachable(outcome.error)) break;
+      }
+      throw lastError;
+    };
+    if (this.#sessions === undefined || operation === undefined) return unary();
+    return this.#sessions.call<Reply>(connections, operation, deadline, unary);
   }
 }
 
@@ -464,28 +483,4 @@ function connect(address: string, security: ClientSecurity): Connection {
     kv: new v1.KV(address, unused, shared),
     admin: new v1.Admin(address, unused, shared),
   };
-}
-
-/**
- * The ring a node follows, from the partitions its Status lists per member (after membership
- * changes the claim is not a fresh one); a fresh claim of the members when the lists do not
- * cover every partition (a node from before membership).
- */
-function ringOfStatus(status: StatusResponse__Output): Ring {
-  const nodes = status.members.map((member) => member.node_id as NodeId).sort();
-  const owners = new Array<NodeId | undefined>(status.partition_count).fill(undefined);
-  for (const member of status.members) {
-    for (const partition of member.partitions) {
-      if (partition < owners.length) owners[partition] = member.node_id as NodeId;
-    }
-  }
-  if (owners.every((owner) => owner !== undefined)) {
-    const owning = [...new Set(owners as NodeId[])];
-    return {
-      partitionCount: status.partition_count,
-      owners: owners as NodeId[],
-      nodes: owning.sort(),
-    };
-  }
-  return claimRing({ nodes, partitionCount: status.partition_count, targetN: status.default_n });
 }

@@ -30,6 +30,9 @@ import {
 } from "./kv-service.js";
 import type { ItemResult } from "./kv-batch.js";
 import type { ItemStatus } from "../proto/generated/dkv/v1/ItemStatus.js";
+import type { SessionRequest__Output } from "../proto/generated/dkv/v1/SessionRequest.js";
+import type { SessionResponse } from "../proto/generated/dkv/v1/SessionResponse.js";
+import { KvSession } from "./kv-session.js";
 
 /** Metadata set on a request forwarded to a primary, so it is never forwarded again. */
 export const FORWARDED_HEADER = "dkv-forwarded-by";
@@ -59,13 +62,14 @@ export interface KvServerDeps {
 /** Builds the KV service handlers over a KvService that forwards through the peers' clients. */
 export function kvHandlers(deps: KvServerDeps): KVHandlers {
   const { view } = deps;
+  const clock = deps.clock ?? SYSTEM_CLOCK;
   const service = new KvService({
     coordinator: deps.coordinator,
     self: view.self,
     limits: deps.limits,
     bucket: deps.bucket,
     logger: deps.logger,
-    clock: deps.clock ?? SYSTEM_CLOCK,
+    clock,
     forward: new GrpcForwardPort(view),
     contextKeys: deps.contextKeys,
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
@@ -108,7 +112,44 @@ export function kvHandlers(deps: KvServerDeps): KVHandlers {
         results: itemResults(await service.batchPut(call.request.items, kvCall), view.self),
       }));
     },
+    Session(call) {
+      serveSession(call, service, deps.limits, clock, view.self);
+    },
   };
+}
+
+/**
+ * Serves one KV.Session stream until the client ends it (kv-session.ts). Its response headers
+ * go out at once: a client that saw them knows the session reached this node's handler.
+ */
+function serveSession(
+  call: grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>,
+  service: KvService,
+  limits: Limits,
+  clock: Clock,
+  self: NodeId,
+): void {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const session = new KvSession({
+    service,
+    limits,
+    clock,
+    statusOf: (error) => itemStatusOf(error, self),
+    port: {
+      send: (results, sent) => call.write({ results }, sent),
+      pause: () => call.pause(),
+      resume: () => call.resume(),
+      end: () => call.end(),
+      budget: callBudgetOf(call.metadata),
+      deadlineMs,
+    },
+  });
+  call.sendMetadata(new grpc.Metadata());
+  call.on("data", (message: SessionRequest__Output) => session.receive(message.items));
+  call.on("end", () => session.end());
+  call.on("error", () => session.close());
+  call.on("cancelled", () => session.close());
 }
 
 /**
@@ -225,17 +266,21 @@ function itemResults<Reply>(
   results: readonly ItemResult<Reply>[],
   self: NodeId,
 ): { status: ItemStatus; reply?: Reply }[] {
-  return results.map((result) => {
-    if (result.ok) return { status: OK_ITEM, reply: result.reply };
-    const { code, details, metadata } = replyError(result.error, self);
-    return {
-      status: {
-        code: code ?? grpc.status.UNKNOWN,
-        message: details ?? "",
-        not_applied: (metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0,
-      },
-    };
-  });
+  return results.map((result) =>
+    result.ok
+      ? { status: OK_ITEM, reply: result.reply }
+      : { status: itemStatusOf(result.error, self) },
+  );
+}
+
+/** The status of a failed batch or session item: what its unary call would have ended with. */
+function itemStatusOf(error: unknown, self: NodeId): ItemStatus {
+  const { code, details, metadata } = replyError(error, self);
+  return {
+    code: code ?? grpc.status.UNKNOWN,
+    message: details ?? "",
+    not_applied: (metadata?.get(NOT_APPLIED_HEADER).length ?? 0) > 0,
+  };
 }
 
 function isServiceError(error: unknown): error is grpc.ServiceError {

@@ -4,7 +4,11 @@
 // each --sizes, for puts of new keys and gets of existing ones, each --rounds times. Each phase
 // is a closed loop of --items-in-flight items for --phase-seconds; reported per phase: items/s
 // and server CPU per item (utime + stime of the three node processes, from /proc).
-// Run: npm run bench:batch -- [--sizes 1,10,100] [--phase-seconds 5] [--rounds 2] [--json]
+// With --session, KV.Session takes the place of batches: raw streams (one per node) carrying
+// messages of exactly --sizes items, --items-in-flight in all; then the client's coalescing
+// (`session: true`) against unary calls at --unary-in-flight and at 1 call in flight.
+// Run: npm run bench:batch -- [--sizes 1,10,100] [--phase-seconds 5] [--rounds 2] [--session]
+// [--json]
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,12 +27,35 @@ import {
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
 import { builtMainScript, say } from "./lib/fault-cluster.js";
+import { SessionDriver } from "./lib/session-driver.js";
+
+/**
+ * How a phase sends its items: unary calls (`inFlight` at once), batches or raw session
+ * messages of `size` items, or unary-style calls through the client's session (`inFlight`).
+ */
+type Kind =
+  | { readonly mode: "unary"; readonly inFlight: number }
+  | { readonly mode: "batch"; readonly size: number }
+  | { readonly mode: "session"; readonly size: number }
+  | { readonly mode: "client-session"; readonly inFlight: number };
+
+function describeKind(kind: Kind): string {
+  switch (kind.mode) {
+    case "unary":
+      return `unary, ${kind.inFlight} in flight`;
+    case "batch":
+      return `batch of ${kind.size}`;
+    case "session":
+      return `session, ${kind.size} per message`;
+    case "client-session":
+      return `client session, ${kind.inFlight} in flight`;
+  }
+}
 
 /** One measured phase. */
 interface PhaseResult {
   readonly operation: "put" | "get";
-  /** 0 for unary calls, else items per batch. */
-  readonly batch: number;
+  readonly kind: Kind;
   readonly round: number;
   readonly items: number;
   readonly failed: number;
@@ -54,6 +81,11 @@ async function main(): Promise<number> {
     .option("phase-seconds", { type: "number", default: 5 })
     .option("rounds", { type: "number", default: 2 })
     .option("value-bytes", { type: "number", default: 1024 })
+    .option("session", {
+      type: "boolean",
+      default: false,
+      describe: "KV.Session phases instead of batches",
+    })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
@@ -84,32 +116,54 @@ async function main(): Promise<number> {
     specs.map((spec) => spec.address),
     { security, routing: "primary" },
   );
+  const sessionClient = new DkvClient(
+    specs.map((spec) => spec.address),
+    { security, routing: "primary", session: true },
+  );
+  const drivers: SessionDriver[] = [];
   const value = Buffer.alloc(args["value-bytes"], 7);
   const options = { w: 2, r: 2, dw: 1 } as const;
   let nextKey = 0;
   const serverCpu = (): number =>
     children.reduce((sum, child) => sum + cpuSeconds(child.pid ?? 0), 0);
 
-  /** Runs one phase: a closed loop of calls of `batch` items (0: unary) for phase-seconds. */
-  const phase = async (operation: "put" | "get", batch: number): Promise<PhaseResult> => {
+  /** Runs one phase: a closed loop of calls for phase-seconds. */
+  const phase = async (operation: "put" | "get", kind: Kind): Promise<PhaseResult> => {
     const endMs = performance.now() + args["phase-seconds"] * 1000;
     let items = 0;
     let failed = 0;
     const existing = Math.max(1, nextKey);
     const keyFor = (): string =>
       operation === "put" ? `k${nextKey++}` : `k${Math.floor(Math.random() * existing)}`;
+    const wire = { w: { count: 2 }, r: { count: 2 }, dw: { count: 1 } };
+    const item = (key: string) =>
+      operation === "put"
+        ? { put: { key: Buffer.from(key), value, options: wire } }
+        : { get: { key: Buffer.from(key), options: wire } };
+    const batch = kind.mode === "batch" || kind.mode === "session" ? kind.size : 0;
     const lanes =
-      batch === 0 ? args["unary-in-flight"] : Math.ceil(args["items-in-flight"] / batch);
-    const lane = async (): Promise<void> => {
+      kind.mode === "unary" || kind.mode === "client-session"
+        ? kind.inFlight
+        : Math.ceil(args["items-in-flight"] / kind.size);
+    const lane = async (laneIndex: number): Promise<void> => {
       while (performance.now() < endMs) {
-        if (batch === 0) {
+        if (kind.mode === "unary" || kind.mode === "client-session") {
           const key = keyFor();
-          const done =
-            operation === "put" ? client.put(key, value, options) : client.get(key, options);
+          const via = kind.mode === "unary" ? client : sessionClient;
+          const done = operation === "put" ? via.put(key, value, options) : via.get(key, options);
           await done.then(
             () => (items += 1),
             () => (failed += 1),
           );
+          continue;
+        }
+        if (kind.mode === "session") {
+          const driver = drivers[laneIndex % drivers.length]!;
+          const outcome = await driver
+            .send(Array.from({ length: batch }, () => item(keyFor())))
+            .catch(() => ({ ok: 0, failed: batch }));
+          items += outcome.ok;
+          failed += outcome.failed;
           continue;
         }
         const keys = Array.from({ length: batch }, keyFor);
@@ -132,12 +186,12 @@ async function main(): Promise<number> {
     };
     const cpuBefore = serverCpu();
     const startedMs = performance.now();
-    await Promise.all(Array.from({ length: lanes }, lane));
+    await Promise.all(Array.from({ length: lanes }, (_, index) => lane(index)));
     const seconds = (performance.now() - startedMs) / 1000;
     const cpu = serverCpu() - cpuBefore;
     return {
       operation,
-      batch,
+      kind,
       round: 0,
       items,
       failed,
@@ -150,16 +204,27 @@ async function main(): Promise<number> {
   try {
     for (const spec of specs) children.push(spawnNode(spec));
     await Promise.all(specs.map((spec) => waitForServing(spec.address, 60_000, security)));
+    for (const spec of specs) drivers.push(new SessionDriver(spec.address, security));
     say(`3 nodes up in ${dir}; warming up`);
-    await phase("put", 0);
+    const unary: Kind = { mode: "unary", inFlight: args["unary-in-flight"] };
+    await phase("put", unary);
+    const kinds: Kind[] = args.session
+      ? [
+          unary,
+          ...sizes.map((size): Kind => ({ mode: "session", size })),
+          { mode: "client-session", inFlight: args["unary-in-flight"] },
+          { mode: "unary", inFlight: 1 },
+          { mode: "client-session", inFlight: 1 },
+        ]
+      : [unary, ...sizes.map((size): Kind => ({ mode: "batch", size }))];
     const results: PhaseResult[] = [];
     for (let round = 1; round <= args.rounds; round++) {
       for (const operation of ["put", "get"] as const) {
-        for (const batch of [0, ...sizes]) {
-          const result = { ...(await phase(operation, batch)), round };
+        for (const kind of kinds) {
+          const result = { ...(await phase(operation, kind)), round };
           results.push(result);
           say(
-            `round ${round} ${operation} ${batch === 0 ? "unary" : `batch ${batch}`}: ` +
+            `round ${round} ${operation} ${describeKind(kind)}: ` +
               `${Math.round(result.itemsPerSecond)} items/s, ` +
               `${Math.round(result.serverCpuUsPerItem)} µs server CPU per item, ${result.failed} failed`,
           );
@@ -174,16 +239,23 @@ async function main(): Promise<number> {
       head: ["round", "operation", "calls", "items/s", "× unary", "server CPU/item", "failed"],
     });
     for (const result of results) {
-      const unary = results.find(
+      // Unary at one call in flight is the baseline of the calls at one (itself included).
+      const { kind } = result;
+      const inFlight =
+        kind.mode === "client-session" || kind.mode === "unary" ? kind.inFlight : undefined;
+      const baseline = results.find(
         (other) =>
-          other.round === result.round && other.operation === result.operation && other.batch === 0,
+          other.round === result.round &&
+          other.operation === result.operation &&
+          other.kind.mode === "unary" &&
+          other.kind.inFlight === (inFlight === 1 ? 1 : args["unary-in-flight"]),
       );
       table.push([
         result.round,
         result.operation,
-        result.batch === 0 ? "unary" : `batch of ${result.batch}`,
+        describeKind(result.kind),
         Math.round(result.itemsPerSecond),
-        unary === undefined ? "" : (result.itemsPerSecond / unary.itemsPerSecond).toFixed(2),
+        baseline === undefined ? "" : (result.itemsPerSecond / baseline.itemsPerSecond).toFixed(2),
         `${Math.round(result.serverCpuUsPerItem)} µs`,
         result.failed,
       ]);
@@ -192,6 +264,8 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     client.close();
+    sessionClient.close();
+    for (const driver of drivers) driver.close();
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadProto } from "../../proto/load-proto.js";
 import type { KVHandlers } from "../../proto/generated/dkv/v1/KV.js";
+import type { SessionRequest__Output } from "../../proto/generated/dkv/v1/SessionRequest.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { channelOptions } from "../../node/peer-clients.js";
 
@@ -39,6 +40,18 @@ function echoHandlers(valueBytes: number): KVHandlers {
     BatchPut(call, callback) {
       const reply = { context, siblings: [], vtag: "echo" };
       callback(null, { results: call.request.items.map(() => ({ status: OK_ITEM, reply })) });
+    },
+    Session(call) {
+      const get = { siblings: [sibling], context };
+      const put = { context, siblings: [], vtag: "echo" };
+      call.on("data", (message: SessionRequest__Output) => {
+        const results = message.items.map((item) => {
+          const reply = item.op === "get" ? { get } : item.op === "put" ? { put } : { delete: {} };
+          return { id: item.id, status: OK_ITEM, ...reply };
+        });
+        call.write({ results });
+      });
+      call.on("end", () => call.end());
     },
   };
 }

@@ -47,6 +47,13 @@ export interface Limits {
    */
   readonly batchItemsInFlightMax: number;
   /**
+   * Items of one KV.Session a node works on at once. Past it the node stops reading the
+   * stream (the rest of the message that crossed it waits for a slot) and HTTP/2 flow control
+   * holds the client, so a pipelining client needs no retry logic. Each running item also
+   * counts against requestsInFlightMax, and is shed alone (its own RESOURCE_EXHAUSTED) past it.
+   */
+  readonly sessionItemsInFlightMax: number;
+  /**
    * Bytes of requests and replies a node holds at once, over all services: messages being
    * received or worked on, and replies not yet read by their callers. Past it new calls are
    * refused with RESOURCE_EXHAUSTED before their messages are read.
@@ -164,6 +171,9 @@ export const DEFAULT_LIMITS: Limits = {
   connectionRequestsInFlightMax: 512,
   batchItemsMax: 1000,
   batchItemsInFlightMax: 128,
+  // A connection's fair share of requests (connectionRequestsInFlightMax): one session may
+  // hold what one busy connection may.
+  sessionItemsInFlightMax: 512,
   requestBytesInFlightMax: 512 * MiB,
   connectionBytesInFlightMax: 128 * MiB,
   replyUnreadMsMax: 60_000,
@@ -197,6 +207,7 @@ const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["requestTimeoutMsDefault", "requestTimeoutMsMax"],
   ["connectionRequestsInFlightMax", "requestsInFlightMax"],
   ["batchItemsInFlightMax", "batchItemsMax"],
+  ["sessionItemsInFlightMax", "requestsInFlightMax"],
   ["connectionBytesInFlightMax", "requestBytesInFlightMax"],
   ["addressConnectionsMax", "connectionsMax"],
 ];

@@ -7,7 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { NodeId } from "../core/node-id.js";
 import { FROM_HEADER } from "../peer-clients.js";
-import { ruleOf, type CallRule, type Permission } from "./call-rules.js";
+import { ruleOf, SESSION_PERMISSIONS, type CallRule, type Permission } from "./call-rules.js";
+import { checkSessionItems, type ItemRefusal } from "./session-item-refusal.js";
 import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
 
 /** Users, tokens and grants, as the cluster metadata holds them. */
@@ -134,6 +135,9 @@ export function verdictOf(
         if (verdict !== undefined) return verdict;
       }
       return undefined;
+    case "session":
+      // Each item is checked on its own (sessionItemsOf); the stream is open to any caller.
+      return undefined;
     case "stage": {
       if (caller.kind === "user") return user("admin");
       if (options.isMember(caller.nodeId) || message === undefined) return undefined;
@@ -148,10 +152,38 @@ export function verdictOf(
   }
 }
 
+/**
+ * A Session message with every item `caller` may not run replaced by its refusal
+ * (session-item-refusal.ts): a node may run anything, a user what its grants allow on each
+ * item's bucket for the item's operation. An item with no operation is left for the session
+ * to answer INVALID_ARGUMENT. Pure.
+ */
+export function sessionItemsOf(
+  caller: Caller,
+  options: Pick<CallGuardOptions, "access">,
+  message: unknown,
+): { message: unknown; refusals: ItemRefusal[] } {
+  if (caller.kind === "node") return { message, refusals: [] };
+  return checkSessionItems(message, (op, request) => {
+    if (op !== "get" && op !== "put" && op !== "delete") return undefined;
+    if (caller.kind !== "user") {
+      return { code: grpc.status.UNAUTHENTICATED, reason: "this call needs a user" };
+    }
+    const permission = SESSION_PERMISSIONS[op];
+    const refused = options.access.refusal(caller.user, permission, bucketOf(request));
+    return refused === undefined
+      ? undefined
+      : { code: grpc.status.PERMISSION_DENIED, reason: refused };
+  });
+}
+
 /** True for rules that must also see the request message. */
 function readsMessage(rule: CallRule | undefined, caller: Caller): boolean {
   if (rule === undefined || caller.kind === "anonymous") return false;
-  return (rule.kind === "bucket" && caller.kind === "user") || rule.kind === "stage";
+  return (
+    ((rule.kind === "bucket" || rule.kind === "session") && caller.kind === "user") ||
+    rule.kind === "stage"
+  );
 }
 
 const BEARER = /^Bearer\s+(\S{1,512})$/i;
@@ -215,10 +247,17 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
     };
     const checkMessage = (who: Caller, message: unknown, pass: (message: unknown) => void) => {
       if (refused) return;
-      if (readsMessage(rule, who)) {
-        const verdict = verdictOf(rule, who, options, message);
-        if (verdict !== undefined) return refuse(who, verdict);
+      if (!readsMessage(rule, who)) return pass(message);
+      if (rule?.kind === "session") {
+        const checked = sessionItemsOf(who, options, message);
+        for (const { code, reason } of checked.refusals.slice(0, 1)) {
+          const denied = code as grpc.status.PERMISSION_DENIED;
+          options.onRefused?.({ method: method.path, code: denied, caller: describe(who), reason });
+        }
+        return pass(checked.message);
       }
+      const verdict = verdictOf(rule, who, options, message);
+      if (verdict !== undefined) return refuse(who, verdict);
       pass(message);
     };
     return new grpc.ServerInterceptingCall(call, {

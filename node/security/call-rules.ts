@@ -21,10 +21,23 @@ export type CallRule =
   /** Any node, or a user granted `permission` on the request's bucket (read from the message). */
   | { readonly kind: "bucket"; readonly permission: Permission }
   /**
+   * KV.Session: any node, or a user granted, on each item's bucket, the permission of the
+   * item's operation (SESSION_PERMISSIONS). A refused item is answered PERMISSION_DENIED on its
+   * own (session-item-refusal.ts); the session and its other items go on.
+   */
+  | { readonly kind: "session" }
+  /**
    * Membership.Stage: a member node (it forwards an operator's change), an admin user, or a
    * node that is not a member yet staging its own join (`dkv serve --join`).
    */
   | { readonly kind: "stage" };
+
+/** The permission each operation of a KV.Session item needs on the item's bucket. */
+export const SESSION_PERMISSIONS: Readonly<Record<"get" | "put" | "delete", Permission>> = {
+  get: "read",
+  put: "write",
+  delete: "delete",
+};
 
 const member: CallRule = { kind: "member" };
 const admin: CallRule = { kind: "node-or-user", permission: "admin" };
@@ -36,6 +49,8 @@ const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
   // Every item's bucket is checked; one refused bucket refuses the whole batch.
   ["/dkv.v1.KV/BatchGet", { kind: "bucket", permission: "read" }],
   ["/dkv.v1.KV/BatchPut", { kind: "bucket", permission: "write" }],
+  // Every item's bucket and operation is checked; a refused item fails alone.
+  ["/dkv.v1.KV/Session", { kind: "session" }],
   ["/dkv.v1.Replica/Get", member],
   ["/dkv.v1.Replica/Put", member],
   ["/dkv.v1.Replica/Stream", member],

@@ -83,7 +83,10 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
    * was known), until the call ends or its reply is held in their place.
    */
   #workBytes = 0;
-  readonly #budget: CallBudget = { hold: (bytes) => this.#holdWork(bytes) };
+  readonly #budget: CallBudget = {
+    hold: (bytes) => this.#holdWork(bytes),
+    release: (bytes) => this.#releaseWorkBytes(bytes),
+  };
 
   constructor(
     base: grpc.ServerInterceptingCallInterface,
@@ -136,6 +139,15 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     return verdict;
   }
 
+  /** Gives back part of what the handler held (a Session item answered). */
+  #releaseWorkBytes(bytes: number): void {
+    const session = this.#session;
+    const released = Math.min(bytes, this.#workBytes);
+    if (session === undefined || this.#closed || released <= 0) return;
+    this.#shared.ledger.release(session, released);
+    this.#workBytes -= released;
+  }
+
   /** Gives back what the handler held through the call's budget. */
   #releaseWork(session: Http2Session): void {
     if (this.#workBytes === 0) return;
@@ -149,8 +161,9 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
       super.sendMessage(message, callback);
       return;
     }
-    // The reply takes the place of what the handler held to build it (a Get's object).
-    this.#releaseWork(session);
+    // A unary reply takes the place of what the handler held to build it (a Get's object); a
+    // streaming reply's handler releases what each of its items held (KV.Session).
+    if (!this.#method.responseStream) this.#releaseWork(session);
     // Held from an estimate before encoding: a burst of large replies past the budget is
     // refused without first encoding each one (240 unread 8 MiB gets made 2 GiB of buffers).
     const estimate = replyBytesEstimate(message) + GRPC_FRAME_HEADER_BYTES;

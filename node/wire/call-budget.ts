@@ -1,6 +1,7 @@
 // The admission budget of one call, as its handler sees it: a handler that is about to keep
-// large data for the call (a Get's object, read before its size is known) holds it here, so the
-// bytes count against the node's and the connection's budgets like the call's messages do.
+// large data for the call (a Get's object, read before its size is known; a Session's items
+// until they are answered) holds it here, so the bytes count against the node's and the
+// connection's budgets like the call's messages do.
 
 import type * as grpc from "@grpc/grpc-js";
 
@@ -15,6 +16,11 @@ export interface CallBudget {
    * budget, or once the call has ended (its bytes would no longer be counted anywhere).
    */
   hold(bytes: number): BudgetVerdict;
+  /**
+   * Gives back `bytes` held with hold() (at most what is held). A unary call's holds end when
+   * its reply is sent; a streaming reply's handler (KV.Session) releases each item's own.
+   */
+  release(bytes: number): void;
 }
 
 // Keyed by the call's request metadata: grpc-js hands the handler the very object the first

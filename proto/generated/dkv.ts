@@ -77,6 +77,10 @@ import type { ReplicaPutRequest as _dkv_v1_ReplicaPutRequest, ReplicaPutRequest_
 import type { ReplicaPutResponse as _dkv_v1_ReplicaPutResponse, ReplicaPutResponse__Output as _dkv_v1_ReplicaPutResponse__Output } from './dkv/v1/ReplicaPutResponse';
 import type { ReplicaReplyBatch as _dkv_v1_ReplicaReplyBatch, ReplicaReplyBatch__Output as _dkv_v1_ReplicaReplyBatch__Output } from './dkv/v1/ReplicaReplyBatch';
 import type { RequestOptions as _dkv_v1_RequestOptions, RequestOptions__Output as _dkv_v1_RequestOptions__Output } from './dkv/v1/RequestOptions';
+import type { SessionItem as _dkv_v1_SessionItem, SessionItem__Output as _dkv_v1_SessionItem__Output } from './dkv/v1/SessionItem';
+import type { SessionRequest as _dkv_v1_SessionRequest, SessionRequest__Output as _dkv_v1_SessionRequest__Output } from './dkv/v1/SessionRequest';
+import type { SessionResponse as _dkv_v1_SessionResponse, SessionResponse__Output as _dkv_v1_SessionResponse__Output } from './dkv/v1/SessionResponse';
+import type { SessionResult as _dkv_v1_SessionResult, SessionResult__Output as _dkv_v1_SessionResult__Output } from './dkv/v1/SessionResult';
 import type { SetDroppedPeersRequest as _dkv_v1_SetDroppedPeersRequest, SetDroppedPeersRequest__Output as _dkv_v1_SetDroppedPeersRequest__Output } from './dkv/v1/SetDroppedPeersRequest';
 import type { SetDroppedPeersResponse as _dkv_v1_SetDroppedPeersResponse, SetDroppedPeersResponse__Output as _dkv_v1_SetDroppedPeersResponse__Output } from './dkv/v1/SetDroppedPeersResponse';
 import type { SetLinkFaultsRequest as _dkv_v1_SetLinkFaultsRequest, SetLinkFaultsRequest__Output as _dkv_v1_SetLinkFaultsRequest__Output } from './dkv/v1/SetLinkFaultsRequest';
@@ -177,6 +181,10 @@ export interface ProtoGrpcType {
       ReplicaPutResponse: MessageTypeDefinition<_dkv_v1_ReplicaPutResponse, _dkv_v1_ReplicaPutResponse__Output>
       ReplicaReplyBatch: MessageTypeDefinition<_dkv_v1_ReplicaReplyBatch, _dkv_v1_ReplicaReplyBatch__Output>
       RequestOptions: MessageTypeDefinition<_dkv_v1_RequestOptions, _dkv_v1_RequestOptions__Output>
+      SessionItem: MessageTypeDefinition<_dkv_v1_SessionItem, _dkv_v1_SessionItem__Output>
+      SessionRequest: MessageTypeDefinition<_dkv_v1_SessionRequest, _dkv_v1_SessionRequest__Output>
+      SessionResponse: MessageTypeDefinition<_dkv_v1_SessionResponse, _dkv_v1_SessionResponse__Output>
+      SessionResult: MessageTypeDefinition<_dkv_v1_SessionResult, _dkv_v1_SessionResult__Output>
       SetDroppedPeersRequest: MessageTypeDefinition<_dkv_v1_SetDroppedPeersRequest, _dkv_v1_SetDroppedPeersRequest__Output>
       SetDroppedPeersResponse: MessageTypeDefinition<_dkv_v1_SetDroppedPeersResponse, _dkv_v1_SetDroppedPeersResponse__Output>
       SetLinkFaultsRequest: MessageTypeDefinition<_dkv_v1_SetLinkFaultsRequest, _dkv_v1_SetLinkFaultsRequest__Output>

@@ -325,6 +325,30 @@ describe("a TLS cluster", () => {
         .putMany([{ key: "p9", value: "x", bucket: "photos" }])
         .catch((e) => e);
       expect((batchWrite as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      // A session is checked item by item: a put refused alone, the get beside it served.
+      const inSession = new DkvClient([cluster.spec("n1").address], {
+        security: clientWith(undefined, token),
+        session: true,
+      });
+      try {
+        const [sessionRead, sessionWrite, elsewhere] = await Promise.all([
+          inSession.get("p1", { bucket: "photos" }),
+          inSession.put("p1", "mine", { bucket: "photos" }).catch((e: grpc.ServiceError) => e),
+          inSession.get("s1", { bucket: "secrets" }).catch((e: grpc.ServiceError) => e),
+        ]);
+        expect(sessionRead.siblings.map((s) => Buffer.from(s.value).toString())).toEqual([
+          "picture",
+        ]);
+        expect((sessionWrite as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+        expect((sessionWrite as grpc.ServiceError).details).toMatch(/write/);
+        expect((elsewhere as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+        const sessionDelete = await inSession
+          .delete("p1", { bucket: "photos", context: sessionRead.context })
+          .catch((e: grpc.ServiceError) => e);
+        expect((sessionDelete as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      } finally {
+        inSession.close();
+      }
       const other = await asCarol.get("p1", { bucket: "secrets" }).catch((e) => e);
       expect((other as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
       expect((await cli(["user", "remove", "carol"])).code).toBe(0);

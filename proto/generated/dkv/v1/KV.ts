@@ -12,6 +12,8 @@ import type { GetRequest as _dkv_v1_GetRequest, GetRequest__Output as _dkv_v1_Ge
 import type { GetResponse as _dkv_v1_GetResponse, GetResponse__Output as _dkv_v1_GetResponse__Output } from '../../dkv/v1/GetResponse';
 import type { PutRequest as _dkv_v1_PutRequest, PutRequest__Output as _dkv_v1_PutRequest__Output } from '../../dkv/v1/PutRequest';
 import type { PutResponse as _dkv_v1_PutResponse, PutResponse__Output as _dkv_v1_PutResponse__Output } from '../../dkv/v1/PutResponse';
+import type { SessionRequest as _dkv_v1_SessionRequest, SessionRequest__Output as _dkv_v1_SessionRequest__Output } from '../../dkv/v1/SessionRequest';
+import type { SessionResponse as _dkv_v1_SessionResponse, SessionResponse__Output as _dkv_v1_SessionResponse__Output } from '../../dkv/v1/SessionResponse';
 
 export interface KVClient extends grpc.Client {
   BatchGet(argument: _dkv_v1_BatchGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_BatchGetResponse__Output>): grpc.ClientUnaryCall;
@@ -59,6 +61,11 @@ export interface KVClient extends grpc.Client {
   put(argument: _dkv_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
   put(argument: _dkv_v1_PutRequest, callback: grpc.requestCallback<_dkv_v1_PutResponse__Output>): grpc.ClientUnaryCall;
   
+  Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dkv_v1_SessionRequest, _dkv_v1_SessionResponse__Output>;
+  Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_dkv_v1_SessionRequest, _dkv_v1_SessionResponse__Output>;
+  session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_dkv_v1_SessionRequest, _dkv_v1_SessionResponse__Output>;
+  session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_dkv_v1_SessionRequest, _dkv_v1_SessionResponse__Output>;
+  
 }
 
 export interface KVHandlers extends grpc.UntypedServiceImplementation {
@@ -72,6 +79,8 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
   
   Put: grpc.handleUnaryCall<_dkv_v1_PutRequest__Output, _dkv_v1_PutResponse>;
   
+  Session: grpc.handleBidiStreamingCall<_dkv_v1_SessionRequest__Output, _dkv_v1_SessionResponse>;
+  
 }
 
 export interface KVDefinition extends grpc.ServiceDefinition {
@@ -80,4 +89,5 @@ export interface KVDefinition extends grpc.ServiceDefinition {
   Delete: MethodDefinition<_dkv_v1_DeleteRequest, _dkv_v1_DeleteResponse, _dkv_v1_DeleteRequest__Output, _dkv_v1_DeleteResponse__Output>
   Get: MethodDefinition<_dkv_v1_GetRequest, _dkv_v1_GetResponse, _dkv_v1_GetRequest__Output, _dkv_v1_GetResponse__Output>
   Put: MethodDefinition<_dkv_v1_PutRequest, _dkv_v1_PutResponse, _dkv_v1_PutRequest__Output, _dkv_v1_PutResponse__Output>
+  Session: MethodDefinition<_dkv_v1_SessionRequest, _dkv_v1_SessionResponse, _dkv_v1_SessionRequest__Output, _dkv_v1_SessionResponse__Output>
 }

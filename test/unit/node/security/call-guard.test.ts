@@ -5,9 +5,11 @@ import * as grpc from "@grpc/grpc-js";
 import {
   bucketOf,
   bucketsOf,
+  sessionItemsOf,
   verdictOf,
   type Caller,
 } from "../../../../node/security/call-guard.js";
+import { itemRefusalOf } from "../../../../node/security/session-item-refusal.js";
 import { ruleOf } from "../../../../node/security/call-rules.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
 
@@ -92,5 +94,50 @@ describe("call rules", () => {
       grpc.status.PERMISSION_DENIED,
     );
     expect(verdict("/dkv.v1.Admin/SetDroppedPeers", user("admin"))).toBeUndefined();
+  });
+
+  it("checks each session item for its operation's permission on its bucket, alone", () => {
+    const item = (id: number, op: string, bucket: string) => ({
+      id,
+      timeout_ms: 0,
+      op,
+      [op]: { bucket, key: Buffer.from("k") },
+    });
+    const message = {
+      items: [
+        item(1, "get", "a"),
+        item(2, "put", "a"),
+        item(3, "get", "b"),
+        item(4, "delete", "a"),
+        { id: 5, timeout_ms: 0 },
+      ],
+    };
+    expect(verdict("/dkv.v1.KV/Session", user("reader"), message)).toBeUndefined();
+    const checked = sessionItemsOf(user("reader"), options, message);
+    const items = (checked.message as typeof message).items;
+    // Case   | refused? | why
+    const table: [number, string | undefined][] = [
+      [1, undefined],
+      [2, "user reader has no write grant"],
+      [3, "user reader has no read grant"],
+      [4, "user reader has no delete grant"],
+      [5, undefined], // no operation: left for the session to answer INVALID_ARGUMENT
+    ];
+    table.forEach(([id, reason], index) => {
+      const refused = itemRefusalOf(items[index]!);
+      expect(refused?.reason, `item ${id}`).toBe(reason);
+      expect(items[index]!.id).toBe(id);
+      // A refused item carries no operation, so nothing downstream can run it.
+      if (reason !== undefined) expect(Object.keys(items[index]!)).toEqual(["id", "timeout_ms"]);
+    });
+    expect(checked.refusals.map((refusal) => refusal.code)).toEqual([
+      grpc.status.PERMISSION_DENIED,
+      grpc.status.PERMISSION_DENIED,
+      grpc.status.PERMISSION_DENIED,
+    ]);
+    // The message the client sent is not changed; the admin and nodes pass it whole.
+    expect(itemRefusalOf(message.items[1]!)).toBeUndefined();
+    expect(sessionItemsOf(user("admin"), options, message).message).toBe(message);
+    expect(sessionItemsOf(node("n1"), options, message).message).toBe(message);
   });
 });
