@@ -45,6 +45,8 @@ export interface BenchConfig {
   readonly baseline: "none" | "echo";
   /** How the dkv client picks a node (worker-messages.ts BenchRouting). */
   readonly routing: BenchRouting;
+  /** Calls coalesced onto KV.Session streams (DkvClientOptions.session). */
+  readonly session: boolean;
   readonly target: BenchTarget;
   /** Bucket, quorum and timeout of every request. */
   readonly callOptions: CallOptions;
@@ -65,6 +67,7 @@ export interface BenchFlags {
   readonly seed: number;
   readonly baseline: string;
   readonly routing: string;
+  readonly session: boolean;
   readonly nodes: number;
   readonly storage: string;
   readonly partitions: number;
@@ -133,6 +136,7 @@ export function benchConfig(
     seed: flags.seed,
     baseline: flags.baseline,
     routing: flags.routing,
+    session: flags.session,
     target,
     callOptions,
     preloadConcurrency: 32,

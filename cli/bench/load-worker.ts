@@ -22,6 +22,7 @@ export class LoadWorker {
   constructor(config: WorkerConfig) {
     this.#config = config;
     const security = securityOf(config.credentials);
+    const session = config.session;
     const { addresses } = config;
     this.#clients =
       config.routing === "spread"
@@ -29,9 +30,10 @@ export class LoadWorker {
             (_, first) =>
               new DkvClient([...addresses.slice(first), ...addresses.slice(0, first)], {
                 security,
+                session,
               }),
           )
-        : [new DkvClient(addresses, { routing: config.routing, security })];
+        : [new DkvClient(addresses, { routing: config.routing, security, session })];
     this.#executor = new WorkloadExecutor(this.#clients, {
       workload: WORKLOADS[config.workload],
       records: config.records,

@@ -141,6 +141,7 @@ function workerConfig(spec: TargetSpec, config: BenchConfig, index: number): Wor
     workerIndex: index,
     addresses,
     routing: spec.name === "dkv" ? config.routing : "given",
+    session: config.session,
     ...(spec.credentials === undefined ? {} : { credentials: spec.credentials }),
     workload: config.workload,
     records: config.records,

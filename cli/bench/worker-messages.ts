@@ -31,6 +31,8 @@ export interface WorkerConfig {
   readonly addresses: readonly string[];
   /** --routing for dkv, "given" for the echo server. */
   readonly routing: BenchRouting;
+  /** Calls coalesced onto KV.Session streams. */
+  readonly session: boolean;
   /** TLS credentials (absent: plaintext). */
   readonly credentials?: ClientCredentialsPem;
   readonly workload: WorkloadName;

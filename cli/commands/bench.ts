@@ -31,6 +31,7 @@ interface BenchArgs extends ClientArgs {
   seed: number;
   baseline: string;
   routing: string;
+  session: boolean;
   existing: boolean;
   nodes: number;
   storage: string;
@@ -82,6 +83,12 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
       describe:
         "dkv client: the nodes in order (each client process starts at a different one), a primary of each key, or every node in turn per request (as a plain gRPC client balances)",
     })
+    .option("session", {
+      type: "boolean",
+      default: false,
+      describe:
+        "dkv client: concurrent calls coalesced onto one KV.Session stream per node (the echo baseline too)",
+    })
     .option("existing", {
       type: "boolean",
       default: false,
@@ -124,6 +131,7 @@ export async function handler(args: ArgumentsCamelCase<BenchArgs>): Promise<void
       seed: args.seed,
       baseline: args.baseline,
       routing: args.routing,
+      session: args.session,
       nodes: args.nodes,
       storage: args.storage,
       partitions: args.partitions,

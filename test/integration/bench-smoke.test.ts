@@ -44,56 +44,69 @@ interface Target {
   operations: Record<string, Summary>;
   errors: Record<string, number>;
   reads: { count: number; notFound: number };
-  cpu: { clientProcessCores: number[]; serverCores: number | null };
+  cpu: {
+    clientProcessCores: number[];
+    serverCores: number | null;
+    serverCpuUsPerOperation: number | null;
+  };
 }
 
 describe("dkv bench", () => {
-  it("runs workload A against its own cluster and the echo baseline and prints one JSON report", async () => {
-    const args = ["bench", "--workload", "a", "--duration", "3", "--records", "200"];
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [MAIN_SCRIPT, ...args, "--baseline", "echo", "--json"],
-        // Interrupted before the test's own timeout: on SIGINT the script stops every node it
-        // started, which a test timeout would leave running.
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-      );
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as {
-      version: number;
-      config: { workload: string; records: number; quorum: Record<string, unknown> };
-      dkv: Target;
-      echo: Target;
-      ratio: { throughput: number; p99: number };
-      design: { throughputRatioMet: boolean | null };
-      warnings: string[];
-    };
-    expect(report.version).toBe(1);
-    expect(report.config).toMatchObject({ workload: "a", records: 200 });
-    expect(report.config.quorum).toMatchObject({ n: 3, r: 2, w: 2, dw: 1 });
-    for (const target of [report.dkv, report.echo]) {
-      for (const kind of ["read", "update", "all"]) {
-        const summary = target.operations[kind];
-        expect(summary?.operations, `${target.target} ${kind}`).toBeGreaterThan(0);
-        expect(summary?.failed, `${target.target} ${kind}`).toBe(0);
-        expect(summary?.p50Ms).toBeGreaterThan(0);
-        expect(summary?.p50Ms).toBeLessThanOrEqual(summary?.p99Ms ?? 0);
-        expect(summary?.p999Ms).toBeLessThanOrEqual(summary?.maxMs ?? 0);
+  it.each([
+    ["unary calls to the nodes in order", []],
+    ["a session per node, requests spread over them", ["--session", "--routing", "spread"]],
+  ])(
+    "runs workload A against its own cluster and the echo baseline and prints one JSON report (%s)",
+    async (_, extra: string[]) => {
+      const args = ["bench", "--workload", "a", "--duration", "3", "--records", "200", ...extra];
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [MAIN_SCRIPT, ...args, "--baseline", "echo", "--json"],
+          // Interrupted before the test's own timeout: on SIGINT the script stops every node it
+          // started, which a test timeout would leave running.
+          { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
+          (error, stdout, stderr) =>
+            resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
+        );
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as {
+        version: number;
+        config: { workload: string; records: number; quorum: Record<string, unknown> };
+        dkv: Target;
+        echo: Target;
+        ratio: { throughput: number; p99: number };
+        design: { throughputRatioMet: boolean | null };
+        warnings: string[];
+      };
+      expect(report.version).toBe(1);
+      expect(report.config).toMatchObject({ workload: "a", records: 200 });
+      expect(report.config.quorum).toMatchObject({ n: 3, r: 2, w: 2, dw: 1 });
+      for (const target of [report.dkv, report.echo]) {
+        for (const kind of ["read", "update", "all"]) {
+          const summary = target.operations[kind];
+          expect(summary?.operations, `${target.target} ${kind}`).toBeGreaterThan(0);
+          expect(summary?.failed, `${target.target} ${kind}`).toBe(0);
+          expect(summary?.p50Ms).toBeGreaterThan(0);
+          expect(summary?.p50Ms).toBeLessThanOrEqual(summary?.p99Ms ?? 0);
+          expect(summary?.p999Ms).toBeLessThanOrEqual(summary?.maxMs ?? 0);
+        }
+        expect(target.errors).toEqual({});
+        expect(target.reads.notFound).toBe(0);
+        expect(target.cpu.clientProcessCores).toHaveLength(1);
       }
-      expect(target.errors).toEqual({});
-      expect(target.reads.notFound).toBe(0);
-      expect(target.cpu.clientProcessCores).toHaveLength(1);
-    }
-    expect(report.ratio.throughput).toBeGreaterThan(0);
-    expect(typeof report.design.throughputRatioMet).toBe("boolean");
-    // Every node and the echo server are gone.
-    for (const address of [...report.dkv.addresses, ...report.echo.addresses]) {
-      expect(await listening(address), address).toBe(false);
-    }
-  }, 120_000);
+      // Its own cluster's pids are known: server CPU per operation is measured, never made up.
+      expect(report.dkv.cpu.serverCpuUsPerOperation).toBeGreaterThan(0);
+      expect(report.ratio.throughput).toBeGreaterThan(0);
+      expect(typeof report.design.throughputRatioMet).toBe("boolean");
+      // Every node and the echo server are gone.
+      for (const address of [...report.dkv.addresses, ...report.echo.addresses]) {
+        expect(await listening(address), address).toBe(false);
+      }
+    },
+    120_000,
+  );
 
   it("stops every node it started when interrupted", async () => {
     const child = spawn(
