@@ -80,6 +80,10 @@ export class SessionPool {
     deadlineMs: number,
     unary: () => Promise<Reply>,
   ): Promise<Reply> {
+    // A large item gains nothing from sharing a message, and one over the node's message bound
+    // would fail the whole stream, with every other item on it: it goes as a unary call, which
+    // gets its own precise refusal.
+    if (itemBytesOf(operation) > SESSION_BYTES_PER_MESSAGE_TARGET) return unary();
     return new Promise<Reply>((resolve, reject) => {
       const pending: Pending = {
         operation,
@@ -277,10 +281,19 @@ class SessionLane {
   }
 }
 
-/** About the encoded size of an item, for splitting messages. */
-function itemBytesOf(item: SessionItem): number {
-  const request: { key?: unknown; value?: unknown; context?: unknown } =
-    item.put ?? item.get ?? item.delete ?? {};
+/** About the encoded size of an item (or of its operation), for splitting messages. */
+function itemBytesOf(item: SessionItem | SessionOperation): number {
+  type Request = { key?: unknown; value?: unknown; context?: unknown };
+  const {
+    put,
+    get,
+    delete: remove,
+  } = item as {
+    put?: Request | null;
+    get?: Request | null;
+    delete?: Request | null;
+  };
+  const request: Request = put ?? get ?? remove ?? {};
   return 64 + lengthOf(request.key) + lengthOf(request.value) + lengthOf(request.context);
 }
 

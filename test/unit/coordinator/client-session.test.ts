@@ -57,6 +57,20 @@ const OK = { code: 0, message: "", not_applied: false };
 const get = (key: string) => ({ get: { bucket: "", key: Buffer.from(key) } });
 
 describe("SessionPool", () => {
+  it("sends an item larger than a message's share as a unary call, never on the stream", async () => {
+    const clock = new ManualClock();
+    const pool = new SessionPool(clock);
+    const node = connection("n1");
+    const big = {
+      put: { bucket: "", key: Buffer.from("k"), value: Buffer.alloc(5 * 1024 * 1024) },
+    };
+    const reply = await pool.call([node], big, clock.nowMs() + 1000, () =>
+      Promise.resolve("unary"),
+    );
+    expect(reply).toBe("unary");
+    expect(node.streams).toHaveLength(0);
+  });
+
   it("sends the calls of one turn in one message and settles each by its id", async () => {
     const clock = new ManualClock();
     const pool = new SessionPool(clock);
