@@ -32,7 +32,7 @@ const call = fc.record(
   {
     id,
     deadline_ms: deadline,
-    get: fc.option(fc.record({ bucket: text, key: bytes, digest: bytes }), { nil: undefined }),
+    get: fc.option(fc.record({ bucket: text, key: bytes, digest: bytes }), { nil: null }),
     put: fc.option(
       fc.record({
         bucket: text,
@@ -42,14 +42,14 @@ const call = fc.record(
         reason: fc.constantFrom(...REASONS),
         hint_for: text,
       }),
-      { nil: undefined },
+      { nil: null },
     ),
   },
   { requiredKeys: ["id", "deadline_ms"] },
 );
 // A call carries one operation at most (a oneof): drop `put` when `get` is there.
 const callBatch = fc.array(call, { maxLength: 6 }).map((calls) => ({
-  calls: calls.map((c) => (c.get === undefined ? c : { ...c, put: undefined })),
+  calls: calls.map((c) => (c.get === null || c.get === undefined ? c : { ...c, put: null })),
 }));
 
 const reply = fc.record(
