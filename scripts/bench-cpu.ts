@@ -21,6 +21,7 @@ import {
   waitForServing,
 } from "../cli/local-cluster.js";
 import { DkvClient } from "../coordinator/client.js";
+import { HealthClient } from "../cli/health-client.js";
 import { WorkloadExecutor, benchValue } from "../cli/bench/workload-executor.js";
 import { WORKLOADS, keyName } from "../cli/bench/workload.js";
 import { say } from "./lib/fault-cluster.js";
@@ -52,7 +53,9 @@ function threadCpu(pid: number, into: Map<string, number>): void {
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "");
+      // The main (JavaScript) thread has the process's id; V8's GC helpers and libuv's pool not.
+      const name = task === String(pid) ? "main" : comm;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
       into.set(name, (into.get(name) ?? 0) + seconds);
@@ -120,6 +123,11 @@ async function main(): Promise<number> {
     .option("batch", { type: "number", default: 100, describe: "Items per batch (0: none)" })
     .option("batch-items-rate", { type: "number", default: 2000 })
     .option("records", { type: "number", default: 10_000 })
+    .option("unary-rate", {
+      type: "number",
+      default: 0,
+      describe: "Also: Health.Check, get-only and put-only phases at this rate (0: none)",
+    })
     .option("cpu-prof-dir", { type: "string" })
     .option("keep-logs", { type: "boolean", default: false })
     .option("node-flag", { type: "string", array: true, default: [] as string[] })
@@ -131,7 +139,10 @@ async function main(): Promise<number> {
     const [main = "", flags = ""] = entry.split("::");
     return { main: path.resolve(main), flags: flags.split(" ").filter((flag) => flag !== "") };
   });
-  const rates = args.rates.split(",").map(Number);
+  const rates = args.rates
+    .split(",")
+    .map(Number)
+    .filter((rate) => rate > 0);
   const rows: string[] = [];
   let stopping: (() => Promise<void>) | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -188,6 +199,7 @@ async function main(): Promise<number> {
       ): Promise<void> => {
         const threadsBefore = new Map<string, number>();
         for (const child of children) threadCpu(child.pid ?? 0, threadsBefore);
+        const perNodeBefore = children.map((c) => cpuSeconds(c.pid ?? 0));
         const before = serverCpu();
         const switchesBefore = children.reduce((sum, c) => sum + contextSwitches(c.pid ?? 0), 0);
         const startedMs = performance.now();
@@ -197,6 +209,14 @@ async function main(): Promise<number> {
         phases.push({ name, startUs, endUs: Number(process.hrtime.bigint() / 1000n) });
         const seconds = (performance.now() - startedMs) / 1000;
         const after = serverCpu();
+        const perNode = children
+          .map((c, i) => {
+            const now = cpuSeconds(c.pid ?? 0);
+            const then = perNodeBefore[i] ?? { user: 0, system: 0 };
+            const used = now.user + now.system - then.user - then.system;
+            return `n${i + 1} ${((used / seconds) * 100).toFixed(1)}%`;
+          })
+          .join(" ");
         const threadsAfter = new Map<string, number>();
         for (const child of children) threadCpu(child.pid ?? 0, threadsAfter);
         const byThread = [...threadsAfter]
@@ -217,7 +237,7 @@ async function main(): Promise<number> {
           (items === 0
             ? `${Math.round(switches / seconds)} sleeps/s, `
             : `${Math.round((cpu * 1e6) / items)} µs/item, ${(switches / items).toFixed(1)} sleeps/item, `) +
-          `${outcome.failed} failed, ${outcome.skipped} skipped; threads: ${byThread}`;
+          `${outcome.failed} failed, ${outcome.skipped} skipped; nodes: ${perNode}; threads: ${byThread}`;
         rows.push(row);
         say(row);
       };
@@ -251,6 +271,27 @@ async function main(): Promise<number> {
         for (const rate of rates) {
           await measure(`ycsb-a ${rate}/s`, () =>
             fixedRate(rate, args["phase-seconds"], executor.operation),
+          );
+        }
+        const unaryRate = args["unary-rate"];
+        if (unaryRate > 0) {
+          const health = new HealthClient(specs[0]?.address ?? "", security);
+          await measure(`health ${unaryRate}/s`, () =>
+            fixedRate(unaryRate, args["phase-seconds"], async () => {
+              if ((await health.check(5000)) !== "SERVING") throw new Error("not serving");
+            }),
+          );
+          health.close();
+          let index = 0;
+          await measure(`get ${unaryRate}/s`, () =>
+            fixedRate(unaryRate, args["phase-seconds"], () =>
+              client.get(keyName(index++ % args.records), callOptions),
+            ),
+          );
+          await measure(`put ${unaryRate}/s`, () =>
+            fixedRate(unaryRate, args["phase-seconds"], () =>
+              client.put(`u${index++}`, value, callOptions),
+            ),
           );
         }
         if (args.batch > 0) {
