@@ -338,7 +338,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const server = createBoundedServer(limits, channelOptions(limits.grpcMessageBytesMax), clock, {
     ...(guard === undefined ? {} : { guard }),
     gate,
-    watchers: [{ attach: (http2Server) => security.attachServer(http2Server) }],
   });
   const v1 = grpcObject.dkv.v1;
   server.addService(

@@ -9,7 +9,6 @@ import type { NodeId } from "../core/node-id.js";
 import { FROM_HEADER } from "../peer-clients.js";
 import { ruleOf, type CallRule, type Permission } from "./call-rules.js";
 import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
-import type { PeerIdentities } from "./peer-identities.js";
 
 /** Users, tokens and grants, as the cluster metadata holds them. */
 export interface AccessCheck {
@@ -38,11 +37,6 @@ export interface CallGuardOptions {
   readonly access: AccessCheck;
   /** Told of every refused call (metrics, rate-limited logs); never given a secret. */
   onRefused?(refusal: Refusal): void;
-  /**
-   * The identities of the open connections, read at their handshakes; without it (or for a
-   * connection it does not know) each call asks for its peer certificate.
-   */
-  readonly identities?: PeerIdentities;
 }
 
 /** A refused call, for metrics and logs. */
@@ -160,11 +154,8 @@ function callerOf(
   call: grpc.ServerInterceptingCallInterface,
   metadata: grpc.Metadata,
   access: AccessCheck,
-  identities: PeerIdentities | undefined,
 ): Caller | Promise<Caller> {
-  const byCertificate =
-    identities?.identityOf(call.getConnectionInfo()) ??
-    identityOfPeer(call.getAuthContext().sslPeerCertificate);
+  const byCertificate = identityOfPeer(call.getAuthContext().sslPeerCertificate);
   const from = metadata.get(FROM_HEADER)[0];
   if (from !== undefined && (byCertificate.kind !== "node" || from !== byCertificate.nodeId)) {
     return { kind: "anonymous", reason: `${FROM_HEADER} names a node the certificate does not` };
@@ -227,7 +218,7 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
               if (verdict !== undefined) return refuse(who, verdict);
               nextMetadata(metadata);
             };
-            const found = callerOf(call, metadata, options.access, options.identities);
+            const found = callerOf(call, metadata, options.access);
             caller = found;
             if (found instanceof Promise) void found.then(checkHeaders);
             else checkHeaders(found);

@@ -5,14 +5,12 @@
 
 import { BOOTSTRAP_ADMIN } from "./metadata-access.js";
 import * as grpc from "@grpc/grpc-js";
-import type net from "node:net";
 import type { Clock } from "../clock.js";
 import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
 import { callGuard, type AccessCheck, type Refusal } from "./call-guard.js";
 import { INSECURE_CHANNELS, tlsChannels, type ChannelSecurity } from "./channel-security.js";
 import { nodeCredentialFiles } from "./credential-files.js";
-import { PeerIdentities } from "./peer-identities.js";
 import { ReloadingCertificateProvider, tlsServerCredentials } from "./tls-credentials.js";
 
 export { BOOTSTRAP_ADMIN };
@@ -34,11 +32,6 @@ export interface NodeSecurity {
     isMember: (node: NodeId) => boolean;
     access: AccessCheck;
   }): grpc.ServerInterceptor | undefined;
-  /**
-   * Watches a server's TLS connections, so the guard knows each one's identity from its
-   * handshake (node/security/peer-identities.ts); a no-op when insecure.
-   */
-  attachServer(server: net.Server): void;
   /** Calls refused so far, by status and method (for dkv_calls_refused_total). */
   readonly refused: ReadonlyMap<string, { code: string; method: string; count: number }>;
   /** Reads the credential files again (SIGHUP). */
@@ -52,7 +45,6 @@ export const INSECURE_NODE: NodeSecurity = {
   serverCredentials: grpc.ServerCredentials.createInsecure(),
   channels: INSECURE_CHANNELS,
   guard: () => undefined,
-  attachServer: () => undefined,
   refused: new Map(),
   reload: () => Promise.resolve(),
   close: () => undefined,
@@ -101,14 +93,12 @@ export async function openNodeSecurity(options: {
     lastLogged.set(refusal.method, now);
     logger.warn(refusal, "call refused (logged at most every 10 s per method)");
   };
-  const identities = new PeerIdentities();
   return {
     mode: "tls",
     serverCredentials: tlsServerCredentials(provider, "request"),
     channels: tlsChannels(provider),
     refused,
-    guard: ({ isMember, access }) => callGuard({ isMember, access, onRefused, identities }),
-    attachServer: (server) => identities.attach(server),
+    guard: ({ isMember, access }) => callGuard({ isMember, access, onRefused }),
     async reload() {
       await provider.reload();
     },

@@ -13,11 +13,6 @@ import { wellFormedStatusInterceptor } from "./status-details.js";
 import type net from "node:net";
 import type { ConnectionGate } from "./connection-gate.js";
 
-/** Told of each HTTP/2 server grpc-js makes, before it listens. */
-export interface ServerWatcher {
-  attach(server: net.Server): void;
-}
-
 // The handler type, which grpc-js does not export, taken from register's own signature.
 declare const server: grpc.Server;
 type HandleCall<RequestType, ResponseType> = Parameters<
@@ -30,9 +25,9 @@ type HandleCall<RequestType, ResponseType> = Parameters<
  * cannot decode to malformedRequestInterceptor instead of answering INTERNAL.
  */
 class BoundedServer extends grpc.Server {
-  constructor(options: grpc.ServerOptions, watchers: readonly ServerWatcher[]) {
+  constructor(options: grpc.ServerOptions, gate: ConnectionGate | undefined) {
     super(options);
-    if (watchers.length > 0) watchConnections(this, watchers);
+    if (gate !== undefined) watchConnections(this, gate);
   }
 
   override register<RequestType, ResponseType>(
@@ -64,8 +59,6 @@ export function createBoundedServer(
     readonly guard?: grpc.ServerInterceptor;
     /** Bounds connections per address and in all, and their handshake time. */
     readonly gate?: ConnectionGate;
-    /** Also given each HTTP/2 server before it listens (the TLS peer identities). */
-    readonly watchers?: readonly ServerWatcher[];
   } = {},
 ): grpc.Server {
   const admission = admissionInterceptor(limits, clock, extra.observer);
@@ -86,7 +79,7 @@ export function createBoundedServer(
         malformedRequestInterceptor(),
       ],
     },
-    [...(extra.gate === undefined ? [] : [extra.gate]), ...(extra.watchers ?? [])],
+    extra.gate,
   );
 }
 
@@ -96,7 +89,7 @@ export function createBoundedServer(
  * that method hands the gate each server before it listens, so no socket escapes it. Checked
  * at construction: a grpc-js without the method stops the node instead of leaving it unbounded.
  */
-function watchConnections(server: grpc.Server, watchers: readonly ServerWatcher[]): void {
+function watchConnections(server: grpc.Server, gate: ConnectionGate): void {
   const internals = server as unknown as {
     createHttp2Server?: (this: grpc.Server, credentials: grpc.ServerCredentials) => net.Server;
   };
@@ -106,7 +99,7 @@ function watchConnections(server: grpc.Server, watchers: readonly ServerWatcher[
   }
   internals.createHttp2Server = function (credentials) {
     const http2Server = create.call(this, credentials);
-    for (const watcher of watchers) watcher.attach(http2Server);
+    gate.attach(http2Server);
     return http2Server;
   };
 }

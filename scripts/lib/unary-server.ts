@@ -11,7 +11,6 @@ import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { channelOptions } from "../../node/peer-clients.js";
 import { callGuard } from "../../node/security/call-guard.js";
-import { PeerIdentities } from "../../node/security/peer-identities.js";
 
 const [variant = "bare", port = "0", certDir = ""] = process.argv.slice(2);
 const file = (name: string) => readFileSync(path.join(certDir, name));
@@ -24,20 +23,18 @@ let server: grpc.Server;
 if (variant === "bare")
   server = new grpc.Server(channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax));
 else {
-  const identities = new PeerIdentities();
   const guard =
     variant === "guard"
       ? callGuard({
           isMember: () => true,
           access: { userOfToken: async () => ({ refused: "no" }), refusal: () => undefined },
-          identities,
         })
       : undefined;
   server = createBoundedServer(
     DEFAULT_LIMITS,
     channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
     SYSTEM_CLOCK,
-    { ...(guard === undefined ? {} : { guard }), watchers: [identities] },
+    guard === undefined ? {} : { guard },
   );
 }
 new HealthImplementation({ "": "SERVING" }).addToServer(server);
