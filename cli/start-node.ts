@@ -27,6 +27,7 @@ import { DropLoop } from "../node/membership/drop-loop.js";
 import { channelOptions } from "../node/peer-clients.js";
 import { INSECURE_NODE, type NodeSecurity } from "../node/security/node-security.js";
 import { createBoundedServer } from "../node/wire/bounded-server.js";
+import { withReplicaStreamCodec } from "../node/wire/replica-stream-codec.js";
 import { ConnectionGate } from "../node/wire/connection-gate.js";
 import { TokenVerifier } from "../node/security/tokens.js";
 import { replicaHandlers } from "../node/replica-server.js";
@@ -353,7 +354,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     }),
   );
   server.addService(
-    v1.Replica.service,
+    withReplicaStreamCodec(v1.Replica.service),
     replicaHandlers(replica, view, config.logger, hints, clock, limits),
   );
   const facts = {

@@ -12,6 +12,11 @@ import type { MembershipClient } from "../proto/generated/dkv/v1/Membership.js";
 import type { TransferClient } from "../proto/generated/dkv/v1/Transfer.js";
 import type { NodeId } from "./core/node-id.js";
 import { INSECURE_CHANNELS, type ChannelSecurity } from "./security/channel-security.js";
+import { withReplicaStreamCodec } from "./wire/replica-stream-codec.js";
+
+/** The Replica client class with the stream codec, made once. */
+let ReplicaWithCodec:
+  ReturnType<typeof loadProto>["grpcObject"]["dkv"]["v1"]["Replica"] | undefined;
 
 /** The clients of one peer. */
 export interface PeerClients {
@@ -62,6 +67,11 @@ export function connectPeer(
 ): PeerClients {
   const { grpcObject } = loadProto();
   const v1 = grpcObject.dkv.v1;
+  // Replica.Stream with the hand-written codec of node/wire/replica-stream-codec.ts.
+  ReplicaWithCodec ??= grpc.makeGenericClientConstructor(
+    withReplicaStreamCodec(v1.Replica.service),
+    "Replica",
+  ) as unknown as typeof v1.Replica;
   const secured = security.channel(node);
   const options = { ...channelOptions(messageBytesMax), ...secured.options };
   const channel = new grpc.Channel(address, secured.credentials, options);
@@ -82,7 +92,7 @@ export function connectPeer(
   return {
     node,
     address,
-    replica: new v1.Replica(address, unused, shared),
+    replica: new ReplicaWithCodec(address, unused, shared),
     kv: new v1.KV(address, unused, shared),
     admin: new v1.Admin(address, unused, shared),
     handoff: new v1.Handoff(address, unused, shared),
