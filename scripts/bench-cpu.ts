@@ -255,12 +255,13 @@ async function main(): Promise<number> {
             callOptions,
           );
         }
-        const executor = new WorkloadExecutor(client, {
+        const executor = new WorkloadExecutor([client], {
           workload: WORKLOADS.a,
           records: args.records,
           value,
           callOptions,
           seed: 42 + pair,
+          workerIndex: 0,
         });
         await fixedRate(rates[0] ?? 400, 5, executor.operation);
         await new Promise((resolve) => setTimeout(resolve, 2000));
