@@ -135,7 +135,8 @@ export class ConnectionGate implements ConnectionStats {
     // opening a thousand connections together costs the node a few handshakes, not a thousand,
     // before its refused calls spend its standing.
     const handshaking = this.#handshaking.get(address) ?? 0;
-    if (handshaking >= this.#handshakesMax && !this.#standing.trusted(address, nowMs)) {
+    const trusted = this.#standing.trusted(address, nowMs);
+    if (handshaking >= this.#handshakesMax && !trusted) {
       socket.destroy();
       this.#refuse("handshake-limit", address, undefined);
       return false;
@@ -147,6 +148,9 @@ export class ConnectionGate implements ConnectionStats {
       return false;
     }
     this.#handshaking.set(address, handshaking + 1);
+    // A connection from an address not trusted spends one of its standing in advance: each
+    // costs a handshake whatever its calls then do, so retrying alone cannot keep it in.
+    if (!trusted) this.#standing.failed(address, nowMs);
     let handshakeDone = false;
     const key = keyOf(address, socket.remotePort);
     const cancelTimer = this.#clock.setTimer(this.#handshakeMsMax, () => {
