@@ -277,7 +277,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   if (config.hintedHandoff ?? true) delivery.start();
   const handoffStats = { received: 0 };
-  const gate = new ConnectionGate(limits, clock, config.logger);
+  const gate = new ConnectionGate(limits, clock, config.logger, {
+    standing: security.mode === "tls",
+  });
   const tokens = new TokenVerifier({
     failedChecksPerSecondMax: limits.addressTokenFailuresMax,
     monotonicMs: () => clock.monotonicMs(),

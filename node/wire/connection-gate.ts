@@ -50,6 +50,7 @@ export class ConnectionGate implements ConnectionStats {
   /** TLS handshakes under way, by address (only addresses with one are kept). */
   readonly #handshaking = new Map<string, number>();
   readonly #handshakesMax: number;
+  readonly #judgesStanding: boolean;
 
   constructor(
     limits: Pick<
@@ -63,7 +64,16 @@ export class ConnectionGate implements ConnectionStats {
     >,
     clock: Clock,
     logger?: Logs,
+    options: {
+      /**
+       * Judge addresses by how their calls authenticate (the auth-failure standing and the
+       * handshake bound of strangers). Off for an --insecure node: nothing authenticates there,
+       * so every address would be a stranger and every connection a charge.
+       */
+      readonly standing?: boolean;
+    } = {},
   ) {
+    this.#judgesStanding = options.standing ?? true;
     this.#ledger = new ConnectionLedger(limits);
     // Twice what one connection may fail before it is closed: a misconfigured client sees its
     // UNAUTHENTICATED answers on a connection or two before its reconnects are refused.
@@ -126,7 +136,8 @@ export class ConnectionGate implements ConnectionStats {
       return false;
     }
     const nowMs = this.#clock.monotonicMs();
-    if (!this.#standing.admits(address, nowMs)) {
+    const judged = this.#judgesStanding;
+    if (judged && !this.#standing.admits(address, nowMs)) {
       socket.destroy();
       this.#refuse("auth-failures", address, undefined);
       return false;
@@ -135,7 +146,7 @@ export class ConnectionGate implements ConnectionStats {
     // opening a thousand connections together costs the node a few handshakes, not a thousand,
     // before its refused calls spend its standing.
     const handshaking = this.#handshaking.get(address) ?? 0;
-    const trusted = this.#standing.trusted(address, nowMs);
+    const trusted = !judged || this.#standing.trusted(address, nowMs);
     if (handshaking >= this.#handshakesMax && !trusted) {
       socket.destroy();
       this.#refuse("handshake-limit", address, undefined);
