@@ -31,9 +31,12 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
 /**
  * Seeds that once failed, kept as regressions: 95 and 180, a fallback copy left without a hint
  * (hint delivery's crash window); 477, a partition handed over in a join and never dropped by
- * a node that restarted during the next change (so the reaper reaped past its copy).
+ * a node that restarted during the next change (so the reaper reaped past its copy); 600, an
+ * after-heal read at r=all that timed out on two delay spikes under a 300 ms client timeout
+ * (the harness's check, not the code); 796, a put whose deadline a wall-clock step stretched by
+ * 55 s, so its silent primary's copy went to a spare after the key was deleted and reaped.
  */
-const REGRESSION_SEEDS = [95, 180, 477];
+const REGRESSION_SEEDS = [95, 180, 477, 600, 796];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
