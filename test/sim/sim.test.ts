@@ -12,6 +12,8 @@ import { SimScheduler } from "../../scripts/sim/sim-scheduler.js";
 
 /** Operations per seed in CI: a few hundred, as in `npm run sim`. */
 const STEPS = 300;
+/** The checker-can-fail cases try seeds 1.. up to this until one catches the mutation. */
+const MUTATION_SEEDS_MAX = 30;
 /** Seeds on which a reaper that ignores down members brings a deleted key back (of 1..60). */
 const REAP_WHILE_DOWN_SEEDS = [37, 79];
 /** Seeds that once reused a dot after a handed-off copy was removed (fixed by counter floors). */
@@ -179,7 +181,7 @@ describe("background protocols", () => {
   });
 
   // Each mutation breaks a production loop through its own test-only option (default off).
-  it.each([2, 10])(
+  it.each([1, 10])(
     "seed %i: anti-entropy that repairs only the opening side leaves primaries apart after a full cycle",
     async (seed) => {
       const result = await runSimulation({ seed, steps: STEPS, mutation: "ae-one-side" });
@@ -237,7 +239,9 @@ describe("the checker can fail", () => {
     [
       "fsync-lies",
       // A lost removal of a handed-off copy whose hint's removal survived (on the other disk)
-      // leaves a copy no hint accounts for: divergent-replicas (seed 5).
+      // leaves a copy no hint accounts for: divergent-replicas; a lost tombstone, resurrected.
+      // Which seed shows it first moves with timing: 5 did, 15 has since request deadlines
+      // moved to the monotonic clock (23 and 26 lose writes).
       "a disk that acknowledges fsyncs it never did loses acknowledged writes or deletes",
       ["lost-write", "resurrected", "divergent-replicas"],
     ],
@@ -250,7 +254,7 @@ describe("the checker can fail", () => {
   it.each(cases)("%s: %s", async (mutation, _title, findings) => {
     // Usually one of the first seeds shows it; more make the test independent of one seed's luck.
     let caught = 0;
-    for (let seed = 1; seed <= 12 && caught === 0; seed++) {
+    for (let seed = 1; seed <= MUTATION_SEEDS_MAX && caught === 0; seed++) {
       const result = await runSimulation({ seed, steps: STEPS, mutation });
       for (const finding of findings) caught += result.report.counts[finding];
       if (caught > 0) expect(result.ok, replay(seed, mutation)).toBe(false);
