@@ -36,9 +36,12 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  * a node that restarted during the next change (so the reaper reaped past its copy); 600, an
  * after-heal read at r=all that timed out on two delay spikes under a 300 ms client timeout
  * (the harness's check, not the code); 796, a put whose deadline a wall-clock step stretched by
- * 55 s, so its silent primary's copy went to a spare after the key was deleted and reaped.
+ * 55 s, so its silent primary's copy went to a spare after the key was deleted and reaped;
+ * 2042, a set element lost with its dw=1 write on a force-removed node (the checker's rule);
+ * 2465, copies of a partition a mid-transition force-remove took from its gaining node, never
+ * dropped.
  */
-const REGRESSION_SEEDS = [95, 180, 477, 600, 796];
+const REGRESSION_SEEDS = [95, 180, 477, 600, 796, 2042, 2465];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
