@@ -184,7 +184,8 @@ async function drive(run: Run): Promise<{ faultPhaseMs: number; healToConvergedM
   void workload.run().then(() => (clientsDone = true));
   void nemesis.run(() => clientsDone);
   void membership.run(() => clientsDone);
-  await scheduler.run({ until: () => clientsDone });
+  // A membership change under way when the clients finish is finished first (SimMembership.busy).
+  await scheduler.run({ until: () => clientsDone && !membership.busy });
   const faultPhaseEndMs = scheduler.nowMs;
   await converge(run);
   await readEverything(run);
