@@ -39,9 +39,10 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  * 55 s, so its silent primary's copy went to a spare after the key was deleted and reaped;
  * 2042, a set element lost with its dw=1 write on a force-removed node (the checker's rule);
  * 2465, copies of a partition a mid-transition force-remove took from its gaining node, never
- * dropped.
+ * dropped; 3531, a replace whose new node the convergence phase stopped while the commit was
+ * still being written (the harness).
  */
-const REGRESSION_SEEDS = [95, 180, 477, 600, 796, 2042, 2465];
+const REGRESSION_SEEDS = [95, 180, 477, 600, 796, 2042, 2465, 3531];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
