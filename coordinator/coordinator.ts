@@ -27,7 +27,7 @@ import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js
 import { planReadRepair } from "./core/read-repair.js";
 import { spareChoice } from "./core/spare-choice.js";
 import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
-import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
+import { SYSTEM_CLOCK, monotonicDeadline, wallDeadline, type Clock } from "../node/clock.js";
 import { WriteCopies } from "./write-copies.js";
 import { holdBytes, holdCopy } from "./read-budget.js";
 import {
@@ -119,7 +119,10 @@ export class Coordinator {
       const message = tooFewMessage("read", targets, command.quorum.n, "r", command.quorum.r);
       throw new KvError("unavailable", message);
     }
-    const { bucket, key, deadlineMs } = command;
+    const { bucket, key } = command;
+    // On the monotonic clock from here: a wall-clock step must not move it (node/clock.ts).
+    const deadlineMs = monotonicDeadline(this.#clock, command.deadlineMs);
+    const toWall = (): number => wallDeadline(this.#clock, deadlineMs);
     const self = this.#view.self;
     // A digest read when this node holds a copy: read it first, then send its digest, so that a
     // replica holding the same version answers "same" instead of sending the object back.
@@ -132,7 +135,7 @@ export class Coordinator {
       const estimate = this.#replica.storedBytes(bucket, key) ?? 0;
       const early = holdBytes(command, estimate);
       if (early !== undefined) throw new KvError("overloaded", early);
-      const reply = await this.#transport.get(self, bucket, key, deadlineMs);
+      const reply = await this.#transport.get(self, bucket, key, toWall());
       const refused = holdCopy(command, reply, undefined, estimate);
       if (refused !== undefined) throw new KvError("overloaded", refused);
       localRead = Promise.resolve(reply);
@@ -147,8 +150,8 @@ export class Coordinator {
     const quorum = new GetQuorum<DvvSet>({ config: command.quorum, targets, merge: sync });
     const read = (node: NodeId): Promise<ReadReply<DvvSet>> => {
       if (node === self && localRead !== undefined) return localRead;
-      if (own === undefined) return this.#transport.get(node, bucket, key, deadlineMs);
-      return own.then((copy) => this.#transport.get(node, bucket, key, deadlineMs, copy));
+      if (own === undefined) return this.#transport.get(node, bucket, key, toWall());
+      return own.then((copy) => this.#transport.get(node, bucket, key, toWall(), copy));
     };
     const verdict = await this.#drive(quorum, targets, deadlineMs, {
       send: (target) =>
@@ -174,6 +177,9 @@ export class Coordinator {
   async put(command: PutCommand): Promise<PutOutcome> {
     const widened = this.#targets(command, "write");
     const { targets, standsInFor, spares, groups } = widened;
+    // On the monotonic clock from here: a wall-clock step must not move it (node/clock.ts), or a
+    // silent primary's copy could reach a spare after a delete and the reap of its tombstone.
+    const deadlineMs = monotonicDeadline(this.#clock, command.deadlineMs);
     // During a membership change the quorum counts old and new primaries alike: w + widenBy.
     command = widened.quorum === command.quorum ? command : { ...command, quorum: widened.quorum };
     const self = this.#view.self;
@@ -203,12 +209,13 @@ export class Coordinator {
     const othersDurable = command.quorum.dw > (local.durable ? 1 : 0);
     const others = targets.filter((target) => target.node !== self);
     const copies = new WriteCopies();
-    const verdict = await this.#drive(quorum, others, command.deadlineMs, {
+    const verdict = await this.#drive(quorum, others, deadlineMs, {
       send: (target) =>
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
           durable: othersDurable,
           copies,
+          deadlineMs,
         }).then((reply) => {
           if (!quorum.complete) quorum.onReply(target.node, reply);
         }),
@@ -307,17 +314,22 @@ export class Coordinator {
     node: NodeId,
     hintFor: NodeId | undefined,
     spares: NodeId[],
-    payload: { readonly object: DvvSet; readonly durable: boolean; readonly copies: WriteCopies },
+    payload: {
+      readonly object: DvvSet;
+      readonly durable: boolean;
+      readonly copies: WriteCopies;
+      readonly deadlineMs: number; // monotonic
+    },
   ): Promise<TransportWriteReply> {
     const send = (
       target: NodeId,
       standIn: NodeId | undefined,
-      deadlineMs = command.deadlineMs,
+      deadlineMs = payload.deadlineMs,
     ): Promise<TransportWriteReply> =>
       this.#transport.put(target, command.bucket, command.key, payload.object, {
         durable: payload.durable,
         reason: "REPLICA_PUT_REASON_WRITE",
-        deadlineMs,
+        deadlineMs: wallDeadline(this.#clock, deadlineMs),
         hintFor: standIn ?? "",
       });
     let target = node;
@@ -347,8 +359,8 @@ export class Coordinator {
       }
       // The primary may have failed only at the request's deadline (a paused node): the hinted
       // copy is background work and gets a deadline of its own.
-      const ownDeadlineMs = this.#clock.nowMs() + this.#limits.requestTimeoutMsDefault;
-      void send(spare, node, Math.max(command.deadlineMs, ownDeadlineMs)).then((extra) => {
+      const ownDeadlineMs = this.#clock.monotonicMs() + this.#limits.requestTimeoutMsDefault;
+      void send(spare, node, Math.max(payload.deadlineMs, ownDeadlineMs)).then((extra) => {
         if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
         else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
       });
@@ -395,8 +407,8 @@ export class Coordinator {
 
   /**
    * Sends one request per target and resolves with the first decided verdict, or the timeout
-   * verdict at the deadline. `whenComplete` runs once every reply is in or the deadline has
-   * passed: the quorum machine keeps counting replies after it has answered.
+   * verdict at the deadline (on the monotonic clock). `whenComplete` runs once every reply is in
+   * or the deadline has passed: the quorum machine keeps counting replies after it has answered.
    */
   #drive<V extends PutVerdict | GetVerdict<DvvSet>>(
     quorum: { readonly verdict: V; readonly complete: boolean; onTimeout(): V },
@@ -420,7 +432,7 @@ export class Coordinator {
         }
       };
       const cancelTimer = this.#clock.setTimer(
-        Math.max(0, deadlineMs - this.#clock.nowMs()),
+        Math.max(0, deadlineMs - this.#clock.monotonicMs()),
         () => {
           if (!quorum.complete) quorum.onTimeout();
           check();

@@ -13,7 +13,7 @@ import type { NodeId } from "../node/core/node-id.js";
 import { contextAdd } from "../node/core/causal-context.js";
 import { join, values, liveValues, vtag } from "../node/core/dvv.js";
 import { type ContextKeys, encodeKeyContext } from "../node/core/key-context.js";
-import type { Clock } from "../node/clock.js";
+import { monotonicDeadline, wallDeadline, type Clock } from "../node/clock.js";
 import type { Logger } from "../node/logger.js";
 import { LogThrottle } from "../node/metrics/log-throttle.js";
 import type { KvObserver } from "../node/metrics/kv-metrics.js";
@@ -63,13 +63,23 @@ export type DeleteReply = Record<never, never>;
 
 /** What the transport tells about one call besides its request. */
 export interface KvCall {
-  /** The client's deadline on this node's wall clock (ms since the epoch); Infinity for none. */
+  /**
+   * The client's deadline on this node's wall clock (ms since the epoch) as the call arrives;
+   * Infinity for none. KvService reads it at once and keeps it on the monotonic clock.
+   */
   readonly deadlineMs: number;
   /** Another node forwarded this write here: it is coordinated here, never forwarded again. */
   readonly forwarded: boolean;
   /** Holds bytes against the call's admission budget (node/wire/call-budget.ts), if it has one. */
   readonly holdBytes?: (bytes: number) => BudgetVerdict;
 }
+
+/**
+ * A call as KvService holds it: the client's deadline read against the wall clock once, as the
+ * call arrived, and kept on the monotonic clock (node/clock.ts), so that a step of the wall
+ * clock while the call runs (forwarding, a batch's later items) does not move it.
+ */
+type ArrivedCall = Omit<KvCall, "deadlineMs"> & { readonly deadlineMonotonicMs: number };
 
 /** How a forwarded write ended: the reply of the node that took it, or how it failed. */
 export type ForwardResult<Reply> =
@@ -159,11 +169,15 @@ export class KvService {
 
   /** KV.Get: a read at quorum r; no live value answers with no siblings (not found). */
   get(request: GetRequest__Output, call: KvCall): Promise<GetReply> {
+    return this.#get(request, this.#arrived(call));
+  }
+
+  #get(request: GetRequest__Output, call: ArrivedCall): Promise<GetReply> {
     return this.#serve("get", foundOrNot, async () => {
-      const { coordinator, limits, clock } = this.#deps;
+      const { coordinator, limits } = this.#deps;
       const bucket = checkBucketAndKey(request.bucket, request.key, limits);
       const quorum = checkQuorum(request.options, this.#deps.bucket);
-      const deadlineMs = deadlineOf(call.deadlineMs, clock.nowMs(), limits);
+      const deadlineMs = this.#deadlineNow(call);
       const sloppy = !(request.options?.strict_quorum ?? false);
       const key = request.key;
       const holdBytes = call.holdBytes === undefined ? {} : { holdBytes: call.holdBytes };
@@ -187,6 +201,10 @@ export class KvService {
 
   /** KV.Put: coordinated here when this node is a primary of the key, else forwarded. */
   put(request: PutRequest__Output, call: KvCall): Promise<PutReply> {
+    return this.#put(request, this.#arrived(call));
+  }
+
+  #put(request: PutRequest__Output, call: ArrivedCall): Promise<PutReply> {
     return this.#serve("put", answered, async () => {
       // What the "give-up" mutation answers: the client's own context, no new version.
       const gaveUp = { context: request.context, siblings: [], vtag: "" };
@@ -199,7 +217,7 @@ export class KvService {
       const contextKeys = this.#deps.contextKeys();
       const { command, outcome } = await afterForwarding(forwarding, async () => {
         const nowMs = clock.nowMs();
-        const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
+        const deadlineMs = this.#deadlineNow(call);
         const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
         const command = putCommandOf(request, at);
         return { command, outcome: await coordinator.put(command) };
@@ -224,6 +242,10 @@ export class KvService {
 
   /** KV.Delete: a put of a tombstone with the client's context (required). */
   delete(request: DeleteRequest__Output, call: KvCall): Promise<DeleteReply> {
+    return this.#delete(request, this.#arrived(call));
+  }
+
+  #delete(request: DeleteRequest__Output, call: ArrivedCall): Promise<DeleteReply> {
     return this.#serve("delete", answered, async () => {
       const { coordinator, limits, clock } = this.#deps;
       checkBucketAndKey(request.bucket, request.key, limits);
@@ -240,7 +262,7 @@ export class KvService {
       if (forwarded !== undefined) return {};
       await afterForwarding(forwarding, () => {
         const nowMs = clock.nowMs();
-        const deadlineMs = deadlineOf(call.deadlineMs, nowMs, limits);
+        const deadlineMs = this.#deadlineNow(call);
         const contextKeys = this.#deps.contextKeys();
         const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
         return coordinator.put(deleteCommandOf(request, at));
@@ -255,7 +277,9 @@ export class KvService {
     call: KvCall,
   ): Promise<ItemResult<GetReply>[]> {
     checkBatch(items, this.#deps.limits);
-    return runBatch(items, this.#deps.limits.batchItemsInFlightMax, (item) => this.get(item, call));
+    const arrived = this.#arrived(call);
+    const itemsMax = this.#deps.limits.batchItemsInFlightMax;
+    return runBatch(items, itemsMax, (item) => this.#get(item, arrived));
   }
 
   /** KV.BatchPut: each item as KV.Put (forwarded alone when this node is no primary of it). */
@@ -264,7 +288,9 @@ export class KvService {
     call: KvCall,
   ): Promise<ItemResult<PutReply>[]> {
     checkBatch(items, this.#deps.limits);
-    return runBatch(items, this.#deps.limits.batchItemsInFlightMax, (item) => this.put(item, call));
+    const arrived = this.#arrived(call);
+    const itemsMax = this.#deps.limits.batchItemsInFlightMax;
+    return runBatch(items, itemsMax, (item) => this.#put(item, arrived));
   }
 
   /**
@@ -315,6 +341,21 @@ export class KvService {
     return new KvError("internal", `internal error: ${message}`);
   }
 
+  /** The call as held from its arrival on: see {@link ArrivedCall}. */
+  #arrived(call: KvCall): ArrivedCall {
+    const { deadlineMs, ...rest } = call;
+    return { ...rest, deadlineMonotonicMs: monotonicDeadline(this.#deps.clock, deadlineMs) };
+  }
+
+  /**
+   * The call's deadline by deadlineOf's rules, as a wall-clock time read now: for handing on at
+   * once (a command to the coordinator, a forward attempt).
+   */
+  #deadlineNow(call: ArrivedCall): number {
+    const { clock, limits } = this.#deps;
+    return deadlineOf(wallDeadline(clock, call.deadlineMonotonicMs), clock.nowMs(), limits);
+  }
+
   /**
    * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not
    * one, the write goes to the candidates of `forwardTargets` in order through `send`, moving
@@ -324,7 +365,7 @@ export class KvService {
    */
   async #forward<Reply>(
     request: PutRequest__Output | DeleteRequest__Output,
-    call: KvCall,
+    call: ArrivedCall,
     send: (node: NodeId, deadlineMs: number) => Promise<ForwardResult<Reply>>,
     gaveUp: Reply,
     forwarding: Forwarding,
@@ -337,13 +378,14 @@ export class KvService {
     const list = coordinator.preferenceList(bucket, request.key, quorum.n, sloppy);
     const { forward, selfMay } = forwardTargets(list, self);
     if (forward.length === 0 && selfMay) return undefined;
-    const deadlineMs = deadlineOf(call.deadlineMs, clock.nowMs(), limits);
+    // Attempts are timed on the monotonic clock; each is handed on as a wall-clock deadline.
+    const deadlineMs = monotonicDeadline(clock, this.#deadlineNow(call));
     const reasons: string[] = [];
     for (const [index, node] of forward.entries()) {
-      const startedMs = clock.nowMs();
+      const startedMs = clock.monotonicMs();
       const anotherLeft = index < forward.length - 1 || selfMay;
       const attemptMs = attemptDeadlineMs(startedMs, deadlineMs, anotherLeft, this.#policy);
-      const result = await send(node, attemptMs);
+      const result = await send(node, wallDeadline(clock, attemptMs));
       if (result.ok) return result.reply;
       const attempt = { startedMs, attemptMs, deadlineMs };
       const next = afterForwardFailure(result.failure, attempt, this.#policy);

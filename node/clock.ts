@@ -8,7 +8,8 @@
 export interface Clock {
   /**
    * Wall-clock milliseconds since the epoch: deadlines that cross nodes, timestamps shown to
-   * people. It may jump (NTP, an operator, the simulation's clock faults).
+   * people. It may jump (NTP, an operator, the simulation's clock faults), so a deadline waited
+   * for here is kept on the monotonic clock ({@link monotonicDeadline}).
    */
   nowMs(): number;
   /**
@@ -30,6 +31,34 @@ export interface Clock {
   defer(callback: () => void): void;
   /** Resolves after `ms`, or rejects with the signal's reason when `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A deadline given on the wall clock (a gRPC deadline, a command's), read now, as a time on the
+ * monotonic clock. Whoever waits for a deadline keeps it this way: the wall clock may step (NTP,
+ * an operator, a VM migration) while it waits, and a deadline left on it would move with the
+ * step. Stepped back by a minute, a wall-clock deadline gives every replica call after the step a
+ * minute more, so a request outlives Limits.requestTimeoutMsMax, which the tombstone reaper's
+ * guard relies on (a write of a deleted value reaching a replica after its tombstone was
+ * reaped and the guard ran out brings the value back).
+ */
+export function monotonicDeadline(
+  clock: Pick<Clock, "nowMs" | "monotonicMs">,
+  wallMs: number,
+): number {
+  return clock.monotonicMs() + (wallMs - clock.nowMs());
+}
+
+/**
+ * A monotonic deadline ({@link monotonicDeadline}) as a wall-clock time, read now: for handing
+ * it on to whatever takes wall-clock deadlines (a call to another node), at the moment it is
+ * handed on.
+ */
+export function wallDeadline(
+  clock: Pick<Clock, "nowMs" | "monotonicMs">,
+  monotonicMs: number,
+): number {
+  return clock.nowMs() + (monotonicMs - clock.monotonicMs());
 }
 
 /** Sleeps on any clock's setTimer (for clocks that have no cheaper way). */

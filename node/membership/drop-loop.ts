@@ -1,7 +1,8 @@
 // The end of an ownership transfer on the node that lost partitions: once the membership change
-// retired here, and a grace period has passed (so that every coordinator has heard of the
-// retirement and reads no longer come to the old primaries), this node removes its copies of
-// the partitions it no longer replicates. A copy left behind would be harmful, not only wasted:
+// retired here (or a force-remove committed mid-transition took from it partitions it was
+// gaining), and a grace period has passed (so that every coordinator has heard of the change
+// and reads no longer come here), this node removes its copies of the partitions it no longer
+// replicates. A copy left behind would be harmful, not only wasted:
 // if the partition came back to this node in a later change, an old copy of a key deleted and
 // reaped meanwhile would bring the key back. Copies held as a fallback (with a hint) stay until
 // their handoff; a copy is removed only if unchanged since it was read, as a handed-off one.
@@ -88,19 +89,24 @@ export class DropLoop {
   }
 
   #layoutChanged(layout: Layout, before: Layout): void {
-    // A retirement, or a layout that moved past a whole change while this node did not look
-    // (gossip brought the commit and the retirement at once): what this node lost is what it
-    // replicated before, under either claim, and does not under the new one.
-    if (layout.previousOwners !== undefined) return;
+    // What this node lost is what it replicated before, under either claim, and replicates
+    // under neither claim of the new layout: at a retirement (or a layout that moved past a
+    // whole change while this node did not look: gossip brought the commit and the retirement
+    // at once), what the new claim leaves out. A commit that starts a transition loses nothing
+    // (data moves from the claim before). But a force-remove committed mid-transition moves data
+    // from that transition's old claim again (layout-merge.ts), so a node that was a new owner
+    // under the claim it replaces held copies (dual writes, transfers) that no claim covers any
+    // more: unless dropped, they would stay for good, unseen by anti-entropy and reaping, and
+    // bring back a key deleted meanwhile if the partition came back here (sim seed 2465).
     const n = layout.targetN;
     const self = this.#view.self;
-    const rings = [ringOf(before.owners, before)];
-    if (before.previousOwners !== undefined) rings.push(ringOf(before.previousOwners, before));
-    const held: number[] = [];
+    const replicates = (of: Layout, p: number): boolean =>
+      claimsOf(of).some((ring) => primarySet(ring, p, n).includes(self));
+    const lost: number[] = [];
     for (let p = 0; p < layout.partitionCount; p++) {
-      if (rings.some((ring) => primarySet(ring, p, n).includes(self))) held.push(p);
+      if (replicates(before, p) && !replicates(layout, p)) lost.push(p);
     }
-    this.#dropAfterGrace(layout, this.#lostFrom(held));
+    this.#dropAfterGrace(layout, lost);
   }
 
   /** The partitions of `held` this node does not replicate under the current ring. */
@@ -141,13 +147,15 @@ export class DropLoop {
 
   /**
    * Removes this node's copies in `partitions` unless this node is (again) a primary of them
-   * under the current ring, or holds them as a fallback.
+   * under the current ring or the one data moves from, or holds them as a fallback.
    */
   async drop(partitions: ReadonlySet<number>): Promise<DropReport> {
-    const ring = this.#view.ring;
-    const self = this.#view.self;
+    const { ring, previousRing, self } = this.#view;
     const n = this.#view.layout.targetN;
-    const still = new Set([...partitions].filter((p) => !primarySet(ring, p, n).includes(self)));
+    const rings = previousRing === undefined ? [ring] : [ring, previousRing];
+    const still = new Set(
+      [...partitions].filter((p) => !rings.some((of) => primarySet(of, p, n).includes(self))),
+    );
     let [removed, kept, seen] = [0, 0, 0];
     for await (const entry of this.#replica.storage.entries()) {
       if (this.#closed) break;
@@ -180,6 +188,13 @@ export class DropLoop {
     this.#timers.clear();
     await this.#work.catch(() => undefined);
   }
+}
+
+/** The claims of a layout: its own, and while its data moves, the one it moves from. */
+function claimsOf(layout: Layout): Ring[] {
+  const claims = [ringOf(layout.owners, layout)];
+  if (layout.previousOwners !== undefined) claims.push(ringOf(layout.previousOwners, layout));
+  return claims;
 }
 
 function ringOf(owners: readonly NodeId[], layout: Layout): Ring {

@@ -58,6 +58,8 @@ export class SimMembership {
   readonly forceRemoved: NodeId[] = [];
   /** The layout version the last commit made; the next waits for a contact that has it. */
   #lastCommittedVersion = 0;
+  /** True while a change is being made (a node started, its commit not yet written). */
+  #busy = false;
 
   constructor(options: {
     readonly cluster: SimCluster;
@@ -73,6 +75,15 @@ export class SimMembership {
     this.#config = options.config;
   }
 
+  /**
+   * True while an attempt is under way: the fault phase must not end then, or the convergence
+   * phase would take the node it started for a replace or join, not a member yet, for a removed
+   * one and stop it, and the commit landing next would make a dead node an owner (sim seed 3531).
+   */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
   /** Changes committed. */
   get count(): number {
     return [...this.made.values()].reduce((sum, count) => sum + count, 0);
@@ -84,8 +95,18 @@ export class SimMembership {
     for (let made = 0; made < this.#config.changes; made++) {
       if (made > 0) await this.#scheduler.sleep(this.#config.gapMs);
       const kind = this.#random.pick(MEMBERSHIP_CHANGES);
-      while (!stop() && !(await this.#attempt(kind))) await this.#scheduler.sleep(RETRY_MS);
+      while (!stop() && !(await this.#attemptOnce(kind))) await this.#scheduler.sleep(RETRY_MS);
       if (stop()) return;
+    }
+  }
+
+  /** One attempt at a change of `kind`, marked busy while it runs. */
+  async #attemptOnce(kind: MembershipChangeKind): Promise<boolean> {
+    this.#busy = true;
+    try {
+      return await this.#attempt(kind);
+    } finally {
+      this.#busy = false;
     }
   }
 

@@ -237,15 +237,19 @@ export class SimWorkload {
     this.#trace.record(`c${client} delete ${key}@${contact} d${id} ${outcome} ${error ?? ""}`);
   }
 
-  /** A get through `contact`; recorded when it succeeds. `client` -1 is the convergence phase. */
+  /**
+   * A get through `contact`; recorded when it succeeds. `client` -1 is the convergence phase.
+   * `timeoutMs` is the client's timeout, the workload's unless given.
+   */
   async read(
     client: number,
     key: string,
     contact: NodeId,
     quorums: Quorums,
+    timeoutMs = this.#config.timeoutMs,
   ): Promise<SeenRead | undefined> {
     const invokeMs = this.#scheduler.nowMs;
-    const deadlineMs = invokeMs + this.#config.timeoutMs;
+    const deadlineMs = invokeMs + timeoutMs;
     const request = { bucket: SIM_BUCKET, key: Buffer.from(key), options: optionsOf(quorums) };
     const reply = await this.#call(contact, deadlineMs, (process) =>
       process.clientGet(request, deadlineMs),

@@ -12,6 +12,8 @@ import { SimScheduler } from "../../scripts/sim/sim-scheduler.js";
 
 /** Operations per seed in CI: a few hundred, as in `npm run sim`. */
 const STEPS = 300;
+/** The checker-can-fail cases try seeds 1.. up to this until one catches the mutation. */
+const MUTATION_SEEDS_MAX = 30;
 /** Seeds on which a reaper that ignores down members brings a deleted key back (of 1..60). */
 const REAP_WHILE_DOWN_SEEDS = [37, 79];
 /** Seeds that once reused a dot after a handed-off copy was removed (fixed by counter floors). */
@@ -31,9 +33,16 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
 /**
  * Seeds that once failed, kept as regressions: 95 and 180, a fallback copy left without a hint
  * (hint delivery's crash window); 477, a partition handed over in a join and never dropped by
- * a node that restarted during the next change (so the reaper reaped past its copy).
+ * a node that restarted during the next change (so the reaper reaped past its copy); 600, an
+ * after-heal read at r=all that timed out on two delay spikes under a 300 ms client timeout
+ * (the harness's check, not the code); 796, a put whose deadline a wall-clock step stretched by
+ * 55 s, so its silent primary's copy went to a spare after the key was deleted and reaped;
+ * 2042, a set element lost with its dw=1 write on a force-removed node (the checker's rule);
+ * 2465, copies of a partition a mid-transition force-remove took from its gaining node, never
+ * dropped; 3531, a replace whose new node the convergence phase stopped while the commit was
+ * still being written (the harness).
  */
-const REGRESSION_SEEDS = [95, 180, 477];
+const REGRESSION_SEEDS = [95, 180, 477, 600, 796, 2042, 2465, 3531];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
@@ -176,7 +185,7 @@ describe("background protocols", () => {
   });
 
   // Each mutation breaks a production loop through its own test-only option (default off).
-  it.each([2, 10])(
+  it.each([1, 10])(
     "seed %i: anti-entropy that repairs only the opening side leaves primaries apart after a full cycle",
     async (seed) => {
       const result = await runSimulation({ seed, steps: STEPS, mutation: "ae-one-side" });
@@ -234,7 +243,9 @@ describe("the checker can fail", () => {
     [
       "fsync-lies",
       // A lost removal of a handed-off copy whose hint's removal survived (on the other disk)
-      // leaves a copy no hint accounts for: divergent-replicas (seed 5).
+      // leaves a copy no hint accounts for: divergent-replicas; a lost tombstone, resurrected.
+      // Which seed shows it first moves with timing: 5 did, 15 has since request deadlines
+      // moved to the monotonic clock (23 and 26 lose writes).
       "a disk that acknowledges fsyncs it never did loses acknowledged writes or deletes",
       ["lost-write", "resurrected", "divergent-replicas"],
     ],
@@ -247,7 +258,7 @@ describe("the checker can fail", () => {
   it.each(cases)("%s: %s", async (mutation, _title, findings) => {
     // Usually one of the first seeds shows it; more make the test independent of one seed's luck.
     let caught = 0;
-    for (let seed = 1; seed <= 12 && caught === 0; seed++) {
+    for (let seed = 1; seed <= MUTATION_SEEDS_MAX && caught === 0; seed++) {
       const result = await runSimulation({ seed, steps: STEPS, mutation });
       for (const finding of findings) caught += result.report.counts[finding];
       if (caught > 0) expect(result.ok, replay(seed, mutation)).toBe(false);

@@ -44,7 +44,10 @@ export interface CheckResult {
   readonly counts: Readonly<Record<Finding, number>>;
   readonly examples: readonly string[];
   readonly writes: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
-  /** Acknowledged dw=0 writes that are gone: allowed (no disk had them), reported. */
+  /**
+   * Acknowledged writes that are gone with no durable copy promised (dw=0, or dw ≤ 1 by a
+   * force-removed node): allowed, reported.
+   */
   readonly lostUndurable: number;
   readonly reads: { readonly ok: number; readonly fail: number; readonly indeterminate: number };
   /** Set workload: acknowledged elements, and how many of them the final sets lack. */
@@ -114,15 +117,15 @@ export function checkRun(history: RunHistory): CheckResult {
     );
   }
   const lostNodes = new Set(history.lostNodes ?? []);
-  const lostUndurable = checkLostWrites(history.writes, finalWrites, index, report, lostNodes);
+  const undurable = checkLostWrites(history.writes, finalWrites, index, report, lostNodes);
   checkResurrected(history, index, report);
-  const elements = checkSetElements(history, report);
+  const elements = checkSetElements(history, report, undurable);
   return {
     valid: [...FAILING_FINDINGS].every((finding) => counts[finding] === 0),
     counts,
     examples,
     writes: outcomeCounts(history.writes),
-    lostUndurable,
+    lostUndurable: undurable.size,
     reads: outcomeCounts(history.reads),
     elements,
     keys: keySummaries(history, siblingsMax),
@@ -149,9 +152,14 @@ function emptyCounts(): Record<Finding, number> {
 
 /**
  * Jepsen's set check: every acknowledged element is in the union of the final siblings, and
- * every element there was added by some attempted write of that key.
+ * every element there was added by some attempted write of that key. An element whose write
+ * was lost with no durable copy promised (`undurable`, from checkLostWrites) may be lost too.
  */
-function checkSetElements(history: RunHistory, report: Report): CheckResult["elements"] {
+function checkSetElements(
+  history: RunHistory,
+  report: Report,
+  undurable: ReadonlySet<WriteRecord>,
+): CheckResult["elements"] {
   let acknowledged = 0;
   let lost = 0;
   let indeterminatePresent = 0;
@@ -166,8 +174,11 @@ function checkSetElements(history: RunHistory, report: Report): CheckResult["ele
       if (write.key !== final.key || write.element === undefined) continue;
       attempted.add(write.element);
       if (write.outcome === "indeterminate" && union.has(write.element)) indeterminatePresent++;
-      // An acknowledged dw=0 add may be lost with its write (counted as lostUndurable there).
-      if (write.outcome !== "ok" || write.durableRequired === false) continue;
+      // An acknowledged dw=0 add may be lost with its write, and so may one whose write was lost
+      // with no durable copy promised (dw ≤ 1 by a force-removed node): counted as lostUndurable.
+      if (write.outcome !== "ok" || write.durableRequired === false || undurable.has(write)) {
+        continue;
+      }
       acknowledged += 1;
       if (union.has(write.element)) continue;
       lost += 1;

@@ -15,9 +15,9 @@ import { short, type Report, type WriteIndex } from "./observations.js";
  *
  * A delete that may have happened (acknowledged or indeterminate) is accounted for by itself:
  * its tombstone is no sibling and may have been reaped, and what it superseded must stay gone
- * (checkResurrected). An acknowledged dw=0
- * write that is gone is counted, not reported: no disk had it when it was acknowledged.
- * Returns that count.
+ * (checkResurrected). An acknowledged write that is gone is returned, not reported, when no
+ * durable copy of it was promised: dw=0 (no disk had it when it was acknowledged), or dw ≤ 1
+ * coordinated by a node force-removed since (its disk, the one sure copy, is gone for good).
  */
 export function checkLostWrites(
   writes: readonly WriteRecord[],
@@ -25,8 +25,8 @@ export function checkLostWrites(
   index: WriteIndex,
   report: Report,
   lostNodes: ReadonlySet<string> = new Set(),
-): number {
-  let lostUndurable = 0;
+): Set<WriteRecord> {
+  const lostUndurable = new Set<WriteRecord>();
   // A delete that may have happened is a root: what it covered may be gone because of it.
   const deletesByKey = new Map<string, WriteRecord[]>();
   for (const write of writes) {
@@ -59,7 +59,7 @@ export function checkLostWrites(
     for (const write of unaccounted) {
       if (write.outcome !== "ok") continue;
       if (write.durableRequired === false) {
-        lostUndurable += 1;
+        lostUndurable.add(write);
         continue;
       }
       const dot = index.dotOf(write);
@@ -71,7 +71,7 @@ export function checkLostWrites(
         coordinator !== undefined &&
         lostNodes.has(coordinator)
       ) {
-        lostUndurable += 1;
+        lostUndurable.add(write);
         continue;
       }
       report(

@@ -251,6 +251,29 @@ describe("checkRun", () => {
     expect(result.valid).toBe(false);
   });
 
+  it("lets a set element go with its dw ≤ 1 write coordinated by a force-removed node", () => {
+    // b = {2} was acknowledged at dw=1 by n3 alone, which was then force-removed (seed 2042).
+    const lostWith = (lostNodes: string[], seenBy: "nobody" | "c") => {
+      const a = write(formatSetValue("s0.1", [1]), { dot: dot(1), element: 1 });
+      const b = write(formatSetValue("s1.1", [2]), {
+        dot: dot(1, "n3.x"),
+        element: 2,
+        durableCopies: 1,
+      });
+      // c saw a (and, in the second case, b) and, like an LWW client, kept only a's element.
+      const seen = contextFromDots(seenBy === "c" ? [dot(1), dot(1, "n3.x")] : [dot(1)]);
+      const c = write(formatSetValue("s2.1", [1, 3]), { dot: dot(2), context: seen, element: 3 });
+      const all = contextFromDots([dot(1), dot(2), ...(seenBy === "c" ? [dot(1, "n3.x")] : [])]);
+      const finals = [final([sibling(c.value, dot(2))], all, true)];
+      const result = checkRun({ ...history([a, b, c], finals), lostNodes });
+      return { lost: result.counts["lost-element"], undurable: result.lostUndurable };
+    };
+    expect(lostWith(["n3"], "nobody")).toEqual({ lost: 0, undurable: 1 });
+    expect(lostWith([], "nobody")).toEqual({ lost: 1, undurable: 0 });
+    // A write that saw b dropped its element: b's write survives in c, so that loss is real.
+    expect(lostWith(["n3"], "c")).toEqual({ lost: 1, undurable: 0 });
+  });
+
   it("flags a primary whose copy differs, and a run that did not converge", () => {
     const a = write("a", { dot: dot(1) });
     const state = final([sibling("a", dot(1))], contextFromDots([dot(1)]));
