@@ -167,7 +167,8 @@ export function sessionItemsOf(
   return checkSessionItems(message, (op, request) => {
     if (op !== "get" && op !== "put" && op !== "delete") return undefined;
     if (caller.kind !== "user") {
-      return { code: grpc.status.UNAUTHENTICATED, reason: "this call needs a user" };
+      const reason = caller.kind === "anonymous" ? caller.reason : "this call needs a user";
+      return { code: grpc.status.UNAUTHENTICATED, reason };
     }
     const permission = SESSION_PERMISSIONS[op];
     const refused = options.access.refusal(caller.user, permission, bucketOf(request));
@@ -247,7 +248,10 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
     };
     const checkMessage = (who: Caller, message: unknown, pass: (message: unknown) => void) => {
       if (refused) return;
-      if (!readsMessage(rule, who)) return pass(message);
+      // A session whose token was revoked meanwhile has an anonymous caller: its items are
+      // refused one by one, never passed unchecked.
+      const revoked = rule?.kind === "session" && who.kind === "anonymous";
+      if (!readsMessage(rule, who) && !revoked) return pass(message);
       if (rule?.kind === "session") {
         const checked = sessionItemsOf(who, options, message);
         for (const { code, reason } of checked.refusals.slice(0, 1)) {
@@ -260,6 +264,12 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
       if (verdict !== undefined) return refuse(who, verdict);
       pass(message);
     };
+    // A session that proved its caller with a token has it proved again for every message (a
+    // known token is a cache lookup), so removing the user or rotating the token ends what the
+    // stream may do at its next message, as it does for the next unary call. Chained, so that
+    // messages keep their order.
+    let tokenHeaders: grpc.Metadata | undefined;
+    let rechecked: Promise<void> = Promise.resolve();
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
         next({
@@ -274,18 +284,35 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
               nextMetadata(metadata);
             };
             const found = callerOf(call, metadata, options.access);
+            if (found instanceof Promise && rule?.kind === "session") tokenHeaders = metadata;
             caller = found;
             if (found instanceof Promise) void found.then(checkHeaders);
             else checkHeaders(found);
           },
           onReceiveMessage(message, nextMessage) {
+            const headers = tokenHeaders;
+            if (headers !== undefined) {
+              rechecked = rechecked.then(async () => {
+                await caller; // the headers' own check first
+                const now = await callerOf(call, headers, options.access);
+                checkMessage(now, message, nextMessage);
+              });
+              return;
+            }
             const who = caller;
             if (who instanceof Promise)
               void who.then((known) => checkMessage(known, message, nextMessage));
             else checkMessage(who, message, nextMessage);
           },
           onReceiveHalfClose(nextHalfClose) {
-            if (!refused) nextHalfClose();
+            if (tokenHeaders === undefined) {
+              if (!refused) nextHalfClose();
+              return;
+            }
+            // A token session's half-close follows the messages still being checked.
+            rechecked = rechecked.then(() => {
+              if (!refused) nextHalfClose();
+            });
           },
         });
       },

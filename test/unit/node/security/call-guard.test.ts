@@ -140,4 +140,17 @@ describe("call rules", () => {
     expect(sessionItemsOf(user("admin"), options, message).message).toBe(message);
     expect(sessionItemsOf(node("n1"), options, message).message).toBe(message);
   });
+
+  it("refuses every session item of a caller whose token was revoked since the stream opened", () => {
+    const message = { items: [{ id: 1, timeout_ms: 0, op: "get", get: { bucket: "a" } }] };
+    const revoked = { kind: "anonymous", reason: "unknown or revoked token" } as const;
+    const checked = sessionItemsOf(revoked, options, message);
+    expect(checked.refusals).toEqual([
+      { code: grpc.status.UNAUTHENTICATED, reason: "unknown or revoked token" },
+    ]);
+    expect(Object.keys((checked.message as typeof message).items[0]!)).toEqual([
+      "id",
+      "timeout_ms",
+    ]);
+  });
 });
