@@ -10,7 +10,7 @@
 // Run: npm run bench:batch -- [--sizes 1,10,100] [--phase-seconds 5] [--rounds 2] [--session]
 // [--json]
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -25,6 +25,7 @@ import {
   stopProcess,
   waitForServing,
 } from "../cli/local-cluster.js";
+import { processCpuSeconds } from "../cli/bench/bench-processes.js";
 import { DkvClient } from "../coordinator/client.js";
 import { builtMainScript, say } from "./lib/fault-cluster.js";
 import { SessionDriver } from "./lib/session-driver.js";
@@ -64,12 +65,11 @@ interface PhaseResult {
   readonly serverCpuUsPerItem: number;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+/** CPU seconds (user + system) a process has used, from /proc (these benchmarks need Linux). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const seconds = processCpuSeconds(pid);
+  if (seconds === undefined) throw new Error(`no CPU time for pid ${pid}: /proc is needed`);
+  return seconds;
 }
 
 async function main(): Promise<number> {

@@ -9,7 +9,7 @@
 //      [--phase-seconds 10] [--setup-connections 200] [--json]
 
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,18 +25,18 @@ import {
   stopProcess,
   waitForServing,
 } from "../cli/local-cluster.js";
+import { processCpuSeconds } from "../cli/bench/bench-processes.js";
 import { DkvClient } from "../coordinator/client.js";
 import { newLatencyHistogram } from "../cli/bench/latency-recorder.js";
 import type { ClientSecurity } from "../node/security/client-security.js";
 import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
 import type { FloodReport } from "./lib/anonymous-flood.js";
 
-/** Node CPU seconds so far (user + system), from /proc (Linux). */
+/** CPU seconds (user + system) a process has used, from /proc (these benchmarks need Linux). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command; 100 ticks/s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const seconds = processCpuSeconds(pid);
+  if (seconds === undefined) throw new Error(`no CPU time for pid ${pid}: /proc is needed`);
+  return seconds;
 }
 
 interface Cluster {
