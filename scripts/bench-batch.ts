@@ -112,9 +112,10 @@ async function main(): Promise<number> {
     process.once(signal, () => void stopAll().then(() => process.exit(130)));
   }
   const security = clusterClientSecurity(dir);
+  // Unary calls (the client's session is measured apart, below).
   const client = new DkvClient(
     specs.map((spec) => spec.address),
-    { security, routing: "primary" },
+    { security, routing: "primary", session: false },
   );
   const sessionClient = new DkvClient(
     specs.map((spec) => spec.address),
