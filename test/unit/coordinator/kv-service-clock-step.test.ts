@@ -8,46 +8,17 @@
 import { describe, expect, it } from "vitest";
 import type { Coordinator } from "../../../coordinator/coordinator.js";
 import type { PutCommand } from "../../../coordinator/coordinator-commands.js";
-import type { PreferenceList } from "../../../coordinator/core/preference-list.js";
 import { DEFAULT_FORWARD_POLICY } from "../../../coordinator/core/forward-policy.js";
 import { DEFAULT_BUCKET } from "../../../coordinator/core/quorum-options.js";
 import { KvService, type ForwardPort } from "../../../coordinator/kv-service.js";
 import { KvError } from "../../../node/core/errors.js";
 import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
-import { nodeId } from "../../../node/core/node-id.js";
 import { silentLogger } from "../../../node/logger.js";
-import type { PutRequest__Output } from "../../../proto/generated/dkv/v1/PutRequest.js";
 import { ManualClock } from "../node/manual-clock.js";
+import { FALLBACK_LIST, PUT_REQUEST, n1, n2, n4 } from "./kv-service-fixtures.js";
 
-const [n1, n2, n3, n4] = ["n1", "n2", "n3", "n4"].map(nodeId) as [
-  ReturnType<typeof nodeId>,
-  ReturnType<typeof nodeId>,
-  ReturnType<typeof nodeId>,
-  ReturnType<typeof nodeId>,
-];
-
-/** n4 stands in for n3: it forwards to n1 and n2 first, then may coordinate itself. */
-const LIST = {
-  primaries: [n1, n2, n3],
-  targets: [
-    { node: n1, role: "primary" },
-    { node: n2, role: "primary" },
-    { node: n4, role: "fallback", standsInFor: n3 },
-  ],
-  spares: [],
-} as unknown as PreferenceList;
-
-const REQUEST: PutRequest__Output = {
-  bucket: "b",
-  key: Buffer.from("k"),
-  value: Buffer.from("v"),
-  content_type: "",
-  metadata: {},
-  context: Buffer.alloc(0),
-  options: null,
-  return_body: false,
-  if_none_match: false,
-};
+const LIST = FALLBACK_LIST;
+const REQUEST = PUT_REQUEST;
 
 const TIMEOUT_MS = 5_000;
 const PATIENCE_MS = DEFAULT_FORWARD_POLICY.patienceMs;
