@@ -106,6 +106,42 @@ export class Writer {
 /** Thrown by {@link Reader} only; decoders catch it and return its message as the reason. */
 export class DecodeFailure extends Error {}
 
+/** Slots of the table of recently decoded short ASCII strings (a power of two). */
+const RECENT_SLOTS = 256;
+const recentBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RECENT_SLOTS);
+const recentText: string[] = new Array<string>(RECENT_SLOTS).fill("");
+
+/**
+ * `bytes[start, end)` as a string when every byte is ASCII (undefined otherwise), from a small
+ * direct-mapped table of recent strings keyed by an FNV-1a hash of the bytes: a hit allocates
+ * nothing. A pure cache: the result is always the bytes' own text.
+ */
+function recentAscii(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let index = start; index < end; index++) {
+    const byte = bytes[index] as number;
+    if (byte >= 0x80) return undefined;
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const slot = (hash >>> 0) & (RECENT_SLOTS - 1);
+  const cached = recentBytes[slot];
+  if (cached !== undefined && cached.length === end - start) {
+    let same = true;
+    for (let index = 0; index < cached.length; index++) {
+      if (cached[index] !== bytes[start + index]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return recentText[slot];
+  }
+  let text = "";
+  for (let index = start; index < end; index++) text += String.fromCharCode(bytes[index] as number);
+  recentBytes[slot] = bytes.slice(start, end);
+  recentText[slot] = text;
+  return text;
+}
+
 /** `ignoreBOM: true` keeps a leading U+FEFF, so such strings survive a round trip. */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -185,18 +221,19 @@ export class Reader {
 
   /** A length-prefixed UTF-8 string; `length` when the caller has read (and checked) it. */
   string(field: string, length?: number): string {
-    const view = length === undefined ? this.view(field) : this.take(field, length);
-    const start = this.position - view.length;
-    if (view.length <= ASCII_FAST_PATH_BYTES_MAX) {
-      // Short ASCII strings (actors, content types, most metadata) skip TextDecoder's call cost.
-      let text = "";
-      for (let index = 0; index < view.length; index++) {
-        const byte = view[index] ?? 0x80;
-        if (byte >= 0x80) break;
-        text += String.fromCharCode(byte);
+    const size = length ?? this.varint(`${field} length`);
+    const start = this.position;
+    if (size > this.bytes.length - start) return this.truncated(start, field);
+    if (size <= ASCII_FAST_PATH_BYTES_MAX) {
+      // Short ASCII strings (actors, content types, most metadata) come again and again: they
+      // are read from the table of recent ones without TextDecoder's call cost or a new string.
+      const text = recentAscii(this.bytes, start, start + size);
+      if (text !== undefined) {
+        this.position = start + size;
+        return text;
       }
-      if (text.length === view.length) return text;
     }
+    const view = this.take(field, size);
     try {
       return utf8.decode(view);
     } catch {

@@ -49,24 +49,34 @@ export interface ActorEntry {
   readonly cloud: number[];
 }
 
-/** The context as actor entries sorted by actor; asserts that it is normalised. */
+/**
+ * The context as actor entries sorted by actor; asserts that it is normalised. A normalised
+ * context's vv is already in actor order and its cloud in (actor, counter) order, so the table
+ * is built in one merge, without a map or a sort (a vv in another order is sorted first).
+ */
 function actorTable(context: CausalContext): ActorEntry[] {
-  const byActor = new Map<string, ActorEntry>();
+  const table: ActorEntry[] = [];
+  let ordered = true;
   for (const [actor, counter] of context.vv) {
     if (!Number.isSafeInteger(counter) || counter < 1)
       fail(`object-codec: vv of ${actor} is ${counter}`);
-    byActor.set(actor, { actor, vv: counter, cloud: [] });
+    const last = table[table.length - 1];
+    if (last !== undefined && !(last.actor < actor)) ordered = false;
+    table.push({ actor, vv: counter, cloud: [] });
   }
+  if (!ordered) table.sort((x, y) => compareStrings(x.actor, y.actor));
   let previous: Dot | undefined;
+  let at = 0;
   for (const dot of context.cloud) {
     assert(
       previous === undefined || compareDots(previous, dot) < 0,
       "object-codec: cloud is not sorted",
     );
-    let entry = byActor.get(dot.actor);
-    if (entry === undefined) {
+    while (at < table.length && (table[at] as ActorEntry).actor < dot.actor) at++;
+    let entry = table[at];
+    if (entry === undefined || entry.actor !== dot.actor) {
       entry = { actor: dot.actor, vv: 0, cloud: [] };
-      byActor.set(dot.actor, entry);
+      table.splice(at, 0, entry);
     }
     assert(
       dot.counter > entry.vv + 1,
@@ -77,12 +87,25 @@ function actorTable(context: CausalContext): ActorEntry[] {
     entry.cloud.push(dot.counter);
     previous = dot;
   }
-  const table = [...byActor.values()].sort((x, y) => compareStrings(x.actor, y.actor));
   for (const entry of table) {
     const bytes = utf8ByteLength(entry.actor);
     if (bytes < 1 || bytes > ACTOR_BYTES_MAX) fail(`object-codec: actor of ${bytes} bytes`);
   }
   return table;
+}
+
+/** The index of `actor` in the sorted `table` (binary search); -1 when it is not there. */
+function indexOfActor(table: readonly ActorEntry[], actor: string): number {
+  let low = 0;
+  let high = table.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const probe = (table[middle] as ActorEntry).actor;
+    if (probe === actor) return middle;
+    if (probe < actor) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
 }
 
 function bodySize(table: readonly ActorEntry[]): number {
@@ -94,8 +117,11 @@ function bodySize(table: readonly ActorEntry[]): number {
   return size;
 }
 
+const NO_METADATA: [string, string][] = [];
+
 function sortedMetadata(metadata: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(metadata).sort((x, y) => compareStrings(x[0], y[0]));
+  const entries = Object.entries(metadata);
+  return entries.length === 0 ? NO_METADATA : entries.sort((x, y) => compareStrings(x[0], y[0]));
 }
 
 function siblingSize(sibling: Sibling, actorIndex: number, metadata: [string, string][]): number {
@@ -150,7 +176,6 @@ export function objectLimitBytes(object: DvvSet): number {
  */
 export function encodeObject(object: DvvSet): Uint8Array {
   const table = actorTable(object.context);
-  const actorIndex = new Map(table.map((entry, index) => [entry.actor, index]));
   const metadata = object.siblings.map((sibling) => sortedMetadata(sibling.metadata));
   let size = 2 + bodySize(table) + varintSize(object.siblings.length);
   let previous: Dot | undefined;
@@ -168,7 +193,7 @@ export function encodeObject(object: DvvSet): Uint8Array {
       sibling.value instanceof Uint8Array,
       "object-codec: a sibling's value is not a Uint8Array",
     );
-    size += siblingSize(sibling, actorIndex.get(dot.actor) ?? 0, metadata[index] ?? []);
+    size += siblingSize(sibling, indexOfActor(table, dot.actor), metadata[index] ?? []);
     previous = dot;
   });
   const writer = new Writer(size);
@@ -177,7 +202,7 @@ export function encodeObject(object: DvvSet): Uint8Array {
   writeBody(writer, table);
   writer.varint(object.siblings.length);
   object.siblings.forEach((sibling, index) => {
-    writer.varint(actorIndex.get(sibling.dot.actor) ?? 0);
+    writer.varint(indexOfActor(table, sibling.dot.actor));
     writer.varint(sibling.dot.counter);
     writer.byte(sibling.deleted ? FLAG_DELETED : 0);
     writer.varint(sibling.lastModifiedMs);

@@ -73,9 +73,9 @@ export class SimScheduler {
    *
    * Each timer runs in its own `setImmediate` callback: Node drains every microtask (and every
    * microtask those queue) between two immediates of one batch, so nothing of one timer's work
-   * is left when the next timer runs. The immediates are queued {@link IMMEDIATES_PER_BATCH} at
-   * a time, so the event loop turns once per batch rather than once per timer; the ones left
-   * over when the run ends do nothing.
+   * is left when the next timer runs. The immediates are queued in batches that double up to
+   * {@link IMMEDIATES_PER_BATCH}, so the event loop turns once per batch rather than once per
+   * timer; the ones left over when the run ends do nothing.
    */
   run(
     options: { readonly until?: () => boolean; readonly untilMs?: number } = {},
@@ -93,6 +93,7 @@ export class SimScheduler {
         if (outcome instanceof Error) reject(outcome);
         else resolve(outcome);
       };
+      let batch = 1;
       const step = (): void => {
         queued -= 1;
         if (finished) return;
@@ -104,9 +105,12 @@ export class SimScheduler {
         }
         if (queued === 0) queueBatch();
       };
+      // Batches grow from one immediate: a short run (a convergence poll that finds one timer
+      // due, or none) queues few that do nothing.
       const queueBatch = (): void => {
-        for (let index = 0; index < IMMEDIATES_PER_BATCH; index++) setImmediate(step);
-        queued += IMMEDIATES_PER_BATCH;
+        for (let index = 0; index < batch; index++) setImmediate(step);
+        queued += batch;
+        batch = Math.min(IMMEDIATES_PER_BATCH, batch * 2);
       };
       queueBatch();
     });

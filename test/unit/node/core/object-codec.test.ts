@@ -111,6 +111,35 @@ describe("encodeContext()", () => {
     expect([...encodeContext(context)]).toEqual(expected);
   });
 
+  it("orders actors the same whatever the order of the vv map, with cloud-only actors between", () => {
+    const cloud = [
+      { actor: "a", counter: 9 },
+      { actor: "b", counter: 4 },
+      { actor: "d", counter: 3 },
+      { actor: "f", counter: 7 },
+    ];
+    const inOrder: CausalContext = {
+      vv: new Map([
+        ["a", 1],
+        ["c", 2],
+        ["e", 3],
+      ]),
+      cloud,
+    };
+    const shuffled: CausalContext = {
+      vv: new Map([
+        ["e", 3],
+        ["a", 1],
+        ["c", 2],
+      ]),
+      cloud,
+    };
+    const expected = [1, 1, 6, ...str("a"), 1, 1, 9, ...str("b"), 0, 1, 4, ...str("c"), 2, 0];
+    expected.push(...str("d"), 0, 1, 3, ...str("e"), 3, 0, ...str("f"), 0, 1, 7);
+    expect([...encodeContext(inOrder)]).toEqual(expected);
+    expect([...encodeContext(shuffled)]).toEqual(expected);
+  });
+
   it("rejects a context whose cloud is not normalised", () => {
     const bad: CausalContext = { vv: new Map([["a", 1]]), cloud: [{ actor: "a", counter: 2 }] };
     expect(() => encodeContext(bad)).toThrow(/object-codec:/);
