@@ -103,18 +103,38 @@ function sortedMap(vv: Map<string, number>): ReadonlyMap<string, number> {
   return new Map(entries);
 }
 
+/** True when the map's keys are in strictly ascending string order (a normalised vv's are). */
+export function ascending(vv: ReadonlyMap<string, number>): boolean {
+  let previous: string | undefined;
+  for (const actor of vv.keys()) {
+    if (previous !== undefined && !(previous < actor)) return false;
+    previous = actor;
+  }
+  return true;
+}
+
 /**
  * Builds the normal form of `vv ∪ dots`. Takes ownership of both arguments. Dots sorted by
  * (actor, counter) are absorbed into vv while they extend it contiguously; the rest, minus
- * duplicates and dots vv already covers, form the cloud.
+ * duplicates and dots vv already covers, form the cloud. `dotsSorted` and `vvSorted` say what
+ * the caller already knows, which saves a sort; vv is rebuilt in actor order only when an actor
+ * was added out of order.
  */
-function normalise(vv: Map<string, number>, dots: Dot[]): CausalContext {
-  dots.sort(compareDots);
+function normalise(
+  vv: Map<string, number>,
+  dots: Dot[],
+  dotsSorted = false,
+  vvSorted = false,
+): CausalContext {
+  if (!dotsSorted) dots.sort(compareDots);
+  let ordered = vvSorted;
   const cloud: Dot[] = [];
   for (const dot of dots) {
     const covered = vv.get(dot.actor) ?? 0;
     if (dot.counter <= covered) continue;
     if (dot.counter === covered + 1) {
+      // A new actor goes to the end of the map: out of order unless it sorts last.
+      if (covered === 0) ordered = false;
       vv.set(dot.actor, dot.counter);
       continue;
     }
@@ -122,7 +142,30 @@ function normalise(vv: Map<string, number>, dots: Dot[]): CausalContext {
     if (last !== undefined && compareDots(last, dot) === 0) continue;
     cloud.push(dot);
   }
-  return { vv: sortedMap(vv), cloud };
+  return { vv: ordered ? vv : sortedMap(vv), cloud };
+}
+
+/** The two sorted dot lists as one sorted list (duplicates kept; normalise drops them). */
+function mergeSorted(a: readonly Dot[], b: readonly Dot[]): Dot[] {
+  if (a.length === 0) return b.slice();
+  if (b.length === 0) return a.slice();
+  const merged: Dot[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as Dot;
+    const y = b[j] as Dot;
+    if (compareDots(x, y) <= 0) {
+      merged.push(x);
+      i++;
+    } else {
+      merged.push(y);
+      j++;
+    }
+  }
+  while (i < a.length) merged.push(a[i++] as Dot);
+  while (j < b.length) merged.push(b[j++] as Dot);
+  return merged;
 }
 
 /**
@@ -133,7 +176,7 @@ export function contextAdd(context: CausalContext, dot: Dot): CausalContext {
   assertDot(dot);
   if (contextCovers(context, dot)) return context;
   const copy: Dot = { actor: dot.actor, counter: dot.counter };
-  return normalise(new Map(context.vv), [...context.cloud, copy]);
+  return normalise(new Map(context.vv), [...context.cloud, copy], false, ascending(context.vv));
 }
 
 /**
@@ -153,7 +196,8 @@ export function contextJoin(a: CausalContext, b: CausalContext): CausalContext {
   for (const [actor, counter] of b.vv) {
     if (counter > (vv.get(actor) ?? 0)) vv.set(actor, counter);
   }
-  return normalise(vv, [...a.cloud, ...b.cloud]);
+  // Normalised clouds are sorted, so their merge is too.
+  return normalise(vv, mergeSorted(a.cloud, b.cloud), true, ascending(vv));
 }
 
 function isEmpty(context: CausalContext): boolean {

@@ -3,7 +3,7 @@
 // and sibling dots. Pure: no IO, no clock, no randomness.
 
 import type { DvvSet } from "./dvv.js";
-import { compareStrings } from "./causal-context.js";
+import { ascending, compareStrings } from "./causal-context.js";
 
 /**
  * The 64-bit hash one key contributes to its leaf: a hash of the bucket and key, the causal
@@ -41,6 +41,18 @@ export function versionHashInto(
   hasher.text(bucket);
   hasher.bytes(key);
   const { vv, cloud } = object.context;
+  if (cloud.length === 0 && ascending(vv)) {
+    // The usual context: the same words as below, without collecting and sorting the actors.
+    hasher.word(vv.size);
+    for (const [actor, counter] of vv) {
+      hasher.text(actor);
+      hasher.counter(counter);
+      hasher.word(0);
+    }
+    hashSiblingDots(hasher, object);
+    hasher.digestInto(out);
+    return;
+  }
   // Actors in string order, each with its vv counter and its cloud counters (the cloud is
   // sorted by actor, then counter). Usually one or two actors, so the sort is cheap.
   const actors = [...vv.keys()];
@@ -58,12 +70,16 @@ export function versionHashInto(
     hasher.word(to - from);
     for (let index = from; index < to; index++) hasher.counter(cloud[index]!.counter);
   }
+  hashSiblingDots(hasher, object);
+  hasher.digestInto(out);
+}
+
+function hashSiblingDots(hasher: Hasher64, object: DvvSet): void {
   hasher.word(object.siblings.length);
   for (const { dot } of object.siblings) {
     hasher.text(dot.actor);
     hasher.counter(dot.counter);
   }
-  hasher.digestInto(out);
 }
 
 /** A 64-bit hash from its high and low 32 bits (as int32 or uint32). */

@@ -175,9 +175,8 @@ export class SimNetwork<E> {
         settled = true;
         cancelDeadline();
         if (!this.isLive(request.from, request.fromIncarnation)) return;
-        this.#trace.record(
-          `reply ${request.kind} ${request.to}>${request.from} ${result.ok ? "ok" : result.kind}`,
-        );
+        const outcome = result.ok ? "ok" : result.kind;
+        this.#trace.recordWords("reply", request.kind, request.to, ">", request.from, outcome);
         resolve(result);
       };
       const remainingMs = Math.max(0, request.deadlineMs - this.#scheduler.nowMs);
@@ -231,7 +230,7 @@ export class SimNetwork<E> {
       return;
     }
     if (this.isCut(request.from, request.to)) return;
-    this.#trace.record(`deliver ${request.kind} ${request.from}>${request.to}`);
+    this.#trace.recordWords("deliver", request.kind, request.from, ">", request.to);
     this.#received?.(target.endpoint, request.from, request.kind);
     request.handle(target.endpoint).then(
       (value) =>

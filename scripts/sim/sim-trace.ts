@@ -13,7 +13,9 @@ export class SimTrace {
   // Two 32-bit FNV-1a hashes with different offsets: 64 bits, cheap enough for every event.
   #hashA = 0x811c9dc5;
   #hashB = 0x01000193;
-  readonly #tail: (string | undefined)[] = new Array<string | undefined>(TAIL_LINES_MAX);
+  // The last lines, as their parts: a line is made into text only for a report or `--verbose`.
+  readonly #tailTimes = new Float64Array(TAIL_LINES_MAX);
+  readonly #tailParts: (readonly string[])[] = new Array<readonly string[]>(TAIL_LINES_MAX);
   readonly #verbose: ((line: string) => void) | undefined;
   readonly bugs: string[] = [];
   /** Counts of known, tolerated oddities (see sim-logger.ts), by kind. */
@@ -28,19 +30,43 @@ export class SimTrace {
 
   /** Adds one event at the current virtual time. */
   record(event: string): void {
-    const line = `${this.#scheduler.nowMs} ${event}`;
+    this.#add([event]);
+  }
+
+  /**
+   * Adds one event made of words (the line is the words joined by spaces), without joining
+   * them: the network records two per message.
+   */
+  recordWords(...words: string[]): void {
+    this.#add(words);
+  }
+
+  #add(words: readonly string[]): void {
+    const timeMs = this.#scheduler.nowMs;
     let a = this.#hashA;
     let b = this.#hashB;
-    for (let index = 0; index < line.length; index++) {
-      const code = line.charCodeAt(index);
-      a = Math.imul(a ^ code, 0x01000193);
-      b = Math.imul(b ^ code, 0x01000193) ^ (b >>> 15);
+    // The time as two 32-bit words, then each word's characters after a separator.
+    const low = (timeMs % 0x100000000) | 0;
+    const high = Math.floor(timeMs / 0x100000000);
+    a = Math.imul(Math.imul(a ^ low, 0x01000193) ^ high, 0x01000193);
+    b = Math.imul(b ^ low, 0x01000193) ^ (b >>> 15);
+    b = Math.imul(b ^ high, 0x01000193) ^ (b >>> 15);
+    for (const word of words) {
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(b ^ 32, 0x01000193) ^ (b >>> 15);
+      for (let index = 0; index < word.length; index++) {
+        const code = word.charCodeAt(index);
+        a = Math.imul(a ^ code, 0x01000193);
+        b = Math.imul(b ^ code, 0x01000193) ^ (b >>> 15);
+      }
     }
     this.#hashA = Math.imul(a ^ 10, 0x01000193);
     this.#hashB = Math.imul(b ^ 10, 0x01000193);
-    this.#tail[this.#lines % TAIL_LINES_MAX] = line;
+    const slot = this.#lines % TAIL_LINES_MAX;
+    this.#tailTimes[slot] = timeMs;
+    this.#tailParts[slot] = words;
     this.#lines += 1;
-    this.#verbose?.(line);
+    this.#verbose?.(`${timeMs} ${words.join(" ")}`);
   }
 
   /** Something that must never happen (a rejected handler, an error logged by the code). */
@@ -63,8 +89,9 @@ export class SimTrace {
   tail(): string[] {
     const lines: string[] = [];
     for (let index = Math.max(0, this.#lines - TAIL_LINES_MAX); index < this.#lines; index++) {
-      const line = this.#tail[index % TAIL_LINES_MAX];
-      if (line !== undefined) lines.push(line);
+      const slot = index % TAIL_LINES_MAX;
+      const words = this.#tailParts[slot];
+      if (words !== undefined) lines.push(`${this.#tailTimes[slot]} ${words.join(" ")}`);
     }
     return lines;
   }

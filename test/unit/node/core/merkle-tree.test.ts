@@ -112,6 +112,55 @@ describe("leafOf", () => {
 });
 
 describe("versionHash", () => {
+  // Nodes of two builds compare these hashes in exchanges: a change to the words hashed is a
+  // change of format. The values were computed before the no-sort path for cloudless contexts.
+  it("gives the pinned values, whatever the order of the vv map", () => {
+    const sibling = (actor: string, counter: number): DvvSet["siblings"][number] => ({
+      dot: { actor, counter },
+      value: bytes("v"),
+      contentType: "",
+      metadata: {},
+      lastModifiedMs: 1,
+      deleted: false,
+    });
+    const siblings = [sibling("n1", 3), sibling("n2", 1)];
+    const vv = (entries: [string, number][]): Map<string, number> => new Map(entries);
+    const hex = (object: DvvSet): string => versionHash("b", bytes("k"), object).toString(16);
+    const cloudless = {
+      context: {
+        vv: vv([
+          ["n1", 3],
+          ["n2", 1],
+        ]),
+        cloud: [],
+      },
+      siblings,
+    };
+    const reversed = {
+      context: {
+        vv: vv([
+          ["n2", 1],
+          ["n1", 3],
+        ]),
+        cloud: [],
+      },
+      siblings,
+    };
+    const clouded: DvvSet = {
+      context: {
+        vv: vv([["n1", 3]]),
+        cloud: [
+          { actor: "n1", counter: 5 },
+          { actor: "n2", counter: 4 },
+        ],
+      },
+      siblings: [sibling("n1", 5), sibling("n2", 4)],
+    };
+    expect(hex(cloudless)).toBe("2edf2457fb64098f");
+    expect(hex(reversed)).toBe("2edf2457fb64098f");
+    expect(hex(clouded)).toBe("2a9997c29972346b");
+  });
+
   const one = written("a", "x");
   it("is equal for equal key and object", () => {
     expect(versionHash("b", bytes("k"), one)).toBe(versionHash("b", bytes("k"), written("a", "x")));
