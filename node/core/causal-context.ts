@@ -193,9 +193,9 @@ export function contextJoin(a: CausalContext, b: CausalContext): CausalContext {
   if (a === b || isEmpty(b)) return a;
   if (isEmpty(a)) return b;
   const vv = new Map(a.vv);
-  for (const [actor, counter] of b.vv) {
+  b.vv.forEach((counter, actor) => {
     if (counter > (vv.get(actor) ?? 0)) vv.set(actor, counter);
-  }
+  });
   // Normalised clouds are sorted, so their merge is too.
   return normalise(vv, mergeSorted(a.cloud, b.cloud), true, ascending(vv));
 }

@@ -57,13 +57,14 @@ export interface ActorEntry {
 function actorTable(context: CausalContext): ActorEntry[] {
   const table: ActorEntry[] = [];
   let ordered = true;
-  for (const [actor, counter] of context.vv) {
+  // forEach: a for-of over the entries makes an array per entry.
+  context.vv.forEach((counter, actor) => {
     if (!Number.isSafeInteger(counter) || counter < 1)
       fail(`object-codec: vv of ${actor} is ${counter}`);
     const last = table[table.length - 1];
     if (last !== undefined && !(last.actor < actor)) ordered = false;
     table.push({ actor, vv: counter, cloud: [] });
-  }
+  });
   if (!ordered) table.sort((x, y) => compareStrings(x.actor, y.actor));
   let previous: Dot | undefined;
   let at = 0;
@@ -155,9 +156,32 @@ export function encodeContext(context: CausalContext): Uint8Array {
   return writer.finish();
 }
 
-/** Bytes of the context as {@link encodeContext} writes it, without encoding it. */
+/**
+ * Bytes of the context as {@link encodeContext} writes it, without encoding it or building its
+ * actor table (it runs on every write, for the object limit). Checks nothing: encoding does.
+ */
 export function contextBytes(context: CausalContext): number {
-  return 2 + bodySize(actorTable(context));
+  let actors = context.vv.size;
+  // Each vv actor with a cloud count of 0 (one byte); cloud groups below correct that.
+  let size = actors;
+  context.vv.forEach((counter, actor) => {
+    size += stringSize(actor) + varintSize(counter);
+  });
+  const cloud = context.cloud;
+  for (let from = 0; from < cloud.length;) {
+    const actor = (cloud[from] as Dot).actor;
+    let to = from;
+    for (; to < cloud.length && (cloud[to] as Dot).actor === actor; to++) {
+      size += varintSize((cloud[to] as Dot).counter);
+    }
+    if (context.vv.has(actor)) size += varintSize(to - from) - 1;
+    else {
+      actors += 1;
+      size += stringSize(actor) + varintSize(0) + varintSize(to - from);
+    }
+    from = to;
+  }
+  return 2 + varintSize(actors) + size;
 }
 
 /**

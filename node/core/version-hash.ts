@@ -44,11 +44,11 @@ export function versionHashInto(
   if (cloud.length === 0 && ascending(vv)) {
     // The usual context: the same words as below, without collecting and sorting the actors.
     hasher.word(vv.size);
-    for (const [actor, counter] of vv) {
+    vv.forEach((counter, actor) => {
       hasher.text(actor);
       hasher.counter(counter);
       hasher.word(0);
-    }
+    });
     hashSiblingDots(hasher, object);
     hasher.digestInto(out);
     return;

@@ -13,7 +13,8 @@ import {
   join,
   update,
 } from "../../../../node/core/dvv.js";
-import { encodeContext, encodeObject } from "../../../../node/core/object-codec.js";
+import fc from "fast-check";
+import { contextBytes, encodeContext, encodeObject } from "../../../../node/core/object-codec.js";
 import { decodeContext, decodeObject } from "../../../../node/core/object-decode.js";
 
 const encoder = new TextEncoder();
@@ -405,5 +406,22 @@ describe("decodeObject(bytes, copyValues)", () => {
     expect(Buffer.from(viewedValue).toString()).toBe("x".repeat(300));
     expect(viewedValue.buffer).toBe(bytes.buffer);
     expect(copiedValue.buffer).not.toBe(bytes.buffer);
+  });
+});
+
+describe("contextBytes(c)", () => {
+  it("is the length of encodeContext(c), for any normalised context", () => {
+    const dotArbitrary = fc.record({
+      actor: fc.constantFrom("a", "b", "node-3", "é", "z".repeat(40)),
+      counter: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 2 ** 40 })),
+    });
+    fc.assert(
+      fc.property(fc.array(dotArbitrary, { maxLength: 30 }), (dots) => {
+        const context = contextFromDots(dots);
+        expect(contextBytes(context)).toBe(encodeContext(context).length);
+      }),
+      { numRuns: 500 },
+    );
+    expect(contextBytes(EMPTY_CONTEXT)).toBe(encodeContext(EMPTY_CONTEXT).length);
   });
 });
