@@ -3,7 +3,7 @@
 // the retired change (a balanced ring with every moving partition confirmed), the data moved to
 // the new node (its key count) and the rate, the foreground latency during the transfer against
 // the same load before it with every failed request, and the nodes' CPU in each phase.
-// Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--json]
+// Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--cpu-prof-dir D] [--json]
 
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -80,6 +80,10 @@ async function main(): Promise<number> {
       type: "number",
       describe: "Each node's transfer throttle (0: unthrottled; default: the node's)",
     })
+    .option("cpu-prof-dir", {
+      type: "string",
+      describe: "Write each node's CPU profile (node --cpu-prof) under DIR/<node id> at its stop",
+    })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
@@ -120,7 +124,12 @@ async function main(): Promise<number> {
   await ensureCredentialsFor(joiner.args, [joiner.id]);
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
-    children.set(spec.id, spawnNode(spec));
+    const profDir = args["cpu-prof-dir"];
+    const nodeFlags =
+      profDir === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profDir, spec.id)}`];
+    children.set(spec.id, spawnNode({ ...spec, args: [...nodeFlags, ...spec.args] }));
     // A node opening 1M keys on a busy 2-core machine takes minutes, not seconds.
     await waitForServing(spec.address, 900_000, clusterClientSecurity(dir));
   };

@@ -18,6 +18,7 @@ import { callStreamOf } from "./call-stream.js";
 import { attachCallBudget, type BudgetVerdict, type CallBudget } from "./call-budget.js";
 import { GRPC_FRAME_HEADER_BYTES, GrpcFrameScanner } from "./grpc-frame-scanner.js";
 import { isPublicService, messageBytesMaxOf, serviceOf } from "./service-message-limits.js";
+import { wellFormed } from "./status-details.js";
 
 /** What the interceptor did besides admitting: refusals, resets and closed connections. */
 export type AdmissionEvent = RefusalReason | "reply-unread-reset" | "connection-closed";
@@ -210,15 +211,18 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   }
 
   /**
-   * Every status of the call passes here (the guard's and the handler's). The
-   * connectionAuthFailuresMax-th UNAUTHENTICATED on one connection closes it after the status
-   * is sent (GOAWAY, then the socket): an anonymous flood holding its connections open cannot
-   * keep taking streams and admission slots from the callers who authenticate.
+   * Every status of the call passes here (the guard's and the handler's), and leaves with
+   * well-formed details (status-details.ts). The connectionAuthFailuresMax-th UNAUTHENTICATED on
+   * one connection closes it after the status is sent (GOAWAY, then the socket): an anonymous
+   * flood holding its connections open cannot keep taking streams and admission slots from the
+   * callers who authenticate.
    */
   override sendStatus(
     status: Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0],
   ): void {
-    super.sendStatus(status);
+    const details = status.details ?? "";
+    const safe = wellFormed(details);
+    super.sendStatus(safe === details ? status : { ...status, details: safe });
     const session = this.#stream.session;
     if (status.code !== grpc.status.UNAUTHENTICATED || session === undefined) return;
     const failures = (this.#shared.authFailures.get(session) ?? 0) + 1;

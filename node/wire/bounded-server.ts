@@ -9,7 +9,6 @@ import type { Limits } from "../core/limits.js";
 import { admissionInterceptor, type AdmissionObserver } from "./admission-interceptor.js";
 import { encodedReplyAware } from "./encoded-reply.js";
 import { malformedRequestInterceptor, tolerantDeserialize } from "./malformed-request.js";
-import { wellFormedStatusInterceptor } from "./status-details.js";
 import type net from "node:net";
 import type { ConnectionGate } from "./connection-gate.js";
 
@@ -45,9 +44,9 @@ class BoundedServer extends grpc.Server {
 /**
  * The node's server: `options` (channel options) plus the internal message bound as the
  * server-wide receive and send limit (the admission interceptor applies each service's smaller
- * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call; then
- * the status-details check, which every later status passes; the malformed-request check last,
- * so a caller is identified before its bytes are judged.
+ * bound), and the admission interceptor first, so it sees the HTTP/2 stream of every call and
+ * every status (it makes their details well-formed); the malformed-request check last, so a
+ * caller is identified before its bytes are judged.
  */
 export function createBoundedServer(
   limits: Limits,
@@ -74,7 +73,6 @@ export function createBoundedServer(
       "grpc.max_connection_idle_ms": limits.connectionIdleMsMax,
       interceptors: [
         admission,
-        wellFormedStatusInterceptor(),
         ...(extra.guard === undefined ? [] : [extra.guard]),
         malformedRequestInterceptor(),
       ],

@@ -4,24 +4,14 @@
 // so every status is made well-formed (U+FFFD for a lone surrogate) before it is written.
 // Found by the protobuf fuzzer (issue 15).
 
-import * as grpc from "@grpc/grpc-js";
-
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** `text` with every lone surrogate replaced by U+FFFD. */
-export function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, "\ufffd");
-}
+const ANY_SURROGATE = /[\ud800-\udfff]/;
 
 /**
- * Makes the details of every status sent through it well-formed. Install it right after the
- * admission interceptor, so the statuses of the call guard and of every handler pass through it.
+ * `text` with every lone surrogate replaced by U+FFFD (`text` itself when it has none). The
+ * admission interceptor applies it to every status a node sends.
  */
-export function wellFormedStatusInterceptor(): grpc.ServerInterceptor {
-  return (_method, call) =>
-    new grpc.ServerInterceptingCall(call, {
-      sendStatus(status, next) {
-        next({ ...status, details: wellFormed(status.details ?? "") });
-      },
-    });
+export function wellFormed(text: string): string {
+  return ANY_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, "\ufffd") : text;
 }
