@@ -3,7 +3,8 @@
 // the retired change (a balanced ring with every moving partition confirmed), the data moved to
 // the new node (its key count) and the rate, the foreground latency during the transfer against
 // the same load before it with every failed request, and the nodes' CPU in each phase.
-// Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--cpu-prof-dir D] [--json]
+// Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--cpu-prof-dir D]
+//      [--series] [--slow-ms 20] [--json]
 
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,6 +80,16 @@ async function main(): Promise<number> {
     .option("transfer-bytes-per-second", {
       type: "number",
       describe: "Each node's transfer throttle (0: unthrottled; default: the node's)",
+    })
+    .option("series", {
+      type: "boolean",
+      default: false,
+      describe: "Print each phase second by second: operations, slow ones by kind, the slowest",
+    })
+    .option("slow-ms", {
+      type: "number",
+      default: 20,
+      describe: "Latency over which an operation counts as slow in --series",
     })
     .option("cpu-prof-dir", {
       type: "string",
@@ -240,6 +251,7 @@ async function main(): Promise<number> {
             records: args.keys,
             value,
             rate: args["foreground-rate"],
+            slowMs: args["slow-ms"],
           })
         : new Foreground(client, Buffer.from(value), args["foreground-concurrency"]);
     const phases: Phase[] = [];
@@ -316,6 +328,20 @@ async function main(): Promise<number> {
     );
     console.log(`p99 during the transfer / before: ${report.p99DuringOverBefore.toFixed(2)}×`);
     for (const [message, count] of foreground.errors) console.log(`failed ${count}×: ${message}`);
+    if (args.series) {
+      for (const phase of phases) {
+        console.log(`${phase.name}, second by second (slow: over ${args["slow-ms"]} ms):`);
+        for (const second of phase.series ?? []) {
+          const slow = Object.entries(second.slow)
+            .map(([kind, count]) => `${kind} ${count}`)
+            .join(", ");
+          console.log(
+            `  ${String(second.second).padStart(4)} s  ${String(second.operations).padStart(4)} ops` +
+              `  slowest ${String(second.maxMs).padStart(5)} ms${slow === "" ? "" : `  slow: ${slow}`}`,
+          );
+        }
+      }
+    }
     return 0;
   } finally {
     client.close();

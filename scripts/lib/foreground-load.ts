@@ -23,6 +23,17 @@ export interface Phase {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
+  /** Per second of the phase (open loop only): where in it the slow operations fell. */
+  readonly series?: readonly SecondOfPhase[];
+}
+
+/** One second of a phase, by the operations' intended starts. */
+export interface SecondOfPhase {
+  readonly second: number;
+  readonly operations: number;
+  /** Operations over the slow threshold (OpenForeground's slowMs), by kind ("read", ...). */
+  readonly slow: Readonly<Record<string, number>>;
+  readonly maxMs: number;
 }
 
 /** A steady closed-loop foreground load (gets and puts of its own keys), measured by phase. */
@@ -111,6 +122,7 @@ interface OpenPhase {
   endMs: number;
   readonly histogram: Histogram;
   failed: number;
+  readonly seconds: { operations: number; slow: Record<string, number>; maxMs: number }[];
 }
 
 /**
@@ -126,7 +138,14 @@ export class OpenForeground implements PhasedLoad {
   #stopped = false;
   readonly #run: Promise<OpenLoopOutcome>;
 
-  constructor(client: DkvClient, options: { records: number; value: Uint8Array; rate: number }) {
+  /** Latency over which an operation counts as slow in the per-second series. */
+  readonly #slowMs: number;
+
+  constructor(
+    client: DkvClient,
+    options: { records: number; value: Uint8Array; rate: number; slowMs?: number },
+  ) {
+    this.#slowMs = options.slowMs ?? 20;
     const executor = new WorkloadExecutor([client], {
       workload: WORKLOADS.a,
       records: options.records,
@@ -154,6 +173,13 @@ export class OpenForeground implements PhasedLoad {
         const dueMs = doneMs - latencyMs;
         const phase = this.#phases.find((one) => one.startMs <= dueMs && dueMs < one.endMs);
         if (phase === undefined) return;
+        const index = Math.floor((dueMs - phase.startMs) / 1000);
+        const second = (phase.seconds[index] ??= { operations: 0, slow: {}, maxMs: 0 });
+        second.operations += 1;
+        second.maxMs = Math.max(second.maxMs, latencyMs);
+        if (latencyMs > this.#slowMs) {
+          second.slow[result.kind] = (second.slow[result.kind] ?? 0) + 1;
+        }
         if (result.status === "OK") {
           phase.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
         } else {
@@ -166,7 +192,13 @@ export class OpenForeground implements PhasedLoad {
 
   begin(): void {
     const startMs = performance.now();
-    this.#phases.push({ startMs, endMs: Infinity, histogram: newLatencyHistogram(), failed: 0 });
+    this.#phases.push({
+      startMs,
+      endMs: Infinity,
+      histogram: newLatencyHistogram(),
+      failed: 0,
+      seconds: [],
+    });
   }
 
   /** Ends the phase begun last, once the operations started in it are done. */
@@ -184,6 +216,12 @@ export class OpenForeground implements PhasedLoad {
       p50Ms: histogram.getValueAtPercentile(50) / 1000,
       p99Ms: histogram.getValueAtPercentile(99) / 1000,
       p999Ms: histogram.getValueAtPercentile(99.9) / 1000,
+      series: Array.from(phase.seconds, (second, index) => ({
+        second: index,
+        operations: second?.operations ?? 0,
+        slow: second?.slow ?? {},
+        maxMs: Math.round(second?.maxMs ?? 0),
+      })),
     };
   }
 
