@@ -20,7 +20,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { Replica } from "../replica.js";
 import { TokenBucket } from "../anti-entropy/token-bucket.js";
-import { TRANSFER_OBJECTS_PER_YIELD } from "./transfer-source.js";
+import { TRANSFER_BATCH_BYTES_MIN, TRANSFER_OBJECTS_PER_YIELD } from "./transfer-source.js";
 
 /** What the receiver asks a source for. */
 export interface PullRequest {
@@ -133,7 +133,11 @@ export class PartitionPuller {
     this.#streamsMax = options.streamsMax;
     this.#upNodes = options.upNodes;
     const rate = options.bytesPerSecond ?? 0;
-    this.#bucket = rate > 0 ? new TokenBucket(rate, rate, options.clock) : undefined;
+    // A burst of 1/16 s (a source's batch at this rate), not a second's: see TransferSource.
+    this.#bucket =
+      rate > 0
+        ? new TokenBucket(rate, Math.max(TRANSFER_BATCH_BYTES_MIN, rate / 16), options.clock)
+        : undefined;
   }
 
   /** Reads the pull file; call once before `want`. */

@@ -93,8 +93,10 @@ export class TransferSource {
             Math.max(TRANSFER_BATCH_BYTES_MIN, Math.floor(rate / 16)),
           )
         : TRANSFER_BATCH_BYTES_MAX;
-    // A burst of one second's bytes: a batch larger than that is sent, then paid for.
-    this.#bucket = rate > 0 ? new TokenBucket(rate, rate, options.clock) : undefined;
+    // A burst of one batch: a full second's burst let every stream send a second's bytes at
+    // once when it started (and after each pause), and the receivers' merges of it showed as a
+    // foreground latency spike in the first second of a transfer (bench:transfer --series).
+    this.#bucket = rate > 0 ? new TokenBucket(rate, this.#batchBytesMax, options.clock) : undefined;
   }
 
   /**
