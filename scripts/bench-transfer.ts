@@ -145,7 +145,9 @@ async function main(): Promise<number> {
     await waitForServing(spec.address, 900_000, clusterClientSecurity(dir));
   };
   const stopAll = async (): Promise<void> => {
-    await Promise.all([...children.values()].map((child) => stopProcess(child, 5000)));
+    // A node writes its CPU profile as it exits: give it time to.
+    const graceMs = args["cpu-prof-dir"] === undefined ? 5000 : 60_000;
+    await Promise.all([...children.values()].map((child) => stopProcess(child, graceMs)));
   };
   process.once(
     "SIGINT",
@@ -271,7 +273,10 @@ async function main(): Promise<number> {
     const cpuCommit = await cpuSeconds([...specs, joiner]);
     foreground.begin();
     const committedMs = performance.now();
+    // On the monotonic clock V8's profiles use, to cut the nodes' profiles at the commit.
+    const committedMonotonicUs = process.hrtime.bigint() / 1000n;
     await call("Commit", { based_on: plan.based_on, revision: plan.revision });
+    if (args["cpu-prof-dir"] !== undefined) say(`commit at monotonic ${committedMonotonicUs} µs`);
     say("join committed; waiting for the change to retire");
     for (;;) {
       const { layout } = await metadata();
