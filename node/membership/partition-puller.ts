@@ -133,11 +133,10 @@ export class PartitionPuller {
     this.#streamsMax = options.streamsMax;
     this.#upNodes = options.upNodes;
     const rate = options.bytesPerSecond ?? 0;
-    // A burst of 1/16 s (a source's batch at this rate), not a second's: see TransferSource.
-    this.#bucket =
-      rate > 0
-        ? new TokenBucket(rate, Math.max(TRANSFER_BATCH_BYTES_MIN, rate / 16), options.clock)
-        : undefined;
+    // A burst of a source's batch at this rate (1/16 s, at least 16 KiB), never more than a
+    // second's bytes: see TransferSource.
+    const burst = Math.min(rate, Math.max(TRANSFER_BATCH_BYTES_MIN, rate / 16));
+    this.#bucket = rate > 0 ? new TokenBucket(rate, burst, options.clock) : undefined;
   }
 
   /** Reads the pull file; call once before `want`. */

@@ -93,10 +93,13 @@ export class TransferSource {
             Math.max(TRANSFER_BATCH_BYTES_MIN, Math.floor(rate / 16)),
           )
         : TRANSFER_BATCH_BYTES_MAX;
-    // A burst of one batch: a full second's burst let every stream send a second's bytes at
-    // once when it started (and after each pause), and the receivers' merges of it showed as a
-    // foreground latency spike in the first second of a transfer (bench:transfer --series).
-    this.#bucket = rate > 0 ? new TokenBucket(rate, this.#batchBytesMax, options.clock) : undefined;
+    // A burst of one batch, never more than a second's bytes (at a low rate a batch is more):
+    // with a second's burst, every stream sent a second's bytes at once when it started or
+    // resumed after a pause, where the pace is meant to be even.
+    this.#bucket =
+      rate > 0
+        ? new TokenBucket(rate, Math.min(rate, this.#batchBytesMax), options.clock)
+        : undefined;
   }
 
   /**
