@@ -22,6 +22,23 @@ import type { Replica } from "../replica.js";
 import { TokenBucket } from "../anti-entropy/token-bucket.js";
 import { TRANSFER_BATCH_BYTES_MIN, TRANSFER_OBJECTS_PER_YIELD } from "./transfer-source.js";
 
+/** After an idle spell, the receive rate starts at this fraction of the throttle... */
+const RAMP_START_FRACTION = 1 / 8;
+/** ...and doubles every this many milliseconds (full rate after about 1.5 s). */
+const RAMP_STEP_MS = 500;
+/** A spell without a batch this long makes the next batch start a new ramp. */
+const RAMP_IDLE_RESET_MS = 10_000;
+
+/**
+ * The wait the receive ramp adds to `bytes` received `sinceRampMs` after the ramp began, on top
+ * of the throttle's own: at rate·f with f = RAMP_START_FRACTION·2^(since/RAMP_STEP_MS) below 1,
+ * the bytes take bytes/(rate·f), of which the throttle already waits bytes/rate.
+ */
+export function rampWaitMs(bytes: number, ratePerSecond: number, sinceRampMs: number): number {
+  const fraction = Math.min(1, RAMP_START_FRACTION * 2 ** (sinceRampMs / RAMP_STEP_MS));
+  return fraction >= 1 ? 0 : ((bytes * 1000) / ratePerSecond) * (1 / fraction - 1);
+}
+
 /** What the receiver asks a source for. */
 export interface PullRequest {
   readonly layoutVersion: number;
@@ -101,6 +118,9 @@ export class PartitionPuller {
   readonly #upNodes: () => ReadonlySet<NodeId>;
   /** Paces what this node receives over all its streams; undefined: unthrottled. */
   readonly #bucket: TokenBucket | undefined;
+  /** When the receive rate's ramp began, and when a batch was last paced (monotonic ms). */
+  #rampFromMs: number;
+  #lastPacedMs: number;
   #version: number | undefined;
   #loaded: PullFile | undefined;
   #records = new Map<number, PullRecord>();
@@ -137,6 +157,8 @@ export class PartitionPuller {
     // second's bytes: see TransferSource.
     const burst = Math.min(rate, Math.max(TRANSFER_BATCH_BYTES_MIN, rate / 16));
     this.#bucket = rate > 0 ? new TokenBucket(rate, burst, options.clock) : undefined;
+    this.#lastPacedMs = -Infinity;
+    this.#rampFromMs = 0;
   }
 
   /** Reads the pull file; call once before `want`. */
@@ -300,7 +322,7 @@ export class PartitionPuller {
         info.rate.record(this.#clock.monotonicMs(), bytes);
         info.keysLeft = batch.keysLeft;
         // Paced at both ends: the source's throttle (its batch waited) and this node's.
-        const waitedMs = await this.#pace(bytes, signal);
+        const waitedMs = await this.#pace(bytes, signal, () => (info.why = "throttled"));
         const nowMs = this.#clock.monotonicMs();
         info.why = Math.max(batch.throttledMs, waitedMs) >= THROTTLED_MS ? "throttled" : "";
         if (batch.done || nowMs - savedMs >= CURSOR_SAVE_INTERVAL_MS) {
@@ -344,11 +366,25 @@ export class PartitionPuller {
     this.#logger.info({ partition, source, reason: message }, "partition stream stopped; retried");
   }
 
-  /** Waits as the receive throttle asks for `bytes`; returns the time waited. */
-  async #pace(bytes: number, signal: AbortSignal): Promise<number> {
-    if (this.#bucket === undefined || bytes === 0) return 0;
+  /**
+   * Waits as the receive throttle asks for `bytes`; returns the time waited. After an idle
+   * spell the rate starts at RAMP_START_FRACTION of the throttle and doubles every RAMP_STEP_MS:
+   * the first seconds of a transfer also warm up the code of the transfer path on every node
+   * (bench:transfer --series showed the foreground's slow operations gathered there).
+   * `waiting` is told when the ramp alone holds the batch long enough to count as throttled.
+   */
+  async #pace(bytes: number, signal: AbortSignal, waiting: () => void): Promise<number> {
+    const bucket = this.#bucket;
+    if (bucket === undefined || bytes === 0) return 0;
     const startedMs = this.#clock.monotonicMs();
-    await this.#bucket.take(bytes, signal).catch(() => undefined);
+    if (startedMs - this.#lastPacedMs > RAMP_IDLE_RESET_MS) this.#rampFromMs = startedMs;
+    this.#lastPacedMs = startedMs;
+    await bucket.take(bytes, signal).catch(() => undefined);
+    const extraMs = rampWaitMs(bytes, bucket.ratePerSecond, startedMs - this.#rampFromMs);
+    if (extraMs > 0) {
+      if (extraMs >= THROTTLED_MS) waiting();
+      await this.#clock.sleep(extraMs, signal).catch(() => undefined);
+    }
     return this.#clock.monotonicMs() - startedMs;
   }
 

@@ -17,6 +17,7 @@ import { commitStaged } from "../../../../node/core/layout-merge.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
 import { silentLogger } from "../../../../node/logger.js";
 import {
+  rampWaitMs,
   PartitionPuller,
   type PullRequest,
   type TransferPort,
@@ -229,6 +230,16 @@ describe("partition transfer stream", () => {
     gate();
     await until(() => wanted.every((move) => receiver.isDone(move.partition)), clock);
     expect(most).toBe(2);
+  });
+
+  it("ramps the receive rate up after an idle spell: 1/8 of the throttle, doubling every 0.5 s", () => {
+    // 4 KiB at 4 KiB/s: the throttle waits 1 s; at 1/8 of the rate they take 8 s, 7 s more.
+    expect(rampWaitMs(4_096, 4_096, 0)).toBeCloseTo(7_000);
+    expect(rampWaitMs(4_096, 4_096, 500)).toBeCloseTo(3_000); // 1/4
+    expect(rampWaitMs(4_096, 4_096, 1_000)).toBeCloseTo(1_000); // 1/2
+    expect(rampWaitMs(4_096, 4_096, 1_250)).toBeCloseTo(1_000 * (Math.SQRT2 - 1));
+    expect(rampWaitMs(4_096, 4_096, 1_500)).toBe(0); // the full rate
+    expect(rampWaitMs(4_096, 4_096, 60_000)).toBe(0);
   });
 
   it("paces what it receives to its throttle, and says so", async () => {
