@@ -137,7 +137,8 @@ function recentAscii(bytes: Uint8Array, start: number, end: number): string | un
   }
   let text = "";
   for (let index = start; index < end; index++) text += String.fromCharCode(bytes[index] as number);
-  recentBytes[slot] = bytes.slice(start, end);
+  // A copy: Buffer's slice is a view, and the input may be a pooled buffer written over later.
+  recentBytes[slot] = new Uint8Array(bytes.subarray(start, end));
   recentText[slot] = text;
   return text;
 }

@@ -35,6 +35,17 @@ describe("Reader.string and its table of recent short ASCII strings", () => {
     expect(decoded(encoded(["node-1", "node-2"]), 2)).toEqual(["node-1", "node-2"]);
   });
 
+  it("keeps its own copy of a Buffer's bytes: a pooled input written over changes nothing", () => {
+    // One Buffer reused for 2,000 strings of one length: many share a slot of the table, and a
+    // table entry that only viewed the Buffer would now hold the new bytes with the old text.
+    const pooled = Buffer.alloc(stringSize("n00000"));
+    for (let index = 0; index < 2_000; index++) {
+      const text = `n${String(index).padStart(5, "0")}`;
+      pooled.set(encoded([text]));
+      expect(decoded(pooled, 1)).toEqual([text]);
+    }
+  });
+
   it("round-trips any strings, ASCII or not, short or long, in any order", () => {
     const text = fc.oneof(
       fc.string({ maxLength: 8, unit: fc.constantFrom("a", "b", "c", "-", "1") }),
