@@ -20,7 +20,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { Replica } from "../replica.js";
 import { TokenBucket } from "../anti-entropy/token-bucket.js";
-import { TRANSFER_BATCH_BYTES_MIN, TRANSFER_OBJECTS_PER_YIELD } from "./transfer-source.js";
+import { TRANSFER_OBJECTS_PER_YIELD, transferBurstBytes } from "./transfer-source.js";
 
 /** After an idle spell, the receive rate starts at this fraction of the throttle... */
 const RAMP_START_FRACTION = 1 / 8;
@@ -153,10 +153,9 @@ export class PartitionPuller {
     this.#streamsMax = options.streamsMax;
     this.#upNodes = options.upNodes;
     const rate = options.bytesPerSecond ?? 0;
-    // A burst of a source's batch at this rate (1/16 s, at least 16 KiB), never more than a
-    // second's bytes: see TransferSource.
-    const burst = Math.min(rate, Math.max(TRANSFER_BATCH_BYTES_MIN, rate / 16));
-    this.#bucket = rate > 0 ? new TokenBucket(rate, burst, options.clock) : undefined;
+    // The same burst as a source's: one of its batches at this rate (see TransferSource).
+    this.#bucket =
+      rate > 0 ? new TokenBucket(rate, transferBurstBytes(rate), options.clock) : undefined;
     this.#lastPacedMs = -Infinity;
     this.#rampFromMs = 0;
   }

@@ -40,6 +40,20 @@ export const TRANSFER_BATCH_BYTES_MIN = 16 * 1024;
  */
 export const TRANSFER_OBJECTS_PER_YIELD = 16;
 
+/** A batch's byte bound at a throttle of `rate` bytes/s (0: unthrottled): 1/16 s of it. */
+export function transferBatchBytes(rate: number): number {
+  if (rate <= 0) return TRANSFER_BATCH_BYTES_MAX;
+  return Math.min(
+    TRANSFER_BATCH_BYTES_MAX,
+    Math.max(TRANSFER_BATCH_BYTES_MIN, Math.floor(rate / 16)),
+  );
+}
+
+/** The throttle's burst at both ends: one batch, never more than a second's bytes. */
+export function transferBurstBytes(rate: number): number {
+  return Math.min(rate, transferBatchBytes(rate));
+}
+
 /** Default bounds of a node's transfers (both ends). */
 export const TRANSFER_DEFAULTS = Object.freeze({
   /** Streams at once, sending and receiving each (Riak's handoff_concurrency is 2). */
@@ -86,20 +100,12 @@ export class TransferSource {
     this.#clock = options.clock;
     this.#streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
     const rate = options.bytesPerSecond ?? TRANSFER_DEFAULTS.bytesPerSecond;
-    this.#batchBytesMax =
-      rate > 0
-        ? Math.min(
-            TRANSFER_BATCH_BYTES_MAX,
-            Math.max(TRANSFER_BATCH_BYTES_MIN, Math.floor(rate / 16)),
-          )
-        : TRANSFER_BATCH_BYTES_MAX;
+    this.#batchBytesMax = transferBatchBytes(rate);
     // A burst of one batch, never more than a second's bytes (at a low rate a batch is more):
     // with a second's burst, every stream sent a second's bytes at once when it started or
     // resumed after a pause, where the pace is meant to be even.
     this.#bucket =
-      rate > 0
-        ? new TokenBucket(rate, Math.min(rate, this.#batchBytesMax), options.clock)
-        : undefined;
+      rate > 0 ? new TokenBucket(rate, transferBurstBytes(rate), options.clock) : undefined;
   }
 
   /**
