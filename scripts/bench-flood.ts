@@ -219,7 +219,17 @@ async function main(): Promise<number> {
     security: cluster.security,
     session: false,
   });
-  await client.put("flood-key", Buffer.alloc(1024, 7), { w: 3 });
+  // A node's channel to a peer that was not listening yet when it first tried waits out
+  // gRPC's reconnect backoff (about a second): a w=3 put may find it there, so it is retried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.put("flood-key", Buffer.alloc(1024, 7), { w: 3 });
+      break;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   say(`3 TLS nodes up; ${args.rate} gets/s for ${args["phase-seconds"]} s, quiet`);
   await fixedRate("warm-up", client, args.rate, 2, pids);
   const quiet = await fixedRate("quiet", client, args.rate, args["phase-seconds"], pids);
