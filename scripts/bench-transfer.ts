@@ -4,7 +4,7 @@
 // the new node (its key count) and the rate, the foreground latency during the transfer against
 // the same load before it with every failed request, and the nodes' CPU in each phase.
 // Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--cpu-prof-dir D]
-//      [--series] [--slow-ms 20] [--json]
+//      [--series] [--slow-ms 20] [--node-flag=--trace-gc ...] [--json]
 
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,6 +95,12 @@ async function main(): Promise<number> {
       type: "string",
       describe: "Write each node's CPU profile (node --cpu-prof) under DIR/<node id> at its stop",
     })
+    .option("node-flag", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "A flag for every node's node process, e.g. --node-flag=--trace-gc (repeatable)",
+    })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
@@ -136,10 +142,12 @@ async function main(): Promise<number> {
   const children = new Map<string, ChildProcess>();
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     const profDir = args["cpu-prof-dir"];
-    const nodeFlags =
-      profDir === undefined
+    const nodeFlags = [
+      ...args["node-flag"],
+      ...(profDir === undefined
         ? []
-        : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profDir, spec.id)}`];
+        : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profDir, spec.id)}`]),
+    ];
     children.set(spec.id, spawnNode({ ...spec, args: [...nodeFlags, ...spec.args] }));
     // A node opening 1M keys on a busy 2-core machine takes minutes, not seconds.
     await waitForServing(spec.address, 900_000, clusterClientSecurity(dir));
