@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { loadProto } from "../proto/load-proto.js";
+import { loadProto, warmCodecs } from "../proto/load-proto.js";
 import type { NodeId } from "../node/core/node-id.js";
 import { DEFAULT_LIMITS, type Limits } from "../node/core/limits.js";
 import type { Storage } from "../node/storage/storage.js";
@@ -147,6 +147,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const clock = config.clock ?? SYSTEM_CLOCK;
   const security = config.security ?? INSECURE_NODE;
   const { definition, grpcObject } = loadProto();
+  warmCodecs(definition);
   await config.storage.open();
   logStorageOpened(config.logger, "data", config.storage.stats());
   const hints = new HintStore(config.hintStorage, {

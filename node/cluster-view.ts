@@ -42,6 +42,14 @@ export class ClusterView {
   readonly #messageBytesMax: number;
   readonly #security: ChannelSecurity;
   readonly #peers = new Map<NodeId, PeerClients>();
+  /**
+   * Clients of the nodes that staged changes bring in (a join, the new node of a replace),
+   * connected before the commit: the TLS handshakes then happen while the plan is shown, not in
+   * the first second of the transfer beside the foreground load. The commit moves them to
+   * #peers.
+   */
+  readonly #incoming = new Map<NodeId, PeerClients>();
+  readonly #unsubscribeStaged: () => void;
   #dropped: ReadonlySet<NodeId> = new Set();
   /** Delay and loss on the links to peers (fault injection, Admin.SetLinkFaults). */
   readonly linkFaults: LinkFaults;
@@ -83,7 +91,12 @@ export class ClusterView {
           "held are lost: check `dkv cluster show` and stage them again",
       );
     });
-    this.#applyMembers(this.#follower.layout);
+    this.#applyMembers(this.#follower.layout, true);
+    this.#connectIncoming(options.metadata.current);
+    // Subscribed after the follower, so a commit moves the incoming clients to #peers first.
+    this.#unsubscribeStaged = options.metadata.onChange((after, before) => {
+      if (after.staged !== before.staged) this.#connectIncoming(after);
+    });
     const detector = failureDetectorOptions(options.failureDetector);
     this.#memberView = new MemberView(
       this.self,
@@ -200,8 +213,8 @@ export class ClusterView {
     );
   }
 
-  /** Members and peer clients for `layout`. */
-  #applyMembers(layout: Layout): void {
+  /** Members and peer clients for `layout` (`starting`: from the constructor). */
+  #applyMembers(layout: Layout, starting = false): void {
     this.#members = layout.members
       .filter((member) => member.state !== "removed")
       .map((member) => ({ node: member.node, address: member.address }));
@@ -214,17 +227,52 @@ export class ClusterView {
     }
     for (const member of this.#members) {
       if (member.node === this.self || this.#peers.has(member.node)) continue;
-      this.#peers.set(
-        member.node,
-        connectPeer(
-          this.self,
-          member.node,
-          member.address,
-          this.#messageBytesMax,
-          [this.linkFaults.interceptor(member.node)],
-          this.#security,
-        ),
-      );
+      const incoming = this.#incoming.get(member.node);
+      this.#incoming.delete(member.node);
+      if (incoming !== undefined && incoming.address === member.address) {
+        this.#peers.set(member.node, incoming);
+        continue;
+      }
+      if (incoming !== undefined) closePeer(incoming);
+      this.#peers.set(member.node, this.#connect(member, !starting));
+    }
+  }
+
+  /**
+   * The clients of a peer. With `now`, the channel connects at once instead of on its first
+   * call: for a node a change brings in, which is up, the TLS handshakes of every node's
+   * channels to it otherwise fell in the first second of its transfer. Not at start, where a
+   * peer may not listen yet and a failed attempt would make the first calls wait out gRPC's
+   * reconnect backoff.
+   */
+  #connect(member: Member, now: boolean): PeerClients {
+    const peer = connectPeer(
+      this.self,
+      member.node,
+      member.address,
+      this.#messageBytesMax,
+      [this.linkFaults.interceptor(member.node)],
+      this.#security,
+    );
+    if (now) peer.membership.getChannel().getConnectivityState(true);
+    return peer;
+  }
+
+  /** Connects to the nodes `metadata`'s staged changes bring in; closes the unstaged ones. */
+  #connectIncoming(metadata: ClusterMetadata): void {
+    const wanted = new Map<NodeId, string>();
+    for (const change of metadata.staged.changes) {
+      if (change.kind === "join") wanted.set(change.node, change.address);
+      if (change.kind === "replace") wanted.set(change.by, change.address);
+    }
+    for (const [node, peer] of this.#incoming) {
+      if (wanted.get(node) === peer.address) continue;
+      closePeer(peer);
+      this.#incoming.delete(node);
+    }
+    for (const [node, address] of wanted) {
+      if (node === this.self || this.#peers.has(node) || this.#incoming.has(node)) continue;
+      this.#incoming.set(node, this.#connect({ node, address }, true));
     }
   }
 
@@ -327,8 +375,10 @@ export class ClusterView {
   /** Stops the heartbeats and closes the peer clients. */
   close(): void {
     this.#follower.close();
+    this.#unsubscribeStaged();
     this.#heartbeats.stop();
-    for (const peer of this.#peers.values()) closePeer(peer);
+    for (const peer of [...this.#peers.values(), ...this.#incoming.values()]) closePeer(peer);
     this.#peers.clear();
+    this.#incoming.clear();
   }
 }
