@@ -26,17 +26,23 @@ import { TRANSFER_OBJECTS_PER_YIELD, transferBurstBytes } from "./transfer-sourc
 const RAMP_START_FRACTION = 1 / 8;
 /** ...and doubles every this many milliseconds (full rate after about 1.5 s). */
 const RAMP_STEP_MS = 500;
+/** The ramp's length: from RAMP_START_FRACTION to the full rate. */
+const RAMP_MS = RAMP_STEP_MS * Math.log2(1 / RAMP_START_FRACTION);
 /** A spell without a batch this long makes the next batch start a new ramp. */
 const RAMP_IDLE_RESET_MS = 10_000;
 
 /**
  * The wait the receive ramp adds to `bytes` received `sinceRampMs` after the ramp began, on top
  * of the throttle's own: at rate·f with f = RAMP_START_FRACTION·2^(since/RAMP_STEP_MS) below 1,
- * the bytes take bytes/(rate·f), of which the throttle already waits bytes/rate.
+ * the bytes take bytes/(rate·f), of which the throttle already waits bytes/rate; never past
+ * the ramp's end.
  */
 export function rampWaitMs(bytes: number, ratePerSecond: number, sinceRampMs: number): number {
   const fraction = Math.min(1, RAMP_START_FRACTION * 2 ** (sinceRampMs / RAMP_STEP_MS));
-  return fraction >= 1 ? 0 : ((bytes * 1000) / ratePerSecond) * (1 / fraction - 1);
+  if (fraction >= 1) return 0;
+  // The ramp lasts RAMP_MS, and no batch waits on it past its end: at a low throttle one batch
+  // is seconds of it, and would otherwise have waited seven times that.
+  return Math.min(((bytes * 1000) / ratePerSecond) * (1 / fraction - 1), RAMP_MS - sinceRampMs);
 }
 
 /** What the receiver asks a source for. */
@@ -376,15 +382,20 @@ export class PartitionPuller {
     const bucket = this.#bucket;
     if (bucket === undefined || bytes === 0) return 0;
     const startedMs = this.#clock.monotonicMs();
+    // Idle is the time since the last batch was through its pace, not since it began: at a low
+    // throttle a batch's own wait is long, and is no spell without batches.
     if (startedMs - this.#lastPacedMs > RAMP_IDLE_RESET_MS) this.#rampFromMs = startedMs;
-    this.#lastPacedMs = startedMs;
-    await bucket.take(bytes, signal).catch(() => undefined);
-    const extraMs = rampWaitMs(bytes, bucket.ratePerSecond, startedMs - this.#rampFromMs);
-    if (extraMs > 0) {
-      if (extraMs >= THROTTLED_MS) waiting();
-      await this.#clock.sleep(extraMs, signal).catch(() => undefined);
+    try {
+      await bucket.take(bytes, signal).catch(() => undefined);
+      const extraMs = rampWaitMs(bytes, bucket.ratePerSecond, startedMs - this.#rampFromMs);
+      if (extraMs > 0) {
+        if (extraMs >= THROTTLED_MS) waiting();
+        await this.#clock.sleep(extraMs, signal).catch(() => undefined);
+      }
+    } finally {
+      this.#lastPacedMs = this.#clock.monotonicMs();
     }
-    return this.#clock.monotonicMs() - startedMs;
+    return this.#lastPacedMs - startedMs;
   }
 
   /**

@@ -32,7 +32,7 @@ import { cluster, id, join, stage } from "../core/layout-fixtures.js";
 const encoder = new TextEncoder();
 const PARTITIONS = 16;
 
-async function setup(options: { sourceStreamsMax?: number } = {}) {
+async function setup(options: { sourceStreamsMax?: number; sourceBytesPerSecond?: number } = {}) {
   const clock = new ManualClock();
   const metadata = commitStaged(stage(cluster("abc", PARTITIONS), join("d")));
   const { current, previous } = ringsOf(metadata.layout);
@@ -64,14 +64,14 @@ async function setup(options: { sourceStreamsMax?: number } = {}) {
       trees,
       replica,
       clock,
-      bytesPerSecond: 0,
+      bytesPerSecond: options.sourceBytesPerSecond ?? 0,
       ...(options.sourceStreamsMax === undefined ? {} : { streamsMax: options.sourceStreamsMax }),
     });
     nodes.set(self, { replica, trees, source });
   }
   const node = (letter: string) => nodes.get(id(letter))!;
   /** Writes `count` keys of `partition` at every old primary; returns them. */
-  const fill = async (partition: number, count: number, from: readonly NodeId[]) => {
+  const fill = async (partition: number, count: number, from: readonly NodeId[], padBytes = 0) => {
     const keys: string[] = [];
     for (let index = 0; keys.length < count; index++) {
       const key = `p${partition}-${index}`;
@@ -79,7 +79,7 @@ async function setup(options: { sourceStreamsMax?: number } = {}) {
       keys.push(key);
       for (const holder of from) {
         const version = {
-          value: encoder.encode(`v-${key}`),
+          value: encoder.encode(`v-${key}`.padEnd(padBytes, ".")),
           contentType: "",
           metadata: {},
           lastModifiedMs: clock.nowMs(),
@@ -233,13 +233,35 @@ describe("partition transfer stream", () => {
   });
 
   it("ramps the receive rate up after an idle spell: 1/8 of the throttle, doubling every 0.5 s", () => {
-    // 4 KiB at 4 KiB/s: the throttle waits 1 s; at 1/8 of the rate they take 8 s, 7 s more.
-    expect(rampWaitMs(4_096, 4_096, 0)).toBeCloseTo(7_000);
-    expect(rampWaitMs(4_096, 4_096, 500)).toBeCloseTo(3_000); // 1/4
-    expect(rampWaitMs(4_096, 4_096, 1_000)).toBeCloseTo(1_000); // 1/2
-    expect(rampWaitMs(4_096, 4_096, 1_250)).toBeCloseTo(1_000 * (Math.SQRT2 - 1));
-    expect(rampWaitMs(4_096, 4_096, 1_500)).toBe(0); // the full rate
-    expect(rampWaitMs(4_096, 4_096, 60_000)).toBe(0);
+    // 64 KiB at 1 MiB/s: the throttle waits 62.5 ms; at 1/8 of the rate they take 500 ms.
+    const rate = 1_048_576;
+    expect(rampWaitMs(65_536, rate, 0)).toBeCloseTo(437.5);
+    expect(rampWaitMs(65_536, rate, 500)).toBeCloseTo(187.5); // 1/4
+    expect(rampWaitMs(65_536, rate, 1_000)).toBeCloseTo(62.5); // 1/2
+    expect(rampWaitMs(65_536, rate, 1_250)).toBeCloseTo(62.5 * (Math.SQRT2 - 1));
+    expect(rampWaitMs(65_536, rate, 1_500)).toBe(0); // the full rate
+    expect(rampWaitMs(65_536, rate, 60_000)).toBe(0);
+    // 4 KiB at 4 KiB/s would wait 7 s more at 1/8, but the ramp ends 1.5 s after it began.
+    expect(rampWaitMs(4_096, 4_096, 0)).toBe(1_500);
+    expect(rampWaitMs(4_096, 4_096, 1_000)).toBe(500);
+  });
+
+  it("ramps once at a low throttle, where each batch waits longer than an idle spell", async () => {
+    // Sources at 64 KiB/s send batches of 16 KiB; at 1 KiB/s each waits 16 s at the receiver,
+    // more than the 10 s without a batch that starts a new ramp. A batch's own wait is no idle
+    // spell: the ramp must not start again at every batch, at 1/8 of the rate.
+    const { clock, metadata, moves, fill, port, puller } = await setup({
+      sourceBytesPerSecond: 65_536,
+    });
+    const move = moves[0]!;
+    await fill(move.partition, 200, move.from, 1_000);
+    const receiver = puller(port(), new MemoryPullStore(), 2, 1_024);
+    await receiver.open();
+    receiver.want(metadata.layout.version, [{ partition: move.partition, sources: move.from }]);
+    await clock.advance(200_000);
+    const [moving] = receiver.progress();
+    // 200 s at 1 KiB/s is about 200 KB; restarting the ramp at every batch moved 2 batches.
+    expect(moving!.bytesDone).toBeGreaterThan(150_000);
   });
 
   it("paces what it receives to its throttle, and says so", async () => {
