@@ -164,6 +164,11 @@ export class ClusterView {
     return this.#follower.transitionOf();
   }
 
+  /** The version of the layout this node follows. */
+  layoutVersion(): number {
+    return this.#follower.layout.version;
+  }
+
   /** Every node of the current ring and, during a transition, of the previous one; sorted. */
   ringNodes(): readonly NodeId[] {
     return this.#follower.ringNodes();

@@ -7,7 +7,7 @@ import type { AntiEntropyClient } from "../../proto/generated/dkv/v1/AntiEntropy
 import { loadProto } from "../../proto/load-proto.js";
 import type { NodeId } from "../core/node-id.js";
 import { FROM_HEADER, type PeerClients } from "../peer-clients.js";
-import type { ReapPort, ReapRequest } from "./tombstone-reaper.js";
+import type { PeerStanding, ReapPort, ReapRequest } from "./tombstone-reaper.js";
 
 /** What the gRPC reap port needs of the cluster view. */
 export interface ReapPeers {
@@ -30,7 +30,7 @@ export class GrpcReapPort implements ReapPort {
     this.#peers = peers;
   }
 
-  hintsPending(node: NodeId, deadlineMs: number): Promise<number> {
+  standing(node: NodeId, deadlineMs: number): Promise<PeerStanding> {
     const clients = this.#peers.peer(node);
     if (clients === undefined) return Promise.reject(new Error(`${node} cannot be called`));
     return new Promise((resolve, reject) => {
@@ -39,7 +39,10 @@ export class GrpcReapPort implements ReapPort {
         let count = 0;
         for (const member of reply.members) count += Number(member.hints_pending);
         // Handed-over partitions not dropped yet hold copies that belong elsewhere, as hints do.
-        resolve(count + Number(reply.handover_partitions_pending ?? 0));
+        resolve({
+          hintsPending: count + Number(reply.handover_partitions_pending ?? 0),
+          layoutVersion: Number(reply.layout_version),
+        });
       });
     });
   }

@@ -64,6 +64,8 @@ export interface ReaperView {
   readonly ring: Pick<Ring, "nodes" | "partitionCount">;
   /** During a membership change, the layout version moving data; nothing is reaped then. */
   transitionOf?(): number | undefined;
+  /** The layout version this node follows; a round needs every member to follow the same. */
+  layoutVersion?(): number;
   /** Nodes of the current ring and, during a membership change, the previous; sorted. */
   ringNodes?(): readonly NodeId[];
   /** The members this node believes up, itself included. */
@@ -97,17 +99,23 @@ export interface ReapAnswer {
  */
 export interface ReapPort {
   /**
-   * The hints `node` holds, summed over all its targets, plus the partitions it handed over in
-   * a membership change and has not dropped yet (what its Status reports); rejects when it
-   * cannot be reached or does not answer by `deadlineMs`.
+   * What `node`'s Status reports: the hints it holds, summed over all its targets, plus the
+   * partitions it handed over in a membership change and has not dropped yet; and the layout
+   * version it follows. Rejects when it cannot be reached or does not answer by `deadlineMs`.
    */
-  hintsPending(node: NodeId, deadlineMs: number): Promise<number>;
+  standing(node: NodeId, deadlineMs: number): Promise<PeerStanding>;
   /**
    * Asks `peer` which of its copies equal `keys`, one answer per key in order; with `remove`
    * it also removes those (TombstoneReaper.answer on the peer). Rejects when it cannot be
    * reached or does not answer by `deadlineMs`.
    */
   reap(peer: NodeId, request: ReapRequest, deadlineMs: number): Promise<readonly boolean[]>;
+}
+
+/** A peer's answer to the reaper's question before a round (ReapPort.standing). */
+export interface PeerStanding {
+  readonly hintsPending: number;
+  readonly layoutVersion: number;
 }
 
 /** What the reaper needs from the node. */
@@ -204,14 +212,17 @@ export class TombstoneReaper {
     // supersedes, which would come back once the tombstone is gone. Decided once the facts
     // are in, before the first Reap call.
     const up = view.upNodes();
+    const standings = await this.#standings();
     const blocked = reapBlocker({
       members: options.reapWhileDown
         ? view.ring.nodes.filter((node) => up.has(node))
         : view.ring.nodes,
       up: view.upNodes(),
       dropped: view.droppedPeers(),
-      hintsPending: await this.#hintsPending(),
+      hintsPending: standings.hints,
       transitionOf: view.transitionOf?.(),
+      layoutVersion: view.layoutVersion?.(),
+      layoutVersions: standings.versions,
     });
     this.#setBlocked(blocked ?? "");
     if (blocked !== undefined) return { blocked, candidates, reaped: 0, declined: 0 };
@@ -328,21 +339,24 @@ export class TombstoneReaper {
     return { equal };
   }
 
-  /** Hints pending on every member that answers: this node's own and each peer's Status. */
-  async #hintsPending(): Promise<Map<string, number>> {
+  /** Hints pending, and layout versions, of every member that answers: this node's and peers'. */
+  async #standings(): Promise<{ hints: Map<string, number>; versions: Map<string, number> }> {
     const { view, hints, port } = this.#deps;
     const pending = new Map<string, number>();
+    const versions = new Map<string, number>();
     pending.set(view.self, sumHints(hints));
     const deadlineMs = this.#deadlineMs();
     await Promise.all(
       view.ring.nodes
         .filter((node) => node !== view.self)
         .map(async (node) => {
-          const count = await port.hintsPending(node, deadlineMs).catch(() => undefined);
-          if (count !== undefined) pending.set(node, count);
+          const standing = await port.standing(node, deadlineMs).catch(() => undefined);
+          if (standing === undefined) return;
+          pending.set(node, standing.hintsPending);
+          versions.set(node, standing.layoutVersion);
         }),
     );
-    return pending;
+    return { hints: pending, versions };
   }
 
   /** One Reap call to `peer`; rejects unless it answers once for every key. */

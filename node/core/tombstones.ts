@@ -39,6 +39,13 @@ export interface ReapFacts {
    * node gaining a partition may not hold a delete's older write yet, nor its tombstone.
    */
   readonly transitionOf?: number | undefined;
+  /**
+   * The layout version this node follows, and each member's that answered: a member that
+   * follows another (a change committed that this node has not heard of yet, or the reverse)
+   * may hold a write its new owners took, which a reap among the old ones would not see.
+   */
+  readonly layoutVersion?: number | undefined;
+  readonly layoutVersions?: ReadonlyMap<string, number> | undefined;
 }
 
 /**
@@ -54,6 +61,12 @@ export function reapBlocker(facts: ReapFacts): string | undefined {
   if (down.length > 0) return `members down: ${down.join(", ")}`;
   if (facts.dropped.length > 0) return `traffic dropped to: ${facts.dropped.join(", ")}`;
   for (const member of facts.members) {
+    const version = facts.layoutVersions?.get(member);
+    if (facts.layoutVersion !== undefined && version !== undefined) {
+      if (version !== facts.layoutVersion) {
+        return `${member} follows layout ${version}, this node ${facts.layoutVersion}`;
+      }
+    }
     const pending = facts.hintsPending.get(member);
     if (pending === undefined) return `hints pending on ${member} unknown (no answer)`;
     if (pending > 0) return `${pending} hints or handed-over partitions pending on ${member}`;

@@ -69,7 +69,7 @@ export interface SimEndpoint {
   /** Membership.Exchange: merges the caller's metadata (JSON) and answers with the merge. */
   metadataExchange(json: string): Promise<WireReply<string>>;
   /** Admin.Status's hints_pending, per member. */
-  hintsPending(): Promise<WireReply<readonly number[]>>;
+  hintsPending(): Promise<WireReply<{ counts: readonly number[]; layoutVersion: number }>>;
   /** One request of an AntiEntropy.Exchange stream, as protobuf bytes; the response's bytes. */
   exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>>;
   /** AntiEntropy.Reap. */

@@ -24,7 +24,11 @@ import type {
   ExchangeOpener,
   OpenExchange,
 } from "../../node/anti-entropy/exchange-tally.js";
-import type { ReapPort, ReapRequest } from "../../node/anti-entropy/tombstone-reaper.js";
+import type {
+  PeerStanding,
+  ReapPort,
+  ReapRequest,
+} from "../../node/anti-entropy/tombstone-reaper.js";
 import type { SimClock } from "./sim-clock.js";
 import type { SimEndpoint, WireReply } from "./sim-endpoint.js";
 import type { CallResult, SimNetwork } from "./sim-network.js";
@@ -301,12 +305,15 @@ export class SimReapPort implements ReapPort {
     this.#link = link;
   }
 
-  async hintsPending(node: NodeId, deadlineMs: number): Promise<number> {
-    const members = await this.#link.expect(node, "status", deadlineMs, (endpoint) =>
+  async standing(node: NodeId, deadlineMs: number): Promise<PeerStanding> {
+    const status = await this.#link.expect(node, "status", deadlineMs, (endpoint) =>
       endpoint.hintsPending(),
     );
-    // As GrpcReapPort: the sum of every member's hints_pending.
-    return members.reduce((sum, count) => sum + count, 0);
+    // As GrpcReapPort: the sum of every member's hints_pending, and the layout version.
+    return {
+      hintsPending: status.counts.reduce((sum, count) => sum + count, 0),
+      layoutVersion: status.layoutVersion,
+    };
   }
 
   async reap(peer: NodeId, request: ReapRequest, deadlineMs: number): Promise<readonly boolean[]> {

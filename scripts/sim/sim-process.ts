@@ -338,6 +338,10 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
     return this.membership.store;
   }
 
+  layoutVersion(): number {
+    return this.membership.layout.version;
+  }
+
   transitionOf(): number | undefined {
     return this.membership.transitionOf();
   }
@@ -432,10 +436,11 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
     return wire(answerExchange(this.metadata, json));
   }
 
-  hintsPending(): Promise<WireReply<readonly number[]>> {
-    // Admin.Status's members[].hints_pending and handover_partitions_pending (GrpcReapPort).
+  hintsPending(): Promise<WireReply<{ counts: readonly number[]; layoutVersion: number }>> {
+    // Admin.Status's members[].hints_pending, handover_partitions_pending and layout_version.
     const counts = this.membership.members.map((node) => this.hints.totals(node).count);
-    return Promise.resolve({ ok: true, reply: [...counts, this.drops.pending] });
+    const reply = { counts: [...counts, this.drops.pending], layoutVersion: this.layoutVersion() };
+    return Promise.resolve({ ok: true, reply });
   }
 
   exchange(request: Uint8Array, from: NodeId): Promise<WireReply<Uint8Array>> {

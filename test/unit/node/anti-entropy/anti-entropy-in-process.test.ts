@@ -51,7 +51,7 @@ async function pair() {
       },
     };
     const reaps: ReapPort = {
-      hintsPending: async () => 0,
+      standing: async () => ({ hintsPending: 0, layoutVersion: 1 }),
       reap: async (peer, request) =>
         (await nodes.get(peer)!.antiEntropy.reaper.answer(request)).equal,
     };

@@ -57,10 +57,10 @@ async function cluster(options: { count?: number; n?: number } = {}) {
   const silent = new Set<NodeId>();
   const nodes = new Map<NodeId, TestNode>();
   const portOf = (from: NodeId): ReapPort => ({
-    async hintsPending(node, deadlineMs) {
+    async standing(node, deadlineMs) {
       calls.push({ from, to: node, what: "hints", deadlineMs });
       if (silent.has(node)) throw new Error(`${node} does not answer`);
-      return nodes.get(node)!.hints;
+      return { hintsPending: nodes.get(node)!.hints, layoutVersion: 1 };
     },
     async reap(peer, request, deadlineMs) {
       calls.push({ from, to: peer, what: request.remove ? "remove" : "check", deadlineMs });

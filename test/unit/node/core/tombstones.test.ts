@@ -76,6 +76,38 @@ describe("reapBlocker", () => {
   });
 });
 
+describe("reapBlocker and layout versions", () => {
+  const members = ["n1", "n2", "n3"];
+  const allUp = new Set(members);
+  const noHints = new Map(members.map((member) => [member, 0]));
+  const facts = { members, up: allUp, dropped: [], hintsPending: noHints };
+
+  it("waits while a member follows another layout version than this node (simulation seed 832)", () => {
+    // n4, still at v1, led a round among its v1 peers while n1 had committed v2, in which n3
+    // gains the partition and took a write that the tombstone supersedes: reaping among the
+    // old owners would have brought that write back. n1's Status says v2.
+    const versions = new Map([
+      ["n2", 1],
+      ["n3", 2],
+    ]);
+    expect(reapBlocker({ ...facts, layoutVersion: 1, layoutVersions: versions })).toBe(
+      "n3 follows layout 2, this node 1",
+    );
+    const behind = new Map([
+      ["n2", 2],
+      ["n3", 1],
+    ]);
+    expect(reapBlocker({ ...facts, layoutVersion: 2, layoutVersions: behind })).toBe(
+      "n3 follows layout 1, this node 2",
+    );
+  });
+
+  it("lets a round run when every member follows the same version", () => {
+    const same = new Map(members.map((member) => [member, 3]));
+    expect(reapBlocker({ ...facts, layoutVersion: 3, layoutVersions: same })).toBeUndefined();
+  });
+});
+
 describe("graceElapsed", () => {
   it("is true from exactly the grace period on", () => {
     expect(graceElapsed(1000, 3999, 3000)).toBe(false);
