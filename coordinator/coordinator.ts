@@ -22,7 +22,7 @@ import type { Logger } from "../node/logger.js";
 import { PreferenceLists, type KeyPreferenceList, type ListView } from "./preference-lists.js";
 import { widenQuorum } from "./core/quorum-options.js";
 import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum.js";
-import type { TransitionGroups } from "./core/transition-groups.js";
+import { mustSync, type TransitionGroups } from "./core/transition-groups.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
 import { spareChoice } from "./core/spare-choice.js";
@@ -203,17 +203,16 @@ export class Coordinator {
     const durable = command.quorum.dw > 0;
     const local = await this.#coordinateLocally(command, standsInFor.get(self), durable);
     quorum.onReply(self, { ok: true, durable: local.durable });
-    // The others sync before answering only when dw still needs durable acks from them. With
-    // dw = 1 and the local copy durable, their ack after the append counts for w, and their
-    // write queue syncs it within its interval, sharing one fsync with every write around it.
-    const othersDurable = command.quorum.dw > (local.durable ? 1 : 0);
+    // The others sync before answering only when dw still needs durable acks from them (per
+    // primary set during a change: mustSync). With dw = 1 and the local copy durable, their ack
+    // after the append counts for w; their write queue syncs it within its interval.
     const others = targets.filter((target) => target.node !== self);
     const copies = new WriteCopies();
     const verdict = await this.#drive(quorum, others, deadlineMs, {
       send: (target) =>
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
-          durable: othersDurable,
+          durable: mustSync(groups, command.quorum.dw, self, local.durable, target.node, targets),
           copies,
           deadlineMs,
         }).then((reply) => {

@@ -46,3 +46,31 @@ export function transitionGroupsState(
   }
   return met ? "met" : "reachable";
 }
+
+/**
+ * Whether a put must ask `node` to sync before it answers: when dw still needs durable acks that
+ * the coordinator's own copy (`self`, durable or not) does not give. Outside a change, dw beyond
+ * the local copy. During one, with every target a primary of one of the sets, per set (the group
+ * rule above): a set that `self` belongs to, its copy durable, has one of its dw, and `node`
+ * syncs when a set it belongs to needs more; the widened counts cannot acknowledge a put the
+ * group rule cannot (a set short of w acks leaves the targets short of w + widenBy). With a
+ * fallback among the targets they can, and every node syncs as the widened `dw` asks. Asking by
+ * the widened dw alone made every replica sync during a change: five times a replica's fsyncs
+ * (strace), and each write waiting for them.
+ */
+export function mustSync(
+  groups: TransitionGroups | undefined,
+  dw: number,
+  self: string,
+  selfDurable: boolean,
+  node: string,
+  targets: readonly { readonly node: string }[],
+): boolean {
+  const widened = dw > (selfDurable ? 1 : 0);
+  if (groups === undefined) return widened;
+  const inSet = (member: string): boolean => groups.sets.some((set) => set.includes(member));
+  if (!targets.every((target) => inSet(target.node))) return widened;
+  return groups.sets.some(
+    (set) => set.includes(node) && groups.asked.dw > (selfDurable && set.includes(self) ? 1 : 0),
+  );
+}

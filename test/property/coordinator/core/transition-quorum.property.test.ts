@@ -8,6 +8,7 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { PutQuorum, type WriteReply } from "../../../../coordinator/core/put-quorum.js";
 import { widenQuorum } from "../../../../coordinator/core/quorum-options.js";
+import { mustSync } from "../../../../coordinator/core/transition-groups.js";
 
 const RUNS = 300;
 type Outcome = "durable" | "ack" | "fail";
@@ -146,3 +147,55 @@ test.prop([cases], { numRuns: RUNS })(
     }
   },
 );
+
+test.prop([cases], { numRuns: RUNS })(
+  "asking only the replicas mustSync names to sync acknowledges every put that asking all did",
+  ({ old, next, primaries, asked, widenBy, targets, outcomeOf }) => {
+    const config = widenQuorum(asked, widenBy, primaries.length);
+    const groups = { sets: [old, next], asked };
+    // The coordinator is a primary among the targets; its own write succeeds, durable iff dw > 0.
+    const self = targets.find((target) => target.primary)?.node;
+    if (self === undefined) return;
+    const selfDurable = config.dw > 0;
+    const verdictWhen = (syncs: (node: string) => boolean): string => {
+      const quorum = new PutQuorum({ config, targets, groups });
+      quorum.onReply(self, { ok: true, durable: selfDurable });
+      for (const { node } of targets) {
+        if (node === self) continue;
+        const failed = outcomeOf.get(node) === "fail";
+        quorum.onReply(node, failed ? REPLIES.fail : { ok: true, durable: syncs(node) });
+      }
+      return quorum.verdict.status;
+    };
+    const everyone = verdictWhen(() => config.dw > (selfDurable ? 1 : 0));
+    const named = verdictWhen((node) =>
+      mustSync(groups, config.dw, self, selfDurable, node, targets),
+    );
+    if (everyone === "ok") expect(named).toBe("ok");
+  },
+);
+
+test("during a change, dw = 1: a coordinator in both sets asks no replica to sync, else the set it is not in", () => {
+  const groups = {
+    sets: [
+      ["a", "b", "c"],
+      ["a", "b", "d"],
+    ],
+    asked: { w: 2, dw: 1, pw: 0 },
+  };
+  const all = ["a", "b", "c", "d"].map((node) => ({ node }));
+  const sync = (self: string, node: string, targets = all) =>
+    mustSync(groups, 2, self, true, node, targets);
+  // The widened dw is 2, which alone asked every replica to sync.
+  for (const node of ["b", "c", "d"]) expect(sync("a", node)).toBe(false);
+  // c is only an old primary: the new set needs a durable ack of its own.
+  expect(sync("c", "a")).toBe(true);
+  expect(sync("c", "d")).toBe(true);
+  // A fallback f stands in for d: every node syncs as the widened dw asks.
+  const degraded = [...all.slice(0, 3), { node: "f" }];
+  for (const node of ["b", "c", "f"]) expect(sync("a", node, degraded)).toBe(true);
+  // Outside a change: only dw beyond the local copy.
+  expect(mustSync(undefined, 1, "a", true, "b", all)).toBe(false);
+  expect(mustSync(undefined, 2, "a", true, "b", all)).toBe(true);
+  expect(mustSync(undefined, 1, "a", false, "b", all)).toBe(true);
+});
