@@ -207,12 +207,13 @@ export class Coordinator {
     // primary set during a change: mustSync). With dw = 1 and the local copy durable, their ack
     // after the append counts for w; their write queue syncs it within its interval.
     const others = targets.filter((target) => target.node !== self);
+    const syncs = mustSync(groups, command.quorum.dw, self, local.durable, targets);
     const copies = new WriteCopies();
     const verdict = await this.#drive(quorum, others, deadlineMs, {
       send: (target) =>
         this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
           object: local.object,
-          durable: mustSync(groups, command.quorum.dw, self, local.durable, target.node, targets),
+          durable: syncs(target.node),
           copies,
           deadlineMs,
         }).then((reply) => {

@@ -48,8 +48,8 @@ export function transitionGroupsState(
 }
 
 /**
- * Whether a put must ask `node` to sync before it answers: when dw still needs durable acks that
- * the coordinator's own copy (`self`, durable or not) does not give. Outside a change, dw beyond
+ * Which targets a put must ask to sync before they answer: those whose durable acks dw still
+ * needs beyond the coordinator's own copy (`self`, durable or not). Outside a change, dw beyond
  * the local copy. During one, with every target a primary of one of the sets, per set (the group
  * rule above): a set that `self` belongs to, its copy durable, has one of its dw, and `node`
  * syncs when a set it belongs to needs more; the widened counts cannot acknowledge a put the
@@ -63,14 +63,14 @@ export function mustSync(
   dw: number,
   self: string,
   selfDurable: boolean,
-  node: string,
   targets: readonly { readonly node: string }[],
-): boolean {
+): (node: string) => boolean {
   const widened = dw > (selfDurable ? 1 : 0);
-  if (groups === undefined) return widened;
+  if (groups === undefined) return () => widened;
   const inSet = (member: string): boolean => groups.sets.some((set) => set.includes(member));
-  if (!targets.every((target) => inSet(target.node))) return widened;
-  return groups.sets.some(
-    (set) => set.includes(node) && groups.asked.dw > (selfDurable && set.includes(self) ? 1 : 0),
+  if (!targets.every((target) => inSet(target.node))) return () => widened;
+  const short = groups.sets.filter(
+    (set) => groups.asked.dw > (selfDurable && set.includes(self) ? 1 : 0),
   );
+  return (node) => short.some((set) => set.includes(node));
 }

@@ -168,9 +168,7 @@ test.prop([cases], { numRuns: RUNS })(
       return quorum.verdict.status;
     };
     const everyone = verdictWhen(() => config.dw > (selfDurable ? 1 : 0));
-    const named = verdictWhen((node) =>
-      mustSync(groups, config.dw, self, selfDurable, node, targets),
-    );
+    const named = verdictWhen(mustSync(groups, config.dw, self, selfDurable, targets));
     if (everyone === "ok") expect(named).toBe("ok");
   },
 );
@@ -185,7 +183,7 @@ test("during a change, dw = 1: a coordinator in both sets asks no replica to syn
   };
   const all = ["a", "b", "c", "d"].map((node) => ({ node }));
   const sync = (self: string, node: string, targets = all) =>
-    mustSync(groups, 2, self, true, node, targets);
+    mustSync(groups, 2, self, true, targets)(node);
   // The widened dw is 2, which alone asked every replica to sync.
   for (const node of ["b", "c", "d"]) expect(sync("a", node)).toBe(false);
   // c is only an old primary: the new set needs a durable ack of its own.
@@ -195,7 +193,7 @@ test("during a change, dw = 1: a coordinator in both sets asks no replica to syn
   const degraded = [...all.slice(0, 3), { node: "f" }];
   for (const node of ["b", "c", "f"]) expect(sync("a", node, degraded)).toBe(true);
   // Outside a change: only dw beyond the local copy.
-  expect(mustSync(undefined, 1, "a", true, "b", all)).toBe(false);
-  expect(mustSync(undefined, 2, "a", true, "b", all)).toBe(true);
-  expect(mustSync(undefined, 1, "a", false, "b", all)).toBe(true);
+  expect(mustSync(undefined, 1, "a", true, all)("b")).toBe(false);
+  expect(mustSync(undefined, 2, "a", true, all)("b")).toBe(true);
+  expect(mustSync(undefined, 1, "a", false, all)("b")).toBe(true);
 });
