@@ -109,10 +109,26 @@ async function main(): Promise<number> {
       describe: "A flag for every node's node process, e.g. --node-flag=--trace-gc (repeatable)",
     })
     .option("json", { type: "boolean", default: false })
+    .check((parsed) => {
+      const nice = parsed["client-nice"];
+      if (!(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
+        throw new Error(`--client-nice must be an integer from -20 to 19, got ${nice}`);
+      }
+      const bad = parsed["node-flag"].find((flag) => !String(flag).startsWith("-"));
+      if (bad !== undefined) throw new Error(`--node-flag takes a node flag (--…), got "${bad}"`);
+      return true;
+    })
     .strict()
     .help()
     .parseAsync();
-  if (args["client-nice"] !== 0) os.setPriority(args["client-nice"]);
+  if (args["client-nice"] !== 0) {
+    try {
+      os.setPriority(args["client-nice"]);
+    } catch (error) {
+      // A negative nice needs root (or CAP_SYS_NICE).
+      throw new Error(`--client-nice ${args["client-nice"]}: ${(error as Error).message}`);
+    }
+  }
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-transfer-"));
   const ports = await probeFreePorts(4);
   const localSpecs = await localClusterSpecs({
