@@ -9,7 +9,8 @@ import type { NodeId } from "../core/node-id.js";
 import { FROM_HEADER } from "../peer-clients.js";
 import { ruleOf, SESSION_PERMISSIONS, type CallRule, type Permission } from "./call-rules.js";
 import { checkSessionItems, type ItemRefusal } from "./session-item-refusal.js";
-import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
+import { connectionIdentity } from "./connection-identity.js";
+import type { PeerIdentity } from "./peer-identity.js";
 
 /** Users, tokens and grants, as the cluster metadata holds them. */
 export interface AccessCheck {
@@ -198,7 +199,7 @@ function callerOf(
   metadata: grpc.Metadata,
   access: AccessCheck,
 ): Caller | Promise<Caller> {
-  const byCertificate = identityOfPeer(call.getAuthContext().sslPeerCertificate);
+  const byCertificate = connectionIdentity(call);
   const from = metadata.get(FROM_HEADER)[0];
   if (from !== undefined && (byCertificate.kind !== "node" || from !== byCertificate.nodeId)) {
     return { kind: "anonymous", reason: `${FROM_HEADER} names a node the certificate does not` };
