@@ -114,7 +114,10 @@ export class ReplicaStreamClient {
       });
       this.#pending.set(id, { resolve, cancelTimer, bytes });
       this.#pendingBytes += bytes;
-      this.#queued.push({ id, deadline_ms: deadlineMs, ...operation });
+      // Whole milliseconds, rounded up so the peer never sees an earlier deadline: the fast
+      // encoder refuses a fraction (a uint64), and each refusal threw a TypeError and encoded
+      // the batch by reflection instead; wall deadlines made from the monotonic clock have one.
+      this.#queued.push({ id, deadline_ms: Math.ceil(deadlineMs), ...operation });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         this.#clock.defer(() => this.#flush());

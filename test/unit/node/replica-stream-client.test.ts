@@ -1,0 +1,44 @@
+// Goal: the batched replica stream's calls go out in a shape the fast encoder takes, so no batch
+// falls back to protobufjs's reflection (a fallback that once took every batch, unnoticed: wall
+// deadlines made from the monotonic clock carry a fraction of a millisecond, which a uint64
+// field cannot hold). Method: a ReplicaStreamClient over a fake stream that keeps what is
+// written; the batches are encoded with the fast encoder, which throws where it would fall back.
+
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import { ReplicaStreamClient } from "../../../node/replica-stream-client.js";
+import { decodeCallBatch, encodeCallBatch } from "../../../node/wire/replica-stream-codec.js";
+import type { ReplicaClient } from "../../../proto/generated/dkv/v1/Replica.js";
+import type { ReplicaCallBatch } from "../../../proto/generated/dkv/v1/ReplicaCallBatch.js";
+import { ManualClock, settle } from "./manual-clock.js";
+
+class FakeStream extends EventEmitter {
+  readonly written: ReplicaCallBatch[] = [];
+  write(batch: ReplicaCallBatch): boolean {
+    this.written.push(batch);
+    return true;
+  }
+  end(): void {}
+}
+
+describe("the replica stream client", () => {
+  it("sends a fractional deadline as the next whole millisecond, which the fast encoder takes", async () => {
+    const stream = new FakeStream();
+    const client = { Stream: () => stream } as unknown as ReplicaClient;
+    const clock = new ManualClock();
+    const replica = new ReplicaStreamClient(client, "n2", clock);
+    const deadlineMs = clock.nowMs() + 4_999.25;
+    void replica.put({ bucket: "b", key: Buffer.from("k"), object: Buffer.from("v") }, deadlineMs);
+    void replica.get({ bucket: "b", key: Buffer.from("k") }, deadlineMs);
+    await clock.advance(0);
+    await settle();
+    expect(stream.written).toHaveLength(1);
+    const batch = stream.written[0]!;
+    const decoded = decodeCallBatch(encodeCallBatch(batch));
+    expect(decoded.calls.map((call) => call.deadline_ms)).toEqual([
+      Math.ceil(deadlineMs),
+      Math.ceil(deadlineMs),
+    ]);
+    replica.close();
+  });
+});
