@@ -9,6 +9,7 @@ import type { NodeId } from "../core/node-id.js";
 import type { HintTotals } from "../hints/hint-store.js";
 import type { DeliveryStats } from "../hints/hint-delivery.js";
 import type { Counters as AaeCounters } from "../anti-entropy/aae-stats.js";
+import { replicaCodecFallbacks } from "../wire/replica-stream-codec.js";
 import type { PeerReport } from "../membership/member-view.js";
 import type { StorageStats } from "../storage/storage.js";
 import { observeFsync } from "../storage/write-queue.js";
@@ -55,6 +56,13 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
   registerAaeMetrics(registry, sources.antiEntropy.counters);
   registerPeerMetrics(registry, sources);
   registerStorageMetrics(registry, sources.storages);
+  labelledCounterOf(
+    registry,
+    "dkv_replica_codec_fallbacks_total",
+    "Replica stream batches encoded by protobufjs reflection because the fast encoder refused them (0 unless something is wrong)",
+    "message",
+    () => Object.entries(replicaCodecFallbacks()),
+  );
   if (sources.membership !== undefined) registerMembershipMetrics(registry, sources.membership);
   if (sources.security !== undefined) registerSecurityMetrics(registry, sources.security);
   const fsync = new Histogram({

@@ -149,6 +149,10 @@ describe("metrics", () => {
       expect(sample(other, "dkv_storage_fsync_duration_seconds_count")).toBeGreaterThan(0);
       // Each key was read 20 requests after its put reached all three replicas: none stale.
       expect(sample(other, "dkv_read_repairs_total")).toBe(0);
+      // Every replica batch went through the fast encoder, none by reflection.
+      for (const message of ["calls", "replies"]) {
+        expect(sample(other, "dkv_replica_codec_fallbacks_total", { message })).toBe(0);
+      }
       expect(sample(other, "process_resident_memory_bytes")).toBeGreaterThan(0);
     }
     expect(keys).toBe(60); // n=3: every node holds every key
