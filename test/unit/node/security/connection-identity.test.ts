@@ -34,22 +34,10 @@ import {
   tlsChannelCredentials,
   tlsServerCredentials,
 } from "../../../../node/security/tls-credentials.js";
+import { PATH, SERVICE, same } from "./peer-service.js";
 
 const n1 = nodeId("n1");
 const n2 = nodeId("n2");
-const PATH = "/dkv.test.Peer/WhoAmI";
-const same = (bytes: Buffer): Buffer => bytes;
-const SERVICE: grpc.ServiceDefinition = {
-  WhoAmI: {
-    path: PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: same,
-    requestDeserialize: same,
-    responseSerialize: same,
-    responseDeserialize: same,
-  },
-};
 
 const dir = mkdtempSync(path.join(tmpdir(), "dkv-conn-id-"));
 const providers: ReloadingCertificateProvider[] = [];

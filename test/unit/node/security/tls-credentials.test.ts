@@ -32,22 +32,10 @@ import {
   type ClientCertificates,
   type ReloadResult,
 } from "../../../../node/security/tls-credentials.js";
+import { PATH, SERVICE, same } from "./peer-service.js";
 
 const n1 = nodeId("n1");
 const n2 = nodeId("n2");
-const PATH = "/dkv.test.Peer/WhoAmI";
-const same = (bytes: Buffer): Buffer => bytes;
-const SERVICE: grpc.ServiceDefinition = {
-  WhoAmI: {
-    path: PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: same,
-    requestDeserialize: same,
-    responseSerialize: same,
-    responseDeserialize: same,
-  },
-};
 
 interface Seen {
   /** Who the server says called, and the serial of the client certificate it saw. */
