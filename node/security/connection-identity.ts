@@ -2,9 +2,11 @@
 // grpc-js's getAuthContext() asks the socket for a fresh PeerCertificate on every call (subject,
 // issuer, three fingerprints, a copy of the DER) and identityOfPeer then parses the DER: on the
 // coordinator of a 400 ops/s load that was 5.2% of its busy time (51 µs per call), the largest
-// single function after the garbage collector. A connection's verified certificate cannot change
-// while it is open (TLS 1.3 has no renegotiation, and Node refuses it for 1.2 servers by default),
-// so its identity is kept with its HTTP/2 session and dropped with it.
+// single function after the garbage collector. So the identity is read at a connection's first
+// call and kept with its HTTP/2 session, dropped with it. TLS 1.3 has no renegotiation; a TLS 1.2
+// client that renegotiates can only present another certificate it proves it holds, as it could
+// on a new connection, so the kept identity is always one the peer proved. Membership and grants
+// are still checked on every call.
 
 import type * as grpc from "@grpc/grpc-js";
 import { identityOfPeer, type PeerIdentity } from "./peer-identity.js";
