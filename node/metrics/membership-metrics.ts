@@ -34,6 +34,7 @@ export function whyLabel(why: string): string | undefined {
     ["transfer limit", "transfer_limit"],
     ["throttled", "throttled"],
     ["overloaded", "overloaded"],
+    ["confirmed", "recording"],
   ] as const) {
     if (why.startsWith(prefix)) return label;
   }
@@ -47,6 +48,7 @@ const WHY_LABELS = [
   "throttled",
   "overloaded",
   "confirmation",
+  "recording",
   "other",
 ];
 
