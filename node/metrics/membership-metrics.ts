@@ -34,7 +34,6 @@ export function whyLabel(why: string): string | undefined {
     ["transfer limit", "transfer_limit"],
     ["throttled", "throttled"],
     ["overloaded", "overloaded"],
-    ["confirmed", "recording"],
   ] as const) {
     if (why.startsWith(prefix)) return label;
   }
@@ -48,7 +47,6 @@ const WHY_LABELS = [
   "throttled",
   "overloaded",
   "confirmation",
-  "recording",
   "other",
 ];
 

@@ -26,7 +26,6 @@ describe("membership metrics", () => {
       row(9, "queued", "source down: n2"),
       row(11, "queued", "transfer limit"),
       row(12, "received", "n1 confirms it"),
-      row(14, "confirming", "confirmed; recorded in the metadata within 5 s"),
     ];
     let version = 2;
     let dropped = 0;
@@ -46,7 +45,6 @@ describe("membership metrics", () => {
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="source_down"\} 2$/m);
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="transfer_limit"\} 1$/m);
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="confirmation"\} 1$/m);
-    expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="recording"\} 1$/m);
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="throttled"\} 0$/m);
     expect(during).toMatch(/^dkv_transfer_partitions\{state="queued"\} 2$/m);
     expect(during).toMatch(/^dkv_transfer_partitions\{state="streaming"\} 1$/m);
