@@ -24,14 +24,6 @@ import type { PartitionPuller, PullProgress, PullWanted } from "./partition-pull
 
 /** How often the loop looks for work while a change is under way. */
 const TRANSFER_TICK_MS = 1_000;
-/**
- * Partitions confirmed here are recorded in the cluster metadata at most this often, and at once
- * when they are all this node still has to record. Every record is a durable write (two fsyncs)
- * on every node the metadata reaches by gossip: recorded as each finished, a quick transfer made
- * all four nodes write and sync their metadata together about once a second, and the worst second
- * of foreground latency in a 30,000-key transfer fell on such a write (docs/BENCHMARKS.md).
- */
-export const TRANSFER_RECORD_MS = 5_000;
 
 /** One partition this node gains, and where its transfer stands. */
 export interface IncomingTransfer {
@@ -60,8 +52,6 @@ export class TransferLoop {
   /** Per layout version: partition → nodes it was confirmed in sync with. */
   #confirmed = new Map<number, Set<NodeId>>();
   #confirmedVersion = 0;
-  /** When partitions were last recorded transferred (monotonic). */
-  #recordedMs = Number.NEGATIVE_INFINITY;
   #plan: { version: number; moves: readonly PartitionMove[] } | undefined;
   #cancel: (() => void) | undefined;
   #closed = false;
@@ -192,10 +182,7 @@ export class TransferLoop {
     }
     const complete = ready.filter((move) => waiting(move).length === 0);
     this.#incoming = describe();
-    const nowMs = this.#clock.monotonicMs();
-    const due = complete.length === mine.length || nowMs - this.#recordedMs >= TRANSFER_RECORD_MS;
-    if (complete.length > 0 && due) {
-      this.#recordedMs = nowMs;
+    if (complete.length > 0) {
       const partitions = complete.map((move) => move.partition);
       await this.#metadata.update((current) => markTransferred(current, partitions));
       this.#logger.info({ partitions, version: layout.version }, "partitions transferred here");
@@ -275,12 +262,7 @@ function describeIncoming(
       };
     }
     const down = left.filter((node) => !up.has(node));
-    const why =
-      down.length > 0
-        ? `source down: ${down.join(", ")}`
-        : left.length === 0
-          ? `confirmed; recorded in the metadata within ${TRANSFER_RECORD_MS / 1000} s`
-          : "";
+    const why = down.length > 0 ? `source down: ${down.join(", ")}` : "";
     return { partition: move.partition, state: "confirming", waitingFor: left, why, stream };
   });
 }

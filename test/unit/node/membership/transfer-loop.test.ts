@@ -18,12 +18,11 @@ import {
   type TransferPort,
 } from "../../../../node/membership/partition-puller.js";
 import { MemoryPullStore } from "../../../../node/membership/pull-file-store.js";
-import { TRANSFER_RECORD_MS, TransferLoop } from "../../../../node/membership/transfer-loop.js";
+import { TransferLoop } from "../../../../node/membership/transfer-loop.js";
 import { ManualClock } from "../manual-clock.js";
 import { cluster, id, join, stage } from "../core/layout-fixtures.js";
 
-/** `lagging`: partitions the exchanges find out of sync (with a difference) while listed. */
-async function setup(lagging = new Set<number>()) {
+async function setup() {
   const clock = new ManualClock();
   const metadata = MetadataStore.inMemory(commitStaged(stage(cluster("abc", 16), join("d"))));
   const { current, previous } = ringsOf(metadata.current.layout);
@@ -74,9 +73,7 @@ async function setup(lagging = new Set<number>()) {
   const exchanged: { peer: NodeId; partitions: readonly number[] }[] = [];
   const exchange = (peer: NodeId, partitions: readonly number[]): Promise<ExchangeReport> => {
     exchanged.push({ peer, partitions });
-    const perPartition = new Map(
-      partitions.map((p) => [p, { differences: lagging.has(p) ? 1 : 0 }]),
-    );
+    const perPartition = new Map(partitions.map((p) => [p, { differences: 0 }]));
     return Promise.resolve({
       peer,
       partitions,
@@ -140,39 +137,6 @@ describe("TransferLoop", () => {
     expect(metadata.current.layout.previousOwners).toBeDefined();
     up.add(id("c"));
     await clock.advance(3_000);
-    expect(metadata.current.layout.previousOwners).toBeUndefined();
-    await loop.close();
-  });
-
-  it("records partitions confirmed one after another together, and the last ones at once", async () => {
-    const lagging = new Set<number>();
-    const { clock, metadata, gained, loop, release } = await setup(lagging);
-    const [first, second, ...rest] = gained.map((move) => move.partition);
-    expect(rest.length).toBeGreaterThan(0);
-    for (const p of [second!, ...rest]) lagging.add(p);
-    let records = 0;
-    metadata.onChange((after, before) => {
-      if (after.progress.done.length > before.progress.done.length) records += 1;
-    });
-    release();
-    loop.start();
-    await clock.advance(2_500);
-    // The first confirmed is recorded at once.
-    expect(metadata.current.progress.done).toEqual([first]);
-    lagging.delete(second!);
-    await clock.advance(2_000);
-    // The second is confirmed but waits for the next record, and status says so.
-    expect(metadata.current.progress.done).toEqual([first]);
-    const row = loop.incoming.find((candidate) => candidate.partition === second);
-    expect(row).toMatchObject({ state: "confirming", waitingFor: [] });
-    expect(row?.why).toMatch(/recorded in the metadata within 5 s/);
-    await clock.advance(TRANSFER_RECORD_MS);
-    expect(metadata.current.progress.done).toEqual([first, second].sort((a, b) => a! - b!));
-    expect(records).toBe(2);
-    // The rest, once confirmed, are all this node still records: at once, and the change retires.
-    lagging.clear();
-    await clock.advance(1_500);
-    expect(records).toBe(3);
     expect(metadata.current.layout.previousOwners).toBeUndefined();
     await loop.close();
   });
