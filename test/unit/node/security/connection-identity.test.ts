@@ -14,15 +14,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SYSTEM_CLOCK } from "../../../../node/clock.js";
 import { nodeId } from "../../../../node/core/node-id.js";
 import {
-  createClusterCa,
-  issueClientCertificate,
-  issueNodeCertificate,
-} from "../../../../node/security/certificates.js";
-import {
-  caFiles,
   clientCredentialFiles,
   nodeCredentialFiles,
-  writeCredential,
 } from "../../../../node/security/credential-files.js";
 import {
   connectionIdentity,
@@ -34,7 +27,7 @@ import {
   tlsChannelCredentials,
   tlsServerCredentials,
 } from "../../../../node/security/tls-credentials.js";
-import { PATH, SERVICE, same } from "./peer-service.js";
+import { PATH, SERVICE, same, writeTestCredentials } from "./peer-service.js";
 
 const n1 = nodeId("n1");
 const n2 = nodeId("n2");
@@ -70,15 +63,7 @@ function whoAmI(caller: grpc.Client): Promise<void> {
 }
 
 beforeAll(async () => {
-  const nowMs = SYSTEM_CLOCK.nowMs();
-  const ca = await createClusterCa({ nowMs });
-  await writeCredential(caFiles(dir), ca);
-  for (const id of [n1, n2]) {
-    const issued = await issueNodeCertificate(ca, { nodeId: id, hosts: ["127.0.0.1"], nowMs });
-    await writeCredential(nodeCredentialFiles(dir, id), issued);
-  }
-  const alice = await issueClientCertificate(ca, { user: "alice", nowMs });
-  await writeCredential(clientCredentialFiles(dir, "alice"), alice);
+  await writeTestCredentials(dir);
   const outer: grpc.ServerInterceptor = (_method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) => {

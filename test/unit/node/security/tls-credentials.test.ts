@@ -14,7 +14,6 @@ import { SYSTEM_CLOCK } from "../../../../node/clock.js";
 import { nodeId } from "../../../../node/core/node-id.js";
 import {
   createClusterCa,
-  issueClientCertificate,
   issueNodeCertificate,
   type PemCredential,
 } from "../../../../node/security/certificates.js";
@@ -32,7 +31,7 @@ import {
   type ClientCertificates,
   type ReloadResult,
 } from "../../../../node/security/tls-credentials.js";
-import { PATH, SERVICE, same } from "./peer-service.js";
+import { PATH, SERVICE, same, writeTestCredentials } from "./peer-service.js";
 
 const n1 = nodeId("n1");
 const n2 = nodeId("n2");
@@ -125,12 +124,7 @@ function fingerprintOf(credential: PemCredential): string {
 }
 
 beforeAll(async () => {
-  ca = await createClusterCa({ nowMs: nowMs() });
-  await writeCredential(caFiles(dir), ca);
-  await writeCredential(nodeCredentialFiles(dir, n1), await issueNode(n1));
-  await writeCredential(nodeCredentialFiles(dir, n2), await issueNode(n2));
-  const alice = await issueClientCertificate(ca, { user: "alice", nowMs: nowMs() });
-  await writeCredential(clientCredentialFiles(dir, "alice"), alice);
+  ca = await writeTestCredentials(dir);
 });
 
 afterAll(async () => {
