@@ -6,7 +6,7 @@
 // 2. Connection setup cost: a new connection and its first call (a health check), one at a time,
 //    against a one-node TLS cluster and a one-node --insecure one: wall time and node CPU each.
 // Run: npm run bench:flood -- [--flood-connections 1000] [--flood-addresses 32] [--rate 200]
-//      [--phase-seconds 10] [--setup-connections 200] [--json]
+//      [--phase-seconds 10] [--setup-connections 200] [--client unary|session] [--json]
 
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -202,6 +202,11 @@ async function main(): Promise<number> {
       default: 19,
       describe: "Nice value of the flood process (0: it competes with the cluster for the cores)",
     })
+    .option("client", {
+      choices: ["unary", "session"] as const,
+      default: "unary" as const,
+      describe: "The real client: unary calls, or DkvClient's default coalescing session",
+    })
     .option("json", { type: "boolean", default: false })
     .strict()
     .help()
@@ -214,10 +219,11 @@ async function main(): Promise<number> {
   }
   const cluster = await startCluster(3, []);
   const pids = cluster.children.map((child) => child.pid!);
-  // Unary calls, as a plain gRPC client in any language makes them (and as earlier runs did).
+  // Unary calls, as a plain gRPC client in any language makes them (and as earlier runs did),
+  // or the TypeScript client's default session.
   const client = new DkvClient([cluster.addresses[0]!], {
     security: cluster.security,
-    session: false,
+    session: args.client === "session",
   });
   // A node's channel to a peer that was not listening yet when it first tried waits out
   // gRPC's reconnect backoff (about a second): a w=3 put may find it there, so it is retried.
@@ -279,6 +285,7 @@ async function main(): Promise<number> {
       connections: args["flood-connections"],
       addresses: args["flood-addresses"],
       nice: args["flood-nice"],
+      client: args.client,
       cpuCoresFlooded: Math.round(floodCores * 100) / 100,
     },
     phases: [quiet, flooded],
