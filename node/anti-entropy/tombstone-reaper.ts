@@ -185,7 +185,10 @@ export class TombstoneReaper {
       return;
     }
     const partition = partitionOfKey(bucket, key, this.#deps.view.ring.partitionCount);
-    this.#tombstones.set(id, { bucket, key, partition, sinceMs });
+    // A copy: the key a replica put brings is a view into its whole stream message (up to
+    // CALL_BATCH_BYTES_MAX), which a held tombstone would otherwise keep alive for its grace.
+    const held = Uint8Array.prototype.slice.call(key);
+    this.#tombstones.set(id, { bucket, key: held, partition, sinceMs });
   }
 
   /**

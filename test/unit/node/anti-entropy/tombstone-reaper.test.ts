@@ -42,6 +42,8 @@ interface Call {
   readonly to: NodeId;
   readonly what: "hints" | "check" | "remove";
   readonly deadlineMs: number;
+  /** The keys of a check or remove, as sent. */
+  readonly keys?: readonly Uint8Array[];
 }
 
 /**
@@ -63,7 +65,8 @@ async function cluster(options: { count?: number; n?: number } = {}) {
       return { hintsPending: nodes.get(node)!.hints, layoutVersion: 1 };
     },
     async reap(peer, request, deadlineMs) {
-      calls.push({ from, to: peer, what: request.remove ? "remove" : "check", deadlineMs });
+      const what = request.remove ? "remove" : "check";
+      calls.push({ from, to: peer, what, deadlineMs, keys: request.keys.map((key) => key.key) });
       if (silent.has(peer)) throw new Error(`${peer} does not answer`);
       return (await nodes.get(peer)!.reaper.answer(request)).equal;
     },
@@ -166,6 +169,21 @@ describe("TombstoneReaper.round", () => {
     });
     expect(await holders("k")).toEqual([]);
     expect(at("n1").reaper.count).toBe(0);
+  });
+
+  it("holds a copy of a tombstone's key, not a view into the message it came in", async () => {
+    const { clock, at, calls, deleted } = await cluster();
+    const dead = await deleted("k");
+    // A replica put's key is a view into its whole stream message.
+    const message = new Uint8Array(1 << 20);
+    message.set(encoder.encode("k"), 4096);
+    at("n1").reaper.observe("b", message.subarray(4096, 4097), dead);
+    message.fill(0);
+    await clock.advance(GRACE_MS);
+    expect((await at("n1").reaper.round()).reaped).toBe(1);
+    const sent = calls.find((call) => call.what === "remove")?.keys?.[0];
+    expect(Buffer.from(sent ?? []).toString()).toBe("k");
+    expect(sent?.buffer.byteLength).toBeLessThan(1024);
   });
 
   it("is led by the first primary it believes up, and by no other", async () => {
