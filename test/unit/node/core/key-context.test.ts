@@ -1,4 +1,6 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
   type ContextKeys,
   contextKeysOf,
@@ -79,6 +81,49 @@ describe("sealed client contexts", () => {
     expect(read.ok && contextEquals(read.context, context)).toBe(true);
     const unsealed = unverifiedContextOf(encodeKeyContext("b", key, context));
     expect(unsealed.ok && contextEquals(unsealed.context, context)).toBe(true);
+  });
+});
+
+describe("the seal", () => {
+  /** The tag as the header of key-context.ts defines it, made with node:crypto's own HMAC. */
+  function referenceTag(secret: Uint8Array, bucket: string, at: Uint8Array, body: Uint8Array) {
+    const lengths = Buffer.alloc(8);
+    lengths.writeUInt32BE(Buffer.byteLength(bucket, "utf8"), 0);
+    lengths.writeUInt32BE(at.length, 4);
+    return createHmac("sha256", secret)
+      .update("dkv-context-v1")
+      .update(lengths.subarray(0, 4))
+      .update(bucket, "utf8")
+      .update(lengths.subarray(4))
+      .update(at)
+      .update(body)
+      .digest()
+      .subarray(0, 16);
+  }
+
+  it("is HMAC-SHA256 truncated to 16 bytes, for secrets shorter and longer than a block", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 130 }),
+        fc.string({ unit: "grapheme", maxLength: 40 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.record({ actor: fc.constantFrom("n1.a", "n2.b"), counter: fc.nat(1000) }), {
+          maxLength: 6,
+        }),
+        (secret, bucket, at, dots) => {
+          const made = contextKeysOf([secret]);
+          if (!made.ok) throw new Error(made.reason);
+          const sealed = contextFromDots(dots.map((dot) => ({ ...dot, counter: dot.counter + 1 })));
+          const bytes = encodeKeyContext(bucket, at, sealed, made.keys);
+          const body = encodeContext(sealed);
+          expect(Buffer.from(bytes.subarray(5, 21))).toEqual(
+            referenceTag(secret, bucket, at, body),
+          );
+          expect(decodeKeyContext(bucket, at, bytes, made.keys).ok).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
