@@ -69,18 +69,17 @@ export class LogWriter implements CommitSink {
     if (this.#syncFailure !== undefined) throw this.#syncFailure;
     if (this.#broken || this.#active.size >= this.#segmentBytesMax) await this.rotate();
     const active = this.#active;
-    const bytes =
-      batch.length === 1
-        ? (batch[0] as QueuedWrite).record
-        : Buffer.concat(batch.map((w) => w.record));
+    const records = batch.map((write) => write.record);
+    let length = 0;
+    for (const record of records) length += record.length;
     const start = active.size;
     try {
-      await active.write(bytes, start);
+      await active.writeAll(records, start);
     } catch (error) {
       await this.#truncate(active, start);
       throw error;
     }
-    active.size = start + bytes.length;
+    active.size = start + length;
     let offset = start;
     for (const write of batch) {
       this.#apply(write, active, offset);

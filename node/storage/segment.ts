@@ -108,6 +108,22 @@ export class Segment {
     }
   }
 
+  /**
+   * Appends `chunks` back to back at `position`, as `write` of their concatenation would. A
+   * batch up to SYNC_WRITE_BYTES_MAX goes in one synchronous writev, without first copying its
+   * records into one new buffer (at 100 records of 1 KiB, a 120 KiB allocation per batch);
+   * after a short write, or for a larger batch, the rest goes through `write`.
+   */
+  async writeAll(chunks: readonly Buffer[], position: number): Promise<void> {
+    if (chunks.length === 1) return this.write(chunks[0]!, position);
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    const written = total <= SYNC_WRITE_BYTES_MAX ? fs.writevSync(this.fd, chunks, position) : 0;
+    if (written === total) return;
+    const rest = Buffer.concat(chunks, total).subarray(written);
+    await this.write(rest, position + written);
+  }
+
   /** fdatasync: data plus the metadata needed to read it back (the file size). */
   async sync(): Promise<void> {
     await fdatasyncAsync(this.fd);

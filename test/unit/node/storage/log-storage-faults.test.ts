@@ -68,6 +68,11 @@ vi.mock("node:fs", async (importOriginal) => {
     }
     return actual.writeSync(fd, buffer, offset, length, position);
   }) as unknown as typeof actual.writeSync;
+  // A batch of records goes in one writev: the same faults, a short write cutting the batch.
+  const writevSync = ((fd: number, buffers: readonly Buffer[], position: number): number => {
+    const all = Buffer.concat(buffers);
+    return writeSync(fd, all, 0, all.length, position);
+  }) as unknown as typeof actual.writevSync;
   // A slow ftruncate keeps a rollback in progress (records restored, file not yet cut).
   const ftruncate = ((fd: number, length: number, callback: (error: Error | null) => void) => {
     if (faults.truncateDelayMs > 0) {
@@ -78,11 +83,12 @@ vi.mock("node:fs", async (importOriginal) => {
   }) as typeof actual.ftruncate;
   return {
     ...actual,
-    default: { ...actual, fdatasync, ftruncate, write, writeSync },
+    default: { ...actual, fdatasync, ftruncate, write, writeSync, writevSync },
     fdatasync,
     ftruncate,
     write,
     writeSync,
+    writevSync,
   };
 });
 
