@@ -34,7 +34,12 @@ export class Writer {
   position = 0;
 
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
+    // From Node's shared buffer pool when small (objects of a few KiB): a write path encodes
+    // one object per write, and a Uint8Array of its own would be one more malloc'd backing
+    // store for the garbage collector to track and free. Every byte is written before
+    // `finish` returns it (it checks the count), so the pool's stale bytes never show.
+    const pooled = Buffer.allocUnsafe(size);
+    this.bytes = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
   }
 
   /** One byte, as is. */
