@@ -6,13 +6,14 @@ import { status } from "@grpc/grpc-js";
 import type { ReplicaPutReason } from "../proto/generated/dkv/v1/ReplicaPutReason.js";
 import type { NodeId } from "../node/core/node-id.js";
 import type { DvvSet } from "../node/core/dvv.js";
-import { encodeObject } from "../node/core/object-codec.js";
+import { encodeObjectShared } from "../node/core/object-codec.js";
 import { decodeObject } from "../node/core/object-decode.js";
 import { isLimitRefusal } from "../node/core/object-limit.js";
 import type { Replica } from "../node/replica.js";
 import type { ClusterView } from "../node/cluster-view.js";
 import { SYSTEM_CLOCK, type Clock } from "../node/clock.js";
-import { ReplicaStreamClient } from "../node/replica-stream-client.js";
+import { ReplicaStreamClient, type StreamOutcome } from "../node/replica-stream-client.js";
+import type { ReplicaPutResponse__Output } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { ReadReply } from "./core/get-quorum.js";
 import type { WriteReply } from "./core/put-quorum.js";
 
@@ -67,8 +68,6 @@ export interface ReplicaTransport {
 export class GrpcReplicaTransport implements ReplicaTransport {
   readonly #view: ClusterView;
   readonly #replica: Replica;
-  // One write fans the same object out to n-1 peers; encode it once.
-  readonly #encoded = new WeakMap<DvvSet, Uint8Array>();
   readonly #streams = new Map<NodeId, ReplicaStreamClient>();
   readonly #clock: Clock;
 
@@ -95,7 +94,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     return peerReadReply(node, outcome.reply, own);
   }
 
-  async put(
+  put(
     node: NodeId,
     bucket: string,
     key: Uint8Array,
@@ -104,18 +103,24 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   ): Promise<TransportWriteReply> {
     if (node === this.#view.self) return ownPut(this.#replica, bucket, key, object, options);
     const stream = this.#stream(node);
-    if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
+    if (stream === undefined) {
+      return Promise.resolve({ ok: false, error: this.#view.unreachableReason(node) });
+    }
+    const hintFor = options.hintFor ?? "";
     const request = {
       bucket,
       key,
-      object: this.#encode(object),
+      // One write fans the same object out to n - 1 peers, and the coordinator stored it
+      // encoded the same way (Replica.coordinate): encoded once for all.
+      object: encodeObjectShared(object),
       durable: options.durable,
       reason: options.reason,
-      hint_for: options.hintFor ?? "",
+      hint_for: hintFor,
     };
-    const outcome = await stream.put(request, options.deadlineMs);
-    if (outcome.ok) return { ok: true, durable: outcome.reply.durable };
-    return writeFailure(outcome.code, outcome.message, request.hint_for !== "");
+    // Not an async function: one promise per replica call instead of three.
+    return stream
+      .put(request, options.deadlineMs)
+      .then(hintFor === "" ? primaryWriteReply : fallbackWriteReply);
   }
 
   /** The batched stream to a peer; undefined when the peer cannot be called. */
@@ -135,15 +140,22 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     for (const stream of this.#streams.values()) stream.close();
     this.#streams.clear();
   }
+}
 
-  #encode(object: DvvSet): Uint8Array {
-    let bytes = this.#encoded.get(object);
-    if (bytes === undefined) {
-      bytes = encodeObject(object);
-      this.#encoded.set(object, bytes);
-    }
-    return bytes;
-  }
+function primaryWriteReply(
+  outcome: StreamOutcome<ReplicaPutResponse__Output>,
+): TransportWriteReply {
+  return outcome.ok
+    ? { ok: true, durable: outcome.reply.durable }
+    : writeFailure(outcome.code, outcome.message, false);
+}
+
+function fallbackWriteReply(
+  outcome: StreamOutcome<ReplicaPutResponse__Output>,
+): TransportWriteReply {
+  return outcome.ok
+    ? { ok: true, durable: outcome.reply.durable }
+    : writeFailure(outcome.code, outcome.message, true);
 }
 
 /**

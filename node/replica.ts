@@ -19,7 +19,7 @@ import {
   retract,
   values,
 } from "./core/dvv.js";
-import { encodeObject } from "./core/object-codec.js";
+import { encodeObject, encodeObjectShared } from "./core/object-codec.js";
 import { decodeObject } from "./core/object-decode.js";
 import { contextCovers, contextMaxCounter } from "./core/causal-context.js";
 import { VERSION_DIGEST_BYTES, digestMatches } from "./core/version-digest.js";
@@ -256,7 +256,9 @@ export class Replica {
         (removed?.reaped === undefined ? EMPTY_DVV_SET : { context: removed.reaped, siblings: [] });
       const { object, dot } = update(stored, clientContext, this.#actor, version, floor);
       options.check(object, before);
-      const durable = await this.#store(bucket, key, id, before, object, options.durable);
+      // Shared: the coordinator sends this same object to the other replicas.
+      const encoded = encodeObjectShared(object);
+      const durable = await this.#store(bucket, key, id, before, object, options.durable, encoded);
       return { object, dot, durable };
     });
   }
@@ -353,7 +355,17 @@ export class Replica {
     bucket: string,
     key: Uint8Array,
     incoming: DvvSet,
-    options: { readonly durable: boolean; readonly check?: ObjectCheck | undefined },
+    options: {
+      readonly durable: boolean;
+      readonly check?: ObjectCheck | undefined;
+      /**
+       * `incoming`'s own encoding, when the caller received it as bytes (a replica message):
+       * stored as it is when the merge keeps `incoming` unchanged (a new key), instead of
+       * encoding the object again. Decoding accepts only bytes that encode back byte for byte
+       * (test/property/node/core/object-codec-validation.property.test.ts).
+       */
+      readonly encoded?: Uint8Array | undefined;
+    },
   ): Promise<LocalWrite> {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
@@ -373,7 +385,8 @@ export class Replica {
           durable: options.durable ? await this.#flush(bucket, key, before) : false,
         };
       }
-      const durable = await this.#store(bucket, key, id, before, object, options.durable);
+      const encoded = object === incoming ? options.encoded : undefined;
+      const durable = await this.#store(bucket, key, id, before, object, options.durable, encoded);
       return { object, durable };
     });
   }
@@ -412,10 +425,11 @@ export class Replica {
     before: DvvSet | undefined,
     object: DvvSet,
     durable: boolean,
+    encoded: Uint8Array = encodeObject(object),
   ): Promise<boolean> {
     let result;
     try {
-      result = await this.#storage.put(bucket, key, encodeObject(object), { durable });
+      result = await this.#storage.put(bucket, key, encoded, { durable });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new KvError("storage-failed", `local write failed: ${reason}`, { cause: error });

@@ -241,3 +241,20 @@ export function encodeObject(object: DvvSet): Uint8Array {
   });
   return writer.finish();
 }
+
+/** Encodings kept by encodeObjectShared, for as long as their object lives. */
+const sharedEncodings = new WeakMap<DvvSet, Uint8Array>();
+
+/**
+ * encodeObject, encoded once per object: a coordinator stores its write and sends the same
+ * object to n - 1 replicas, and each of them would otherwise encode it again. Objects are
+ * never changed once made, so the bytes stay right; callers must not change them either.
+ */
+export function encodeObjectShared(object: DvvSet): Uint8Array {
+  let bytes = sharedEncodings.get(object);
+  if (bytes === undefined) {
+    bytes = encodeObject(object);
+    sharedEncodings.set(object, bytes);
+  }
+  return bytes;
+}
