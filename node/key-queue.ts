@@ -7,26 +7,39 @@
 export class KeyQueue {
   readonly #tails = new Map<string, Promise<void>>();
 
-  /** Runs `work` once every earlier `run` on `key` has settled; its outcome is `work`'s. */
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` once every earlier `run` on `key` has settled; its outcome is `work`'s. Plain
+   * promise chaining, not an async function: this runs for every replica write, and each async
+   * frame and await it saves is garbage the collector need not trace.
+   */
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
-    const run = previous === undefined ? work() : previous.then(work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
+    const run = previous === undefined ? started(work) : previous.then(work);
+    // Drop the entry once this work settles, unless later work queued behind it, so the map
+    // stays bounded by the work in flight.
+    const settled: Promise<void> = run.then(
+      () => this.#settled(key, settled),
+      () => this.#settled(key, settled),
     );
     this.#tails.set(key, settled);
-    try {
-      return await run;
-    } finally {
-      // Drop the entry when no later work queued behind this one, so the map stays bounded by
-      // the work in flight.
-      if (this.#tails.get(key) === settled) this.#tails.delete(key);
-    }
+    return run;
+  }
+
+  #settled(key: string, settled: Promise<void>): void {
+    if (this.#tails.get(key) === settled) this.#tails.delete(key);
   }
 
   /** Keys with work in flight (for tests). */
   get size(): number {
     return this.#tails.size;
+  }
+}
+
+/** `work()`, with a synchronous throw turned into a rejection, as an async function's would be. */
+function started<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
