@@ -77,10 +77,9 @@ async function run(m: Modules, kind: "replica" | "coordinate", keys: number): Pr
     hint_for: "",
   }));
   const versions = kind === "coordinate" ? requests.map(() => version()) : [];
-  const encodeForPeers = (object: import("../node/core/dvv.js").DvvSet): Uint8Array =>
-    "encodeObjectShared" in m.codec
-      ? m.codec.encodeObjectShared(object)
-      : m.codec.encodeObject(object);
+  // A build from before encodeObjectShared encoded the object again for its replica calls.
+  const codec: Partial<Modules["codec"]> & Pick<Modules["codec"], "encodeObject"> = m.codec;
+  const encodeForPeers = codec.encodeObjectShared ?? codec.encodeObject;
   const started = process.cpuUsage();
   let next = 0;
   await Promise.all(
