@@ -8,9 +8,7 @@ import type { ReplicaGetResponse } from "../proto/generated/dkv/v1/ReplicaGetRes
 import type { ReplicaPutRequest__Output } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import { serveReplicaStream, type ReplicaCalls } from "./replica-stream-server.js";
-import { encodeObject } from "./core/object-codec.js";
 import { decodeObject } from "./core/object-decode.js";
-import type { DvvSet } from "./core/dvv.js";
 import { KvError, isKvError } from "./core/errors.js";
 import { toServiceError } from "./wire/grpc-status.js";
 import type { ObjectCheck, Replica } from "./replica.js";
@@ -80,8 +78,9 @@ export function replicaCalls(
 }
 
 /**
- * One replica get: the stored object, encoded; or, for a digest read whose digest matches the
- * stored copy, `same` without the object.
+ * One replica get: the stored object's bytes as they are stored (checked to decode, not decoded
+ * into a copy and encoded again); or, for a digest read whose digest matches the stored copy,
+ * `same` without the object.
  */
 async function serveGet(
   replica: Replica,
@@ -91,17 +90,15 @@ async function serveGet(
   if (digest.length > 0) {
     const answer = await replica.getUnlessSame(bucket, key, digest);
     if (answer.same) return { found: true, same: true, object: EMPTY };
-    return found(answer.object);
+    return found(answer.encoded);
   }
-  return found(await replica.get(bucket, key));
+  return found(await replica.getEncoded(bucket, key));
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function found(object: DvvSet | undefined): ReplicaGetResponse {
-  return object === undefined
-    ? { found: false, object: EMPTY }
-    : { found: true, object: encodeObject(object) };
+function found(encoded: Uint8Array | undefined): ReplicaGetResponse {
+  return encoded === undefined ? { found: false, object: EMPTY } : { found: true, object: encoded };
 }
 
 /**

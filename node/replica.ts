@@ -166,10 +166,14 @@ export class Replica {
     this.#corruptionListeners.push(listener);
   }
 
-  /** The stored object, or undefined when absent (or unreadable, which is reported). */
+  /**
+   * The stored object, or undefined when absent (or unreadable, which is reported). Its values
+   * are views into the bytes the engine handed out, which no one changes (Storage.get): a
+   * write's read of the key before it, and every local read, copied each value out for nothing.
+   */
   async get(bucket: string, key: Uint8Array): Promise<DvvSet | undefined> {
     const bytes = await this.#storage.get(bucket, key);
-    return bytes === undefined ? undefined : this.#decode(bucket, key, bytes, true);
+    return bytes === undefined ? undefined : this.#decode(bucket, key, bytes);
   }
 
   /** The stored object's size, known without reading it, when the engine can tell (Storage). */
@@ -185,17 +189,15 @@ export class Replica {
   async getEncoded(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
     const bytes = await this.#storage.get(bucket, key);
     if (bytes === undefined) return undefined;
-    return this.#decode(bucket, key, bytes, false) === undefined ? undefined : bytes;
+    return this.#decode(bucket, key, bytes) === undefined ? undefined : bytes;
   }
 
-  /** The stored bytes decoded; a copy that cannot be decoded is reported and reads as absent. */
-  #decode(
-    bucket: string,
-    key: Uint8Array,
-    bytes: Uint8Array,
-    copyValues: boolean,
-  ): DvvSet | undefined {
-    const decoded = decodeObject(bytes, copyValues);
+  /**
+   * The stored bytes decoded, values as views into them; a copy that cannot be decoded is
+   * reported and reads as absent.
+   */
+  #decode(bucket: string, key: Uint8Array, bytes: Uint8Array): DvvSet | undefined {
+    const decoded = decodeObject(bytes, false);
     if (decoded.ok) return decoded.object;
     for (const listener of this.#corruptionListeners) listener(bucket, key, decoded.reason);
     return undefined;
@@ -204,14 +206,14 @@ export class Replica {
   /**
    * A digest read: "same" when the stored copy's version digest (core/version-digest.ts) is
    * `digest`, so the caller, which holds that version, needs no copy of it; otherwise the stored
-   * object (undefined when absent or unreadable), as `get` returns it. A digest of the wrong
-   * length is refused (invalid-argument).
+   * object's bytes, as `getEncoded` returns them (undefined when absent or unreadable). A digest
+   * of the wrong length is refused (invalid-argument).
    */
   async getUnlessSame(
     bucket: string,
     key: Uint8Array,
     digest: Uint8Array,
-  ): Promise<{ readonly same: true } | { readonly same: false; readonly object?: DvvSet }> {
+  ): Promise<{ readonly same: true } | { readonly same: false; readonly encoded?: Uint8Array }> {
     if (digest.length !== VERSION_DIGEST_BYTES) {
       throw new KvError(
         "invalid-argument",
@@ -220,14 +222,13 @@ export class Replica {
     }
     const bytes = await this.#storage.get(bucket, key);
     if (bytes === undefined) return { same: false };
-    // The digest covers the context and the dots, not the values: check it on views into the
-    // stored bytes, and copy the values only when the object must be sent (a large value read
-    // by digest would otherwise be copied just to be compared and dropped).
-    const skeleton = this.#decode(bucket, key, bytes, false);
+    // The digest covers the context and the dots, not the values: checked on views into the
+    // stored bytes, which are what is sent when the versions differ (no value is copied, and
+    // nothing is encoded again: decoding accepts only bytes that encode back byte for byte).
+    const skeleton = this.#decode(bucket, key, bytes);
     if (skeleton === undefined) return { same: false };
     if (digestMatches(digest, bucket, key, skeleton)) return { same: true };
-    const object = decodeObject(bytes);
-    return object.ok ? { same: false, object: object.object } : { same: false };
+    return { same: false, encoded: bytes };
   }
 
   /**

@@ -1,7 +1,8 @@
 // What one write costs a node's own write path, in process (issue 16; not a test): the replica
 // side of a put (Replica service's put: decode the object, merge, store on the log engine,
-// anti-entropy tree maintenance) and the coordinator's local write (Replica.coordinate and the
-// encoding its replica calls send), for new keys of 1 KiB, 100 at once. No gRPC, no other node:
+// anti-entropy tree maintenance), the coordinator's local write (Replica.coordinate and the
+// encoding its replica calls send), for new keys of 1 KiB, and the replica side of a get of
+// those keys (read, check, encode the reply's object), 100 at once. No gRPC, no other node:
 // the part of a write's CPU that end-to-end runs on this shared machine cannot resolve (±10%).
 // Each build runs in a process of its own, builds alternated, --pairs times; printed: CPU
 // (user + system, all threads) per put, each run's median of its rounds.
@@ -44,7 +45,11 @@ async function load(build: string): Promise<Modules> {
 }
 
 /** µs of CPU per put of `keys` new keys, `CONCURRENT` at a time, through `kind`'s path. */
-async function run(m: Modules, kind: "replica" | "coordinate", keys: number): Promise<number> {
+async function run(
+  m: Modules,
+  kind: "replica" | "coordinate" | "get",
+  keys: number,
+): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-replica-put-"));
   const storage = new m.log.LogStorage({ dir });
   await storage.open();
@@ -80,6 +85,7 @@ async function run(m: Modules, kind: "replica" | "coordinate", keys: number): Pr
   // A build from before encodeObjectShared encoded the object again for its replica calls.
   const codec: Partial<Modules["codec"]> & Pick<Modules["codec"], "encodeObject"> = m.codec;
   const encodeForPeers = codec.encodeObjectShared ?? codec.encodeObject;
+  if (kind === "get") for (const request of requests) await calls.put(request);
   const started = process.cpuUsage();
   let next = 0;
   await Promise.all(
@@ -88,6 +94,8 @@ async function run(m: Modules, kind: "replica" | "coordinate", keys: number): Pr
         const request = requests[index]!;
         if (kind === "replica") {
           await calls.put(request);
+        } else if (kind === "get") {
+          await calls.get({ bucket: request.bucket, key: request.key, digest: Buffer.alloc(0) });
         } else {
           const write = await replica.coordinate(
             request.bucket,
@@ -110,7 +118,7 @@ async function run(m: Modules, kind: "replica" | "coordinate", keys: number): Pr
 async function worker(build: string, keys: number): Promise<void> {
   const m = await load(build);
   const result: Record<string, number> = {};
-  for (const kind of ["replica", "coordinate"] as const) {
+  for (const kind of ["replica", "coordinate", "get"] as const) {
     const rounds: number[] = [];
     for (let round = 0; round < ROUNDS; round++) rounds.push(await run(m, kind, keys));
     rounds.sort((a, b) => a - b);
@@ -144,7 +152,8 @@ async function main(): Promise<void> {
       >;
       console.log(
         `pair ${pair} ${build}: replica put ${result.replica?.toFixed(1)} µs, ` +
-          `coordinated put ${result.coordinate?.toFixed(1)} µs of CPU per put`,
+          `coordinated put ${result.coordinate?.toFixed(1)} µs, ` +
+          `replica get ${result.get?.toFixed(1)} µs of CPU per call`,
       );
     }
   }

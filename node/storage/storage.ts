@@ -57,7 +57,10 @@ export interface Storage {
   readonly engine: string;
   /** Opens files, replays logs. Must be called once before any other method. */
   open(): Promise<void>;
-  /** The stored object bytes, or undefined when the key is absent. */
+  /**
+   * The stored object bytes, or undefined when the key is absent. The caller may keep them:
+   * no engine changes bytes it has handed out (Replica decodes objects as views into them).
+   */
   get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined>;
   /**
    * The stored object's size in bytes (at most a few bytes over), known without reading it, or

@@ -12,6 +12,7 @@ import { storageKeyString } from "../../../node/storage/storage-key.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
 import { EMPTY_DVV_SET, update, type DvvSet } from "../../../node/core/dvv.js";
 import { versionDigest } from "../../../node/core/version-digest.js";
+import { decodeObject } from "../../../node/core/object-decode.js";
 import { limitCheck } from "../../../node/core/object-limit.js";
 import { textVersion as version, utf8 as bytes } from "./core/dvv-test-helpers.js";
 
@@ -76,8 +77,10 @@ describe("Replica.getUnlessSame (digest reads)", () => {
 
     // A newer version stored here: the caller's digest is stale, so the object comes back.
     const second = await replica.coordinate("b", key, EMPTY_CONTEXT, version("v2"), accept);
-    expect(await replica.getUnlessSame("b", key, digest)).toEqual({
-      same: false,
+    const stale = await replica.getUnlessSame("b", key, digest);
+    expect(stale.same).toBe(false);
+    expect(!stale.same && stale.encoded !== undefined && decodeObject(stale.encoded)).toEqual({
+      ok: true,
       object: second.object,
     });
     // A key stored nowhere here.
