@@ -3,7 +3,8 @@
 // bare grpc-js, dkv's bounded server (admission, status and malformed-request interceptors), and
 // that plus the call guard — printing the server's CPU (utime + stime) per call at each rate.
 // The client wakes every TICK ms and sends what is due, so the server wakes about that often.
-// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [VARIANTS=bare,bounded,guard] npx tsx scripts/bench-unary.ts
+// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [VARIANTS=bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
+//      npx tsx scripts/bench-unary.ts   (the server is the build's: npm run build first)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,9 +34,10 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 2); round++) {
     const child = spawn(
       process.execPath,
       [
-        "--import",
-        "tsx",
-        "scripts/lib/unary-server.ts",
+        ...(process.env.SERVER_FLAGS?.split(" ").filter((flag) => flag !== "") ?? []),
+        // The build, as a node runs: tsx's transform adds helpers (__name, field initialisers)
+        // to every class and function, which cost a unary call tens of µs.
+        "dist/scripts/lib/unary-server.js",
         variant,
         String(port),
         path.join(dir, "certs"),
