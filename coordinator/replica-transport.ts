@@ -142,21 +142,21 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   }
 }
 
-function primaryWriteReply(
+/** A stream put's outcome as a write reply; `toFallback`: see writeFailure. */
+function writeReplyOf(
   outcome: StreamOutcome<ReplicaPutResponse__Output>,
+  toFallback: boolean,
 ): TransportWriteReply {
   return outcome.ok
     ? { ok: true, durable: outcome.reply.durable }
-    : writeFailure(outcome.code, outcome.message, false);
+    : writeFailure(outcome.code, outcome.message, toFallback);
 }
 
-function fallbackWriteReply(
-  outcome: StreamOutcome<ReplicaPutResponse__Output>,
-): TransportWriteReply {
-  return outcome.ok
-    ? { ok: true, durable: outcome.reply.durable }
-    : writeFailure(outcome.code, outcome.message, true);
-}
+// Made once, not a closure per call.
+const primaryWriteReply = (outcome: StreamOutcome<ReplicaPutResponse__Output>) =>
+  writeReplyOf(outcome, false);
+const fallbackWriteReply = (outcome: StreamOutcome<ReplicaPutResponse__Output>) =>
+  writeReplyOf(outcome, true);
 
 /**
  * A replica's refusal of a write as the coordinator needs to see it. A limit refusal
