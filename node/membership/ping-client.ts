@@ -39,6 +39,13 @@ export class GrpcPingPort implements PingPort {
     return new Promise((resolve) => {
       const digest = this.#gossip?.digest() ?? "";
       peer.admin.Ping({ metadata_digest: digest }, { deadline: deadlineMs }, (error, reply) => {
+        // Cut off while the ping was out (fault injection's dropped peers): the answer crossed
+        // the cut, as no packet of a real partition would, and must not bring the peer back
+        // up. A write in that window went to the "up" peer and failed its quorum.
+        if (this.#directory.peer(node) === undefined) {
+          resolve({ kind: "refused", reason: this.#directory.unreachableReason(node) });
+          return;
+        }
         const answer = classifyPing(node, error, reply?.node_id);
         const theirs = reply?.metadata_digest ?? "";
         if (answer.kind === "answered" && theirs !== "" && theirs !== digest) {
