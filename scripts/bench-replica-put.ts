@@ -10,7 +10,7 @@
 //      (a build is a checkout whose dist/ is built)
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -137,6 +137,23 @@ async function main(): Promise<void> {
     .parseAsync();
   if (args.worker !== undefined) return worker(args.worker, args.keys);
   const builds = args.builds.split(",").map((build) => path.resolve(build));
+  for (const build of builds) {
+    if (!existsSync(path.join(build, "dist", "node", "replica.js"))) {
+      console.error(`--builds: ${build} has no built dist/ (run npm run build there)`);
+      process.exitCode = 2;
+      return;
+    }
+  }
+  if (
+    !Number.isInteger(args.pairs) ||
+    args.pairs < 1 ||
+    !Number.isInteger(args.keys) ||
+    args.keys < 1
+  ) {
+    console.error("--pairs and --keys must be whole numbers of at least 1");
+    process.exitCode = 2;
+    return;
+  }
   const script = fileURLToPath(import.meta.url);
   for (let pair = 1; pair <= args.pairs; pair++) {
     for (const build of builds) {

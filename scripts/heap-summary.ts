@@ -13,9 +13,22 @@ interface HeapNode {
 const args = process.argv.slice(2);
 const topAt = args.indexOf("--top");
 const top = topAt < 0 ? 40 : Number(args[topAt + 1]);
-const files = args.filter((arg, index) => !arg.startsWith("--") && index !== topAt + 1);
+const files = args.filter(
+  (arg, index) => !arg.startsWith("--") && (topAt < 0 || index !== topAt + 1),
+);
+if (files.length === 0 || !(top > 0)) {
+  console.error("usage: npx tsx scripts/heap-summary.ts FILE.heapprofile... [--top N (N ≥ 1)]");
+  process.exit(2);
+}
 for (const file of files) {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as { head: HeapNode };
+  let profile: { head: HeapNode };
+  try {
+    profile = JSON.parse(readFileSync(file, "utf8")) as { head: HeapNode };
+    if (typeof profile?.head !== "object") throw new Error("no profile head: not a .heapprofile");
+  } catch (error) {
+    console.error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
   const bytes = new Map<string, number>();
   let total = 0;
   const walk = (node: HeapNode): void => {
