@@ -10,6 +10,7 @@ import type { MetadataReply } from "../../proto/generated/dkv/v1/MetadataReply.j
 import type { StageRequest__Output } from "../../proto/generated/dkv/v1/StageRequest.js";
 import { LayoutError, type ClusterMetadata, type StagedChange } from "../core/layout.js";
 import { answerExchange } from "./metadata-gossip.js";
+import { identityOfPeer } from "../security/peer-identity.js";
 import { clearStaged, commitStaged, stageChange } from "../core/layout-merge.js";
 import { isValidNodeId, type NodeId } from "../core/node-id.js";
 import { KvError } from "../core/errors.js";
@@ -124,6 +125,11 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
     Exchange(call, callback) {
       const refused = view.refusal(call.metadata);
       if (refused !== undefined) return callback(toServiceError(refused));
+      // A node that is not a member (one joining before its commit, or one removed, learning
+      // that it was) gets this node's metadata, as from Get, and its own is not merged: a
+      // certificate of the cluster's CA must not be enough to change the layout or the users.
+      const caller = identityOfPeer(call.getAuthContext().sslPeerCertificate);
+      if (caller.kind === "node" && !view.isMember(caller.nodeId)) return callback(null, reply());
       answerExchange(metadata, call.request.metadata_json).then(
         () => callback(null, reply()),
         (error: unknown) => {

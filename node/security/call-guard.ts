@@ -83,6 +83,19 @@ export function bucketsOf(message: unknown): string[] {
 }
 
 /**
+ * A node of the cluster's CA that is not a current member (one never added, or removed: its
+ * certificate stays valid until it expires) is refused: removing a member is what revokes it.
+ */
+function memberVerdict(node: NodeId, options: Pick<CallGuardOptions, "isMember">): Verdict {
+  return options.isMember(node)
+    ? undefined
+    : {
+        code: grpc.status.PERMISSION_DENIED,
+        reason: `node ${node} is not a member of the cluster`,
+      };
+}
+
+/**
  * The verdict of `rule` for `caller`; `message` is the request for rules that read it (bucket,
  * stage), undefined when checking at the headers. Pure.
  */
@@ -115,21 +128,17 @@ export function verdictOf(
     case "authenticated":
       return undefined;
     case "member":
-      return caller.kind === "node" && options.isMember(caller.nodeId)
-        ? undefined
-        : {
-            code: grpc.status.PERMISSION_DENIED,
-            reason:
-              caller.kind === "node"
-                ? `node ${caller.nodeId} is not a member of the cluster`
-                : "only member nodes may make this call",
-          };
+      return caller.kind === "node"
+        ? memberVerdict(caller.nodeId, options)
+        : { code: grpc.status.PERMISSION_DENIED, reason: "only member nodes may make this call" };
     case "user":
       return user(rule.permission);
     case "node-or-user":
       return caller.kind === "node" ? undefined : user(rule.permission);
+    case "member-or-user":
+      return caller.kind === "node" ? memberVerdict(caller.nodeId, options) : user(rule.permission);
     case "bucket":
-      if (caller.kind === "node") return undefined;
+      if (caller.kind === "node") return memberVerdict(caller.nodeId, options);
       if (message === undefined) return undefined;
       for (const bucket of bucketsOf(message)) {
         const verdict = user(rule.permission, bucket);
@@ -137,8 +146,8 @@ export function verdictOf(
       }
       return undefined;
     case "session":
-      // Each item is checked on its own (sessionItemsOf); the stream is open to any caller.
-      return undefined;
+      // A node must be a member; a user's items are checked one by one (sessionItemsOf).
+      return caller.kind === "node" ? memberVerdict(caller.nodeId, options) : undefined;
     case "stage": {
       if (caller.kind === "user") return user("admin");
       if (options.isMember(caller.nodeId) || message === undefined) return undefined;
@@ -155,18 +164,19 @@ export function verdictOf(
 
 /**
  * A Session message with every item `caller` may not run replaced by its refusal
- * (session-item-refusal.ts): a node may run anything, a user what its grants allow on each
+ * (session-item-refusal.ts): a member node may run anything, a user what its grants allow on each
  * item's bucket for the item's operation. An item with no operation is left for the session
  * to answer INVALID_ARGUMENT. Pure.
  */
 export function sessionItemsOf(
   caller: Caller,
-  options: Pick<CallGuardOptions, "access">,
+  options: Pick<CallGuardOptions, "access" | "isMember">,
   message: unknown,
 ): { message: unknown; refusals: ItemRefusal[] } {
-  if (caller.kind === "node") return { message, refusals: [] };
+  if (caller.kind === "node" && options.isMember(caller.nodeId)) return { message, refusals: [] };
   return checkSessionItems(message, (op, request) => {
     if (op !== "get" && op !== "put" && op !== "delete") return undefined;
+    if (caller.kind === "node") return memberVerdict(caller.nodeId, options);
     if (caller.kind !== "user") {
       const reason = caller.kind === "anonymous" ? caller.reason : "this call needs a user";
       return { code: grpc.status.UNAUTHENTICATED, reason };
@@ -183,7 +193,9 @@ export function sessionItemsOf(
 function readsMessage(rule: CallRule | undefined, caller: Caller): boolean {
   if (rule === undefined || caller.kind === "anonymous") return false;
   return (
-    ((rule.kind === "bucket" || rule.kind === "session") && caller.kind === "user") ||
+    (rule.kind === "bucket" && caller.kind === "user") ||
+    // A node too: one removed while its session is open is refused from its next message.
+    rule.kind === "session" ||
     rule.kind === "stage"
   );
 }

@@ -16,14 +16,25 @@ export type CallRule =
   | { readonly kind: "member" }
   /** Only a user granted `permission`: no node ever makes the call. */
   | { readonly kind: "user"; readonly permission: Permission }
-  /** Any node of the cluster's CA (a joining node too), or a user granted `permission`. */
+  /**
+   * Any node of the cluster's CA, a member or not, or a user granted `permission`: only what a
+   * node that is joining (or rejoining after its removal) needs before it is a member, and what
+   * a removed one needs to learn that it was: the metadata (Membership.Get and Exchange, which
+   * merges nothing from a non-member) and the heartbeat (Admin.Ping).
+   */
   | { readonly kind: "node-or-user"; readonly permission: Permission }
-  /** Any node, or a user granted `permission` on the request's bucket (read from the message). */
+  /** A node that is a current member, or a user granted `permission`. */
+  | { readonly kind: "member-or-user"; readonly permission: Permission }
+  /**
+   * A node that is a current member, or a user granted `permission` on the request's bucket
+   * (read from the message).
+   */
   | { readonly kind: "bucket"; readonly permission: Permission }
   /**
-   * KV.Session: any node, or a user granted, on each item's bucket, the permission of the
-   * item's operation (SESSION_PERMISSIONS). A refused item is answered PERMISSION_DENIED on its
-   * own (session-item-refusal.ts); the session and its other items go on.
+   * KV.Session: a node that is a current member, or a user granted, on each item's bucket, the
+   * permission of the item's operation (SESSION_PERMISSIONS). A refused item is answered
+   * PERMISSION_DENIED on its own (session-item-refusal.ts); the session and its other items go
+   * on.
    */
   | { readonly kind: "session" }
   /**
@@ -40,7 +51,10 @@ export const SESSION_PERMISSIONS: Readonly<Record<"get" | "put" | "delete", Perm
 };
 
 const member: CallRule = { kind: "member" };
-const admin: CallRule = { kind: "node-or-user", permission: "admin" };
+/** Members and admin users: what a node that is not a member (or no longer one) must not call. */
+const admin: CallRule = { kind: "member-or-user", permission: "admin" };
+/** Any node of the CA and admin users: what a joining node calls before it is a member. */
+const joining: CallRule = { kind: "node-or-user", permission: "admin" };
 
 const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
   ["/dkv.v1.KV/Get", { kind: "bucket", permission: "read" }],
@@ -60,13 +74,15 @@ const RULES: ReadonlyMap<string, CallRule> = new Map<string, CallRule>([
   ["/dkv.v1.AntiEntropy/Reap", member],
   ["/dkv.v1.AntiEntropy/Status", admin],
   ["/dkv.v1.Admin/Status", admin],
-  ["/dkv.v1.Admin/Ping", admin],
+  ["/dkv.v1.Admin/Ping", joining],
   ["/dkv.v1.Admin/LocalGet", admin],
   // Also off unless the node runs with --enable-fault-injection (admin-server.ts).
   ["/dkv.v1.Admin/SetDroppedPeers", { kind: "user", permission: "admin" }],
   ["/dkv.v1.Admin/SetLinkFaults", { kind: "user", permission: "admin" }],
-  ["/dkv.v1.Membership/Get", admin],
-  ["/dkv.v1.Membership/Exchange", admin],
+  ["/dkv.v1.Membership/Get", joining],
+  // Open to a node that is not a member, which learns its join's commit or its removal by it;
+  // its own metadata is merged only from a member (membership-server.ts).
+  ["/dkv.v1.Membership/Exchange", joining],
   ["/dkv.v1.Membership/Stage", { kind: "stage" }],
   ["/dkv.v1.Membership/Clear", admin],
   ["/dkv.v1.Membership/Plan", admin],

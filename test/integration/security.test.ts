@@ -211,10 +211,67 @@ describe("a TLS cluster", () => {
       nowMs: Date.now(),
     });
     const asStranger = clientWith(stranger);
-    for (const method of ["/dkv.v1.Replica/Put", "/dkv.v1.AntiEntropy/Reap"]) {
+    // A node never added, or one removed (its certificate stays valid): every method of every
+    // service is refused but what `dkv serve --join` calls before the commit makes it a member,
+    // health and reflection. The data too: a node's certificate is no key to every bucket.
+    const joining = new Set([
+      "/dkv.v1.Membership/Get",
+      "/dkv.v1.Membership/Exchange",
+      "/dkv.v1.Admin/Ping",
+    ]);
+    const served = await servedMethods();
+    expect(served).toContain("/dkv.v1.KV/Session");
+    for (const method of served) {
       const result = await callOnce(asStranger, method, kindOf(method));
-      expect(result.code, method).toBe(grpc.status.PERMISSION_DENIED);
-      expect(result.details).toMatch(/node n9 is not a member/);
+      if (joining.has(method) || /^\/grpc\.(health|reflection)\./.test(method)) {
+        expect(result.code, `${method}: ${result.details}`).not.toBe(grpc.status.PERMISSION_DENIED);
+        expect(result.code, method).not.toBe(grpc.status.UNAUTHENTICATED);
+        continue;
+      }
+      expect(result.code, `${method}: ${result.details}`).toBe(grpc.status.PERMISSION_DENIED);
+      expect(result.details, method).toMatch(
+        /node n9 is not a member|only a user may make this call/,
+      );
+    }
+    // Its Exchange is answered with n1's metadata and what it sent is not even read: bytes that
+    // are no metadata at all are not refused as unreadable, as a member's would be.
+    const v1 = loadProto().grpcObject.dkv.v1;
+    const address = cluster.spec("n1").address;
+    const exchange = (security: ClientSecurity) =>
+      new Promise<{ code: number; json: string }>((resolve) => {
+        const secured = security.channel(address);
+        const client = new v1.Membership(address, secured.credentials, secured.options);
+        client.Exchange(
+          { metadata_json: "{ forged" },
+          { deadline: Date.now() + 5000 },
+          (error, reply) => {
+            client.close();
+            resolve({ code: error?.code ?? grpc.status.OK, json: reply?.metadata_json ?? "" });
+          },
+        );
+      });
+    const asMember = await certificates.issueNodeCertificate(ca, {
+      nodeId: nodeId("n2"),
+      hosts: ["127.0.0.1"],
+      nowMs: Date.now(),
+    });
+    expect((await exchange(clientWith(asMember))).code).toBe(grpc.status.INVALID_ARGUMENT);
+    const strangers = await exchange(asStranger);
+    expect(strangers.code).toBe(grpc.status.OK);
+    expect(JSON.parse(strangers.json).layout.members.map((m: { node: string }) => m.node)).toEqual([
+      "n1",
+      "n2",
+      "n3",
+    ]);
+    // And through the client, as a stranger's program would call: nothing read, nothing written.
+    const strangerClient = new DkvClient([cluster.spec("n1").address], { security: asStranger });
+    try {
+      const read = await strangerClient.get("kept-0").catch((e: grpc.ServiceError) => e);
+      expect((read as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+      const write = await strangerClient.put("kept-0", "stolen").catch((e: grpc.ServiceError) => e);
+      expect((write as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+    } finally {
+      strangerClient.close();
     }
     const forged = new grpc.Metadata();
     forged.set("dkv-from", "n2");
@@ -261,9 +318,13 @@ describe("a TLS cluster", () => {
     // The public port asks for a client certificate but lets a client without a good one finish
     // the handshake (it may bring a token): such a certificate proves nothing, so the caller is
     // anonymous and refused.
+    const served = await servedMethods();
     for (const security of [clientWith(foreign), clientWith(expired)]) {
-      const result = await callOnce(security, "/dkv.v1.KV/Put", unary);
-      expect(result.code).toBe(grpc.status.UNAUTHENTICATED);
+      for (const method of served) {
+        if (method.startsWith("/grpc.health.v1.Health/")) continue;
+        const result = await callOnce(security, method, kindOf(method));
+        expect(result.code, `${method}: ${result.details}`).toBe(grpc.status.UNAUTHENTICATED);
+      }
     }
     const plaintext = await callOnce(INSECURE_CLIENT, "/dkv.v1.KV/Put", unary);
     expect(plaintext.code).toBe(grpc.status.UNAVAILABLE);
@@ -363,6 +424,12 @@ describe("a TLS cluster", () => {
         );
       }
       expect(refused?.code).toBe(grpc.status.UNAUTHENTICATED);
+      // Every method of every service refuses the revoked token.
+      for (const method of await servedMethods()) {
+        if (method.startsWith("/grpc.health.v1.Health/")) continue;
+        const result = await callOnce(clientWith(undefined, token), method, kindOf(method));
+        expect(result.code, `${method}: ${result.details}`).toBe(grpc.status.UNAUTHENTICATED);
+      }
     } finally {
       asCarol.close();
     }

@@ -74,6 +74,47 @@ describe("call rules", () => {
     expect(bucketsOf(items("a", "", "a", "b"))).toEqual(["a", "default", "b"]);
   });
 
+  it("refuses a node of the CA that is not a member everything but what a joining node needs", () => {
+    // A node never added, or one removed (its certificate stays valid until it expires).
+    const stranger = node("n9");
+    const refused = [
+      ["/dkv.v1.KV/Get", { bucket: "a" }],
+      ["/dkv.v1.KV/Put", { bucket: "a" }],
+      ["/dkv.v1.KV/Delete", { bucket: "a" }],
+      ["/dkv.v1.KV/BatchGet", { items: [{ bucket: "a" }] }],
+      ["/dkv.v1.KV/BatchPut", { items: [{ bucket: "a" }] }],
+      ["/dkv.v1.KV/Session", undefined],
+      ["/dkv.v1.Admin/Status", undefined],
+      ["/dkv.v1.Admin/LocalGet", undefined],
+      ["/dkv.v1.AntiEntropy/Status", undefined],
+      ["/dkv.v1.Membership/Clear", undefined],
+      ["/dkv.v1.Membership/Plan", undefined],
+      ["/dkv.v1.Membership/Commit", undefined],
+    ] as const;
+    for (const [method, message] of refused) {
+      // At the headers (no message yet) and, for rules that read it, with the message.
+      expect(verdict(method, stranger), method).toBe(grpc.status.PERMISSION_DENIED);
+      expect(verdict(method, stranger, message), method).toBe(grpc.status.PERMISSION_DENIED);
+      expect(verdictOf(ruleOf(method), stranger, options)?.reason).toBe(
+        "node n9 is not a member of the cluster",
+      );
+      expect(verdict(method, node("n2"), message), method).toBeUndefined();
+    }
+    // What `dkv serve --join` calls before the commit makes it a member.
+    expect(verdict("/dkv.v1.Membership/Get", stranger)).toBeUndefined();
+    expect(verdict("/dkv.v1.Admin/Ping", stranger)).toBeUndefined();
+    // Open, but a non-member's metadata is not merged (membership-server.ts).
+    expect(verdict("/dkv.v1.Membership/Exchange", stranger)).toBeUndefined();
+    expect(verdict("/dkv.v1.Membership/Get", user("reader"))).toBe(grpc.status.PERMISSION_DENIED);
+    // A session's items too, should the node be removed while its stream is open.
+    const items = { items: [{ id: 1, timeout_ms: 0, op: "get", get: { bucket: "a" } }] };
+    const checked = sessionItemsOf(stranger, options, items);
+    expect(checked.refusals).toEqual([
+      { code: grpc.status.PERMISSION_DENIED, reason: "node n9 is not a member of the cluster" },
+    ]);
+    expect(sessionItemsOf(node("n1"), options, items)).toEqual({ message: items, refusals: [] });
+  });
+
   it("lets a node that is not a member stage only its own join", () => {
     const stage = "/dkv.v1.Membership/Stage";
     expect(verdict(stage, node("n9"), { kind: "join", node: "n9" })).toBeUndefined();
