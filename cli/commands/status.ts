@@ -88,8 +88,8 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
     if (faulty.length > 0) {
       console.log(
         `WARNING: fault injection is enabled on ${faulty.map((report) => report.node_id).join(", ")} ` +
-          "(--enable-fault-injection): anyone who reaches them can partition the cluster or slow " +
-          "its links. Test clusters only.",
+          "(--enable-fault-injection): admin users (anyone who reaches an --insecure node) can " +
+          "partition the cluster or slow its links. Test clusters only.",
       );
     }
     if (status.dropped_peers.length > 0) {

@@ -212,6 +212,16 @@ describe("cluster keys on a node", () => {
       expect(error.details).toMatch(/counter 9007199254740990 of actor .* is over the limit/);
       await client.put("insecure", "fine", { ...ONE, context: put.context });
       expect(cluster.log("n1")).toMatch(/INSECURE \(--insecure\)/);
+      // And `dkv status` says so to whoever looks.
+      const status = spawnSync(
+        process.execPath,
+        [MAIN_SCRIPT, "status", "--node", cluster.spec("n1").address, "--insecure"],
+        { encoding: "utf8", env: { ...process.env, ...cluster.cliEnv }, timeout: 20_000 },
+      );
+      expect(status.status, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(
+        /WARNING: n1 run --insecure: no TLS and no authentication; anyone who reaches them can read, write and delete any key/,
+      );
     } finally {
       await cluster.stop();
     }
