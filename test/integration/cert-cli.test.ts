@@ -7,13 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as certInit from "../../cli/commands/cert-init.js";
 import * as certIssue from "../../cli/commands/cert-issue.js";
 import { UsageError } from "../../cli/usage.js";
 import { MAIN_SCRIPT } from "./local-cluster-harness.js";
+import { ensureClusterKeyFile } from "../../cli/local-cluster.js";
 
 type InitArgs = Parameters<typeof certInit.handler>[0];
 type IssueArgs = Parameters<typeof certIssue.handler>[0];
@@ -109,9 +110,12 @@ describe("dkv cert", () => {
 });
 
 describe("dkv cert, the built command", () => {
-  function dkv(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  function dkv(
+    args: string[],
+    timeout = 0,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [MAIN_SCRIPT, ...args], (error, stdout, stderr) => {
+      execFile(process.execPath, [MAIN_SCRIPT, ...args], { timeout }, (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout, stderr });
       });
@@ -130,5 +134,23 @@ describe("dkv cert, the built command", () => {
       stdout: "",
       stderr: "error: --host goes with --node, not --client\n",
     });
+  });
+
+  it("a node whose certificate names another node cannot start, nor join", async () => {
+    // n9's certificate under n4's file names, as a copy by mistake or on purpose would put it.
+    await issue({ node: "n9" });
+    copyFileSync(path.join(dir, "node-n9.crt"), path.join(dir, "node-n4.crt"));
+    copyFileSync(path.join(dir, "node-n9.key"), path.join(dir, "node-n4.key"));
+    const data = path.join(root, "data-n4");
+    const key = ensureClusterKeyFile(path.join(root, "cluster"));
+    const started = await dkv(
+      [
+        ...["serve", "--id", "n4", "--listen", "127.0.0.1:0", "--data-dir", data, "--tls-dir", dir],
+        ...["--cluster-key", key, "--join", "127.0.0.1:1"],
+      ],
+      20_000,
+    );
+    expect(started.code).toBe(2);
+    expect(started.stderr).toMatch(/the certificate names node n9, not n4/);
   });
 });
