@@ -127,8 +127,9 @@ export interface Limits {
    * Calls refused UNAUTHENTICATED per second from one remote address, with a burst of twice
    * connectionAuthFailuresMax; past it, new connections from the address are closed at accept,
    * before their TLS handshake, until the budget refills. Each connection the address opens
-   * counts as one more. An address that authenticated a call in the last 10 minutes is exempt
-   * (a NAT or a host shared with good clients).
+   * counts as one more. Each time the address spends the budget again, its refill rate halves,
+   * down to 1/16 of this (node/wire/address-standing.ts). An address that authenticated a call
+   * in the last 10 minutes is exempt, and forgiven (a NAT or a host shared with good clients).
    */
   readonly addressAuthFailuresMax: number;
   /**

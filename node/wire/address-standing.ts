@@ -2,18 +2,30 @@
 // calls fared: an address whose calls keep failing authentication spends a budget (a token
 // bucket, `ratePerSecond` refilled, `burst` held at most, and down to -burst when it keeps
 // failing), and once it is spent its new connections are closed at accept, before the TLS
-// handshake that is most of what an anonymous caller costs a node (~11 ms of CPU each). An
-// address that authenticated within `trustMs` is never refused: a flood from an address shared
-// with good clients (NAT, a local cluster on 127.0.0.1) must not lock those clients out.
+// handshake that is most of what an anonymous caller costs a node (~11 ms of CPU each). Each
+// time an address spends its budget again, its refill rate halves (down to 1/2^(STRIKES_MAX-1)
+// of ratePerSecond), as fail2ban lengthens a repeat offender's ban: a flood that never
+// authenticates costs the node fewer and fewer handshakes, while a client that failed a few
+// times by mistake is back within seconds. An address that authenticated within `trustMs` is
+// never refused, and its strikes are forgiven: a flood from an address shared with good clients
+// (NAT, a local cluster on 127.0.0.1) must not lock those clients out.
 // Pure: time comes in as arguments.
 
 /** Addresses remembered at most; the least recently charged or trusted is forgotten first. */
 export const ADDRESS_STANDING_MAX = 4096;
 
+/**
+ * Times an address's budget may be spent before its refill rate stops halving: at the fifth
+ * and later, it refills at 1/16 of the rate (with the defaults, a token every 16 s).
+ */
+export const STRIKES_MAX = 5;
+
 interface Standing {
   tokens: number;
   updatedMs: number;
   trustedUntilMs: number;
+  /** Times the budget went from admitting (≥ 1) to refusing, since the last authentication. */
+  strikes: number;
 }
 
 /** Options; `burst` at least 1, `ratePerSecond` above 0. */
@@ -26,9 +38,10 @@ export interface AddressStandingOptions {
 
 /**
  * Per-address standing. Laws: an address never charged is admitted; an address trusted at t is
- * admitted until t + trustMs whatever it is charged; an untrusted address charged k times within
- * an instant after its bucket was full is admitted again iff burst - k ≥ 1, and otherwise after
- * (1 - (burst - k)) / ratePerSecond seconds (k ≤ 2·burst).
+ * admitted until t + trustMs whatever it is charged; an untrusted address with no strikes
+ * charged k times within an instant after its bucket was full is admitted again iff
+ * burst - k ≥ 1, and otherwise after (1 - (burst - k)) / ratePerSecond seconds (k ≤ 2·burst);
+ * at its s-th strike the rate is ratePerSecond / 2^(min(s, STRIKES_MAX) - 1).
  */
 export class AddressStanding {
   readonly #ratePerSecond: number;
@@ -65,7 +78,9 @@ export class AddressStanding {
   failed(address: string, nowMs: number): void {
     const entry = this.#touched(address, nowMs);
     this.#refill(entry, nowMs);
-    entry.tokens = Math.max(-this.#burst, entry.tokens - 1);
+    const before = entry.tokens;
+    entry.tokens = Math.max(-this.#burst, before - 1);
+    if (before >= 1 && entry.tokens < 1) entry.strikes = Math.min(STRIKES_MAX, entry.strikes + 1);
   }
 
   /**
@@ -75,7 +90,14 @@ export class AddressStanding {
   authenticated(address: string, nowMs: number): void {
     const entry = this.#entries.get(address);
     if (entry !== undefined && entry.trustedUntilMs - nowMs > this.#trustMs - 1000) return;
-    this.#touched(address, nowMs).trustedUntilMs = nowMs + this.#trustMs;
+    const touched = this.#touched(address, nowMs);
+    touched.trustedUntilMs = nowMs + this.#trustMs;
+    touched.strikes = 0;
+  }
+
+  /** The strikes of `address` (tests and metrics): 0 when unknown or forgiven. */
+  strikes(address: string): number {
+    return this.#entries.get(address)?.strikes ?? 0;
   }
 
   /** Addresses remembered now. */
@@ -88,6 +110,7 @@ export class AddressStanding {
       tokens: this.#burst,
       updatedMs: nowMs,
       trustedUntilMs: -Infinity,
+      strikes: 0,
     };
     this.#entries.delete(address);
     this.#entries.set(address, entry);
@@ -104,6 +127,7 @@ export class AddressStanding {
 
   #tokensAt(entry: Standing, nowMs: number): number {
     const elapsedMs = Math.max(0, nowMs - entry.updatedMs);
-    return Math.min(this.#burst, entry.tokens + (elapsedMs * this.#ratePerSecond) / 1000);
+    const rate = this.#ratePerSecond / 2 ** Math.max(0, entry.strikes - 1);
+    return Math.min(this.#burst, entry.tokens + (elapsedMs * rate) / 1000);
   }
 }

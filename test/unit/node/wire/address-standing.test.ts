@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { AddressStanding } from "../../../../node/wire/address-standing.js";
+import { AddressStanding, STRIKES_MAX } from "../../../../node/wire/address-standing.js";
 
 const options = { ratePerSecond: 1, burst: 4, trustMs: 60_000 };
 
@@ -52,6 +52,43 @@ describe("AddressStanding", () => {
     for (let failure = 0; failure < 8; failure++) standing.failed("a", 108_000);
     expect(standing.admits("a", 109_999)).toBe(true);
     expect(standing.admits("a", 110_001)).toBe(false);
+  });
+
+  it("halves the refill rate each time an address spends its budget again, until it authenticates", () => {
+    const standing = new AddressStanding(options);
+    for (let failure = 0; failure < 8; failure++) standing.failed("a", 0);
+    expect(standing.strikes("a")).toBe(1);
+    // First strike: the full rate, 5 s from the floor of -4 to 1.
+    let nowMs = 5_000;
+    expect(standing.admits("a", nowMs - 1)).toBe(false);
+    expect(standing.admits("a", nowMs)).toBe(true);
+    // Each later one: one connection spends the token it waited for, and the next waits twice
+    // as long, up to 2^(STRIKES_MAX - 1) s.
+    for (const [strike, waitMs] of [
+      [2, 2_000],
+      [3, 4_000],
+      [4, 8_000],
+      [5, 16_000],
+      [5, 16_000],
+    ] as const) {
+      standing.failed("a", nowMs);
+      expect(standing.strikes("a")).toBe(strike);
+      expect(standing.admits("a", nowMs + waitMs - 1), `strike ${strike}`).toBe(false);
+      expect(standing.admits("a", nowMs + waitMs), `strike ${strike}`).toBe(true);
+      nowMs += waitMs;
+    }
+    expect(STRIKES_MAX).toBe(5);
+    // A failure that leaves the budget admitting is no strike.
+    standing.failed("b", 0);
+    expect(standing.strikes("b")).toBe(0);
+    // Authenticating forgives: once its trust lapses, the address starts at the full rate.
+    standing.authenticated("a", nowMs);
+    expect(standing.strikes("a")).toBe(0);
+    nowMs += options.trustMs;
+    for (let failure = 0; failure < 8; failure++) standing.failed("a", nowMs);
+    expect(standing.strikes("a")).toBe(1);
+    expect(standing.admits("a", nowMs + 4_999)).toBe(false);
+    expect(standing.admits("a", nowMs + 5_000)).toBe(true);
   });
 
   it("remembers at most addressesMax addresses", () => {
