@@ -5,16 +5,19 @@
 //    reconnect): p99 quiet and flooded, their ratio (target ≤ 2), refusals, the nodes' CPU.
 // 2. Connection setup cost: a new connection and its first call (a health check), one at a time,
 //    against a one-node TLS cluster and a one-node --insecure one: wall time and node CPU each.
+//    Quiet and flooded phases alternate for --rounds rounds; the p99s pool each kind's phases.
 // Run: npm run bench:flood -- [--flood-connections 1000] [--flood-addresses 32] [--rate 200]
-//      [--phase-seconds 10] [--setup-connections 200] [--client unary|session] [--json]
+//      [--phase-seconds 10] [--rounds 3] [--attacker-cpu 1] [--setup-connections 200]
+//      [--client unary|session] [--json]
 
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import Table from "cli-table3";
+import type { Histogram } from "hdr-histogram-js";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import {
@@ -48,6 +51,11 @@ interface Cluster {
 
 const running = new Set<Cluster>();
 
+/** The build the nodes run (--main). */
+let mainScript = "";
+/** Where the flooded cluster's nodes write CPU profiles (--cpu-prof-dir), if anywhere. */
+let cpuProfDir: string | undefined;
+
 async function startCluster(nodes: number, serveArgs: string[]): Promise<Cluster> {
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-flood-"));
   const specs = await localClusterSpecs({
@@ -56,11 +64,13 @@ async function startCluster(nodes: number, serveArgs: string[]): Promise<Cluster
     storage: "memory",
     partitionCount: 64,
     logLevel: "warn",
-    mainScript: builtMainScript(),
+    mainScript,
     serveArgs,
   });
   const security = clusterClientSecurity(dir);
-  const children = specs.map((spec) => spawnNode(spec));
+  const profiled = (args: readonly string[]) =>
+    cpuProfDir === undefined ? args : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, ...args];
+  const children = specs.map((spec) => spawnNode({ ...spec, args: profiled(spec.args) }));
   const cluster: Cluster = {
     addresses: specs.map((spec) => spec.address),
     children,
@@ -88,17 +98,26 @@ interface Phase {
   readonly errors: Record<string, number>;
 }
 
+/** A phase's latencies (µs) and what `phaseOf` summarises. */
+interface Measured {
+  readonly histogram: Histogram;
+  readonly failed: number;
+  readonly errors: ReadonlyMap<string, number>;
+  /** Node CPU seconds used, n1 first, and the wall seconds it took. */
+  readonly cpuSeconds: number[];
+  readonly wallSeconds: number;
+}
+
 /**
  * Gets at a fixed rate, open loop: each latency counts from when the get was due, so a stall
  * shows in full (no coordinated omission).
  */
 async function fixedRate(
-  name: string,
   client: DkvClient,
   rate: number,
   seconds: number,
   pids: number[],
-): Promise<Phase> {
+): Promise<Measured> {
   const histogram = newLatencyHistogram();
   let failed = 0;
   const errors = new Map<string, number>();
@@ -122,17 +141,78 @@ async function fixedRate(
     );
   }
   await Promise.all(pending);
-  const wallSeconds = (performance.now() - startedMs) / 1000;
-  const cpuCores = pids.map((pid, index) => (cpuSeconds(pid) - cpuBefore[index]!) / wallSeconds);
+  return {
+    histogram,
+    failed,
+    errors,
+    cpuSeconds: pids.map((pid, index) => cpuSeconds(pid) - cpuBefore[index]!),
+    wallSeconds: (performance.now() - startedMs) / 1000,
+  };
+}
+
+/** Phases of one kind pooled: one histogram, summed failures, CPU over their summed time. */
+function phaseOf(name: string, measured: readonly Measured[]): Phase {
+  const histogram = newLatencyHistogram();
+  const errors: Record<string, number> = {};
+  for (const one of measured) {
+    histogram.add(one.histogram);
+    for (const [reason, count] of one.errors) errors[reason] = (errors[reason] ?? 0) + count;
+  }
+  const wallSeconds = measured.reduce((sum, one) => sum + one.wallSeconds, 0);
+  const cpuCores = measured[0]!.cpuSeconds.map(
+    (_, index) => measured.reduce((sum, one) => sum + one.cpuSeconds[index]!, 0) / wallSeconds,
+  );
   return {
     name,
     operations: histogram.totalCount,
-    failed,
+    failed: measured.reduce((sum, one) => sum + one.failed, 0),
     p50Ms: histogram.getValueAtPercentile(50) / 1000,
     p99Ms: histogram.getValueAtPercentile(99) / 1000,
     cpuCores,
-    errors: Object.fromEntries(errors),
+    errors,
   };
+}
+
+/** Pins every thread of `pid` to `cpus` (util-linux taskset; Node has no call for it). */
+function pin(pid: number, cpus: string): void {
+  execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", cpus, `${pid}`], {
+    stdio: "ignore",
+  });
+}
+
+/** The attacker, a process of its own, and what it did once stopped. */
+async function runFlood(
+  address: string,
+  args: { connections: number; addresses: number; calls: number; nice: number; cpu?: number },
+  during: () => Promise<void>,
+): Promise<{ report: FloodReport; cpuSeconds: number; wallSeconds: number }> {
+  const [host, port] = [address.split(":")[0]!, address.split(":")[1]!];
+  const flood = fork(
+    path.resolve("scripts/lib/anonymous-flood.ts"),
+    [host, port, `${args.connections}`, `${args.addresses}`, `${args.calls}`],
+    { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] },
+  );
+  // The attacker stands for other machines: at --flood-nice it takes these 2 cores only when
+  // the cluster and the real client leave them idle, and with --attacker-cpu it has a core of
+  // its own, so the p99 shows what the node pays.
+  os.setPriority(flood.pid!, args.nice);
+  if (args.cpu !== undefined) pin(flood.pid!, `${args.cpu}`);
+  const exited = new Promise((resolve) => flood.once("exit", resolve));
+  try {
+    const cpuBefore = cpuSeconds(flood.pid!);
+    const startedMs = performance.now();
+    await during();
+    const used = cpuSeconds(flood.pid!) - cpuBefore;
+    const wallSeconds = (performance.now() - startedMs) / 1000;
+    const report = await new Promise<FloodReport>((resolve) => {
+      flood.once("message", (message) => resolve(message as FloodReport));
+      flood.send("stop");
+    });
+    await exited;
+    return { report, cpuSeconds: used, wallSeconds };
+  } finally {
+    if (flood.exitCode === null) flood.kill("SIGKILL");
+  }
 }
 
 interface SetupCost {
@@ -196,6 +276,22 @@ async function main(): Promise<number> {
     .option("calls-per-connection", { type: "number", default: 4 })
     .option("rate", { type: "number", default: 200, describe: "The real client's gets/s" })
     .option("phase-seconds", { type: "number", default: 10 })
+    .option("rounds", {
+      type: "number",
+      default: 3,
+      describe: "Rounds of a quiet and a flooded phase, alternated; the p99s pool them",
+    })
+    .option("flood-settle-seconds", {
+      type: "number",
+      default: 3,
+      describe: "How long the flood runs before a flooded phase is measured",
+    })
+    .option("attacker-cpu", {
+      type: "number",
+      describe:
+        "Pin the attacker to this CPU and the cluster and real client to the others (taskset), " +
+        "standing for an attacker on other machines",
+    })
     .option("setup-connections", { type: "number", default: 200 })
     .option("flood-nice", {
       type: "number",
@@ -207,7 +303,38 @@ async function main(): Promise<number> {
       default: "unary" as const,
       describe: "The real client: unary calls, or DkvClient's default coalescing session",
     })
+    .option("main", {
+      type: "string",
+      describe: "The dkv build the nodes run (its dist/cli/main.js); default: this checkout's",
+    })
+    .option("cpu-prof-dir", {
+      type: "string",
+      describe: "Write the flooded cluster's nodes' CPU profiles (node --cpu-prof) here",
+    })
+    .option("serve-flag", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "A further `dkv serve` flag for the secured cluster, e.g. --serve-flag=--limit=...",
+    })
     .option("json", { type: "boolean", default: false })
+    .check((argv) => {
+      const bad = argv["serve-flag"].find((flag) => !flag.startsWith("--"));
+      if (bad !== undefined) {
+        throw new Error(`--serve-flag takes a dkv serve flag starting with --, got ${bad}`);
+      }
+      if (!Number.isInteger(argv.rounds) || argv.rounds < 1) {
+        throw new Error(`--rounds must be a whole number ≥ 1, not ${argv.rounds}`);
+      }
+      const cpu = argv["attacker-cpu"];
+      const cpus = os.availableParallelism();
+      if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu >= cpus || cpus < 2)) {
+        throw new Error(
+          `--attacker-cpu must name one of this machine's ${cpus} CPUs (0-based) and leave one`,
+        );
+      }
+      return true;
+    })
     .strict()
     .help()
     .parseAsync();
@@ -217,7 +344,9 @@ async function main(): Promise<number> {
       void Promise.all([...running].map((cluster) => cluster.stop())).then(() => process.exit(130));
     });
   }
-  const cluster = await startCluster(3, []);
+  mainScript = path.resolve(args.main ?? builtMainScript());
+  if (args["cpu-prof-dir"] !== undefined) cpuProfDir = path.resolve(args["cpu-prof-dir"]);
+  const cluster = await startCluster(3, args["serve-flag"]);
   const pids = cluster.children.map((child) => child.pid!);
   // Unary calls, as a plain gRPC client in any language makes them (and as earlier runs did),
   // or the TypeScript client's default session.
@@ -236,38 +365,71 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  say(`3 TLS nodes up; ${args.rate} gets/s for ${args["phase-seconds"]} s, quiet`);
-  await fixedRate("warm-up", client, args.rate, 2, pids);
-  const quiet = await fixedRate("quiet", client, args.rate, args["phase-seconds"], pids);
-  const [host, port] = [cluster.addresses[0]!.split(":")[0]!, cluster.addresses[0]!.split(":")[1]!];
-  const flood = fork(
-    path.resolve("scripts/lib/anonymous-flood.ts"),
-    [
-      host,
-      port,
-      `${args["flood-connections"]}`,
-      `${args["flood-addresses"]}`,
-      `${args["calls-per-connection"]}`,
-    ],
-    { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] },
+  const attackerCpu = args["attacker-cpu"];
+  if (attackerCpu !== undefined) {
+    // The cluster and the real client on the other cores, the attacker alone on its own.
+    const others = Array.from({ length: os.availableParallelism() }, (_, cpu) => cpu)
+      .filter((cpu) => cpu !== attackerCpu)
+      .join(",");
+    for (const pid of [...pids, process.pid]) pin(pid, others);
+  }
+  say(
+    `3 TLS nodes up; ${args.rate} gets/s, ${args.rounds} rounds of a quiet and a flooded ` +
+      `${args["phase-seconds"]} s phase`,
   );
-  // The attacker stands for other machines: at --flood-nice it takes these 2 cores only when
-  // the cluster and the real client leave them idle, so the p99 shows what the node pays.
-  os.setPriority(flood.pid!, args["flood-nice"]);
-  say(`flood of ${args["flood-connections"]} anonymous connections started`);
-  await sleep(3000);
-  const floodCpuBefore = cpuSeconds(flood.pid!);
-  const flooded = await fixedRate("flooded", client, args.rate, args["phase-seconds"], pids);
-  const floodCores = (cpuSeconds(flood.pid!) - floodCpuBefore) / args["phase-seconds"];
-  const floodReport = await new Promise<FloodReport>((resolve) => {
-    flood.once("message", (message) => resolve(message as FloodReport));
-    flood.send("stop");
+  await fixedRate(client, args.rate, 2, pids); // warm-up
+  const quiet: Measured[] = [];
+  const flooded: Measured[] = [];
+  const floods: Awaited<ReturnType<typeof runFlood>>[] = [];
+  const floodArgs = {
+    connections: args["flood-connections"],
+    addresses: args["flood-addresses"],
+    calls: args["calls-per-connection"],
+    nice: args["flood-nice"],
+    ...(attackerCpu === undefined ? {} : { cpu: attackerCpu }),
+  };
+  const quietPhase = async (): Promise<void> => {
+    quiet.push(await fixedRate(client, args.rate, args["phase-seconds"], pids));
+  };
+  const floodedPhase = async (): Promise<void> => {
+    const run = await runFlood(cluster.addresses[0]!, floodArgs, async () => {
+      // Its connections set up (or refused) before the phase starts.
+      await sleep(args["flood-settle-seconds"] * 1000);
+      flooded.push(await fixedRate(client, args.rate, args["phase-seconds"], pids));
+    });
+    floods.push(run);
+  };
+  // Alternated (quiet first in odd rounds, flooded first in even ones), so that the machine's
+  // drift over the run falls on both kinds alike.
+  for (let round = 1; round <= args.rounds; round++) {
+    for (const phase of round % 2 === 1 ? [quietPhase, floodedPhase] : [floodedPhase, quietPhase]) {
+      await phase();
+    }
+    const [q, f] = [quiet.at(-1)!, flooded.at(-1)!];
+    const p99 = (one: Measured) => one.histogram.getValueAtPercentile(99) / 1000;
+    say(
+      `round ${round}: p99 quiet ${p99(q).toFixed(1)} ms, flooded ${p99(f).toFixed(1)} ms ` +
+        `(${(p99(f) / p99(q)).toFixed(2)}×)`,
+    );
+  }
+  const floodReport: FloodReport = {
+    connectionsOpened: floods.reduce((sum, run) => sum + run.report.connectionsOpened, 0),
+    connectionsRefused: floods.reduce((sum, run) => sum + run.report.connectionsRefused, 0),
+    callsRefused: floods.reduce((sum, run) => sum + run.report.callsRefused, 0),
+    callsOther: floods.reduce((sum, run) => sum + run.report.callsOther, 0),
+  };
+  // Over the whole time the attacker ran, its settling included.
+  const floodCores =
+    floods.reduce((sum, run) => sum + run.cpuSeconds, 0) /
+    floods.reduce((sum, run) => sum + run.wallSeconds, 0);
+  const rounds = quiet.map((q, index) => {
+    const f = flooded[index]!;
+    const p99 = (one: Measured) => one.histogram.getValueAtPercentile(99) / 1000;
+    return { quietP99Ms: p99(q), floodedP99Ms: p99(f), p99Ratio: p99(f) / p99(q) };
   });
-  await new Promise((resolve) =>
-    flood.exitCode === null ? flood.once("exit", resolve) : resolve(0),
-  );
   client.close();
   await cluster.stop();
+  cpuProfDir = undefined;
   say(`setup cost: ${args["setup-connections"]} connections, one at a time`);
   const costs: SetupCost[] = [];
   for (const [mode, serveArgs] of [
@@ -287,9 +449,11 @@ async function main(): Promise<number> {
       nice: args["flood-nice"],
       client: args.client,
       cpuCoresFlooded: Math.round(floodCores * 100) / 100,
+      attackerCpu: attackerCpu ?? null,
     },
-    phases: [quiet, flooded],
-    p99Ratio: flooded.p99Ms / quiet.p99Ms,
+    phases: [phaseOf("quiet", quiet), phaseOf("flooded", flooded)],
+    rounds,
+    p99Ratio: phaseOf("flooded", flooded).p99Ms / phaseOf("quiet", quiet).p99Ms,
     setup: costs,
   };
   if (args.json) {
@@ -310,7 +474,10 @@ async function main(): Promise<number> {
     ]);
   }
   console.log(phases.toString());
-  console.log(`p99 flooded / quiet: ${report.p99Ratio.toFixed(2)} (target ≤ 2)`);
+  console.log(
+    `p99 flooded / quiet, pooled: ${report.p99Ratio.toFixed(2)} (target ≤ 2); by round: ` +
+      rounds.map((round) => round.p99Ratio.toFixed(2)).join(", "),
+  );
   console.log(`flood: ${JSON.stringify(report.flood)}`);
   const setup = new Table({
     head: ["mode", "connections", "mean ms", "p50 ms", "p99 ms", "node CPU ms each"],

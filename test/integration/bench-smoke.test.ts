@@ -177,6 +177,7 @@ describe("dkv bench", () => {
     const script = ["--import", "tsx", "scripts/bench-flood.ts"];
     const args = [
       ...["--flood-connections", "20", "--phase-seconds", "1", "--rate", "20"],
+      ...["--rounds", "2", "--flood-settle-seconds", "1"],
       ...["--setup-connections", "5", "--json"],
     ];
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -193,12 +194,16 @@ describe("dkv bench", () => {
     const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
       flood: { callsRefused: number; callsOther: number };
       phases: { name: string; operations: number; failed: number }[];
+      rounds: { quietP99Ms: number; floodedP99Ms: number; p99Ratio: number }[];
       setup: { mode: string; serverCpuMs: number }[];
     };
-    expect(report.phases.map((phase) => [phase.name, phase.failed])).toEqual([
-      ["quiet", 0],
-      ["flooded", 0],
+    // Two rounds of 1 s phases at 20 gets/s, pooled: 40 gets of each kind.
+    expect(report.phases.map((phase) => [phase.name, phase.operations, phase.failed])).toEqual([
+      ["quiet", 40, 0],
+      ["flooded", 40, 0],
     ]);
+    expect(report.rounds).toHaveLength(2);
+    for (const round of report.rounds) expect(round.p99Ratio).toBeGreaterThan(0);
     // Every anonymous call was refused, none served.
     expect(report.flood.callsRefused).toBeGreaterThan(0);
     expect(report.flood.callsOther).toBe(0);
