@@ -309,7 +309,9 @@ async function main(): Promise<number> {
     })
     .option("cpu-prof-dir", {
       type: "string",
-      describe: "Write the flooded cluster's nodes' CPU profiles (node --cpu-prof) here",
+      describe:
+        "Write the nodes' CPU profiles (node --cpu-prof) here: the flooded cluster's, and the " +
+        "setup-cost nodes' under setup-0 (TLS) and setup-1 (--insecure)",
     })
     .option("serve-flag", {
       type: "string",
@@ -429,13 +431,15 @@ async function main(): Promise<number> {
   });
   client.close();
   await cluster.stop();
-  cpuProfDir = undefined;
   say(`setup cost: ${args["setup-connections"]} connections, one at a time`);
   const costs: SetupCost[] = [];
+  const profiles = cpuProfDir;
   for (const [mode, serveArgs] of [
     ["tls (client certificate)", []],
     ["insecure", ["--insecure"]],
   ] as const) {
+    // The one-node clusters' profiles apart from the flooded cluster's.
+    if (profiles !== undefined) cpuProfDir = path.join(profiles, `setup-${serveArgs.length}`);
     const single = await startCluster(1, [...serveArgs]);
     await setupCost(mode, single, 20);
     costs.push(await setupCost(mode, single, args["setup-connections"]));

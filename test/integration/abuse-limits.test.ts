@@ -133,6 +133,9 @@ describe("connections per address", () => {
     expect(refusedAfterMs).toBeLessThan(500);
     // Another address, and the admin's channel, still get through.
     const other = await session("127.0.0.3");
+    // Every connection is told how many streams it may have open at once: HTTP/2 refuses the
+    // streams past it (REFUSED_STREAM) before grpc-js sees them.
+    expect(other.remoteSettings.maxConcurrentStreams).toBe(DEFAULT_LIMITS.requestsInFlightMax);
     const admin = cluster.client("n1");
     expect((await admin.status()).members.length).toBe(1);
     expect(held.every((client) => !client.closed && !client.destroyed)).toBe(true);
