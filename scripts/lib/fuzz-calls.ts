@@ -37,7 +37,10 @@ export interface FuzzCall {
   readonly body: FuzzBody;
 }
 
-/** How one call ended. `code` -1: the stream was reset without a status; -2: no end in time. */
+/**
+ * How one call ended. `code` -1: the stream was reset without a status; -2: no end in time;
+ * CUT_BY_CONNECTION_CLOSE (-3): cut by the node closing its connection.
+ */
 export interface FuzzOutcome {
   readonly call: FuzzCall;
   readonly code: number;
@@ -104,8 +107,16 @@ export class FuzzSessions {
     if (open !== undefined && !open.closed && !open.destroyed) return open;
     const session = await connect(address, caller.credentials);
     session.on("error", () => undefined);
+    session.once("goaway", () => closedByNode.add(session));
     this.#sessions.set(key, session);
     return session;
+  }
+
+  /** Forgets the session of (caller, address): the next call opens a new one. */
+  drop(caller: FuzzCaller, address: string): void {
+    const key = `${caller.name} ${address}`;
+    this.#sessions.get(key)?.close();
+    this.#sessions.delete(key);
   }
 
   close(): void {
@@ -113,6 +124,19 @@ export class FuzzSessions {
     this.#sessions.clear();
   }
 }
+
+/** Sessions the node sent GOAWAY on: it is closing them. */
+const closedByNode = new WeakSet<http2.ClientHttp2Session>();
+
+/**
+ * The outcome of a call cut, without a status, by the node closing its connection (GOAWAY, then
+ * the socket): what a node does to the connection of a caller whose calls keep failing
+ * authentication (connectionAuthFailuresMax), whatever other call is open on it.
+ */
+export const CUT_BY_CONNECTION_CLOSE = -3;
+
+/** Times a call refused unprocessed (REFUSED_STREAM) is sent again on a new connection. */
+const REFUSED_RETRIES = 3;
 
 function connect(address: string, pem: ClientCredentialsPem): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
@@ -130,7 +154,9 @@ function connect(address: string, pem: ClientCredentialsPem): Promise<http2.Clie
 /**
  * Sends one call: headers (with a grpc-timeout of deadlineMs), the body, a half-close; reads and
  * drops replies; resolves with its status, -1 for a reset without one, -2 when nothing ended it
- * graceMs after its deadline (a hang).
+ * graceMs after its deadline (a hang). A stream the node refused unprocessed (REFUSED_STREAM,
+ * as on a connection it is closing, e.g. after connectionAuthFailuresMax refused calls) is sent
+ * again on a new connection, as gRPC clients retry such a stream transparently.
  */
 export async function sendCall(
   sessions: FuzzSessions,
@@ -139,6 +165,28 @@ export async function sendCall(
   graceMs: number,
 ): Promise<FuzzOutcome> {
   const startedMs = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    const ended = await sendOnce(sessions, call, deadlineMs, graceMs);
+    const refused = ended.code === -1 && ended.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
+    if (refused && attempt < REFUSED_RETRIES) {
+      sessions.drop(call.caller, call.address);
+      continue;
+    }
+    return {
+      call,
+      code: ended.code,
+      details: ended.details,
+      elapsedMs: performance.now() - startedMs,
+    };
+  }
+}
+
+async function sendOnce(
+  sessions: FuzzSessions,
+  call: FuzzCall,
+  deadlineMs: number,
+  graceMs: number,
+): Promise<{ code: number; details: string; rstCode?: number }> {
   const session = await sessions.get(call.caller, call.address);
   const stream = session.request({
     ":method": "POST",
@@ -148,12 +196,12 @@ export async function sendCall(
     "grpc-timeout": `${deadlineMs}m`,
     ...(call.caller.token === undefined ? {} : { authorization: `Bearer ${call.caller.token}` }),
   });
-  const ended = await new Promise<{ code: number; details: string }>((resolve) => {
+  return new Promise<{ code: number; details: string; rstCode?: number }>((resolve) => {
     const timer = setTimeout(() => {
       resolve({ code: -2, details: `no status ${graceMs} ms after the deadline` });
       stream.close(http2.constants.NGHTTP2_CANCEL);
     }, deadlineMs + graceMs);
-    const settle = (outcome: { code: number; details: string }): void => {
+    const settle = (outcome: { code: number; details: string; rstCode?: number }): void => {
       clearTimeout(timer);
       resolve(outcome);
     };
@@ -167,12 +215,15 @@ export async function sendCall(
     };
     stream.on("response", from);
     stream.on("trailers", from);
-    stream.on("close", () => settle({ code: -1, details: `reset (${stream.rstCode})` }));
+    stream.on("close", () =>
+      closedByNode.has(session) && stream.rstCode === http2.constants.NGHTTP2_CANCEL
+        ? settle({ code: CUT_BY_CONNECTION_CLOSE, details: "connection closed by the node" })
+        : settle({ code: -1, details: `reset (${stream.rstCode})`, rstCode: stream.rstCode }),
+    );
     stream.on("error", () => undefined);
     stream.on("data", () => undefined);
     stream.end(call.body.bytes);
   });
-  return { call, ...ended, elapsedMs: performance.now() - startedMs };
 }
 
 /** Why an outcome breaks the oracle, or undefined when it is fine. */
@@ -180,6 +231,10 @@ export function findingOf(outcome: FuzzOutcome): string | undefined {
   const { call, code, details } = outcome;
   if (code === -2) return "hang: no status after the deadline";
   if (code === -1) return `no status: ${details}`;
+  if (code === CUT_BY_CONNECTION_CLOSE) {
+    // Only an anonymous caller's connection is closed for its authentication failures.
+    return call.caller.anonymous ? undefined : "cut by the node closing its connection";
+  }
   if (call.method.unknown === true) {
     return code === grpc.status.UNIMPLEMENTED ? undefined : `unknown method answered ${code}`;
   }
@@ -234,7 +289,9 @@ export function tally(outcomes: readonly FuzzOutcome[]): Map<string, Map<string,
         ? "HANG"
         : outcome.code === -1
           ? "RESET"
-          : String(grpc.status[outcome.code]);
+          : outcome.code === CUT_BY_CONNECTION_CLOSE
+            ? "CUT"
+            : String(grpc.status[outcome.code]);
     row.set(status, (row.get(status) ?? 0) + 1);
     rows.set(name, row);
   }
