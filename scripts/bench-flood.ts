@@ -10,14 +10,13 @@
 //      [--phase-seconds 10] [--rounds 3] [--attacker-cpu 1] [--setup-connections 200]
 //      [--client unary|session] [--json]
 
-import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import Table from "cli-table3";
-import type { Histogram } from "hdr-histogram-js";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import {
@@ -28,19 +27,19 @@ import {
   stopProcess,
   waitForServing,
 } from "../cli/local-cluster.js";
-import { processCpuSeconds } from "../cli/bench/bench-processes.js";
 import { DkvClient } from "../coordinator/client.js";
 import { newLatencyHistogram } from "../cli/bench/latency-recorder.js";
 import type { ClientSecurity } from "../node/security/client-security.js";
 import { builtMainScript, say, sleep } from "./lib/fault-cluster.js";
 import type { FloodReport } from "./lib/anonymous-flood.js";
-
-/** CPU seconds (user + system) a process has used, from /proc (these benchmarks need Linux). */
-function cpuSeconds(pid: number): number {
-  const seconds = processCpuSeconds(pid);
-  if (seconds === undefined) throw new Error(`no CPU time for pid ${pid}: /proc is needed`);
-  return seconds;
-}
+import {
+  cpuSeconds,
+  fixedRate,
+  phaseOf,
+  pin,
+  runFlood,
+  type Measured,
+} from "./lib/flood-phases.js";
 
 interface Cluster {
   readonly addresses: string[];
@@ -84,135 +83,6 @@ async function startCluster(nodes: number, serveArgs: string[]): Promise<Cluster
   running.add(cluster);
   await Promise.all(specs.map((spec) => waitForServing(spec.address, 30_000, security)));
   return cluster;
-}
-
-interface Phase {
-  readonly name: string;
-  readonly operations: number;
-  readonly failed: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** CPU of the three nodes, in cores (CPU seconds per second), n1 first. */
-  readonly cpuCores: number[];
-  /** Failed gets by message. */
-  readonly errors: Record<string, number>;
-}
-
-/** A phase's latencies (µs) and what `phaseOf` summarises. */
-interface Measured {
-  readonly histogram: Histogram;
-  readonly failed: number;
-  readonly errors: ReadonlyMap<string, number>;
-  /** Node CPU seconds used, n1 first, and the wall seconds it took. */
-  readonly cpuSeconds: number[];
-  readonly wallSeconds: number;
-}
-
-/**
- * Gets at a fixed rate, open loop: each latency counts from when the get was due, so a stall
- * shows in full (no coordinated omission).
- */
-async function fixedRate(
-  client: DkvClient,
-  rate: number,
-  seconds: number,
-  pids: number[],
-): Promise<Measured> {
-  const histogram = newLatencyHistogram();
-  let failed = 0;
-  const errors = new Map<string, number>();
-  const cpuBefore = pids.map(cpuSeconds);
-  const startedMs = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let index = 0; index < rate * seconds; index++) {
-    const dueMs = startedMs + (index * 1000) / rate;
-    const waitMs = dueMs - performance.now();
-    if (waitMs > 0) await sleep(waitMs);
-    pending.push(
-      client.get("flood-key", { timeoutMs: 5000 }).then(
-        () => histogram.recordValue(Math.max(1, Math.round((performance.now() - dueMs) * 1000))),
-        (error: { details?: string }) => {
-          failed += 1;
-          // Numbers (times, ports) out, so that one cause is one entry.
-          const reason = (error.details ?? String(error)).replace(/[\d.]+/g, "N").slice(0, 80);
-          errors.set(reason, (errors.get(reason) ?? 0) + 1);
-        },
-      ),
-    );
-  }
-  await Promise.all(pending);
-  return {
-    histogram,
-    failed,
-    errors,
-    cpuSeconds: pids.map((pid, index) => cpuSeconds(pid) - cpuBefore[index]!),
-    wallSeconds: (performance.now() - startedMs) / 1000,
-  };
-}
-
-/** Phases of one kind pooled: one histogram, summed failures, CPU over their summed time. */
-function phaseOf(name: string, measured: readonly Measured[]): Phase {
-  const histogram = newLatencyHistogram();
-  const errors: Record<string, number> = {};
-  for (const one of measured) {
-    histogram.add(one.histogram);
-    for (const [reason, count] of one.errors) errors[reason] = (errors[reason] ?? 0) + count;
-  }
-  const wallSeconds = measured.reduce((sum, one) => sum + one.wallSeconds, 0);
-  const cpuCores = measured[0]!.cpuSeconds.map(
-    (_, index) => measured.reduce((sum, one) => sum + one.cpuSeconds[index]!, 0) / wallSeconds,
-  );
-  return {
-    name,
-    operations: histogram.totalCount,
-    failed: measured.reduce((sum, one) => sum + one.failed, 0),
-    p50Ms: histogram.getValueAtPercentile(50) / 1000,
-    p99Ms: histogram.getValueAtPercentile(99) / 1000,
-    cpuCores,
-    errors,
-  };
-}
-
-/** Pins every thread of `pid` to `cpus` (util-linux taskset; Node has no call for it). */
-function pin(pid: number, cpus: string): void {
-  execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", cpus, `${pid}`], {
-    stdio: "ignore",
-  });
-}
-
-/** The attacker, a process of its own, and what it did once stopped. */
-async function runFlood(
-  address: string,
-  args: { connections: number; addresses: number; calls: number; nice: number; cpu?: number },
-  during: () => Promise<void>,
-): Promise<{ report: FloodReport; cpuSeconds: number; wallSeconds: number }> {
-  const [host, port] = [address.split(":")[0]!, address.split(":")[1]!];
-  const flood = fork(
-    path.resolve("scripts/lib/anonymous-flood.ts"),
-    [host, port, `${args.connections}`, `${args.addresses}`, `${args.calls}`],
-    { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] },
-  );
-  // The attacker stands for other machines: at --flood-nice it takes these 2 cores only when
-  // the cluster and the real client leave them idle, and with --attacker-cpu it has a core of
-  // its own, so the p99 shows what the node pays.
-  os.setPriority(flood.pid!, args.nice);
-  if (args.cpu !== undefined) pin(flood.pid!, `${args.cpu}`);
-  const exited = new Promise((resolve) => flood.once("exit", resolve));
-  try {
-    const cpuBefore = cpuSeconds(flood.pid!);
-    const startedMs = performance.now();
-    await during();
-    const used = cpuSeconds(flood.pid!) - cpuBefore;
-    const wallSeconds = (performance.now() - startedMs) / 1000;
-    const report = await new Promise<FloodReport>((resolve) => {
-      flood.once("message", (message) => resolve(message as FloodReport));
-      flood.send("stop");
-    });
-    await exited;
-    return { report, cpuSeconds: used, wallSeconds };
-  } finally {
-    if (flood.exitCode === null) flood.kill("SIGKILL");
-  }
 }
 
 interface SetupCost {
