@@ -127,16 +127,15 @@ export interface Limits {
    * Calls refused UNAUTHENTICATED per second from one remote address, with a burst of twice
    * connectionAuthFailuresMax; past it, new connections from the address are closed at accept,
    * before their TLS handshake, until the budget refills. Each connection the address opens
-   * counts as four more (connection-gate.ts: a handshake costs far more than a refused call). Each time the address spends the budget again, its refill rate halves,
+   * counts as one more. Each time the address spends the budget again, its refill rate halves,
    * down to 1/16 of this (node/wire/address-standing.ts). An address that authenticated a call
    * in the last 10 minutes is exempt, and forgiven (a NAT or a host shared with good clients).
    */
   readonly addressAuthFailuresMax: number;
   /**
    * TLS handshakes under way at once from one remote address that has not authenticated a call
-   * in the last 10 minutes; more are closed at accept. A handshake costs a node ~5–11 ms of
-   * CPU, so a thousand connections opened together by a stranger would otherwise cost it
-   * seconds. Four, what a stranger's budget allows before its calls fail at all.
+   * in the last 10 minutes; more are closed at accept. A handshake costs a node ~11 ms of CPU,
+   * so a thousand connections opened together by a stranger would otherwise cost it seconds.
    */
   readonly addressHandshakesMax: number;
 }
@@ -198,7 +197,7 @@ export const DEFAULT_LIMITS: Limits = {
   addressTokenFailuresMax: 4,
   connectionAuthFailuresMax: 8,
   addressAuthFailuresMax: 1,
-  addressHandshakesMax: 4,
+  addressHandshakesMax: 8,
 };
 
 /** Pairs of limits where the first may not exceed the second. */

@@ -74,15 +74,12 @@ export class AddressStanding {
     return entry !== undefined && entry.trustedUntilMs > nowMs;
   }
 
-  /**
-   * A call from `address` was refused UNAUTHENTICATED at `nowMs`, or it cost the node as much
-   * as `weight` such calls.
-   */
-  failed(address: string, nowMs: number, weight = 1): void {
+  /** A call from `address` was refused UNAUTHENTICATED at `nowMs`. */
+  failed(address: string, nowMs: number): void {
     const entry = this.#touched(address, nowMs);
     this.#refill(entry, nowMs);
     const before = entry.tokens;
-    entry.tokens = Math.max(-this.#burst, before - weight);
+    entry.tokens = Math.max(-this.#burst, before - 1);
     if (before >= 1 && entry.tokens < 1) entry.strikes = Math.min(STRIKES_MAX, entry.strikes + 1);
   }
 

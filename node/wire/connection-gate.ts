@@ -26,14 +26,6 @@ const REFUSAL_LOG_MS = 10_000;
  */
 const AUTH_TRUST_MS = 10 * 60_000;
 
-/**
- * What a connection from an address not trusted spends of its standing at accept, in refused
- * calls: its TLS handshake costs the node ~5 ms of CPU, a refused call far less. With the
- * default burst of 16, a stranger gets 4 handshakes before it must wait for the budget to
- * refill (a flood from 32 fresh addresses: 128 handshakes at its onset instead of 512).
- */
-export const STRANGER_CONNECTION_COST = 4;
-
 /** What the metrics read (security-metrics.ts). */
 export interface ConnectionStats {
   /** Connections closed by the node, by reason, since start. */
@@ -193,7 +185,8 @@ export class ConnectionGate implements ConnectionStats {
     if (!this.#judgesStanding) return undefined;
     const nowMs = this.#clock.monotonicMs();
     let reason: "auth-failures" | "handshake-limit" | undefined;
-    if (
+    if (!this.#standing.admits(address, nowMs)) reason = "auth-failures";
+    else if (
       (this.#handshaking.get(address) ?? 0) >= this.#handshakesMax &&
       !this.#standing.trusted(address, nowMs)
     ) {
@@ -201,7 +194,7 @@ export class ConnectionGate implements ConnectionStats {
       // flood opening a thousand connections together costs the node a few handshakes, not a
       // thousand, before its refused calls spend its standing.
       reason = "handshake-limit";
-    } else if (!this.#standing.admits(address, nowMs)) reason = "auth-failures";
+    }
     if (reason !== undefined) this.#refuse(reason, address, undefined);
     return reason;
   }
@@ -229,7 +222,7 @@ export class ConnectionGate implements ConnectionStats {
     this.#handshaking.set(address, handshaking + 1);
     // A connection from an address not trusted spends one of its standing in advance: each
     // costs a handshake whatever its calls then do, so retrying alone cannot keep it in.
-    if (!trusted) this.#standing.failed(address, nowMs, STRANGER_CONNECTION_COST);
+    if (!trusted) this.#standing.failed(address, nowMs);
     let handshakeDone = false;
     const key = keyOf(address, socket.remotePort);
     const cancelTimer = this.#clock.setTimer(this.#handshakeMsMax, () => {

@@ -91,19 +91,6 @@ describe("AddressStanding", () => {
     expect(standing.admits("a", nowMs + 5_000)).toBe(true);
   });
 
-  it("charges a weighted failure as that many, a strike when it crosses into refusing", () => {
-    const standing = new AddressStanding(options);
-    standing.failed("a", 0, 3);
-    expect(standing.admits("a", 0)).toBe(true);
-    expect(standing.strikes("a")).toBe(0);
-    standing.failed("a", 0, 3);
-    expect(standing.admits("a", 0)).toBe(false);
-    expect(standing.strikes("a")).toBe(1);
-    // From -2 at the full rate: 3 s to one.
-    expect(standing.admits("a", 2_999)).toBe(false);
-    expect(standing.admits("a", 3_000)).toBe(true);
-  });
-
   it("remembers at most addressesMax addresses", () => {
     const standing = new AddressStanding({ ...options, addressesMax: 3 });
     for (let index = 0; index < 10; index++) standing.failed(`10.0.0.${index}`, 0);
