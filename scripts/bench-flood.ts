@@ -11,7 +11,7 @@
 //      [--client unary|session] [--json]
 
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -195,8 +195,32 @@ async function main(): Promise<number> {
       if (bad !== undefined) {
         throw new Error(`--serve-flag takes a dkv serve flag starting with --, got ${bad}`);
       }
-      if (!Number.isInteger(argv.rounds) || argv.rounds < 1) {
-        throw new Error(`--rounds must be a whole number ≥ 1, not ${argv.rounds}`);
+      const wholes: [string, number, number, number][] = [
+        ["--rounds", argv.rounds, 1, 1000],
+        ["--flood-connections", argv["flood-connections"], 1, 100_000],
+        ["--flood-addresses", argv["flood-addresses"], 1, 250],
+        ["--calls-per-connection", argv["calls-per-connection"], 1, Number.MAX_SAFE_INTEGER],
+        ["--setup-connections", argv["setup-connections"], 1, 100_000],
+      ];
+      for (const [name, value, min, max] of wholes) {
+        if (!Number.isInteger(value) || value < min || value > max) {
+          throw new Error(`${name} must be a whole number from ${min} to ${max}, not ${value}`);
+        }
+      }
+      for (const [name, value] of [
+        ["--rate", argv.rate],
+        ["--phase-seconds", argv["phase-seconds"]],
+      ] as const) {
+        if (!(value > 0) || !Number.isFinite(value)) {
+          throw new Error(`${name} must be a number above 0, not ${value}`);
+        }
+      }
+      const settle = argv["flood-settle-seconds"];
+      if (!(settle >= 0) || !Number.isFinite(settle)) {
+        throw new Error(`--flood-settle-seconds must be a number ≥ 0, not ${settle}`);
+      }
+      if (argv.main !== undefined && !existsSync(argv.main)) {
+        throw new Error(`--main ${argv.main}: no such file (a build's dist/cli/main.js)`);
       }
       const cpu = argv["attacker-cpu"];
       const cpus = os.availableParallelism();
@@ -209,6 +233,11 @@ async function main(): Promise<number> {
     })
     .strict()
     .help()
+    // A usage error is exit status 2, as for the dkv CLI, with the reason alone.
+    .fail((message, error) => {
+      console.error(message ?? error?.message);
+      process.exit(2);
+    })
     .parseAsync();
   // SIGTERM too: `timeout` and CI runners stop a script with it, and its nodes must not outlive it.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
