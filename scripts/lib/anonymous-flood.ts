@@ -1,7 +1,9 @@
 // The attacker of bench-flood.ts, run as its own process: keeps `connections` anonymous TLS
 // connections (no client certificate, no token) open to one node, from `addresses` loopback
 // source addresses (127.0.0.2, ...), each sending `callsPerConnection` KV.Get calls (each
-// refused UNAUTHENTICATED) and then reconnecting. On "stop" over IPC it reports and exits.
+// refused UNAUTHENTICATED) and then reconnecting. It sends "flooding" over IPC once the node has
+// answered its first call or refused its first connection, so that a loaded machine's slow start
+// of this process is not measured as a flood; on "stop" it reports and exits.
 
 import http2 from "node:http2";
 import net from "node:net";
@@ -22,6 +24,12 @@ async function main(): Promise<void> {
   const port = Number(portText);
   const report = { connectionsOpened: 0, connectionsRefused: 0, callsRefused: 0, callsOther: 0 };
   let stopped = false;
+  let announced = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    process.send?.("flooding");
+  };
   process.on("message", () => {
     stopped = true;
     process.send?.(report, () => process.exit(0));
@@ -44,7 +52,10 @@ async function main(): Promise<void> {
         else if (headers["grpc-status"] !== undefined) report.callsOther += 1;
       });
       stream.on("error", () => undefined);
-      stream.on("close", () => resolve());
+      stream.on("close", () => {
+        announce();
+        resolve();
+      });
       stream.on("data", () => undefined);
       stream.end(EMPTY_GRPC_MESSAGE);
     });
@@ -66,6 +77,7 @@ async function main(): Promise<void> {
       });
       if (!ready) {
         report.connectionsRefused += 1;
+        announce();
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }

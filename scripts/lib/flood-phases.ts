@@ -132,6 +132,22 @@ export async function runFlood(
   if (args.cpu !== undefined) pin(flood.pid!, `${args.cpu}`);
   const exited = new Promise((resolve) => flood.once("exit", resolve));
   try {
+    // Measure from the flood's start, not the attacker's: on a loaded machine its start (tsx)
+    // can outlast a short phase.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the attacker did not start flooding ${address} within 60 s`)),
+        60_000,
+      );
+      flood.once("message", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      flood.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the attacker exited (${code}) before flooding ${address}`));
+      });
+    });
     const cpuBefore = cpuSeconds(flood.pid!);
     const startedMs = performance.now();
     await during();

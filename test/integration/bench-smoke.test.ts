@@ -178,7 +178,9 @@ describe("dkv bench", () => {
     const args = [
       ...["--flood-connections", "20", "--phase-seconds", "1", "--rate", "20"],
       ...["--rounds", "2", "--flood-settle-seconds", "1"],
-      ...["--setup-connections", "5", "--json"],
+      // At the default nice 19 a suite running in parallel can starve the attacker of every
+      // cycle; this smoke test checks the benchmark works, not the flood's strength.
+      ...["--flood-nice", "0", "--setup-connections", "5", "--json"],
     ];
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
@@ -192,7 +194,7 @@ describe("dkv bench", () => {
     });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      flood: { callsRefused: number; callsOther: number };
+      flood: { connectionsOpened: number; callsRefused: number; callsOther: number };
       phases: { name: string; operations: number; failed: number }[];
       rounds: { quietP99Ms: number; floodedP99Ms: number; p99Ratio: number }[];
       setup: { mode: string; serverCpuMs: number }[];
@@ -204,9 +206,11 @@ describe("dkv bench", () => {
     ]);
     expect(report.rounds).toHaveLength(2);
     for (const round of report.rounds) expect(round.p99Ratio).toBeGreaterThan(0);
-    // Every anonymous call was refused, none served.
-    expect(report.flood.callsRefused).toBeGreaterThan(0);
-    expect(report.flood.callsOther).toBe(0);
+    // The attacker got through (the script waits for its first answer), and every anonymous
+    // call was refused, none served.
+    expect(report.flood.connectionsOpened, JSON.stringify(report.flood)).toBeGreaterThan(0);
+    expect(report.flood.callsRefused, JSON.stringify(report.flood)).toBeGreaterThan(0);
+    expect(report.flood.callsOther, JSON.stringify(report.flood)).toBe(0);
     expect(report.setup.map((cost) => cost.mode)).toEqual(["tls (client certificate)", "insecure"]);
   }, 120_000);
 });
