@@ -30,6 +30,23 @@ export class TokenBucket {
     return this.#ratePerSecond;
   }
 
+  /**
+   * Spends `count` tokens if the bucket holds them now, and says whether it did: for a caller
+   * that refuses work rather than waits for it (a connection at accept).
+   */
+  tryTake(count: number): boolean {
+    const nowMs = this.#clock.monotonicMs();
+    const refill = ((nowMs - this.#updatedMs) * this.#ratePerSecond) / 1000;
+    const tokens = Math.min(this.#burst, this.#tokens + refill);
+    this.#updatedMs = Math.max(this.#updatedMs, nowMs);
+    if (tokens < count) {
+      this.#tokens = tokens;
+      return false;
+    }
+    this.#tokens = tokens - count;
+    return true;
+  }
+
   /** Spends `count` tokens, waiting as long as the bucket is in debt afterwards. */
   async take(count: number, signal?: AbortSignal): Promise<void> {
     const nowMs = this.#clock.monotonicMs();

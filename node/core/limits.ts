@@ -138,6 +138,16 @@ export interface Limits {
    * so a thousand connections opened together by a stranger would otherwise cost it seconds.
    */
   readonly addressHandshakesMax: number;
+  /**
+   * TLS handshakes per second the node spends, all addresses together, on connections from
+   * addresses it does not trust yet (none of their calls authenticated in the last 10 minutes,
+   * and no member of the cluster is there), with a burst of twice this; more such connections
+   * are closed at accept, before TLS. The per-address bounds above cannot stop a flood from
+   * many addresses: at ~5 ms of CPU per handshake, 32 a second is at most a sixth of a core,
+   * whatever the number of addresses. Clients with an address the node trusts are not held to
+   * it, and a restarted node trusts its members' addresses from its stored layout.
+   */
+  readonly strangerHandshakeRateMax: number;
 }
 
 /**
@@ -198,6 +208,7 @@ export const DEFAULT_LIMITS: Limits = {
   connectionAuthFailuresMax: 8,
   addressAuthFailuresMax: 1,
   addressHandshakesMax: 8,
+  strangerHandshakeRateMax: 32,
 };
 
 /** Pairs of limits where the first may not exceed the second. */

@@ -50,7 +50,7 @@ export function registerSecurityMetrics(registry: Registry, sources: SecurityMet
   if (connections !== undefined) {
     new Counter({
       name: "dkv_connections_refused_total",
-      help: "Connections the node closed: over the per-address or total bound at accept, or not set up (TLS handshake) in time",
+      help: "Connections the node closed, by reason: at accept, before TLS, over the per-address or total bound (address-limit, total-limit), from an address whose calls keep failing authentication (auth-failures), from an untrusted address with its handshakes under way (handshake-limit) or past the handshakes per second spent on untrusted addresses (stranger-rate); or not set up (TLS handshake) in time (handshake-timeout)",
       labelNames: ["reason"],
       registers: [registry],
       collect() {

@@ -1,10 +1,12 @@
 // The connection bounds of a node's gRPC port, on the HTTP/2 server grpc-js listens with: a
-// socket over the per-address or total bound, or from an address whose calls keep failing
-// authentication, is closed at accept, before any TLS work; one that has not become an HTTP/2
-// session (TLS handshake done) in time is closed too. Counted for metrics, logged at most once
-// per 10 s per reason, naming only the address.
+// socket over the per-address or total bound, from an address whose calls keep failing
+// authentication, or from an address not trusted yet once the node has spent its handshakes
+// per second on such addresses, is closed at accept, before any TLS work; one that has not
+// become an HTTP/2 session (TLS handshake done) in time is closed too. Trusted: an address that
+// authenticated a call lately, and the addresses of the cluster's members. Counted for metrics,
+// logged at most once per 10 s per reason, naming only the address.
 
-import type net from "node:net";
+import net from "node:net";
 import type { Http2Session } from "node:http2";
 import type { Clock } from "../clock.js";
 import type { Limits } from "../core/limits.js";
@@ -16,6 +18,7 @@ import {
   type ConnectionVerdict,
 } from "./connection-ledger.js";
 import { AddressStanding } from "./address-standing.js";
+import { TokenBucket } from "../anti-entropy/token-bucket.js";
 
 /** How often a refusal of one kind is logged at most. */
 const REFUSAL_LOG_MS = 10_000;
@@ -57,6 +60,13 @@ export class ConnectionGate implements ConnectionStats {
   readonly #handshaking = new Map<string, number>();
   readonly #handshakesMax: number;
   readonly #judgesStanding: boolean;
+  /** Handshakes the node still spends on addresses it does not trust (all of them together). */
+  readonly #strangers: TokenBucket;
+  readonly #strangersPerSecond: number;
+  /** The IP addresses of the cluster's members (trustMembers). */
+  #memberAddresses: ReadonlySet<string> = new Set();
+  /** Servers whose raw handles #refuseEarly judges: their 'connection' is judged already. */
+  readonly #judgedEarly = new WeakSet<net.Server>();
   #refusesEarly = false;
 
   constructor(
@@ -68,6 +78,7 @@ export class ConnectionGate implements ConnectionStats {
       | "addressAuthFailuresMax"
       | "connectionAuthFailuresMax"
       | "addressHandshakesMax"
+      | "strangerHandshakeRateMax"
     >,
     clock: Clock,
     logger?: Logs,
@@ -91,6 +102,12 @@ export class ConnectionGate implements ConnectionStats {
     });
     this.#handshakeMsMax = limits.connectionHandshakeMsMax;
     this.#handshakesMax = limits.addressHandshakesMax;
+    this.#strangersPerSecond = limits.strangerHandshakeRateMax;
+    this.#strangers = new TokenBucket(
+      limits.strangerHandshakeRateMax,
+      2 * limits.strangerHandshakeRateMax,
+      clock,
+    );
     this.#clock = clock;
     this.#logger = logger;
   }
@@ -106,6 +123,22 @@ export class ConnectionGate implements ConnectionStats {
   /** A call from `address` proved who its caller is (the call guard's CallerStanding). */
   authenticated(address: string): void {
     this.#standing.authenticated(address, this.#clock.monotonicMs());
+  }
+
+  /**
+   * The cluster's members are at these advertised addresses ("host:port"): connections from
+   * their hosts are trusted, so a restarted node, which remembers no address's calls, lets its
+   * own cluster back in under a flood. Only IP literals count (a host name is not resolved).
+   * Trust only spares an address the bounds of this gate; its calls are authenticated as any.
+   */
+  trustMembers(advertised: Iterable<string>): void {
+    const addresses = new Set<string>();
+    for (const entry of advertised) {
+      const host = hostOf(entry);
+      if (net.isIPv4(host)) addresses.add(host).add(`::ffff:${host}`);
+      else if (net.isIPv6(host)) addresses.add(host);
+    }
+    this.#memberAddresses = addresses;
   }
 
   /** A call from `address` was refused UNAUTHENTICATED. */
@@ -126,7 +159,12 @@ export class ConnectionGate implements ConnectionStats {
     ) => boolean;
     const gate = this;
     server.emit = function (this: net.Server, event: string | symbol, ...args: unknown[]) {
-      if (event === "connection" && !gate.#accept(args[0] as net.Socket)) return false;
+      if (
+        event === "connection" &&
+        !gate.#accept(args[0] as net.Socket, gate.#judgedEarly.has(this))
+      ) {
+        return false;
+      }
       return emit.call(this, event, ...args);
     } as typeof server.emit;
     server.on("session", (session: Http2Session) => {
@@ -173,46 +211,61 @@ export class ConnectionGate implements ConnectionStats {
       }
       return (onconnection as (...args: unknown[]) => unknown).call(this, error, client);
     });
+    this.#judgedEarly.add(server);
     this.#refusesEarly = true;
   }
 
   /**
    * The refusal the address of a new connection earns on its own (counted and logged), or
-   * undefined: its calls keep failing authentication, or it has its share of handshakes under
-   * way and is not trusted.
+   * undefined: its calls keep failing authentication; or it is not trusted and has its share of
+   * handshakes under way, or the node has spent its handshakes per second on strangers.
    */
-  #refusal(address: string): "auth-failures" | "handshake-limit" | undefined {
-    if (!this.#judgesStanding) return undefined;
+  #refusal(address: string): "auth-failures" | "handshake-limit" | "stranger-rate" | undefined {
+    if (!this.#judgesStanding || this.#memberAddresses.has(address)) return undefined;
     const nowMs = this.#clock.monotonicMs();
-    let reason: "auth-failures" | "handshake-limit" | undefined;
+    let reason: "auth-failures" | "handshake-limit" | "stranger-rate" | undefined;
     if (!this.#standing.admits(address, nowMs)) reason = "auth-failures";
-    else if (
-      (this.#handshaking.get(address) ?? 0) >= this.#handshakesMax &&
-      !this.#standing.trusted(address, nowMs)
-    ) {
+    else if (this.#standing.trusted(address, nowMs)) reason = undefined;
+    else if ((this.#handshaking.get(address) ?? 0) >= this.#handshakesMax) {
       // Until one of its calls authenticates, an address gets a few handshakes at once: a
       // flood opening a thousand connections together costs the node a few handshakes, not a
       // thousand, before its refused calls spend its standing.
       reason = "handshake-limit";
+    } else if (!this.#strangers.tryTake(1)) {
+      // And many addresses together get a bounded number per second (checked last: a
+      // connection refused for its own address spends none of the strangers' share).
+      reason = "stranger-rate";
     }
     if (reason !== undefined) this.#refuse(reason, address, undefined);
     return reason;
   }
 
-  /** Admits `socket` (false: it is destroyed, and counted and logged as refused). */
-  #accept(socket: net.Socket): boolean {
+  #trusts(address: string, nowMs: number): boolean {
+    return (
+      !this.#judgesStanding ||
+      this.#memberAddresses.has(address) ||
+      this.#standing.trusted(address, nowMs)
+    );
+  }
+
+  /**
+   * Admits `socket` (false: it is destroyed, and counted and logged as refused); `judged`: its
+   * address was judged at the raw handle a moment ago (#refuseEarly), and is not again, so that
+   * it spends no second share of the strangers' handshakes.
+   */
+  #accept(socket: net.Socket, judged: boolean): boolean {
     const address = socket.remoteAddress;
     if (address === undefined) {
       socket.destroy();
       return false;
     }
-    if (this.#refusal(address) !== undefined) {
+    if (!judged && this.#refusal(address) !== undefined) {
       socket.destroy();
       return false;
     }
     const nowMs = this.#clock.monotonicMs();
     const handshaking = this.#handshaking.get(address) ?? 0;
-    const trusted = !this.#judgesStanding || this.#standing.trusted(address, nowMs);
+    const trusted = this.#trusts(address, nowMs);
     const verdict = this.#ledger.admit(address);
     if (!verdict.admitted) {
       socket.destroy();
@@ -268,12 +321,21 @@ export class ConnectionGate implements ConnectionStats {
           ? { handshakeMsMax: this.#handshakeMsMax }
           : reason === "handshake-limit"
             ? { handshakesMax: this.#handshakesMax }
-            : {};
+            : reason === "stranger-rate"
+              ? { strangerHandshakeRateMax: this.#strangersPerSecond }
+              : {};
     this.#logger.warn(
       { reason, address, ...numbers, alsoRefused: decision.suppressed },
       "connection closed by the node (logged at most every 10 s per reason)",
     );
   }
+}
+
+/** The host of an advertised "host:port" ("[v6]:port" for IPv6). */
+function hostOf(advertised: string): string {
+  const colon = advertised.lastIndexOf(":");
+  const host = colon < 0 ? advertised : advertised.slice(0, colon);
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 function keyOf(address: string | undefined, port: number | undefined): string {

@@ -12,7 +12,9 @@ export type ConnectionRefusalReason =
   /** The address's calls kept failing authentication (address-standing.ts). */
   | "auth-failures"
   /** An address not yet trusted has addressHandshakesMax TLS handshakes under way. */
-  | "handshake-limit";
+  | "handshake-limit"
+  /** The node spent its strangerHandshakeRateMax on addresses it does not trust yet. */
+  | "stranger-rate";
 
 /** The verdict on one accepted socket. */
 export type ConnectionVerdict =

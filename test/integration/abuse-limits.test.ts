@@ -2,8 +2,9 @@
 // --connections-per-address-max are closed at accept while other addresses and the admin are
 // served; a socket that never finishes its TLS handshake is closed after
 // connectionHandshakeMsMax; wrong secrets for a known token cost at most a small budget of
-// scrypt runs per address, a repeated one none; every refusal is in the metrics; a
-// non-loopback --metrics-listen needs --metrics-public.
+// scrypt runs per address, a repeated one none; strangers from many addresses together get
+// strangerHandshakeRateMax handshakes a second, while the admin's host (a member's) is not held
+// to it; every refusal is in the metrics; a non-loopback --metrics-listen needs --metrics-public.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http2 from "node:http2";
@@ -43,14 +44,14 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-function port(): number {
-  const address = cluster.spec("n1").address;
+function port(of: TestCluster = cluster): number {
+  const address = of.spec("n1").address;
   return Number(address.slice(address.lastIndexOf(":") + 1));
 }
 
 /** The value of one sample of the node's metrics (0 when absent). */
-async function sample(name: string, label: string): Promise<number> {
-  const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+async function sample(name: string, label: string, metrics = metricsAddress): Promise<number> {
+  const text = await (await fetch(`http://${metrics}/metrics`)).text();
   const line = text.split("\n").find((row) => row.startsWith(name) && row.includes(label));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
@@ -62,13 +63,14 @@ async function sample(name: string, label: string): Promise<number> {
 function session(
   localAddress: string,
   certificate?: { cert: string; key: string },
+  target = port(),
 ): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const client = http2.connect(`https://127.0.0.1:${port()}`, {
+    const client = http2.connect(`https://127.0.0.1:${target}`, {
       // The TCP socket is bound to `localAddress`, then TLS runs over it.
       createConnection: () =>
         tls.connect({
-          socket: net.connect({ host: "127.0.0.1", port: port(), localAddress }),
+          socket: net.connect({ host: "127.0.0.1", port: target, localAddress }),
           ALPNProtocols: ["h2"],
           rejectUnauthorized: false,
           ...certificate,
@@ -303,6 +305,60 @@ describe("failed token checks", () => {
     // The budget refills: the real token (user has no grant, so PERMISSION_DENIED) is checked.
     expect(await call(token)).toMatch(/^7 /);
     raw.close();
+  });
+});
+
+describe("handshakes of strangers, all addresses together", () => {
+  let small: TestCluster;
+  let smallMetrics: string;
+
+  beforeAll(async () => {
+    // 1 a second, a burst of 2: few enough to spend in a test.
+    small = await TestCluster.start({
+      nodes: 1,
+      serveArgs: ["--limit=strangerHandshakeRateMax=1", "--metrics-listen=127.0.0.1:0"],
+    });
+    const run = await runDkv(
+      ["status", "--json", "--node", small.spec("n1").address],
+      small.cliEnv,
+    );
+    smallMetrics = (JSON.parse(run.stdout) as { metrics_address: string }).metrics_address;
+  }, 60_000);
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it("are bounded per second across addresses, and the member's host is not held to it", async () => {
+    const refused = (): Promise<number> =>
+      sample("dkv_connections_refused_total", 'reason="stranger-rate"', smallMetrics);
+    expect(await refused()).toBe(0);
+    // Strangers at four addresses, one connection each: each address is far from its own
+    // bounds, but together they get the burst (2) and then about one a second.
+    const outcomes: string[] = [];
+    const held: http2.ClientHttp2Session[] = [];
+    for (const address of ["127.0.0.21", "127.0.0.22", "127.0.0.23", "127.0.0.24"]) {
+      await session(address, undefined, port(small)).then(
+        (client) => {
+          held.push(client);
+          outcomes.push("in");
+        },
+        () => outcomes.push("refused"),
+      );
+    }
+    expect(outcomes.slice(0, 2)).toEqual(["in", "in"]);
+    expect(outcomes.filter((outcome) => outcome === "refused").length).toBeGreaterThanOrEqual(1);
+    expect(await refused()).toBe(outcomes.filter((outcome) => outcome === "refused").length);
+    // The admin, from 127.0.0.1 where the cluster's member is, gets in at once, on new
+    // connections too, while the strangers' share is spent.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const run = await runDkv(["status", "--node", small.spec("n1").address], small.cliEnv);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    for (const client of held) client.destroy();
+    // The share refills: a stranger gets in again.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    (await session("127.0.0.25", undefined, port(small))).destroy();
   });
 });
 

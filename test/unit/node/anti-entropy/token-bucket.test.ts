@@ -45,4 +45,22 @@ describe("TokenBucket", () => {
     abort.abort(new Error("closing"));
     await expect(waiting).rejects.toThrow("closing");
   });
+
+  it("tryTake spends what the bucket holds now and refuses, without waiting, past it", async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket(10, 3, clock);
+    expect([bucket.tryTake(1), bucket.tryTake(1), bucket.tryTake(1), bucket.tryTake(1)]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    // A refusal spends nothing: 100 ms later one token is back, and only one.
+    await clock.sleep(100);
+    expect([bucket.tryTake(1), bucket.tryTake(1)]).toEqual([true, false]);
+    // Never more than the burst, however long it waited.
+    await clock.sleep(60_000);
+    expect([1, 2, 3, 4].map(() => bucket.tryTake(1))).toEqual([true, true, true, false]);
+    expect(clock.slept.filter((ms) => ms !== 100 && ms !== 60_000)).toEqual([]);
+  });
 });

@@ -18,8 +18,10 @@ afterEach(async () => {
 });
 
 /** A server behind a gate; `seen` counts the connections its listeners were handed. */
-async function gatedServer(): Promise<{ gate: ConnectionGate; port: number; seen: () => number }> {
-  const gate = new ConnectionGate(DEFAULT_LIMITS, SYSTEM_CLOCK);
+async function gatedServer(
+  limits = DEFAULT_LIMITS,
+): Promise<{ gate: ConnectionGate; port: number; seen: () => number }> {
+  const gate = new ConnectionGate(limits, SYSTEM_CLOCK);
   let seen = 0;
   const server = net.createServer((socket) => {
     seen += 1;
@@ -32,9 +34,9 @@ async function gatedServer(): Promise<{ gate: ConnectionGate; port: number; seen
 }
 
 /** Connects and says how the connection ended: what it read, or the error code. */
-function connectOnce(port: number): Promise<string> {
+function connectOnce(port: number, localAddress = "127.0.0.1"): Promise<string> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
+    const socket = net.connect({ port, host: "127.0.0.1", localAddress });
     let read = "";
     socket.on("data", (chunk) => (read += chunk.toString()));
     socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
@@ -58,5 +60,31 @@ describe("ConnectionGate", () => {
     gate.authenticated("127.0.0.1");
     expect(await connectOnce(port)).toBe("hello");
     expect(seen()).toBe(2);
+  });
+
+  it("spends strangerHandshakeRateMax on all untrusted addresses together; members and trusted addresses pass", async () => {
+    // 1 a second, a burst of 2: slow enough that no token comes back during the test.
+    const { gate, port, seen } = await gatedServer({
+      ...DEFAULT_LIMITS,
+      strangerHandshakeRateMax: 1,
+    });
+    expect(gate.refusesEarly).toBe(true);
+    // Two strangers, one connection each: each spends one share, once (the raw handle's
+    // verdict is not judged again at 'connection').
+    expect(await connectOnce(port, "127.0.0.2")).toBe("hello");
+    expect(await connectOnce(port, "127.0.0.3")).toBe("hello");
+    // A third stranger, at an address with its own budgets untouched, is refused for the rate.
+    expect(await connectOnce(port, "127.0.0.4")).toBe("ECONNRESET");
+    expect(gate.refused.get("stranger-rate")).toBe(1);
+    // A member's host and an address that authenticated a call are not held to it.
+    gate.trustMembers(["127.0.0.5:7001", "[::1]:7002", "node-7.example:7003"]);
+    expect(await connectOnce(port, "127.0.0.5")).toBe("hello");
+    gate.authenticated("127.0.0.6");
+    expect(await connectOnce(port, "127.0.0.6")).toBe("hello");
+    // A new layout replaces the members: the old member's host is a stranger again.
+    gate.trustMembers(["127.0.0.7:7001"]);
+    expect(await connectOnce(port, "127.0.0.5")).toBe("ECONNRESET");
+    expect(gate.refused.get("stranger-rate")).toBe(2);
+    expect(seen()).toBe(4);
   });
 });
