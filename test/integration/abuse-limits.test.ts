@@ -17,6 +17,7 @@ import { runDkv, TestCluster } from "./local-cluster-harness.js";
 import * as grpc from "@grpc/grpc-js";
 import { tlsClient } from "../../node/security/client-security.js";
 import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { spawnNode, waitForServing } from "../../cli/local-cluster.js";
 
 // Above addressHandshakesMax (8), so that a trusted address can show it is not held to it.
 const PER_ADDRESS = 12;
@@ -359,6 +360,37 @@ describe("handshakes of strangers, all addresses together", () => {
     // The share refills: a stranger gets in again.
     await new Promise((resolve) => setTimeout(resolve, 1300));
     (await session("127.0.0.25", undefined, port(small))).destroy();
+  });
+
+  it("never hold back a member's host, which no call has authenticated, from the node's start", async () => {
+    // n1 again, on a new data dir, advertised at 127.0.0.41 (it listens on 127.0.0.1): the
+    // member's host is then an address from which no call ever came.
+    await small.stopNode("n1");
+    const spec = small.spec("n1");
+    const dataDir = mkdtempSync(path.join(tmpdir(), "dkv-member-host-"));
+    const args = spec.args
+      .filter((arg) => !/^--(peers|data-dir)=/.test(arg))
+      .concat([`--data-dir=${dataDir}`, `--advertise=127.0.0.41:${port(small)}`]);
+    const child = spawnNode({ ...spec, dataDir, args });
+    small.adopt("n1", child.pid!);
+    await waitForServing(spec.address, 20_000, small.security);
+    // Strangers spend the share (a burst of 2, of which the harness's own first connection
+    // from 127.0.0.1 took one before its call authenticated that address)...
+    let admitted = 0;
+    for (let stranger = 31; stranger < 35; stranger++) {
+      const opened = await session(`127.0.0.${stranger}`, undefined, port(small)).catch(
+        () => undefined,
+      );
+      if (opened === undefined) break;
+      opened.destroy();
+      admitted += 1;
+    }
+    expect(admitted).toBeLessThanOrEqual(2);
+    // ...and the member's host still gets in, anonymous and again, while another does not.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      (await session("127.0.0.41", undefined, port(small))).destroy();
+    }
+    await expect(session("127.0.0.42", undefined, port(small))).rejects.toThrow();
   });
 });
 
