@@ -125,12 +125,23 @@ export function ensureClusterKeyFile(clusterDir: string): string {
   return file;
 }
 
+/**
+ * Flags of every node's Node.js process: no memory-reducing collections. After a burst of
+ * allocation (a cold start's tree rebuild, a transfer's first seconds) V8's memory reducer
+ * runs a compacting full collection to shrink the heap; on a node holding 1M keys (~500 MB of
+ * heap) one stopped the event loop for 540–811 ms (`--trace-gc`), the largest stalls of a
+ * growing cluster's foreground (docs/BENCHMARKS.md). The heap is still collected as it grows.
+ */
+export const NODE_PROCESS_FLAGS: readonly string[] = ["--no-memory-reducer"];
+
 /** Starts one node process with its output appended to its log file. */
 export function spawnNode(spec: LocalNodeSpec): ChildProcess {
   mkdirSync(spec.dataDir, { recursive: true });
   const log = openSync(spec.logFile, "a");
   try {
-    return spawn(process.execPath, [...spec.args], { stdio: ["ignore", log, log] });
+    return spawn(process.execPath, [...NODE_PROCESS_FLAGS, ...spec.args], {
+      stdio: ["ignore", log, log],
+    });
   } finally {
     closeSync(log);
   }

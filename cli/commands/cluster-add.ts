@@ -18,6 +18,7 @@ import {
   waitForServing,
   clusterClientSecurity,
   ensureCredentialsFor,
+  NODE_PROCESS_FLAGS,
 } from "../local-cluster.js";
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
@@ -83,7 +84,7 @@ export async function handler(args: ArgumentsCamelCase<AddArgs>): Promise<void> 
   await ensureCredentialsFor(serveArgs, [id]);
   mkdirSync(dataDir, { recursive: true });
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, serveArgs, {
+  const child = spawn(process.execPath, [...NODE_PROCESS_FLAGS, ...serveArgs], {
     detached: true,
     stdio: ["ignore", log, log],
   });
