@@ -281,10 +281,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const gate = new ConnectionGate(limits, clock, config.logger, {
     standing: security.mode === "tls",
   });
-  // The members' hosts are trusted at the gate from the stored layout on, so that a restarted
-  // node, which remembers no address's calls, lets its cluster back in under a flood.
-  gate.trustMembers(view.members.map((member) => member.address));
-  view.onLayoutChange(() => gate.trustMembers(view.members.map((member) => member.address)));
+  // The members' hosts get in from the stored layout on: a restart lets its cluster in.
+  gate.followMembers(view);
   const tokens = new TokenVerifier({
     failedChecksPerSecondMax: limits.addressTokenFailuresMax,
     monotonicMs: () => clock.monotonicMs(),

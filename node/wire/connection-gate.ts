@@ -141,6 +141,16 @@ export class ConnectionGate implements ConnectionStats {
     this.#memberAddresses = addresses;
   }
 
+  /** Trusts the members of `view` (trustMembers) now and after every change of its layout. */
+  followMembers(view: {
+    readonly members: readonly { readonly address: string }[];
+    onLayoutChange(listener: () => void): unknown;
+  }): void {
+    const trust = (): void => this.trustMembers(view.members.map((member) => member.address));
+    trust();
+    view.onLayoutChange(trust);
+  }
+
   /** A call from `address` was refused UNAUTHENTICATED. */
   authFailed(address: string): void {
     this.#standing.failed(address, this.#clock.monotonicMs());

@@ -85,6 +85,18 @@ describe("ConnectionGate", () => {
     gate.trustMembers(["127.0.0.7:7001"]);
     expect(await connectOnce(port, "127.0.0.5")).toBe("ECONNRESET");
     expect(gate.refused.get("stranger-rate")).toBe(2);
-    expect(seen()).toBe(4);
+    // followMembers: a view's members now, and again after each change of its layout.
+    const listeners: (() => void)[] = [];
+    const view = {
+      members: [{ address: "127.0.0.8:7001" }],
+      onLayoutChange: (listener: () => void) => listeners.push(listener),
+    };
+    gate.followMembers(view);
+    expect(await connectOnce(port, "127.0.0.8")).toBe("hello");
+    view.members = [{ address: "127.0.0.9:7001" }];
+    for (const listener of listeners) listener();
+    expect(await connectOnce(port, "127.0.0.8")).toBe("ECONNRESET");
+    expect(await connectOnce(port, "127.0.0.9")).toBe("hello");
+    expect(seen()).toBe(6);
   });
 });
