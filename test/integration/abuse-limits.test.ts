@@ -34,12 +34,14 @@ beforeAll(async () => {
       "--metrics-listen=127.0.0.1:0",
     ],
   });
-  const run = await runDkv(
-    ["status", "--json", "--node", cluster.spec("n1").address],
-    cluster.cliEnv,
-  );
-  metricsAddress = (JSON.parse(run.stdout) as { metrics_address: string }).metrics_address;
+  metricsAddress = await metricsAddressOf(cluster);
 }, 60_000);
+
+/** Where the one node of `of` serves its metrics (from `dkv status`). */
+async function metricsAddressOf(of: TestCluster): Promise<string> {
+  const run = await runDkv(["status", "--json", "--node", of.spec("n1").address], of.cliEnv);
+  return (JSON.parse(run.stdout) as { metrics_address: string }).metrics_address;
+}
 
 afterAll(async () => {
   await cluster?.stop();
@@ -319,11 +321,7 @@ describe("handshakes of strangers, all addresses together", () => {
       nodes: 1,
       serveArgs: ["--limit=strangerHandshakeRateMax=1", "--metrics-listen=127.0.0.1:0"],
     });
-    const run = await runDkv(
-      ["status", "--json", "--node", small.spec("n1").address],
-      small.cliEnv,
-    );
-    smallMetrics = (JSON.parse(run.stdout) as { metrics_address: string }).metrics_address;
+    smallMetrics = await metricsAddressOf(small);
   }, 60_000);
 
   afterAll(async () => {
