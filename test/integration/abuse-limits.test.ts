@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runDkv, TestCluster } from "./local-cluster-harness.js";
@@ -324,8 +324,11 @@ describe("handshakes of strangers, all addresses together", () => {
     smallMetrics = await metricsAddressOf(small);
   }, 60_000);
 
+  const madeDirs: string[] = [];
+
   afterAll(async () => {
     await small?.stop();
+    for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it("are bounded per second across addresses, and the member's host is not held to it", async () => {
@@ -366,6 +369,7 @@ describe("handshakes of strangers, all addresses together", () => {
     await small.stopNode("n1");
     const spec = small.spec("n1");
     const dataDir = mkdtempSync(path.join(tmpdir(), "dkv-member-host-"));
+    madeDirs.push(dataDir);
     const args = spec.args
       .filter((arg) => !/^--(peers|data-dir)=/.test(arg))
       .concat([`--data-dir=${dataDir}`, `--advertise=127.0.0.41:${port(small)}`]);
@@ -405,5 +409,6 @@ describe("the metrics endpoint", () => {
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--metrics-public");
+    rmSync(dir, { recursive: true, force: true });
   });
 });
