@@ -4,9 +4,10 @@
 // the new node (its key count) and the rate, the foreground latency during the transfer against
 // the same load before it with every failed request, and the nodes' CPU in each phase.
 // Run: npm run bench:transfer -- [--keys 1000000] [--foreground-rate 300] [--cpu-prof-dir D]
-//      [--series] [--slow-ms 20] [--node-flag=--trace-gc ...] [--client-nice -10] [--json]
+//      [--series] [--slow-ms 20] [--node-flag=--trace-gc ...] [--client-nice -10]
+//      [--keep-logs DIR] [--json]
 
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -108,6 +109,12 @@ async function main(): Promise<number> {
       default: [] as string[],
       describe: "A flag for every node's node process, e.g. --node-flag=--trace-gc (repeatable)",
     })
+    .option("keep-logs", {
+      type: "string",
+      describe:
+        "Copy each node's log (with what --node-flag=--trace-gc prints) to DIR/<node id>.log " +
+        "before the run's directory is removed",
+    })
     .option("json", { type: "boolean", default: false })
     .check((parsed) => {
       const nice = parsed["client-nice"];
@@ -164,6 +171,8 @@ async function main(): Promise<number> {
   };
   await ensureCredentialsFor(joiner.args, [joiner.id]);
   const children = new Map<string, ChildProcess>();
+  // When each node process was started: --trace-gc counts its milliseconds from there.
+  const spawnedAt: Record<string, string> = {};
   const start = async (spec: LocalNodeSpec): Promise<void> => {
     const profDir = args["cpu-prof-dir"];
     const nodeFlags = [
@@ -172,6 +181,7 @@ async function main(): Promise<number> {
         ? []
         : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profDir, spec.id)}`]),
     ];
+    spawnedAt[spec.id] = new Date().toISOString();
     const child = spawnNode({ ...spec, args: [...nodeFlags, ...spec.args] });
     // A node does not inherit the client's priority.
     if (args["client-nice"] !== 0 && child.pid !== undefined) os.setPriority(child.pid, 0);
@@ -370,7 +380,10 @@ async function main(): Promise<number> {
     for (const [message, count] of foreground.errors) console.log(`failed ${count}×: ${message}`);
     if (args.series) {
       for (const phase of phases) {
-        console.log(`${phase.name}, second by second (slow: over ${args["slow-ms"]} ms):`);
+        console.log(
+          `${phase.name} from ${phase.startedAt ?? "?"}, second by second ` +
+            `(slow: over ${args["slow-ms"]} ms):`,
+        );
         for (const second of phase.series ?? []) {
           const slow = Object.entries(second.slow)
             .map(([kind, count]) => `${kind} ${count}`)
@@ -387,6 +400,15 @@ async function main(): Promise<number> {
     client.close();
     membership.close();
     await stopAll();
+    const keep = args["keep-logs"];
+    if (keep !== undefined) {
+      mkdirSync(keep, { recursive: true });
+      for (const spec of [...specs, joiner]) {
+        if (existsSync(spec.logFile)) cpSync(spec.logFile, path.join(keep, `${spec.id}.log`));
+      }
+      writeFileSync(path.join(keep, "spawned.json"), `${JSON.stringify(spawnedAt)}\n`);
+      say(`node logs kept in ${keep}`);
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -25,6 +25,8 @@ export interface Phase {
   readonly p999Ms: number;
   /** Per second of the phase (open loop only): where in it the slow operations fell. */
   readonly series?: readonly SecondOfPhase[];
+  /** Wall-clock start (open loop only), to match the series with the nodes' logs. */
+  readonly startedAt?: string;
 }
 
 /** One second of a phase, by the operations' intended starts. */
@@ -129,6 +131,7 @@ export interface PhasedLoad {
 
 /** One phase of the open loop: operations whose intended start is in [startMs, endMs). */
 interface OpenPhase {
+  readonly startedAt: string;
   readonly startMs: number;
   endMs: number;
   readonly histogram: Histogram;
@@ -204,6 +207,7 @@ export class OpenForeground implements PhasedLoad {
   begin(): void {
     const startMs = performance.now();
     this.#phases.push({
+      startedAt: new Date().toISOString(),
       startMs,
       endMs: Infinity,
       histogram: newLatencyHistogram(),
@@ -227,6 +231,7 @@ export class OpenForeground implements PhasedLoad {
       p50Ms: histogram.getValueAtPercentile(50) / 1000,
       p99Ms: histogram.getValueAtPercentile(99) / 1000,
       p999Ms: histogram.getValueAtPercentile(99.9) / 1000,
+      startedAt: phase.startedAt,
       series: Array.from(phase.seconds, (second, index) => ({
         second: index,
         operations: second?.operations ?? 0,
