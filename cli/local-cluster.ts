@@ -13,6 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HealthClient } from "./health-client.js";
+import { NODE_PROCESS_FLAGS } from "./node-flags.js";
 
 /** The compiled entry point of the dkv command. */
 export function dkvMainScript(): string {
@@ -125,21 +126,6 @@ export function ensureClusterKeyFile(clusterDir: string): string {
   return file;
 }
 
-/**
- * Flags of every node's Node.js process, both about full (mark-compact) collections, whose
- * marking takes a 1M-key node (~280 MB live) 0.3-0.4 s of its main thread each:
- * - no memory reducer: after a burst of allocation (a cold start's tree rebuild, a transfer's
- *   first seconds) it shrinks the heap with a compacting collection that stopped such a node
- *   for 540-811 ms at once (`--trace-gc`);
- * - the heap grows to twice the live data before the next one (V8 picks 1.1× for a node that
- *   allocates slowly): a node sending a partition (a transfer) ran one every 45-80 s, one in
- *   13 minutes with the flag, and its clients' p99 went from 2.15× to 1.26× the quiet one.
- * Memory: the heap holds up to twice the live data. docs/BENCHMARKS.md has the runs.
- */
-export const NODE_PROCESS_FLAGS: readonly string[] = [
-  "--no-memory-reducer",
-  "--heap-growing-percent=100",
-];
 
 /** Starts one node process with its output appended to its log file. */
 export function spawnNode(spec: LocalNodeSpec): ChildProcess {

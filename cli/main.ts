@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer --heap-growing-percent=100
 // The dkv command: yargs wiring only. Each verb lives in cli/commands/<verb>.ts.
 
 import yargs from "yargs";

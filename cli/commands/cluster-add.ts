@@ -18,8 +18,8 @@ import {
   waitForServing,
   clusterClientSecurity,
   ensureCredentialsFor,
-  NODE_PROCESS_FLAGS,
 } from "../local-cluster.js";
+import { NODE_PROCESS_FLAGS } from "../node-flags.js";
 import { UsageError } from "../usage.js";
 import { commitSummary, parseMetadataJson, parsePlanJson } from "../membership-output.js";
 import { callMembership } from "./cluster-membership.js";

@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase } from "yargs";
 import { isValidNodeId, type NodeId } from "../../node/core/node-id.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { createLogger } from "../../node/logger.js";
+import { missingNodeFlags } from "../node-flags.js";
 import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { limitsWith } from "../../node/core/limits.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
@@ -270,6 +271,15 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
       "FAULT INJECTION ENABLED (--enable-fault-injection): anyone who reaches this node can " +
         "partition it or slow its links with Admin.SetDroppedPeers and Admin.SetLinkFaults. " +
         "Test clusters only.",
+    );
+  }
+  const missingFlags = missingNodeFlags();
+  if (missingFlags.length > 0) {
+    logger.warn(
+      { missing: missingFlags },
+      `Node.js runs without ${missingFlags.join(" ")}: with many keys, expect full collections ` +
+        `that stop this node for tenths of a second, often (docs/OPERATIONS.md, "The Node.js ` +
+        `process"). The installed dkv command passes them; node …/main.js serve does not.`,
     );
   }
   mkdirSync(args["data-dir"], { recursive: true });

@@ -4,7 +4,10 @@
 
 import { describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { MAIN_SCRIPT, TestCluster, failure } from "./local-cluster-harness.js";
 
 const ONE = { n: 1, r: 1, w: 1 } as const;
@@ -21,6 +24,8 @@ describe("dkv serve --limit", () => {
       const error = await failure(client.put("few", "one too many", ONE));
       expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(error.details).toMatch(/too many siblings: 4 exceeds 3/);
+      // Started as every local node is, with the Node.js flags (cli/node-flags.ts).
+      expect(cluster.log("n1")).not.toMatch(/Node\.js runs without/);
     } finally {
       await cluster.stop();
     }
@@ -38,5 +43,40 @@ describe("dkv serve --limit", () => {
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it("warns at start when Node.js runs without the flags a node needs", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dkv-serve-flags-"));
+    const child = spawn(
+      process.execPath,
+      [MAIN_SCRIPT, "serve", "--id", "n1", "--insecure", "--listen", "127.0.0.1:0"].concat([
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir,
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      const deadline = performance.now() + 20_000;
+      while (!/Node\.js runs without/.test(output) && performance.now() < deadline) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const line = output.split("\n").find((one) => one.includes("Node.js runs without"));
+      expect(line, output).toBeDefined();
+      const warning = JSON.parse(line!) as { level: number; missing: string[]; msg: string };
+      expect(warning.level).toBe(40);
+      expect(warning.missing).toEqual(["--no-memory-reducer", "--heap-growing-percent=100"]);
+      expect(warning.msg).toMatch(/docs\/OPERATIONS\.md/);
+    } finally {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+      await new Promise((resolve) =>
+        child.exitCode === null ? child.once("exit", resolve) : resolve(0),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
