@@ -10,7 +10,8 @@
  *   for 540-811 ms at once (`--trace-gc`);
  * - the heap grows to twice the live data before the next one (V8 picks 1.1× for a node that
  *   allocates slowly): a node sending a partition (a transfer) ran one every 45-80 s, one in
- *   13 minutes with the flag, and its clients' p99 went from 2.15× to 1.26× the quiet one.
+ *   13 minutes with the flag, and its clients' p99 during the transfer went from 2.15× to
+ *   1.07-1.28× the quiet one.
  * Memory: the heap holds up to twice the live data. docs/BENCHMARKS.md has the runs.
  */
 export const NODE_PROCESS_FLAGS: readonly string[] = [
