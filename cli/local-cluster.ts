@@ -126,7 +126,6 @@ export function ensureClusterKeyFile(clusterDir: string): string {
   return file;
 }
 
-
 /** Starts one node process with its output appended to its log file. */
 export function spawnNode(spec: LocalNodeSpec): ChildProcess {
   mkdirSync(spec.dataDir, { recursive: true });

@@ -258,8 +258,8 @@ export function planLines(report: PlanReportView): string[] {
     );
   }
   lines.push(
-    "commit with: dkv cluster commit",
-    `(to refuse the commit if the plan changed meanwhile: dkv cluster commit ` +
+    "commit with: dkv cluster commit (refused if the staged changes change before it)",
+    `(from elsewhere, this plan by its numbers: dkv cluster commit ` +
       `--based-on ${report.basedOn} --revision ${report.revision})`,
   );
   return lines;

@@ -1,14 +1,14 @@
-// `dkv cluster commit`: commits the staged changes, making the next layout version. With
-// --based-on and --revision (as `dkv cluster plan` prints them) the node refuses, with
-// FAILED_PRECONDITION, changes that differ from the plan that was shown; without them this
-// command asks for the plan itself and commits exactly what that plan shows. Either way the
-// claimant commits (node/core/claimant.ts), and the command then checks that the members hold
-// that layout (cli/commit-verify.ts): a commit that lost to a concurrent one exits 6.
+// `dkv cluster commit`: commits the staged changes, making the next layout version, only if
+// they are still those of a plan shown. Without flags, the plan the claimant showed last (`dkv
+// cluster plan`, from any node): refused with FAILED_PRECONDITION when none was shown since the
+// claimant started or the changes were staged or cleared since, as Riak's claimant does. With
+// --based-on and --revision (as `dkv cluster plan` prints them), that plan, whoever showed it.
+// The claimant commits (node/core/claimant.ts), and the command then checks that the members
+// hold that layout (cli/commit-verify.ts): a commit that lost to a concurrent one exits 6.
 
 import type { ClientSecurity } from "../../node/security/client-security.js";
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
-import type { PlanReply__Output } from "../../proto/generated/dkv/v1/PlanReply.js";
 import {
   clientSecurity,
   nodeAddresses,
@@ -27,7 +27,7 @@ interface CommitArgs extends ClientArgs {
 
 export const command = "commit";
 export const describe =
-  "Commit the staged changes; with --based-on and --revision only if they are still those of the plan shown";
+  "Commit the plan shown by `dkv cluster plan`, refused if the staged changes changed since";
 
 export function builder(yargs: Argv): Argv<CommitArgs> {
   return withClientOptions(yargs)
@@ -43,39 +43,21 @@ export function builder(yargs: Argv): Argv<CommitArgs> {
 
 export async function handler(args: ArgumentsCamelCase<CommitArgs>): Promise<void> {
   const expected = expectedPlan(args["based-on"], args.revision);
-  const addresses = nodeAddresses(args);
-  if (expected !== undefined) {
-    const security = clientSecurity(args);
-    const { reply } = await commit(addresses, args.timeout, expected, security);
-    const held = await verified(reply, security);
-    if (args.json) console.log(reply.metadata_json);
-    else {
-      const after = parseMetadataJson(reply.metadata_json);
-      console.log(
-        `committed the changes staged on version ${expected.basedOn} (revision ` +
-          `${expected.revision}) → layout version ${after.layout.version}`,
-      );
-      console.log(held);
-    }
+  const security = clientSecurity(args);
+  const { reply } = await commit(nodeAddresses(args), args.timeout, expected, security);
+  const held = await verified(reply, security);
+  if (args.json) {
+    console.log(reply.metadata_json);
     return;
   }
-  const planned = await callMembership<PlanReply__Output>(
-    addresses,
-    args.timeout,
-    (client, options, done) => client.Plan({}, options, done),
-    clientSecurity(args),
-  );
-  // The node that planned forwards the commit to the claimant, as it forwarded the plan.
-  const expectedNow = { basedOn: planned.reply.based_on, revision: planned.reply.revision };
-  const security = clientSecurity(args);
-  const { reply } = await commit([planned.address], args.timeout, expectedNow, security);
-  const held = await verified(reply, security);
-  if (args.json) console.log(reply.metadata_json);
-  else {
-    const report = parsePlanJson(planned.reply.plan_json);
-    console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
-    console.log(held);
+  const after = parseMetadataJson(reply.metadata_json);
+  if (reply.plan_json === "") {
+    // A node of an older version, whose reply does not carry the plan.
+    console.log(`committed the plan shown → layout version ${after.layout.version}`);
+  } else {
+    console.log(commitSummary(parsePlanJson(reply.plan_json), after));
   }
+  console.log(held);
 }
 
 /**
@@ -113,13 +95,17 @@ function expectedPlan(
   return { basedOn, revision };
 }
 
+/** Commits the plan `expected` names, or (undefined) the plan the claimant showed last. */
 function commit(
   addresses: readonly string[],
   timeoutMs: number,
-  expected: { basedOn: number; revision: number },
+  expected: { basedOn: number; revision: number } | undefined,
   security: ClientSecurity,
 ): Promise<{ reply: MetadataReply__Output; address: string }> {
-  const request = { based_on: expected.basedOn, revision: expected.revision };
+  const request =
+    expected === undefined
+      ? { as_planned: true }
+      : { based_on: expected.basedOn, revision: expected.revision };
   return callMembership<MetadataReply__Output>(
     addresses,
     timeoutMs,

@@ -150,7 +150,8 @@ export function commitStaged(
   if (shown.basedOn !== staged.basedOn || shown.revision !== staged.revision) {
     const [was, now] = [shown, staged].map((set) => `${set.basedOn}/${set.revision}`);
     throw new LayoutError(
-      `the plan changed since it was shown: it was for layout/revision ${was}, now ${now}`,
+      `the plan changed since it was shown: it was for layout/revision ${was}, now ${now}; ` +
+        "check the changes again with dkv cluster plan",
     );
   }
   // A node that died during a transition can be force-removed from it: the new claim leaves it

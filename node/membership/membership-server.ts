@@ -47,6 +47,12 @@ export interface MembershipDeps {
 export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
   const { view, metadata, logger, clock } = deps;
   const reply = (): MetadataReply => ({ metadata_json: metadata.json, digest: metadata.digest });
+  /**
+   * The plan this node showed last as the claimant (Riak's claimant keeps it too): what a
+   * Commit `as_planned` commits, and only while the staged changes are still those it showed.
+   * Not kept across a restart, nor shared: a new claimant has shown nothing yet.
+   */
+  let shownPlan: { basedOn: number; revision: number } | undefined;
   /** Runs a change of the metadata and answers with the result, or with why it was refused. */
   const change = (
     callback: grpc.sendUnaryData<MetadataReply>,
@@ -175,6 +181,7 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
             const current = metadata.current;
             const estimate = deps.estimate?.();
             const report = planReport(current, estimate, deps.bytesPerSecondPerSender ?? 0);
+            shownPlan = { basedOn: current.staged.basedOn, revision: current.staged.revision };
             callback(null, {
               plan_json: JSON.stringify(report),
               based_on: current.staged.basedOn,
@@ -187,12 +194,26 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
       );
     },
     Commit(call, callback) {
-      const expected = { basedOn: call.request.based_on, revision: call.request.revision };
+      const { as_planned: asPlanned } = call.request;
+      const given = { basedOn: call.request.based_on, revision: call.request.revision };
       routed(
         call,
         callback,
         (client, md, options, done) => client.Commit(call.request, md, options, done),
-        () => void commitAndPush(expected, callback),
+        () => {
+          const expected = asPlanned ? shownPlan : given;
+          if (expected === undefined) {
+            const error = new KvError(
+              "precondition-failed",
+              `no plan shown to commit: check the changes with dkv cluster plan, then commit ` +
+                `(a plan shown is good for one commit, on the claimant that showed it: ${view.self})`,
+            );
+            return callback(toServiceError(error));
+          }
+          // Whatever comes of it, the next commit needs a plan shown after this one.
+          if (asPlanned) shownPlan = undefined;
+          void commitAndPush(expected, callback);
+        },
       );
     },
   };
@@ -208,6 +229,7 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
     callback: grpc.sendUnaryData<MetadataReply>,
   ): Promise<void> {
     let committed: ClusterMetadata;
+    let planned = "";
     try {
       committed = await metadata.update((current) => {
         const { version } = current.layout;
@@ -219,7 +241,11 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
               "check them with dkv cluster plan",
           );
         }
-        return commitStaged(current, expected);
+        const next = commitStaged(current, expected);
+        planned = JSON.stringify(
+          planReport(current, deps.estimate?.(), deps.bytesPerSecondPerSender ?? 0),
+        );
+        return next;
       });
     } catch (error) {
       return callback(toServiceError(asKvError(error)));
@@ -246,7 +272,7 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
       { version, digest, reached: push.reached, missed: push.missed.map((miss) => miss.node) },
       "commit pushed to the up members",
     );
-    callback(null, reply());
+    callback(null, { ...reply(), plan_json: planned });
   }
 }
 

@@ -58,23 +58,25 @@ export async function waitJoinsStaged(
 }
 
 /**
- * Runs `dkv cluster commit --node seed` (it plans, then commits exactly that plan) and prints
- * what it printed; throws with its stderr when it fails.
+ * Runs `dkv cluster plan --node seed`, then `dkv cluster commit --node seed` (which commits
+ * exactly the plan shown), and prints what they printed; throws with stderr when one fails.
  */
 export async function commitWithCli(
   mainScript: string,
   seed: string,
   clusterDir: string,
 ): Promise<void> {
-  // --cluster-dir: the CLI finds the cluster's CA and admin certificate there.
-  const args = [mainScript, "cluster", "commit", "--node", seed, "--cluster-dir", clusterDir];
-  say(`$ dkv ${args.slice(1).join(" ")}`);
-  try {
-    const { stdout } = await execFileAsync(process.execPath, args, { timeout: 30_000 });
-    for (const line of stdout.trimEnd().split("\n")) say(`  ${line}`);
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
-    throw new Error(`dkv cluster commit failed: ${stderr || String(error)}`, { cause: error });
+  for (const verb of ["plan", "commit"]) {
+    // --cluster-dir: the CLI finds the cluster's CA and admin certificate there.
+    const args = [mainScript, "cluster", verb, "--node", seed, "--cluster-dir", clusterDir];
+    say(`$ dkv ${args.slice(1).join(" ")}`);
+    try {
+      const { stdout } = await execFileAsync(process.execPath, args, { timeout: 30_000 });
+      for (const line of stdout.trimEnd().split("\n")) say(`  ${line}`);
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+      throw new Error(`dkv cluster ${verb} failed: ${stderr || String(error)}`, { cause: error });
+    }
   }
 }
 

@@ -310,8 +310,25 @@ describe("shrinking a cluster with the dkv command line", () => {
     // n4 dies for good: force-remove it, and the three left rebuild a copy of every key.
     await cluster.stopNode("n4", "kill");
     expect((await dkv(["cluster", "force-remove", "n4", ...at])).code).toBe(0);
+    // A commit commits the plan shown, and nothing else: none shown since the last commit...
+    const unplanned = await dkv(["cluster", "commit", ...at]);
+    expect(unplanned.code).toBe(6);
+    expect(unplanned.stderr).toMatch(
+      /no plan shown to commit: check the changes with dkv cluster plan/,
+    );
+    // ... nor one whose changes were staged again after it was shown (by anyone).
+    expect((await dkv(["cluster", "plan", ...at])).code).toBe(0);
+    expect((await dkv(["cluster", "clear", ...at])).code).toBe(0);
+    expect((await dkv(["cluster", "force-remove", "n4", ...at])).code).toBe(0);
+    const changed = await dkv(["cluster", "commit", ...at]);
+    expect(changed.code).toBe(6);
+    expect(changed.stderr).toMatch(/the plan changed since it was shown/);
+    expect((await dkv(["cluster", "plan", ...at])).code).toBe(0);
     const forced = await dkv(["cluster", "commit", ...at]);
     expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(
+      /committed force-remove n4 → layout version 4: \d+ partitions? moves?/,
+    );
     await waitRetired(["n1", "n2", "n3"], 5);
     const failures = await writer.stop();
     const shown = await dkv(["cluster", "show", "--json", ...at]);
@@ -358,6 +375,7 @@ describe("replacing a node", () => {
     const shown = await dkv(["cluster", "show", "--json", ...at]);
     const staged = (JSON.parse(shown.stdout) as ClusterMetadata).staged.changes;
     expect(staged.map((change) => change.kind)).toEqual(["replace"]);
+    expect((await dkv(["cluster", "plan", ...at])).code).toBe(0);
     const commit = await dkv(["cluster", "commit", ...at]);
     expect(commit.code, commit.stderr).toBe(0);
     await waitRetired(["n1", "n2", "n4"], 3);

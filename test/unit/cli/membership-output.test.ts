@@ -229,8 +229,8 @@ describe("planLines", () => {
   it("ends with how to commit, and how to commit exactly this plan", () => {
     const lines = planLines(report());
     expect(lines.slice(-2)).toEqual([
-      "commit with: dkv cluster commit",
-      "(to refuse the commit if the plan changed meanwhile: dkv cluster commit --based-on 3 --revision 2)",
+      "commit with: dkv cluster commit (refused if the staged changes change before it)",
+      "(from elsewhere, this plan by its numbers: dkv cluster commit --based-on 3 --revision 2)",
     ]);
   });
 });
