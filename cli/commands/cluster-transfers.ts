@@ -1,7 +1,8 @@
 // `dkv cluster transfers`: the partitions moving to new owners in the membership change under
 // way, asked of every member: which node receives which partition from which old primary, the
 // stream's state, keys and bytes done and left, its rate and ETA, the old primaries it has
-// still to confirm against, and why it waits.
+// still to confirm against, and why it waits. A receiver that does not answer is listed from the
+// layout, "receiver down", with what it still has to get (cli/silent-receivers.ts).
 
 import type { Argv, ArgumentsCamelCase } from "yargs";
 import Table from "cli-table3";
@@ -9,12 +10,18 @@ import { DkvClient } from "../../coordinator/client.js";
 import type { IncomingTransfer__Output } from "../../proto/generated/dkv/v1/IncomingTransfer.js";
 import {
   clientSecurity,
+  nodeAddresses,
   openClient,
   withClientOptions,
   type ClientArgs,
 } from "../client-options.js";
 import type { ClientSecurity } from "../../node/security/client-security.js";
 import { formatBytes, formatDuration } from "../membership-output.js";
+import type { MetadataReply__Output } from "../../proto/generated/dkv/v1/MetadataReply.js";
+import { decodeMetadata } from "../../node/core/layout-codec.js";
+import type { NodeId } from "../../node/core/node-id.js";
+import { silentTransfers, type SilentTransfer } from "../silent-receivers.js";
+import { callMembership } from "./cluster-membership.js";
 
 export const command = "transfers";
 export const describe =
@@ -24,7 +31,10 @@ export const describe =
 export interface TransferRow {
   readonly to: string;
   readonly partition: number;
-  /** queued, streaming, confirming or received (see dkv.proto IncomingTransfer). */
+  /**
+   * queued, streaming, confirming or received (see dkv.proto IncomingTransfer); unknown for a
+   * receiver that did not answer (keys and bytes then unknown too, shown as ?).
+   */
   readonly state: string;
   /** The old primary the stream reads from; empty before the first attempt. */
   readonly source: string;
@@ -50,7 +60,18 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   try {
     const status = await client.status({ timeoutMs: args.timeout });
     const addresses = new Map(status.members.map((member) => [member.node_id, member.address]));
-    rows = await transferRows(addresses, args.timeout, clientSecurity(args));
+    const asked = await transferRows(addresses, args.timeout, clientSecurity(args));
+    rows = asked.rows;
+    if (status.layout_in_transition && asked.silent.size > 0) {
+      const { reply } = await callMembership<MetadataReply__Output>(
+        nodeAddresses(args),
+        args.timeout,
+        (membership, options, done) => membership.Get({}, options, done),
+        clientSecurity(args),
+      );
+      const metadata = decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
+      rows.push(...silentTransfers(metadata, asked.silent).map(silentRow));
+    }
     summary =
       `layout version ${status.layout_version}: ` +
       (status.layout_in_transition
@@ -89,14 +110,15 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   for (const row of rows) {
     if (row.state === "queued" && row.why === "transfer limit") continue;
     const confirming = row.waitingFor.length > 0 ? ` with ${row.waitingFor.join(", ")}` : "";
+    const known = row.state !== "unknown";
     table.push([
       row.to,
       row.partition,
       row.source || "-",
       row.state === "confirming" ? `confirming${confirming}` : row.state,
-      row.keysDone,
-      row.keysLeft,
-      `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left`,
+      known ? row.keysDone : "?",
+      known ? row.keysLeft : "?",
+      known ? `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left` : "?",
       row.bytesPerSecond > 0 ? `${formatBytes(row.bytesPerSecond)}/s` : "-",
       row.etaSeconds === undefined ? "?" : formatDuration(row.etaSeconds),
       row.why,
@@ -108,28 +130,49 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   }
 }
 
-/** Every member's incoming transfers; a member that does not answer shows none. */
+/** Every member's incoming transfers, and the members that did not answer. */
 async function transferRows(
   addresses: ReadonlyMap<string, string>,
   timeoutMs: number,
   security: ClientSecurity,
-): Promise<TransferRow[]> {
+): Promise<{ rows: TransferRow[]; silent: Set<NodeId> }> {
   const incoming = new Map<string, IncomingTransfer__Output[]>();
+  const silent = new Set<NodeId>();
   await Promise.all(
     [...addresses].map(async ([node, address]) => {
       const member = new DkvClient([address], { security });
       try {
         incoming.set(node, (await member.status({ timeoutMs })).incoming_transfers);
       } catch {
-        // Its senders say "source down".
+        // What it still has to receive comes from the layout (silentTransfers).
+        silent.add(node as NodeId);
       } finally {
         member.close();
       }
     }),
   );
-  return [...incoming]
+  const rows = [...incoming]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .flatMap(([to, transfers]) => transfers.map((transfer) => rowOf(to, transfer)));
+  return { rows, silent };
+}
+
+/** A partition a receiver that did not answer still has to get: nothing known but that. */
+function silentRow({ to, partition }: SilentTransfer): TransferRow {
+  return {
+    to,
+    partition,
+    state: "unknown",
+    source: "",
+    waitingFor: [],
+    keysDone: 0,
+    keysLeft: 0,
+    bytesDone: 0,
+    bytesLeft: 0,
+    bytesPerSecond: 0,
+    etaSeconds: undefined,
+    why: `receiver down: ${to} did not answer`,
+  };
 }
 
 function rowOf(to: string, transfer: IncomingTransfer__Output): TransferRow {

@@ -186,6 +186,26 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     // The receiver is killed (-9) and restarted: what it streamed is not streamed again, its
     // cursors say where each partition stands.
     await cluster.stopNode("n4", "kill");
+    // Down, the receiver cannot say what it still has to get: the layout says it for it.
+    const down = await dkv([
+      "cluster",
+      "transfers",
+      "--json",
+      "--node",
+      cluster.spec("n1").address,
+    ]);
+    expect(down.code, down.stderr).toBe(0);
+    const downRows = JSON.parse(down.stdout) as { to: string; partition: number; why: string }[];
+    for (const partition of streamed.keys()) {
+      expect(downRows).toContainEqual(
+        expect.objectContaining({
+          to: "n4",
+          partition,
+          state: "unknown",
+          why: "receiver down: n4 did not answer",
+        }),
+      );
+    }
     await cluster.startNode("n4");
     let resumed: Row[] = [];
     await eventually(async () => {
