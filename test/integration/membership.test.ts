@@ -10,19 +10,22 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { MAIN_SCRIPT, TestCluster, runDkv, type CliRun } from "./local-cluster-harness.js";
 import { DkvClient } from "../../coordinator/client.js";
-import { loadProto } from "../../proto/load-proto.js";
 import type { MembershipClient } from "../../proto/generated/dkv/v1/Membership.js";
 import type { ClusterMetadata } from "../../node/core/layout.js";
-import { decodeMetadata } from "../../node/core/layout-codec.js";
+import { MembershipProbe, eventually, unary } from "./membership-probe.js";
 import { partitionOfKey } from "../../node/core/key-hash.js";
 import { preferenceList } from "../../coordinator/core/preference-list.js";
 import { ringsOf } from "../../node/core/layout.js";
 
 let cluster: TestCluster;
-const clients: MembershipClient[] = [];
+const probe = new MembershipProbe(() => cluster);
+const membership = (node: string): MembershipClient => probe.client(node);
+const metadataOf = (node: string): Promise<ClusterMetadata> => probe.metadataOf(node);
+const waitRetired = (nodes: readonly string[], version: number): Promise<void> =>
+  probe.waitRetired(nodes, version);
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
+  probe.close();
   await cluster?.stop();
 });
 
@@ -63,52 +66,6 @@ function startWriter(nodes: readonly string[], prefix: string, acknowledged: Map
       return failures;
     },
   };
-}
-
-/** Waits until every node named has retired the change (no transition) at `version` or later. */
-async function waitRetired(nodes: readonly string[], version: number): Promise<void> {
-  await eventually(async () => {
-    for (const node of nodes) {
-      const { layout } = await metadataOf(node);
-      if (layout.previousOwners !== undefined || layout.version < version) return false;
-    }
-    return true;
-  }, 90_000);
-}
-
-function membership(node: string): MembershipClient {
-  const v1 = loadProto().grpcObject.dkv.v1;
-  const address = cluster.spec(node).address;
-  const secured = cluster.security.channel(address);
-  const client = new v1.Membership(address, secured.credentials, secured.options);
-  clients.push(client);
-  return client;
-}
-
-function unary<T>(
-  call: (callback: (error: grpc.ServiceError | null, reply?: T) => void) => void,
-): Promise<T> {
-  return new Promise((resolve, reject) =>
-    call((error, reply) =>
-      error !== null || reply === undefined ? reject(error) : resolve(reply),
-    ),
-  );
-}
-
-async function metadataOf(node: string): Promise<ClusterMetadata> {
-  const reply = await unary<{ metadata_json: string }>((callback) =>
-    membership(node).Get({}, { deadline: Date.now() + 5000 }, callback),
-  );
-  return decodeMetadata(Buffer.from(reply.metadata_json, "utf8"));
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const giveUpAtMs = Date.now() + timeoutMs;
-  while (Date.now() < giveUpAtMs) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  if (!(await check())) throw new Error(`not reached within ${timeoutMs} ms`);
 }
 
 describe("growing a cluster from 3 to 4 nodes while it serves", () => {
@@ -411,89 +368,4 @@ describe("replacing a node", () => {
       ).toContain(value);
     }
   }, 180_000);
-});
-
-describe("an old primary killed (-9) while it streams a partition", () => {
-  it("has the receiver go on from its cursor at another old primary, sending nothing twice", async () => {
-    // 16 KiB/s: a partition of ~15 keys of 1 KiB takes about a second per stream.
-    cluster = await TestCluster.start({
-      nodes: 3,
-      storage: "log",
-      partitions: 16,
-      serveArgs: ["--drop-grace-ms=500", "--transfer-bytes-per-second=16384"],
-    });
-    const keys = Array.from({ length: 240 }, (_, index) => `s-${index}`);
-    for (const key of keys) {
-      await cluster.client("n1").put(key, `${key}:${"x".repeat(1024)}`, { w: 3 });
-    }
-    await cluster.addNode("n4", "n1");
-    await eventually(
-      async () => (await metadataOf("n1")).staged.changes.some((change) => change.node === "n4"),
-      20_000,
-    );
-    const plan = await unary<{ based_on: number; revision: number }>((callback) =>
-      membership("n1").Plan({}, { deadline: Date.now() + 5000 }, callback),
-    );
-    await unary((callback) =>
-      membership("n1").Commit(
-        { based_on: plan.based_on, revision: plan.revision },
-        { deadline: Date.now() + 5000 },
-        callback,
-      ),
-    );
-    type Row = {
-      partition: number;
-      state: string;
-      source: string;
-      keys_done: number | string;
-      keys_left: number | string;
-    };
-    const rowsOf = async (): Promise<Row[]> =>
-      (await cluster.client("n4").status()).incoming_transfers as Row[];
-    // A stream under way, with keys sent and keys left.
-    let caught: Row | undefined;
-    await eventually(async () => {
-      caught = (await rowsOf()).find(
-        (row) =>
-          row.state === "streaming" &&
-          row.source !== "" &&
-          Number(row.keys_done) > 0 &&
-          Number(row.keys_left) > 2,
-      );
-      return caught !== undefined;
-    }, 30_000);
-    const { partition, source } = caught!;
-    const sentBefore = Number(caught!.keys_done);
-    await cluster.stopNode(source, "kill");
-    // The stream goes on at another old primary from where it was: its count never goes back.
-    let done: Row | undefined;
-    let least = sentBefore;
-    await eventually(async () => {
-      const row = (await rowsOf()).find((candidate) => candidate.partition === partition);
-      if (row === undefined) return false;
-      least = Math.min(least, Number(row.keys_done));
-      if (row.state !== "confirming") return false;
-      done = row;
-      return true;
-    }, 60_000);
-    expect(least).toBe(sentBefore);
-    const { current } = ringsOf((await metadataOf("n4")).layout);
-    const inPartition = keys.filter(
-      (key) => partitionOfKey("default", Buffer.from(key), current.partitionCount) === partition,
-    );
-    // Every key of the partition arrived once: a stream started over from zero would count
-    // the keys sent before the kill twice.
-    expect(Number(done!.keys_done)).toBe(inPartition.length);
-    expect(Number(done!.keys_done)).toBeGreaterThan(sentBefore);
-    // The killed node comes back, confirms, and the change retires with every key on n4.
-    await cluster.startNode(source);
-    await waitRetired(["n1", "n2", "n3", "n4"], 3);
-    const newcomer = cluster.client("n4");
-    for (const key of inPartition) {
-      const local = await newcomer.localGet(key);
-      expect(local.siblings.map((sibling) => sibling.value.toString().split(":")[0])).toEqual([
-        key,
-      ]);
-    }
-  });
 });
