@@ -54,7 +54,13 @@ export interface LayoutSummaryView {
 
 /** The transition a commit starts (node/core/cluster-plan.ts, ClusterPlan). */
 export interface ClusterPlanView {
-  readonly moves: readonly { readonly partition: number; readonly source?: string }[];
+  readonly moves: readonly {
+    readonly partition: number;
+    readonly source?: string;
+    /** The new primaries that receive it, and the old ones that drop their copy after. */
+    readonly gaining?: readonly string[];
+    readonly losing?: readonly string[];
+  }[];
   readonly transfers: readonly {
     readonly from: string;
     readonly to: string;
@@ -248,6 +254,7 @@ export function planLines(report: PlanReportView): string[] {
     }
     lines.push("transfers (keys and bytes estimated from one node's store):", transfers.toString());
   }
+  lines.push(...moveLines(plan.moves));
   const bytes = plan.transfers.reduce((sum, transfer) => sum + transfer.bytes, 0);
   lines.push(`${movesText(plan.moves.length)}, ${formatBytes(bytes)} to send in all`);
   lines.push(`ETA: ${etaText(plan.etaSeconds, report.bytesPerSecondPerSender)}`);
@@ -308,6 +315,30 @@ export function commitSummary(report: PlanReportView, after: MetadataView): stri
     movesText(report.plan.moves.length) +
     (warnings > 0 ? `, ${warnings} ${warnings === 1 ? "warning" : "warnings"}` : "")
   );
+}
+
+/**
+ * Every partition that moves, grouped by where it goes: `a → e (c drops its copy): 1, 4`, the
+ * sending old primary first ("no source up" when none is), sorted.
+ */
+export function moveLines(moves: ClusterPlanView["moves"]): string[] {
+  if (moves.length === 0) return [];
+  const groups = new Map<string, number[]>();
+  for (const move of moves) {
+    const losing = move.losing ?? [];
+    const drops =
+      losing.length === 0
+        ? ""
+        : ` (${losing.join(", ")} ${losing.length === 1 ? "drops its copy" : "drop their copies"})`;
+    const route = `${move.source ?? "no source up"} → ${(move.gaining ?? []).join(", ") || "-"}${drops}`;
+    groups.set(route, [...(groups.get(route) ?? []), move.partition]);
+  }
+  return [
+    "moves (from → to: partitions):",
+    ...[...groups]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([route, partitions]) => `  ${route}: ${partitions.join(", ")}`),
+  ];
 }
 
 function movesText(count: number): string {

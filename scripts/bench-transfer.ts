@@ -7,7 +7,15 @@
 //      [--series] [--slow-ms 20] [--node-flag=--trace-gc ...] [--client-nice -10]
 //      [--keep-logs DIR] [--json]
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";

@@ -158,7 +158,12 @@ function report(overrides: Partial<PlanReportView["plan"]> = {}, throttle = 0): 
       inTransition: true,
     },
     plan: {
-      moves: [{ partition: 1, source: "a" }, { partition: 2, source: "b" }, { partition: 6 }],
+      moves: [
+        { partition: 1, source: "a", gaining: ["e"], losing: ["c"] },
+        { partition: 2, source: "b", gaining: ["e"], losing: ["c"] },
+        { partition: 4, source: "a", gaining: ["e"], losing: ["c"] },
+        { partition: 6, gaining: ["e"], losing: ["c", "d"] },
+      ],
       transfers: [
         { from: "a", to: "e", partitions: 2, keys: 1200, bytes: 1536 },
         { from: "b", to: "e", partitions: 1, keys: 40, bytes: 3 * 1024 ** 3 },
@@ -198,7 +203,18 @@ describe("planLines", () => {
     const transfers = lines.slice(lines.findIndex((line) => line.startsWith("transfers")));
     expect(row(transfers, "a")).toEqual(["a", "e", "2", "1200", "1.5 KiB"]);
     expect(row(transfers, "b")).toEqual(["b", "e", "1", "40", "3.0 GiB"]);
-    expect(lines).toContain("3 partitions move, 3.0 GiB to send in all");
+    expect(lines).toContain("4 partitions move, 3.0 GiB to send in all");
+  });
+
+  it("lists every partition that moves, grouped by sender, receivers and who drops a copy", () => {
+    const lines = planLines(report());
+    const at = lines.indexOf("moves (from → to: partitions):");
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 4)).toEqual([
+      "  a → e (c drops its copy): 1, 4",
+      "  b → e (c drops its copy): 2",
+      "  no source up → e (c, d drop their copies): 6",
+    ]);
   });
 
   it("says when no data moves", () => {
@@ -239,7 +255,7 @@ describe("commitSummary", () => {
   it("names the changes committed, the new version and the moves in one line", () => {
     const after = metadata({ layout: { ...metadata().layout, version: 4 } });
     expect(commitSummary(report({ warnings: ["w"] }), after)).toBe(
-      "committed join e at 10.0.0.5:7000, leave c → layout version 4: 3 partitions move, 1 warning",
+      "committed join e at 10.0.0.5:7000, leave c → layout version 4: 4 partitions move, 1 warning",
     );
   });
 });

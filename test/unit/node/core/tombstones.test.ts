@@ -55,6 +55,14 @@ describe("reapBlocker", () => {
     );
   });
 
+  it("reaps nothing while a membership change moves partitions, whatever else holds", () => {
+    const facts = { members, up: allUp, dropped: [], hintsPending: noHints };
+    expect(reapBlocker({ ...facts, transitionOf: 4 })).toBe(
+      "layout 4 is moving data to new owners",
+    );
+    expect(reapBlocker({ ...facts, transitionOf: undefined })).toBeUndefined();
+  });
+
   it("waits while traffic to a peer is dropped", () => {
     expect(reapBlocker({ members, up: allUp, dropped: ["n3"], hintsPending: noHints })).toBe(
       "traffic dropped to: n3",
