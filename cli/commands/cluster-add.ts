@@ -29,6 +29,7 @@ interface AddArgs {
   "data-dir": string;
   commit: boolean;
   timeout: number;
+  json: boolean;
 }
 
 /** How long the new node may take to listen and to have its join staged. */
@@ -52,6 +53,13 @@ export function builder(yargs: Argv): Argv<AddArgs> {
       describe: "Commit the plan (--no-commit: only start the node and stage its join)",
     })
     .option("timeout", { type: "number", default: 5000, describe: "Per-call timeout in ms" })
+    .option("json", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Print one JSON object: the node started (id, address, pid, log), and once committed " +
+        "the plan committed and the cluster metadata",
+    })
     .strict() as unknown as Argv<AddArgs>;
 }
 
@@ -102,12 +110,15 @@ export async function handler(args: ArgumentsCamelCase<AddArgs>): Promise<void> 
   };
   writeClusterFile(clusterDir, { ...file, nodes: [...file.nodes, node] });
   await waitForServing(address, START_TIMEOUT_MS, clusterClientSecurity(clusterDir));
-  console.log(
-    `started ${id} at ${address} (pid ${pid}, log ${logFile}); it joins through ${seed.id}`,
-  );
+  const started = { id, address, pid, log: logFile, joinsThrough: seed.id };
+  const say = (line: string): void => {
+    if (!args.json) console.log(line);
+  };
+  say(`started ${id} at ${address} (pid ${pid}, log ${logFile}); it joins through ${seed.id}`);
   await waitStaged(seed.address, id, args.timeout, clusterClientSecurity(clusterDir));
   if (!args.commit) {
-    console.log("join staged: review with `dkv cluster plan`, then `dkv cluster commit`");
+    say("join staged: review with `dkv cluster plan`, then `dkv cluster commit`");
+    if (args.json) console.log(JSON.stringify({ started, committed: false }));
     return;
   }
   const security = clusterClientSecurity(clusterDir);
@@ -125,6 +136,12 @@ export async function handler(args: ArgumentsCamelCase<AddArgs>): Promise<void> 
     security,
   );
   const report = parsePlanJson(planned.reply.plan_json);
+  if (args.json) {
+    const plan = JSON.parse(planned.reply.plan_json) as unknown;
+    const metadata = JSON.parse(reply.metadata_json) as unknown;
+    console.log(JSON.stringify({ started, committed: true, plan, metadata }));
+    return;
+  }
   console.log(commitSummary(report, parseMetadataJson(reply.metadata_json)));
   console.log("data moves in the background: watch it with `dkv cluster transfers`");
 }

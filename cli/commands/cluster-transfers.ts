@@ -175,6 +175,24 @@ function silentRow({ to, partition }: SilentTransfer): TransferRow {
   };
 }
 
+/**
+ * One incoming transfer as a line of `dkv status`: `partition 3 to n4 from n1: streaming, 120
+ * keys done, 80 left, 120.0 KiB / ~80.0 KiB left, 12.0 KiB/s, ETA 7s` and why it waits.
+ */
+export function incomingLine(to: string, transfer: IncomingTransfer__Output): string {
+  const row = rowOf(to, transfer);
+  const confirming = row.waitingFor.length > 0 ? ` with ${row.waitingFor.join(", ")}` : "";
+  const state = row.state === "confirming" ? `confirming${confirming}` : row.state;
+  return (
+    `partition ${row.partition} to ${to} from ${row.source || "-"}: ${state}, ` +
+    `${row.keysDone} keys done, ${row.keysLeft} left, ` +
+    `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left` +
+    (row.bytesPerSecond > 0 ? `, ${formatBytes(row.bytesPerSecond)}/s` : "") +
+    (row.etaSeconds === undefined ? "" : `, ETA ${formatDuration(row.etaSeconds)}`) +
+    (row.why === "" ? "" : `; waits: ${row.why}`)
+  );
+}
+
 function rowOf(to: string, transfer: IncomingTransfer__Output): TransferRow {
   const etaMs = Number(transfer.eta_ms);
   return {

@@ -12,6 +12,7 @@ import {
 import type { ClientSecurity } from "../../node/security/client-security.js";
 import { DkvClient } from "../../coordinator/client.js";
 import type { StatusResponse__Output } from "../../proto/generated/dkv/v1/StatusResponse.js";
+import { incomingLine } from "./cluster-transfers.js";
 
 /** How long `dkv status` waits for each member's own status. */
 const MEMBER_STATUS_TIMEOUT_MS = 1500;
@@ -73,6 +74,9 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
           ? `; a membership change is moving data (${status.incoming_transfers.length} partitions still coming here; see dkv cluster transfers)`
           : ""),
     );
+    for (const transfer of status.incoming_transfers) {
+      console.log(`  ${incomingLine(status.node_id, transfer)}`);
+    }
     if (status.metrics_address !== "") {
       console.log(`metrics: http://${status.metrics_address}/metrics`);
     }

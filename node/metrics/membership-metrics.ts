@@ -1,6 +1,6 @@
 // Prometheus metrics of membership: the layout version a node follows, whether a change is
-// moving data, the partitions this node gains by state and those that wait by why, the streams'
-// keys and bytes both ways, and the keys it dropped after handing partitions over. Read at
+// moving data, the partitions this node gains by state and those that wait by why, the keys and
+// bytes its streams have still to receive and their ETA, the streams' keys and bytes both ways, and the keys it dropped after handing partitions over. Read at
 // scrape time from the transfer loop, its streams and the drop loop.
 
 import { Counter, Gauge, type Registry } from "prom-client";
@@ -99,6 +99,41 @@ export function registerMembershipMetrics(
       }
       for (const [why, count] of counts) this.labels(why).set(count);
     },
+  });
+  const streamSum = (
+    pick: (stream: NonNullable<IncomingTransfer["stream"]>) => number,
+    combine: (a: number, b: number) => number,
+  ) =>
+    function (this: Gauge): void {
+      let value = 0;
+      for (const { stream } of sources.incoming()) {
+        if (stream !== undefined) value = combine(value, pick(stream));
+      }
+      this.set(value);
+    };
+  new Gauge({
+    name: "dkv_transfer_keys_left",
+    help: "Keys the sources still have to send for the partitions this node streams, as of their last batch (queued partitions not counted)",
+    registers: [registry],
+    collect: streamSum(
+      (stream) => stream.keysLeft,
+      (a, b) => a + b,
+    ),
+  });
+  new Gauge({
+    name: "dkv_transfer_bytes_left",
+    help: "Bytes still to come for the partitions this node streams, estimated from the mean size of what arrived",
+    registers: [registry],
+    collect: streamSum(
+      (stream) => stream.bytesLeft,
+      (a, b) => a + b,
+    ),
+  });
+  new Gauge({
+    name: "dkv_transfer_eta_seconds",
+    help: "The longest time left of this node's partition streams at their current rates (0 when none is known)",
+    registers: [registry],
+    collect: streamSum((stream) => (stream.etaMs ?? 0) / 1000, Math.max),
   });
   const totals = (pick: (totals: TransferTotals) => number) =>
     function (this: Counter<"direction"> | Gauge<"direction">): void {

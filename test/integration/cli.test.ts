@@ -277,11 +277,21 @@ describe("dkv cluster up", () => {
       expect(shown.stdout).toMatch(valid);
       const viaN4 = await dkvLocal(["get", "hello", "--node", n4.address, "--cluster-dir", dir]);
       expect(viaN4.stdout).toMatch(/^sibling 1\/1 .*\n  world\n/);
+      // --json: one object, here for a join staged only.
+      const staged = await dkvLocal(["cluster", "add", "--no-commit", "--json", "--data-dir", dir]);
+      expect(staged.code, staged.stderr).toBe(0);
+      const added = JSON.parse(staged.stdout) as {
+        started: { id: string; pid: number };
+        committed: boolean;
+      };
+      expect(added).toMatchObject({ started: { id: "n5" }, committed: false });
 
       supervisor.kill("SIGINT");
       expect(await exited).toBe(0);
       expect(existsSync(path.join(dir, "cluster.json"))).toBe(false);
-      for (const { pid } of grown.nodes) expect(() => process.kill(pid, 0)).toThrow();
+      for (const { pid } of [...grown.nodes, added.started]) {
+        expect(() => process.kill(pid, 0)).toThrow();
+      }
     } finally {
       if (supervisor.exitCode === null) {
         supervisor.kill("SIGKILL");

@@ -1,6 +1,7 @@
 // Goal: a short live fault run (5 real nodes, 10 clients, kill -9 and a partition) loses no
-// acknowledged write, shows no phantom and converges; and the last-write-wins control run is
-// caught losing acknowledged set elements, so we know the checker can fail.
+// acknowledged write, shows no phantom and converges; the last-write-wins control run is
+// caught losing acknowledged set elements, so we know the checker can fail; and a run that
+// changes the membership (issue 14: grow 3 → 5, shrink, replace, force-remove) loses nothing.
 // Method: run scripts/nemesis.ts as a user would (under tsx), read its summary.json, check its
 // exit status; teardown kills every node pid left in the run's cluster.json.
 
@@ -127,4 +128,32 @@ describe("nemesis", () => {
     expect(check.valid).toBe(false);
     expect(run.code, run.output).toBe(1);
   }, 60_000);
+
+  it("changes the membership under the workload and loses nothing (--membership)", async () => {
+    // As an operator would (stage, plan, commit): grow 3 → 5, shrink to 3, replace a node, join
+    // one more, then kill one -9 and force-remove it; each step waits until every member
+    // settles on one layout. `npm run nemesis -- --membership --faults ...` adds faults.
+    const run = await runNemesis(["--membership", "--duration=10", "--seed=11", "--storage=log"]);
+    expect(run.summary, run.output).toBeDefined();
+    const { facts, check } = run.summary!;
+    const steps = facts.membership?.steps ?? [];
+    expect(steps.map((step) => step.kind)).toEqual([
+      "join",
+      "leave",
+      "replace",
+      "join",
+      "force-remove",
+    ]);
+    // 3 → 5 → 3 → 3 (replaced) → 4 → 3 members.
+    expect(steps.map((step) => step.members.length)).toEqual([5, 3, 3, 4, 3]);
+    expect(facts.membership?.completed, run.output).toBe(true);
+    // Every key ends with n copies on its primaries, the force-removed node's rebuilt.
+    expect(facts.membership?.shortOfCopies, run.output).toEqual([]);
+    expect(check.counts["lost-write"], run.output).toBe(0);
+    expect(check.counts["lost-element"], run.output).toBe(0);
+    expect(check.counts.phantom, run.output).toBe(0);
+    expect(check.elements.acknowledged).toBeGreaterThan(0);
+    expect(check.valid, run.output).toBe(true);
+    expect(run.code, run.output).toBe(0);
+  }, 240_000);
 });

@@ -22,7 +22,30 @@ describe("membership metrics", () => {
     });
     let incoming: IncomingTransfer[] = [
       row(3, "confirming", "source down: n2"),
-      row(5, "streaming", ""),
+      {
+        ...row(5, "streaming", ""),
+        stream: {
+          source: nodeId("n2"),
+          keysDone: 3,
+          bytesDone: 3000,
+          keysLeft: 7,
+          bytesLeft: 7000,
+          bytesPerSecond: 2000,
+          etaMs: 3500,
+        },
+      },
+      {
+        ...row(6, "streaming", ""),
+        stream: {
+          source: nodeId("n1"),
+          keysDone: 0,
+          bytesDone: 0,
+          keysLeft: 5,
+          bytesLeft: 0,
+          bytesPerSecond: 0,
+          etaMs: undefined,
+        },
+      },
       row(9, "queued", "source down: n2"),
       row(11, "queued", "transfer limit"),
       row(12, "received", "n1 confirms it"),
@@ -47,7 +70,10 @@ describe("membership metrics", () => {
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="confirmation"\} 1$/m);
     expect(during).toMatch(/^dkv_transfer_partitions_waiting\{why="throttled"\} 0$/m);
     expect(during).toMatch(/^dkv_transfer_partitions\{state="queued"\} 2$/m);
-    expect(during).toMatch(/^dkv_transfer_partitions\{state="streaming"\} 1$/m);
+    expect(during).toMatch(/^dkv_transfer_partitions\{state="streaming"\} 2$/m);
+    expect(during).toMatch(/^dkv_transfer_keys_left 12$/m);
+    expect(during).toMatch(/^dkv_transfer_bytes_left 7000$/m);
+    expect(during).toMatch(/^dkv_transfer_eta_seconds 3.5$/m);
     expect(during).toMatch(/^dkv_transfer_keys_total\{direction="received"\} 10$/m);
     expect(during).toMatch(/^dkv_transfer_bytes_total\{direction="sent"\} 2048$/m);
     expect(during).toMatch(/^dkv_transfer_streams\{direction="received"\} 1$/m);
@@ -57,5 +83,7 @@ describe("membership metrics", () => {
     expect(after).toMatch(/^dkv_layout_in_transition 0$/m);
     expect(after).toMatch(/^dkv_transfer_partitions_waiting\{why="source_down"\} 0$/m);
     expect(after).toMatch(/^dkv_handover_keys_dropped_total 42$/m);
+    expect(after).toMatch(/^dkv_transfer_keys_left 0$/m);
+    expect(after).toMatch(/^dkv_transfer_eta_seconds 0$/m);
   });
 });
