@@ -210,7 +210,7 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
             );
             return callback(toServiceError(error));
           }
-          // Whatever comes of it, the next commit needs a plan shown after this one.
+          // Refused or not, the next commit needs a plan shown after this one.
           if (asPlanned) shownPlan = undefined;
           void commitAndPush(expected, callback);
         },
@@ -250,6 +250,8 @@ export function membershipHandlers(deps: MembershipDeps): MembershipHandlers {
     } catch (error) {
       return callback(toServiceError(asKvError(error)));
     }
+    // A plan shown before this commit is of the layout before it: the next needs a new one.
+    shownPlan = undefined;
     const { version } = committed.layout;
     const digest = layoutDigest(committed.layout);
     logger.info({ version, digest }, "staged changes committed; pushing to the members");
