@@ -109,13 +109,12 @@ export async function handler(args: ArgumentsCamelCase<ClientArgs>): Promise<voi
   });
   for (const row of rows) {
     if (row.state === "queued" && row.why === "transfer limit") continue;
-    const confirming = row.waitingFor.length > 0 ? ` with ${row.waitingFor.join(", ")}` : "";
     const known = row.state !== "unknown";
     table.push([
       row.to,
       row.partition,
       row.source || "-",
-      row.state === "confirming" ? `confirming${confirming}` : row.state,
+      stateText(row),
       known ? row.keysDone : "?",
       known ? row.keysLeft : "?",
       known ? `${formatBytes(row.bytesDone)} / ~${formatBytes(row.bytesLeft)} left` : "?",
@@ -181,8 +180,7 @@ function silentRow({ to, partition }: SilentTransfer): TransferRow {
  */
 export function incomingLine(to: string, transfer: IncomingTransfer__Output): string {
   const row = rowOf(to, transfer);
-  const confirming = row.waitingFor.length > 0 ? ` with ${row.waitingFor.join(", ")}` : "";
-  const state = row.state === "confirming" ? `confirming${confirming}` : row.state;
+  const state = stateText(row);
   return (
     `partition ${row.partition} to ${to} from ${row.source || "-"}: ${state}, ` +
     `${row.keysDone} keys done, ${row.keysLeft} left, ` +
@@ -191,6 +189,12 @@ export function incomingLine(to: string, transfer: IncomingTransfer__Output): st
     (row.etaSeconds === undefined ? "" : `, ETA ${formatDuration(row.etaSeconds)}`) +
     (row.why === "" ? "" : `; waits: ${row.why}`)
   );
+}
+
+/** The state, and for a confirming partition whom it is still to be confirmed with. */
+function stateText(row: TransferRow): string {
+  if (row.state !== "confirming" || row.waitingFor.length === 0) return row.state;
+  return `confirming with ${row.waitingFor.join(", ")}`;
 }
 
 function rowOf(to: string, transfer: IncomingTransfer__Output): TransferRow {
