@@ -167,7 +167,7 @@ function callOf(call: grpc.ServerUnaryCall<unknown, unknown>, view: ClusterView)
   const budget = callBudgetOf(call.metadata);
   return budget === undefined
     ? { deadlineMs, forwarded }
-    : { deadlineMs, forwarded, holdBytes: budget.hold };
+    : { deadlineMs, forwarded, holdBytes: (bytes: number) => budget.hold(bytes) };
 }
 
 /** Forwards writes to peers over their KV clients, with FORWARDED_HEADER set. */

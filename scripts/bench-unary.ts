@@ -3,7 +3,7 @@
 // bare grpc-js, dkv's bounded server (admission, status and malformed-request interceptors), and
 // that plus the call guard — printing the server's CPU (utime + stime) per call at each rate.
 // The client wakes every TICK ms and sends what is due, so the server wakes about that often.
-// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [VARIANTS=bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
+// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [SECONDS_PER_RATE=8] [VARIANTS=bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
 //      npx tsx scripts/bench-unary.ts   (the server is the build's: npm run build first)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -51,7 +51,7 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 2); round++) {
     const client = new HealthClient(`127.0.0.1:${port}`, security);
     for (let i = 0; i < 200; i++) await client.check(5000); // warm-up
     for (const rate of rates) {
-      const seconds = 8;
+      const seconds = Number(process.env.SECONDS_PER_RATE ?? 8);
       const before = cpu(child.pid!);
       const start = performance.now();
       const pending: Promise<string>[] = [];

@@ -19,6 +19,7 @@ import { attachCallBudget, type BudgetVerdict, type CallBudget } from "./call-bu
 import { GRPC_FRAME_HEADER_BYTES, GrpcFrameScanner } from "./grpc-frame-scanner.js";
 import { isPublicService, messageBytesMaxOf, serviceOf } from "./service-message-limits.js";
 import { wellFormed } from "./status-details.js";
+import { ForwardingCall, type CallListener } from "./forwarding-call.js";
 
 /** What the interceptor did besides admitting: refusals, resets and closed connections. */
 export type AdmissionEvent = RefusalReason | "reply-unread-reset" | "connection-closed";
@@ -28,8 +29,6 @@ export interface AdmissionObserver {
   event(event: AdmissionEvent): void;
 }
 
-type Listener = Parameters<grpc.ServerInterceptingCallInterface["start"]>[0];
-
 interface Shared {
   readonly ledger: AdmissionLedger<Http2Session>;
   /** Calls refused UNAUTHENTICATED per connection (connectionAuthFailuresMax). */
@@ -37,6 +36,7 @@ interface Shared {
   readonly limits: Limits;
   readonly observer: AdmissionObserver | undefined;
   readonly clock: Clock;
+  readonly unread: UnreadReplies;
 }
 
 /**
@@ -55,39 +55,84 @@ export function admissionInterceptor(
     limits,
     observer,
     clock,
+    unread: new UnreadReplies(clock, limits.replyUnreadMsMax),
   };
-  return (method, call) => new AdmittedCall(call, method, shared);
+  return (method, call) => new AdmittedCall(call, method, shared).asIntercepted();
 }
 
+/** A reply written and not yet taken by HTTP/2 (its reader's flow control window was full). */
 interface PendingReply {
+  readonly call: AdmittedCall;
   readonly bytes: number;
-  /** Cancels the reset of a reply left unread too long. */
-  readonly cancelTimer: () => void;
+  /** When it was written, on the monotonic clock. */
+  readonly sentAtMs: number;
 }
 
-/** One call under admission; created for every call of every service. */
-class AdmittedCall extends grpc.ServerInterceptingCall {
-  readonly #base: grpc.ServerInterceptingCallInterface;
+/**
+ * The replies of every call not yet taken by their readers, checked by one timer: a reply unread
+ * for replyUnreadMsMax is handed back to its call, within a quarter of that more. One timer for
+ * the node instead of one per reply, which every unary call would set and clear.
+ */
+class UnreadReplies {
+  readonly #replies = new Set<PendingReply>();
+  readonly #clock: Clock;
+  readonly #unreadMsMax: number;
+  #scheduled = false;
+
+  constructor(clock: Clock, unreadMsMax: number) {
+    this.#clock = clock;
+    this.#unreadMsMax = unreadMsMax;
+  }
+
+  add(reply: PendingReply): void {
+    this.#replies.add(reply);
+    if (!this.#scheduled) this.#schedule();
+  }
+
+  /** True when `reply` was still pending. */
+  delete(reply: PendingReply): boolean {
+    return this.#replies.delete(reply);
+  }
+
+  #schedule(): void {
+    this.#scheduled = true;
+    this.#clock.setTimer(Math.max(1, this.#unreadMsMax / 4), () => this.#sweep());
+  }
+
+  #sweep(): void {
+    this.#scheduled = false;
+    const now = this.#clock.monotonicMs();
+    for (const reply of this.#replies) {
+      if (now - reply.sentAtMs < this.#unreadMsMax) continue;
+      this.#replies.delete(reply);
+      reply.call.unread(reply);
+    }
+    if (this.#replies.size > 0) this.#schedule();
+  }
+}
+
+/**
+ * One call under admission; created for every call of every service, directly on grpc-js's base
+ * call (forwarding-call.ts). It is also the call's budget, as its handler sees it.
+ */
+class AdmittedCall extends ForwardingCall implements CallBudget {
   readonly #method: grpc.ServerMethodDefinition<unknown, unknown>;
   readonly #shared: Shared;
   readonly #stream: ServerHttp2Stream;
   readonly #isPublic: boolean;
   #session: Http2Session | undefined;
-  #admitted = false;
   #closed = false;
-  readonly #scanner = new GrpcFrameScanner();
-  /** Bytes held per request message received and not yet handed on (streaming requests). */
-  readonly #requests: number[] = [];
-  readonly #replies = new Set<PendingReply>();
+  #scanner: GrpcFrameScanner | undefined;
+  /** Bytes of the request messages received and not yet released. */
+  #requestBytes = 0;
+  /** For a streaming request: the bytes of each message received and not yet handed on. */
+  #streamed: number[] | undefined;
+  #replies: Set<PendingReply> | undefined;
   /**
    * Bytes the handler holds through the call's CallBudget (a Get's object, read before its size
    * was known), until the call ends or its reply is held in their place.
    */
   #workBytes = 0;
-  readonly #budget: CallBudget = {
-    hold: (bytes) => this.#holdWork(bytes),
-    release: (bytes) => this.#releaseWorkBytes(bytes),
-  };
 
   constructor(
     base: grpc.ServerInterceptingCallInterface,
@@ -95,7 +140,6 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     shared: Shared,
   ) {
     super(base);
-    this.#base = base;
     this.#method = method;
     this.#shared = shared;
     this.#stream = callStreamOf(base);
@@ -105,10 +149,11 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
     }
   }
 
-  override start(listener: Listener): void {
+  override start(listener: CallListener): void {
     const session = this.#stream.session;
-    if (session === undefined || this.#stream.destroyed) {
-      super.start(listener); // already gone: grpc-js ends the call itself
+    // grpc-js's base call ignores a start on a closed stream, and would never report its end.
+    if (session === undefined || this.#stream.destroyed || this.#stream.closed) {
+      this.nextCall.start(listener); // already gone: grpc-js ends the call itself
       return;
     }
     const verdict = this.#shared.ledger.begin(session, this.#isPublic);
@@ -117,16 +162,43 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
       return;
     }
     this.#session = session;
-    this.#admitted = true;
+    this.listener = listener;
+    if (this.#method.requestStream) this.#streamed = [];
     // Prepended, so a message past a bound is refused before grpc-js buffers any of it. A data
     // listener on the explicitly paused stream does not resume it.
     this.#stream.prependListener("data", (chunk: Buffer) => this.#received(chunk));
-    this.#stream.once("close", () => this.#close());
-    super.start(this.#listening(listener));
+    // Every end of the call (status sent, cancelled, reset, connection closed) reaches onCancel.
+    this.nextCall.start(this);
   }
 
-  /** A hold through the call's budget (see #workBytes). */
-  #holdWork(bytes: number): BudgetVerdict {
+  override onReceiveMetadata(metadata: grpc.Metadata): void {
+    attachCallBudget(metadata, this);
+    this.listener?.onReceiveMetadata(metadata);
+  }
+
+  /**
+   * A streaming request's messages are released as they reach the handler, which bounds what it
+   * keeps itself (Replica.Stream: items and bytes in flight per stream); a unary request is held
+   * until the call ends, as its handler works on it until then.
+   */
+  override onReceiveMessage(message: unknown): void {
+    const bytes = this.#streamed?.shift();
+    if (bytes !== undefined && this.#session !== undefined && !this.#closed) {
+      this.#requestBytes -= bytes;
+      this.#shared.ledger.release(this.#session, bytes);
+    }
+    this.listener?.onReceiveMessage(message);
+  }
+
+  /** Every end of the call (status sent, cancelled, reset, connection closed) comes here. */
+  override onCancel(): void {
+    this.#close();
+    this.listener?.onCancel();
+  }
+
+  // The call's budget (call-budget.ts), as its handler sees it.
+
+  hold(bytes: number): BudgetVerdict {
     const session = this.#session;
     if (session === undefined || this.#closed) {
       return { ok: false, message: "the call ended before its reply was ready" };
@@ -141,7 +213,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   }
 
   /** Gives back part of what the handler held (a Session item answered). */
-  #releaseWorkBytes(bytes: number): void {
+  release(bytes: number): void {
     const session = this.#session;
     const released = Math.min(bytes, this.#workBytes);
     if (session === undefined || this.#closed || released <= 0) return;
@@ -159,7 +231,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   override sendMessage(message: unknown, callback: () => void): void {
     const session = this.#session;
     if (session === undefined || this.#closed) {
-      super.sendMessage(message, callback);
+      this.nextCall.sendMessage(message, callback);
       return;
     }
     // A unary reply takes the place of what the handler held to build it (a Get's object); a
@@ -178,7 +250,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
       encoded = this.#method.responseSerialize(message);
     } catch {
       this.#shared.ledger.release(session, estimate);
-      super.sendMessage(message, callback); // grpc-js reports the serialization failure
+      this.nextCall.sendMessage(message, callback); // grpc-js reports the serialization failure
       return;
     }
     const bytes = encoded.length + GRPC_FRAME_HEADER_BYTES;
@@ -191,18 +263,14 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
         return;
       }
     }
-    const reply: PendingReply = {
-      bytes,
-      cancelTimer: this.#shared.clock.setTimer(this.#shared.limits.replyUnreadMsMax, () =>
-        this.#unread(reply),
-      ),
-    };
-    this.#replies.add(reply);
+    const reply: PendingReply = { call: this, bytes, sentAtMs: this.#shared.clock.monotonicMs() };
+    (this.#replies ??= new Set()).add(reply);
+    this.#shared.unread.add(reply);
     // grpc-js calls back once HTTP/2 has taken the whole message (within the reader's flow
     // control window): until then the reply is held in this process, unread.
-    super.sendMessage(new EncodedReply(encoded), () => {
-      if (this.#replies.delete(reply)) {
-        reply.cancelTimer();
+    this.nextCall.sendMessage(new EncodedReply(encoded), () => {
+      if (this.#replies?.delete(reply) === true) {
+        this.#shared.unread.delete(reply);
         this.#shared.ledger.release(session, bytes);
         this.#shared.ledger.progress(session);
       }
@@ -222,7 +290,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   ): void {
     const details = status.details ?? "";
     const safe = wellFormed(details);
-    super.sendStatus(safe === details ? status : { ...status, details: safe });
+    this.nextCall.sendStatus(safe === details ? status : { ...status, details: safe });
     const session = this.#stream.session;
     if (status.code !== grpc.status.UNAUTHENTICATED || session === undefined) return;
     const failures = (this.#shared.authFailures.get(session) ?? 0) + 1;
@@ -241,7 +309,7 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
   #received(chunk: Buffer): void {
     const session = this.#session;
     if (session === undefined || this.#closed) return;
-    for (const { length, compressed } of this.#scanner.push(chunk)) {
+    for (const { length, compressed } of (this.#scanner ??= new GrpcFrameScanner()).push(chunk)) {
       if (compressed) {
         // Its header tells the compressed size only, and grpc-js would inflate it up to the
         // server-wide message limit before anything here could count it.
@@ -259,43 +327,19 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
         this.#refuse(verdict);
         return;
       }
-      this.#requests.push(bytes);
+      this.#requestBytes += bytes;
+      this.#streamed?.push(bytes);
     }
   }
 
   /**
-   * The handler's listener, with the call's budget attached to its metadata (call-budget.ts).
-   * A streaming request's messages are released as they reach the handler, which bounds what it
-   * keeps itself (Replica.Stream: items and bytes in flight per stream); a unary request is held
-   * until the call ends, as its handler works on it until then.
+   * A reply unread for replyUnreadMsMax (UnreadReplies): its stream is reset, which frees its
+   * buffers. When the connection has also been refused for its budget since it last read
+   * anything, it holds itself past its budget: the whole connection is closed.
    */
-  #listening(listener: Listener): Listener {
-    const releasing = this.#method.requestStream;
-    return {
-      onReceiveMetadata: (metadata) => {
-        attachCallBudget(metadata, this.#budget);
-        listener.onReceiveMetadata(metadata);
-      },
-      onReceiveMessage: (message) => {
-        const bytes = releasing ? this.#requests.shift() : undefined;
-        if (bytes !== undefined && this.#session !== undefined && !this.#closed) {
-          this.#shared.ledger.release(this.#session, bytes);
-        }
-        listener.onReceiveMessage(message);
-      },
-      onReceiveHalfClose: () => listener.onReceiveHalfClose(),
-      onCancel: () => listener.onCancel(),
-    };
-  }
-
-  /**
-   * A reply unread for replyUnreadMsMax: its stream is reset, which frees its buffers. When the
-   * connection has also been refused for its budget since it last read anything, it holds
-   * itself past its budget: the whole connection is closed.
-   */
-  #unread(reply: PendingReply): void {
+  unread(reply: PendingReply): void {
     const session = this.#session;
-    if (!this.#replies.has(reply) || session === undefined) return;
+    if (this.#replies?.has(reply) !== true || session === undefined) return;
     if (this.#shared.ledger.isStalled(session)) {
       this.#shared.observer?.event("connection-closed");
       session.destroy();
@@ -312,21 +356,24 @@ class AdmittedCall extends grpc.ServerInterceptingCall {
    */
   #refuse(refusal: Refusal): void {
     this.#shared.observer?.event(refusal.reason);
-    this.#base.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.message });
+    this.nextCall.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.message });
   }
 
-  /** The stream closed (answered, cancelled, reset, or its connection closed): release all. */
+  /** The call ended (answered, cancelled, reset, or its connection closed): release all. */
   #close(): void {
     const session = this.#session;
-    if (this.#closed || session === undefined || !this.#admitted) return;
+    if (this.#closed || session === undefined) return;
     this.#closed = true;
     const ledger = this.#shared.ledger;
-    for (const bytes of this.#requests.splice(0)) ledger.release(session, bytes);
-    for (const reply of this.#replies) {
-      reply.cancelTimer();
-      ledger.release(session, reply.bytes);
+    if (this.#requestBytes > 0) ledger.release(session, this.#requestBytes);
+    this.#requestBytes = 0;
+    if (this.#replies !== undefined) {
+      for (const reply of this.#replies) {
+        this.#shared.unread.delete(reply);
+        ledger.release(session, reply.bytes);
+      }
+      this.#replies.clear();
     }
-    this.#replies.clear();
     this.#releaseWork(session);
     ledger.end(session, this.#isPublic);
   }

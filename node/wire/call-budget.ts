@@ -9,7 +9,10 @@ import type * as grpc from "@grpc/grpc-js";
 export type BudgetVerdict =
   { readonly ok: true } | { readonly ok: false; readonly message: string };
 
-/** Bytes a handler holds for its call until the call ends or sends its reply. */
+/**
+ * Bytes a handler holds for its call until the call ends or sends its reply. Its methods are
+ * called on it (the admission interceptor's call object is the budget), never passed on unbound.
+ */
 export interface CallBudget {
   /**
    * Takes `bytes` more for the call; refused (nothing taken) past the node's or the connection's

@@ -19,15 +19,18 @@ export class GrpcFrameScanner {
   /** Body bytes of the current message still to come. */
   #bodyLeft = 0;
   /** Header bytes of the next message seen so far (0 to 4). */
-  readonly #header = Buffer.alloc(GRPC_FRAME_HEADER_BYTES);
   #headerHave = 0;
+  /** The next header's flag byte, once seen. */
+  #flag = 0;
+  /** Its length bytes seen so far, big-endian. */
+  #length = 0;
 
   /**
    * Takes the next chunk; returns every header it completes: the declared body length, and
    * whether the body is compressed (then the length is the compressed one, not what it holds).
    */
-  push(chunk: Uint8Array): FrameHeader[] {
-    const lengths: FrameHeader[] = [];
+  push(chunk: Uint8Array): readonly FrameHeader[] {
+    let found: FrameHeader[] | undefined;
     let at = 0;
     while (at < chunk.length) {
       if (this.#bodyLeft > 0) {
@@ -36,17 +39,21 @@ export class GrpcFrameScanner {
         at += skip;
         continue;
       }
-      const take = Math.min(GRPC_FRAME_HEADER_BYTES - this.#headerHave, chunk.length - at);
-      this.#header.set(chunk.subarray(at, at + take), this.#headerHave);
-      this.#headerHave += take;
-      at += take;
+      const byte = chunk[at++]!;
+      if (this.#headerHave === 0) this.#flag = byte;
+      else this.#length = this.#length * 256 + byte;
+      this.#headerHave += 1;
       if (this.#headerHave === GRPC_FRAME_HEADER_BYTES) {
+        const length = this.#length;
         this.#headerHave = 0;
-        const length = this.#header.readUInt32BE(1);
+        this.#length = 0;
         this.#bodyLeft = length;
-        lengths.push({ length, compressed: this.#header[0] !== 0 });
+        (found ??= []).push({ length, compressed: this.#flag !== 0 });
       }
     }
-    return lengths;
+    return found ?? NONE;
   }
 }
+
+/** What push returns when no header completes: one array for every such chunk. */
+const NONE: readonly FrameHeader[] = Object.freeze([]);
