@@ -10,6 +10,7 @@ import { FROM_HEADER } from "../peer-clients.js";
 import { ruleOf, SESSION_PERMISSIONS, type CallRule, type Permission } from "./call-rules.js";
 import { checkSessionItems, type ItemRefusal } from "./session-item-refusal.js";
 import { connectionIdentity } from "./connection-identity.js";
+import { ForwardingCall } from "../wire/forwarding-call.js";
 import type { PeerIdentity } from "./peer-identity.js";
 
 /** Users, tokens and grants, as the cluster metadata holds them. */
@@ -238,97 +239,143 @@ function describe(caller: Caller): string {
       : "anonymous";
 }
 
+const NO_HEADERS_YET: Caller = { kind: "anonymous", reason: "no headers yet" };
+
 /** The interceptor: install it on the server of every node that runs with TLS. */
 export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
-  return (method, call) => {
-    const rule = ruleOf(method.path);
-    // Settled once the headers are checked; a message that arrives before waits for it.
-    let caller: Caller | Promise<Caller> = { kind: "anonymous", reason: "no headers yet" };
-    let refused = false;
-    const refuse = (who: Caller, verdict: NonNullable<Verdict>): void => {
-      if (refused) return;
-      refused = true;
-      if (verdict.code === grpc.status.UNAUTHENTICATED) {
-        options.standing?.authFailed(addressOfPeer(call.getPeer()));
-      }
-      options.onRefused?.({
-        method: method.path,
-        code: verdict.code,
-        caller: describe(who),
-        reason: verdict.reason,
-      });
-      call.sendStatus({ code: verdict.code, details: verdict.reason });
+  return (method, call) => new GuardedCall(call, method.path, options).asIntercepted();
+}
+
+/**
+ * One call under the guard, a layer with nothing between it and the next (forwarding-call.ts).
+ * A caller known from its connection's certificate is checked at once; one that must prove a
+ * token waits for the lookup, and the call's later events wait in order behind it (`#pending`).
+ */
+class GuardedCall extends ForwardingCall {
+  readonly #path: string;
+  readonly #rule: CallRule | undefined;
+  readonly #options: CallGuardOptions;
+  /** Settled once the headers are checked; a message that arrives before waits for it. */
+  #caller: Caller | Promise<Caller> = NO_HEADERS_YET;
+  #refused = false;
+  #cancelled = false;
+  /**
+   * A session that proved its caller with a token has it proved again for every message (a
+   * known token is a cache lookup), so removing the user or rotating the token ends what the
+   * stream may do at its next message, as it does for the next unary call.
+   */
+  #tokenHeaders: grpc.Metadata | undefined;
+  /** The events waiting behind a token check, chained so that they keep their order. */
+  #pending: Promise<void> | undefined;
+
+  constructor(next: grpc.ServerInterceptingCallInterface, path: string, options: CallGuardOptions) {
+    super(next);
+    this.#path = path;
+    this.#rule = ruleOf(path);
+    this.#options = options;
+  }
+
+  override onReceiveMetadata(metadata: grpc.Metadata): void {
+    const found = callerOf(this, metadata, this.#options.access);
+    this.#caller = found;
+    if (found instanceof Promise) {
+      if (this.#rule?.kind === "session") this.#tokenHeaders = metadata;
+      this.#pending = found
+        .then((who) => this.#checkHeaders(who, metadata))
+        .catch((error: unknown) => this.#fail(error));
+    } else {
+      this.#checkHeaders(found, metadata);
+    }
+  }
+
+  override onReceiveMessage(message: unknown): void {
+    const headers = this.#tokenHeaders;
+    if (headers !== undefined) {
+      this.#pending = this.#pending!.then(async () => {
+        const now = await callerOf(this, headers, this.#options.access);
+        this.#checkMessage(now, message);
+      }).catch((error: unknown) => this.#fail(error));
+    } else if (this.#pending !== undefined) {
+      this.#pending = this.#pending
+        .then(() => this.#checkMessage(this.#caller as Caller, message))
+        .catch((error: unknown) => this.#fail(error));
+    } else {
+      this.#checkMessage(this.#caller as Caller, message);
+    }
+  }
+
+  override onReceiveHalfClose(): void {
+    const halfClose = (): void => {
+      if (!this.#refused && !this.#cancelled) this.listener?.onReceiveHalfClose();
     };
-    const checkMessage = (who: Caller, message: unknown, pass: (message: unknown) => void) => {
-      if (refused) return;
-      // A session whose token was revoked meanwhile has an anonymous caller: its items are
-      // refused one by one, never passed unchecked.
-      const revoked = rule?.kind === "session" && who.kind === "anonymous";
-      if (!readsMessage(rule, who) && !revoked) return pass(message);
-      if (rule?.kind === "session") {
-        const checked = sessionItemsOf(who, options, message);
-        for (const { code, reason } of checked.refusals.slice(0, 1)) {
-          const denied = code as grpc.status.PERMISSION_DENIED;
-          options.onRefused?.({ method: method.path, code: denied, caller: describe(who), reason });
-        }
-        return pass(checked.message);
-      }
-      const verdict = verdictOf(rule, who, options, message);
-      if (verdict !== undefined) return refuse(who, verdict);
-      pass(message);
-    };
-    // A session that proved its caller with a token has it proved again for every message (a
-    // known token is a cache lookup), so removing the user or rotating the token ends what the
-    // stream may do at its next message, as it does for the next unary call. Chained, so that
-    // messages keep their order.
-    let tokenHeaders: grpc.Metadata | undefined;
-    let rechecked: Promise<void> = Promise.resolve();
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, nextMetadata) {
-            const checkHeaders = (who: Caller): void => {
-              caller = who;
-              if (who.kind !== "anonymous") {
-                options.standing?.authenticated(addressOfPeer(call.getPeer()));
-              }
-              const verdict = verdictOf(rule, who, options);
-              if (verdict !== undefined) return refuse(who, verdict);
-              nextMetadata(metadata);
-            };
-            const found = callerOf(call, metadata, options.access);
-            if (found instanceof Promise && rule?.kind === "session") tokenHeaders = metadata;
-            caller = found;
-            if (found instanceof Promise) void found.then(checkHeaders);
-            else checkHeaders(found);
-          },
-          onReceiveMessage(message, nextMessage) {
-            const headers = tokenHeaders;
-            if (headers !== undefined) {
-              rechecked = rechecked.then(async () => {
-                await caller; // the headers' own check first
-                const now = await callerOf(call, headers, options.access);
-                checkMessage(now, message, nextMessage);
-              });
-              return;
-            }
-            const who = caller;
-            if (who instanceof Promise)
-              void who.then((known) => checkMessage(known, message, nextMessage));
-            else checkMessage(who, message, nextMessage);
-          },
-          onReceiveHalfClose(nextHalfClose) {
-            if (tokenHeaders === undefined) {
-              if (!refused) nextHalfClose();
-              return;
-            }
-            // A token session's half-close follows the messages still being checked.
-            rechecked = rechecked.then(() => {
-              if (!refused) nextHalfClose();
-            });
-          },
-        });
-      },
+    if (this.#pending === undefined) halfClose();
+    else this.#pending = this.#pending.then(halfClose).catch((error: unknown) => this.#fail(error));
+  }
+
+  /** A step behind a token check threw: the call ends INTERNAL, and no later step runs. */
+  #fail(error: unknown): void {
+    if (this.#refused || this.#cancelled) return;
+    this.#refused = true;
+    this.nextCall.sendStatus({
+      code: grpc.status.INTERNAL,
+      details: `call guard: ${String(error)}`,
     });
-  };
+  }
+
+  override onCancel(): void {
+    this.#cancelled = true;
+    this.listener?.onCancel();
+  }
+
+  #checkHeaders(who: Caller, metadata: grpc.Metadata): void {
+    if (this.#cancelled) return;
+    this.#caller = who;
+    if (who.kind !== "anonymous") {
+      this.#options.standing?.authenticated(addressOfPeer(this.getPeer()));
+    }
+    const verdict = verdictOf(this.#rule, who, this.#options);
+    if (verdict !== undefined) return this.#refuse(who, verdict);
+    this.listener?.onReceiveMetadata(metadata);
+  }
+
+  #checkMessage(who: Caller, message: unknown): void {
+    if (this.#refused || this.#cancelled) return;
+    const pass = (checked: unknown): void => this.listener?.onReceiveMessage(checked);
+    const rule = this.#rule;
+    // A session whose token was revoked meanwhile has an anonymous caller: its items are
+    // refused one by one, never passed unchecked.
+    const revoked = rule?.kind === "session" && who.kind === "anonymous";
+    if (!readsMessage(rule, who) && !revoked) return pass(message);
+    if (rule?.kind === "session") {
+      const checked = sessionItemsOf(who, this.#options, message);
+      for (const { code, reason } of checked.refusals.slice(0, 1)) {
+        const denied = code as grpc.status.PERMISSION_DENIED;
+        this.#options.onRefused?.({
+          method: this.#path,
+          code: denied,
+          caller: describe(who),
+          reason,
+        });
+      }
+      return pass(checked.message);
+    }
+    const verdict = verdictOf(rule, who, this.#options, message);
+    if (verdict !== undefined) return this.#refuse(who, verdict);
+    pass(message);
+  }
+
+  #refuse(who: Caller, verdict: NonNullable<Verdict>): void {
+    if (this.#refused) return;
+    this.#refused = true;
+    if (verdict.code === grpc.status.UNAUTHENTICATED) {
+      this.#options.standing?.authFailed(addressOfPeer(this.getPeer()));
+    }
+    this.#options.onRefused?.({
+      method: this.#path,
+      code: verdict.code,
+      caller: describe(who),
+      reason: verdict.reason,
+    });
+    this.nextCall.sendStatus({ code: verdict.code, details: verdict.reason });
+  }
 }
