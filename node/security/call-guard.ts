@@ -305,20 +305,28 @@ class GuardedCall extends ForwardingCall {
   }
 
   override onReceiveHalfClose(): void {
-    const halfClose = (): void => {
-      if (!this.#refused && !this.#cancelled) this.listener?.onReceiveHalfClose();
-    };
-    if (this.#pending === undefined) halfClose();
-    else this.#pending = this.#pending.then(halfClose).catch((error: unknown) => this.#fail(error));
+    if (this.#pending === undefined) this.#halfClose();
+    else {
+      this.#pending = this.#pending
+        .then(() => this.#halfClose())
+        .catch((error: unknown) => this.#fail(error));
+    }
   }
 
-  /** A step behind a token check threw: the call ends INTERNAL, and no later step runs. */
-  #fail(error: unknown): void {
+  #halfClose(): void {
+    if (!this.#refused && !this.#cancelled) this.listener?.onReceiveHalfClose();
+  }
+
+  /**
+   * A step behind a token check threw (a bug, not the caller's doing): the call ends INTERNAL
+   * without the error's text, and no later step runs.
+   */
+  #fail(_error: unknown): void {
     if (this.#refused || this.#cancelled) return;
     this.#refused = true;
     this.nextCall.sendStatus({
       code: grpc.status.INTERNAL,
-      details: `call guard: ${String(error)}`,
+      details: "the call could not be checked",
     });
   }
 
@@ -340,12 +348,11 @@ class GuardedCall extends ForwardingCall {
 
   #checkMessage(who: Caller, message: unknown): void {
     if (this.#refused || this.#cancelled) return;
-    const pass = (checked: unknown): void => this.listener?.onReceiveMessage(checked);
     const rule = this.#rule;
     // A session whose token was revoked meanwhile has an anonymous caller: its items are
     // refused one by one, never passed unchecked.
     const revoked = rule?.kind === "session" && who.kind === "anonymous";
-    if (!readsMessage(rule, who) && !revoked) return pass(message);
+    if (!readsMessage(rule, who) && !revoked) return this.listener?.onReceiveMessage(message);
     if (rule?.kind === "session") {
       const checked = sessionItemsOf(who, this.#options, message);
       for (const { code, reason } of checked.refusals.slice(0, 1)) {
@@ -357,11 +364,11 @@ class GuardedCall extends ForwardingCall {
           reason,
         });
       }
-      return pass(checked.message);
+      return this.listener?.onReceiveMessage(checked.message);
     }
     const verdict = verdictOf(rule, who, this.#options, message);
     if (verdict !== undefined) return this.#refuse(who, verdict);
-    pass(message);
+    this.listener?.onReceiveMessage(message);
   }
 
   #refuse(who: Caller, verdict: NonNullable<Verdict>): void {
