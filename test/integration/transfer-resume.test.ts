@@ -106,13 +106,13 @@ async function expectHeldByNewcomer(keys: readonly string[]): Promise<void> {
   }
 }
 
-/** A partition n4 is streaming with keys received and keys left, other than `except`. */
-async function streamingRow(except?: number): Promise<Row> {
+/** A partition n4 is streaming with keys received and keys left, none of `except`. */
+async function streamingRow(except: ReadonlySet<number> = new Set()): Promise<Row> {
   let caught: Row | undefined;
   await eventually(async () => {
     caught = (await rowsOf()).find(
       (row) =>
-        row.partition !== except &&
+        !except.has(row.partition) &&
         row.state === "streaming" &&
         row.source !== "" &&
         Number(row.keys_done) > 0 &&
@@ -121,6 +121,31 @@ async function streamingRow(except?: number): Promise<Row> {
     return caught !== undefined;
   }, 30_000);
   return caught!;
+}
+
+/**
+ * A partition still streaming after a batch that came more than a second after one seen earlier:
+ * the receiver stores its cursor with a batch at most once a second, so one is stored by then.
+ * A partition that finishes first is passed over for another.
+ */
+async function streamingPastAStore(
+  except: Set<number>,
+): Promise<{ partition: number; firstSeen: number; before: number }> {
+  for (;;) {
+    const row = await streamingRow(except);
+    const firstSeen = Number(row.keys_done);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    let before = firstSeen;
+    let state = "";
+    await eventually(async () => {
+      const now = (await rowsOf()).find((candidate) => candidate.partition === row.partition);
+      before = Number(now?.keys_done ?? 0);
+      state = now?.state ?? "";
+      return state !== "streaming" || before > firstSeen;
+    }, 20_000);
+    if (state === "streaming") return { partition: row.partition, firstSeen, before };
+    except.add(row.partition);
+  }
 }
 
 // One cluster and one change for both kills: the change moves 12 partitions of ~30 keys at
@@ -141,18 +166,11 @@ describe("a partition stream killed (-9) midway", () => {
     expect(Number(resumed.done.keys_done)).toBeGreaterThan(sentBefore);
     await cluster.startNode(first.source);
 
-    // The receiver is killed while another partition streams. It stores its cursor with a batch
-    // at most once a second (and at the end): wait for a batch that came after that second, and
-    // for its store.
-    const { partition, keys_done } = await streamingRow(first.partition);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const firstSeen = Number(keys_done);
-    let before = firstSeen;
-    await eventually(async () => {
-      const row = (await rowsOf()).find((candidate) => candidate.partition === partition);
-      before = Number(row?.keys_done ?? 0);
-      return row?.state === "streaming" && before > firstSeen;
-    }, 20_000);
+    // The receiver is killed while another partition streams, after it stored a cursor; then
+    // wait for that store to be written.
+    const stream = await streamingPastAStore(new Set([first.partition]));
+    const { partition, firstSeen } = stream;
+    let before = stream.before;
     await new Promise((resolve) => setTimeout(resolve, 300));
     // What n4 received by the kill: read again just before it (a batch may land meanwhile).
     const atKill = (await rowsOf()).find((candidate) => candidate.partition === partition);
