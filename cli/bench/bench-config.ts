@@ -3,6 +3,7 @@
 
 import type { ClientCredentialsPem } from "../../node/security/client-security.js";
 import type { CallOptions } from "../../coordinator/client.js";
+import { DEFAULT_LIMITS } from "../../node/core/limits.js";
 import { isValidPartitionCount } from "../../node/core/ring.js";
 import { STORAGE_ENGINES } from "../../node/storage/storage-engines.js";
 import { UsageError } from "../usage.js";
@@ -47,6 +48,11 @@ export interface BenchConfig {
   readonly routing: BenchRouting;
   /** Calls coalesced onto KV.Session streams (DkvClientOptions.session). */
   readonly session: boolean;
+  /**
+   * Operations per KV.BatchGet / KV.BatchPut call, 0 for single calls: each step of the loop
+   * (--concurrency, --rate) is then one batch, and the figures count its items.
+   */
+  readonly batch: number;
   readonly target: BenchTarget;
   /** Bucket, quorum and timeout of every request. */
   readonly callOptions: CallOptions;
@@ -68,6 +74,7 @@ export interface BenchFlags {
   readonly baseline: string;
   readonly routing: string;
   readonly session: boolean;
+  readonly batch: number;
   readonly nodes: number;
   readonly storage: string;
   readonly partitions: number;
@@ -121,6 +128,12 @@ export function benchConfig(
   if (flags.routing !== "primary" && flags.routing !== "given" && flags.routing !== "spread") {
     throw new UsageError(`--routing must be primary, given or spread, got '${flags.routing}'`);
   }
+  integer("batch", flags.batch, 0, DEFAULT_LIMITS.batchItemsMax);
+  if (flags.batch > 0 && flags.session) {
+    throw new UsageError(
+      "--batch sends KV.BatchGet and KV.BatchPut calls, --session coalesces single calls onto a stream: choose one",
+    );
+  }
   if (target.kind === "own") checkOwnCluster(target);
   return {
     workload: flags.workload,
@@ -137,6 +150,7 @@ export function benchConfig(
     baseline: flags.baseline,
     routing: flags.routing,
     session: flags.session,
+    batch: flags.batch,
     target,
     callOptions,
     preloadConcurrency: 32,

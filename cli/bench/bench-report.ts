@@ -66,7 +66,10 @@ export function buildReport(
     design: {
       throughputRatioTarget: DESIGN_THROUGHPUT_RATIO,
       throughputRatioMet:
-        ratio !== null && config.workload === "a" && config.loop.kind === "closed"
+        ratio !== null &&
+        config.workload === "a" &&
+        config.loop.kind === "closed" &&
+        config.batch === 0
           ? ratio.throughput >= DESIGN_THROUGHPUT_RATIO
           : null,
       p999TargetMs: DESIGN_P999_MS,
@@ -90,6 +93,9 @@ function reportConfig(config: BenchConfig): Record<string, unknown> {
     clientProcesses: config.clientProcesses,
     seed: config.seed,
     baseline: config.baseline,
+    routing: config.routing,
+    session: config.session,
+    batch: config.batch,
     target: config.target,
     bucket,
     quorum: { n, r, w, dw, pr, pw, strictQuorum },

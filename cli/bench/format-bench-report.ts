@@ -19,15 +19,27 @@ export function formatBenchReport(report: BenchReport): string {
     clientProcesses: number;
     seed: number;
     quorum: { n?: number; r?: unknown; w?: unknown; dw?: unknown };
+    routing?: string;
+    session?: boolean;
+    batch?: number;
   };
+  const batch = config.batch ?? 0;
+  const step = batch > 0 ? "batches" : "ops";
   const loop =
     config.loop.kind === "closed"
-      ? `closed loop, concurrency ${config.loop.concurrency}`
-      : `open loop, ${config.loop.ratePerSecond} ops/s intended (latency from intended start)`;
+      ? `closed loop, concurrency ${config.loop.concurrency}${batch > 0 ? " batches" : ""}`
+      : `open loop, ${config.loop.ratePerSecond} ${step}/s intended (latency from intended start)`;
+  const calls =
+    batch > 0
+      ? `KV.BatchGet/KV.BatchPut of ${batch} operations; figures count operations, each with its batch's latency`
+      : config.session === true
+        ? "calls coalesced onto a KV.Session stream per node"
+        : "unary calls";
   const { n, r, w, dw } = config.quorum;
   const lines = [
     `workload ${config.workload.toUpperCase()} (${config.workloadDescription}); scrambled zipfian 0.99 over ${config.records} records; ${config.valueBytes}-byte values`,
     `${loop}; ${config.clientProcesses} client process(es); ${config.durationSeconds} s with ${config.warmupSeconds} s warmup; n=${n} r=${r} w=${w} dw=${dw}; seed ${config.seed}`,
+    `${calls}; routing ${config.routing ?? "given"}`,
     `machine: ${report.machine.cores} cores (${report.machine.cpuModel}), Linux ${report.machine.kernel}, Node ${report.machine.node}; load average ${report.machine.loadAverageAtStart} at start, ${report.machine.loadAverageAtEnd} at end`,
     "",
     table(report),
@@ -101,9 +113,11 @@ function designLines(report: BenchReport): string[] {
       `DESIGN §9 YCSB-A throughput ≥ ${design.throughputRatioTarget}× echo: ${design.throughputRatioMet ? "met" : "NOT met"} (${ratio.throughput}×)`,
     );
   }
-  const config = report.config as { loop: { kind: string } };
+  const config = report.config as { loop: { kind: string }; batch?: number };
   if (config.loop.kind === "closed") {
-    const half = Math.round(report.dkv.operations.all.throughputOpsPerSecond / 2);
+    // --rate counts the loop's steps: batches, with --batch.
+    const perStep = Math.max(1, config.batch ?? 0);
+    const half = Math.round(report.dkv.operations.all.throughputOpsPerSecond / 2 / perStep);
     lines.push(
       `for the DESIGN §9 latency check, run the open loop at half this run's throughput (if it was the maximum): --rate ${half}`,
     );

@@ -9,7 +9,7 @@ import {
   type Histogram,
 } from "hdr-histogram-js";
 import { OPERATION_KINDS, type OperationKind } from "./workload.js";
-import type { OperationResult } from "./load-schedule.js";
+import type { OperationResult, StepResult } from "./load-schedule.js";
 
 /** Values are microseconds; three significant digits keep every percentile within 0.1%. */
 export function newLatencyHistogram(): Histogram {
@@ -50,8 +50,19 @@ export class LatencyRecorder {
     return this.#failed;
   }
 
-  /** Records one operation; only successful ones enter the latency histograms. */
-  record(result: OperationResult, latencyMs: number, doneMs: number): void {
+  /**
+   * Records one operation, or each item of a batch with the batch's latency; only successful
+   * ones enter the latency histograms.
+   */
+  record(result: StepResult, latencyMs: number, doneMs: number): void {
+    if ("kind" in result) {
+      this.#recordOne(result, latencyMs, doneMs);
+      return;
+    }
+    for (const item of result) this.#recordOne(item, latencyMs, doneMs);
+  }
+
+  #recordOne(result: OperationResult, latencyMs: number, doneMs: number): void {
     this.#completed += 1;
     this.#lastDoneMs = Math.max(this.#lastDoneMs, doneMs);
     if (result.status !== "OK") {

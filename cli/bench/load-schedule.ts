@@ -16,14 +16,20 @@ export interface OperationResult {
   readonly status: string;
 }
 
-/** Starts one operation; resolves when it is done and never rejects. */
-export type Operation = () => Promise<OperationResult>;
+/**
+ * What one step of a driver did: one operation's result, or one result per item of a batch
+ * (`dkv bench --batch`), every item taking its batch's latency.
+ */
+export type StepResult = OperationResult | readonly OperationResult[];
+
+/** Starts one operation (or one batch of them); resolves when it is done and never rejects. */
+export type Operation = () => Promise<StepResult>;
 
 /**
- * Receives every measured operation (started at or after the warmup): its result, its latency
- * and when it finished. The open loop measures latency from the intended start.
+ * Receives every measured step (started at or after the warmup): its result, its latency and
+ * when it finished. The open loop measures latency from the intended start.
  */
-export type OperationSink = (result: OperationResult, latencyMs: number, doneMs: number) => void;
+export type OperationSink = (result: StepResult, latencyMs: number, doneMs: number) => void;
 
 /** Time as the drivers see it, so that tests can run them on a virtual clock. */
 export interface Clock {

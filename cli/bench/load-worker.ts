@@ -7,7 +7,7 @@ import { DkvClient } from "../../coordinator/client.js";
 import { runClosedLoop } from "./closed-loop.js";
 import { runOpenLoop } from "./open-loop.js";
 import { LatencyRecorder } from "./latency-recorder.js";
-import { REAL_CLOCK, type LoadSchedule } from "./load-schedule.js";
+import { REAL_CLOCK, type LoadSchedule, type Operation } from "./load-schedule.js";
 import { WorkloadExecutor, benchValue } from "./workload-executor.js";
 import { WORKLOADS } from "./workload.js";
 import type { FromWorker, WorkerConfig } from "./worker-messages.js";
@@ -18,6 +18,8 @@ export class LoadWorker {
   /** One client; one per node when requests are spread (each with the others as fallbacks). */
   readonly #clients: DkvClient[];
   readonly #executor: WorkloadExecutor;
+  /** One step of the loop: a single operation, or a batch of them (--batch). */
+  readonly #operation: Operation;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
@@ -42,7 +44,9 @@ export class LoadWorker {
       // Each worker draws its own key and operation sequence from the run's seed.
       seed: config.seed * 1000 + config.workerIndex + 1,
       workerIndex: config.workerIndex,
+      batch: config.batch,
     });
+    this.#operation = config.batch > 0 ? this.#executor.batchOperation : this.#executor.operation;
   }
 
   /** Opens the channels with one read each so that connecting is not measured. */
@@ -80,7 +84,7 @@ export class LoadWorker {
           clock: REAL_CLOCK,
           schedule,
           concurrency: config.loop.concurrency,
-          operation: this.#executor.operation,
+          operation: this.#operation,
           sink,
         });
       } else {
@@ -88,10 +92,11 @@ export class LoadWorker {
           clock: REAL_CLOCK,
           schedule,
           ...config.loop,
-          operation: this.#executor.operation,
+          operation: this.#operation,
           sink,
         });
-        notIssued = outcome.notIssuedMeasured;
+        // A step never started is every operation it would have carried.
+        notIssued = outcome.notIssuedMeasured * Math.max(1, config.batch);
         startLagMaxMs = outcome.startLagMaxMs;
         recorder.addErrors("NOT_ISSUED", notIssued);
       }

@@ -142,6 +142,7 @@ function workerConfig(spec: TargetSpec, config: BenchConfig, index: number): Wor
     addresses,
     routing: spec.name === "dkv" ? config.routing : "given",
     session: config.session,
+    batch: config.batch,
     ...(spec.credentials === undefined ? {} : { credentials: spec.credentials }),
     workload: config.workload,
     records: config.records,

@@ -33,6 +33,8 @@ export interface WorkerConfig {
   readonly routing: BenchRouting;
   /** Calls coalesced onto KV.Session streams. */
   readonly session: boolean;
+  /** Operations per batch call (each step of the loop is one batch), 0 for single calls. */
+  readonly batch: number;
   /** TLS credentials (absent: plaintext). */
   readonly credentials?: ClientCredentialsPem;
   readonly workload: WorkloadName;

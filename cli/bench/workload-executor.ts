@@ -4,7 +4,14 @@
 // this process saw instead of piling up siblings.
 
 import * as grpc from "@grpc/grpc-js";
-import type { CallOptions, DkvClient } from "../../coordinator/client.js";
+import type {
+  CallOptions,
+  DkvClient,
+  GetReply,
+  PutItem,
+  PutReply,
+} from "../../coordinator/client.js";
+import type { ItemOutcome } from "../../coordinator/client-batch.js";
 import type { OperationResult } from "./load-schedule.js";
 import { SeededRandom } from "../../node/core/seeded-random.js";
 import { ScrambledZipfianGenerator } from "./zipfian-generator.js";
@@ -26,6 +33,14 @@ export interface WorkloadExecutorOptions {
   readonly seed: number;
   /** Makes this executor's inserted keys its own (insertKeyName). */
   readonly workerIndex: number;
+  /** Operations per batch for `batchOperation` (dkv bench --batch); 1 when absent. */
+  readonly batch?: number;
+}
+
+/** One operation drawn for a batch: its kind and record (or insert) number. */
+interface Drawn {
+  readonly kind: OperationKind;
+  readonly index: number;
 }
 
 /** What the reads saw: a check that the store returned what the preload wrote. */
@@ -73,6 +88,96 @@ export class WorkloadExecutor {
     }
   };
 
+  /**
+   * One batch of operations of the workload (dkv bench --batch), all sent to one client: the
+   * reads and the read-modify-writes' gets in one BatchGet, the updates and inserts in one
+   * BatchPut beside it, and the read-modify-writes' puts, with the contexts their gets saw, in
+   * a second BatchPut after the gets. One result per operation, in the order drawn: an item
+   * fails alone, and a batch refused whole fails every item it carried.
+   */
+  readonly batchOperation = async (): Promise<OperationResult[]> => {
+    const size = this.#options.batch ?? 1;
+    const drawn: Drawn[] = [];
+    for (let item = 0; item < size; item++) {
+      const kind = chooseOperation(this.#options.workload, this.#random);
+      drawn.push({ kind, index: kind === "insert" ? this.#inserted++ : this.#keys.next() });
+    }
+    const client = this.#clients[this.#turn++ % this.#clients.length]!;
+    const results = new Array<OperationResult>(size);
+    const positions = (kinds: readonly OperationKind[]): number[] =>
+      drawn.flatMap((operation, position) => (kinds.includes(operation.kind) ? [position] : []));
+    const seen = new Map<number, Uint8Array>();
+    const reading = this.#readBatch(client, drawn, positions(["read", "rmw"]), results, seen);
+    await Promise.all([
+      reading.then((rmw) => this.#writeBatch(client, drawn, rmw, results, (p) => seen.get(p))),
+      this.#writeBatch(client, drawn, positions(["update", "insert"]), results, (p) =>
+        this.#contexts.get(drawn[p]!.index),
+      ),
+    ]);
+    return results;
+  };
+
+  /**
+   * Reads the operations at `positions` in one BatchGet; records the reads' results, keeps
+   * each context seen (in `seen` by position too), and returns the read-modify-writes whose
+   * get succeeded, for their puts.
+   */
+  async #readBatch(
+    client: DkvClient,
+    drawn: readonly Drawn[],
+    positions: readonly number[],
+    results: OperationResult[],
+    seen: Map<number, Uint8Array>,
+  ): Promise<number[]> {
+    if (positions.length === 0) return [];
+    const keys = positions.map((position) => keyName(drawn[position]!.index));
+    const outcomes = await settled(client.getMany(keys, this.#options.callOptions));
+    const rmw: number[] = [];
+    positions.forEach((position, item) => {
+      const { kind, index } = drawn[position]!;
+      const outcome = itemOf(outcomes, item);
+      if (!outcome.ok) {
+        results[position] = { kind, status: statusName(outcome.error) };
+        return;
+      }
+      seen.set(position, this.#sawRead(index, outcome.reply));
+      if (kind === "rmw") rmw.push(position);
+      else results[position] = { kind, status: "OK" };
+    });
+    return rmw;
+  }
+
+  /** Writes the operations at `positions` in one BatchPut, with the contexts given. */
+  async #writeBatch(
+    client: DkvClient,
+    drawn: readonly Drawn[],
+    positions: readonly number[],
+    results: OperationResult[],
+    contextOf: (position: number) => Uint8Array | undefined,
+  ): Promise<void> {
+    if (positions.length === 0) return;
+    const { value, workerIndex, callOptions } = this.#options;
+    const items = positions.map((position): PutItem => {
+      const { kind, index } = drawn[position]!;
+      if (kind === "insert") return { key: insertKeyName(workerIndex, index), value };
+      const context = contextOf(position);
+      return context === undefined
+        ? { key: keyName(index), value }
+        : { key: keyName(index), value, context };
+    });
+    const outcomes = await settled(client.putMany(items, callOptions));
+    positions.forEach((position, item) => {
+      const { kind, index } = drawn[position]!;
+      const outcome = itemOf(outcomes, item);
+      if (!outcome.ok) {
+        results[position] = { kind, status: statusName(outcome.error) };
+        return;
+      }
+      if (kind !== "insert") this.#contexts.set(index, outcome.reply.context);
+      results[position] = { kind, status: "OK" };
+    });
+  }
+
   get readStats(): ReadStats {
     return {
       reads: this.#reads,
@@ -108,7 +213,11 @@ export class WorkloadExecutor {
   }
 
   async #read(client: DkvClient, key: string, index: number): Promise<Uint8Array> {
-    const reply = await client.get(key, this.#options.callOptions);
+    return this.#sawRead(index, await client.get(key, this.#options.callOptions));
+  }
+
+  /** Counts a read's siblings and keeps its context for the key's next update; returns it. */
+  #sawRead(index: number, reply: GetReply): Uint8Array {
     this.#reads += 1;
     const siblings = reply.siblings.length;
     if (siblings === 0) this.#notFound += 1;
@@ -129,6 +238,28 @@ export class WorkloadExecutor {
     const reply = await client.put(key, this.#options.value, options);
     this.#contexts.set(index, reply.context);
   }
+}
+
+/** A batch's outcomes, or the error that refused it whole. */
+type Settled<Reply> = ItemOutcome<Reply>[] | { readonly refused: unknown };
+
+async function settled<Reply>(batch: Promise<ItemOutcome<Reply>[]>): Promise<Settled<Reply>> {
+  try {
+    return await batch;
+  } catch (error) {
+    return { refused: error };
+  }
+}
+
+/** Item `item`'s outcome; every item of a batch refused whole failed with its error. */
+function itemOf<Reply>(
+  outcomes: Settled<Reply>,
+  item: number,
+): { readonly ok: true; readonly reply: Reply } | { readonly ok: false; readonly error: unknown } {
+  if (!Array.isArray(outcomes)) return { ok: false, error: outcomes.refused };
+  const outcome = outcomes[item];
+  if (outcome === undefined) throw new Error(`a batch answered without item ${item}`);
+  return outcome;
 }
 
 /** The gRPC status name of an error (DEADLINE_EXCEEDED, ...), or CLIENT_ERROR. */

@@ -32,6 +32,7 @@ interface BenchArgs extends ClientArgs {
   baseline: string;
   routing: string;
   session: boolean;
+  batch: number;
   existing: boolean;
   nodes: number;
   storage: string;
@@ -89,6 +90,12 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
       describe:
         "dkv client: concurrent calls coalesced onto one KV.Session stream per node (the echo baseline too)",
     })
+    .option("batch", {
+      type: "number",
+      default: 0,
+      describe:
+        "Operations per KV.BatchGet/KV.BatchPut call (0: single calls); each step of --concurrency or --rate is then a batch, and figures count its items",
+    })
     .option("existing", {
       type: "boolean",
       default: false,
@@ -110,9 +117,10 @@ export function builder(yargs: Argv): Argv<BenchArgs> {
         "A further `dkv serve` flag for the nodes bench starts, e.g. --serve-flag=--no-anti-entropy",
     })
     .example("$0 bench --workload a --baseline echo --duration 10 --json", "")
+    .example("$0 bench --workload a --rate 500 --baseline echo", "open loop at 500 ops/s")
     .example(
-      "$0 bench --workload a --rate 500 --baseline echo",
-      "open loop at 500 ops/s",
+      "$0 bench --workload insert --batch 100 --routing spread",
+      "batches of 100 new keys, each to the next node",
     ) as unknown as Argv<BenchArgs>;
 }
 
@@ -132,6 +140,7 @@ export async function handler(args: ArgumentsCamelCase<BenchArgs>): Promise<void
       baseline: args.baseline,
       routing: args.routing,
       session: args.session,
+      batch: args.batch,
       nodes: args.nodes,
       storage: args.storage,
       partitions: args.partitions,

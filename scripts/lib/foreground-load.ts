@@ -184,6 +184,8 @@ export class OpenForeground implements PhasedLoad {
         return operation;
       },
       sink: (result, latencyMs, doneMs) => {
+        // executor.operation runs one operation per step, never a batch.
+        if (!("kind" in result)) throw new Error("the foreground load got a batch's results");
         const dueMs = doneMs - latencyMs;
         const phase = this.#phases.find((one) => one.startMs <= dueMs && dueMs < one.endMs);
         if (phase === undefined) return;
