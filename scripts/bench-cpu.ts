@@ -128,6 +128,11 @@ async function main(): Promise<number> {
       default: 0,
       describe: "Also: Health.Check, get-only and put-only phases at this rate (0: none)",
     })
+    .option("session", {
+      type: "boolean",
+      default: false,
+      describe: "The YCSB-A and batch phases' client coalesces calls onto KV.Session streams",
+    })
     .option("cpu-prof-dir", { type: "string" })
     .option("keep-logs", { type: "boolean", default: false })
     .option("node-flag", { type: "string", array: true, default: [] as string[] })
@@ -175,10 +180,11 @@ async function main(): Promise<number> {
         spawnNode({ ...spec, args: [...nodeFlags, ...spec.args] }),
       );
       const security = clusterClientSecurity(dir);
-      // Unary calls, as the figures of BENCHMARKS' "Where the server CPU goes" were made.
+      // Unary calls, as the figures of BENCHMARKS' "Where the server CPU goes" were made,
+      // unless --session: the client's default, calls coalesced onto a KV.Session stream.
       const client = new DkvClient(
         specs.map((spec) => spec.address),
-        { security, routing: "given", session: false },
+        { security, routing: "given", session: args.session },
       );
       stopping = async () => {
         client.close();

@@ -298,7 +298,8 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
   const engine = args.storage as StorageEngineName;
   const storage = await createStorage(engine, args["data-dir"], limits);
   const hintDir = path.join(args["data-dir"], "hints");
-  const hintStorage = await createStorage(engine, hintDir, limits);
+  // Hints are written once and read once, at delivery: a cache would only copy them.
+  const hintStorage = await createStorage(engine, hintDir, limits, 0);
   const node = await startNode({
     self,
     listen,

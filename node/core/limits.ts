@@ -75,6 +75,11 @@ export interface Limits {
   /** Read repairs a node runs at once; beyond it repairs are skipped (Riak read_repair_max). */
   readonly readRepairsInFlightMax: number;
   /**
+   * Bytes of recently read and written objects the log engine keeps in memory, least recently
+   * used out first (node/storage/object-cache.ts); 1 keeps none.
+   */
+  readonly objectCacheBytesMax: number;
+  /**
    * Bytes of hints a node keeps for one down primary (hinted handoff); past it the node declines
    * to stand in for that primary and the coordinator moves on to the next node. Bounds the disk
    * one long outage can fill.
@@ -191,6 +196,7 @@ export const DEFAULT_LIMITS: Limits = {
   replyUnreadMsMax: 60_000,
   transferUnreadMsMax: 30_000,
   readRepairsInFlightMax: 256,
+  objectCacheBytesMax: 32 * MiB,
   hintBytesMax: GiB,
   requestTimeoutMsDefault: 5000,
   requestTimeoutMsMax: 60_000,

@@ -260,6 +260,20 @@ function registerStorageMetrics(registry: Registry, stores: readonly StoreSource
     "store",
     each(detail("merges")),
   );
+  labelledCounterOf(
+    registry,
+    "dkv_storage_object_cache_hits_total",
+    "Reads the log engine served from its object cache",
+    "store",
+    each(detail("objectCacheHits")),
+  );
+  labelledCounterOf(
+    registry,
+    "dkv_storage_object_cache_misses_total",
+    "Reads the log engine's object cache did not hold (read from the file)",
+    "store",
+    each(detail("objectCacheMisses")),
+  );
 }
 
 /** The log engine's detail counters (other engines have none). */

@@ -6,11 +6,15 @@ import type { Storage } from "./storage.js";
 import type { StorageEngineName } from "./storage-engines.js";
 import type { Limits } from "../core/limits.js";
 
-/** A new, unopened engine of the named kind keeping its files under dataDir. */
+/**
+ * A new, unopened engine of the named kind keeping its files under dataDir. `objectCacheBytesMax`
+ * sizes the log engine's object cache (0: none, for a store read about once per write).
+ */
 export async function createStorage(
   engine: StorageEngineName,
   dataDir: string,
   limits: Limits,
+  objectCacheBytesMax: number = limits.objectCacheBytesMax,
 ): Promise<Storage> {
   // Replica merges may legitimately grow an object past the client-facing limit (siblings
   // written through different coordinators); the engine refuses only what gRPC could not carry.
@@ -19,7 +23,12 @@ export async function createStorage(
   switch (engine) {
     case "log": {
       const { LogStorage } = await import("./log-storage.js");
-      return new LogStorage({ dir: path.join(dataDir, "log"), keyBytesMax, objectBytesMax });
+      return new LogStorage({
+        dir: path.join(dataDir, "log"),
+        keyBytesMax,
+        objectBytesMax,
+        objectCacheBytesMax,
+      });
     }
     case "lmdb": {
       const { LmdbStorage } = await import("./lmdb-storage.js");

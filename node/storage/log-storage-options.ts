@@ -26,6 +26,8 @@ export interface LogStorageOptions {
   readonly objectBytesMax?: number;
   /** Corrupt records listed individually at most; the count is unbounded (default 1000). */
   readonly corruptRecordsListMax?: number;
+  /** Bytes of recently read and written objects kept in memory (default 32 MiB; 0: none). */
+  readonly objectCacheBytesMax?: number;
   /** The lazy sync's timer and the durations reported (default: the system clock). */
   readonly clock?: Clock;
 }
@@ -49,6 +51,7 @@ export function resolveLogStorageOptions(options: LogStorageOptions): ResolvedLo
     keyBytesMax: options.keyBytesMax ?? 64 * 1024,
     objectBytesMax: options.objectBytesMax ?? 16 * 1024 * 1024,
     corruptRecordsListMax: options.corruptRecordsListMax ?? 1000,
+    objectCacheBytesMax: options.objectCacheBytesMax ?? 32 * 1024 * 1024,
   };
   if (resolved.dir.length === 0) throw new Error("log storage needs a dir");
   checkRange("segmentBytesMax", resolved.segmentBytesMax, 64, SEGMENT_BYTES_MAX_LIMIT);
@@ -59,6 +62,7 @@ export function resolveLogStorageOptions(options: LogStorageOptions): ResolvedLo
   checkRange("keyBytesMax", resolved.keyBytesMax, 1, 2 ** 31);
   checkRange("objectBytesMax", resolved.objectBytesMax, 0, 2 ** 31);
   checkRange("corruptRecordsListMax", resolved.corruptRecordsListMax, 0, 1_000_000);
+  checkRange("objectCacheBytesMax", resolved.objectCacheBytesMax, 0, 2 ** 40);
   return resolved;
 }
 

@@ -13,6 +13,7 @@ import {
 } from "./log-storage-options.js";
 import { LogWriter } from "./log-writer.js";
 import { mergeFrozenSegments, type MergeResult } from "./merge.js";
+import { ObjectCache } from "./object-cache.js";
 import {
   BUCKET_BYTES_MAX,
   RecordKind,
@@ -53,6 +54,7 @@ export class LogStorage implements Storage {
   readonly #set = new SegmentSet();
   readonly #corruptions: CorruptionLog;
   readonly #scratch = Buffer.allocUnsafe(SYNC_READ_BYTES_MAX);
+  readonly #cache: ObjectCache;
   #state: State = "new";
   #writer: LogWriter | undefined;
   #queue: WriteQueue | undefined;
@@ -71,6 +73,7 @@ export class LogStorage implements Storage {
     this.#options = resolveLogStorageOptions(options);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#corruptions = new CorruptionLog(this.#options.corruptRecordsListMax);
+    this.#cache = new ObjectCache(this.#options.objectCacheBytesMax);
   }
 
   async open(): Promise<void> {
@@ -106,6 +109,9 @@ export class LogStorage implements Storage {
 
   /** Tells the rollback listeners which keys a rollback restored; a listener's throw is noted. */
   #rolledBack(ids: readonly string[]): void {
+    // The restored records are older ones the cache may hold no entry for, but a crash-free
+    // rollback can reuse a truncated offset: no entry of these keys may survive it.
+    for (const id of ids) this.#cache.delete(id);
     const keys = ids.map((id) => parseRecordKeyId(id));
     for (const listener of this.#rollbackListeners) {
       try {
@@ -135,13 +141,25 @@ export class LogStorage implements Storage {
       );
     }
     const record = encodeRecord(RecordKind.put, bucket, key, object);
-    return queue.enqueue(
-      record,
-      recordIdOf(record),
-      RecordKind.put,
-      versionHashOf(object),
-      options.durable,
-    );
+    const id = recordIdOf(record);
+    const versionHash = versionHashOf(object);
+    const result = await queue.enqueue(record, id, RecordKind.put, versionHash, options.durable);
+    this.#cacheWritten(id, record.length, versionHash, object);
+    return result;
+  }
+
+  /**
+   * Caches a written object once its record is the key's current one: the next write of a key
+   * reads it first (read-before-write), and a zipfian workload reads its hot keys again soon. A
+   * later write that already replaced it (another size or version hash) leaves it out.
+   */
+  #cacheWritten(id: string, size: number, versionHash: number, object: Uint8Array): void {
+    const keydir = this.#set.keydir;
+    const slot = keydir.slotOf(id);
+    if (slot < 0 || keydir.sizeAt(slot) !== size || keydir.versionHashAt(slot) !== versionHash) {
+      return;
+    }
+    this.#cache.set(id, keydir.segmentIdAt(slot), keydir.offsetAt(slot), object.slice());
   }
 
   async remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult> {
@@ -155,7 +173,9 @@ export class LogStorage implements Storage {
     this.#checkOpen();
     // A snapshot of the ids, so that writes during iteration neither throw nor loop forever.
     for (const id of this.#set.keydir.ids()) {
-      const object = await this.#readById(id);
+      // A scan (the trees' rebuild at start, a transfer) reads every key once: it would only
+      // push the hot ones out of the cache.
+      const object = await this.#readById(id, false);
       if (object === undefined) continue;
       yield { ...parseRecordKeyId(id), object };
     }
@@ -194,6 +214,7 @@ export class LogStorage implements Storage {
     const active = writer?.active;
     const usage = this.#set.frozenUsage(active?.id ?? Number.MAX_SAFE_INTEGER);
     const recovery = this.#recovery;
+    const cache = this.#cache.stats();
     return {
       engine: this.engine,
       keys: this.#set.keydir.size,
@@ -216,6 +237,10 @@ export class LogStorage implements Storage {
         recoveryHintsLoaded: recovery?.hintsLoaded ?? 0,
         recoveryTornBytesTruncated: recovery?.tornBytesTruncated ?? 0,
         recoveryMs: Math.round(recovery?.durationMs ?? 0),
+        objectCacheHits: cache.hits,
+        objectCacheMisses: cache.misses,
+        objectCacheEntries: cache.entries,
+        objectCacheBytes: cache.bytes,
       },
     };
   }
@@ -233,13 +258,15 @@ export class LogStorage implements Storage {
     this.#state = "closed";
   }
 
-  async #readById(id: string): Promise<Uint8Array | undefined> {
+  async #readById(id: string, cache = true): Promise<Uint8Array | undefined> {
     const keydir = this.#set.keydir;
     const slot = keydir.slotOf(id);
     if (slot < 0) return undefined;
     const segmentId = keydir.segmentIdAt(slot);
     const offset = keydir.offsetAt(slot);
     const size = keydir.sizeAt(slot);
+    const cached = this.#cache.get(id, segmentId, offset);
+    if (cached !== undefined) return cached;
     const segment = this.#set.get(segmentId);
     if (segment === undefined)
       throw new Error(`key directory points at missing segment ${segmentId}`);
@@ -261,6 +288,9 @@ export class LogStorage implements Storage {
     }
     const object = new Uint8Array(size - view.valueStart);
     object.set(bytes.subarray(view.valueStart, size));
+    // Kept with the record it was read from: after an await (a large read) the key may have
+    // moved on, and then the entry never matches and is dropped at its next lookup.
+    if (cache) this.#cache.set(id, segmentId, offset, object.slice());
     return object;
   }
 
