@@ -159,7 +159,7 @@ export class LogStorage implements Storage {
     if (slot < 0 || keydir.sizeAt(slot) !== size || keydir.versionHashAt(slot) !== versionHash) {
       return;
     }
-    this.#cache.set(id, keydir.segmentIdAt(slot), keydir.offsetAt(slot), object.slice());
+    this.#cache.set(id, keydir.segmentIdAt(slot), keydir.offsetAt(slot), object);
   }
 
   async remove(bucket: string, key: Uint8Array, options: WriteOptions): Promise<WriteResult> {
@@ -286,11 +286,14 @@ export class LogStorage implements Storage {
       this.#dropCorruptOnRead(id, segmentId, offset, size);
       return undefined;
     }
-    const object = new Uint8Array(size - view.valueStart);
-    object.set(bytes.subarray(view.valueStart, size));
     // Kept with the record it was read from: after an await (a large read) the key may have
-    // moved on, and then the entry never matches and is dropped at its next lookup.
-    if (cache) this.#cache.set(id, segmentId, offset, object.slice());
+    // moved on, and then the entry never matches and is dropped at its next lookup. The copy in
+    // the cache is the one handed out: no typed array of its own per read.
+    const value = bytes.subarray(view.valueStart, size);
+    const kept = cache ? this.#cache.set(id, segmentId, offset, value) : undefined;
+    if (kept !== undefined) return kept;
+    const object = new Uint8Array(size - view.valueStart);
+    object.set(value);
     return object;
   }
 

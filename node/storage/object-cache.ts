@@ -1,27 +1,45 @@
-// The log engine's cache of recent objects, bounded in bytes, least recently used out first.
-// Each entry remembers the record it holds the object of, and serves a read only while the key
-// directory still points at that record: a later write, a tombstone or a merge's move of the
-// key makes the entry miss without any hook (LogStorage drops the keys of a rollback besides).
+// The log engine's cache of recent objects, bounded in bytes. Each entry remembers the record it
+// holds the object of, and serves a read only while the key directory still points at that
+// record: a later write, a tombstone or a merge's move of the key makes the entry miss without
+// any hook (LogStorage drops the keys of a rollback besides).
 //
 // Why: every get and every write's read-before-write read its record with a pread and checked
 // its crc32 over the whole record, on each of the n replicas: in a profile of YCSB-A through
 // the session that was ~15% of the three nodes' busy time (BENCHMARKS.md, 2026-12-06, sixth
 // session), for the same few thousand hot keys again and again. Like Cassandra's row cache (and
 // unlike Bitcask, which leaves caching to the OS), it trades bounded memory for CPU.
+//
+// How: objects are copied into large slabs, one after another, and the oldest slab goes when
+// the bound is reached (its entries with it), so that a write or a hit allocates no typed array
+// of its own: a 1 KiB Uint8Array each was an off-heap allocation that cost more than the pread
+// it saved. A hit hands out a view into its slab; a slab is never written again once filled
+// and never reused, so bytes handed out never change (Storage.get's promise). A hit on an entry
+// in the older half of the slabs copies it to the newest one (a second chance, close to LRU).
 
-/** Bytes an entry costs besides its object: the map entry, the entry object, the id's chars. */
-const ENTRY_OVERHEAD_BYTES = 96;
-/**
- * One object may take at most this share of the cache: a large object would push out hundreds
- * of small hot ones to be read once.
- */
-const OBJECT_SHARE_MAX = 1 / 16;
+/** Bytes an entry costs besides its object: the map entry, the entry and view objects. */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** Slabs in a full cache: the bound is kept to within one slab. */
+const SLABS_PER_CACHE = 32;
+/** The smallest slab: below it, a cache is a handful of slabs of small objects. */
+const SLAB_BYTES_MIN = 64 * 1024;
+
+interface Slab {
+  readonly generation: number;
+  readonly bytes: Uint8Array;
+  /** Bytes of the buffer written. */
+  used: number;
+  /** What its entries cost: their objects plus ENTRY_OVERHEAD_BYTES each, at most a slab. */
+  charged: number;
+  /** The ids whose entries point into this slab (some may have moved on since). */
+  readonly ids: string[];
+}
 
 interface Entry {
   readonly segmentId: number;
   readonly offset: number;
   readonly object: Uint8Array;
-  readonly bytes: number;
+  /** The slab holding the object. */
+  readonly generation: number;
 }
 
 /** Hits, misses and size of a cache. */
@@ -32,75 +50,110 @@ export interface ObjectCacheStats {
   readonly bytes: number;
 }
 
-/** A byte-bounded LRU map from key id to the object of one record. */
+/** A byte-bounded map from key id to the object of one record, oldest slab out first. */
 export class ObjectCache {
-  readonly #bytesMax: number;
-  /** In use order, least recent first (a Map keeps insertion order; a hit re-inserts). */
+  readonly #slabBytes: number;
+  readonly #slabsMax: number;
+  /** Oldest first; the last one is being filled. */
+  readonly #slabs: Slab[] = [];
   readonly #entries = new Map<string, Entry>();
-  #bytes = 0;
+  #nextGeneration = 0;
   #hits = 0;
   #misses = 0;
 
-  /** @param bytesMax the bound on objects plus overhead; 0 caches nothing */
+  /**
+   * @param bytesMax the bound on the slabs' buffers; each slab also carries at most its own size
+   *   in objects plus entry overhead, so memory stays below twice this even for tiny objects.
+   *   Below one slab of SLAB_BYTES_MIN, nothing is cached.
+   */
   constructor(bytesMax: number) {
     if (!Number.isSafeInteger(bytesMax) || bytesMax < 0) {
       throw new Error(`an object cache's bytesMax must be a whole number ≥ 0, got ${bytesMax}`);
     }
-    this.#bytesMax = bytesMax;
+    this.#slabBytes = Math.max(SLAB_BYTES_MIN, Math.floor(bytesMax / SLABS_PER_CACHE));
+    this.#slabsMax = Math.floor(bytesMax / this.#slabBytes);
   }
 
   /**
-   * A copy of the object of `id` if the cache holds it from the record at (segmentId, offset),
-   * the key's current record; an entry from any other record is dropped.
+   * The object of `id` if the cache holds it from the record at (segmentId, offset), the key's
+   * current record; an entry from any other record is dropped. The bytes are the cache's:
+   * callers keep them unchanged (Storage.get).
    */
   get(id: string, segmentId: number, offset: number): Uint8Array | undefined {
     const entry = this.#entries.get(id);
     if (entry === undefined || entry.segmentId !== segmentId || entry.offset !== offset) {
-      if (entry !== undefined) this.#drop(id, entry);
+      if (entry !== undefined) this.#entries.delete(id);
       this.#misses += 1;
       return undefined;
     }
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
     this.#hits += 1;
-    // A copy: callers own what a read returns, as they own a fresh read's bytes.
-    return entry.object.slice();
+    if (this.#nextGeneration - entry.generation > this.#slabsMax / 2) {
+      // Older than half the cache: a second chance in the newest slab, or it goes soon.
+      this.set(id, segmentId, offset, entry.object);
+    }
+    return entry.object;
   }
 
   /**
-   * Keeps `object` as the one of the record at (segmentId, offset) for `id`. The cache takes
-   * the array as it is: the caller must not write to it afterwards.
+   * Keeps a copy of `object` as the one of the record at (segmentId, offset) for `id`; returns
+   * the copy (the cache's, kept unchanged like a hit's), or undefined when it is not kept.
    */
-  set(id: string, segmentId: number, offset: number, object: Uint8Array): void {
-    const previous = this.#entries.get(id);
-    if (previous !== undefined) this.#drop(id, previous);
-    const bytes = object.byteLength + id.length + ENTRY_OVERHEAD_BYTES;
-    if (bytes > this.#bytesMax * OBJECT_SHARE_MAX) return;
-    this.#entries.set(id, { segmentId, offset, object, bytes });
-    this.#bytes += bytes;
-    for (const [oldId, oldest] of this.#entries) {
-      if (this.#bytes <= this.#bytesMax) break;
-      this.#drop(oldId, oldest);
+  set(id: string, segmentId: number, offset: number, object: Uint8Array): Uint8Array | undefined {
+    // One object may take at most a slab: a large one would push out hundreds of small hot ones.
+    if (object.byteLength > this.#slabBytes || this.#slabsMax === 0) {
+      this.#entries.delete(id);
+      return undefined;
     }
+    const cost = object.byteLength + ENTRY_OVERHEAD_BYTES;
+    let slab = this.#slabs[this.#slabs.length - 1];
+    if (
+      slab === undefined ||
+      slab.used + object.byteLength > slab.bytes.length ||
+      (slab.charged > 0 && slab.charged + cost > this.#slabBytes)
+    ) {
+      slab = this.#addSlab();
+    }
+    const start = slab.used;
+    slab.bytes.set(object, start);
+    slab.used += object.byteLength;
+    slab.charged += cost;
+    slab.ids.push(id);
+    const copy = slab.bytes.subarray(start, slab.used);
+    this.#entries.set(id, { segmentId, offset, object: copy, generation: slab.generation });
+    return copy;
   }
 
   /** Forgets `id`. */
   delete(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) this.#drop(id, entry);
-  }
-
-  stats(): ObjectCacheStats {
-    return {
-      hits: this.#hits,
-      misses: this.#misses,
-      entries: this.#entries.size,
-      bytes: this.#bytes,
-    };
-  }
-
-  #drop(id: string, entry: Entry): void {
     this.#entries.delete(id);
-    this.#bytes -= entry.bytes;
+  }
+
+  /** `bytes`: the slabs' buffers (what the bound holds to) and the entries' overhead. */
+  stats(): ObjectCacheStats {
+    let bytes = this.#entries.size * ENTRY_OVERHEAD_BYTES;
+    for (const slab of this.#slabs) bytes += slab.bytes.length;
+    return { hits: this.#hits, misses: this.#misses, entries: this.#entries.size, bytes };
+  }
+
+  /** Starts a new slab, dropping the oldest ones (and their entries) beyond the bound. */
+  #addSlab(): Slab {
+    while (this.#slabs.length >= this.#slabsMax) {
+      const oldest = this.#slabs.shift()!;
+      for (const id of oldest.ids) {
+        if (this.#entries.get(id)?.generation === oldest.generation) this.#entries.delete(id);
+      }
+    }
+    // Not zeroed: every byte handed out is written first. A plain Uint8Array over the buffer,
+    // so that what a read hands out is what other engines hand out, not a Buffer.
+    const buffer = Buffer.allocUnsafeSlow(this.#slabBytes);
+    const slab: Slab = {
+      generation: this.#nextGeneration++,
+      bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+      used: 0,
+      charged: 0,
+      ids: [],
+    };
+    this.#slabs.push(slab);
+    return slab;
   }
 }
