@@ -25,8 +25,8 @@ import { PutQuorum, type PutVerdict, type QuorumTarget } from "./core/put-quorum
 import { mustSync, type TransitionGroups } from "./core/transition-groups.js";
 import { GetQuorum, type GetVerdict, type ReadReply } from "./core/get-quorum.js";
 import { planReadRepair } from "./core/read-repair.js";
-import { spareChoice } from "./core/spare-choice.js";
-import type { OwnCopy, ReplicaTransport, TransportWriteReply } from "./replica-transport.js";
+import { sendToSlot, type WriteSlotDeps } from "./write-slot.js";
+import type { OwnCopy, ReplicaTransport } from "./replica-transport.js";
 import { SYSTEM_CLOCK, monotonicDeadline, wallDeadline, type Clock } from "../node/clock.js";
 import { WriteCopies } from "./write-copies.js";
 import { holdBytes, holdCopy } from "./read-budget.js";
@@ -67,6 +67,7 @@ export class Coordinator {
   readonly #hints: HintStore | undefined;
   readonly #lists: PreferenceLists;
   readonly #sloppyAllowed: boolean;
+  readonly #slotDeps: WriteSlotDeps;
   readonly stats: CoordinatorStats = { readRepairs: 0, readRepairsSkipped: 0 };
 
   constructor(options: {
@@ -94,6 +95,13 @@ export class Coordinator {
     this.#limits = options.limits;
     this.#logger = options.logger;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#slotDeps = {
+      transport: this.#transport,
+      clock: this.#clock,
+      limits: this.#limits,
+      logger: this.#logger,
+      sloppyAllowed: this.#sloppyAllowed,
+    };
   }
 
   /** The key's preference list (coordinator/preference-lists.ts); writes' by default. */
@@ -211,12 +219,19 @@ export class Coordinator {
     const copies = new WriteCopies();
     const verdict = await this.#drive(quorum, others, deadlineMs, {
       send: (target) =>
-        this.#sendToSlot(command, target.node as NodeId, standsInFor.get(target.node), spares, {
-          object: local.object,
-          durable: syncs(target.node),
-          copies,
-          deadlineMs,
-        }).then((reply) => {
+        sendToSlot(
+          this.#slotDeps,
+          command,
+          target.node as NodeId,
+          standsInFor.get(target.node),
+          spares,
+          {
+            object: local.object,
+            durable: syncs(target.node),
+            copies,
+            deadlineMs,
+          },
+        ).then((reply) => {
           if (!quorum.complete) quorum.onReply(target.node, reply);
         }),
       whenComplete: () => undefined,
@@ -301,71 +316,6 @@ export class Coordinator {
     }
     const { bucket, key, context, version } = command;
     return this.#replica.coordinate(bucket, key, context, version, { durable, check });
-  }
-
-  /**
-   * Sends the object to one slot of the preference list; the slot's reply is the first
-   * acknowledgement or the last refusal. After a refusal, core/spare-choice.ts decides (DESIGN
-   * §5): a declining fallback is replaced by the next spare, and a primary that fails before the
-   * failure detector has noticed gets its copy handed to a spare with a hint.
-   */
-  async #sendToSlot(
-    command: PutCommand,
-    node: NodeId,
-    hintFor: NodeId | undefined,
-    spares: NodeId[],
-    payload: {
-      readonly object: DvvSet;
-      readonly durable: boolean;
-      readonly copies: WriteCopies;
-      readonly deadlineMs: number; // monotonic
-    },
-  ): Promise<TransportWriteReply> {
-    const send = (
-      target: NodeId,
-      standIn: NodeId | undefined,
-      deadlineMs = payload.deadlineMs,
-    ): Promise<TransportWriteReply> =>
-      this.#transport.put(target, command.bucket, command.key, payload.object, {
-        durable: payload.durable,
-        reason: "REPLICA_PUT_REASON_WRITE",
-        deadlineMs: wallDeadline(this.#clock, deadlineMs),
-        hintFor: standIn ?? "",
-      });
-    let target = node;
-    for (;;) {
-      const reply = await send(target, hintFor);
-      if (reply.ok) {
-        payload.copies.stored({ node: target, hintFor });
-        return reply;
-      }
-      const failure =
-        "overLimit" in reply ? "over-limit" : "declined" in reply ? "declined" : "failed";
-      const slot = {
-        primary: hintFor === undefined,
-        sloppy: command.sloppy && this.#sloppyAllowed,
-      };
-      const choice = spareChoice(failure, slot, spares);
-      if (choice.kind === "answer") return reply;
-      spares.shift();
-      const spare = choice.spare;
-      if (choice.kind === "try-spare") {
-        this.#logger.info(
-          { declined: target, next: spare, hintFor },
-          "fallback declined; trying the next",
-        );
-        target = spare;
-        continue;
-      }
-      // The primary may have failed only at the request's deadline (a paused node): the hinted
-      // copy is background work and gets a deadline of its own.
-      const ownDeadlineMs = this.#clock.monotonicMs() + this.#limits.requestTimeoutMsDefault;
-      void send(spare, node, Math.max(payload.deadlineMs, ownDeadlineMs)).then((extra) => {
-        if (extra.ok) payload.copies.stored({ node: spare, hintFor: node });
-        else this.#logger.info({ spare, hintFor: node }, "hinted copy not stored");
-      });
-      return reply;
-    }
   }
 
   #targets(

@@ -1,6 +1,6 @@
 // What a coordinator does when one slot of a write's preference list fails: answer with the
 // failure, hand a hinted copy to a spare fallback, or try the next spare in the slot's place
-// (DESIGN section 5). Pure: Coordinator#sendToSlot does the sending.
+// (DESIGN section 5). Pure: coordinator/write-slot.ts does the sending.
 
 import type { NodeId } from "../../node/core/node-id.js";
 
@@ -43,6 +43,10 @@ export type SpareChoice =
  * - A primary that failed before the failure detector noticed (sloppy writes only): the first
  *   spare gets a hinted copy, the slot answers with the failure.
  * - A fallback that declined: the first spare tries in its place.
+ * - A fallback that failed otherwise (unreachable, its deadline): the first spare gets a hinted
+ *   copy for the primary it stood in for, the slot answers with the failure. Without it, an
+ *   acknowledged write could reach the primary only by anti-entropy: the fallback's copy, and
+ *   with it the hint, may never have been stored.
  * - Otherwise, or with no spare left: the slot answers with the failure.
  *
  * Laws: a named spare is always `spares[0]`; an over-limit failure never names a spare.
@@ -54,6 +58,6 @@ export function spareChoice(
 ): SpareChoice {
   const spare = spares[0];
   if (failure === "over-limit" || spare === undefined) return { kind: "answer" };
-  if (slot.primary) return slot.sloppy ? { kind: "answer-and-hint", spare } : { kind: "answer" };
-  return failure === "declined" ? { kind: "try-spare", spare } : { kind: "answer" };
+  if (!slot.primary && failure === "declined") return { kind: "try-spare", spare };
+  return slot.sloppy ? { kind: "answer-and-hint", spare } : { kind: "answer" };
 }

@@ -1,6 +1,7 @@
 // Unit tests of spareChoice, table-driven. A row is: how the slot's write failed, the slot
 // ("P" a primary, "F" a fallback), whether the write is sloppy, the spares left, and the choice
-// ("answer", "hint x": answer and hand x a hinted copy, "try x": x takes the slot's place).
+// ("answer", "hint x": answer and hand x a hinted copy for the slot's primary, "try x": x takes
+// the slot's place).
 
 import { describe, expect, it } from "vitest";
 import { nodeId } from "../../../../node/core/node-id.js";
@@ -32,7 +33,9 @@ describe("spareChoice", () => {
     ["over-limit",   "P",  true,   "d e",   "answer"],
     ["declined",     "F",  true,   "d e",   "try d"],
     ["declined",     "F",  true,   "",      "answer"],
-    ["failed",       "F",  true,   "d e",   "answer"],
+    ["failed",       "F",  true,   "d e",   "hint d"],
+    ["failed",       "F",  false,  "d e",   "answer"],
+    ["failed",       "F",  true,   "",      "answer"],
     ["over-limit",   "F",  true,   "d e",   "answer"],
     ["declined",     "F",  false,  "e",     "try e"],
   ];
