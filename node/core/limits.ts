@@ -75,8 +75,8 @@ export interface Limits {
   /** Read repairs a node runs at once; beyond it repairs are skipped (Riak read_repair_max). */
   readonly readRepairsInFlightMax: number;
   /**
-   * Bytes of recently read and written objects the log engine keeps in memory, least recently
-   * used out first (node/storage/object-cache.ts); 1 keeps none.
+   * Bytes of recently read objects the log engine keeps in memory (a write refreshes a cached
+   * key), the oldest out first (node/storage/object-cache.ts); 1 keeps none.
    */
   readonly objectCacheBytesMax: number;
   /**

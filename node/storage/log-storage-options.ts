@@ -26,7 +26,7 @@ export interface LogStorageOptions {
   readonly objectBytesMax?: number;
   /** Corrupt records listed individually at most; the count is unbounded (default 1000). */
   readonly corruptRecordsListMax?: number;
-  /** Bytes of recently read and written objects kept in memory (default 32 MiB; 0: none). */
+  /** Bytes of recently read objects kept in memory (default 32 MiB; 0: none). */
   readonly objectCacheBytesMax?: number;
   /** The lazy sync's timer and the durations reported (default: the system clock). */
   readonly clock?: Clock;

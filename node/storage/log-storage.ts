@@ -149,11 +149,15 @@ export class LogStorage implements Storage {
   }
 
   /**
-   * Caches a written object once its record is the key's current one: the next write of a key
-   * reads it first (read-before-write), and a zipfian workload reads its hot keys again soon. A
-   * later write that already replaced it (another size or version hash) leaves it out.
+   * Refreshes a cached key with its written object once its record is the key's current one:
+   * the next write of the key reads it first (read-before-write), and a zipfian workload reads
+   * its hot keys again soon. A key not cached is not added: a write of a new key, or a partition
+   * streamed in, would only push the read keys out (and make a slab a megabyte of garbage per
+   * thousand keys). A later write that already replaced it (another size or version hash)
+   * leaves it out.
    */
   #cacheWritten(id: string, size: number, versionHash: number, object: Uint8Array): void {
+    if (!this.#cache.has(id)) return;
     const keydir = this.#set.keydir;
     const slot = keydir.slotOf(id);
     if (slot < 0 || keydir.sizeAt(slot) !== size || keydir.versionHashAt(slot) !== versionHash) {

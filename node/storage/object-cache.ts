@@ -123,6 +123,11 @@ export class ObjectCache {
     return copy;
   }
 
+  /** True when an entry for `id` is kept, whatever record it is from. */
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
   /** Forgets `id`. */
   delete(id: string): void {
     this.#entries.delete(id);
