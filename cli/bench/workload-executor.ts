@@ -133,16 +133,10 @@ export class WorkloadExecutor {
     const keys = positions.map((position) => keyName(drawn[position]!.index));
     const outcomes = await settled(client.getMany(keys, this.#options.callOptions));
     const rmw: number[] = [];
-    positions.forEach((position, item) => {
-      const { kind, index } = drawn[position]!;
-      const outcome = itemOf(outcomes, item);
-      if (!outcome.ok) {
-        results[position] = { kind, status: statusName(outcome.error) };
-        return;
-      }
-      seen.set(position, this.#sawRead(index, outcome.reply));
-      if (kind === "rmw") rmw.push(position);
-      else results[position] = { kind, status: "OK" };
+    settleItems(drawn, positions, outcomes, results, (position, { kind, index }, reply) => {
+      seen.set(position, this.#sawRead(index, reply));
+      if (kind === "rmw") rmw.push(position); // done once its put is
+      return kind !== "rmw";
     });
     return rmw;
   }
@@ -166,15 +160,9 @@ export class WorkloadExecutor {
         : { key: keyName(index), value, context };
     });
     const outcomes = await settled(client.putMany(items, callOptions));
-    positions.forEach((position, item) => {
-      const { kind, index } = drawn[position]!;
-      const outcome = itemOf(outcomes, item);
-      if (!outcome.ok) {
-        results[position] = { kind, status: statusName(outcome.error) };
-        return;
-      }
-      if (kind !== "insert") this.#contexts.set(index, outcome.reply.context);
-      results[position] = { kind, status: "OK" };
+    settleItems(drawn, positions, outcomes, results, (_, { kind, index }, reply) => {
+      if (kind !== "insert") this.#contexts.set(index, reply.context);
+      return true;
     });
   }
 
@@ -260,6 +248,29 @@ function itemOf<Reply>(
   const outcome = outcomes[item];
   if (outcome === undefined) throw new Error(`a batch answered without item ${item}`);
   return outcome;
+}
+
+/**
+ * Records the result of each operation at `positions` from its item's outcome: a failure at
+ * once, a success once `succeeded`, told of it, says the operation is done (an rmw's get is
+ * not).
+ */
+function settleItems<Reply>(
+  drawn: readonly Drawn[],
+  positions: readonly number[],
+  outcomes: Settled<Reply>,
+  results: OperationResult[],
+  succeeded: (position: number, operation: Drawn, reply: Reply) => boolean,
+): void {
+  positions.forEach((position, item) => {
+    const operation = drawn[position]!;
+    const outcome = itemOf(outcomes, item);
+    if (!outcome.ok) {
+      results[position] = { kind: operation.kind, status: statusName(outcome.error) };
+    } else if (succeeded(position, operation, outcome.reply)) {
+      results[position] = { kind: operation.kind, status: "OK" };
+    }
+  });
 }
 
 /** The gRPC status name of an error (DEADLINE_EXCEEDED, ...), or CLIENT_ERROR. */
