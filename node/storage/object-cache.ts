@@ -106,11 +106,9 @@ export class ObjectCache {
     }
     const cost = object.byteLength + ENTRY_OVERHEAD_BYTES;
     let slab = this.#slabs[this.#slabs.length - 1];
-    if (
-      slab === undefined ||
-      slab.used + object.byteLength > slab.bytes.length ||
-      (slab.charged > 0 && slab.charged + cost > this.#slabBytes)
-    ) {
+    // What an entry is charged covers its bytes, so a slab that takes the charge has the room
+    // (an empty one takes any object up to a slab, checked above).
+    if (slab === undefined || (slab.charged > 0 && slab.charged + cost > this.#slabBytes)) {
       slab = this.#addSlab();
     }
     const start = slab.used;
