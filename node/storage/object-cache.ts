@@ -22,6 +22,12 @@ const ENTRY_OVERHEAD_BYTES = 160;
 const SLABS_PER_CACHE = 32;
 /** The smallest slab: below it, a cache is a handful of slabs of small objects. */
 const SLAB_BYTES_MIN = 64 * 1024;
+/**
+ * The largest slab: a cache of many gigabytes is many slabs, not 32 buffers larger than one
+ * allocation can be (a Buffer holds at most 4 GiB), and dropping the oldest frees a little.
+ * It is also the largest object DESIGN §7 allows (16 MiB), so no object is too big for it.
+ */
+const SLAB_BYTES_MAX = 16 * 1024 * 1024;
 
 interface Slab {
   readonly generation: number;
@@ -70,7 +76,8 @@ export class ObjectCache {
     if (!Number.isSafeInteger(bytesMax) || bytesMax < 0) {
       throw new Error(`an object cache's bytesMax must be a whole number ≥ 0, got ${bytesMax}`);
     }
-    this.#slabBytes = Math.max(SLAB_BYTES_MIN, Math.floor(bytesMax / SLABS_PER_CACHE));
+    const share = Math.floor(bytesMax / SLABS_PER_CACHE);
+    this.#slabBytes = Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, share));
     this.#slabsMax = Math.floor(bytesMax / this.#slabBytes);
   }
 

@@ -70,6 +70,13 @@ describe("ObjectCache", () => {
     expect(() => new ObjectCache(-1)).toThrow(/bytesMax/);
   });
 
+  it("works at the largest bound the log engine takes (1 TiB): slabs stay small", () => {
+    const cache = new ObjectCache(2 ** 40);
+    cache.set("k", 1, 0, object("v"));
+    expect(text(cache.get("k", 1, 0))).toBe("v");
+    expect(cache.stats().bytes).toBeLessThanOrEqual(16 * 1024 * KiB + 1024);
+  });
+
   it("replaces an entry set again and forgets a deleted one", () => {
     const cache = new ObjectCache(1 << 20);
     cache.set("k", 1, 0, object("old"));
