@@ -217,4 +217,40 @@ describe("dkv bench", () => {
     expect(report.flood.callsOther, JSON.stringify(report.flood)).toBe(0);
     expect(report.setup.map((cost) => cost.mode)).toEqual(["tls (client certificate)", "insecure"]);
   }, 120_000);
+  it("compares YCSB-A with TLS + auth against --insecure in turns (npm run bench:security, short)", async () => {
+    const script = ["--import", "tsx", "scripts/bench-security.ts"];
+    const args = [
+      ...["--slices", "2", "--slice-seconds", "1", "--warmup-seconds", "0"],
+      ...["--records", "100", "--concurrency", "8", "--json"],
+    ];
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [...script, ...args],
+        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    type Pooled = { operations: number; failed: number; serverUsPerOp: number };
+    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
+      a: Pooled;
+      b: Pooled;
+      throughputRatio: number;
+      pairRatios: number[];
+      pairCpuRatios: number[];
+      target: { throughputRatioMin: number };
+    };
+    for (const side of [report.a, report.b]) {
+      expect(side.operations).toBeGreaterThan(0);
+      expect(side.failed).toBe(0);
+      expect(side.serverUsPerOp).toBeGreaterThan(0);
+    }
+    // Two ABBA pairs of slices, each with ratios of its own.
+    expect(report.pairRatios).toHaveLength(2);
+    expect(report.pairCpuRatios).toHaveLength(2);
+    expect(report.throughputRatio).toBeGreaterThan(0);
+    expect(report.target.throughputRatioMin).toBe(0.9);
+  }, 120_000);
 });

@@ -1,0 +1,47 @@
+// Two builds (or one build with two sets of `dkv serve` flags) compared in one run: two 3-node
+// clusters side by side, driven in turn in ABBA slices by one closed loop
+// (scripts/lib/sliced-pair.ts), so that a change's effect on throughput and on server CPU per
+// operation shows against the machine's drift (issue 16: every change to a hot path shows its
+// before/after CPU per op). A benchmark, not a test.
+// Run: npm run bench:ab -- --a dist/cli/main.js --b /tmp/base/dist/cli/main.js [--workload a]
+//      [--session] [--routing spread] [--slices 12] ... ; a build may carry `dkv serve` flags of its
+//      own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy".
+
+import path from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import {
+  SLICED_PAIR_ARGS,
+  checkSlicedPairArgs,
+  formatSlicedPair,
+  runSlicedPair,
+  slicedPairOptions,
+  stopOnInterrupt,
+  type Side,
+} from "./lib/sliced-pair.js";
+
+const args = await yargs(hideBin(process.argv))
+  .option("a", {
+    type: "string",
+    demandOption: true,
+    describe: "Build A: PATH/dist/cli/main.js[::flags]",
+  })
+  .option("b", { type: "string", demandOption: true, describe: "Build B, as --a" })
+  .options(SLICED_PAIR_ARGS)
+  .check(checkSlicedPairArgs)
+  .strict()
+  .parseAsync();
+
+function sideOf(label: string, entry: string): Side {
+  const [main = "", flags = ""] = entry.split("::");
+  return {
+    label,
+    mainScript: path.resolve(main),
+    serveArgs: flags.split(" ").filter((flag) => flag !== ""),
+  };
+}
+
+stopOnInterrupt();
+const options = slicedPairOptions(args, [sideOf("A", args.a), sideOf("B", args.b)]);
+const report = await runSlicedPair(options);
+console.log(args.json ? JSON.stringify(report) : formatSlicedPair(options, report));
