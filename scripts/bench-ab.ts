@@ -5,7 +5,8 @@
 // before/after CPU per op). A benchmark, not a test.
 // Run: npm run bench:ab -- --a dist/cli/main.js --b /tmp/base/dist/cli/main.js [--workload a]
 //      [--session] [--routing spread] [--slices 12] ... ; a build may carry `dkv serve` flags of its
-//      own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy".
+//      own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy", and Node.js flags of its own
+//      with --a-node-flag / --b-node-flag (e.g. --b-node-flag=--max-semi-space-size=32).
 
 import path from "node:path";
 import yargs from "yargs";
@@ -26,22 +27,38 @@ const args = await yargs(hideBin(process.argv))
     demandOption: true,
     describe: "Build A: PATH/dist/cli/main.js[::flags]",
   })
+  .option("a-node-flag", {
+    type: "string",
+    array: true,
+    default: [] as string[],
+    describe: "A Node.js flag of build A's nodes only (--node-flag: both)",
+  })
+  .option("b-node-flag", {
+    type: "string",
+    array: true,
+    default: [] as string[],
+    describe: "A Node.js flag of build B's nodes only",
+  })
   .option("b", { type: "string", demandOption: true, describe: "Build B, as --a" })
   .options(SLICED_PAIR_ARGS)
   .check(checkSlicedPairArgs)
   .strict()
   .parseAsync();
 
-function sideOf(label: string, entry: string): Side {
+function sideOf(label: string, entry: string, nodeFlags: readonly string[]): Side {
   const [main = "", flags = ""] = entry.split("::");
   return {
     label,
     mainScript: path.resolve(main),
     serveArgs: flags.split(" ").filter((flag) => flag !== ""),
+    nodeFlags,
   };
 }
 
 stopOnInterrupt();
-const options = slicedPairOptions(args, [sideOf("A", args.a), sideOf("B", args.b)]);
+const options = slicedPairOptions(args, [
+  sideOf("A", args.a, args["a-node-flag"]),
+  sideOf("B", args.b, args["b-node-flag"]),
+]);
 const report = await runSlicedPair(options);
 console.log(args.json ? JSON.stringify(report) : formatSlicedPair(options, report));

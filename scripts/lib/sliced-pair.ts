@@ -32,6 +32,8 @@ export interface Side {
   /** The build's dist/cli/main.js. */
   readonly mainScript: string;
   readonly serveArgs: readonly string[];
+  /** Node.js flags of this side's nodes only (besides SlicedPairOptions.nodeFlags). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface SlicedPairOptions {
@@ -119,6 +121,7 @@ async function startCluster(side: Side, options: SlicedPairOptions): Promise<Clu
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
   const nodeFlags = [
     ...options.nodeFlags,
+    ...(side.nodeFlags ?? []),
     ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`]),
   ];
   const children = specs.map((spec) => spawnNode({ ...spec, args: [...nodeFlags, ...spec.args] }));
