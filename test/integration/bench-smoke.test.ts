@@ -6,14 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import net from "node:net";
-import { MAIN_SCRIPT } from "./local-cluster-harness.js";
-
-/** The environment without DKV_NODE, so that the bench starts its own cluster. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env["DKV_NODE"];
-  return env;
-}
+import { MAIN_SCRIPT, benchEnv } from "./local-cluster-harness.js";
 
 /** Resolves true when something accepts connections at host:port. */
 function listening(address: string): Promise<boolean> {
@@ -66,7 +59,7 @@ describe("dkv bench", () => {
           [MAIN_SCRIPT, ...args, "--baseline", "echo", "--json"],
           // Interrupted before the test's own timeout: on SIGINT the script stops every node it
           // started, which a test timeout would leave running.
-          { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
+          { env: benchEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
           (error, stdout, stderr) =>
             resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
         );
@@ -116,7 +109,7 @@ describe("dkv bench", () => {
     const child = spawn(
       process.execPath,
       [MAIN_SCRIPT, "bench", "--duration", "60", "--records", "100"],
-      { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
+      { env: benchEnv(), stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
     const addresses = await new Promise<string[]>((resolve, reject) => {
@@ -135,122 +128,5 @@ describe("dkv bench", () => {
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     for (const address of addresses) expect(await listening(address), address).toBe(false);
-  }, 120_000);
-
-  it("measures growing a cluster from 3 to 4 nodes (npm run bench:transfer, short)", async () => {
-    const script = ["--import", "tsx", "scripts/bench-transfer.ts"];
-    const args = [
-      "--keys",
-      "150",
-      "--phase-seconds",
-      "1",
-      "--foreground-rate",
-      "50",
-      "--warmup-seconds",
-      "0",
-      "--json",
-    ];
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [...script, ...args],
-        // Interrupted before the test's own timeout: on SIGINT the script stops every node it
-        // started, which a test timeout would leave running.
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-      );
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      keysOnNewNode: number;
-      secondsToRetired: number;
-      phases: { name: string; operations: number; failed: number }[];
-    };
-    // n = 3 over 4 nodes: the new node holds about three quarters of the keys.
-    expect(report.keysOnNewNode).toBeGreaterThan(50);
-    expect(report.secondsToRetired).toBeGreaterThan(0);
-    expect(report.phases.map((phase) => phase.name)).toEqual([
-      "before (3 nodes)",
-      "during the transfer",
-    ]);
-    for (const phase of report.phases) expect(phase.operations).toBeGreaterThan(0);
-  }, 120_000);
-
-  it("measures a real client's p99 under an anonymous flood and connection setup cost (npm run bench:flood, short)", async () => {
-    const script = ["--import", "tsx", "scripts/bench-flood.ts"];
-    const args = [
-      ...["--flood-connections", "20", "--phase-seconds", "1", "--rate", "20"],
-      ...["--rounds", "2", "--flood-settle-seconds", "1"],
-      // At the default nice 19 a suite running in parallel can starve the attacker of every
-      // cycle; this smoke test checks the benchmark works, not the flood's strength.
-      ...["--flood-nice", "0", "--setup-connections", "5", "--json"],
-    ];
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [...script, ...args],
-        // SIGINT before the test's own timeout: the script then stops every node it started.
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-      );
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      flood: { connectionsOpened: number; callsRefused: number; callsOther: number };
-      phases: { name: string; operations: number; failed: number }[];
-      rounds: { quietP99Ms: number; floodedP99Ms: number; p99Ratio: number }[];
-      setup: { mode: string; serverCpuMs: number }[];
-    };
-    // Two rounds of 1 s phases at 20 gets/s, pooled: 40 gets of each kind.
-    expect(report.phases.map((phase) => [phase.name, phase.operations, phase.failed])).toEqual([
-      ["quiet", 40, 0],
-      ["flooded", 40, 0],
-    ]);
-    expect(report.rounds).toHaveLength(2);
-    for (const round of report.rounds) expect(round.p99Ratio).toBeGreaterThan(0);
-    // The attacker got through (the script waits for its first answer), and every anonymous
-    // call was refused, none served.
-    expect(report.flood.connectionsOpened, JSON.stringify(report.flood)).toBeGreaterThan(0);
-    expect(report.flood.callsRefused, JSON.stringify(report.flood)).toBeGreaterThan(0);
-    expect(report.flood.callsOther, JSON.stringify(report.flood)).toBe(0);
-    expect(report.setup.map((cost) => cost.mode)).toEqual(["tls (client certificate)", "insecure"]);
-  }, 120_000);
-  it("compares YCSB-A with TLS + auth against --insecure in turns (npm run bench:security, short)", async () => {
-    const script = ["--import", "tsx", "scripts/bench-security.ts"];
-    const args = [
-      ...["--slices", "2", "--slice-seconds", "1", "--warmup-seconds", "0"],
-      ...["--records", "100", "--concurrency", "8", "--json"],
-    ];
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [...script, ...args],
-        { env: cleanEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 100_000, killSignal: "SIGINT" },
-        (error, stdout, stderr) =>
-          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-      );
-    });
-    expect(run.code, run.stderr).toBe(0);
-    type Pooled = { operations: number; failed: number; serverUsPerOp: number };
-    const report = JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      a: Pooled;
-      b: Pooled;
-      throughputRatio: number;
-      pairRatios: number[];
-      pairCpuRatios: number[];
-      target: { throughputRatioMin: number };
-    };
-    for (const side of [report.a, report.b]) {
-      expect(side.operations).toBeGreaterThan(0);
-      expect(side.failed).toBe(0);
-      expect(side.serverUsPerOp).toBeGreaterThan(0);
-    }
-    // Two ABBA pairs of slices, each with ratios of its own.
-    expect(report.pairRatios).toHaveLength(2);
-    expect(report.pairCpuRatios).toHaveLength(2);
-    expect(report.throughputRatio).toBeGreaterThan(0);
-    expect(report.target.throughputRatioMin).toBe(0.9);
   }, 120_000);
 });

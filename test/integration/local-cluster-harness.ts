@@ -29,6 +29,13 @@ import { writeClusterFile } from "../../cli/cluster-file.js";
 /** The built CLI; `npm test` builds it first. */
 export const MAIN_SCRIPT = path.resolve("dist/cli/main.js");
 
+/** The environment without DKV_NODE, so that a benchmark starts a cluster of its own. */
+export function benchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env["DKV_NODE"];
+  return env;
+}
+
 /** What one run of the dkv command line did. */
 export interface CliRun {
   readonly code: number;
