@@ -8,6 +8,7 @@
 //      own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy", and Node.js flags of its own
 //      with --a-node-flag / --b-node-flag (e.g. --b-node-flag=--max-semi-space-size=32).
 
+import { existsSync } from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -27,6 +28,7 @@ const args = await yargs(hideBin(process.argv))
     demandOption: true,
     describe: "Build A: PATH/dist/cli/main.js[::flags]",
   })
+  .option("b", { type: "string", demandOption: true, describe: "Build B, as --a" })
   .option("a-node-flag", {
     type: "string",
     array: true,
@@ -39,17 +41,22 @@ const args = await yargs(hideBin(process.argv))
     default: [] as string[],
     describe: "A Node.js flag of build B's nodes only",
   })
-  .option("b", { type: "string", demandOption: true, describe: "Build B, as --a" })
   .options(SLICED_PAIR_ARGS)
   .check(checkSlicedPairArgs)
   .strict()
   .parseAsync();
 
+/** Side `label` from `--a`/`--b`; exits 2 naming the option when its build is not there. */
 function sideOf(label: string, entry: string, nodeFlags: readonly string[]): Side {
   const [main = "", flags = ""] = entry.split("::");
+  const mainScript = path.resolve(main);
+  if (!existsSync(mainScript)) {
+    console.error(`--${label.toLowerCase()}: no build at ${mainScript} (run npm run build there)`);
+    process.exit(2);
+  }
   return {
     label,
-    mainScript: path.resolve(main),
+    mainScript,
     serveArgs: flags.split(" ").filter((flag) => flag !== ""),
     nodeFlags,
   };
