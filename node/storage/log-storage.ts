@@ -291,12 +291,14 @@ export class LogStorage implements Storage {
       return undefined;
     }
     // Kept with the record it was read from: after an await (a large read) the key may have
-    // moved on, and then the entry never matches and is dropped at its next lookup. What is
-    // handed out is a copy carved like a hit's (the read buffer is reused): no typed array of
-    // its own per read.
+    // moved on, and then the entry never matches and is dropped at its next lookup. The copy in
+    // the cache is the one handed out: no typed array of its own per read.
     const value = bytes.subarray(view.valueStart, size);
-    if (cache) this.#cache.set(id, segmentId, offset, value);
-    return this.#cache.handOut(value);
+    const kept = cache ? this.#cache.set(id, segmentId, offset, value) : undefined;
+    if (kept !== undefined) return kept;
+    const object = new Uint8Array(size - view.valueStart);
+    object.set(value);
+    return object;
   }
 
   /**

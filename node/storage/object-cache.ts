@@ -9,15 +9,12 @@
 // session), for the same few thousand hot keys again and again. Like Cassandra's row cache (and
 // unlike Bitcask, which leaves caching to the OS), it trades bounded memory for CPU.
 //
-// How: objects are copied into large slabs, one after another; when the bound is reached the
-// oldest slab is emptied (its entries dropped) and filled again, so the cache touches no fresh
-// memory once it is full. On this machine's hypervisor a page fault costs tens of µs, and a
-// fresh 1 MiB slab for every thousand writes made the cache's copies two thirds of a node's
-// page faults (BENCHMARKS.md, 2026-12-06, seventh session). Since slab memory is reused, what
-// a read hands out is a copy, carved from a buffer of its own for many reads (as Node's Buffer
-// pool does): one small object per hit, and no off-heap allocation per object (a 1 KiB
-// Uint8Array each cost more than the pread it saved). An entry read in the older half of the
-// slabs is copied to the newest one (a second chance, close to LRU).
+// How: objects are copied into large slabs, one after another, and the oldest slab goes when
+// the bound is reached (its entries with it), so that a write or a hit allocates no typed array
+// of its own: a 1 KiB Uint8Array each was an off-heap allocation that cost more than the pread
+// it saved. A hit hands out a view into its slab; a slab is never written again once filled
+// and never reused, so bytes handed out never change (Storage.get's promise). A hit on an entry
+// in the older half of the slabs copies it to the newest one (a second chance, close to LRU).
 
 /** Bytes an entry costs besides its object: the map entry, the entry and view objects. */
 const ENTRY_OVERHEAD_BYTES = 160;
@@ -33,24 +30,15 @@ const SLAB_BYTES_MIN = 64 * 1024;
 const SLAB_BYTES_MAX = 16 * 1024 * 1024;
 
 interface Slab {
-  /** Bumped each time the slab is emptied for reuse: entries name the generation they are in. */
-  generation: number;
+  readonly generation: number;
   readonly bytes: Uint8Array;
   /** Bytes of the buffer written. */
   used: number;
   /** What its entries cost: their objects plus ENTRY_OVERHEAD_BYTES each, at most a slab. */
   charged: number;
   /** The ids whose entries point into this slab (some may have moved on since). */
-  ids: string[];
+  readonly ids: string[];
 }
-
-/**
- * Bytes of each buffer copies handed out are carved from (a small object takes a slice). Small,
- * as Node's Buffer pool (8 KiB): one object kept for long keeps its whole buffer alive.
- */
-const HANDOUT_BUFFER_BYTES = 16 * 1024;
-/** Objects at least this large get a buffer of their own when handed out. */
-const HANDOUT_ALONE_BYTES = 4 * 1024;
 
 interface Entry {
   readonly segmentId: number;
@@ -76,11 +64,6 @@ export class ObjectCache {
   readonly #slabs: Slab[] = [];
   readonly #entries = new Map<string, Entry>();
   #nextGeneration = 0;
-  /** The slab being filled (the last one of #slabs). */
-  #filling: Slab | undefined;
-  /** Where copies handed out are carved from; never written twice. */
-  #handout: Uint8Array = new Uint8Array(0);
-  #handoutUsed = 0;
   #hits = 0;
   #misses = 0;
 
@@ -99,9 +82,9 @@ export class ObjectCache {
   }
 
   /**
-   * A copy of the object of `id` if the cache holds it from the record at (segmentId, offset),
-   * the key's current record; an entry from any other record is dropped. The copy is the
-   * caller's: the cache never writes it again.
+   * The object of `id` if the cache holds it from the record at (segmentId, offset), the key's
+   * current record; an entry from any other record is dropped. The bytes are the cache's:
+   * callers keep them unchanged (Storage.get).
    */
   get(id: string, segmentId: number, offset: number): Uint8Array | undefined {
     const entry = this.#entries.get(id);
@@ -111,56 +94,38 @@ export class ObjectCache {
       return undefined;
     }
     this.#hits += 1;
-    const copy = this.handOut(entry.object);
     if (this.#nextGeneration - entry.generation > this.#slabsMax / 2) {
       // Older than half the cache: a second chance in the newest slab, or it goes soon.
       this.set(id, segmentId, offset, entry.object);
     }
-    return copy;
+    return entry.object;
   }
 
   /**
-   * A copy of `bytes` the caller may keep: a slice of a shared buffer for a small object, a
-   * buffer of its own for a large one. Such buffers are never written again once carved.
+   * Keeps a copy of `object` as the one of the record at (segmentId, offset) for `id`; returns
+   * the copy (the cache's, kept unchanged like a hit's), or undefined when it is not kept.
    */
-  handOut(bytes: Uint8Array): Uint8Array {
-    const size = bytes.byteLength;
-    if (size >= HANDOUT_ALONE_BYTES) return bytes.slice();
-    if (this.#handoutUsed + size > this.#handout.byteLength) {
-      this.#handout = new Uint8Array(HANDOUT_BUFFER_BYTES);
-      this.#handoutUsed = 0;
-    }
-    const start = this.#handoutUsed;
-    this.#handout.set(bytes, start);
-    this.#handoutUsed = start + size;
-    return this.#handout.subarray(start, start + size);
-  }
-
-  /**
-   * Keeps a copy of `object` as the one of the record at (segmentId, offset) for `id`. Returns
-   * whether it is kept (an object larger than a slab is not).
-   */
-  set(id: string, segmentId: number, offset: number, object: Uint8Array): boolean {
+  set(id: string, segmentId: number, offset: number, object: Uint8Array): Uint8Array | undefined {
     // One object may take at most a slab: a large one would push out hundreds of small hot ones.
     if (object.byteLength > this.#slabBytes || this.#slabsMax === 0) {
       this.#entries.delete(id);
-      return false;
+      return undefined;
     }
     const cost = object.byteLength + ENTRY_OVERHEAD_BYTES;
-    let slab = this.#filling;
+    let slab = this.#slabs[this.#slabs.length - 1];
     // What an entry is charged covers its bytes, so a slab that takes the charge has the room
     // (an empty one takes any object up to a slab, checked above).
     if (slab === undefined || (slab.charged > 0 && slab.charged + cost > this.#slabBytes)) {
-      slab = this.#nextSlab();
+      slab = this.#addSlab();
     }
     const start = slab.used;
     slab.bytes.set(object, start);
     slab.used += object.byteLength;
     slab.charged += cost;
     slab.ids.push(id);
-    const kept = slab.bytes.subarray(start, slab.used);
-    this.#entries.set(id, { segmentId, offset, object: kept, generation: slab.generation });
-    return true;
+    const copy = slab.bytes.subarray(start, slab.used);
+    this.#entries.set(id, { segmentId, offset, object: copy, generation: slab.generation });
+    return copy;
   }
 
   /** True when an entry for `id` is kept, whatever record it is from. */
@@ -180,34 +145,25 @@ export class ObjectCache {
     return { hits: this.#hits, misses: this.#misses, entries: this.#entries.size, bytes };
   }
 
-  /**
-   * The slab to fill next: a new one while the cache is below its bound, else the oldest one,
-   * emptied (its entries dropped) and moved to the end.
-   */
-  #nextSlab(): Slab {
-    let slab: Slab;
-    if (this.#slabs.length < this.#slabsMax) {
-      // Not zeroed: every byte read back is written first.
-      const buffer = Buffer.allocUnsafeSlow(this.#slabBytes);
-      slab = {
-        generation: 0,
-        bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
-        used: 0,
-        charged: 0,
-        ids: [],
-      };
-    } else {
-      slab = this.#slabs.shift()!;
-      for (const id of slab.ids) {
-        if (this.#entries.get(id)?.generation === slab.generation) this.#entries.delete(id);
+  /** Starts a new slab, dropping the oldest ones (and their entries) beyond the bound. */
+  #addSlab(): Slab {
+    while (this.#slabs.length >= this.#slabsMax) {
+      const oldest = this.#slabs.shift()!;
+      for (const id of oldest.ids) {
+        if (this.#entries.get(id)?.generation === oldest.generation) this.#entries.delete(id);
       }
-      slab.used = 0;
-      slab.charged = 0;
-      slab.ids = [];
     }
-    slab.generation = this.#nextGeneration++;
+    // Not zeroed: every byte handed out is written first. A plain Uint8Array over the buffer,
+    // so that what a read hands out is what other engines hand out, not a Buffer.
+    const buffer = Buffer.allocUnsafeSlow(this.#slabBytes);
+    const slab: Slab = {
+      generation: this.#nextGeneration++,
+      bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+      used: 0,
+      charged: 0,
+      ids: [],
+    };
     this.#slabs.push(slab);
-    this.#filling = slab;
     return slab;
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ObjectCache } from "../../../../node/storage/object-cache.js";
 
 const KiB = 1024;
@@ -17,42 +17,19 @@ describe("ObjectCache", () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, entries: 0 });
   });
 
-  it("keeps a copy and hands out copies: bytes handed out never change, though slabs are reused", () => {
+  it("keeps a copy: the caller's buffer may be reused, and bytes handed out never change", () => {
     const cache = new ObjectCache(1 << 20);
     const buffer = object("abc");
-    expect(cache.set("k", 1, 0, buffer)).toBe(true);
+    const kept = cache.set("k", 1, 0, buffer);
     buffer.fill(0);
     const read = cache.get("k", 1, 0);
-    const again = cache.get("k", 1, 0);
     expect(text(read)).toBe("abc");
-    // Each read gets its own copy: changing one changes neither the other nor the cache.
-    read!.fill(0x7a);
-    expect(text(again)).toBe("abc");
-    expect(text(cache.get("k", 1, 0))).toBe("abc");
-    // Filling the cache many times past its bound: its slabs are emptied and written again,
-    // but never under a reader's feet.
-    const before = cache.stats().bytes;
+    expect(text(kept)).toBe("abc");
+    // Filling the cache far past its bound: old slabs go, but never under a reader's feet.
     for (let index = 0; index < 5000; index++)
-      cache.set(`x${index}`, 2, index, new Uint8Array(900).fill(index % 251));
-    expect(text(again)).toBe("abc");
+      cache.set(`x${index}`, 2, index, new Uint8Array(900));
+    expect(text(read)).toBe("abc");
     expect(cache.get("k", 1, 0)).toBeUndefined();
-    expect(cache.get("x4999", 2, 4999)?.every((byte) => byte === 4999 % 251)).toBe(true);
-    expect(cache.stats().bytes).toBeLessThanOrEqual(Math.max(before, 1 << 20) + 5000 * 160);
-  });
-
-  it("reuses its slabs once full: no new buffer, however much is written", () => {
-    // 2 MiB: 32 slabs of 64 KiB, made once. Fresh memory for each slab was most of a node's
-    // page faults.
-    const allocations = vi.spyOn(Buffer, "allocUnsafeSlow");
-    try {
-      const cache = new ObjectCache(2 * 1024 * KiB);
-      const value = new Uint8Array(KiB);
-      for (let index = 0; index < 20_000; index++) cache.set(`k${index}`, 1, index, value);
-      expect(allocations).toHaveBeenCalledTimes(32);
-      expect(cache.stats().bytes - cache.stats().entries * 160).toBe(2 * 1024 * KiB);
-    } finally {
-      allocations.mockRestore();
-    }
   });
 
   it("stays within its bytes, the oldest slab out first", () => {
@@ -85,10 +62,10 @@ describe("ObjectCache", () => {
 
   it("keeps no object larger than a slab, and nothing at all below one slab", () => {
     const cache = new ObjectCache(2 * 1024 * KiB);
-    expect(cache.set("big", 1, 0, new Uint8Array(65 * KiB))).toBe(false);
+    expect(cache.set("big", 1, 0, new Uint8Array(65 * KiB))).toBeUndefined();
     expect(cache.get("big", 1, 0)).toBeUndefined();
     const none = new ObjectCache(1);
-    expect(none.set("k", 1, 0, object("v"))).toBe(false);
+    expect(none.set("k", 1, 0, object("v"))).toBeUndefined();
     expect(none.get("k", 1, 0)).toBeUndefined();
     expect(() => new ObjectCache(-1)).toThrow(/bytesMax/);
   });
