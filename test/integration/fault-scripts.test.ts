@@ -118,12 +118,25 @@ describe("fault scripts on a local cluster", () => {
   });
 
   it("fault-pause stops a node (seen down) and continues it (seen up again)", async () => {
+    // Conviction takes ~3.1 s of silence on an idle machine and longer on a loaded one (n1's
+    // own stalls are not counted as n2's silence), so the pause leaves room for both, and
+    // n1's log of the conviction counts as much as a status poll that happened to see it.
+    const sinceMs = Date.now();
     const pause = script("fault-pause", [
-      ...["--cluster-dir", cluster.dir, "--node", "n2", "--duration-ms", "5000"],
+      ...["--cluster-dir", cluster.dir, "--node", "n2", "--duration-ms", "8000"],
     ]);
-    await eventually(async () => !(await upSeenBy("n1")).includes("n2"), 8000);
+    const convictedInLog = (): boolean =>
+      cluster
+        .log("n1")
+        .split("\n")
+        .filter((line) => line.includes('"peer":"n2"') && line.includes('"peer down"'))
+        .some((line) => (JSON.parse(line) as { time: number }).time >= sinceMs);
+    await eventually(
+      async () => convictedInLog() || !(await upSeenBy("n1")).includes("n2"),
+      12_000,
+    );
     const output = await pause;
-    expect(output).toMatch(/kill -STOP n2 .* for 5000 ms\n.*kill -CONT n2/);
+    expect(output).toMatch(/kill -STOP n2 .* for 8000 ms\n.*kill -CONT n2/);
     await eventually(async () => (await upSeenBy("n1")).includes("n2"), 5000);
   });
 
