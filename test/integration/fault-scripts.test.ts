@@ -152,10 +152,12 @@ describe("fault scripts on a local cluster", () => {
 
   it("fault-partition cuts the cluster at node level and heals after --duration-ms", async () => {
     const partition = script("fault-partition", [
-      ...["--cluster-dir", cluster.dir, "--groups", "n1", "--duration-ms", "1500"],
+      ...["--cluster-dir", cluster.dir, "--groups", "n1", "--duration-ms", "4000"],
     ]);
-    await eventually(async () => (await upSeenBy("n1")).join() === "n1", 5000);
-    await eventually(async () => (await upSeenBy("n2")).join() === "n2,n3", 5000);
+    // Both sides must be seen cut while it lasts: long enough for a loaded machine, where the
+    // script's start and a ping round each take a second or more.
+    await eventually(async () => (await upSeenBy("n1")).join() === "n1", 8000);
+    await eventually(async () => (await upSeenBy("n2")).join() === "n2,n3", 8000);
     const output = await partition;
     expect(output).toContain("partitioned: {n1} | {n2,n3}");
     expect(output).toContain("healed: 3 of 3 nodes");
