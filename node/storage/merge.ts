@@ -9,8 +9,7 @@ import type { CorruptionLog } from "./corruption-log.js";
 import { readHint } from "./hint-file.js";
 import type { LogWriter } from "./log-writer.js";
 import { MergeOutput, type FinishedOutput } from "./merge-output.js";
-import { RecordCursor } from "./record-cursor.js";
-import { RecordKind, SEGMENT_HEADER_BYTES, checkSegmentHeader } from "./record-format.js";
+import { RECORD_HEADER_BYTES, RecordKind, checkRecordAt, viewRecordAt } from "./record-format.js";
 import {
   hintFileName,
   openSegment,
@@ -22,8 +21,10 @@ import {
 import type { SegmentSet } from "./segment-set.js";
 import type { WriteQueue } from "./write-queue.js";
 
-/** Records scanned between two yields to the event loop, so a merge never stalls requests. */
+/** Records checked between two yields to the event loop, so a merge never stalls requests. */
 const RECORDS_PER_YIELD = 5000;
+/** Bytes of consecutive live records read at once. */
+const WINDOW_BYTES = 1 << 20;
 
 /** What a merge needs from the engine. */
 export interface MergeContext {
@@ -69,7 +70,10 @@ export async function mergeFrozenSegments(context: MergeContext): Promise<MergeR
     context.segmentBytesMax,
   );
   try {
-    for (const input of inputs) await copyLiveRecords(context, input, output);
+    const live = liveOffsetsOf(context, inputs);
+    for (const input of inputs) {
+      await copyLiveRecords(context, input, live.get(input.id) ?? new Float64Array(0), output);
+    }
     await output.finish();
     if (context.stopping()) throw new Error("merge stopped: storage is closing");
     await context.queue.runExclusive(() => commitOutputs(context, inputs, output.finished));
@@ -97,39 +101,86 @@ async function freezeInputs(context: MergeContext): Promise<Segment[]> {
   return frozen();
 }
 
+/**
+ * The offsets of the records the key directory points at in each input, in file order: one
+ * pass over the directory, so a merge reads the live records and never the dead ones (after a
+ * zipfian write load, nine in ten records of a frozen segment are dead).
+ */
+function liveOffsetsOf(
+  context: MergeContext,
+  inputs: readonly Segment[],
+): Map<number, Float64Array> {
+  const { keydir } = context.set;
+  const lists = new Map<number, number[]>(inputs.map((segment) => [segment.id, []]));
+  keydir.forEach((_, slot) => lists.get(keydir.segmentIdAt(slot))?.push(keydir.offsetAt(slot)));
+  const sorted = new Map<number, Float64Array>();
+  for (const [id, offsets] of lists) sorted.set(id, Float64Array.from(offsets).sort());
+  return sorted;
+}
+
+/**
+ * Copies the input's live records, read in windows of consecutive live records. Each window is
+ * a buffer of its own, since the output keeps views of what it appends until it writes them.
+ * A record is copied only if it checks (crc, kind, its key's id) and the key still points at
+ * it; one that does not check stays behind, and dropUncopiedKeys counts it as corrupt.
+ */
 async function copyLiveRecords(
   context: MergeContext,
   input: Segment,
+  offsets: Float64Array,
   output: MergeOutput,
 ): Promise<void> {
-  const bytes = await fs.readFile(input.path);
-  const header = checkSegmentHeader(bytes);
-  const cursor = new RecordCursor(
-    bytes.subarray(0, input.size),
-    header.ok ? SEGMENT_HEADER_BYTES : 0,
-  );
-  const keydir = context.set.keydir;
   let sinceYield = 0;
-  for (let step = cursor.next(); step !== "end"; step = cursor.next()) {
-    if (step !== "record" || cursor.kind !== RecordKind.put) continue;
-    const id = bytes.toString("latin1", cursor.idStart, cursor.idEnd);
-    const slot = keydir.slotOf(id);
-    const live =
-      slot >= 0 && keydir.segmentIdAt(slot) === input.id && keydir.offsetAt(slot) === cursor.offset;
-    if (live) {
-      await output.append(
-        bytes.subarray(cursor.offset, cursor.offset + cursor.size),
-        id,
-        keydir.versionHashAt(slot),
-      );
+  let index = 0;
+  while (index < offsets.length) {
+    if (context.stopping()) throw new Error("merge stopped: storage is closing");
+    const start = offsets[index] as number;
+    const window = await input.read(start, Math.max(0, Math.min(WINDOW_BYTES, input.size - start)));
+    let next = index;
+    while (next < offsets.length) {
+      const at = (offsets[next] as number) - start;
+      const size =
+        at + RECORD_HEADER_BYTES <= window.length ? 8 + window.readUInt32LE(at + 4) : Infinity;
+      if (at + size > window.length && at > 0) break; // the next window starts with it
+      const record =
+        at + size <= window.length
+          ? window.subarray(at, at + size)
+          : await readWhole(input, start, size); // one record larger than a window
+      await copyIfLive(context, input, start + at, record, output);
+      next += 1;
+      sinceYield += 1;
+      if (sinceYield >= RECORDS_PER_YIELD) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
-    sinceYield += 1;
-    if (sinceYield >= RECORDS_PER_YIELD) {
-      sinceYield = 0;
-      await yieldToEventLoop();
-      if (context.stopping()) throw new Error("merge stopped: storage is closing");
-    }
+    index = next;
   }
+}
+
+/** The record at `offset` read alone, up to the end of the segment. */
+async function readWhole(input: Segment, offset: number, size: number): Promise<Buffer> {
+  const length = Math.max(0, Math.min(input.size - offset, Number.isFinite(size) ? size : 0));
+  return input.read(offset, length);
+}
+
+async function copyIfLive(
+  context: MergeContext,
+  input: Segment,
+  offset: number,
+  record: Buffer,
+  output: MergeOutput,
+): Promise<void> {
+  const size = checkRecordAt(record, 0);
+  if (size !== record.length) return;
+  const view = viewRecordAt(record, 0, size);
+  if (view.kind !== RecordKind.put) return;
+  const id = record.toString("latin1", view.idStart, view.idEnd);
+  const keydir = context.set.keydir;
+  const slot = keydir.slotOf(id);
+  const live =
+    slot >= 0 && keydir.segmentIdAt(slot) === input.id && keydir.offsetAt(slot) === offset;
+  if (live) await output.append(record, id, keydir.versionHashAt(slot));
 }
 
 /**
