@@ -2,7 +2,9 @@
 // side of a put (Replica service's put: decode the object, merge, store on the log engine,
 // anti-entropy tree maintenance), the coordinator's local write (Replica.coordinate and the
 // encoding its replica calls send), for new keys of 1 KiB, and the replica side of a get of
-// those keys (read, check, encode the reply's object), 100 at once. No gRPC, no other node:
+// those keys (read, check, encode the reply's object), 100 at once; and what the log engine's
+// merge costs per record written (--keys writes of 1 KiB over a tenth as many keys, so nine
+// in ten records are dead, as after a zipfian load, then one merge). No gRPC, no other node:
 // the part of a write's CPU that end-to-end runs on this shared machine cannot resolve (±10%).
 // Each build runs in a process of its own, builds alternated, --pairs times; printed: CPU
 // (user + system, all threads) per put, each run's median of its rounds.
@@ -47,9 +49,10 @@ async function load(build: string): Promise<Modules> {
 /** µs of CPU per put of `keys` new keys, `CONCURRENT` at a time, through `kind`'s path. */
 async function run(
   m: Modules,
-  kind: "replica" | "coordinate" | "get",
+  kind: "replica" | "coordinate" | "get" | "merge",
   keys: number,
 ): Promise<number> {
+  if (kind === "merge") return merge(m, keys);
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-replica-put-"));
   const storage = new m.log.LogStorage({ dir });
   await storage.open();
@@ -115,10 +118,34 @@ async function run(
   return (used.user + used.system) / keys;
 }
 
+/** µs of CPU of one merge per record written: `keys` records over `keys / 10` keys. */
+async function merge(m: Modules, keys: number): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-merge-"));
+  const storage = new m.log.LogStorage({ dir, autoMerge: false });
+  await storage.open();
+  const distinct = Math.max(1, Math.floor(keys / 10));
+  const object = Buffer.alloc(1100, 120);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      for (let index = next++; index < keys; index = next++) {
+        const key = Buffer.from(`key-${index % distinct}`);
+        await storage.put("default", key, object, { durable: false });
+      }
+    }),
+  );
+  const started = process.cpuUsage();
+  await storage.merge();
+  const used = process.cpuUsage(started);
+  await storage.close();
+  rmSync(dir, { recursive: true, force: true });
+  return (used.user + used.system) / keys;
+}
+
 async function worker(build: string, keys: number): Promise<void> {
   const m = await load(build);
   const result: Record<string, number> = {};
-  for (const kind of ["replica", "coordinate", "get"] as const) {
+  for (const kind of ["replica", "coordinate", "get", "merge"] as const) {
     const rounds: number[] = [];
     for (let round = 0; round < ROUNDS; round++) rounds.push(await run(m, kind, keys));
     rounds.sort((a, b) => a - b);
@@ -170,7 +197,8 @@ async function main(): Promise<void> {
       console.log(
         `pair ${pair} ${build}: replica put ${result.replica?.toFixed(1)} µs, ` +
           `coordinated put ${result.coordinate?.toFixed(1)} µs, ` +
-          `replica get ${result.get?.toFixed(1)} µs of CPU per call`,
+          `replica get ${result.get?.toFixed(1)} µs of CPU per call; ` +
+          `merge ${result.merge?.toFixed(2)} µs per record written`,
       );
     }
   }
