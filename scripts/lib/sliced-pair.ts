@@ -164,7 +164,10 @@ async function startCluster(side: Side, options: SlicedPairOptions): Promise<Clu
       keys.map((key) => ({ key, value })),
       CALL_OPTIONS,
     );
-    if (outcomes.some((outcome) => !outcome.ok)) throw new Error(`${side.label}: preload failed`);
+    const failed = outcomes.find((outcome) => !outcome.ok);
+    if (failed !== undefined) {
+      throw new Error(`${side.label}: preload failed: ${JSON.stringify(failed).slice(0, 300)}`);
+    }
   }
   return cluster;
 }
