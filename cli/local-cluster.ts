@@ -13,6 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HealthClient } from "./health-client.js";
+import { DkvClient } from "../coordinator/client.js";
 import { NODE_PROCESS_FLAGS } from "./node-flags.js";
 
 /** The compiled entry point of the dkv command. */
@@ -153,6 +154,36 @@ export async function waitForServing(
       if (status === "SERVING") return;
       if (Date.now() >= giveUpAtMs) {
         throw new Error(`node at ${address} not serving after ${timeoutMs} ms (last: ${status})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Resolves once the node `id` at `address` has had an answered ping (a round trip) from every
+ * peer in its status: SERVING says the node listens, this says it sees the others up, so a
+ * first write does not meet a failure detector that has not heard from its peers yet.
+ */
+export async function waitForPeersAnswered(
+  address: string,
+  id: string,
+  timeoutMs: number,
+  security: ClientSecurity,
+): Promise<void> {
+  const client = new DkvClient([address], { security });
+  try {
+    const giveUpAtMs = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await client.status({ timeoutMs: 2000 }).catch(() => undefined);
+      const peers = status?.members.filter((member) => member.node_id !== id) ?? [];
+      if (status !== undefined && peers.every((peer) => peer.up && peer.round_trip_ms > 0)) {
+        return;
+      }
+      if (Date.now() > giveUpAtMs) {
+        throw new Error(`${id} did not hear from every peer within ${timeoutMs} ms`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

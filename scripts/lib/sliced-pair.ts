@@ -17,6 +17,7 @@ import {
   probeFreePorts,
   spawnNode,
   stopProcess,
+  waitForPeersAnswered,
   waitForServing,
 } from "../../cli/local-cluster.js";
 import { DkvClient } from "../../coordinator/client.js";
@@ -156,6 +157,9 @@ async function startCluster(side: Side, options: SlicedPairOptions): Promise<Clu
   };
   running.add(cluster);
   await Promise.all(specs.map((spec) => waitForServing(spec.address, 60_000, security)));
+  await Promise.all(
+    specs.map((spec) => waitForPeersAnswered(spec.address, spec.id, 60_000, security)),
+  );
   for (let first = 0; first < options.records; first += 100) {
     const keys = Array.from({ length: Math.min(100, options.records - first) }, (_, i) =>
       keyName(first + i),

@@ -13,6 +13,7 @@ import {
   probeFreePorts,
   spawnNode,
   stopProcess,
+  waitForPeersAnswered,
   waitForServing,
   type LocalNodeSpec,
 } from "../../cli/local-cluster.js";
@@ -99,33 +100,14 @@ export class TestCluster {
     useClusterSecurity(dir);
     try {
       await Promise.all(specs.map((spec) => cluster.startNode(spec.id)));
-      await Promise.all(specs.map((spec) => cluster.#waitForPeersAnswered(spec.id, 20_000)));
+      await Promise.all(
+        specs.map((spec) => waitForPeersAnswered(spec.address, spec.id, 20_000, cluster.security)),
+      );
     } catch (error) {
       await cluster.stop();
       throw error;
     }
     return cluster;
-  }
-
-  /** Waits until the node's status shows an answered ping (a round trip) from every peer. */
-  async #waitForPeersAnswered(id: string, timeoutMs: number): Promise<void> {
-    const client = new DkvClient([this.spec(id).address], { security: this.security });
-    try {
-      const giveUpAtMs = Date.now() + timeoutMs;
-      for (;;) {
-        const status = await client.status({ timeoutMs: 2000 }).catch(() => undefined);
-        const peers = status?.members.filter((member) => member.node_id !== id) ?? [];
-        if (status !== undefined && peers.every((peer) => peer.up && peer.round_trip_ms > 0)) {
-          return;
-        }
-        if (Date.now() > giveUpAtMs) {
-          throw new Error(`${id} did not hear from every peer within ${timeoutMs} ms`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    } finally {
-      client.close();
-    }
   }
 
   /**
