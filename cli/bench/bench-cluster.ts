@@ -10,6 +10,7 @@ import {
   probeFreePorts,
   spawnNode,
   stopProcess,
+  waitForPeersAnswered,
   waitForServing,
   clusterClientSecurity,
 } from "../local-cluster.js";
@@ -51,9 +52,14 @@ export async function startBenchCluster(options: {
   const stopNodes = (): Promise<void> =>
     Promise.all(children.map((child) => stopProcess(child, NODE_STOP_GRACE_MS))).then(() => {});
   try {
+    const security = clusterClientSecurity(dir);
+    await Promise.all(
+      specs.map((spec) => waitForServing(spec.address, NODE_START_TIMEOUT_MS, security)),
+    );
+    // The preload's first writes then find every node seeing the others up.
     await Promise.all(
       specs.map((spec) =>
-        waitForServing(spec.address, NODE_START_TIMEOUT_MS, clusterClientSecurity(dir)),
+        waitForPeersAnswered(spec.address, spec.id, NODE_START_TIMEOUT_MS, security),
       ),
     );
   } catch (error) {
