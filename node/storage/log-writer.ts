@@ -39,6 +39,8 @@ export class LogWriter implements CommitSink {
   #syncing: Promise<void> | undefined;
   #syncFailure: Error | undefined;
   rotations = 0;
+  /** Rollbacks so far: a merge that saw one while it copied gives up (merge.ts). */
+  rollbacks = 0;
 
   constructor(
     dir: string,
@@ -129,6 +131,7 @@ export class LogWriter implements CommitSink {
       ids.add(entry.id);
     }
     this.#undo = [];
+    this.rollbacks += 1;
     // Reported before the first await: reads see the restored records from here on, and the
     // replica must renew its actor before any write can pick a dot from a restored copy.
     if (ids.size > 0) this.#onRollback([...ids]);

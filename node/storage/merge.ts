@@ -59,7 +59,10 @@ export interface MergeResult {
  */
 export async function mergeFrozenSegments(context: MergeContext): Promise<MergeResult> {
   const started = context.clock.monotonicMs();
-  const inputs = await context.queue.runExclusive(() => freezeInputs(context));
+  const { inputs, rollbacks } = await context.queue.runExclusive(async () => ({
+    inputs: await freezeInputs(context),
+    rollbacks: context.writer.rollbacks,
+  }));
   const last = inputs[inputs.length - 1];
   if (last === undefined)
     return { inputSegments: 0, outputSegments: 0, inputBytes: 0, outputBytes: 0, durationMs: 0 };
@@ -76,7 +79,14 @@ export async function mergeFrozenSegments(context: MergeContext): Promise<MergeR
     }
     await output.finish();
     if (context.stopping()) throw new Error("merge stopped: storage is closing");
-    await context.queue.runExclusive(() => commitOutputs(context, inputs, output.finished));
+    await context.queue.runExclusive(() => {
+      // A failed fsync meanwhile may have pointed keys back at input records the copy had
+      // already passed as dead: committing would count those keys corrupt and forget them.
+      if (context.writer.rollbacks !== rollbacks) {
+        throw new Error("merge abandoned: a failed fsync rolled keys back while it copied");
+      }
+      return commitOutputs(context, inputs, output.finished);
+    });
   } catch (error) {
     await output.discard();
     throw error;

@@ -12,7 +12,13 @@ import type { DvvSet } from "../../../../node/core/dvv.js";
 import { textVersion as version } from "../core/dvv-test-helpers.js";
 import { bytes, hex, makeTempDir, openLog, removeDir, snapshot } from "./storage-test-helpers.js";
 
-const faults = vi.hoisted(() => ({ failSyncs: 0, shortWrites: 0, truncateDelayMs: 0 }));
+const faults = vi.hoisted(() => ({
+  failSyncs: 0,
+  syncFailDelayMs: 0,
+  shortWrites: 0,
+  truncateDelayMs: 0,
+  readDelayMs: 0,
+}));
 
 vi.mock("node:fs", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:fs")>();
@@ -21,7 +27,9 @@ vi.mock("node:fs", async (importOriginal) => {
   const fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
     if (faults.failSyncs > 0) {
       faults.failSyncs -= 1;
-      process.nextTick(() => callback(errnoError("EIO", "i/o error", "fdatasync")));
+      const fail = (): void => callback(errnoError("EIO", "i/o error", "fdatasync"));
+      if (faults.syncFailDelayMs > 0) setTimeout(fail, faults.syncFailDelayMs);
+      else process.nextTick(fail);
       return;
     }
     actual.fdatasync(fd, callback);
@@ -81,11 +89,17 @@ vi.mock("node:fs", async (importOriginal) => {
     }
     actual.ftruncate(fd, length, callback);
   }) as typeof actual.ftruncate;
+  // A slow positional read (a merge's windows) lets other writes settle meanwhile.
+  const read = ((...args: Parameters<typeof actual.read>) => {
+    if (faults.readDelayMs > 0) setTimeout(() => actual.read(...args), faults.readDelayMs);
+    else actual.read(...args);
+  }) as typeof actual.read;
   return {
     ...actual,
-    default: { ...actual, fdatasync, ftruncate, write, writeSync, writevSync },
+    default: { ...actual, fdatasync, ftruncate, read, write, writeSync, writevSync },
     fdatasync,
     ftruncate,
+    read,
     write,
     writeSync,
     writevSync,
@@ -99,8 +113,10 @@ beforeEach(async () => {
   dir = await makeTempDir();
   storage = await openLog(dir, { segmentBytesMax: 1 << 20 });
   faults.failSyncs = 0;
+  faults.syncFailDelayMs = 0;
   faults.shortWrites = 0;
   faults.truncateDelayMs = 0;
+  faults.readDelayMs = 0;
 });
 
 afterEach(async () => {
@@ -188,6 +204,46 @@ describe("log storage when the disk fails", () => {
     expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("before")));
     expect(hex(await storage.get("b", bytes("other")))).toBe(hex(bytes("fine")));
     expect(storage.stats().corruptRecords).toBe(0);
+  });
+});
+
+describe("a failed fsync during a merge", () => {
+  it("leaves no key behind in the merged segments: the merge gives up and runs again later", async () => {
+    // k's record is first in the input; filler makes a second read window. The merge skips k
+    // (a newer write moved it on), then that write's fsync fails and the rollback points k back
+    // at the record the merge has passed; committing would count k corrupt and forget it.
+    await storage.close();
+    storage = await openLog(dir, {
+      autoMerge: false,
+      objectCacheBytesMax: 0,
+      segmentBytesMax: 1 << 20,
+    });
+    await storage.put("b", bytes("k"), bytes("v1"), { durable: true });
+    const filler = Buffer.alloc(1024, 7);
+    for (let i = 0; i < 1500; i += 1) {
+      // The last one durable: all synced, so the merge's freeze makes no fsync of its own.
+      await storage.put("b", bytes(`f${i}`), filler, { durable: i === 1499 });
+    }
+    // Read windows arrive after 200 ms each and the fsync fails after 300 ms: the first window
+    // (k skipped), then the rollback, then the second window and the commit.
+    faults.readDelayMs = 200;
+    faults.syncFailDelayMs = 300;
+    const merging = storage.merge();
+    // Queued behind the merge's freeze: the write lands in the new active segment.
+    await new Promise((resolve) => setImmediate(resolve));
+    faults.failSyncs = 1;
+    const put = storage.put("b", bytes("k"), bytes("v2"), { durable: true });
+    const [merged, written] = await Promise.allSettled([merging, put]);
+    expect(written.status).toBe("rejected");
+    expect(merged.status).toBe("rejected");
+    expect(String((merged as PromiseRejectedResult).reason)).toMatch(/rolled keys back/);
+    faults.readDelayMs = 0;
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("v1")));
+    expect(storage.corruptions()).toEqual([]);
+    await storage.merge();
+    expect(hex(await storage.get("b", bytes("k")))).toBe(hex(bytes("v1")));
+    expect(hex(await storage.get("b", bytes("f1499")))).toBe(hex(filler));
+    expect(storage.corruptions()).toEqual([]);
   });
 });
 
