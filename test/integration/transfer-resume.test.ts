@@ -1,6 +1,6 @@
 // Goal: a partition transfer killed mid-stream (issue 14) resumes from its cursor and never
 // starts over, whether the old primary streaming it or the receiver is killed (-9).
-// Method: three `dkv serve` processes (log engine, 16 partitions) holding 480 keys of 2 KiB at
+// Method: three `dkv serve` processes (log engine, 8 partitions) holding 240 keys of 2 KiB at
 // w = 3; a fourth joins, and the transfers are throttled to 32 KiB/s so that a partition's
 // stream (~30 keys, four batches of 16 KiB) lasts a few seconds. The receiver's `dkv status` rows count the keys each
 // stream received over every attempt and restart: sent twice, a key counts twice.
@@ -27,7 +27,7 @@ type Row = {
   keys_left: number | string;
 };
 
-const KEYS = Array.from({ length: 480 }, (_, index) => `s-${index}`);
+const KEYS = Array.from({ length: 240 }, (_, index) => `s-${index}`);
 /** Each key's value: its name, then 2 KiB. */
 const valueOf = (key: string): string => `${key}:${"x".repeat(2048)}`;
 
@@ -36,7 +36,7 @@ async function joinedAndStreaming(): Promise<Row> {
   cluster = await TestCluster.start({
     nodes: 3,
     storage: "log",
-    partitions: 16,
+    partitions: 8,
     serveArgs: ["--drop-grace-ms=500", "--transfer-bytes-per-second=32768"],
   });
   for (const key of KEYS) {
