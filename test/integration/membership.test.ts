@@ -79,7 +79,7 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
     const acknowledged = new Map<string, string>();
     for (let index = 0; index < 150; index++) {
       const node = `n${(index % 3) + 1}`;
-      await cluster.client(node).put(`before-${index}`, `v${index}`, { w: 2 });
+      await cluster.checker(node).put(`before-${index}`, `v${index}`, { w: 2 });
       acknowledged.set(`before-${index}`, `v${index}`);
     }
     // A writer that keeps going through the whole change, on every node that serves.
@@ -247,7 +247,7 @@ describe("growing a cluster from 3 to 4 nodes while it serves", () => {
         const { primaries } = preferenceList(current, new Set(current.nodes), partition, 3);
         for (const node of ["n1", "n2", "n3"]) {
           if (primaries.includes(node as never)) continue;
-          if ((await cluster.client(node).localGet(key)).siblings.length > 0) return false;
+          if ((await cluster.checker(node).localGet(key)).siblings.length > 0) return false;
         }
       }
       return true;
@@ -317,7 +317,7 @@ describe("shrinking a cluster with the dkv command line", () => {
     // n = 3 on three nodes: every node is a primary of every key and holds it.
     for (const [key, value] of acknowledged) {
       for (const node of ["n1", "n2", "n3"]) {
-        const local = await cluster.client(node).localGet(key);
+        const local = await cluster.checker(node).localGet(key);
         expect(
           local.siblings.map((sibling) => sibling.value.toString()),
           `${key} on ${node}`,
@@ -361,7 +361,7 @@ describe("replacing a node", () => {
     expect(states).toEqual({ n1: "valid", n2: "valid", n3: "removed", n4: "valid" });
     await cluster.stopNode("n3");
     for (const [key, value] of acknowledged) {
-      const local = await cluster.client("n4").localGet(key);
+      const local = await cluster.checker("n4").localGet(key);
       expect(
         local.siblings.map((sibling) => sibling.value.toString()),
         key,

@@ -85,7 +85,7 @@ describe("a partition {n1,n2} | {n3,n4,n5}", () => {
       const converged = await until(async () => {
         for (const key of keys) {
           for (const node of primariesOf(key)) {
-            const reply = await cluster.client(node).localGet(key);
+            const reply = await cluster.checker(node).localGet(key);
             const values = reply.siblings.map((sibling) => sibling.value.toString()).sort();
             if (values.join() !== [`${key}-a`, `${key}-b`].join()) return false;
           }
@@ -94,7 +94,7 @@ describe("a partition {n1,n2} | {n3,n4,n5}", () => {
       }, 45_000);
       expect(converged).toBe(true);
       for (const key of keys) {
-        const reply = await cluster.client("n5").get(key, { r: 3 });
+        const reply = await cluster.checker("n5").get(key, { r: 3 });
         expect(reply.siblings.map((sibling) => sibling.value.toString()).sort()).toEqual([
           `${key}-a`,
           `${key}-b`,
