@@ -6,7 +6,7 @@
 // node writes a .cpuprofile on exit (summarise them with scripts/profile-summary.ts).
 // Run: npx tsx scripts/bench-cpu.ts --main dist/cli/main.js,/tmp/base/dist/cli/main.js --pairs 2
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -25,45 +25,7 @@ import { HealthClient } from "../cli/health-client.js";
 import { WorkloadExecutor, benchValue } from "../cli/bench/workload-executor.js";
 import { WORKLOADS, keyName } from "../cli/bench/workload.js";
 import { say } from "./lib/fault-cluster.js";
-
-/** CPU seconds a process has used in user and in system mode, from /proc/PID/stat. */
-function cpuSeconds(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command name.
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
-
-/** Context switches (voluntary: a thread went to sleep) of every thread of a process. */
-function contextSwitches(pid: number): number {
-  let switches = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
-      switches += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return switches;
-}
-
-/** CPU seconds per thread name (main thread "node", V8 and libuv workers) of a process. */
-function threadCpu(pid: number, into: Map<string, number>): void {
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "");
-      // The main (JavaScript) thread has the process's id; V8's GC helpers and libuv's pool not.
-      const name = task === String(pid) ? "main" : comm;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-      into.set(name, (into.get(name) ?? 0) + seconds);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-}
+import { contextSwitches, cpuSeconds, threadCpu } from "./lib/proc-cpu.js";
 
 /** How often the fixed-rate loop wakes to send what is due. */
 const TICK_MS = 5;

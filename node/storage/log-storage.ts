@@ -14,6 +14,7 @@ import {
 import { LogWriter } from "./log-writer.js";
 import { mergeFrozenSegments, type MergeResult } from "./merge.js";
 import { ObjectCache } from "./object-cache.js";
+import { scanLiveRecords } from "./live-scan.js";
 import {
   BUCKET_BYTES_MAX,
   RecordKind,
@@ -175,12 +176,12 @@ export class LogStorage implements Storage {
 
   async *entries(): AsyncIterable<StorageEntry> {
     this.#checkOpen();
-    // A snapshot of the ids, so that writes during iteration neither throw nor loop forever.
-    for (const id of this.#set.keydir.ids()) {
-      // A scan (the trees' rebuild at start, a transfer) reads every key once: it would only
-      // push the hot ones out of the cache.
-      const object = await this.#readById(id, false);
-      if (object === undefined) continue;
+    // The keys at the start, read in file order (live-scan.ts), so writes during iteration
+    // neither throw nor loop forever. A scan reads every key once: what it reads through the
+    // key directory is not cached, since it would only push the hot keys out of the cache.
+    for await (const { id, object } of scanLiveRecords(this.#set, (id) =>
+      this.#readById(id, false),
+    )) {
       yield { ...parseRecordKeyId(id), object };
     }
   }
