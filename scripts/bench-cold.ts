@@ -92,6 +92,10 @@ async function main(): Promise<number> {
   const stop = async (): Promise<void> => {
     await Promise.all(children.map((child) => stopProcess(child, 10_000)));
   };
+  // Interrupted, it stops the nodes it started before it exits.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void stop().then(() => process.exit(130)));
+  }
   try {
     const addresses = specs.map((spec) => spec.address);
     const value = benchValue(1024, 42);
@@ -170,7 +174,17 @@ async function main(): Promise<number> {
       before = now;
     }
     await Promise.all(loops);
-    if (args.json) console.log(JSON.stringify({ config: args, series }, null, 1));
+    if (args.json) {
+      const config = {
+        seconds: args.seconds,
+        concurrency: args.concurrency,
+        session: args.session,
+        routing: args.routing,
+        workload: args.workload,
+        restartKeys: args["restart-keys"],
+      };
+      console.log(JSON.stringify({ config, series }));
+    }
     return failed > 0 ? 1 : 0;
   } finally {
     for (const client of clients) client.close();

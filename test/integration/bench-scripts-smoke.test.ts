@@ -119,4 +119,18 @@ describe("the benchmark scripts, short", () => {
     expect(report.throughputRatio).toBeGreaterThan(0);
     expect(report.target.throughputRatioMin).toBe(0.9);
   }, 120_000);
+  it("follows CPU per operation second by second after a restart (npm run bench:cold, short)", async () => {
+    const script = ["--import", "tsx", "scripts/bench-cold.ts"];
+    const args = [
+      ...["--seconds", "2", "--session", "--restart-keys", "300", "--concurrency", "8"],
+      "--json",
+    ];
+    const run = await runScript(script, args);
+    expect(run.code, run.stderr).toBe(0);
+    type Second = { second: number; operations: number; failed: number; mainUs: number };
+    const report = lastJsonLine(run.stdout) as { series: Second[] };
+    expect(report.series.map((second) => second.second)).toEqual([1, 2]);
+    for (const second of report.series) expect(second.failed).toBe(0);
+    expect(report.series.some((second) => second.operations > 0 && second.mainUs > 0)).toBe(true);
+  }, 120_000);
 });
