@@ -14,7 +14,7 @@ import {
 import { LogWriter } from "./log-writer.js";
 import { mergeFrozenSegments, type MergeResult } from "./merge.js";
 import { ObjectCache } from "./object-cache.js";
-import { scanLiveRecords } from "./live-scan.js";
+import { scanLiveRecords, type ScanCounts } from "./live-scan.js";
 import {
   BUCKET_BYTES_MAX,
   RecordKind,
@@ -56,6 +56,7 @@ export class LogStorage implements Storage {
   readonly #corruptions: CorruptionLog;
   readonly #scratch = Buffer.allocUnsafe(SYNC_READ_BYTES_MAX);
   readonly #cache: ObjectCache;
+  readonly #scanCounts: ScanCounts = { windows: 0, readsThrough: 0 };
   #state: State = "new";
   #writer: LogWriter | undefined;
   #queue: WriteQueue | undefined;
@@ -179,9 +180,8 @@ export class LogStorage implements Storage {
     // The keys at the start, read in file order (live-scan.ts), so writes during iteration
     // neither throw nor loop forever. A scan reads every key once: what it reads through the
     // key directory is not cached, since it would only push the hot keys out of the cache.
-    for await (const { id, object } of scanLiveRecords(this.#set, (id) =>
-      this.#readById(id, false),
-    )) {
+    const read = (id: string): Promise<Uint8Array | undefined> => this.#readById(id, false);
+    for await (const { id, object } of scanLiveRecords(this.#set, read, this.#scanCounts)) {
       yield { ...parseRecordKeyId(id), object };
     }
   }
@@ -246,6 +246,8 @@ export class LogStorage implements Storage {
         objectCacheMisses: cache.misses,
         objectCacheEntries: cache.entries,
         objectCacheBytes: cache.bytes,
+        scanWindows: this.#scanCounts.windows,
+        scanReadsThrough: this.#scanCounts.readsThrough,
       },
     };
   }

@@ -60,13 +60,41 @@ describe("the log engine's scan of live records", () => {
       await storage.remove("b", bytes(`k${i}`), { durable: false });
     }
     expect((await segmentFiles(dir)).length).toBeGreaterThan(3);
+    const before = storage.stats().details;
     const seen = new Set<string>();
     for await (const entry of storage.entries()) {
       const key = Buffer.from(entry.key).toString();
       expect(seen.has(key), `${key} twice`).toBe(false);
       seen.add(key);
     }
+    // ~7.5 MB of live records in windows of up to 1 MiB; only the two large ones read alone.
+    const after = storage.stats().details;
+    expect((after.scanReadsThrough ?? 0) - (before.scanReadsThrough ?? 0)).toBe(2);
+    const windows = (after.scanWindows ?? 0) - (before.scanWindows ?? 0);
+    expect(windows).toBeGreaterThan(5);
+    expect(windows).toBeLessThan(20);
     expect(await snapshot(storage)).toEqual(modelState(ops));
+  });
+
+  it("reads live records far apart, with dead ones between them, each where it is", async () => {
+    const storage = await start({ segmentBytesMax: 8 * SCAN_WINDOW_BYTES });
+    const ops: ModelOp[] = [];
+    for (let version = 1; version <= 2; version++) {
+      // The second round rewrites four keys in five: 20 KiB records, so the live ones of the
+      // first round lie ~80 KiB apart, past the gap one read spans.
+      for (let i = 0; i < 300; i++) {
+        if (version === 2 && i % 5 === 0) continue;
+        const object = valueOf(`k${i}`, version, 20 * 1024 + (i % 13));
+        ops.push({ kind: "put", bucket: "b", key: bytes(`k${i}`), object });
+        await storage.put("b", bytes(`k${i}`), object, { durable: false });
+      }
+    }
+    const before = storage.stats().details.scanWindows ?? 0;
+    expect(await snapshot(storage)).toEqual(modelState(ops));
+    // The first round's survivors lie apart, one read each; the second round's run together.
+    const windows = (storage.stats().details.scanWindows ?? 0) - before;
+    expect(windows).toBeGreaterThan(60);
+    expect(windows).toBeLessThan(80);
   });
 
   it("follows writes, removes and a merge that happen while it runs", async () => {
