@@ -3,38 +3,20 @@
 // merges and damage happen while it runs.
 
 import * as fs from "node:fs/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LogStorage } from "../../../../node/storage/log-storage.js";
+import { describe, expect, it } from "vitest";
 import { SCAN_WINDOW_BYTES } from "../../../../node/storage/live-scan.js";
 import {
   bytes,
   hex,
-  makeTempDir,
+  logStorageFixture,
   modelState,
-  openLog,
-  removeDir,
   segmentFiles,
   snapshot,
   type ModelOp,
 } from "./storage-test-helpers.js";
 
-let dir: string;
-const open: LogStorage[] = [];
-
-async function start(options: Parameters<typeof openLog>[1] = {}): Promise<LogStorage> {
-  const storage = await openLog(dir, options);
-  open.push(storage);
-  return storage;
-}
-
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const storage of open.splice(0)) await storage.close();
-  await removeDir(dir);
-});
+const log = logStorageFixture();
+const start = log.start;
 
 /** A value of `size` bytes that names its key and version, so a mixed-up copy shows. */
 function valueOf(key: string, version: number, size: number): Uint8Array {
@@ -59,7 +41,7 @@ describe("the log engine's scan of live records", () => {
       ops.push({ kind: "remove", bucket: "b", key: bytes(`k${i}`) });
       await storage.remove("b", bytes(`k${i}`), { durable: false });
     }
-    expect((await segmentFiles(dir)).length).toBeGreaterThan(3);
+    expect((await segmentFiles(log.dir())).length).toBeGreaterThan(3);
     const before = storage.stats().details;
     const seen = new Set<string>();
     for await (const entry of storage.entries()) {
@@ -150,7 +132,7 @@ describe("the log engine's scan of live records", () => {
     for (let i = 0; i < 200; i++) {
       await storage.put("b", bytes(`k${i}`), valueOf(`k${i}`, 1, 500), { durable: true });
     }
-    const [file] = await segmentFiles(dir);
+    const [file] = await segmentFiles(log.dir());
     const content = await fs.readFile(file as string);
     const at = content.indexOf(Buffer.from("k77@1:")) + 10;
     const handle = await fs.open(file as string, "r+");

@@ -3,12 +3,13 @@
 
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { LogStorage } from "../../../../node/storage/log-storage.js";
 import { StorageWriteError } from "../../../../node/storage/write-queue.js";
 import {
   bytes,
   hex,
+  logStorageFixture,
   makeTempDir,
   modelState,
   openLog,
@@ -18,23 +19,8 @@ import {
   type ModelOp,
 } from "./storage-test-helpers.js";
 
-let dir: string;
-const open: LogStorage[] = [];
-
-async function start(options: Parameters<typeof openLog>[1] = {}): Promise<LogStorage> {
-  const storage = await openLog(dir, options);
-  open.push(storage);
-  return storage;
-}
-
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-
-afterEach(async () => {
-  for (const storage of open.splice(0)) await storage.close();
-  await removeDir(dir);
-});
+const log = logStorageFixture();
+const start = log.start;
 
 async function flipByte(file: string, offset: number): Promise<void> {
   const handle = await fs.open(file, "r+");
@@ -127,7 +113,7 @@ describe("log storage recovery", () => {
     for (let i = 0; i < 20; i += 1)
       await storage.put("b", bytes(`k${i}`), bytes(`value-${i}`), { durable: true });
     await storage.close();
-    const [file] = await segmentFiles(dir);
+    const [file] = await segmentFiles(log.dir());
     const { size } = await fs.stat(file as string);
     await fs.truncate(file as string, size - 3);
     storage = await start();
@@ -144,7 +130,7 @@ describe("log storage recovery", () => {
     for (let i = 0; i < 40; i += 1)
       await storage.put("b", bytes(`key-${i}`), bytes(`value-${i}-`.repeat(5)), { durable: true });
     await storage.close();
-    const [file] = await segmentFiles(dir);
+    const [file] = await segmentFiles(log.dir());
     const content = await fs.readFile(file as string);
     const at = content.indexOf(Buffer.from("value-20-value"));
     await flipByte(file as string, at + 3);
@@ -166,7 +152,7 @@ describe("log storage recovery", () => {
     for (let i = 0; i < 30; i += 1)
       await storage.put("b", bytes(`k${i}`), bytes(`v${i}`), { durable: true });
     await storage.close();
-    const files = await segmentFiles(dir);
+    const files = await segmentFiles(log.dir());
     expect(files.length).toBeGreaterThan(2);
     await flipByte(files[1] as string, 2);
     storage = await start();
@@ -189,7 +175,7 @@ describe("log storage recovery", () => {
     const storage = await start({ segmentBytesMax: 1 << 20, objectCacheBytesMax: 0 });
     await storage.put("b", bytes("good"), bytes("fine"), { durable: true });
     await storage.put("b", bytes("bad"), bytes("soon-damaged"), { durable: true });
-    const [file] = await segmentFiles(dir);
+    const [file] = await segmentFiles(log.dir());
     const content = await fs.readFile(file as string);
     await flipByte(file as string, content.indexOf(Buffer.from("soon-damaged")));
     expect(await storage.get("b", bytes("bad"))).toBeUndefined();
@@ -211,8 +197,8 @@ describe("log storage recovery", () => {
     expect(activeSyncedBytes).toBeLessThan(activeBytes as number);
     const crashed = await makeTempDir();
     try {
-      for (const file of await fs.readdir(dir))
-        await fs.copyFile(path.join(dir, file), path.join(crashed, file));
+      for (const file of await fs.readdir(log.dir()))
+        await fs.copyFile(path.join(log.dir(), file), path.join(crashed, file));
       const active = (await segmentFiles(crashed)).find(
         (file) => Number(path.basename(file, ".seg")) === activeSegmentId,
       );
@@ -249,12 +235,12 @@ describe("log storage merge", () => {
       if (op.kind === "put") await storage.put(op.bucket, op.key, op.object, { durable: false });
       else await storage.remove(op.bucket, op.key, { durable: false });
     }
-    const bytesBefore = await directoryBytes(dir);
+    const bytesBefore = await directoryBytes(log.dir());
     const result = await storage.merge();
     expect(result.inputSegments).toBeGreaterThan(1);
     expect(await snapshot(storage)).toEqual(modelState(ops));
-    expect(await directoryBytes(dir)).toBeLessThan(bytesBefore / 2);
-    expect((await fs.readdir(dir)).some((name) => name.endsWith(".hint"))).toBe(true);
+    expect(await directoryBytes(log.dir())).toBeLessThan(bytesBefore / 2);
+    expect((await fs.readdir(log.dir())).some((name) => name.endsWith(".hint"))).toBe(true);
     await storage.close();
     storage = await start();
     expect(await snapshot(storage)).toEqual(modelState(ops));
@@ -289,8 +275,7 @@ describe("log storage merge", () => {
     await merging;
     const expected = modelState([...ops, ...during]);
     expect(await snapshot(storage)).toEqual(expected);
-    await storage.close();
-    open.length = 0;
+    await log.closeAll();
     const reopened = await start();
     expect(await snapshot(reopened)).toEqual(expected);
   });
@@ -301,7 +286,7 @@ describe("log storage merge", () => {
       await storage.put("b", bytes(`k${i % 10}`), bytes(`value-${i}`), { durable: false });
     await storage.merge();
     expect(storage.stats().details.merges).toBeGreaterThan(1);
-    expect(await directoryBytes(dir)).toBeLessThan(20_000);
+    expect(await directoryBytes(log.dir())).toBeLessThan(20_000);
     for (let i = 0; i < 10; i += 1)
       expect(hex(await storage.get("b", bytes(`k${i}`)))).toBe(hex(bytes(`value-${2990 + i}`)));
   });
@@ -327,8 +312,7 @@ describe("log storage merge", () => {
     const result = await storage.merge();
     expect(result.outputBytes).toBeLessThan(result.inputBytes * 0.6);
     expect(await snapshot(storage)).toEqual(modelState(ops));
-    await storage.close();
-    open.length = 0;
+    await log.closeAll();
     expect(await snapshot(await start({ objectCacheBytesMax: 0 }))).toEqual(modelState(ops));
   });
 
@@ -337,7 +321,7 @@ describe("log storage merge", () => {
     await storage.put("b", bytes("good"), bytes("fine"), { durable: true });
     await storage.put("b", bytes("bad"), bytes("soon-damaged"), { durable: true });
     await storage.put("b", bytes("after"), bytes("also fine"), { durable: true });
-    const [file] = await segmentFiles(dir);
+    const [file] = await segmentFiles(log.dir());
     const content = await fs.readFile(file as string);
     await flipByte(file as string, content.indexOf(Buffer.from("soon-damaged")));
     await storage.merge();

@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fc } from "@fast-check/vitest";
+import { afterEach, beforeEach } from "vitest";
 import { LmdbStorage } from "../../../../node/storage/lmdb-storage.js";
 import { LogStorage } from "../../../../node/storage/log-storage.js";
 import type { LogStorageOptions } from "../../../../node/storage/log-storage-options.js";
@@ -56,6 +57,39 @@ export async function openLog(
   const storage = new LogStorage({ dir, segmentBytesMax: 4096, ...options });
   await storage.open();
   return storage;
+}
+
+/**
+ * A fresh directory for each test of the calling file, and the log engines the test opens over
+ * it with `start`, closed (then the directory removed) after the test. Call at top level.
+ */
+export function logStorageFixture(): {
+  readonly dir: () => string;
+  readonly start: (options?: Partial<LogStorageOptions>) => Promise<LogStorage>;
+  /** Closes every engine opened so far (as a restart does); the next `start` opens anew. */
+  readonly closeAll: () => Promise<void>;
+} {
+  let dir = "";
+  const open: LogStorage[] = [];
+  beforeEach(async () => {
+    dir = await makeTempDir();
+  });
+  const closeAll = async (): Promise<void> => {
+    for (const storage of open.splice(0)) await storage.close();
+  };
+  afterEach(async () => {
+    await closeAll();
+    await removeDir(dir);
+  });
+  return {
+    dir: () => dir,
+    closeAll,
+    start: async (options = {}) => {
+      const storage = await openLog(dir, options);
+      open.push(storage);
+      return storage;
+    },
+  };
 }
 
 /** UTF-8 bytes of a string. */
