@@ -67,6 +67,20 @@ async function main(): Promise<number> {
       describe: "Keys written before a restart of every node; the series starts at the restart",
     })
     .option("json", { type: "boolean", default: false })
+    .check((argv) => {
+      for (const [name, least] of [
+        ["seconds", 1],
+        ["concurrency", 1],
+        ["records", 1],
+        ["restart-keys", 0],
+      ] as const) {
+        const value = argv[name];
+        if (!Number.isSafeInteger(value) || value < least) {
+          throw new Error(`--${name} must be a whole number ≥ ${least}, got ${value}`);
+        }
+      }
+      return true;
+    })
     .strict()
     .parseAsync();
   const dir = mkdtempSync(path.join(tmpdir(), "dkv-bench-cold-"));
