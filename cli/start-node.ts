@@ -48,6 +48,7 @@ import { handoffHandlers } from "../node/hints/handoff-server.js";
 import { DEFAULT_BUCKET, type BucketDefaults } from "../coordinator/core/quorum-options.js";
 import { primariesFollowing } from "../coordinator/preference-lists.js";
 import { AntiEntropy } from "../node/anti-entropy/anti-entropy.js";
+import { treeSnapshotFile } from "../node/anti-entropy/tree-snapshot-file.js";
 import { KvMetrics } from "../node/metrics/kv-metrics.js";
 import { createNodeMetrics, type NodeMetrics } from "../node/metrics/node-metrics.js";
 import { startMetricsServer, type MetricsServer } from "../node/metrics/metrics-server.js";
@@ -211,6 +212,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
     leftToTransfer: (partition: number, peer: NodeId): boolean =>
       transfers.leftToTransfer(partition, peer),
+    snapshots: treeSnapshotFile(config.dataDir),
   });
   const antiEntropyOn = config.antiEntropy ?? true;
   if (antiEntropyOn) {
@@ -464,6 +466,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       view.close();
       await hints.close();
       await config.storage.close();
+      await antiEntropy.saveSnapshot();
       // Everything this incarnation wrote is durable now: the next may keep its actor.
       await lease.release(replica);
     })();

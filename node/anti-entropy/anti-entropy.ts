@@ -33,6 +33,8 @@ import {
   type PrimariesOf,
 } from "./exchange-schedule.js";
 import { TokenBucket } from "./token-bucket.js";
+import { SnapshotBuilder, openSnapshot } from "./tree-snapshot.js";
+import type { TreeSnapshotPort } from "./tree-snapshot-file.js";
 import type { HintStore } from "../hints/hint-store.js";
 import {
   DEFAULT_REAP_OPTIONS,
@@ -66,6 +68,11 @@ export interface AntiEntropyDeps {
    * streams and then confirms with exchanges of its own (node/membership/transfer-loop.ts).
    */
   readonly leftToTransfer?: (partition: number, peer: NodeId) => boolean;
+  /**
+   * Where the trees are kept between a clean stop and the next start (treeSnapshotFile in
+   * production); without it, a start always rebuilds them from storage.
+   */
+  readonly snapshots?: TreeSnapshotPort;
 }
 
 /** The anti-entropy component of one node. */
@@ -166,6 +173,7 @@ export class AntiEntropy {
   async #rebuild(): Promise<void> {
     const { replica, logger } = this.#deps;
     const signal = this.#abort.signal;
+    if (await this.#restore()) return;
     while (!signal.aborted && !this.trees.ready) {
       const startedMs = this.#clock.monotonicMs();
       try {
@@ -184,6 +192,99 @@ export class AntiEntropy {
         logger.error({ err: error }, "anti-entropy tree rebuild failed; retrying");
         await this.#clock.sleep(this.#spacingMs(), signal).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * Loads the trees from the snapshot the last clean stop left, when there is one and the
+   * storage is as that stop left it; true when the trees are ready then. Writes made since the
+   * start win over the snapshot's entries, as over a rebuild's. Any doubt means a rebuild.
+   */
+  async #restore(): Promise<boolean> {
+    const { snapshots, replica, logger } = this.#deps;
+    if (snapshots === undefined) return false;
+    const startedMs = this.#clock.monotonicMs();
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await snapshots.take();
+    } catch (error) {
+      logger.warn({ err: error }, "anti-entropy snapshot unreadable; rebuilding from storage");
+      return false;
+    }
+    if (bytes === undefined) return false;
+    const state = replica.storage.stateToken?.("opened");
+    const opened =
+      state === undefined
+        ? ({ ok: false, reason: "the storage engine keeps no state token" } as const)
+        : openSnapshot(bytes, {
+            partitionCount: this.trees.partitionCount,
+            shape: this.trees.shape,
+            state,
+          });
+    if (!opened.ok) {
+      logger.info({ reason: opened.reason }, "anti-entropy snapshot not used; rebuilding");
+      return false;
+    }
+    const { reader } = opened;
+    let superseded = 0;
+    const visitor = {
+      key: (id: string, high: number, low: number, partition: number, leaf: number): void => {
+        if (!this.trees.restoreKey(id, high, low, partition, leaf)) superseded += 1;
+      },
+      tombstone: (id: string, partition: number, sinceMs: number): void => {
+        if (!this.trees.writtenBeforeReady(id)) this.reaper.restore(id, partition, sinceMs);
+      },
+    };
+    // In chunks, as a rebuild: requests keep being served while a large snapshot loads.
+    while (reader.next(this.options.rebuildChunkEntries, visitor)) {
+      await yieldTo(this.#clock);
+      if (this.#abort.signal.aborted) return true;
+    }
+    this.trees.markReady();
+    logger.info(
+      {
+        entries: reader.keys,
+        tombstones: reader.tombstones,
+        superseded,
+        keys: this.trees.keyCount,
+        elapsedMs: Math.round(this.#clock.monotonicMs() - startedMs),
+      },
+      "anti-entropy trees loaded from the snapshot of the last stop",
+    );
+    return true;
+  }
+
+  /**
+   * Keeps the trees and the tombstone index for the next start: call after the storage closed
+   * cleanly (its "closed" state token names what they describe). Does nothing when the trees
+   * were not ready, there is nowhere to keep them, or the storage cannot tell its state.
+   */
+  async saveSnapshot(): Promise<void> {
+    const { snapshots, replica, logger } = this.#deps;
+    const state = replica.storage.stateToken?.("closed");
+    if (snapshots === undefined || state === undefined || !this.trees.ready) return;
+    const startedMs = this.#clock.monotonicMs();
+    const builder = new SnapshotBuilder({
+      partitionCount: this.trees.partitionCount,
+      shape: this.trees.shape,
+      state,
+    });
+    this.trees.forEachKey((id, high, low, partition, leaf) =>
+      builder.key(id, high, low, partition, leaf),
+    );
+    this.reaper.forEachTombstone((id, partition, sinceMs) =>
+      builder.tombstone(id, partition, sinceMs),
+    );
+    try {
+      await snapshots.save(builder.finish());
+      const elapsedMs = Math.round(this.#clock.monotonicMs() - startedMs);
+      logger.info(
+        { keys: this.trees.keyCount, elapsedMs },
+        "anti-entropy trees kept for the next start",
+      );
+    } catch (error) {
+      // The next start rebuilds them, as after a crash.
+      logger.warn({ err: error }, "anti-entropy trees not kept for the next start");
     }
   }
 

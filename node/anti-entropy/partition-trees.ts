@@ -68,8 +68,12 @@ export class PartitionTrees {
   readonly partitionCount: number;
   readonly #trees = new Map<number, PartitionTree>();
   readonly #keys = new Map<string, KeyEntry>();
-  /** Keys written while a rebuild runs; the rebuild must not overwrite them with older copies. */
-  #touched: Set<string> | undefined;
+  /**
+   * Keys written since these trees were made, until they are ready: a rebuild or a restored
+   * snapshot must not overwrite them with older copies.
+   */
+  #touched: Set<string> | undefined = new Set<string>();
+  #rebuilding = false;
   #ready = false;
 
   constructor(partitionCount: number, shape: TreeShape = DEFAULT_TREE_SHAPE) {
@@ -95,6 +99,46 @@ export class PartitionTrees {
   /** Marks the trees complete without a rebuild (a node with empty storage, tests). */
   markReady(): void {
     this.#ready = true;
+    this.#touched = undefined;
+  }
+
+  /** True when `id` was written since these trees were made and they are not ready yet. */
+  writtenBeforeReady(id: string): boolean {
+    return this.#touched?.has(id) === true;
+  }
+
+  /** Every key indexed, for a snapshot: its id, version hash halves, partition and leaf. */
+  forEachKey(
+    visit: (id: string, high: number, low: number, partition: number, leaf: number) => void,
+  ): void {
+    for (const [id, entry] of this.#keys) {
+      visit(id, entry.high, entry.low, entry.partition, entry.leaf);
+    }
+  }
+
+  /**
+   * Indexes a key as a snapshot recorded it, unless it was written since these trees were made
+   * (returns false then). `partition` and `leaf` are the key's own (the snapshot was taken of
+   * trees of this shape); they are checked against the shape, not recomputed: that would cost
+   * the SHA-1 ring hash the snapshot saves. Call markReady() after the last one.
+   */
+  restoreKey(id: string, high: number, low: number, partition: number, leaf: number): boolean {
+    if (this.#ready) throw new Error("the trees are ready: a snapshot is restored before");
+    if (!(
+      partition >= 0 &&
+      partition < this.partitionCount &&
+      leaf >= 0 &&
+      leaf < leafCount(this.shape)
+    )) {
+      throw new Error(`snapshot entry outside the trees: partition ${partition}, leaf ${leaf}`);
+    }
+    if (this.writtenBeforeReady(id) || this.#keys.has(id)) return false;
+    const tree = this.#partition(partition);
+    (tree.leaves[leaf] ??= []).push(id);
+    tree.tree.toggle32(leaf, high, low);
+    tree.keys += 1;
+    this.#keys.set(id, { high, low, partition, leaf });
+    return true;
   }
 
   /**
@@ -180,9 +224,10 @@ export class PartitionTrees {
       readonly observe?: (bucket: string, key: Uint8Array, object: DvvSet, id: string) => void;
     },
   ): Promise<RebuildReport> {
-    if (this.#touched !== undefined) throw new Error("a rebuild is already running");
-    const touched = new Set<string>();
-    this.#touched = touched;
+    if (this.#rebuilding) throw new Error("a rebuild is already running");
+    if (this.#ready) throw new Error("the trees are ready: there is nothing to rebuild");
+    this.#rebuilding = true;
+    const touched = (this.#touched ??= new Set<string>());
     let [count, unreadable, superseded, inChunk] = [0, 0, 0, 0];
     try {
       for await (const entry of entries) {
@@ -208,10 +253,10 @@ export class PartitionTrees {
           await options.pause();
         }
       }
-      this.#ready = true;
+      this.markReady();
       return { entries: count, unreadable, superseded };
     } finally {
-      this.#touched = undefined;
+      this.#rebuilding = false;
     }
   }
 

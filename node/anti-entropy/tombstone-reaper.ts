@@ -15,7 +15,7 @@ import { decodeObject } from "../core/object-decode.js";
 import { partitionOfKey } from "../core/key-hash.js";
 import { KvError } from "../core/errors.js";
 import { agreedKeys, planReapRound, reapBlocker, tombstoneSince } from "../core/tombstones.js";
-import { storageKeyString } from "../storage/storage-key.js";
+import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 import type { Clock } from "../clock.js";
 import type { Replica } from "../replica.js";
 import type { HintStore } from "../hints/hint-store.js";
@@ -169,6 +169,18 @@ export class TombstoneReaper {
   /** Why the last round could not reap; empty when it could. */
   get blocked(): string {
     return this.#blocked;
+  }
+
+  /** Every tombstone held, for a snapshot of the trees (tree-snapshot.ts). */
+  forEachTombstone(visit: (id: string, partition: number, sinceMs: number) => void): void {
+    for (const [id, tombstone] of this.#tombstones)
+      visit(id, tombstone.partition, tombstone.sinceMs);
+  }
+
+  /** Holds a tombstone as a snapshot recorded it (`id` is storageKeyString's). */
+  restore(id: string, partition: number, sinceMs: number): void {
+    const { bucket, key } = parseStorageKeyString(id);
+    this.#tombstones.set(id, { bucket, key, partition, sinceMs });
   }
 
   /** Records the object now stored under a key (undefined: removed). O(1) for live objects. */

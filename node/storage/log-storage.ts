@@ -18,6 +18,7 @@ import { scanLiveRecords, type ScanCounts } from "./live-scan.js";
 import {
   BUCKET_BYTES_MAX,
   RecordKind,
+  SEGMENT_HEADER_BYTES,
   checkRecordAt,
   encodeRecord,
   keyIdOf,
@@ -58,6 +59,8 @@ export class LogStorage implements Storage {
   readonly #cache: ObjectCache;
   readonly #scanCounts: ScanCounts = { windows: 0, readsThrough: 0 };
   #state: State = "new";
+  #openedToken: string | undefined;
+  #closedToken: string | undefined;
   #writer: LogWriter | undefined;
   #queue: WriteQueue | undefined;
   #recovery: RecoveryReport | undefined;
@@ -84,6 +87,7 @@ export class LogStorage implements Storage {
     const { dir } = this.#options;
     await fs.mkdir(dir, { recursive: true });
     this.#recovery = await recoverLog(dir, this.#set, this.#corruptions, this.#clock);
+    this.#openedToken = this.#currentToken();
     const id = this.#set.nextActiveId();
     const active = await createSegment(id, pathIn(dir, segmentFileName(id)), 0, dir);
     this.#set.add(active);
@@ -262,7 +266,26 @@ export class LogStorage implements Storage {
     }
     this.#queue?.stop();
     for (const segment of this.#set.ordered()) await segment.close();
+    // Only after a clean close: a failed write left its undo in the files' sizes, not here.
+    this.#closedToken = this.#backgroundErrors === 0 ? this.#currentToken() : undefined;
     this.#state = "closed";
+  }
+
+  stateToken(when: "opened" | "closed"): string | undefined {
+    return when === "opened" ? this.#openedToken : this.#closedToken;
+  }
+
+  /**
+   * The segments holding records, by id and length: the log only appends, and a merge writes
+   * new segments under new ids, so any write since changes some length or id. An empty one
+   * (the active segment of a start with no write since) is left out: recovery removes it.
+   */
+  #currentToken(): string {
+    const parts = this.#set
+      .ordered()
+      .filter((segment) => segment.size > SEGMENT_HEADER_BYTES)
+      .map((segment) => `${segment.id}:${segment.size}`);
+    return `log-v1 ${parts.join(",")}`;
   }
 
   async #readById(id: string, cache = true): Promise<Uint8Array | undefined> {

@@ -82,6 +82,14 @@ export interface Storage {
   /** Counters for status and metrics. */
   stats(): StorageStats;
   /**
+   * A token naming the stored contents exactly while nothing writes: "opened", the state the
+   * files were found in at open (before any write); "closed", the state left at close (after
+   * the last write's fsync). A closed token equal to the next open's means nothing changed the
+   * store in between, so what was derived from it then (the anti-entropy trees' snapshot) still
+   * holds. Engines that cannot tell leave it out; undefined before open or close.
+   */
+  stateToken?(when: "opened" | "closed"): string | undefined;
+  /**
    * Registers a rollback listener. Only an engine that can undo a resolved non-durable write
    * (the log engine, after a failed fsync) implements it.
    */
