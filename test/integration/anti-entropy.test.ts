@@ -1,5 +1,6 @@
 // Goal: anti-entropy alone makes replicas converge (issue #5): a node that missed 2,000 writes
-// holds every key within three exchange intervals with no reads at all; a node whose data
+// holds every key within three exchange intervals with no reads at all (its trees loaded from
+// the snapshot its clean stop kept); a node whose data
 // directory was deleted is rebuilt; a key deleted while a replica was away stays deleted, and
 // its tombstone is reaped only once every primary holds it (never while a primary is down).
 // Method: three `dkv serve` processes on the log engine with read repair and hinted handoff off
@@ -139,6 +140,9 @@ describe("anti-entropy with read repair off", () => {
       const tookMs = Date.now() - restartedMs;
       expect(caughtUp, `n3 holds ${await keysStored("n3")} keys after ${tookMs} ms`).toBe(true);
       expect(await missingOn("n3", "missed", KEYS)).toEqual([]);
+      // Its stop was clean: the trees came from the snapshot it kept, not from reading storage.
+      expect(cluster.log("n3")).toContain("anti-entropy trees kept for the next start");
+      expect(cluster.log("n3")).toContain("anti-entropy trees loaded from the snapshot");
 
       const status = await aaeStatusCli("n3");
       expect(status.partitions).toHaveLength(64);
