@@ -58,7 +58,7 @@ describe("anti-entropy snapshots across a clean stop", () => {
       view: {
         self: n1,
         ring: claimRing({ nodes: [n1], partitionCount: PARTITIONS, targetN: 1 }),
-        upNodes: () => [n1],
+        upNodes: () => new Set([n1]),
         droppedPeers: () => [],
       },
       replica,

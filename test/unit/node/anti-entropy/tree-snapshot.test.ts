@@ -139,7 +139,7 @@ describe("tree snapshots", () => {
     for (const key of ["a", "b", "c", "d"]) await write(side, key, "v");
     const good = snapshotOf(side.trees);
     const flipped = Buffer.from(good);
-    flipped[60] ^= 0x01;
+    flipped[60] = flipped[60]! ^ 0x01;
     const cases: [string, Buffer, Partial<SnapshotHeader>, string][] = [
       ["another storage state", good, { state: "log-v1 1:4096,17:301" }, "the storage changed"],
       ["a flipped byte", flipped, {}, "checksum mismatch"],

@@ -53,7 +53,7 @@ describe("log storage state token", () => {
   it("is not kept by the memory engine", async () => {
     const storage = new MemoryStorage();
     await storage.open();
-    expect(storage.stateToken).toBeUndefined();
+    expect((storage as { stateToken?: unknown }).stateToken).toBeUndefined();
     await storage.close();
   });
 });
