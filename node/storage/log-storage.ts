@@ -148,7 +148,7 @@ export class LogStorage implements Storage {
     }
     const record = encodeRecord(RecordKind.put, bucket, key, object);
     const id = recordIdOf(record);
-    const versionHash = versionHashOf(object);
+    const versionHash = versionHashOf(record);
     const result = await queue.enqueue(record, id, RecordKind.put, versionHash, options.durable);
     this.#cacheWritten(id, record.length, versionHash, object);
     return result;
@@ -197,7 +197,7 @@ export class LogStorage implements Storage {
     return slot < 0 ? undefined : this.#set.keydir.sizeAt(slot);
   }
 
-  /** The 32-bit version hash (crc32 of the object bytes) of a key, without reading the value. */
+  /** The 32-bit version hash (its record's CRC-32) of a key, without reading the value. */
   versionHash(bucket: string, key: Uint8Array): number | undefined {
     this.#checkOpen();
     const slot = this.#set.keydir.slotOf(keyIdOf(bucket, key));

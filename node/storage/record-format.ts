@@ -53,9 +53,17 @@ export function parseRecordKeyId(id: string): { bucket: string; key: Uint8Array 
   return { bucket, key };
 }
 
-/** The 32-bit version hash of object bytes kept in the key directory (for anti-entropy). */
-export function versionHashOf(object: Uint8Array): number {
-  return crc32(object);
+/**
+ * The version hash the key directory keeps for a record: the record's own CRC-32, which covers
+ * its kind, bucket, key and object, so equal records have equal hashes. The log engine compares
+ * it only against a record it just wrote (the object cache's check); reading it back from the
+ * header, checked already, costs no second pass over the object.
+ */
+export function versionHashOf(record: Uint8Array, offset = 0): number {
+  return (
+    (record[offset]! | (record[offset + 1]! << 8) | (record[offset + 2]! << 16)) +
+    record[offset + 3]! * 0x1000000
+  );
 }
 
 /**

@@ -140,7 +140,7 @@ async function scanSegment(
     records += 1;
     const key = bytes.toString("latin1", cursor.idStart, cursor.idEnd);
     if (cursor.kind === RecordKind.put) {
-      const hash = versionHashOf(bytes.subarray(cursor.valueStart, cursor.offset + cursor.size));
+      const hash = versionHashOf(bytes, cursor.offset);
       set.applyPut(key, segment, cursor.offset, cursor.size, hash);
     } else {
       set.applyRemove(key);
