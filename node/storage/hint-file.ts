@@ -1,17 +1,22 @@
-// Hint files: a compact snapshot of the key-directory entries of one merged segment (id, offset,
-// size, version hash; no values), so that a restart reads hints instead of scanning values.
-// Encoding and decoding are pure; the caller does the file IO.
+// Hint files: a compact list of the records of one frozen segment (id, offset, size, version
+// hash, put or tombstone; no values), so that a restart reads hints instead of scanning values.
+// A merge writes one for each segment it makes; the log writer, for each segment it fills (and
+// the active one at a clean close). Encoding and decoding are pure; the caller does the file IO.
 
 import { crc32 } from "node:zlib";
 
 /** Magic of a hint file: "DKVH". */
 export const HINT_MAGIC = 0x444b5648;
-export const HINT_FORMAT_VERSION = 1;
+export const HINT_FORMAT_VERSION = 2;
 /**
  * Header: magic u32 BE | version u16 | reserved u16 | segment id u48 | reserved u16 |
  * segment bytes u48 | reserved u16 | entry count u32 | reserved u32. Each entry: offset u32 |
- * size u32 | version hash u32 | id length u32 | id bytes. Trailer: crc32 of all before it.
+ * size u32 | version hash u32 | id length u32 (version 2: bit 31 set for a tombstone) | id
+ * bytes. Trailer: crc32 of all before it. Version 1 (merges before 2026-12-07) had no
+ * tombstones and is still read; a build that reads only version 1 scans the segment instead.
  */
+const TOMBSTONE_BIT = 0x80000000;
+const ID_LENGTH_MASK = 0x7fffffff;
 export const HINT_HEADER_BYTES = 32;
 const ENTRY_FIXED_BYTES = 16;
 const CHUNK_BYTES = 1 << 20;
@@ -27,7 +32,7 @@ export class HintBuilder {
   entries = 0;
 
   /** Adds the entry of the record at `offset`; `id` is the record's key-directory id. */
-  add(id: string, offset: number, size: number, versionHash: number): void {
+  add(id: string, offset: number, size: number, versionHash: number, tombstone = false): void {
     const idBytes = id.length;
     const needed = ENTRY_FIXED_BYTES + idBytes;
     if (this.#used + needed > this.#chunk.length) {
@@ -40,7 +45,7 @@ export class HintBuilder {
     chunk.writeUInt32LE(offset, at);
     chunk.writeUInt32LE(size, at + 4);
     chunk.writeUInt32LE(versionHash >>> 0, at + 8);
-    chunk.writeUInt32LE(idBytes, at + 12);
+    chunk.writeUInt32LE(tombstone ? (idBytes | TOMBSTONE_BIT) >>> 0 : idBytes, at + 12);
     at += ENTRY_FIXED_BYTES;
     chunk.write(id, at, "latin1");
     this.#used = at + idBytes;
@@ -62,8 +67,14 @@ export class HintBuilder {
   }
 }
 
-/** Receives the entries of a hint file. */
-export type HintVisitor = (id: string, offset: number, size: number, versionHash: number) => void;
+/** Receives the entries of a hint file, in segment order. */
+export type HintVisitor = (
+  id: string,
+  offset: number,
+  size: number,
+  versionHash: number,
+  tombstone: boolean,
+) => void;
 
 /**
  * Checks a hint file against the segment it describes and feeds its entries to `visit`.
@@ -77,30 +88,35 @@ export function readHint(
   visit: HintVisitor,
 ): boolean {
   if (bytes.length < HINT_HEADER_BYTES + 4) return false;
-  if (bytes.readUInt32BE(0) !== HINT_MAGIC || bytes.readUInt16LE(4) !== HINT_FORMAT_VERSION)
+  const version = bytes.readUInt16LE(4);
+  if (bytes.readUInt32BE(0) !== HINT_MAGIC || (version !== 1 && version !== HINT_FORMAT_VERSION))
     return false;
+  const lengthMask = version === 1 ? 0xffffffff : ID_LENGTH_MASK;
   if (bytes.readUIntLE(8, 6) !== segmentId || bytes.readUIntLE(16, 6) !== segmentBytes)
     return false;
   const end = bytes.length - 4;
   if (crc32(bytes.subarray(0, end)) !== bytes.readUInt32LE(end)) return false;
   const count = bytes.readUInt32LE(24);
-  if (!entriesFit(bytes, count, end)) return false;
+  if (!entriesFit(bytes, count, end, lengthMask)) return false;
   let at = HINT_HEADER_BYTES;
   for (let index = 0; index < count; index += 1) {
-    const idBytes = bytes.readUInt32LE(at + 12);
+    const lengthWord = bytes.readUInt32LE(at + 12);
+    const idBytes = (lengthWord & lengthMask) >>> 0;
+    const tombstone = lengthMask === ID_LENGTH_MASK && lengthWord >= TOMBSTONE_BIT;
     const id = bytes.toString("latin1", at + ENTRY_FIXED_BYTES, at + ENTRY_FIXED_BYTES + idBytes);
-    visit(id, bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4), bytes.readUInt32LE(at + 8));
+    const [offset, size] = [bytes.readUInt32LE(at), bytes.readUInt32LE(at + 4)];
+    visit(id, offset, size, bytes.readUInt32LE(at + 8), tombstone);
     at += ENTRY_FIXED_BYTES + idBytes;
   }
   return true;
 }
 
 /** Walks the entry lengths once so that a bad file is refused before anything is applied. */
-function entriesFit(bytes: Buffer, count: number, end: number): boolean {
+function entriesFit(bytes: Buffer, count: number, end: number, lengthMask: number): boolean {
   let at = HINT_HEADER_BYTES;
   for (let index = 0; index < count; index += 1) {
     if (at + ENTRY_FIXED_BYTES > end) return false;
-    at += ENTRY_FIXED_BYTES + bytes.readUInt32LE(at + 12);
+    at += ENTRY_FIXED_BYTES + ((bytes.readUInt32LE(at + 12) & lengthMask) >>> 0);
   }
   return at === end;
 }

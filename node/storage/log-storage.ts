@@ -239,6 +239,8 @@ export class LogStorage implements Storage {
         batches: this.#queue?.batches ?? 0,
         syncs: this.#queue?.syncs ?? 0,
         rotations: writer?.rotations ?? 0,
+        hintsWritten: writer?.hintsWritten ?? 0,
+        hintFailures: writer?.hintFailures ?? 0,
         merges: this.#merges,
         mergeFailures: this.#mergeFailures,
         backgroundErrors: this.#backgroundErrors,
@@ -265,6 +267,7 @@ export class LogStorage implements Storage {
       await this.#queue?.drain().catch((error: unknown) => this.#noteBackgroundError(error));
     }
     this.#queue?.stop();
+    await this.#writer?.close(wasOpen && this.#backgroundErrors === 0);
     for (const segment of this.#set.ordered()) await segment.close();
     // Only after a clean close: a failed write left its undo in the files' sizes, not here.
     this.#closedToken = this.#backgroundErrors === 0 ? this.#currentToken() : undefined;

@@ -4,8 +4,16 @@
 
 import * as fs from "node:fs";
 import { promisify } from "node:util";
+import { HintBuilder } from "./hint-file.js";
 import { RecordKind, SEGMENT_HEADER_BYTES } from "./record-format.js";
-import { createSegment, pathIn, segmentFileName, type Segment } from "./segment.js";
+import {
+  TMP_SUFFIX,
+  createSegment,
+  hintFileName,
+  pathIn,
+  segmentFileName,
+  type Segment,
+} from "./segment.js";
 import type { SegmentSet } from "./segment-set.js";
 import type { CommitSink, QueuedWrite } from "./write-queue.js";
 
@@ -38,7 +46,17 @@ export class LogWriter implements CommitSink {
   #broken = false;
   #syncing: Promise<void> | undefined;
   #syncFailure: Error | undefined;
+  /**
+   * The hint of the active segment, an entry per record appended; dropped (the segment is then
+   * scanned at the next open) once a write or sync failed in it, since a rollback cuts records.
+   */
+  #hint: HintBuilder | undefined;
+  /** Hint files being written in the background, awaited by close(). */
+  readonly #hintWrites = new Set<Promise<void>>();
   rotations = 0;
+  /** Hint files written for filled segments (and the active one at close); failures besides. */
+  hintsWritten = 0;
+  hintFailures = 0;
   /** Rollbacks so far: a merge that saw one while it copied gives up (merge.ts). */
   rollbacks = 0;
 
@@ -56,6 +74,7 @@ export class LogWriter implements CommitSink {
     this.#segmentBytesMax = segmentBytesMax;
     this.#onRotate = onRotate;
     this.#onRollback = onRollback;
+    this.#hint = active.size === SEGMENT_HEADER_BYTES ? new HintBuilder() : undefined;
   }
 
   /** The segment appends go to. */
@@ -78,6 +97,7 @@ export class LogWriter implements CommitSink {
     try {
       await active.writeAll(records, start);
     } catch (error) {
+      this.#hint = undefined;
       await this.#truncate(active, start);
       throw error;
     }
@@ -109,6 +129,7 @@ export class LogWriter implements CommitSink {
     } catch (error) {
       this.#syncFailure = error instanceof Error ? error : new Error(String(error));
       this.#broken = true;
+      this.#hint = undefined;
       throw error;
     } finally {
       if (this.#syncing === syncing) this.#syncing = undefined;
@@ -131,6 +152,7 @@ export class LogWriter implements CommitSink {
       ids.add(entry.id);
     }
     this.#undo = [];
+    this.#hint = undefined;
     this.rollbacks += 1;
     // Reported before the first await: reads see the restored records from here on, and the
     // replica must renew its actor before any write can pick a dot from a restored copy.
@@ -153,13 +175,58 @@ export class LogWriter implements CommitSink {
       await this.rollback();
       throw error;
     }
+    const frozen = this.#active;
+    const hint = this.#hint;
     const id = this.#set.nextActiveId();
     const next = await createSegment(id, pathIn(this.#dir, segmentFileName(id)), 0, this.#dir);
     this.#set.add(next);
     this.#active = next;
+    this.#hint = new HintBuilder();
     this.#broken = false;
     this.rotations += 1;
+    if (hint !== undefined) this.#writeHint(frozen, hint);
     this.#onRotate();
+  }
+
+  /**
+   * At close, with every write applied: writes the active segment's hint (it is frozen from the
+   * next open on) when the close is clean and every byte of it is synced, then waits for the
+   * hints of filled segments still being written.
+   */
+  async close(writeActiveHint: boolean): Promise<void> {
+    const active = this.#active;
+    const hint = this.#hint;
+    this.#hint = undefined;
+    if (writeActiveHint && hint !== undefined && active.size === active.syncedSize) {
+      this.#writeHint(active, hint);
+    }
+    while (this.#hintWrites.size > 0) await Promise.all(this.#hintWrites);
+  }
+
+  /**
+   * Writes a frozen segment's hint in the background: tmp then rename, no fsync. A hint that a
+   * crash leaves torn fails its CRC, and one that does not match the segment's length is not
+   * used, so the worst case is a scan at the next open. A segment merged away meanwhile leaves
+   * an orphan that the next open deletes.
+   */
+  #writeHint(segment: Segment, hint: HintBuilder): void {
+    if (segment.size <= SEGMENT_HEADER_BYTES) return;
+    const bytes = hint.finish(segment.id, segment.size);
+    const file = pathIn(this.#dir, hintFileName(segment.id));
+    const tmp = `${file}${TMP_SUFFIX}`;
+    const writing = fs.promises
+      .writeFile(tmp, bytes)
+      .then(() => fs.promises.rename(tmp, file))
+      .then(
+        () => {
+          this.hintsWritten += 1;
+        },
+        () => {
+          this.hintFailures += 1;
+        },
+      )
+      .finally(() => this.#hintWrites.delete(writing));
+    this.#hintWrites.add(writing);
   }
 
   /** True when the active segment holds no record yet. */
@@ -181,7 +248,9 @@ export class LogWriter implements CommitSink {
             versionHash: keydir.versionHashAt(slot),
           },
     );
-    if (write.kind === RecordKind.put) {
+    const put = write.kind === RecordKind.put;
+    this.#hint?.add(write.id, offset, write.record.length, write.versionHash, !put);
+    if (put) {
       this.#set.applyPut(write.id, segment, offset, write.record.length, write.versionHash);
     } else {
       this.#set.applyRemove(write.id);

@@ -101,9 +101,10 @@ async function loadFromHint(dir: string, id: number, set: SegmentSet): Promise<b
   const { size } = await fs.stat(segmentPath);
   const bytes = await fs.readFile(pathIn(dir, hintFileName(id)));
   const segment = await openSegment(id, segmentPath, size);
-  const ok = readHint(bytes, id, size, (key, offset, recordBytes, versionHash) =>
-    set.applyPut(key, segment, offset, recordBytes, versionHash),
-  );
+  const ok = readHint(bytes, id, size, (key, offset, recordBytes, versionHash, tombstone) => {
+    if (tombstone) set.applyRemove(key);
+    else set.applyPut(key, segment, offset, recordBytes, versionHash);
+  });
   if (ok) set.add(segment);
   else await segment.close();
   return ok;
