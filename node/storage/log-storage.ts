@@ -99,6 +99,7 @@ export class LogStorage implements Storage {
       () => this.#maybeMerge(),
       (ids) => this.#rolledBack(ids),
     );
+    this.#writer.keepHints(this.#recovery.hintsToWrite.splice(0));
     this.#queue = new WriteQueue(
       this.#writer,
       this.#options,

@@ -203,6 +203,11 @@ export class LogWriter implements CommitSink {
     while (this.#hintWrites.size > 0) await Promise.all(this.#hintWrites);
   }
 
+  /** Writes the hints recovery made of the segments it scanned (frozen from this open on). */
+  keepHints(hints: readonly { readonly segment: Segment; readonly hint: HintBuilder }[]): void {
+    for (const { segment, hint } of hints) this.#writeHint(segment, hint);
+  }
+
   /**
    * Writes a frozen segment's hint in the background: tmp then rename, no fsync. A hint that a
    * crash leaves torn fails its CRC, and one that does not match the segment's length is not

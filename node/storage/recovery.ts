@@ -5,7 +5,7 @@
 import type { Clock } from "../clock.js";
 import * as fs from "node:fs/promises";
 import { CorruptionLog, claimedKeyAt } from "./corruption-log.js";
-import { readHint } from "./hint-file.js";
+import { HintBuilder, readHint } from "./hint-file.js";
 import { RecordCursor } from "./record-cursor.js";
 import {
   RecordKind,
@@ -23,6 +23,7 @@ import {
   syncDirectory,
 } from "./segment.js";
 import type { SegmentSet } from "./segment-set.js";
+import type { Segment } from "./segment.js";
 
 /** What recovery did, for stats. */
 export interface RecoveryReport {
@@ -31,6 +32,11 @@ export interface RecoveryReport {
   tornBytesTruncated: number;
   emptySegmentsRemoved: number;
   durationMs: number;
+  /**
+   * Hints of segments scanned whole and clean (older builds wrote hints only in merges): the
+   * engine writes them, so that the next open reads these segments' hints too.
+   */
+  hintsToWrite: { readonly segment: Segment; readonly hint: HintBuilder }[];
 }
 
 /**
@@ -51,6 +57,7 @@ export async function recoverLog(
     tornBytesTruncated: 0,
     emptySegmentsRemoved: 0,
     durationMs: 0,
+    hintsToWrite: [],
   };
   const { segmentIds, hintIds } = await listDataFiles(dir);
   const newestId = segmentIds[segmentIds.length - 1];
@@ -128,9 +135,12 @@ async function scanSegment(
   const segment = await openSegment(id, segmentPath, bytes.length);
   set.add(segment);
   let records = 0;
+  let hint: HintBuilder | undefined = header.ok ? new HintBuilder() : undefined;
   let step = cursor.next();
   for (; step !== "end"; step = cursor.next()) {
     if (step === "corrupt") {
+      // A hint would hide the damage from the next open's count: this segment stays scanned.
+      hint = undefined;
       const reason =
         cursor.corruptOffset === 0
           ? `bad segment header (${header.ok ? "" : header.reason})`
@@ -140,14 +150,21 @@ async function scanSegment(
     }
     records += 1;
     const key = bytes.toString("latin1", cursor.idStart, cursor.idEnd);
-    if (cursor.kind === RecordKind.put) {
-      const hash = versionHashOf(bytes, cursor.offset);
+    const hash = versionHashOf(bytes, cursor.offset);
+    hint?.add(key, cursor.offset, cursor.size, hash, cursor.kind !== RecordKind.put);
+    if (cursor.kind === RecordKind.put)
       set.applyPut(key, segment, cursor.offset, cursor.size, hash);
-    } else {
-      set.applyRemove(key);
-    }
+    else set.applyRemove(key);
   }
-  if (!header.ok && records === 0 && newest) {
+  if (hint !== undefined && records > 0 && cursor.tailBytes === 0) {
+    report.hintsToWrite.push({ segment, hint });
+  }
+  // The newest segment whose header never made it to disk holds nothing; nor does one with a
+  // good header and not a byte after it (the active segment of an open with no write since,
+  // which would otherwise pile up one file per restart).
+  const empty =
+    records === 0 && (header.ok ? cursor.validEnd === bytes.length && hint !== undefined : newest);
+  if (empty) {
     await removeEmptySegment(dir, segmentPath, id, set, report);
     return;
   }
@@ -184,7 +201,7 @@ function reportCorrupt(
   });
 }
 
-/** A newest segment whose header never made it to disk holds nothing: drop the file. */
+/** A segment that holds nothing (see scanSegment): drop the file. */
 async function removeEmptySegment(
   dir: string,
   segmentPath: string,

@@ -1,6 +1,8 @@
 // Goal: every segment the log writer fills, and the active one at a clean close, gets a hint
 // file listing its puts and removals, so that a restart reads hints instead of scanning values
-// and finds exactly what a scan finds; a hint that does not match its segment is not used.
+// and finds exactly what a scan finds; a segment an open had to scan gets its hint then, unless
+// it holds damage; a hint that does not match its segment is not used; restarts leave no empty
+// segments behind.
 // Method: fast-check histories of puts and removes over a few keys on small segments; the store
 // is reopened from its hints, and again with the hints deleted (every segment scanned), and both
 // are compared with the model.
@@ -11,6 +13,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   bytes,
+  hex,
   logStorageFixture,
   modelOpArbitrary,
   modelState,
@@ -82,6 +85,46 @@ describe("log writer hint files", () => {
     const reopened = await log.start(OPTIONS);
     expect(reopened.stats().details.recoverySegmentsScanned).toBe(0);
     expect(await snapshot(reopened)).toEqual(modelState(ops));
+  });
+
+  it("writes the hint of a segment an open had to scan, unless it found damage there", async () => {
+    const storage = await log.start(OPTIONS);
+    for (let i = 0; i < 40; i++) {
+      await storage.put("b", bytes(`k${i}`), bytes(`value-${i}-`.repeat(4)), { durable: true });
+    }
+    await log.closeAll();
+    for (const name of await hintFiles(log.dir())) await fs.rm(path.join(log.dir(), name));
+    const files = await segmentFiles(log.dir());
+    expect(files.length).toBeGreaterThan(2);
+    const damaged = await fs.readFile(files[1]!);
+    damaged[damaged.length - 5] = damaged[damaged.length - 5]! ^ 0xff;
+    await fs.writeFile(files[1]!, damaged);
+
+    const scanning = await log.start(OPTIONS);
+    expect(scanning.stats().details.recoverySegmentsScanned).toBe(files.length);
+    expect(scanning.stats().corruptRecords).toBe(1);
+    await log.closeAll();
+    expect(await hintFiles(log.dir())).toHaveLength(files.length - 1);
+
+    const again = await log.start(OPTIONS);
+    // The damaged segment, and the empty active segment of the open before.
+    expect(again.stats().details.recoverySegmentsScanned).toBe(2);
+    expect(again.stats().corruptRecords).toBe(1);
+    expect(again.stats().keys).toBe(39);
+  });
+
+  it("leaves no empty segment behind restarts with no write", async () => {
+    const storage = await log.start(OPTIONS);
+    await storage.put("b", bytes("k"), bytes("v"), { durable: true });
+    await log.closeAll();
+    for (let restart = 0; restart < 4; restart++) {
+      await log.start(OPTIONS);
+      await log.closeAll();
+    }
+    // The segment with the record, and the active one of the last open.
+    expect(await segmentFiles(log.dir())).toHaveLength(2);
+    const last = await log.start(OPTIONS);
+    expect(hex(await last.get("b", bytes("k")))).toBe(hex(bytes("v")));
   });
 
   it("scans a segment whose hint does not match it (grown, or damaged)", async () => {
