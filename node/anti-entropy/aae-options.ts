@@ -23,6 +23,12 @@ export interface AntiEntropyOptions {
   readonly replyTimeoutMs: number;
   /** Entries indexed per chunk of the start-up rebuild, between yields to the event loop. */
   readonly rebuildChunkEntries: number;
+  /**
+   * Trees kept across clean restarts (tree-snapshot.ts) are trusted for at most this long after
+   * they were last built by reading every object; an older snapshot is not loaded, and the
+   * rebuild reads (and so checks) all the data again. Riak's anti_entropy_expire: one week.
+   */
+  readonly treeExpiryMs: number;
   readonly shape: TreeShape;
   /**
    * Test-only breakage, never set in production: the simulation's `ae-one-side` mutation, where
@@ -40,6 +46,7 @@ export const DEFAULT_AAE_OPTIONS: AntiEntropyOptions = Object.freeze({
   confirmDelayMs: 500,
   replyTimeoutMs: 30_000,
   rebuildChunkEntries: 1_000,
+  treeExpiryMs: 7 * 24 * 3_600_000,
   shape: DEFAULT_TREE_SHAPE,
   repairOneSide: false,
 });
@@ -74,6 +81,7 @@ export function checkAntiEntropyOptions(options: AntiEntropyOptions): void {
     "repairKeysPerExchangeMax",
     "replyTimeoutMs",
     "rebuildChunkEntries",
+    "treeExpiryMs",
   ];
   for (const name of positive) {
     const value = options[name];

@@ -92,6 +92,8 @@ export class AntiEntropy {
   readonly #calls = new Set<grpc.ServerDuplexStream<never, never>>();
   #cancelTimer: (() => void) | undefined;
   #work: Promise<unknown> = Promise.resolve();
+  /** Wall time the trees were last built by reading every object (kept across restarts). */
+  #builtAtMs = 0;
   #turn = 0;
 
   constructor(deps: AntiEntropyDeps) {
@@ -184,6 +186,7 @@ export class AntiEntropy {
           observe: (bucket, key, object, id) => this.reaper.observe(bucket, key, object, id),
         });
         const elapsedMs = Math.round(this.#clock.monotonicMs() - startedMs);
+        this.#builtAtMs = this.#clock.nowMs();
         logger.info(
           { ...report, keys: this.trees.keyCount, elapsedMs },
           "anti-entropy trees built",
@@ -226,6 +229,14 @@ export class AntiEntropy {
       return false;
     }
     const { reader } = opened;
+    // Past the expiry (or from a clock far ahead) the rebuild reads every object again, which
+    // also checks every record: a snapshot must not keep a node from ever doing that.
+    const ageMs = this.#clock.nowMs() - reader.builtAtMs;
+    if (Math.abs(ageMs) > this.options.treeExpiryMs) {
+      const reason = `trees built ${Math.round(ageMs / 3_600_000)} h ago, expiry ${this.options.treeExpiryMs / 3_600_000} h`;
+      logger.info({ reason }, "anti-entropy snapshot not used; rebuilding");
+      return false;
+    }
     let superseded = 0;
     const visitor = {
       key: (id: string, high: number, low: number, partition: number, leaf: number): void => {
@@ -241,6 +252,7 @@ export class AntiEntropy {
       if (this.#abort.signal.aborted) return true;
     }
     this.trees.markReady();
+    this.#builtAtMs = reader.builtAtMs;
     logger.info(
       {
         entries: reader.keys,
@@ -268,6 +280,7 @@ export class AntiEntropy {
       partitionCount: this.trees.partitionCount,
       shape: this.trees.shape,
       state,
+      builtAtMs: this.#builtAtMs,
     });
     this.trees.forEachKey((id, high, low, partition, leaf) =>
       builder.key(id, high, low, partition, leaf),

@@ -4,8 +4,8 @@
 // decoding only; the caller does the file IO.
 //
 // Header: magic u32 BE ("DKVT") | version u16 | reserved u16 | partition count u32 | branch count
-// u16 | leaves per branch u16 | key count u32 | tombstone count u32 | state bytes u32 |
-// reserved u32 × 3 | state (UTF-8). Each key: version hash high i32 | low i32 | partition u16 |
+// u16 | leaves per branch u16 | key count u32 | tombstone count u32 | state bytes u32 | built at
+// ms f64 | reserved u32 | state (UTF-8). Each key: version hash high i32 | low i32 | partition u16 |
 // leaf u16 | id bytes u32 | id (UTF-8). Each tombstone: since ms f64 | partition u16 | reserved
 // u16 | id bytes u32 | id. Trailer: crc32 of all before it.
 
@@ -29,6 +29,12 @@ export interface SnapshotHeader {
   readonly state: string;
 }
 
+/** What a snapshot holds besides its entries. */
+export interface SnapshotFacts extends SnapshotHeader {
+  /** Wall time the trees were last built by reading every object (restores keep it). */
+  readonly builtAtMs: number;
+}
+
 /** Receives a snapshot's keys and tombstones, in the order they were written. */
 export interface SnapshotVisitor {
   key(id: string, high: number, low: number, partition: number, leaf: number): void;
@@ -37,14 +43,14 @@ export interface SnapshotVisitor {
 
 /** Accumulates a snapshot in 1 MiB chunks: keys first, then tombstones. */
 export class SnapshotBuilder {
-  readonly #header: SnapshotHeader;
+  readonly #header: SnapshotFacts;
   readonly #chunks: Buffer[] = [];
   #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   #used = 0;
   #keys = 0;
   #tombstones = 0;
 
-  constructor(header: SnapshotHeader) {
+  constructor(header: SnapshotFacts) {
     this.#header = header;
   }
 
@@ -95,6 +101,7 @@ export class SnapshotBuilder {
     header.writeUInt32LE(this.#keys, 16);
     header.writeUInt32LE(this.#tombstones, 20);
     header.writeUInt32LE(stateBytes.length, 24);
+    header.writeDoubleLE(this.#header.builtAtMs, 28);
     const parts = [header, stateBytes, ...this.#chunks, this.#chunk.subarray(0, this.#used)];
     const body = Buffer.concat(parts);
     const trailer = Buffer.allocUnsafe(4);
@@ -107,6 +114,7 @@ export class SnapshotBuilder {
 export interface SnapshotReader {
   readonly keys: number;
   readonly tombstones: number;
+  readonly builtAtMs: number;
   /** Visits up to `count` more entries; returns false once every entry has been visited. */
   next(count: number, visit: SnapshotVisitor): boolean;
 }
@@ -135,6 +143,7 @@ export function openSnapshot(
   const reader: SnapshotReader = {
     keys: found.keys,
     tombstones: found.tombstones,
+    builtAtMs: found.builtAtMs,
     next(count: number, visit: SnapshotVisitor): boolean {
       const upTo = Math.min(total, index + count);
       at = walk(bytes, { ...found, entriesAt: at }, index, upTo, leaves, visit) as number;
@@ -152,6 +161,7 @@ interface Layout {
   readonly entriesAt: number;
   readonly end: number;
   readonly partitionCount: number;
+  readonly builtAtMs: number;
 }
 
 function checkedHeader(
@@ -185,6 +195,8 @@ function checkedHeader(
   if (keys > KEY_DIRECTORY_KEYS_MAX || HEADER_BYTES + stateBytes > end) {
     return { ok: false, reason: "header out of range" };
   }
+  const builtAtMs = bytes.readDoubleLE(28);
+  if (!Number.isFinite(builtAtMs)) return { ok: false, reason: "header out of range" };
   const state = bytes.toString("utf8", HEADER_BYTES, HEADER_BYTES + stateBytes);
   if (state !== expected.state) {
     return { ok: false, reason: "the storage changed since it was taken" };
@@ -196,6 +208,7 @@ function checkedHeader(
     entriesAt: HEADER_BYTES + stateBytes,
     end,
     partitionCount,
+    builtAtMs,
   };
 }
 

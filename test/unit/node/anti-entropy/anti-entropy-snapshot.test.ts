@@ -1,7 +1,8 @@
 // Goal: a node's anti-entropy trees and tombstone index survive a clean stop: the next start
 // loads them from the snapshot instead of reading every object, they equal a rebuild from the
 // storage, and a write made before they are ready wins; when the storage changed after the stop
-// the start rebuilds instead. A snapshot is used at most once.
+// the start rebuilds instead, as it does once the trees' last full build is older than the
+// expiry (restores keep that time). A snapshot is used at most once.
 // Method: the log engine in a temporary directory, a Replica and an AntiEntropy of one node (no
 // peers, so no exchange runs) on the system clock, stopped and started as start-node.ts does:
 // anti-entropy closed, storage closed, then saveSnapshot().
@@ -51,7 +52,10 @@ describe("anti-entropy snapshots across a clean stop", () => {
   const snapshotPath = (): string => path.join(snapshotDir, TREE_SNAPSHOT_FILE);
 
   /** A node over the log in the test's directory; `before` runs before anti-entropy starts. */
-  async function startNode(before?: (node: Node) => Promise<void>): Promise<Node> {
+  async function startNode(
+    before?: (node: Node) => Promise<void>,
+    treeExpiryMs = 3_600_000,
+  ): Promise<Node> {
     const storage = await log.start();
     const replica = new Replica(storage, "n1.t");
     const antiEntropy = new AntiEntropy({
@@ -68,7 +72,7 @@ describe("anti-entropy snapshots across a clean stop", () => {
       reaps: {} as never,
       clock: SYSTEM_CLOCK,
       hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
-      options: { rebuildChunkEntries: 16 },
+      options: { rebuildChunkEntries: 16, treeExpiryMs },
       reap: { graceMs: 3_600_000, intervalMs: 3_600_000 },
       snapshots: treeSnapshotFile(snapshotDir),
     });
@@ -157,6 +161,24 @@ describe("anti-entropy snapshots across a clean stop", () => {
     expect(second.antiEntropy.trees.keyCount).toBe(51);
     expect(rootsOf(second.antiEntropy.trees)).toEqual(await rebuiltRoots(second));
     await second.antiEntropy.close();
+  });
+
+  it("rebuilds, reading every object, once the trees' last build is older than the expiry", async () => {
+    const first = await startNode();
+    for (let index = 0; index < 20; index++) await put(first, `k${index}`);
+    await stopNode(first);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const second = await startNode();
+    expect(second.storage.stats().details.scanWindows).toBe(0);
+    await stopNode(second);
+
+    // Restored trees keep the time of their last build: the first start's, over 40 ms ago,
+    // though the second start loaded them only a moment ago.
+    const third = await startNode(undefined, 30);
+
+    expect(third.storage.stats().details.scanWindows).toBeGreaterThan(0);
+    expect(rootsOf(third.antiEntropy.trees)).toEqual(await rebuiltRoots(third));
+    await third.antiEntropy.close();
   });
 
   it("uses a snapshot once: a start after a crash rebuilds", async () => {

@@ -12,6 +12,7 @@ import { PartitionTrees } from "../../../../node/anti-entropy/partition-trees.js
 import {
   SnapshotBuilder,
   openSnapshot,
+  type SnapshotFacts,
   type SnapshotHeader,
   type SnapshotVisitor,
 } from "../../../../node/anti-entropy/tree-snapshot.js";
@@ -20,10 +21,11 @@ import { PARTITIONS, makeSide, write, type Side } from "./aae-test-helpers.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const noPause = (): Promise<void> => Promise.resolve();
-const HEADER: SnapshotHeader = {
+const HEADER: SnapshotFacts = {
   partitionCount: PARTITIONS,
   shape: { branchCount: 32, leavesPerBranch: 32 },
   state: "log-v1 1:4096,17:300",
+  builtAtMs: 1_796_000_000_000.5,
 };
 
 async function rebuilt(side: Side): Promise<PartitionTrees> {
@@ -67,6 +69,7 @@ function restore(
     },
     tombstone: (id, partition, sinceMs) => found.tombstones.push([id, partition, sinceMs]),
   };
+  expect(opened.reader.builtAtMs).toBe(HEADER.builtAtMs);
   while (opened.reader.next(chunk, visitor)) found.chunks += 1;
   trees.markReady();
   return found;
