@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { loadProto, warmCodecs } from "../proto/load-proto.js";
+import { PROTO_LOADER_OPTIONS, loadProto, warmCodecs } from "../proto/load-proto.js";
 import type { NodeId } from "../node/core/node-id.js";
 import { DEFAULT_LIMITS, type Limits } from "../node/core/limits.js";
 import type { Storage } from "../node/storage/storage.js";
@@ -411,7 +411,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const health = new HealthImplementation({ "": "SERVING", "dkv.v1.KV": "SERVING" });
   health.addToServer(server);
   // Reflection lists the health service too, so generic tools see everything a node serves.
-  new ReflectionService({ ...definition, ...healthDefinition() }).addToServer(server);
+  const healthProto = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+  new ReflectionService({ ...definition, ...healthProto }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(config.listen, security.serverCredentials, (error, bound) =>
@@ -489,14 +490,4 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   }
   const metricsAddress = metricsServer?.address;
   return { address, port, coordinator, replica, metricsAddress, close };
-}
-
-function healthDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(healthProtoPath, {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
 }
