@@ -92,8 +92,8 @@ describe("durability of a node", () => {
       writeFileSync(segment as string, bytes);
       await cluster.startNode("n1");
 
-      const status = await cluster.client("n1").status();
-      expect(Number(status.corrupt_records)).toBeGreaterThanOrEqual(1);
+      // The clean stop left a hint file for the segment, so the start read no record: the
+      // damage is found when its key is read (every read from a file checks the record's CRC).
       let served = 0;
       for (let index = 0; index < 40; index++) {
         const reply = await cluster.client("n1").get(`key-${index}`, { n: 1, r: 1 });
@@ -101,6 +101,8 @@ describe("durability of a node", () => {
       }
       expect(served).toBeGreaterThanOrEqual(39);
       expect(served).toBeLessThan(40);
+      const status = await cluster.client("n1").status();
+      expect(Number(status.corrupt_records)).toBeGreaterThanOrEqual(1);
     } finally {
       await cluster.stop();
     }
