@@ -52,18 +52,28 @@ export class HintBuilder {
     this.entries += 1;
   }
 
-  /** The whole hint file for segment `segmentId` whose file is `segmentBytes` long. */
-  finish(segmentId: number, segmentBytes: number): Buffer {
+  /** The hint file for segment `segmentId` whose file is `segmentBytes` long, in parts. */
+  finishParts(segmentId: number, segmentBytes: number): Buffer[] {
     const header = Buffer.alloc(HINT_HEADER_BYTES);
     header.writeUInt32BE(HINT_MAGIC, 0);
     header.writeUInt16LE(HINT_FORMAT_VERSION, 4);
     header.writeUIntLE(segmentId, 8, 6);
     header.writeUIntLE(segmentBytes, 16, 6);
     header.writeUInt32LE(this.entries, 24);
-    const body = Buffer.concat([header, ...this.#chunks, this.#chunk.subarray(0, this.#used)]);
+    const parts = [header, ...this.#chunks, this.#chunk.subarray(0, this.#used)];
+    // The CRC runs over the parts in turn: no copy of the whole file (a hint of a full segment
+    // of small records is megabytes, made while the writer rolls over).
+    let crc = 0;
+    for (const part of parts) crc = crc32(part, crc);
     const trailer = Buffer.allocUnsafe(4);
-    trailer.writeUInt32LE(crc32(body), 0);
-    return Buffer.concat([body, trailer]);
+    trailer.writeUInt32LE(crc, 0);
+    parts.push(trailer);
+    return parts;
+  }
+
+  /** The whole hint file as one buffer. */
+  finish(segmentId: number, segmentBytes: number): Buffer {
+    return Buffer.concat(this.finishParts(segmentId, segmentBytes));
   }
 }
 

@@ -216,11 +216,10 @@ export class LogWriter implements CommitSink {
    */
   #writeHint(segment: Segment, hint: HintBuilder): void {
     if (segment.size <= SEGMENT_HEADER_BYTES) return;
-    const bytes = hint.finish(segment.id, segment.size);
+    const parts = hint.finishParts(segment.id, segment.size);
     const file = pathIn(this.#dir, hintFileName(segment.id));
     const tmp = `${file}${TMP_SUFFIX}`;
-    const writing = fs.promises
-      .writeFile(tmp, bytes)
+    const writing = writeParts(tmp, parts)
       .then(() => fs.promises.rename(tmp, file))
       .then(
         () => {
@@ -269,5 +268,18 @@ export class LogWriter implements CommitSink {
     } catch {
       this.#broken = true;
     }
+  }
+}
+
+/** Writes `parts` one after another as the file `file` (created or truncated). */
+async function writeParts(file: string, parts: readonly Buffer[]): Promise<void> {
+  const handle = await fs.promises.open(file, "w");
+  try {
+    // writev takes at most IOV_MAX (1024) buffers a call on Linux; a hint is a few dozen.
+    for (let from = 0; from < parts.length; from += 512) {
+      await handle.writev(parts.slice(from, from + 512));
+    }
+  } finally {
+    await handle.close();
   }
 }
