@@ -108,6 +108,17 @@ describe("log storage group commit", () => {
 });
 
 describe("log storage recovery", () => {
+  /** Forty keys in one segment, closed cleanly, then a byte of key-20's value flipped. */
+  async function writeFortyKeysAndDamageKey20(): Promise<void> {
+    const storage = await start({ segmentBytesMax: 1 << 20 });
+    for (let i = 0; i < 40; i += 1)
+      await storage.put("b", bytes(`key-${i}`), bytes(`value-${i}-`.repeat(5)), { durable: true });
+    await storage.close();
+    const [file] = await segmentFiles(log.dir());
+    const content = await fs.readFile(file as string);
+    await flipByte(file as string, content.indexOf(Buffer.from("value-20-value")) + 3);
+  }
+
   it("truncates a torn last record, keeps every record before it and counts no corruption", async () => {
     let storage = await start({ segmentBytesMax: 1 << 20 });
     for (let i = 0; i < 20; i += 1)
@@ -126,17 +137,10 @@ describe("log storage recovery", () => {
   });
 
   it("counts a flipped byte in the middle of a segment, names the key and serves every other key", async () => {
-    let storage = await start({ segmentBytesMax: 1 << 20 });
-    for (let i = 0; i < 40; i += 1)
-      await storage.put("b", bytes(`key-${i}`), bytes(`value-${i}-`.repeat(5)), { durable: true });
-    await storage.close();
-    const [file] = await segmentFiles(log.dir());
-    const content = await fs.readFile(file as string);
-    const at = content.indexOf(Buffer.from("value-20-value"));
-    await flipByte(file as string, at + 3);
+    await writeFortyKeysAndDamageKey20();
     // As after a crash: the clean close wrote the segment's hint, which the open would trust.
     await removeHintFiles(log.dir());
-    storage = await start();
+    const storage = await start();
     const stats = storage.stats();
     expect(stats.corruptRecords).toBe(1);
     expect(stats.keys).toBe(39);
@@ -173,14 +177,8 @@ describe("log storage recovery", () => {
   });
 
   it("finds damage in a segment opened from its hint at the key's first read", async () => {
-    let storage = await start({ segmentBytesMax: 1 << 20 });
-    for (let i = 0; i < 40; i += 1)
-      await storage.put("b", bytes(`key-${i}`), bytes(`value-${i}-`.repeat(5)), { durable: true });
-    await storage.close();
-    const [file] = await segmentFiles(log.dir());
-    const content = await fs.readFile(file as string);
-    await flipByte(file as string, content.indexOf(Buffer.from("value-20-value")) + 3);
-    storage = await start();
+    await writeFortyKeysAndDamageKey20();
+    const storage = await start();
     expect(storage.stats().details.recoveryHintsLoaded).toBe(1);
     expect(storage.stats().corruptRecords).toBe(0);
     expect(await storage.get("b", bytes("key-20"))).toBeUndefined();
