@@ -1,7 +1,8 @@
 // Whole-file writes that survive a crash at any point: the file is always one complete version,
-// the old or the new, never a torn mix (tmp, fsync, rename, fsync of the directory).
+// the old or the new, never a torn mix (tmp, fsync, rename, fsync of the directory); and the
+// read of such a file that may not exist yet.
 
-import { open, rename } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -29,5 +30,15 @@ export async function writeFileDurably(
     await dir.sync();
   } finally {
     await dir.close();
+  }
+}
+
+/** The bytes of `file`, or undefined when there is no such file; other errors throw. */
+export async function readFileIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }

@@ -2,9 +2,9 @@
 // and the next start: one file in its data directory, written whole (tmp, fsync, rename), and
 // removed as it is read so that a snapshot is used at most once. Does IO.
 
-import { readFile, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 import path from "node:path";
-import { writeFileDurably } from "../durable-file.js";
+import { readFileIfExists, writeFileDurably } from "../durable-file.js";
 
 /** The snapshot's file name in a node's data directory. */
 export const TREE_SNAPSHOT_FILE = "aae-trees.snapshot";
@@ -22,13 +22,8 @@ export function treeSnapshotFile(dataDir: string): TreeSnapshotPort {
   const file = path.join(dataDir, TREE_SNAPSHOT_FILE);
   return {
     async take(): Promise<Buffer | undefined> {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw error;
-      }
+      const bytes = await readFileIfExists(file);
+      if (bytes === undefined) return undefined;
       // Gone before any write: a crash from here on finds no snapshot, or one whose storage
       // state no longer matches, so it is never used twice.
       await unlink(file);

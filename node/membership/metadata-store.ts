@@ -5,12 +5,11 @@
 // newest layout it ever acted on; gossip brings it up to date from there.
 
 import { hash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ClusterMetadata } from "../core/layout.js";
 import { decodeMetadata, encodeMetadata } from "../core/layout-codec.js";
 import { mergeMetadata } from "../core/layout-merge.js";
-import { writeFileDurably } from "../durable-file.js";
+import { readFileIfExists, writeFileDurably } from "../durable-file.js";
 
 /** The file in the data directory that holds the node's cluster metadata. */
 export const METADATA_FILE = "cluster-metadata.json";
@@ -127,13 +126,8 @@ export function digestOf(json: string): string {
 
 /** The metadata in `file`; undefined when there is no file; throws when it is unreadable. */
 async function readMetadataFile(file: string): Promise<ClusterMetadata | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+  const bytes = await readFileIfExists(file);
+  if (bytes === undefined) return undefined;
   try {
     return decodeMetadata(bytes);
   } catch (error) {

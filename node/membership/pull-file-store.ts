@@ -3,10 +3,10 @@
 // aside and the streams start over: a cursor is only an optimisation, since every stream is
 // confirmed by anti-entropy before its partition counts as transferred.
 
-import { readFile, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import path from "node:path";
 import { decodePullFile, encodePullFile, type PullFile } from "../core/transfer-cursor.js";
-import { writeFileDurably } from "../durable-file.js";
+import { readFileIfExists, writeFileDurably } from "../durable-file.js";
 import type { Logger } from "../logger.js";
 import type { PullFileStore } from "./partition-puller.js";
 
@@ -33,14 +33,9 @@ export class FilePullStore implements PullFileStore {
   }
 
   async load(): Promise<PullFile | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.#file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
-    }
-    const decoded = decodePullFile(text, this.#partitionCount, this.#leafCount);
+    const bytes = await readFileIfExists(this.#file);
+    if (bytes === undefined) return undefined;
+    const decoded = decodePullFile(bytes.toString("utf8"), this.#partitionCount, this.#leafCount);
     if (decoded.ok) return decoded.file;
     const aside = `${this.#file}.unreadable`;
     await rename(this.#file, aside);
