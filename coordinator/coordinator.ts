@@ -296,7 +296,10 @@ export class Coordinator {
     }
   }
 
-  /** The local write of a coordinator; a fallback coordinator records its hint first. */
+  /**
+   * The local write of a coordinator; a fallback coordinator records its hint first, in the
+   * key's turn (Replica.merge's `first`: hint delivery never sees the hint without its copy).
+   */
   async #coordinateLocally(
     command: PutCommand,
     hintFor: NodeId | undefined,
@@ -304,18 +307,20 @@ export class Coordinator {
   ): Promise<{ object: DvvSet; dot: Dot; durable: boolean }> {
     const check = (object: DvvSet, before: DvvSet | undefined): void =>
       this.#checkLimits(object, before);
+    let first: (() => Promise<void>) | undefined;
     if (hintFor !== undefined) {
-      if (this.#hints === undefined) {
+      const hints = this.#hints;
+      if (hints === undefined) {
         throw new KvError("unavailable", `node ${this.#view.self} keeps no hints`);
       }
       const bytes = command.version.value.length;
-      if (!this.#hints.hasRoom(hintFor, bytes)) {
-        throw new KvError("too-large", hintsFullMessage(this.#view.self, hintFor, this.#hints));
+      if (!hints.hasRoom(hintFor, bytes)) {
+        throw new KvError("too-large", hintsFullMessage(this.#view.self, hintFor, hints));
       }
-      await this.#hints.add(hintFor, command.bucket, command.key, bytes);
+      first = () => hints.add(hintFor, command.bucket, command.key, bytes);
     }
     const { bucket, key, context, version } = command;
-    return this.#replica.coordinate(bucket, key, context, version, { durable, check });
+    return this.#replica.coordinate(bucket, key, context, version, { durable, check, first });
   }
 
   #targets(

@@ -120,19 +120,22 @@ async function servePut(
   if (!decoded.ok) {
     throw new KvError("invalid-argument", `object is malformed: ${decoded.reason}`);
   }
-  if (request.hint_for !== "") await addHint(view, hints, request.hint_for, request);
+  const hintFor = request.hint_for;
   const result = await replica.merge(request.bucket, request.key, decoded.object, {
     durable: request.durable,
     check: request.reason === ReplicaPutReason.REPLICA_PUT_REASON_WRITE ? check : undefined,
     encoded: request.object,
+    first: hintFor === "" ? undefined : () => addHint(view, hints, hintFor, request),
   });
   return { durable: result.durable };
 }
 
 /**
  * Records the hint of a fallback write before the object is stored (a crash in between leaves a
- * hint for a missing copy, which delivery drops; the other order could lose the handoff).
- * Declines with RESOURCE_EXHAUSTED when this node's hints for the primary are at their bound.
+ * hint for a missing copy, which delivery drops; the other order could lose the handoff), in
+ * the key's turn of the merge: delivery reads a hint's copy in the key's turn too, so it never
+ * takes a hint whose copy is still being stored for one whose copy is gone. Declines with
+ * RESOURCE_EXHAUSTED when this node's hints for the primary are at their bound.
  */
 async function addHint(
   view: ReplicaServiceView,

@@ -176,6 +176,15 @@ export class Replica {
     return bytes === undefined ? undefined : this.#decode(bucket, key, bytes);
   }
 
+  /**
+   * The stored object once every operation on the key already under way has finished: what a
+   * reader that must not mistake a write in progress for an absent copy reads (hint delivery
+   * dropping the hint of a copy it cannot find).
+   */
+  getSettled(bucket: string, key: Uint8Array): Promise<DvvSet | undefined> {
+    return this.#withKey(storageKeyString(bucket, key), () => this.get(bucket, key));
+  }
+
   /** The stored object's size, known without reading it, when the engine can tell (Storage). */
   storedBytes(bucket: string, key: Uint8Array): number | undefined {
     return this.#storage.storedBytes?.(bucket, key);
@@ -240,10 +249,16 @@ export class Replica {
     key: Uint8Array,
     clientContext: CausalContext,
     version: Version,
-    options: { readonly durable: boolean; readonly check: ObjectCheck },
+    options: {
+      readonly durable: boolean;
+      readonly check: ObjectCheck;
+      /** As {@link merge}'s: a fallback coordinator's hint, in the key's turn. */
+      readonly first?: (() => Promise<void>) | undefined;
+    },
   ): Promise<LocalWrite & { readonly dot: Dot }> {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
+      if (options.first !== undefined) await options.first();
       const before = await this.get(bucket, key);
       const removed = this.#removedCounters.get(id);
       const floor = removed?.counter ?? 0;
@@ -366,10 +381,18 @@ export class Replica {
        * (test/property/node/core/object-codec-validation.property.test.ts).
        */
       readonly encoded?: Uint8Array | undefined;
+      /**
+       * Runs first in the key's turn, before anything is read or stored; its rejection is the
+       * merge's. A fallback records its hint here, so that the hint and its copy appear as one
+       * step to whatever waits for the key's turn ({@link getSettled}): hint delivery, which
+       * reads a hint's copy that way, never finds a new hint without its copy.
+       */
+      readonly first?: (() => Promise<void>) | undefined;
     },
   ): Promise<LocalWrite> {
     const id = storageKeyString(bucket, key);
     return this.#withKey(id, async () => {
+      if (options.first !== undefined) await options.first();
       const before = await this.get(bucket, key);
       if (before === undefined && this.#supersededByReap(id, incoming)) {
         // A stale copy of a key reaped moments ago (a write or repair still in flight): the

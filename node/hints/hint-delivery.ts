@@ -266,7 +266,10 @@ export class HintDelivery {
       // of the key: the copy goes to a current primary instead, never to a node that would
       // drop it (or keep it where no read looks).
       if (await this.#rehomedIfNotPrimary(hint)) continue;
-      const object = await this.#replica.get(hint.bucket, hint.key);
+      // In the key's turn: a fallback write records its hint before it stores the copy, so a
+      // plain read could come between the two, find no copy, and drop the hint of a copy that
+      // lands a moment later, which then no hint accounts for (never handed off).
+      const object = await this.#replica.getSettled(hint.bucket, hint.key);
       if (object === undefined) {
         // Nothing left to hand off (the copy was lost or already removed): drop the hint.
         await this.#hints.remove([hint]);

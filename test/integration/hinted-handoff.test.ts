@@ -26,11 +26,16 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** True when n3 is among the key's three primaries. */
-function n3IsPrimary(key: string): boolean {
+/** True when `node` is among the key's three primaries. */
+function isPrimaryOf(key: string, node: string): boolean {
   const ring = claimRing({ nodes: NODES.map(nodeId), partitionCount: 64, targetN: 3 });
   const partition = partitionOfKey("default", Buffer.from(key), 64);
-  return preferenceList(ring, new Set(ring.nodes), partition, 3).primaries.includes(nodeId("n3"));
+  return preferenceList(ring, new Set(ring.nodes), partition, 3).primaries.includes(nodeId(node));
+}
+
+/** True when n3 is among the key's three primaries. */
+function n3IsPrimary(key: string): boolean {
+  return isPrimaryOf(key, "n3");
 }
 
 /** One client per node, made once: the tests poll through them many times. */
@@ -73,6 +78,26 @@ async function missingOnN3(keys: readonly string[]): Promise<string[]> {
     if (!reply.siblings.some((sibling) => sibling.value.toString() === key)) missing.push(key);
   }
   return missing;
+}
+
+/**
+ * Which live node holds `key`'s write now, for a failure message: a read that misses an
+ * acknowledged write is explained by where the copies are (n3 is skipped: it may be paused).
+ */
+async function holdersOf(key: string): Promise<string> {
+  const lines = await Promise.all(
+    NODES.filter((node) => node !== "n3").map(async (node) => {
+      try {
+        const reply = await clientOf(node).localGet(key, { timeoutMs: 2000 });
+        const has = reply.siblings.some((sibling) => sibling.value.toString() === key);
+        return `${node} ${has ? "has it" : "has not"}`;
+      } catch (error) {
+        return `${node}: ${(error as Error).message}`;
+      }
+    }),
+  );
+  const primaries = NODES.filter((node) => isPrimaryOf(key, node)).join(",");
+  return `primaries ${primaries}; ${lines.join(", ")}`;
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -185,7 +210,9 @@ describe("hinted handoff", () => {
           try {
             const reply = await client.get(key, { r: 2 });
             if (!reply.siblings.some((sibling) => sibling.value.toString() === key)) {
-              failures.push(`get ${key}: the acknowledged write is missing`);
+              failures.push(
+                `get ${key}: the acknowledged write is missing (${await holdersOf(key)})`,
+              );
             }
             reads += 1;
           } catch (error) {

@@ -25,6 +25,10 @@ import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
 import { silentLogger } from "../../../../node/logger.js";
 import { ManualClock, settle } from "../manual-clock.js";
+import { replicaCalls } from "../../../../node/replica-server.js";
+import { encodeObject } from "../../../../node/core/object-codec.js";
+import { update, EMPTY_DVV_SET } from "../../../../node/core/dvv.js";
+import { ReplicaPutReason } from "../../../../proto/generated/dkv/v1/ReplicaPutReason.js";
 
 const accept = { durable: false, check: () => undefined } as const;
 const n2 = nodeId("n2");
@@ -345,6 +349,83 @@ describe("HintDelivery: no fallback copy is left without a hint", () => {
     expect(await stored("k0")).toBe(false);
     expect(hints.isHinted("b", key)).toBe(false);
   });
+});
+
+/** Memory storage whose puts wait while `gate.closed`: a write in progress, held there. */
+class GatedStorage extends MemoryStorage {
+  readonly gate = { closed: false, opened: Promise.resolve() as Promise<void>, open: () => {} };
+  close_(): void {
+    const opened = deferred<void>();
+    this.gate.closed = true;
+    this.gate.opened = opened.promise;
+    this.gate.open = () => {
+      this.gate.closed = false;
+      opened.resolve();
+    };
+  }
+  override async put(
+    bucket: string,
+    key: Uint8Array,
+    object: Uint8Array,
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    if (this.gate.closed) await this.gate.opened;
+    return super.put(bucket, key, object, options);
+  }
+}
+
+describe("HintDelivery: a fallback write in progress", () => {
+  // A fallback records its hint before it stores the copy. Delivery running meanwhile (it was
+  // already sending to the primary, or the primary just came back) took the hint, found no
+  // copy yet, and dropped the hint: the copy then landed with no hint, and never reached the
+  // primary (seen in hinted-handoff.test.ts: n3 lacked an acknowledged write, no hint pending).
+  for (const via of ["a replica put", "a fallback coordinator"] as const) {
+    it(`keeps the hint of ${via} whose copy is still being stored, and hands the copy off`, async () => {
+      const gated = new GatedStorage();
+      const { replica, hints, port, delivery, target, pending, stored } = await setup({
+        count: 0,
+        primary: false,
+        storages: { replica: gated, hints: new MemoryStorage() },
+      });
+      const key = Buffer.from("k0");
+      const version = {
+        value: Buffer.from("late"),
+        contentType: "",
+        metadata: {},
+        lastModifiedMs: 1,
+        deleted: false,
+      };
+      gated.close_();
+      let written: Promise<unknown>;
+      if (via === "a replica put") {
+        const view = { self: nodeId("n1"), isMember: () => true };
+        const { object } = update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n4.test", version, 0);
+        written = replicaCalls(replica, view, hints).put({
+          bucket: "b",
+          key,
+          object: Buffer.from(encodeObject(object)),
+          durable: true,
+          reason: ReplicaPutReason.REPLICA_PUT_REASON_WRITE,
+          hint_for: target,
+        });
+      } else {
+        const first = () => hints.add(target, "b", key, 4);
+        written = replica.coordinate("b", key, EMPTY_CONTEXT, version, { ...accept, first });
+      }
+      await settle();
+      expect(pending()).toBe(1);
+      expect(await stored("k0")).toBe(false);
+
+      const delivered = delivery.deliver(target);
+      await settle();
+      gated.gate.open();
+      await written;
+      await delivered;
+      // The copy went to the primary, and then the hint and the copy went here.
+      expect(port.batches.flatMap((batch) => batch.items.map((item) => item.key))).toEqual([key]);
+      expect([pending(), await stored("k0")]).toEqual([0, false]);
+    });
+  }
 });
 
 describe("HintDelivery: hints for a node removed from the cluster", () => {
