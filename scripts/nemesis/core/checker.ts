@@ -118,7 +118,7 @@ export function checkRun(history: RunHistory): CheckResult {
   }
   const lostNodes = new Set(history.lostNodes ?? []);
   const undurable = checkLostWrites(history.writes, finalWrites, index, report, lostNodes);
-  checkResurrected(history, index, report);
+  checkResurrected(history, index, report, lostNodes);
   const elements = checkSetElements(history, report, undurable);
   return {
     valid: [...FAILING_FINDINGS].every((finding) => counts[finding] === 0),

@@ -58,22 +58,11 @@ export function checkLostWrites(
     }
     for (const write of unaccounted) {
       if (write.outcome !== "ok") continue;
-      if (write.durableRequired === false) {
+      if (!durablyPromised(write, index, lostNodes)) {
         lostUndurable.add(write);
         continue;
       }
       const dot = index.dotOf(write);
-      // dw ≤ 1 made only the coordinator's disk sure to hold it; that disk is gone for good.
-      const coordinator =
-        dot === undefined ? undefined : dot.actor.slice(0, dot.actor.lastIndexOf("."));
-      if (
-        (write.durableCopies ?? 2) <= 1 &&
-        coordinator !== undefined &&
-        lostNodes.has(coordinator)
-      ) {
-        lostUndurable.add(write);
-        continue;
-      }
       report(
         "lost-write",
         `${key}: acknowledged ${short(write.value)} (dot ${dot === undefined ? "?" : dotKey(dot).replace("\u0000", ":")}) is gone and no surviving write saw it`,
@@ -84,17 +73,43 @@ export function checkLostWrites(
 }
 
 /**
+ * Whether a durable copy of an acknowledged write is still promised: not for dw=0 (no disk had
+ * it when it was acknowledged), nor for dw ≤ 1 coordinated by a node force-removed since (only
+ * its disk was sure to hold it, and that disk is gone for good). A delete's coordinator is not
+ * known (its reply carries no context, so no dot): with dw ≤ 1 it is promised only while no
+ * node has been force-removed.
+ */
+function durablyPromised(
+  write: WriteRecord,
+  index: WriteIndex,
+  lostNodes: ReadonlySet<string>,
+): boolean {
+  if (write.durableRequired === false) return false;
+  if ((write.durableCopies ?? 2) > 1 || lostNodes.size === 0) return true;
+  const dot = index.dotOf(write);
+  if (dot === undefined) return write.deleted !== true;
+  return !lostNodes.has(dot.actor.slice(0, dot.actor.lastIndexOf(".")));
+}
+
+/**
  * Nothing superseded comes back: no final sibling's dot is covered by the context of an
  * acknowledged, durable write of its key. Such a write had seen the version, and every object
  * that holds the write (or what superseded it, or its reaped tombstone) excludes it; finding the
  * version again means a replica resurrected it (a tombstone reaped while a replica still had the
  * older version, a merge that dropped a context). Siblings beside their superseder are
- * siblings-not-concurrent instead; a dw=0 write may be lost, and with it its supersession.
+ * siblings-not-concurrent instead. A write whose durable copy is no longer promised
+ * (durablyPromised: dw=0, or dw ≤ 1 on a node force-removed since) may be lost, and with it
+ * its supersession: a delete whose one tombstone went with a force-removed node, say.
  */
-export function checkResurrected(history: RunHistory, index: WriteIndex, report: Report): void {
+export function checkResurrected(
+  history: RunHistory,
+  index: WriteIndex,
+  report: Report,
+  lostNodes: ReadonlySet<string> = new Set(),
+): void {
   const superseders = new Map<string, WriteRecord[]>();
   for (const write of history.writes) {
-    if (write.outcome !== "ok" || write.durableRequired === false) continue;
+    if (write.outcome !== "ok" || !durablyPromised(write, index, lostNodes)) continue;
     const list = superseders.get(write.key) ?? [];
     list.push(write);
     superseders.set(write.key, list);

@@ -163,6 +163,24 @@ describe("checkRun", () => {
     expect(held.valid).toBe(true);
   });
 
+  it("lets a dw ≤ 1 delete's supersession go once a node was force-removed (seed 1744)", () => {
+    // A delete's reply has no context, so its dot and coordinator are unknown. Made at dw=1 its
+    // tombstone was sure to be only on its coordinator, which may be the force-removed node.
+    const backWith = (durableCopies: number, lostNodes: string[]): number => {
+      const a = write("a", { dot: dot(1) });
+      const gone = write("del-2", {
+        context: contextFromDots([dot(1)]),
+        deleted: true,
+        durableCopies,
+      });
+      const finals = [final([sibling("a", dot(1))], contextFromDots([dot(1)]))];
+      return checkRun({ ...history([a, gone], finals), lostNodes }).counts.resurrected;
+    };
+    expect(backWith(1, ["n4"])).toBe(0);
+    expect(backWith(1, [])).toBe(1);
+    expect(backWith(2, ["n4"])).toBe(1);
+  });
+
   it("does not count an acknowledged dw=0 set element as lost", () => {
     const a = write(formatSetValue("s0.1", [1]), { dot: dot(1), element: 1 });
     const gone = write(formatSetValue("s1.1", [1, 2]), {
