@@ -18,6 +18,7 @@ import {
   join,
   retract,
   values,
+  liveValues,
 } from "./core/dvv.js";
 import { encodeObject, encodeObjectShared } from "./core/object-codec.js";
 import { decodeObject } from "./core/object-decode.js";
@@ -87,10 +88,10 @@ export class Replica {
   readonly #corruptionListeners: CorruptionListener[] = [];
   readonly #removeListeners: RemoveListener[] = [];
   readonly #clock: Clock;
-  /** Reaped keys → the reaped tombstone's context, until a time; in insertion order. */
+  /** Reaped keys → the reaped tombstone and its context, until a time; in insertion order. */
   readonly #reaped = new Map<
     string,
-    { readonly context: CausalContext; readonly untilMs: number }
+    { readonly object: DvvSet; readonly context: CausalContext; readonly untilMs: number }
   >();
 
   /**
@@ -302,9 +303,10 @@ export class Replica {
 
   /**
    * Reaps a tombstone: deletes the local copy if it still equals `expected` (checked by the
-   * reaper to be tombstones only), and for `guardMs` ignores any incoming copy that the reaped
-   * tombstone supersedes, so replica traffic still in flight cannot bring the deleted value
-   * back. A copy changed since is kept: it carries a newer write.
+   * reaper to be tombstones only), and for `guardMs` answers any incoming copy that the reaped
+   * tombstone supersedes by storing the tombstone again (see merge), so replica traffic still
+   * in flight cannot bring the deleted value back. A copy changed since is kept: it carries a
+   * newer write.
    */
   async reapIfUnchanged(
     bucket: string,
@@ -321,17 +323,21 @@ export class Replica {
       }
       const id = storageKeyString(bucket, key);
       this.#reaped.delete(id);
-      this.#reaped.set(id, { context: join(expected), untilMs: nowMs + guardMs });
+      this.#reaped.set(id, { object: expected, context: join(expected), untilMs: nowMs + guardMs });
     }
     return reaped;
   }
 
-  /** True when `incoming` holds nothing newer than a tombstone reaped here within its guard. */
-  #supersededByReap(id: string, incoming: DvvSet): boolean {
-    if (this.#reaped.size === 0) return false;
+  /**
+   * The tombstone reaped here within its guard when `incoming` holds nothing newer than it;
+   * otherwise undefined.
+   */
+  #reapedSuperseding(id: string, incoming: DvvSet): DvvSet | undefined {
+    if (this.#reaped.size === 0) return undefined;
     const reaped = this.#reaped.get(id);
-    if (reaped === undefined || reaped.untilMs <= this.#clock.monotonicMs()) return false;
-    return values(incoming).every((sibling) => contextCovers(reaped.context, sibling.dot));
+    if (reaped === undefined || reaped.untilMs <= this.#clock.monotonicMs()) return undefined;
+    const covered = values(incoming).every((sibling) => contextCovers(reaped.context, sibling.dot));
+    return covered ? reaped.object : undefined;
   }
 
   /**
@@ -394,10 +400,22 @@ export class Replica {
     return this.#withKey(id, async () => {
       if (options.first !== undefined) await options.first();
       const before = await this.get(bucket, key);
-      if (before === undefined && this.#supersededByReap(id, incoming)) {
-        // A stale copy of a key reaped moments ago (a write or repair still in flight): the
-        // durable reap already supersedes it.
+      const reaped = before === undefined ? this.#reapedSuperseding(id, incoming) : undefined;
+      if (reaped !== undefined && liveValues(incoming).length === 0) {
+        // A copy of the reaped tombstone itself (a peer not done reaping): nothing to bring
+        // back, and storing it would only make the reaper's work again.
         return { object: incoming, durable: true };
+      }
+      if (reaped !== undefined) {
+        // A stale copy of a key reaped moments ago (a write or a hinted copy still in flight):
+        // the tombstone comes back instead of the value. Ignoring the copy was not enough: its
+        // sender kept it when it was itself a primary by then (a fallback's copy after a
+        // membership change, sim seed 122), and anti-entropy later spread it to nodes whose
+        // guard had lapsed. The tombstone spreads the same way and wins wherever it meets the
+        // copy; the reaper removes it again once every primary holds it.
+        const object = sync(reaped, incoming);
+        const durable = await this.#store(bucket, key, id, undefined, object, options.durable);
+        return { object, durable };
       }
       const object = before === undefined ? incoming : sync(before, incoming);
       options.check?.(object, before);

@@ -40,9 +40,13 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  * 2042, a set element lost with its dw=1 write on a force-removed node (the checker's rule);
  * 2465, copies of a partition a mid-transition force-remove took from its gaining node, never
  * dropped; 3531, a replace whose new node the convergence phase stopped while the commit was
- * still being written (the harness).
+ * still being written (the harness); 122, a hinted copy that reached its spare after the key's
+ * tombstone was reaped, ignored by the primary's guard but kept by the spare, a primary by
+ * then, and spread by anti-entropy once the guard lapsed (a stale copy now revives the
+ * tombstone); 1744, a delete at dw=1 whose one tombstone went with its force-removed
+ * coordinator (the checker's rule).
  */
-const REGRESSION_SEEDS = [95, 180, 477, 600, 796, 2042, 2465, 3531];
+const REGRESSION_SEEDS = [95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();

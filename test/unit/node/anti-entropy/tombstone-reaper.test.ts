@@ -336,19 +336,22 @@ describe("TombstoneReaper.answer and the replica's reap guard", () => {
     );
   });
 
-  it("ignores a stale copy of a reaped key during the guard, but takes a newer write", async () => {
+  it("answers a stale copy of a reaped key with the tombstone during the guard, but takes a newer write", async () => {
     const { clock, at, write } = await cluster();
     const { replica } = at("n1");
     const live = await write("n1", "k", "old", EMPTY_CONTEXT);
     const dead = await write("n1", "k", "", join(live), true);
     expect(await replica.reapIfUnchanged("b", encoder.encode("k"), dead, 60_000)).toBe(true);
 
-    // The old live copy arrives late (a replica write or repair still in flight): ignored.
-    await replica.merge("b", encoder.encode("k"), live, { durable: false });
-    expect(await replica.get("b", encoder.encode("k"))).toBeUndefined();
-    // So is the tombstone itself, copied back by a peer that has not reaped yet.
+    // The tombstone itself, copied back by a peer that has not reaped yet: ignored.
     await replica.merge("b", encoder.encode("k"), dead, { durable: false });
     expect(await replica.get("b", encoder.encode("k"))).toBeUndefined();
+    // The old live copy arrives late (a replica write or a hinted copy still in flight): the
+    // tombstone comes back instead, to spread and win wherever the copy went too.
+    const answer = await replica.merge("b", encoder.encode("k"), live, { durable: false });
+    expect(answer.object).toEqual(dead);
+    expect(await replica.get("b", encoder.encode("k"))).toEqual(dead);
+    await replica.removeIfUnchanged("b", encoder.encode("k"), dead);
 
     // A write the tombstone does not cover is new: it is kept.
     const fresh = await write("n2", "k", "new", EMPTY_CONTEXT);
