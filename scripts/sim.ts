@@ -2,7 +2,9 @@
 // replays one seed exactly. A failing seed is printed with the command that replays it.
 // Run: npm run sim -- [--seeds 1000] (builds, then runs dist/scripts/sim.js), or
 //      npx tsx scripts/sim.ts [--seeds 1000] [--first 1] [--seed S] [--steps 300]
-//      [--mutation M] [--hints on|off] [--workers N] [--verbose]
+//      [--mutation M] [--hints on|off] [--workers N] [--verbose] [--trace-key K]
+// --trace-key K (with --seed): every write of key K that a node's engines store goes into the
+// trace, to follow one key through a failing run.
 // Mutations (test-only breakage the checker must catch): none, lww, broken-merge, fsync-lies,
 // forward-gives-up, reap-while-down, hint-early-delete, ae-one-side.
 
@@ -105,6 +107,7 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
     seed,
     ...withHints(settings),
     ...(verbose ? { verbose } : {}),
+    ...(argument("trace-key") === undefined ? {} : { traceKey: argument("trace-key")! }),
   });
   console.log(
     `seed ${seed}: ${result.ok ? "ok" : "FAILED"} in ${Math.round(performance.now() - startedMs)} ms`,

@@ -195,7 +195,8 @@ function encodeHintKey(bucket: string, key: Uint8Array): Uint8Array {
   return bytes;
 }
 
-function decodeHintKey(bytes: Uint8Array): { bucket: string; key: Uint8Array } | undefined {
+/** The hinted bucket and key of a hint record's key; undefined when it does not decode. */
+export function decodeHintKey(bytes: Uint8Array): { bucket: string; key: Uint8Array } | undefined {
   if (bytes.length < 2) return undefined;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bucketLength = buffer.readUInt16BE(0);

@@ -21,7 +21,10 @@ import type { SimNetwork } from "./sim-network.js";
 import { SimProcess, type BackgroundConfig } from "./sim-process.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
-import { SimDisk, type SimStorageFaults } from "./sim-storage.js";
+import { SimDisk, type SimStorageFaults, type StoreTracer } from "./sim-storage.js";
+import { parseStorageKeyString } from "../../node/storage/storage-key.js";
+import { decodeHintKey } from "../../node/hints/hint-store.js";
+import { decodeObject } from "../../node/core/object-decode.js";
 import { SimMetadataFile } from "./sim-layout-view.js";
 import type { SimTrace } from "./sim-trace.js";
 import type { ObjectMangler } from "./sim-transport.js";
@@ -87,6 +90,7 @@ export class SimCluster {
   #exchangePairs: { ring: Ring; pairs: (readonly [NodeId, NodeId])[] } | undefined;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #config: ClusterConfig;
+  readonly #traceKey: string | undefined;
   readonly #scheduler: SimScheduler;
   readonly #network: SimNetwork<SimEndpoint>;
   readonly #random: SeededRandom;
@@ -112,8 +116,11 @@ export class SimCluster {
     readonly random: SeededRandom;
     readonly trace: SimTrace;
     readonly logger: Logger;
+    /** See RunOptions.traceKey. */
+    readonly traceKey?: string;
   }) {
     const { config, random } = options;
+    this.#traceKey = options.traceKey;
     this.#config = config;
     this.#scheduler = options.scheduler;
     this.#network = options.network;
@@ -224,6 +231,7 @@ export class SimCluster {
       hintDisk: node.hintDisk,
       fsyncMs: config.fsyncMs,
       storageFaults: config.storageFaults,
+      onStore: this.#storeTracer(`${id}#${incarnation}`),
       skewMs: node.skewMs,
       limits: config.limits,
       bucket: config.bucket,
@@ -251,6 +259,31 @@ export class SimCluster {
     this.#network.attach(id, incarnation, process);
     if (incarnation > 1) this.stats.restarts += 1;
     this.#trace.record(`start ${id}#${incarnation} actor ${process.replica.actor}`);
+  }
+
+  /** What a node's engines report of their writes: the traced key's, as trace lines. */
+  #storeTracer(name: string): StoreTracer | undefined {
+    const traced = this.#traceKey;
+    if (traced === undefined) return undefined;
+    return (engine, id, bytes) => {
+      const { key } = parseStorageKeyString(id);
+      const hinted = engine === "hints" ? decodeHintKey(key) : undefined;
+      const keyText = Buffer.from(hinted?.key ?? key).toString("latin1");
+      if (keyText !== traced) return;
+      this.#trace.record(`store ${name} ${engine} ${id.replace("\u0000", " ")} ${describe(bytes)}`);
+    };
+    function describe(bytes: Uint8Array | undefined): string {
+      if (bytes === undefined) return "removed";
+      if (traced === undefined) return "";
+      const decoded = decodeObject(bytes);
+      if (!decoded.ok) return `${bytes.length} bytes`;
+      const siblings = decoded.object.siblings.map(
+        (sibling) =>
+          `${sibling.dot.actor}:${sibling.dot.counter}` +
+          (sibling.deleted ? " (tombstone)" : `=${Buffer.from(sibling.value).toString("latin1")}`),
+      );
+      return `[${siblings.join(", ")}]`;
+    }
   }
 
   /** Kills the running incarnation of `id`: its unsynced writes are lost. */

@@ -79,7 +79,12 @@ import { LayoutFollower } from "../../node/membership/layout-follower.js";
 import { primariesFollowing } from "../../coordinator/preference-lists.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
-import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
+import {
+  SimStorage,
+  type SimDisk,
+  type SimStorageFaults,
+  type StoreTracer,
+} from "./sim-storage.js";
 import { SimTransport, type ObjectMangler } from "./sim-transport.js";
 
 /** How the background protocols of every node run (drawn from the seed; mutations included). */
@@ -107,6 +112,8 @@ export interface SimProcessOptions {
   readonly hintDisk: SimDisk;
   readonly fsyncMs: readonly [number, number];
   readonly storageFaults: SimStorageFaults;
+  /** `--trace-key`: told of the engines' writes. */
+  readonly onStore?: StoreTracer | undefined;
   readonly skewMs: number;
   readonly limits: Limits;
   readonly bucket: BucketDefaults;
@@ -159,16 +166,17 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
     const { background, logger } = options;
     this.clock = new SimClock(options.scheduler, options.skewMs);
     const clock = this.clock;
-    const engine = (disk: SimDisk): SimStorage =>
+    const engine = (disk: SimDisk, name: "data" | "hints"): SimStorage =>
       new SimStorage({
         disk,
         scheduler: options.scheduler,
         random: options.random,
         fsyncMs: options.fsyncMs,
         faults: options.storageFaults,
+        onWrite: options.onStore && ((id, bytes) => options.onStore?.(name, id, bytes)),
       });
-    this.storage = engine(options.disk);
-    this.hintStorage = engine(options.hintDisk);
+    this.storage = engine(options.disk, "data");
+    this.hintStorage = engine(options.hintDisk, "hints");
     this.replica = new Replica(this.storage, options.actor, undefined, { clock });
     this.hints = new HintStore(this.hintStorage, {
       bytesMaxPerTarget: options.hintBytesMaxPerTarget,

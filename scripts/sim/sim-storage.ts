@@ -87,6 +87,16 @@ export interface SimStorageFaults {
  * The engine of one process incarnation over a {@link SimDisk}. After `crash()` every call
  * hangs forever, as calls into a dead process do, and nothing more reaches the disk.
  */
+/**
+ * Told of every write an engine stores (`--trace-key`): which engine of the node, the storage
+ * key, and the bytes (undefined for a removal).
+ */
+export type StoreTracer = (
+  engine: "data" | "hints",
+  id: string,
+  bytes: Uint8Array | undefined,
+) => void;
+
 export class SimStorage implements Storage {
   readonly engine = "sim";
   readonly #disk: SimDisk;
@@ -94,6 +104,7 @@ export class SimStorage implements Storage {
   readonly #random: SeededRandom;
   readonly #fsyncMs: readonly [number, number];
   readonly #faults: SimStorageFaults;
+  readonly #onWrite: ((id: string, bytes: Uint8Array | undefined) => void) | undefined;
   #objects = new Map<string, Uint8Array>();
   #waiters: { readonly seq: number; readonly resolve: () => void }[] = [];
   #syncing = false;
@@ -106,7 +117,10 @@ export class SimStorage implements Storage {
     /** The latency of one fsync, a range in virtual milliseconds. */
     readonly fsyncMs: readonly [number, number];
     readonly faults: SimStorageFaults;
+    /** Told of each write as it is stored. */
+    readonly onWrite?: ((id: string, bytes: Uint8Array | undefined) => void) | undefined;
   }) {
+    this.#onWrite = options.onWrite;
     this.#disk = options.disk;
     this.#scheduler = options.scheduler;
     this.#random = options.random;
@@ -162,6 +176,7 @@ export class SimStorage implements Storage {
   }
 
   async #write(id: string, bytes: Uint8Array | undefined, durable: boolean): Promise<WriteResult> {
+    this.#onWrite?.(id, bytes);
     if (bytes === undefined) this.#objects.delete(id);
     else this.#objects.set(id, bytes);
     const seq = this.#disk.append(id, bytes);
