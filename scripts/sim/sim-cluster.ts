@@ -274,7 +274,6 @@ export class SimCluster {
     };
     function describe(bytes: Uint8Array | undefined): string {
       if (bytes === undefined) return "removed";
-      if (traced === undefined) return "";
       const decoded = decodeObject(bytes);
       if (!decoded.ok) return `${bytes.length} bytes`;
       const siblings = decoded.object.siblings.map(
