@@ -79,12 +79,8 @@ import { LayoutFollower } from "../../node/membership/layout-follower.js";
 import { primariesFollowing } from "../../coordinator/preference-lists.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
-import {
-  SimStorage,
-  type SimDisk,
-  type SimStorageFaults,
-  type StoreTracer,
-} from "./sim-storage.js";
+import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
+import type { StoreTracer } from "./sim-storage.js";
 import { SimTransport, type ObjectMangler } from "./sim-transport.js";
 
 /** How the background protocols of every node run (drawn from the seed; mutations included). */
