@@ -20,7 +20,7 @@ import { MemberView, type PeerReport, type PeerTransition } from "./membership/m
 import { HeartbeatLoop } from "./membership/heartbeat-loop.js";
 import { GrpcPingPort } from "./membership/ping-client.js";
 import type { Clock } from "./clock.js";
-import type { ClusterMetadata, Layout } from "./core/layout.js";
+import { isRemovedFrom, type ClusterMetadata, type Layout } from "./core/layout.js";
 import { layoutDigest } from "./core/layout-codec.js";
 import { LayoutFollower } from "./membership/layout-follower.js";
 import { MetadataGossip } from "./membership/metadata-gossip.js";
@@ -138,6 +138,11 @@ export class ClusterView {
   /** The layout this node follows now. */
   get layout(): Layout {
     return this.#follower.layout;
+  }
+
+  /** This node's own layout lists it as removed (ReplicaServiceView). */
+  isSelfRemoved(): boolean {
+    return isRemovedFrom(this.#follower.layout, this.self);
   }
 
   /** The cluster metadata this node holds, and its digest (what pings compare). */

@@ -58,6 +58,8 @@ export function replicaHandlers(
 export interface ReplicaServiceView {
   readonly self: NodeId;
   isMember(node: string): boolean;
+  /** This node's own layout lists it as removed. */
+  isSelfRemoved(): boolean;
 }
 
 /**
@@ -119,6 +121,14 @@ async function servePut(
   const decoded = decodeObject(request.object, false);
   if (!decoded.ok) {
     throw new KvError("invalid-argument", `object is malformed: ${decoded.reason}`);
+  }
+  if (view.isSelfRemoved()) {
+    // A coordinator with an older layout (or a spare list made before the change) may still
+    // send here. A copy taken now would be out of every reaping round's reach: the reaper asks
+    // members only whether they hold hints, so a hinted copy here could be handed off after
+    // its key was deleted and reaped, and bring it back (simulation seed 14641). Refused, the
+    // write goes to the next spare, a member.
+    throw new KvError("unavailable", `node ${view.self} was removed from the cluster`);
   }
   const hintFor = request.hint_for;
   const result = await replica.merge(request.bucket, request.key, decoded.object, {

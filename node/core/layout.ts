@@ -235,6 +235,11 @@ export function retireIfComplete(metadata: ClusterMetadata): ClusterMetadata {
   return { ...next, staged: { ...staged, basedOn: next.layout.version } };
 }
 
+/** True when `layout` lists `node` as removed (it left, was replaced or force-removed). */
+export function isRemovedFrom(layout: Layout, node: NodeId): boolean {
+  return layout.members.some((member) => member.node === node && member.state === "removed");
+}
+
 /** The layout without its transition: joining members valid, leaving ones removed. */
 export function settled(layout: Layout): Layout {
   const { previousOwners: _, ...rest } = layout;

@@ -1,16 +1,14 @@
-// One incarnation of a simulated node, wired as cli/start-node.ts wires a real one: Replica over
-// a SimStorage, HintStore, Coordinator, KvService, the failure detector (MemberView driven by a
-// HeartbeatLoop), HintDelivery, AntiEntropy with its TombstoneReaper, and membership (gossip on
-// the pings, TransferLoop, DropLoop, a MetadataStore in the simulated metadata file), on the
-// node's SimClock with sim-ports.ts in place of gRPC clients. Its services call what the gRPC
-// servers call: replicaCalls, applyHandoffBatch, the answerer and reaper of AntiEntropy, and
-// KvService (failures become values, as kv-server.ts maps them to gRPC statuses). A crash kills
-// it for good; a restart builds a new one over the same disks.
+// One incarnation of a simulated node, wired as cli/start-node.ts wires a real one (Replica over a
+// SimStorage, HintStore, Coordinator, KvService, MemberView and HeartbeatLoop, HintDelivery,
+// AntiEntropy and its TombstoneReaper, gossip, TransferLoop, DropLoop, a MetadataStore in the
+// simulated metadata file) on its SimClock, with sim-ports.ts for gRPC clients. Its services call
+// what the gRPC servers call; failures become values. A crash kills it for good; a restart builds
+// a new one over the same disks.
 
 import type { Limits } from "../../node/core/limits.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import type { Ring } from "../../node/core/ring.js";
-import type { Layout } from "../../node/core/layout.js";
+import { isRemovedFrom, type Layout } from "../../node/core/layout.js";
 import { MetadataGossip, answerExchange } from "../../node/membership/metadata-gossip.js";
 import type { TransferLoop } from "../../node/membership/transfer-loop.js";
 import type {
@@ -80,7 +78,6 @@ import { primariesFollowing } from "../../coordinator/preference-lists.js";
 import type { SeededRandom } from "../../node/core/seeded-random.js";
 import type { SimScheduler } from "./sim-scheduler.js";
 import { SimStorage, type SimDisk, type SimStorageFaults } from "./sim-storage.js";
-import type { StoreTracer } from "./sim-storage.js";
 import { SimTransport, type ObjectMangler } from "./sim-transport.js";
 
 /** How the background protocols of every node run (drawn from the seed; mutations included). */
@@ -108,8 +105,7 @@ export interface SimProcessOptions {
   readonly hintDisk: SimDisk;
   readonly fsyncMs: readonly [number, number];
   readonly storageFaults: SimStorageFaults;
-  /** `--trace-key`: told of the engines' writes. */
-  readonly onStore?: StoreTracer | undefined;
+  readonly onStore?: import("./sim-storage.js").StoreTracer | undefined; // --trace-key
   readonly skewMs: number;
   readonly limits: Limits;
   readonly bucket: BucketDefaults;
@@ -376,6 +372,11 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
   /** A member of the cluster (the replica service's check of hint_for). */
   isMember(node: string): boolean {
     return this.membership.members.includes(node as NodeId);
+  }
+
+  /** Its own layout lists this node as removed (the replica service refuses writes then). */
+  isSelfRemoved(): boolean {
+    return isRemovedFrom(this.membership.layout, this.self);
   }
 
   get alive(): boolean {

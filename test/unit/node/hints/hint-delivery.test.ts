@@ -398,7 +398,7 @@ describe("HintDelivery: a fallback write in progress", () => {
       gated.close_();
       let written: Promise<unknown>;
       if (via === "a replica put") {
-        const view = { self: nodeId("n1"), isMember: () => true };
+        const view = { self: nodeId("n1"), isMember: () => true, isSelfRemoved: () => false };
         const { object } = update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n4.test", version, 0);
         written = replicaCalls(replica, view, hints).put({
           bucket: "b",
