@@ -44,9 +44,11 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  * tombstone was reaped, ignored by the primary's guard but kept by the spare, a primary by
  * then, and spread by anti-entropy once the guard lapsed (a stale copy now revives the
  * tombstone); 1744, a delete at dw=1 whose one tombstone went with its force-removed
- * coordinator (the checker's rule).
+ * coordinator (the checker's rule); 14641, a hinted copy taken by a node already replaced, out
+ * of the reaper's reach, handed off after the key was deleted and reaped (a removed node now
+ * refuses replica writes).
  */
-const REGRESSION_SEEDS = [95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531];
+const REGRESSION_SEEDS = [95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531, 14641];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */
 const runs = new Map<number, Promise<SimResult>>();
