@@ -58,6 +58,7 @@ export class ClusterView {
   readonly #memberView: MemberView;
   readonly #heartbeats: HeartbeatLoop;
   readonly #listeners = new Set<(transition: PeerTransition) => void>();
+  #selfRemoved = false;
 
   constructor(options: {
     readonly self: NodeId;
@@ -140,9 +141,9 @@ export class ClusterView {
     return this.#follower.layout;
   }
 
-  /** This node's own layout lists it as removed (ReplicaServiceView). */
+  /** This node's own layout lists it as removed (ReplicaServiceView: asked on every put). */
   isSelfRemoved(): boolean {
-    return isRemovedFrom(this.#follower.layout, this.self);
+    return this.#selfRemoved;
   }
 
   /** The cluster metadata this node holds, and its digest (what pings compare). */
@@ -229,6 +230,7 @@ export class ClusterView {
       .filter((member) => member.state !== "removed")
       .map((member) => ({ node: member.node, address: member.address }));
     this.#memberIds = new Set(this.#members.map((member) => member.node));
+    this.#selfRemoved = isRemovedFrom(layout, this.self);
     for (const [node, peer] of this.#peers) {
       const member = this.#members.find((candidate) => candidate.node === node);
       if (member !== undefined && member.address === peer.address) continue;

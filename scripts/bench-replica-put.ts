@@ -61,7 +61,7 @@ async function run(
   replica.onWrite((bucket, key, _before, after, id) => trees.apply(bucket, key, after, id));
   const calls = m.server.replicaCalls(
     replica,
-    { self: "n2" as never, isMember: () => true },
+    { self: "n2" as never, isMember: () => true, isSelfRemoved: () => false },
     {} as never,
   );
   const version = (): import("../node/core/dvv.js").Version => ({
