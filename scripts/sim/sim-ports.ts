@@ -309,7 +309,7 @@ export class SimReapPort implements ReapPort {
     const status = await this.#link.expect(node, "status", deadlineMs, (endpoint) =>
       endpoint.hintsPending(),
     );
-    // As GrpcReapPort: the sum of every member's hints_pending, and the layout version.
+    // As GrpcReapPort: every hint the node holds, whatever its target, and the layout version.
     return {
       hintsPending: status.counts.reduce((sum, count) => sum + count, 0),
       layoutVersion: status.layoutVersion,

@@ -443,7 +443,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
 
   hintsPending(): Promise<WireReply<{ counts: readonly number[]; layoutVersion: number }>> {
     // Admin.Status's members[].hints_pending, handover_partitions_pending and layout_version.
-    const counts = this.membership.members.map((node) => this.hints.totals(node).count);
+    const counts = this.hints.targets().map((node) => this.hints.totals(node).count); // all
     const reply = { counts: [...counts, this.drops.pending], layoutVersion: this.layoutVersion() };
     return Promise.resolve({ ok: true, reply });
   }

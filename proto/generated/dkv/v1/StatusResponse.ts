@@ -28,6 +28,7 @@ export interface StatusResponse {
   'handover_partitions_pending'?: (number);
   'fault_injection_enabled'?: (boolean);
   'security'?: (string);
+  'hints_pending_total'?: (number | string | Long);
 }
 
 export interface StatusResponse__Output {
@@ -54,4 +55,5 @@ export interface StatusResponse__Output {
   'handover_partitions_pending': (number);
   'fault_injection_enabled': (boolean);
   'security': (string);
+  'hints_pending_total': (number);
 }
