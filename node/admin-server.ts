@@ -152,9 +152,7 @@ export function adminHandlers(view: ClusterView, facts: NodeFacts, logger: Logge
           member_state:
             view.layout.members.find((member) => member.node === view.self)?.state ?? "",
           handover_partitions_pending: facts.handoverPending?.() ?? 0,
-          hints_pending_total: facts.hints
-            .targets()
-            .reduce((sum, target) => sum + facts.hints.totals(target).count, 0),
+          hints_pending_total: facts.hints.pendingCount(),
           fault_injection_enabled: facts.faultInjection,
           security: facts.security,
           incoming_transfers: (facts.incomingTransfers?.() ?? []).map((transfer) => ({

@@ -146,6 +146,13 @@ export class HintStore {
     };
   }
 
+  /** Every hint pending, whatever its target (a removed node's too, until it is re-homed). */
+  pendingCount(): number {
+    let count = 0;
+    for (const hints of this.#byTarget.values()) count += hints.size;
+    return count;
+  }
+
   /** The primaries with pending hints. */
   targets(): NodeId[] {
     return [...this.#byTarget.entries()].filter(([, hints]) => hints.size > 0).map(([t]) => t);

@@ -407,9 +407,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
 
   /** Hints this node holds, over every target. */
   hintCount(): number {
-    let count = 0;
-    for (const target of this.hints.targets()) count += this.hints.totals(target).count;
-    return count;
+    return this.hints.pendingCount();
   }
 
   // The services, as the gRPC servers run them.
@@ -443,8 +441,8 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
 
   hintsPending(): Promise<WireReply<{ counts: readonly number[]; layoutVersion: number }>> {
     // Admin.Status's members[].hints_pending, handover_partitions_pending and layout_version.
-    const counts = this.hints.targets().map((node) => this.hints.totals(node).count); // all
-    const reply = { counts: [...counts, this.drops.pending], layoutVersion: this.layoutVersion() };
+    const counts = [this.hintCount(), this.drops.pending]; // every hint, whatever its target
+    const reply = { counts, layoutVersion: this.layoutVersion() };
     return Promise.resolve({ ok: true, reply });
   }
 
