@@ -40,7 +40,12 @@ export interface LayoutView {
 /** What `Membership.Get` answers (MetadataReply.metadata_json). */
 export interface MetadataView {
   readonly layout: LayoutView;
-  readonly progress: { readonly version: number; readonly done: readonly number[] };
+  readonly progress: {
+    readonly version: number;
+    readonly done: readonly number[];
+    /** Leaving members that handed off every hint they held (absent: none yet). */
+    readonly drained?: readonly string[];
+  };
   readonly staged: StagedView;
 }
 
@@ -180,6 +185,11 @@ export function metadataLines(metadata: MetadataView): string[] {
       `transition from version ${layout.version - 1} under way: ${done.length} of ` +
         `${moving.size} moving partitions done`,
     );
+    // A leaving node hands off the copies it keeps for down primaries before it is removed.
+    const drained = progress.version === layout.version ? (progress.drained ?? []) : [];
+    const leaving = layout.members.filter((member) => member.state === "leaving");
+    const holding = leaving.map((member) => member.node).filter((node) => !drained.includes(node));
+    if (holding.length > 0) lines.push(`hints still to hand off on: ${holding.join(", ")}`);
   }
   lines.push(...stagedLines(staged));
   if (staged.changes.length > 0) lines.push("see what committing them does: dkv cluster plan");

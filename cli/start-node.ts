@@ -244,6 +244,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     logger: config.logger,
     bytesPerSecond: config.transferBytesPerSecond,
     streamsMax: config.transfersMax,
+    hints,
   });
   const transfers = transferParts.loop;
   const transferCalls = transferParts.calls;

@@ -10,6 +10,7 @@ import { leafCount } from "../node/core/merkle-tree.js";
 import type { Logger } from "../node/logger.js";
 import type { MetadataStore } from "../node/membership/metadata-store.js";
 import { createTransfers, type Transfers } from "../node/membership/node-transfers.js";
+import type { LeavingHints } from "../node/membership/transfer-loop.js";
 import { FilePullStore } from "../node/membership/pull-file-store.js";
 import { GrpcTransferPort } from "../node/membership/transfer-client.js";
 import type { FetchCall } from "../node/membership/transfer-server.js";
@@ -32,6 +33,8 @@ export async function startTransfers(options: {
   /** Bytes per second sent, and received, over all streams (0: unthrottled). */
   readonly bytesPerSecond: number | undefined;
   readonly streamsMax: number | undefined;
+  /** The node's hints: a leaving node hands them off before its change retires. */
+  readonly hints: LeavingHints;
 }): Promise<NodeTransfers> {
   const { view, antiEntropy, logger } = options;
   const transfers = createTransfers({

@@ -101,8 +101,9 @@ function listOf(
  * the new ones hold it, whichever nodes answered (Cassandra's "pending ranges" rule; Garage asks
  * a quorum of every live layout). `primarySets` names the old and the new primaries, so the
  * put quorum can also accept w acks from each set's own members (put-quorum.ts's
- * TransitionGroups). Fallbacks are taken in `previous`'s walk order. Without a difference it is
- * `preferenceList(previous)`.
+ * TransitionGroups). Fallbacks are taken in `previous`'s walk order, members of `next` only (a
+ * leaving node takes no hints). Without a difference it is `preferenceList(previous)` without
+ * the leaving nodes among its fallbacks.
  */
 export function transitionPreferenceList(
   previous: Ring,
@@ -124,11 +125,15 @@ export function transitionPreferenceList(
   // The old and the new primaries, each of which must hold w of an acknowledged write.
   const primarySets = widenBy === 0 ? undefined : Object.freeze([before.primaries, after]);
   const sets = primarySets === undefined ? {} : { primarySets };
-  if (gaining.length === 0) return Object.freeze({ ...before, gaining: 0, widenBy, ...sets });
   const primaries = [...before.primaries, ...gaining];
   const inList = new Set(primaries);
+  // A node leaving the cluster stands in for no primary: what it took it must hand off before
+  // the change can retire (layout-progress.ts), so only members of `next` are fallbacks.
+  const staying = new Set(next.nodes);
   const walk = [...ringWalk(previous, partition), ...next.nodes];
-  const fallbacks = [...new Set(walk)].filter((node) => !inList.has(node) && upNodes.has(node));
+  const fallbacks = [...new Set(walk)].filter(
+    (node) => !inList.has(node) && upNodes.has(node) && staying.has(node),
+  );
   const list = listOf(primaries, fallbacks, upNodes, options?.sloppy ?? true);
   return Object.freeze({ ...list, gaining: gaining.length, widenBy, ...sets });
 }

@@ -11,6 +11,7 @@ import {
   type MemberState,
   type Staged,
   type StagedChange,
+  type TransferProgress,
   LayoutError,
   checkChangeShape,
   checkSettings,
@@ -41,7 +42,7 @@ export function encodeMetadata(metadata: ClusterMetadata): Uint8Array {
   const text = JSON.stringify({
     format: metadataFormat,
     layout: layoutJson(metadata.layout),
-    progress: { version: metadata.progress.version, done: metadata.progress.done },
+    progress: progressJson(metadata.progress),
     staged: stagedJson(metadata.staged),
     // Only with users: metadata without them keeps the bytes (and digest) of format 1 before.
     ...(metadata.access.users.length === 0 ? {} : { access: accessJson(metadata.access) }),
@@ -80,7 +81,23 @@ export function decodeMetadata(bytes: Uint8Array): ClusterMetadata {
     throw new LayoutError(`metadata format ${JSON.stringify(top.format)} is not ${metadataFormat}`);
   }
   const layout = decodeLayout(top.layout);
-  const progress = fields(top.progress, "progress", ["version", "done"]);
+  const progress = decodeProgress(top.progress, layout);
+  const staged = decodeStaged(top.staged);
+  sameVersion(staged.basedOn, layout, "staged.basedOn");
+  const access = decodeAccess(top.access);
+  return { layout, progress, staged, access };
+}
+
+/** `drained` only when a member is: metadata without it keeps the bytes (and digest) it had. */
+function progressJson(progress: TransferProgress): object {
+  const { version, done, drained } = progress;
+  return drained === undefined || drained.length === 0
+    ? { version, done }
+    : { version, done, drained };
+}
+
+function decodeProgress(value: unknown, layout: Layout): TransferProgress {
+  const progress = fields(value, "progress", ["version", "done", "drained"], ["drained"]);
   const doneList = list(progress.done, "progress.done", layout.partitionCount);
   const done = doneList.map((p, i) =>
     integer(p, `progress.done[${i}]`, 0, layout.partitionCount - 1),
@@ -89,10 +106,21 @@ export function decodeMetadata(bytes: Uint8Array): ClusterMetadata {
     throw new LayoutError("progress.done is not sorted and distinct");
   }
   sameVersion(integer(progress.version, "progress.version", 1), layout, "progress.version");
-  const staged = decodeStaged(top.staged);
-  sameVersion(staged.basedOn, layout, "staged.basedOn");
-  const access = decodeAccess(top.access);
-  return { layout, progress: { version: layout.version, done }, staged, access };
+  if (progress.drained === undefined) return { version: layout.version, done };
+  const leaving = new Set(
+    layout.members.filter((member) => member.state === "leaving").map((member) => member.node),
+  );
+  const drainedList = list(progress.drained, "progress.drained", layout.members.length);
+  const drained = drainedList.map((node, i) => {
+    if (typeof node !== "string" || !leaving.has(node as NodeId)) {
+      throw new LayoutError(`progress.drained[${i}] is not a leaving member`);
+    }
+    return node as NodeId;
+  });
+  if (drained.length === 0 || drained.some((node, i) => i > 0 && node <= drained[i - 1]!)) {
+    throw new LayoutError("progress.drained is empty, or not sorted and distinct");
+  }
+  return { version: layout.version, done, drained };
 }
 
 /**

@@ -27,12 +27,13 @@ import { canonicalChange, layoutDigest, stagedDigest } from "./layout-codec.js";
 import type { NodeId } from "./node-id.js";
 import { claimRing } from "./ring.js";
 import { mergeAccess } from "./access.js";
+import { unionOfProgress } from "./layout-progress.js";
 
 /**
  * Merges two copies of the cluster metadata, then normalises:
  * - layout: the greater by (version, digest) (`compareLayouts`);
  * - progress: that of the copy with the greater layout; of two copies of one layout, the union of
- *   `done`. (The design notes merge progress by version alone, but concurrent commits make two
+ *   `done` and of `drained`. (The design notes merge progress by version alone, but concurrent commits make two
  *   layouts of one version, and a partition moved for one has not moved for the other. Ordering
  *   (layout, progress) lexicographically is still a semilattice: layouts are totally ordered.)
  * - staged: the greater by (basedOn, revision, digest); commitStaged checks it against the
@@ -82,8 +83,7 @@ function compareStaged(a: Staged, b: Staged): -1 | 0 | 1 {
 
 function mergeProgress(a: TransferProgress, b: TransferProgress): TransferProgress {
   if (a.version !== b.version) return a.version > b.version ? a : b;
-  const done = [...new Set([...a.done, ...b.done])].sort((x, y) => x - y);
-  return { version: a.version, done };
+  return unionOfProgress(a, b);
 }
 
 function compareText(a: string, b: string): -1 | 0 | 1 {

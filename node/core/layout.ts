@@ -38,11 +38,17 @@ export interface Layout {
   readonly previousOwners?: readonly NodeId[];
 }
 
-/** Partitions whose new primaries confirmed they hold everything, for one layout version. */
+/**
+ * How far the transition of one layout version got (layout-progress.ts): the partitions whose
+ * new primaries confirmed they hold everything, and the leaving members that handed off every
+ * hint they held.
+ */
 export interface TransferProgress {
   readonly version: number;
   /** Sorted, distinct; grows only. */
   readonly done: readonly number[];
+  /** Leaving members with no hint left, sorted, distinct, grows only; absent when none. */
+  readonly drained?: readonly NodeId[];
 }
 
 /** Changes waiting for `dkv cluster commit`. */
@@ -197,42 +203,6 @@ function primariesAt(ring: Ring, partition: number, n: number): NodeId[] {
     seen.add(ring.owners[(partition + step) % q]!);
   for (const node of ring.nodes) if (seen.size < n) seen.add(node);
   return [...seen];
-}
-
-/**
- * Adds `partitions` to the transfer progress of the current layout version (a union: marking
- * twice changes nothing). Throws a LayoutError for a partition outside 0..Q-1.
- */
-export function markTransferred(
-  metadata: ClusterMetadata,
-  partitions: readonly number[],
-): ClusterMetadata {
-  const { layout, progress } = metadata;
-  for (const p of partitions) {
-    if (!(Number.isInteger(p) && p >= 0 && p < layout.partitionCount)) {
-      throw new LayoutError(`partition ${p} is not in 0..${layout.partitionCount - 1}`);
-    }
-  }
-  const before = progress.version === layout.version ? progress.done : [];
-  const done = [...new Set([...before, ...partitions])].sort((a, b) => a - b);
-  return { ...metadata, progress: { version: layout.version, done } };
-}
-
-/**
- * Ends a transition whose moving partitions are all marked transferred: layout version + 1
- * with the same owners, no previousOwners, joining → valid and leaving → removed. A staged
- * force-remove carries over to the new version. Returns `metadata` itself when no transition
- * is under way or a moving partition is not done yet. Every node computing it from the same
- * metadata gets the same bytes, so concurrent retirements agree.
- */
-export function retireIfComplete(metadata: ClusterMetadata): ClusterMetadata {
-  const { layout, progress, staged } = metadata;
-  if (layout.previousOwners === undefined) return metadata;
-  const done = new Set(progress.version === layout.version ? progress.done : []);
-  if (!movingPartitions(layout).every((p) => done.has(p))) return metadata;
-  const next = startOf({ ...settled(layout), version: layout.version + 1 }, metadata.access);
-  if (staged.changes.length === 0) return next;
-  return { ...next, staged: { ...staged, basedOn: next.layout.version } };
 }
 
 /** True when `layout` lists `node` as removed (it left, was replaced or force-removed). */

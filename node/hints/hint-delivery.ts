@@ -230,7 +230,7 @@ export class HintDelivery {
     const membership = this.#membership!;
     const to = primaries.find((node) => node !== membership.self && membership.isMember(node));
     const moved = !primaries.includes(membership.self) && to !== undefined;
-    if (moved) await this.#hints.add(to, hint.bucket, hint.key, hint.bytes);
+    if (moved) await this.#hints.add(to, hint.bucket, hint.key, hint.bytes, { rehome: true });
     await this.#hints.remove([hint]);
     return moved ? "moved" : "dropped";
   }

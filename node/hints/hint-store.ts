@@ -7,6 +7,7 @@
 import type { Storage } from "../storage/storage.js";
 import type { NodeId } from "../core/node-id.js";
 import { KeyQueue } from "../key-queue.js";
+import { KvError } from "../core/errors.js";
 
 /** One hint: a key held for a primary. `seq` tells a re-hinted key from the one delivered. */
 export interface Hint {
@@ -36,6 +37,10 @@ export class HintStore {
    */
   readonly #writes = new KeyQueue();
   #seq = 0;
+  /** Hints being written, not yet indexed. */
+  #adding = 0;
+  /** Why this node stands in for no primary now (it is leaving the cluster); undefined: it may. */
+  #standInRefusal: string | undefined;
 
   /**
    * @param storage an unopened engine used only for hints (bucket = target node, key = the
@@ -72,17 +77,48 @@ export class HintStore {
 
   /**
    * Records (durably) that this node holds `bucket/key` for `target`; a key already hinted for
-   * `target` is hinted again under a new seq, after any removal of its hint in flight.
+   * `target` is hinted again under a new seq, after any removal of its hint in flight. A new
+   * stand-in is refused (RESOURCE_EXHAUSTED: the coordinator tries the next fallback) while
+   * {@link refuseStandIns} holds; `rehome` moves a copy held here already to another target.
    */
-  async add(target: NodeId, bucket: string, key: Uint8Array, bytes: number): Promise<void> {
+  add(
+    target: NodeId,
+    bucket: string,
+    key: Uint8Array,
+    bytes: number,
+    options?: { readonly rehome?: boolean },
+  ): Promise<void> {
+    // Checked and counted at once, with no await between: a node that finds no hint here
+    // after refusing new ones (TransferLoop's drain) can be sure none is on its way in.
+    const refusal = this.#standInRefusal;
+    if (refusal !== undefined && options?.rehome !== true) {
+      return Promise.reject(new KvError("overloaded", refusal));
+    }
+    this.#adding += 1;
     this.#seq += 1;
     const hint: Hint = { target, bucket, key, seq: this.#seq, bytes };
-    await this.#writes.run(writesKey(hint), async () => {
-      await this.#storage.put(target, encodeHintKey(bucket, key), encodeHintValue(hint), {
-        durable: true,
-      });
-      this.#index(hint);
-    });
+    return this.#writes
+      .run(writesKey(hint), async () => {
+        await this.#storage.put(target, encodeHintKey(bucket, key), encodeHintValue(hint), {
+          durable: true,
+        });
+        this.#index(hint);
+      })
+      .finally(() => (this.#adding -= 1));
+  }
+
+  /**
+   * From now on refuses to record a node's stand-in for a primary, with `reason` as the
+   * message (a node leaving the cluster: it must hand off what it holds, not take more);
+   * undefined takes them again.
+   */
+  refuseStandIns(reason: string | undefined): void {
+    this.#standInRefusal = reason;
+  }
+
+  /** True when no hint is pending and none is being written. */
+  isEmpty(): boolean {
+    return this.#adding === 0 && this.pendingCount() === 0;
   }
 
   /** Up to `max` hints for `target`, oldest first, skipping the ids in `exclude`. */

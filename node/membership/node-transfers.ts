@@ -12,7 +12,7 @@ import type { Replica } from "../replica.js";
 import type { MembershipView } from "./membership-view.js";
 import type { MetadataStore } from "./metadata-store.js";
 import { PartitionPuller, type PullFileStore, type TransferPort } from "./partition-puller.js";
-import { TransferLoop } from "./transfer-loop.js";
+import { TransferLoop, type LeavingHints } from "./transfer-loop.js";
 import { TRANSFER_DEFAULTS, TransferSource } from "./transfer-source.js";
 
 /** One node's transfer parts. */
@@ -35,6 +35,8 @@ export function createTransfers(options: {
   /** Bytes per second sent, and received, over all streams (0: unthrottled). */
   readonly bytesPerSecond?: number | undefined;
   readonly streamsMax?: number | undefined;
+  /** The node's hints: a leaving node hands them off before its change retires. */
+  readonly hints: LeavingHints;
 }): Transfers {
   const { view, replica, antiEntropy, clock, logger } = options;
   const streamsMax = options.streamsMax ?? TRANSFER_DEFAULTS.streamsMax;
@@ -62,6 +64,7 @@ export function createTransfers(options: {
     metadata: options.metadata,
     exchange: (peer, partitions) => antiEntropy.exchangeWith(peer, partitions),
     puller,
+    hints: options.hints,
     clock,
     logger,
   });

@@ -17,7 +17,13 @@ import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
 import type { MembershipView } from "./membership-view.js";
 import type { ExchangeReport } from "../anti-entropy/exchange.js";
-import { markTransferred, retireIfComplete, type ClusterMetadata } from "../core/layout.js";
+import type { ClusterMetadata } from "../core/layout.js";
+import {
+  markDrained,
+  markTransferred,
+  retireIfComplete,
+  undrained,
+} from "../core/layout-progress.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
 import type { MetadataStore } from "./metadata-store.js";
 import type { PartitionPuller, PullProgress, PullWanted } from "./partition-puller.js";
@@ -41,12 +47,22 @@ export interface IncomingTransfer {
   readonly stream: Omit<PullProgress, "partition" | "state" | "why"> | undefined;
 }
 
+/** The hint store, as a leaving node hands off what it holds before its change can retire. */
+export interface LeavingHints {
+  refuseStandIns(reason: string | undefined): void;
+  isEmpty(): boolean;
+  pendingCount(): number;
+}
+
 /** Runs the transfers of the partitions this node gains. */
 export class TransferLoop {
   readonly #view: MembershipView;
   readonly #metadata: MetadataStore;
   readonly #exchange: Exchange;
   readonly #puller: PartitionPuller | undefined;
+  readonly #hints: LeavingHints | undefined;
+  /** The layout version this node last logged waiting to hand off its hints for. */
+  #drainLogged = 0;
   readonly #clock: Clock;
   readonly #logger: Logger;
   /** Per layout version: partition → nodes it was confirmed in sync with. */
@@ -65,6 +81,8 @@ export class TransferLoop {
     readonly exchange: Exchange;
     /** Streams the partitions this node gains; without one, the exchanges carry the data. */
     readonly puller?: PartitionPuller;
+    /** This node's hints; without them it holds none. */
+    readonly hints?: LeavingHints;
     readonly clock: Clock;
     readonly logger: Logger;
   }) {
@@ -72,6 +90,7 @@ export class TransferLoop {
     this.#metadata = options.metadata;
     this.#exchange = options.exchange;
     this.#puller = options.puller;
+    this.#hints = options.hints;
     this.#clock = options.clock;
     this.#logger = options.logger;
   }
@@ -114,6 +133,7 @@ export class TransferLoop {
   }
 
   async #tick(): Promise<void> {
+    await this.#drain();
     const { layout } = this.#metadata.current;
     if (layout.previousOwners === undefined) {
       this.#incoming = [];
@@ -192,6 +212,33 @@ export class TransferLoop {
     if (after.layout.version !== before) {
       this.#logger.info({ version: after.layout.version }, "membership change complete");
     }
+  }
+
+  /**
+   * A leaving (or removed) node stands in for no primary, and once it holds no hint, marks
+   * itself drained in the change under way (layout-progress.ts): the change retires only then,
+   * so a copy it took in a down primary's place reaches that primary before the node may stop.
+   * The refusal comes first and the store is found empty after it, so no hint can come later.
+   */
+  async #drain(): Promise<void> {
+    const { layout } = this.#metadata.current;
+    const self = this.#view.self;
+    const state = layout.members.find((member) => member.node === self)?.state;
+    const leaving = state === "leaving" || state === "removed";
+    this.#hints?.refuseStandIns(
+      leaving ? `node ${self} is leaving the cluster and stands in for no other node` : undefined,
+    );
+    if (state !== "leaving" || !undrained(this.#metadata.current).includes(self)) return;
+    if (this.#hints !== undefined && !this.#hints.isEmpty()) {
+      if (this.#drainLogged !== layout.version) {
+        this.#drainLogged = layout.version;
+        const hints = this.#hints.pendingCount();
+        this.#logger.info({ hints }, "leaving: handing off hints before the change can complete");
+      }
+      return;
+    }
+    await this.#metadata.update((current) => markDrained(current, self));
+    this.#logger.info({ version: layout.version }, "leaving: no hint left here");
   }
 
   /** The moving partitions of the change under way (none without one), cached per version. */

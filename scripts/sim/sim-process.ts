@@ -240,6 +240,7 @@ export class SimProcess implements SimEndpoint, CoordinatorView, MembershipView 
       pulls: options.metadataFile.pulls,
       clock,
       logger,
+      hints: this.hints,
     });
     [this.transfers, this.transferSource, this.#puller] = [
       transfers.loop,

@@ -16,6 +16,7 @@ import type {
   TransferPort,
 } from "../../node/membership/partition-puller.js";
 import { createTransfers, type Transfers } from "../../node/membership/node-transfers.js";
+import type { LeavingHints } from "../../node/membership/transfer-loop.js";
 import type { TransferSource } from "../../node/membership/transfer-source.js";
 import type { Replica } from "../../node/replica.js";
 import type { SimLink } from "./sim-ports.js";
@@ -59,6 +60,7 @@ export function simTransfers(options: {
   readonly pulls: PullFileStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly hints: LeavingHints;
 }): Transfers {
   return createTransfers({
     ...options,

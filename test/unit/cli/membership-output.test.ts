@@ -85,6 +85,10 @@ describe("metadataLines", () => {
     };
     const lines = metadataLines(metadata({ layout, progress: { version: 3, done: [1, 2, 4] } }));
     expect(lines).toContain("transition from version 2 under way: 3 of 6 moving partitions done");
+    // c is leaving and has not handed off its hints yet; once it has, the line goes.
+    expect(lines).toContain("hints still to hand off on: c");
+    const drained = { version: 3, done: [1, 2, 4], drained: ["c"] };
+    expect(text(metadataLines(metadata({ layout, progress: drained })))).not.toContain("hints");
   });
 
   it("ignores the progress of another layout version", () => {

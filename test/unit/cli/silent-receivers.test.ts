@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { silentTransfers } from "../../../cli/silent-receivers.js";
-import { markTransferred, movingPartitions, ringsOf } from "../../../node/core/layout.js";
+import { movingPartitions, ringsOf } from "../../../node/core/layout.js";
+import { markTransferred } from "../../../node/core/layout-progress.js";
 import { commitStaged } from "../../../node/core/layout-merge.js";
 import { primarySet } from "../../../node/core/cluster-plan.js";
 import { cluster, id, join, stage } from "../node/core/layout-fixtures.js";

@@ -67,6 +67,17 @@ test.prop([changes], { numRuns: RUNS })(
   },
 );
 
+test.prop([changes], { numRuns: RUNS })(
+  "a node leaving the cluster is no fallback: it must hand off its hints, not take more",
+  ({ previous, next, up, partition, n }) => {
+    const list = transitionPreferenceList(previous, next, up, partition, n);
+    const fallbacks = list.targets.filter((target) => target.role === "fallback");
+    for (const node of [...fallbacks.map((target) => target.node), ...list.spares]) {
+      expect(next.nodes).toContain(node);
+    }
+  },
+);
+
 test.prop([changes, fc.integer({ min: 1, max: 4 }), fc.nat()], { numRuns: RUNS })(
   "any w + widenBy of the primaries hold w old primaries and w new ones",
   ({ previous, next, up, partition, n }, wAsked, pick) => {
@@ -87,7 +98,7 @@ test.prop([changes, fc.integer({ min: 1, max: 4 }), fc.nat()], { numRuns: RUNS }
 );
 
 test.prop([changes], { numRuns: RUNS })(
-  "without a difference in the partition's primaries, it is the previous ring's list",
+  "without a change, it is the previous ring's list",
   ({ previous, up, partition, n }) => {
     const list = transitionPreferenceList(previous, previous, up, partition, n);
     expect(list.gaining).toBe(0);

@@ -15,11 +15,16 @@ import {
   LayoutError,
   initialMetadata,
   isOwning,
-  markTransferred,
   movingPartitions,
-  retireIfComplete,
   ringsOf,
 } from "../../../../node/core/layout.js";
+import {
+  leavingMembers,
+  markDrained,
+  markTransferred,
+  retireIfComplete,
+} from "../../../../node/core/layout-progress.js";
+import { finished } from "../../../unit/node/core/layout-fixtures.js";
 import { decodeMetadata, encodeMetadata } from "../../../../node/core/layout-codec.js";
 import {
   clearStaged,
@@ -101,10 +106,14 @@ function apply(replicas: ClusterMetadata[], { replica, action, x, y }: Step): vo
       replicas[replica] = { ...metadata, access: changeAccess(metadata.access, x, y) };
     }
     if (action === "mark") {
-      // Some moving partitions, or all of them one time in three.
+      // Some moving partitions, or all of them one time in three; and a leaving member drained.
       const moving = movingPartitions(metadata.layout);
       const some = moving.filter((_, i) => y % 3 === 0 || ((x >> (i % 30)) & 1) === 1);
-      replicas[replica] = markTransferred(metadata, some);
+      const leaving = leavingMembers(metadata.layout);
+      const marked = markTransferred(metadata, some);
+      const drained =
+        leaving.length === 0 ? marked : markDrained(marked, leaving[x % leaving.length]!);
+      replicas[replica] = y % 2 === 0 ? drained : marked;
     }
   } catch (error) {
     if (!(error instanceof LayoutError)) throw error;
@@ -283,7 +292,7 @@ test.prop(
     expectBalanced(left.layout);
     const joining = commitStaged(stageChange(left, join(leaver)));
     expectBalanced(joining.layout);
-    const back = retireIfComplete(markTransferred(joining, movingPartitions(joining.layout)));
+    const back = finished(joining);
     expect(back.layout.previousOwners).toBeUndefined();
     expect(owningMembers(back.layout)).toHaveLength(size);
     expectBalanced(back.layout);
@@ -294,8 +303,7 @@ function join(node: NodeId): StagedChange {
   return { kind: "join", node, address: `${node}.test:7070` };
 }
 
-/** Commits `change`, marks every moving partition transferred and retires. */
+/** Commits `change`, marks every moving partition transferred and every leaver drained, retires. */
 function completed(metadata: ClusterMetadata, change: StagedChange): ClusterMetadata {
-  const committed = commitStaged(stageChange(metadata, change));
-  return retireIfComplete(markTransferred(committed, movingPartitions(committed.layout)));
+  return finished(commitStaged(stageChange(metadata, change)));
 }

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 
-import { LayoutError, markTransferred } from "../../../../node/core/layout.js";
+import { LayoutError } from "../../../../node/core/layout.js";
+import { markTransferred } from "../../../../node/core/layout-progress.js";
 import {
   decodeMetadata,
   encodeMetadata,

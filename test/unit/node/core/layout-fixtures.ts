@@ -7,10 +7,14 @@ import {
   type Layout,
   type StagedChange,
   initialMetadata,
-  markTransferred,
   movingPartitions,
-  retireIfComplete,
 } from "../../../../node/core/layout.js";
+import {
+  leavingMembers,
+  markDrained,
+  markTransferred,
+  retireIfComplete,
+} from "../../../../node/core/layout-progress.js";
 import { encodeMetadata } from "../../../../node/core/layout-codec.js";
 import { commitStaged, stageChange } from "../../../../node/core/layout-merge.js";
 import { nodeId, type NodeId } from "../../../../node/core/node-id.js";
@@ -50,8 +54,16 @@ export function stage(metadata: ClusterMetadata, ...changes: StagedChange[]): Cl
 
 /** Commits `changes`, marks every moving partition transferred and retires. */
 export function completed(metadata: ClusterMetadata, ...changes: StagedChange[]): ClusterMetadata {
-  const committed = commitStaged(stage(metadata, ...changes));
-  return retireIfComplete(markTransferred(committed, movingPartitions(committed.layout)));
+  return finished(commitStaged(stage(metadata, ...changes)));
+}
+
+/**
+ * Marks every moving partition of the change under way transferred and every leaving member
+ * drained, and retires the change.
+ */
+export function finished(committed: ClusterMetadata): ClusterMetadata {
+  const moved = markTransferred(committed, movingPartitions(committed.layout));
+  return retireIfComplete(leavingMembers(committed.layout).reduce(markDrained, moved));
 }
 
 export function states(layout: Layout): string {

@@ -12,11 +12,17 @@ import {
   LayoutError,
   initialMetadata,
   isValidAddress,
-  markTransferred,
   movingPartitions,
-  retireIfComplete,
   ringsOf,
 } from "../../../../node/core/layout.js";
+import {
+  leavingMembers,
+  markDrained,
+  markTransferred,
+  retireIfComplete,
+  undrained,
+} from "../../../../node/core/layout-progress.js";
+import { decodeMetadata, encodeMetadata } from "../../../../node/core/layout-codec.js";
 import {
   clearStaged,
   commitStaged,
@@ -37,6 +43,7 @@ import {
   replace,
   stage,
   completed,
+  finished,
   states,
   bytes,
   primaries,
@@ -360,8 +367,37 @@ describe("markTransferred and retireIfComplete", () => {
     expect(retired.progress).toEqual({ version: 3, done: [] });
     expect(retired.staged).toEqual({ basedOn: 3, revision: 0, changes: [] });
     const leaving = commitStaged(stage(cluster("abcd"), leave("a")));
-    const left = retireIfComplete(markTransferred(leaving, movingPartitions(leaving.layout)));
+    const left = finished(leaving);
     expect(states(left.layout)).toBe("a:removed b:valid c:valid d:valid");
+  });
+
+  it("waits for every leaving member to mark itself drained (no hint left)", () => {
+    const two = commitStaged(stage(cluster("abcde"), leave("a"), replace("b", "f")));
+    expect(leavingMembers(two.layout)).toEqual(["a", "b"]);
+    const moved = markTransferred(two, movingPartitions(two.layout));
+    expect(retireIfComplete(moved)).toBe(moved);
+    const one = markDrained(moved, id("b"));
+    expect(one.progress.drained).toEqual(["b"]);
+    expect(undrained(one)).toEqual(["a"]);
+    expect(retireIfComplete(one)).toBe(one);
+    // Only a leaving member of the change under way can be marked, and only once.
+    expect(markDrained(one, id("c"))).toBe(one);
+    expect(markDrained(one, id("b"))).toBe(one);
+    expect(markDrained(cluster("abc"), id("a"))).toEqual(cluster("abc"));
+    const both = markDrained(one, id("a"));
+    expect(both.progress).toEqual({ version: 2, done: both.progress.done, drained: ["a", "b"] });
+    expect(decodeMetadata(encodeMetadata(both))).toEqual(both);
+    const retired = retireIfComplete(both);
+    expect(states(retired.layout)).toBe("a:removed b:removed c:valid d:valid e:valid f:valid");
+    expect(retired.progress).toEqual({ version: 3, done: [] });
+  });
+
+  it("merges drained marks of one version as a union, and drops them with their version", () => {
+    const two = commitStaged(stage(cluster("abcde"), leave("a"), leave("b")));
+    const [a, b] = [markDrained(two, id("a")), markDrained(two, id("b"))];
+    expect(mergeMetadata(a, b).progress.drained).toEqual(["a", "b"]);
+    const ahead = commitStaged(stage(finished(two), join("g")));
+    expect(mergeMetadata(a, ahead).progress).toEqual(ahead.progress);
   });
 
   it("gives the same bytes on two nodes that marked the partitions in other orders", () => {

@@ -9,12 +9,8 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import { accessHandlers } from "../../../../node/membership/access-server.js";
 import { MetadataStore } from "../../../../node/membership/metadata-store.js";
 import { silentLogger } from "../../../../node/logger.js";
-import {
-  initialMetadata,
-  markTransferred,
-  movingPartitions,
-  retireIfComplete,
-} from "../../../../node/core/layout.js";
+import { initialMetadata, movingPartitions } from "../../../../node/core/layout.js";
+import { markTransferred, retireIfComplete } from "../../../../node/core/layout-progress.js";
 import { commitStaged, stageChange } from "../../../../node/core/layout-merge.js";
 import { liveUser } from "../../../../node/core/access.js";
 import { nodeId } from "../../../../node/core/node-id.js";

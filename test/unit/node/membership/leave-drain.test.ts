@@ -1,0 +1,131 @@
+// Goal: a leaving node stands in for no primary, and its change retires only once it has handed
+// off every hint it held (simulation seed 33245: a replaced node took a w=1 write in a down
+// primary's place, the change retired, the node was stopped, and the write was gone).
+// Method: a committed leave of a (a, b, c, d → b, c, d) with every moving partition already
+// marked transferred, so that only a's hints hold the retirement; the TransferLoop of a with a
+// real HintStore over a MemoryStorage, whose hint writes the test can hold at a gate; time a
+// ManualClock.
+
+import { describe, expect, it } from "vitest";
+import { KvError } from "../../../../node/core/errors.js";
+import { movingPartitions, ringsOf } from "../../../../node/core/layout.js";
+import { commitStaged } from "../../../../node/core/layout-merge.js";
+import { markTransferred } from "../../../../node/core/layout-progress.js";
+import type { NodeId } from "../../../../node/core/node-id.js";
+import { HintStore } from "../../../../node/hints/hint-store.js";
+import { silentLogger } from "../../../../node/logger.js";
+import { MetadataStore } from "../../../../node/membership/metadata-store.js";
+import { TransferLoop } from "../../../../node/membership/transfer-loop.js";
+import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
+import { ManualClock } from "../manual-clock.js";
+import { cluster, id, leave, stage } from "../core/layout-fixtures.js";
+
+const KEY = new TextEncoder().encode("k");
+
+/** A memory engine whose puts wait while `held` is set. */
+class GatedStorage extends MemoryStorage {
+  held: Promise<void> | undefined;
+  override async put(...args: Parameters<MemoryStorage["put"]>): ReturnType<MemoryStorage["put"]> {
+    await this.held;
+    return super.put(...args);
+  }
+}
+
+async function setup(self: NodeId) {
+  const clock = new ManualClock();
+  const committed = commitStaged(stage(cluster("abcd", 16), leave("a")));
+  const metadata = MetadataStore.inMemory(
+    markTransferred(committed, movingPartitions(committed.layout)),
+  );
+  const view = {
+    self,
+    get ring() {
+      return ringsOf(metadata.current.layout).current;
+    },
+    get previousRing() {
+      return ringsOf(metadata.current.layout).previous;
+    },
+    get layout() {
+      return metadata.current.layout;
+    },
+    upNodes: () => new Set(["a", "b", "c", "d"].map(id)),
+    onLayoutChange: () => () => undefined,
+  };
+  const storage = new GatedStorage();
+  const hints = new HintStore(storage, { bytesMaxPerTarget: 1 << 20 });
+  await hints.open();
+  const loop = new TransferLoop({
+    view,
+    metadata,
+    exchange: () => Promise.reject(new Error("a leaving node confirms nothing")),
+    hints,
+    clock,
+    logger: silentLogger(),
+  });
+  const stateOf = (node: string): string | undefined =>
+    metadata.current.layout.members.find((member) => member.node === node)?.state;
+  return { clock, metadata, hints, storage, loop, stateOf };
+}
+
+describe("a leaving node's hints", () => {
+  it("hold its change until they are handed off; new stand-ins are refused meanwhile", async () => {
+    const { clock, metadata, hints, loop, stateOf } = await setup(id("a"));
+    await hints.add(id("b"), "bucket", KEY, 10);
+    loop.start();
+    await clock.advance(3_000);
+    // Every partition moved, but a still holds a copy in b's place: the change waits.
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    expect(metadata.current.progress.drained).toBeUndefined();
+    expect(stateOf("a")).toBe("leaving");
+    const refused = await hints.add(id("c"), "bucket", KEY, 10).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(KvError);
+    expect((refused as KvError).code).toBe("overloaded");
+    expect((refused as KvError).message).toBe(
+      "node a is leaving the cluster and stands in for no other node",
+    );
+    expect(hints.pendingCount()).toBe(1);
+    // Re-homing a copy it holds already (its primary left) is no new stand-in.
+    await hints.add(id("c"), "bucket", KEY, 10, { rehome: true });
+    await hints.remove(hints.batch(id("c"), 10));
+
+    // Handed off: a marks itself drained, and the change retires.
+    await hints.remove(hints.batch(id("b"), 10));
+    await clock.advance(1_000);
+    expect(stateOf("a")).toBe("removed");
+    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    await loop.close();
+  });
+
+  it("counts a hint still being written, taken before the node knew it was leaving", async () => {
+    const { clock, metadata, hints, storage, loop } = await setup(id("a"));
+    let open: () => void = () => undefined;
+    storage.held = new Promise<void>((resolve) => (open = resolve));
+    const adding = hints.add(id("b"), "bucket", KEY, 10);
+    loop.start();
+    await clock.advance(3_000);
+    expect(hints.pendingCount()).toBe(0);
+    expect(hints.isEmpty()).toBe(false);
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    storage.held = undefined;
+    open();
+    await adding;
+    await clock.advance(2_000);
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    await hints.remove(hints.batch(id("b"), 10));
+    await clock.advance(1_000);
+    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    await loop.close();
+  });
+
+  it("are no concern of a member that stays: it takes hints and marks nothing", async () => {
+    const { clock, metadata, hints, loop } = await setup(id("b"));
+    loop.start();
+    await clock.advance(2_000);
+    await hints.add(id("c"), "bucket", KEY, 10);
+    expect(hints.pendingCount()).toBe(1);
+    // Only a's mark is missing, and only a can make it.
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    expect(metadata.current.progress.drained).toBeUndefined();
+    await loop.close();
+  });
+});
