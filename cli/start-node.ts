@@ -10,7 +10,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { PROTO_LOADER_OPTIONS, loadProto, warmCodecs } from "../proto/load-proto.js";
 import type { NodeId } from "../node/core/node-id.js";
-import { DEFAULT_LIMITS, type Limits } from "../node/core/limits.js";
+import { DEFAULT_LIMITS, writeLifeMs, type Limits } from "../node/core/limits.js";
 import type { Storage } from "../node/storage/storage.js";
 import { Replica } from "../node/replica.js";
 import { ActorLease } from "../node/actor-lease.js";
@@ -209,7 +209,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     clock,
     options: config.aaeIntervalMs === undefined ? {} : { intervalMs: config.aaeIntervalMs },
     hints,
-    reap: config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs },
+    reap: {
+      ...(config.tombstoneGraceMs === undefined ? {} : { graceMs: config.tombstoneGraceMs }),
+      heldMsMin: writeLifeMs(limits),
+    },
     leftToTransfer: (partition: number, peer: NodeId): boolean =>
       transfers.leftToTransfer(partition, peer),
     snapshots: treeSnapshotFile(config.dataDir),

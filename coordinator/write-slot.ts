@@ -80,16 +80,28 @@ export async function sendToSlot(
       target = spare;
       continue;
     }
-    handOff(deps, send, spare, hintFor ?? node, spares, payload);
+    const untilMs = Math.max(payload.deadlineMs, deps.clock.monotonicMs()) + handOffWindowMs(deps);
+    handOff(deps, send, spare, hintFor ?? node, spares, payload, untilMs);
     return reply;
   }
+}
+
+/**
+ * How long after a write's deadline its hinted copy may still be handed to spares: one default
+ * request time, shared by every spare tried in turn. So every copy of a write is sent within
+ * writeLifeMs of its start, which the tombstone reaper waits out
+ * (node/core/limits.ts).
+ */
+function handOffWindowMs(deps: Pick<WriteSlotDeps, "limits">): number {
+  return deps.limits.requestTimeoutMsDefault;
 }
 
 /**
  * Hands a hinted copy for `primary` to `spare` in the background, and to the next spare while
  * one refuses or fails: the write was acknowledged without the primary's copy, and a hint is
  * what brings it there. The slot may have failed only at the request's deadline (a paused
- * node), so each copy gets a deadline of its own.
+ * node), so the copies get a window of their own after it, `untilMs` (monotonic), which they
+ * share: no spare is tried after it, or a chain of spares would outlive any bound.
  */
 function handOff(
   deps: WriteSlotDeps,
@@ -98,16 +110,17 @@ function handOff(
   primary: NodeId,
   spares: NodeId[],
   payload: SlotPayload,
+  untilMs: number,
 ): void {
-  const ownDeadlineMs = deps.clock.monotonicMs() + deps.limits.requestTimeoutMsDefault;
-  void send(spare, primary, Math.max(payload.deadlineMs, ownDeadlineMs)).then((reply) => {
+  void send(spare, primary, untilMs).then((reply) => {
     if (reply.ok) {
       payload.copies.stored({ node: spare, hintFor: primary });
       return;
     }
     // Over its limit the object is refused by every node alike: no spare would take it.
-    const next = "overLimit" in reply ? undefined : spares.shift();
-    deps.logger.info({ spare, hintFor: primary, next }, "hinted copy not stored");
-    if (next !== undefined) handOff(deps, send, next, primary, spares, payload);
+    const late = deps.clock.monotonicMs() >= untilMs;
+    const next = "overLimit" in reply || late ? undefined : spares.shift();
+    deps.logger.info({ spare, hintFor: primary, next, late }, "hinted copy not stored");
+    if (next !== undefined) handOff(deps, send, next, primary, spares, payload, untilMs);
   });
 }

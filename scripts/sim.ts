@@ -115,7 +115,7 @@ async function replay(seed: number, settings: RunSettings): Promise<number> {
   console.log(`trace ${result.traceHash}`);
   for (const [name, value] of Object.entries(result.summary)) console.log(`  ${name}: ${value}`);
   console.log(
-    `  acknowledged writes: ${result.report.writes.ok} (lost with no durable copy promised — dw=0, or dw≤1 by a force-removed node: ${result.report.lostUndurable}), ` +
+    `  acknowledged writes: ${result.report.writes.ok} (lost with no durable copy promised — dw=0, or all dw disks on force-removed nodes: ${result.report.lostUndurable}), ` +
       `max siblings: ${Math.max(0, ...result.report.keys.map((key) => key.siblingsMax))}, ` +
       `writes stored twice: ${result.report.counts["duplicate-value"]}`,
   );
@@ -161,8 +161,10 @@ async function many(first: number, count: number, settings: RunSettings): Promis
   );
   if (settings.mutation !== "none") {
     const lost = failed.reduce((sum, outcome) => sum + outcome.lostWrites, 0);
+    const seeds = failed.map((outcome) => outcome.seed).join(", ");
     console.log(
-      `mutation ${settings.mutation}: the checker failed ${failed.length}/${count} seeds (${lost} lost writes)`,
+      `mutation ${settings.mutation}: the checker failed ${failed.length}/${count} seeds (${lost} lost writes)` +
+        (failed.length === 0 ? "" : `: ${seeds}`),
     );
     return failed.length > 0 ? 0 : 1;
   }

@@ -14,6 +14,7 @@ import { encodeObject } from "../core/object-codec.js";
 import { decodeObject } from "../core/object-decode.js";
 import { partitionOfKey } from "../core/key-hash.js";
 import { KvError } from "../core/errors.js";
+import { DEFAULT_LIMITS, writeLifeMs } from "../core/limits.js";
 import { agreedKeys, planReapRound, reapBlocker, tombstoneSince } from "../core/tombstones.js";
 import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 import type { Clock } from "../clock.js";
@@ -39,6 +40,13 @@ export interface ReapOptions {
    * in flight (Limits.requestTimeoutMsMax), so a late replica write cannot bring it back.
    */
   readonly guardMs: number;
+  /**
+   * How long the node leading a key's reaping must have held its tombstone first, on its
+   * monotonic clock: a write's life (limits.ts writeLifeMs, 65 s by default), so that no copy
+   * of a write the tombstone supersedes is still on its way to a spare, where no guard would
+   * answer it and the reaper's check of hints could not see it yet (simulation seed 26934).
+   */
+  readonly heldMsMin: number;
   /** Deadline of each Reap and Status call to a peer. */
   readonly callTimeoutMs: number;
   /**
@@ -54,6 +62,7 @@ export const DEFAULT_REAP_OPTIONS: ReapOptions = Object.freeze({
   intervalMs: 5_000,
   keysPerRoundMax: 4_096,
   guardMs: 120_000,
+  heldMsMin: writeLifeMs(DEFAULT_LIMITS),
   callTimeoutMs: 5_000,
   reapWhileDown: false,
 });
@@ -138,6 +147,7 @@ interface Tombstone {
   readonly key: Uint8Array;
   readonly partition: number;
   readonly sinceMs: number;
+  readonly heldSinceMs: number;
 }
 
 /** What one round did. */
@@ -177,10 +187,11 @@ export class TombstoneReaper {
       visit(id, tombstone.partition, tombstone.sinceMs);
   }
 
-  /** Holds a tombstone as a snapshot recorded it (`id` is storageKeyString's). */
+  /** Holds a tombstone as a snapshot recorded it (`id` is storageKeyString's), held from now. */
   restore(id: string, partition: number, sinceMs: number): void {
     const { bucket, key } = parseStorageKeyString(id);
-    this.#tombstones.set(id, { bucket, key, partition, sinceMs });
+    const heldSinceMs = this.#deps.clock.monotonicMs();
+    this.#tombstones.set(id, { bucket, key, partition, sinceMs, heldSinceMs });
   }
 
   /** Records the object now stored under a key (undefined: removed). O(1) for live objects. */
@@ -196,11 +207,16 @@ export class TombstoneReaper {
       if (this.#tombstones.size > 0) this.#tombstones.delete(id);
       return;
     }
+    // Held since it came with this newest delete: a newer one supersedes writes that began
+    // after this node got the older, so its wait starts again.
+    const before = this.#tombstones.get(id);
+    if (before?.sinceMs === sinceMs) return;
     const partition = partitionOfKey(bucket, key, this.#deps.view.ring.partitionCount);
     // A copy: the key a replica put brings is a view into its whole stream message (up to
     // CALL_BATCH_BYTES_MAX), which a held tombstone would otherwise keep alive for its grace.
     const held = Uint8Array.prototype.slice.call(key);
-    this.#tombstones.set(id, { bucket, key: held, partition, sinceMs });
+    const heldSinceMs = this.#deps.clock.monotonicMs();
+    this.#tombstones.set(id, { bucket, key: held, partition, sinceMs, heldSinceMs });
   }
 
   /**
@@ -215,6 +231,8 @@ export class TombstoneReaper {
       primariesOf,
       nowMs: this.#deps.clock.nowMs(),
       graceMs: options.graceMs,
+      monotonicMs: this.#deps.clock.monotonicMs(),
+      heldMsMin: options.heldMsMin,
       keysPerRoundMax: options.keysPerRoundMax,
     });
     const { candidates } = plan;

@@ -217,6 +217,20 @@ export const DEFAULT_LIMITS: Limits = {
   strangerHandshakeRateMax: 32,
 };
 
+/**
+ * The longest a write's copies are still sent after the write began: its deadline (cut to
+ * requestTimeoutMsMax), then the window its hinted copy gets to reach a spare (one default
+ * request time, shared by every spare tried: coordinator/write-slot.ts). A node reaps a tombstone
+ * only once it has held it this long (tombstone-reaper.ts): every write the tombstone supersedes
+ * began before the delete, so no copy of one can land anywhere after the reap, on a spare least
+ * of all, where no reap guard would answer it.
+ */
+export function writeLifeMs(
+  limits: Pick<Limits, "requestTimeoutMsMax" | "requestTimeoutMsDefault">,
+): number {
+  return limits.requestTimeoutMsMax + limits.requestTimeoutMsDefault;
+}
+
 /** Pairs of limits where the first may not exceed the second. */
 const ORDERED: readonly (readonly [keyof Limits, keyof Limits])[] = [
   ["valueBytesMax", "objectBytesMax"],

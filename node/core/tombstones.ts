@@ -84,6 +84,11 @@ export interface IndexedTombstone {
   readonly partition: number;
   /** The time of its newest delete ({@link tombstoneSince}): a coordinator's wall clock. */
   readonly sinceMs: number;
+  /**
+   * Since when this node has held it with that newest delete, on its monotonic clock (from its
+   * start for what it found at start): no wall-clock step or skew moves it.
+   */
+  readonly heldSinceMs: number;
 }
 
 /** Keys whose reaping the same other primaries must agree to. */
@@ -111,16 +116,21 @@ export interface ReapRoundInput {
   /** This node's wall clock now. */
   readonly nowMs: number;
   readonly graceMs: number;
+  /** This node's monotonic clock now. */
+  readonly monotonicMs: number;
+  /** How long this node must have held a tombstone (limits.ts writeLifeMs). */
+  readonly heldMsMin: number;
   readonly keysPerRoundMax: number;
 }
 
 /**
  * Plans a round: the tombstones, taken in index order up to keysPerRoundMax, whose grace has
- * passed and whose partition this node leads, grouped by the other primaries that must agree.
- * This node leads a partition when it is the first of the partition's primaries it believes
- * up; while a primary is down nothing is reaped anyway (see {@link reapBlocker}), but the
- * leader plans and then says why it waits. Two nodes that both believe they lead are harmless:
- * every removal is conditional on the copy being unchanged.
+ * passed, that this node has held for heldMsMin, and whose partition this node leads, grouped
+ * by the other primaries that must agree. This node leads a partition when it is the first of
+ * the partition's primaries it believes up; while a primary is down nothing is reaped anyway
+ * (see {@link reapBlocker}), but the leader plans and then says why it waits. Two nodes that
+ * both believe they lead are harmless: every removal is conditional on the copy being
+ * unchanged.
  */
 export function planReapRound<T extends IndexedTombstone>(
   tombstones: Iterable<T>,
@@ -131,6 +141,7 @@ export function planReapRound<T extends IndexedTombstone>(
   for (const tombstone of tombstones) {
     if (candidates >= input.keysPerRoundMax) break;
     if (!graceElapsed(tombstone.sinceMs, input.nowMs, input.graceMs)) continue;
+    if (input.monotonicMs - tombstone.heldSinceMs < input.heldMsMin) continue;
     const primaries = input.primariesOf(tombstone.partition);
     if (primaries.find((node) => input.up.has(node)) !== input.self) continue;
     const peers = primaries.filter((node) => node !== input.self);

@@ -6,7 +6,7 @@
 
 import { EMPTY_CONTEXT } from "../../node/core/causal-context.js";
 import { EMPTY_DVV_SET, join, liveValues, sync, vtag, type DvvSet } from "../../node/core/dvv.js";
-import { DEFAULT_LIMITS } from "../../node/core/limits.js";
+import { DEFAULT_LIMITS, writeLifeMs, type Limits } from "../../node/core/limits.js";
 import { DEFAULT_BUCKET } from "../../coordinator/core/quorum-options.js";
 import { checkRun, type CheckResult } from "../nemesis/core/checker.js";
 import type { FinalKey, LocalCopy, ObservedSibling } from "../nemesis/core/history.js";
@@ -238,7 +238,7 @@ function summaryOf(run: Run, options: SimOptions): Record<string, number | strin
 async function readEverything(run: Run): Promise<void> {
   const { scheduler, cluster, workload, trace } = run;
   const all = { r: DEFAULT_BUCKET.n, w: 1, dw: 1, pr: 0, pw: 0, strict: false };
-  const timeoutMs = DEFAULT_LIMITS.requestTimeoutMsDefault;
+  const timeoutMs = SIM_LIMITS.requestTimeoutMsMax;
   for (const process of cluster.processes()) {
     const reads = workload.keys.map((key) => workload.read(-1, key, process.self, all, timeoutMs));
     await scheduler.run();
@@ -314,6 +314,17 @@ function drawBaseFaults(random: SeededRandom): NetworkFaults {
   };
 }
 
+/**
+ * The limits of a simulated node: requests live at most as long as the longest client timeout
+ * here (3 s), and a hinted copy gets 1 s more, so a tombstone is reaped 4 s after its node got
+ * it (writeLifeMs), short enough for reaping to happen during the faults.
+ */
+const SIM_LIMITS: Limits = {
+  ...DEFAULT_LIMITS,
+  requestTimeoutMsDefault: 1_000,
+  requestTimeoutMsMax: 3_000,
+};
+
 function drawCluster(random: SeededRandom, options: SimOptions): ClusterConfig {
   const nodeCount = random.range(3, 5);
   const { breakage, ...mutation } = mutationOf(options.mutation, random);
@@ -323,8 +334,8 @@ function drawCluster(random: SeededRandom, options: SimOptions): ClusterConfig {
     fsyncMs: [1, random.range(2, 15)],
     skewMsMax: random.pick([0, 20, 500]),
     hintedHandoff: options.hintedHandoff ?? random.chance(0.8),
-    hintBytesMaxPerTarget: random.chance(0.2) ? 400 : DEFAULT_LIMITS.hintBytesMax,
-    limits: DEFAULT_LIMITS,
+    hintBytesMaxPerTarget: random.chance(0.2) ? 400 : SIM_LIMITS.hintBytesMax,
+    limits: SIM_LIMITS,
     bucket: DEFAULT_BUCKET,
     ...mutation,
     background: drawBackground(random, breakage),
@@ -373,6 +384,7 @@ function drawBackground(random: SeededRandom, breakage: BackgroundBreakage): Bac
       // within the guard revives the tombstone (Replica.merge), which hides the mutation when
       // the down member returns in time, and in production an outage may last hours.
       guardMs: reapGuardMs(random.pick([5_000, 10_000]), breakage.reapWhileDown),
+      heldMsMin: writeLifeMs(SIM_LIMITS),
       callTimeoutMs: random.pick([1_000, 5_000]),
       reapWhileDown: breakage.reapWhileDown,
     },

@@ -85,9 +85,11 @@ export async function converge(run: ConvergingRun): Promise<void> {
   );
   // Reaping: once the tombstones' grace has passed (on clocks up to the skew apart; the last
   // delete was before the heal), two rounds of every node, so that one starts after the cycle.
+  // And once the leaders have held them a write's life (the last came in the cycle just run).
   const graceLeftMs = Math.max(
     0,
     healedMs + (reap.graceMs ?? 0) + config.skewMsMax - scheduler.nowMs,
+    reap.heldMsMin ?? 0,
   );
   const reapMs = graceLeftMs + 2 * (reap.intervalMs ?? 0);
   await scheduler.run({ untilMs: scheduler.nowMs + reapMs });

@@ -26,7 +26,14 @@ beforeAll(async () => {
   cluster = await TestCluster.start({
     nodes: 3,
     storage: "log",
-    serveArgs: ["--no-read-repair", "--no-hinted-handoff", `--aae-interval-ms=${INTERVAL_MS}`],
+    serveArgs: [
+      "--no-read-repair",
+      "--no-hinted-handoff",
+      `--aae-interval-ms=${INTERVAL_MS}`,
+      // Requests live 2 s at most, so a node reaps a tombstone it has held 3 s (writeLifeMs).
+      "--limit=requestTimeoutMsDefault=1000",
+      "--limit=requestTimeoutMsMax=2000",
+    ],
   });
 });
 

@@ -74,10 +74,11 @@ export function checkLostWrites(
 
 /**
  * Whether a durable copy of an acknowledged write is still promised: not for dw=0 (no disk had
- * it when it was acknowledged), nor for dw ≤ 1 coordinated by a node force-removed since (only
- * its disk was sure to hold it, and that disk is gone for good). A delete's coordinator is not
- * known (its reply carries no context, so no dot): with dw ≤ 1 it is promised only while no
- * node has been force-removed.
+ * it when it was acknowledged), nor when the disks sure to hold it may all be gone for good:
+ * dw of them, the coordinator's and dw − 1 others, so a write whose coordinator was
+ * force-removed with at least dw − 1 other nodes (simulation seed 1869: w=2, dw=2 on n2 and n3,
+ * both force-removed). A delete's coordinator is not known (its reply carries no context, so no
+ * dot): it is promised only while fewer than dw nodes have been force-removed.
  */
 function durablyPromised(
   write: WriteRecord,
@@ -85,7 +86,8 @@ function durablyPromised(
   lostNodes: ReadonlySet<string>,
 ): boolean {
   if (write.durableRequired === false) return false;
-  if ((write.durableCopies ?? 2) > 1 || lostNodes.size === 0) return true;
+  const durableCopies = write.durableCopies ?? 2;
+  if (lostNodes.size < Math.max(1, durableCopies)) return true;
   const dot = index.dotOf(write);
   if (dot === undefined) return write.deleted !== true;
   return !lostNodes.has(dot.actor.slice(0, dot.actor.lastIndexOf(".")));
@@ -98,7 +100,7 @@ function durablyPromised(
  * version again means a replica resurrected it (a tombstone reaped while a replica still had the
  * older version, a merge that dropped a context). Siblings beside their superseder are
  * siblings-not-concurrent instead. A write whose durable copy is no longer promised
- * (durablyPromised: dw=0, or dw ≤ 1 on a node force-removed since) may be lost, and with it
+ * (durablyPromised: dw=0, or every disk sure to hold it force-removed since) may be lost, and with it
  * its supersession: a delete whose one tombstone went with a force-removed node, say.
  */
 export function checkResurrected(

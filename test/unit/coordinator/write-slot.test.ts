@@ -1,6 +1,8 @@
 // Goal: a write acknowledged without a slot's copy always leaves a hinted copy for the slot's
 // primary on some spare: after a primary that failed, after a fallback that failed (its copy,
 // and so its hint, may be missing), and on the next spare when a hinted copy itself fails.
+// The hinted copies of one write share one window after its deadline, so that no copy of a
+// write is sent after the write's life (limits.ts writeLifeMs), which tombstone reaping waits out.
 // Method: sendToSlot over a transport that answers each node as a table says, on a ManualClock.
 
 import { describe, expect, it } from "vitest";
@@ -20,16 +22,29 @@ import { createLogger } from "../../../node/logger.js";
 import { ManualClock } from "../node/manual-clock.js";
 import { textVersion } from "../node/core/dvv-test-helpers.js";
 
-type Answer = "ok" | "failed" | "declined" | "over-limit";
+type Answer = "ok" | "failed" | "declined" | "over-limit" | "times-out";
 
 /** Answers each node as `answers` says ("ok" for any other) and records every call. */
 class TableTransport {
   readonly calls: string[] = [];
-  constructor(readonly answers: Readonly<Record<string, Answer>>) {}
+  /** The wall-clock deadline of each call, in order. */
+  readonly deadlines: number[] = [];
+  constructor(
+    readonly answers: Readonly<Record<string, Answer>>,
+    readonly clock = new ManualClock(),
+  ) {}
 
   put(node: NodeId, _b: string, _k: Uint8Array, _o: DvvSet, options: ReplicaWriteOptions) {
     this.calls.push(options.hintFor === "" ? node : `${node} for ${options.hintFor}`);
+    this.deadlines.push(options.deadlineMs);
     const answer = this.answers[node] ?? "ok";
+    if (answer === "times-out") {
+      return new Promise<TransportWriteReply>((resolve) => {
+        this.clock.setTimer(options.deadlineMs - this.clock.nowMs(), () =>
+          resolve({ ok: false, error: "deadline" }),
+        );
+      });
+    }
     const reply: TransportWriteReply =
       answer === "ok"
         ? { ok: true, durable: false }
@@ -58,7 +73,7 @@ async function slot(answers: Record<string, Answer>, node: string, hintFor?: str
   const transport = new TableTransport(answers);
   const deps: WriteSlotDeps = {
     transport: transport as unknown as ReplicaTransport,
-    clock: new ManualClock(),
+    clock: transport.clock,
     limits: DEFAULT_LIMITS,
     logger: createLogger({ node: "n1", level: "silent" }),
     sloppyAllowed: true,
@@ -92,5 +107,28 @@ describe("sendToSlot", () => {
   ];
   it.each(rows)("%s", async (_, answers, node, hintFor, ok, calls) => {
     expect(await slot(answers, node, hintFor)).toEqual({ ok, calls });
+  });
+
+  it("gives the hinted copies one window after the write's deadline, and no spare after it", async () => {
+    const clock = new ManualClock();
+    const answers: Record<string, Answer> = { p: "failed", s1: "failed", s2: "times-out" };
+    const transport = new TableTransport(answers, clock);
+    const deps: WriteSlotDeps = {
+      transport: transport as unknown as ReplicaTransport,
+      clock,
+      limits: DEFAULT_LIMITS,
+      logger: createLogger({ node: "n1", level: "silent" }),
+      sloppyAllowed: true,
+    };
+    const payload = { object: EMPTY_DVV_SET, durable: false, copies: new WriteCopies() };
+    const spares = ["s1", "s2", "s3"].map(nodeId);
+    const deadlineMs = clock.monotonicMs() + 1_000;
+    await sendToSlot(deps, COMMAND, nodeId("p"), undefined, spares, { ...payload, deadlineMs });
+    await clock.advance(DEFAULT_LIMITS.requestTimeoutMsDefault + 1_000);
+    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+    // s2 held its copy until the window closed: s3 is never asked, though it would answer.
+    expect(transport.calls).toEqual(["p", "s1 for p", "s2 for p"]);
+    const windowEnd = clock.nowMs();
+    expect(transport.deadlines.slice(1)).toEqual([windowEnd, windowEnd]);
   });
 });

@@ -105,7 +105,7 @@ describe("checkRun", () => {
     expect(result.examples.join("\n")).toMatch(/acknowledged a/);
   });
 
-  it("counts a dw ≤ 1 write coordinated by a force-removed node as unpromised, never a dw=2 one", () => {
+  it("counts a write as unpromised once its coordinator and dw − 1 other nodes were force-removed", () => {
     const lostWith = (durableCopies: number, lostNodes: string[]): number => {
       const a = write("a", { dot: dot(1, "n3.x"), durableCopies });
       const b = write("b", { dot: dot(2) });
@@ -117,6 +117,10 @@ describe("checkRun", () => {
     expect(lostWith(1, [])).toBe(1);
     expect(lostWith(2, ["n3"])).toBe(1);
     expect(lostWith(1, ["n1"])).toBe(1);
+    // dw=2 on n3 and another node, both force-removed (seed 1869); not while n3 survives.
+    expect(lostWith(2, ["n3", "n2"])).toBe(0);
+    expect(lostWith(2, ["n1", "n2"])).toBe(1);
+    expect(lostWith(3, ["n3", "n2"])).toBe(1);
   });
 
   it("accounts for a write superseded transitively (c saw b, which saw a)", () => {
@@ -179,6 +183,7 @@ describe("checkRun", () => {
     expect(backWith(1, ["n4"])).toBe(0);
     expect(backWith(1, [])).toBe(1);
     expect(backWith(2, ["n4"])).toBe(1);
+    expect(backWith(2, ["n4", "n5"])).toBe(0);
   });
 
   it("does not count an acknowledged dw=0 set element as lost", () => {

@@ -65,7 +65,7 @@ async function pair() {
       clock,
       hints: { targets: () => [], totals: () => ({ count: 0, bytes: 0 }) },
       options: { intervalMs: INTERVAL_MS, confirmDelayMs: 100 },
-      reap: { graceMs: GRACE_MS, intervalMs: REAP_INTERVAL_MS },
+      reap: { graceMs: GRACE_MS, intervalMs: REAP_INTERVAL_MS, heldMsMin: GRACE_MS },
     });
     replica.onWrite(antiEntropy.writeListener);
     replica.onRemove(antiEntropy.removeListener);

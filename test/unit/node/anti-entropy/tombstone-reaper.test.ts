@@ -50,7 +50,7 @@ interface Call {
  * Nodes n1..n<count>; every partition's primaries are the first `n` of them. A node in
  * `silent` answers no call.
  */
-async function cluster(options: { count?: number; n?: number } = {}) {
+async function cluster(options: { count?: number; n?: number; heldMsMin?: number } = {}) {
   const count = options.count ?? 3;
   const names = Array.from({ length: count }, (_, index) => nodeId(`n${index + 1}`));
   const primaries = names.slice(0, options.n ?? count);
@@ -100,7 +100,12 @@ async function cluster(options: { count?: number; n?: number } = {}) {
         clock,
         counters: stats.counters,
         logger: silentLogger(),
-        options: { ...DEFAULT_REAP_OPTIONS, graceMs: GRACE_MS, guardMs: 60_000 },
+        options: {
+          ...DEFAULT_REAP_OPTIONS,
+          graceMs: GRACE_MS,
+          guardMs: 60_000,
+          heldMsMin: options.heldMsMin ?? 0,
+        },
       }),
     };
     replica.onWrite((bucket, key, _before, after) => node.reaper.observe(bucket, key, after));
@@ -169,6 +174,35 @@ describe("TombstoneReaper.round", () => {
     });
     expect(await holders("k")).toEqual([]);
     expect(at("n1").reaper.count).toBe(0);
+  });
+
+  it("waits until its node has held the tombstone a write's life, on the monotonic clock", async () => {
+    const heldMsMin = 10_000;
+    const { clock, at, write, deleted, holders } = await cluster({ heldMsMin });
+    const first = await deleted("k");
+    // Past the grace by the wall clock, stepped a day on: it waits still.
+    clock.jumpWall(86_400_000);
+    await clock.advance(heldMsMin - 1);
+    expect((await at("n1").reaper.round()).candidates).toBe(0);
+    // Stored again with the same newest delete (a merge with an older concurrent tombstone,
+    // say), it does not start the wait again.
+    at("n1").reaper.observe("b", encoder.encode("k"), first);
+    await clock.advance(1);
+    expect((await at("n1").reaper.round()).candidates).toBe(1);
+
+    // A newer delete supersedes writes that began after the older one came: it waits anew.
+    const again = await write("n1", "k2", "x", EMPTY_CONTEXT);
+    const older = await write("n1", "k2", "", join(again), true);
+    await clock.advance(heldMsMin - 1);
+    const newer = await write("n1", "k2", "", join(older), true);
+    for (const node of ["n2", "n3"]) {
+      await at(node).replica.merge("b", encoder.encode("k2"), newer, { durable: false });
+    }
+    await clock.advance(1);
+    expect((await at("n1").reaper.round()).candidates).toBe(0);
+    await clock.advance(heldMsMin);
+    expect((await at("n1").reaper.round()).reaped).toBe(1);
+    expect(await holders("k2")).toEqual([]);
   });
 
   it("holds a copy of a tombstone's key, not a view into the message it came in", async () => {

@@ -138,14 +138,19 @@ describe("planReapRound", () => {
     primariesOf: (partition) => PRIMARIES[partition] ?? [],
     nowMs: 10_000,
     graceMs: 3_000,
+    monotonicMs: 100_000,
+    heldMsMin: 65_000,
     keysPerRoundMax: 100,
     ...overrides,
   });
-  /** Tombstones named by partition and age: "0:5000" is in partition 0, deleted at 5000. */
-  const tombstones = (text: string) =>
+  /**
+   * Tombstones named by partition and age: "0:5000" is in partition 0, deleted at 5000 (wall),
+   * held here since 0 (monotonic); `heldSinceMs` gives another time for all.
+   */
+  const tombstones = (text: string, heldSinceMs = 0) =>
     text.split(" ").map((entry) => {
       const [partition, sinceMs] = entry.split(":").map(Number) as [number, number];
-      return { name: entry, partition, sinceMs };
+      return { name: entry, partition, sinceMs, heldSinceMs };
     });
   const planned = (plan: ReapPlan<{ readonly name: string }>) =>
     plan.groups.map((group) => `${group.peers.join(",")}=${group.keys.map((key) => key.name)}`);
@@ -170,6 +175,14 @@ describe("planReapRound", () => {
     const plan = planReapRound(tombstones(index), input(overrides));
     expect(planned(plan)).toEqual(expected);
     expect(plan.candidates).toBe(expected.join(" ").split(":").length - 1);
+  });
+
+  it("takes only what this node has held for a write's life, whatever the wall clock says", () => {
+    // Deleted long ago by the wall clock (or the clock stepped), but held here 64.999 s.
+    expect(planReapRound(tombstones("0:1", 35_001), input()).candidates).toBe(0);
+    expect(planReapRound(tombstones("0:1", 35_000), input()).candidates).toBe(1);
+    const both = [...tombstones("0:1", 35_001), ...tombstones("0:2", 20_000)];
+    expect(planned(planReapRound(both, input()))).toEqual(["n2,n3=0:2"]);
   });
 
   it("plans nothing for a node that leads no partition", () => {
