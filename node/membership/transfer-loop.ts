@@ -5,8 +5,9 @@
 // partition with every surviving old primary until one exchange with each finds it in sync,
 // then with every other gaining node (which so receives all it had), and then records the
 // partition transferred in the cluster metadata, which gossip spreads. Once every moving
-// partition is, any node retires the change (the new layout alone stays; leaving nodes become
-// removed). Restartable: a crash costs the stream from its last cursor, and the exchanges again.
+// partition is (and every leaving node handed off its hints), the claimant retires the change
+// (the new layout alone stays; leaving nodes become removed). Restartable: a crash costs the
+// stream from its last cursor, and the exchanges again.
 //
 // Why every surviving old primary: a write acknowledged before the change may be on any w of
 // them and on no other, so a new primary must have compared with each to be sure it holds it.
@@ -25,6 +26,7 @@ import {
   undrained,
 } from "../core/layout-progress.js";
 import { planTransition, type PartitionMove } from "../core/cluster-plan.js";
+import { claimantOf } from "../core/claimant.js";
 import type { MetadataStore } from "./metadata-store.js";
 import type { PartitionPuller, PullProgress, PullWanted } from "./partition-puller.js";
 
@@ -207,8 +209,25 @@ export class TransferLoop {
       await this.#metadata.update((current) => markTransferred(current, partitions));
       this.#logger.info({ partitions, version: layout.version }, "partitions transferred here");
     }
+    await this.#retire();
+  }
+
+  /**
+   * Retires the change once it is complete, on the claimant only (claimant.ts), as Riak's
+   * claimant alone moves the ring on: a retirement makes layout version N+1 as a commit does,
+   * and a force-remove committed on the claimant while another node retired would make a second
+   * N+1, of which the merge keeps one; the other node's retirement won in simulation seed 31713,
+   * and the force-removed node, stopped for good, stayed a member. On the claimant the two are
+   * made one after the other, each on the other's result.
+   */
+  async #retire(): Promise<void> {
+    const self = this.#view.self;
+    const retire = (current: ClusterMetadata): ClusterMetadata =>
+      claimantOf(current.layout, this.#view.upNodes()) === self
+        ? retireIfComplete(current)
+        : current;
     const before = this.#metadata.current.layout.version;
-    const after = await this.#metadata.update(retireIfComplete);
+    const after = await this.#metadata.update(retire);
     if (after.layout.version !== before) {
       this.#logger.info({ version: after.layout.version }, "membership change complete");
     }

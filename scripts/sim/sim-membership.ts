@@ -4,6 +4,7 @@
 // member's MetadataStore; gossip, TransferLoop and DropLoop (production code) do the rest. At
 // least `n` members keep owning partitions.
 
+import { claimantOf } from "../../node/core/claimant.js";
 import type { NodeId } from "../../node/core/node-id.js";
 import { isOwning, type StagedChange, type ClusterMetadata } from "../../node/core/layout.js";
 import { commitStaged, stageChange } from "../../node/core/layout-merge.js";
@@ -119,7 +120,12 @@ export class SimMembership {
     if (new Set(live.map((process) => process.metadata.digest)).size > 1) return false;
     const contacts = live.filter((process) => process.isMember(process.self));
     if (contacts.length === 0) return false;
-    const contact = this.#random.pick(contacts);
+    // The member asked forwards the change to the claimant in its view, which makes it
+    // (claimant.ts routeMembershipCall), as `dkv cluster ...` does.
+    const asked = this.#random.pick(contacts);
+    const claimant = claimantOf(asked.metadata.current.layout, asked.upNodes());
+    const contact = live.find((process) => process.self === claimant);
+    if (contact === undefined) return false;
     const metadata = contact.metadata.current;
     // Nor on a member that has not heard of the last commit, even when every live member agrees:
     // the one that made it may be down, its commit on its disk only (sim seed 327, where a join

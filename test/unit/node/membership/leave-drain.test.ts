@@ -2,9 +2,9 @@
 // off every hint it held (simulation seed 33245: a replaced node took a w=1 write in a down
 // primary's place, the change retired, the node was stopped, and the write was gone).
 // Method: a committed leave of a (a, b, c, d → b, c, d) with every moving partition already
-// marked transferred, so that only a's hints hold the retirement; the TransferLoop of a with a
-// real HintStore over a MemoryStorage, whose hint writes the test can hold at a gate; time a
-// ManualClock.
+// marked transferred, so that only a's hints hold the retirement; the TransferLoop of a (or of
+// c, which stays) with a real HintStore over a MemoryStorage, whose hint writes the test can
+// hold at a gate, and that of b, the claimant, which retires; time a ManualClock.
 
 import { describe, expect, it } from "vitest";
 import { KvError } from "../../../../node/core/errors.js";
@@ -37,8 +37,8 @@ async function setup(self: NodeId) {
   const metadata = MetadataStore.inMemory(
     markTransferred(committed, movingPartitions(committed.layout)),
   );
-  const view = {
-    self,
+  const viewOf = (node: NodeId) => ({
+    self: node,
     get ring() {
       return ringsOf(metadata.current.layout).current;
     },
@@ -50,26 +50,36 @@ async function setup(self: NodeId) {
     },
     upNodes: () => new Set(["a", "b", "c", "d"].map(id)),
     onLayoutChange: () => () => undefined,
-  };
+  });
   const storage = new GatedStorage();
   const hints = new HintStore(storage, { bytesMaxPerTarget: 1 << 20 });
   await hints.open();
   const loop = new TransferLoop({
-    view,
+    view: viewOf(self),
     metadata,
-    exchange: () => Promise.reject(new Error("a leaving node confirms nothing")),
+    exchange: () => Promise.reject(new Error("every partition is marked: nothing to confirm")),
     hints,
     clock,
     logger: silentLogger(),
   });
+  // b, the claimant (the lowest valid member up), is the one that retires the change.
+  const claimant = new TransferLoop({
+    view: viewOf(id("b")),
+    metadata,
+    exchange: () => Promise.reject(new Error("every partition is marked: nothing to confirm")),
+    clock,
+    logger: silentLogger(),
+  });
+  claimant.start();
   const stateOf = (node: string): string | undefined =>
     metadata.current.layout.members.find((member) => member.node === node)?.state;
-  return { clock, metadata, hints, storage, loop, stateOf };
+  const close = () => Promise.all([loop.close(), claimant.close()]);
+  return { clock, metadata, hints, storage, loop, stateOf, close };
 }
 
 describe("a leaving node's hints", () => {
   it("hold its change until they are handed off; new stand-ins are refused meanwhile", async () => {
-    const { clock, metadata, hints, loop, stateOf } = await setup(id("a"));
+    const { clock, metadata, hints, loop, stateOf, close } = await setup(id("a"));
     await hints.add(id("b"), "bucket", KEY, 10);
     loop.start();
     await clock.advance(3_000);
@@ -90,14 +100,14 @@ describe("a leaving node's hints", () => {
 
     // Handed off: a marks itself drained, and the change retires.
     await hints.remove(hints.batch(id("b"), 10));
-    await clock.advance(1_000);
+    await clock.advance(2_000);
     expect(stateOf("a")).toBe("removed");
     expect(metadata.current.layout.previousOwners).toBeUndefined();
-    await loop.close();
+    await close();
   });
 
   it("counts a hint still being written, taken before the node knew it was leaving", async () => {
-    const { clock, metadata, hints, storage, loop } = await setup(id("a"));
+    const { clock, metadata, hints, storage, loop, close } = await setup(id("a"));
     let open: () => void = () => undefined;
     storage.held = new Promise<void>((resolve) => (open = resolve));
     const adding = hints.add(id("b"), "bucket", KEY, 10);
@@ -112,13 +122,13 @@ describe("a leaving node's hints", () => {
     await clock.advance(2_000);
     expect(metadata.current.layout.previousOwners).toBeDefined();
     await hints.remove(hints.batch(id("b"), 10));
-    await clock.advance(1_000);
+    await clock.advance(2_000);
     expect(metadata.current.layout.previousOwners).toBeUndefined();
-    await loop.close();
+    await close();
   });
 
   it("are no concern of a member that stays: it takes hints and marks nothing", async () => {
-    const { clock, metadata, hints, loop } = await setup(id("b"));
+    const { clock, metadata, hints, loop, close } = await setup(id("c"));
     loop.start();
     await clock.advance(2_000);
     await hints.add(id("c"), "bucket", KEY, 10);
@@ -126,6 +136,6 @@ describe("a leaving node's hints", () => {
     // Only a's mark is missing, and only a can make it.
     expect(metadata.current.layout.previousOwners).toBeDefined();
     expect(metadata.current.progress.drained).toBeUndefined();
-    await loop.close();
+    await close();
   });
 });

@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import type { ExchangeReport } from "../../../../node/anti-entropy/exchange.js";
 import { planTransition } from "../../../../node/core/cluster-plan.js";
-import { ringsOf } from "../../../../node/core/layout.js";
+import { movingPartitions, ringsOf } from "../../../../node/core/layout.js";
+import { markTransferred } from "../../../../node/core/layout-progress.js";
 import { commitStaged } from "../../../../node/core/layout-merge.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
 import { silentLogger } from "../../../../node/logger.js";
@@ -30,8 +31,8 @@ async function setup() {
     move.gaining.includes(id("d")),
   );
   const up = new Set(["a", "b", "c", "d"].map(id));
-  const view = {
-    self: id("d"),
+  const viewOf = (self: NodeId) => ({
+    self,
     get ring() {
       return ringsOf(metadata.current.layout).current;
     },
@@ -43,7 +44,7 @@ async function setup() {
     },
     upNodes: () => up,
     onLayoutChange: () => () => undefined,
-  };
+  });
   // Streams finish only when the test says so.
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
@@ -86,19 +87,22 @@ async function setup() {
     } as unknown as ExchangeReport);
   };
   const loop = new TransferLoop({
-    view,
+    view: viewOf(id("d")),
     metadata,
     exchange,
     puller,
     clock,
     logger: silentLogger(),
   });
-  return { clock, metadata, gained, up, loop, release, exchanged };
+  // The claimant (the lowest valid member up) retires the change once it is complete.
+  const claimantLoop = (self: NodeId) =>
+    new TransferLoop({ view: viewOf(self), metadata, exchange, clock, logger: silentLogger() });
+  return { clock, metadata, gained, up, loop, claimantLoop, release, exchanged };
 }
 
 describe("TransferLoop", () => {
   it("confirms a partition only after its stream is done, with every old primary", async () => {
-    const { clock, metadata, gained, loop, release, exchanged } = await setup();
+    const { clock, metadata, gained, loop, claimantLoop, release, exchanged } = await setup();
     expect(gained.length).toBeGreaterThan(0);
     const partition = gained[0]!.partition;
     loop.start();
@@ -120,10 +124,32 @@ describe("TransferLoop", () => {
         expect(move?.from, `partition ${p} asked of ${call.peer}`).toContain(call.peer);
       }
     }
-    // Every gained partition was marked; with them all, the change retired.
-    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    // Every gained partition was marked, but d is no claimant: the change is a's to retire.
+    const moving = movingPartitions(metadata.current.layout);
+    expect(metadata.current.progress.done).toEqual(moving);
     expect(loop.leftToTransfer(partition, id("a"))).toBe(false);
-    await loop.close();
+    await clock.advance(2_000);
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    const claimant = claimantLoop(id("a"));
+    claimant.start();
+    await clock.advance(1_000);
+    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    await Promise.all([loop.close(), claimant.close()]);
+  });
+
+  it("is retired by whichever node is claimant in its own view", async () => {
+    const { clock, metadata, up, claimantLoop, release } = await setup();
+    release();
+    const b = claimantLoop(id("b"));
+    await metadata.update((current) => markTransferred(current, movingPartitions(current.layout)));
+    b.start();
+    await clock.advance(2_000);
+    expect(metadata.current.layout.previousOwners).toBeDefined();
+    // a is down: b is the claimant now.
+    up.delete(id("a"));
+    await clock.advance(1_000);
+    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    await b.close();
   });
 
   it("waits, naming the old primary that is down, and confirms once it is back", async () => {
@@ -137,7 +163,8 @@ describe("TransferLoop", () => {
     expect(metadata.current.layout.previousOwners).toBeDefined();
     up.add(id("c"));
     await clock.advance(3_000);
-    expect(metadata.current.layout.previousOwners).toBeUndefined();
+    const moving = movingPartitions(metadata.current.layout);
+    expect(metadata.current.progress.done).toEqual(moving);
     await loop.close();
   });
 });
