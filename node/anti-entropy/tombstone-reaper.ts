@@ -41,10 +41,11 @@ export interface ReapOptions {
    */
   readonly guardMs: number;
   /**
-   * How long the node leading a key's reaping must have held its tombstone first, on its
-   * monotonic clock: a write's life (limits.ts writeLifeMs, 65 s by default), so that no copy
-   * of a write the tombstone supersedes is still on its way to a spare, where no guard would
-   * answer it and the reaper's check of hints could not see it yet (simulation seed 26934).
+   * How long every primary, the leader of a key's reaping first, must have held its tombstone,
+   * on its own monotonic clock: a write's life (limits.ts writeLifeMs, 65 s by default), so
+   * that no copy of a write the tombstone supersedes is still on its way to a spare, where no
+   * guard would answer it and the reaper's check of hints could not see it yet (simulation seed
+   * 26934), nor a repair that carries one to a primary.
    */
   readonly heldMsMin: number;
   /** Deadline of each Reap and Status call to a peer. */
@@ -366,10 +367,23 @@ export class TombstoneReaper {
         equal.push(reaped);
       } else {
         const local = await replica.get(entry.bucket, entry.key);
-        equal.push(local !== undefined && dvvEquals(local, expected));
+        const same = local !== undefined && dvvEquals(local, expected);
+        equal.push(same && this.#heldLongEnough(storageKeyString(entry.bucket, entry.key)));
       }
     }
     return { equal };
+  }
+
+  /**
+   * True when this node has held the tombstone of `id` for heldMsMin: as its leader must, so
+   * must every primary. A repair sent while a primary still lacked the tombstone carries the
+   * value it supersedes; sent within a request's life before this answer, it may still land
+   * here, or on a node whose reap guard a crash wiped.
+   */
+  #heldLongEnough(id: string): boolean {
+    const held = this.#tombstones.get(id);
+    const { clock, options } = this.#deps;
+    return held !== undefined && clock.monotonicMs() - held.heldSinceMs >= options.heldMsMin;
   }
 
   /** Hints pending, and layout versions, of every member that answers: this node's and peers'. */

@@ -47,10 +47,15 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  * coordinator (the checker's rule); 14641, a hinted copy taken by a node already replaced, out
  * of the reaper's reach, handed off after the key was deleted and reaped (a removed node now
  * refuses replica writes); 18950, a hint for a removed node, waiting to move to a current
- * primary, that the reaper did not count (it summed members' hints only).
+ * primary, that the reaper did not count (it summed members' hints only); 18112 and 27009, a
+ * hinted copy handed to a spare after its key's tombstone was reaped (a tombstone is now reaped
+ * only once held for a write's life; both fail with that hold at 0); 31713, a force-remove lost
+ * to a retirement made at once on another node (the claimant alone retires now); 33245, a w=1
+ * write a replaced node kept in a down primary's place, lost when it was stopped as removed (a
+ * leaving node now hands off its hints before the change retires).
  */
 const REGRESSION_SEEDS = [
-  95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531, 14641, 18112, 18950, 27009, 33245,
+  95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531, 14641, 18112, 18950, 27009, 31713, 33245,
 ];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */

@@ -1,5 +1,5 @@
 // Goal: coordinated reaping. A round reaps a tombstone only after its grace, only when every
-// primary holds the very same one, and never while any member is down or cut off or any node
+// primary holds the very same one and has held it for a write's life, and never while any member is down or cut off or any node
 // holds (or may hold) hints; all its time comes from the injected clock. On the replica side, a
 // Reap check says which copies equal the expected tombstones, a Reap removes only unchanged
 // copies, live values and malformed objects are refused, and for the guard period a reaped key
@@ -203,6 +203,23 @@ describe("TombstoneReaper.round", () => {
     await clock.advance(heldMsMin);
     expect((await at("n1").reaper.round()).reaped).toBe(1);
     expect(await holders("k2")).toEqual([]);
+  });
+
+  it("waits until every primary has held the tombstone a write's life", async () => {
+    const heldMsMin = 10_000;
+    const { clock, at, write, holders } = await cluster({ heldMsMin });
+    const live = await write("n1", "k", "x", EMPTY_CONTEXT);
+    const dead = await write("n1", "k", "", join(live), true);
+    await at("n2").replica.merge("b", encoder.encode("k"), dead, { durable: false });
+    await clock.advance(heldMsMin / 2);
+    // n3 gets it only now (anti-entropy, say): a repair sent to it before may still be on its way.
+    await at("n3").replica.merge("b", encoder.encode("k"), dead, { durable: false });
+    await clock.advance(heldMsMin / 2);
+    expect(await at("n1").reaper.round()).toMatchObject({ candidates: 1, reaped: 0, declined: 1 });
+    expect(await holders("k")).toEqual(["n1", "n2", "n3"]);
+    await clock.advance(heldMsMin / 2);
+    expect(await at("n1").reaper.round()).toMatchObject({ candidates: 1, reaped: 1 });
+    expect(await holders("k")).toEqual([]);
   });
 
   it("holds a copy of a tombstone's key, not a view into the message it came in", async () => {
