@@ -80,8 +80,15 @@ export async function sendToSlot(
       target = spare;
       continue;
     }
-    const untilMs = Math.max(payload.deadlineMs, deps.clock.monotonicMs()) + handOffWindowMs(deps);
-    handOff(deps, send, spare, hintFor ?? node, spares, payload, untilMs);
+    handOff(
+      deps,
+      send,
+      spare,
+      hintFor ?? node,
+      spares,
+      payload,
+      payload.deadlineMs + handOffWindowMs(deps),
+    );
     return reply;
   }
 }
@@ -100,8 +107,8 @@ function handOffWindowMs(deps: Pick<WriteSlotDeps, "limits">): number {
  * Hands a hinted copy for `primary` to `spare` in the background, and to the next spare while
  * one refuses or fails: the write was acknowledged without the primary's copy, and a hint is
  * what brings it there. The slot may have failed only at the request's deadline (a paused
- * node), so the copies get a window of their own after it, `untilMs` (monotonic), which they
- * share: no spare is tried after it, or a chain of spares would outlive any bound.
+ * node), so the copies get a window of their own after it, up to `untilMs` (monotonic), which
+ * they share: no spare is tried after it, or a chain of spares would outlive any bound.
  */
 function handOff(
   deps: WriteSlotDeps,
@@ -112,7 +119,9 @@ function handOff(
   payload: SlotPayload,
   untilMs: number,
 ): void {
-  void send(spare, primary, untilMs).then((reply) => {
+  // Half the window at most, so that a spare that hangs (paused, cut off) leaves time for the next.
+  const attemptMs = Math.min(untilMs, deps.clock.monotonicMs() + handOffWindowMs(deps) / 2);
+  void send(spare, primary, attemptMs).then((reply) => {
     if (reply.ok) {
       payload.copies.stored({ node: spare, hintFor: primary });
       return;

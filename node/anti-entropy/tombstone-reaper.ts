@@ -208,10 +208,9 @@ export class TombstoneReaper {
       if (this.#tombstones.size > 0) this.#tombstones.delete(id);
       return;
     }
-    // Held since it came with this newest delete: a newer one supersedes writes that began
-    // after this node got the older, so its wait starts again.
-    const before = this.#tombstones.get(id);
-    if (before?.sinceMs === sinceMs) return;
+    // Held since it was stored as it is now: a replica stores a key only when it changed, and
+    // a changed tombstone may supersede writes that began after this node got the one before
+    // (a newer delete; a concurrent one, whatever its time), so the wait starts again.
     const partition = partitionOfKey(bucket, key, this.#deps.view.ring.partitionCount);
     // A copy: the key a replica put brings is a view into its whole stream message (up to
     // CALL_BATCH_BYTES_MAX), which a held tombstone would otherwise keep alive for its grace.
@@ -290,6 +289,8 @@ export class TombstoneReaper {
     for (const tombstone of chunk) {
       const object = await replica.get(tombstone.bucket, tombstone.key);
       if (object === undefined || tombstoneSince(object) === undefined) continue;
+      // Changed since the plan (another delete came): held too short again.
+      if (!this.#heldLongEnough(storageKeyString(tombstone.bucket, tombstone.key))) continue;
       const wire = { bucket: tombstone.bucket, key: tombstone.key, object: encodeObject(object) };
       expected.push({ tombstone, object, wire });
     }

@@ -18,7 +18,7 @@ import type { NodeId } from "../core/node-id.js";
 import type { Logger } from "../logger.js";
 import type { MembershipView } from "./membership-view.js";
 import type { ExchangeReport } from "../anti-entropy/exchange.js";
-import type { ClusterMetadata } from "../core/layout.js";
+import type { ClusterMetadata, MemberState } from "../core/layout.js";
 import {
   markDrained,
   markTransferred,
@@ -93,6 +93,9 @@ export class TransferLoop {
     this.#exchange = options.exchange;
     this.#puller = options.puller;
     this.#hints = options.hints;
+    // At once, before the node serves: one marked drained before a restart must refuse from
+    // its first request, not from its first tick.
+    this.#refuseStandInsIfLeaving();
     this.#clock = options.clock;
     this.#logger = options.logger;
   }
@@ -242,11 +245,7 @@ export class TransferLoop {
   async #drain(): Promise<void> {
     const { layout } = this.#metadata.current;
     const self = this.#view.self;
-    const state = layout.members.find((member) => member.node === self)?.state;
-    const leaving = state === "leaving" || state === "removed";
-    this.#hints?.refuseStandIns(
-      leaving ? `node ${self} is leaving the cluster and stands in for no other node` : undefined,
-    );
+    const state = this.#refuseStandInsIfLeaving();
     if (state !== "leaving" || !undrained(this.#metadata.current).includes(self)) return;
     if (this.#hints !== undefined && !this.#hints.isEmpty()) {
       if (this.#drainLogged !== layout.version) {
@@ -258,6 +257,17 @@ export class TransferLoop {
     }
     await this.#metadata.update((current) => markDrained(current, self));
     this.#logger.info({ version: layout.version }, "leaving: no hint left here");
+  }
+
+  /** Refuses new stand-ins while this node is leaving or removed; returns its state. */
+  #refuseStandInsIfLeaving(): MemberState | undefined {
+    const self = this.#view.self;
+    const state = this.#metadata.current.layout.members.find((m) => m.node === self)?.state;
+    const leaving = state === "leaving" || state === "removed";
+    this.#hints?.refuseStandIns(
+      leaving ? `node ${self} is leaving the cluster and stands in for no other node` : undefined,
+    );
+    return state;
   }
 
   /** The moving partitions of the change under way (none without one), cached per version. */

@@ -46,6 +46,9 @@ interface Delivery<E, T> {
   readonly to: NodeId;
   readonly kind: string;
   readonly handle: (endpoint: E) => Promise<T>;
+  /** Virtual time after which the receiver does not run it (see `call`'s `lateRefused`). */
+  readonly deadlineMs?: number;
+  readonly lateRefused?: boolean;
 }
 
 /** One end of the network: a node's current incarnation and what it serves. */
@@ -165,6 +168,13 @@ export class SimNetwork<E> {
     readonly deadlineMs: number;
     /** Safe to deliver twice (replica reads and merges); client writes never are. */
     readonly idempotent: boolean;
+    /**
+     * The receiver does not run it once its deadline has passed, as production's replica
+     * stream does (replica-stream-server.ts runCall: the deadline travels with each call): a
+     * delayed copy, or one queued at a paused node, is not merged late. In virtual time here;
+     * a node checks it on its own wall clock, so up to the clock skew later.
+     */
+    readonly lateRefused?: boolean;
     readonly handle: (endpoint: E) => Promise<T>;
   }): Promise<CallResult<T>> {
     this.stats.sent += 1;
@@ -230,6 +240,11 @@ export class SimNetwork<E> {
       return;
     }
     if (this.isCut(request.from, request.to)) return;
+    if (request.lateRefused === true && this.#scheduler.nowMs > (request.deadlineMs ?? Infinity)) {
+      // Its caller has had its deadline: nothing to answer.
+      this.#trace.recordWords("late", request.kind, request.from, ">", request.to);
+      return;
+    }
     this.#trace.recordWords("deliver", request.kind, request.from, ">", request.to);
     this.#received?.(target.endpoint, request.from, request.kind);
     request.handle(target.endpoint).then(

@@ -69,6 +69,7 @@ export class SimTransport implements ReplicaTransport {
     const result = await this.#network.call({
       ...this.#route(node, "replica-get", deadlineMs),
       idempotent: true,
+      lateRefused: true,
       handle: (endpoint) => endpoint.replicaGet(request),
     });
     if (!result.ok) return { ok: false, error: result.error };
@@ -98,6 +99,7 @@ export class SimTransport implements ReplicaTransport {
     const result = await this.#network.call({
       ...this.#route(node, "replica-put", options.deadlineMs),
       idempotent: true,
+      lateRefused: true,
       handle: (endpoint) => endpoint.replicaPut(request),
     });
     if (!result.ok) return { ok: false, error: result.error };

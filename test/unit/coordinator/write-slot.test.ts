@@ -111,7 +111,12 @@ describe("sendToSlot", () => {
 
   it("gives the hinted copies one window after the write's deadline, and no spare after it", async () => {
     const clock = new ManualClock();
-    const answers: Record<string, Answer> = { p: "failed", s1: "failed", s2: "times-out" };
+    const answers: Record<string, Answer> = {
+      p: "failed",
+      s1: "times-out",
+      s2: "times-out",
+      s3: "times-out",
+    };
     const transport = new TableTransport(answers, clock);
     const deps: WriteSlotDeps = {
       transport: transport as unknown as ReplicaTransport,
@@ -121,14 +126,17 @@ describe("sendToSlot", () => {
       sloppyAllowed: true,
     };
     const payload = { object: EMPTY_DVV_SET, durable: false, copies: new WriteCopies() };
-    const spares = ["s1", "s2", "s3"].map(nodeId);
+    const spares = ["s1", "s2", "s3", "s4"].map(nodeId);
+    const startMs = clock.nowMs();
     const deadlineMs = clock.monotonicMs() + 1_000;
     await sendToSlot(deps, COMMAND, nodeId("p"), undefined, spares, { ...payload, deadlineMs });
-    await clock.advance(DEFAULT_LIMITS.requestTimeoutMsDefault + 1_000);
-    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
-    // s2 held its copy until the window closed: s3 is never asked, though it would answer.
-    expect(transport.calls).toEqual(["p", "s1 for p", "s2 for p"]);
-    const windowEnd = clock.nowMs();
-    expect(transport.deadlines.slice(1)).toEqual([windowEnd, windowEnd]);
+    for (let step = 0; step < 8; step++) {
+      await clock.advance(1_000);
+      for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+    }
+    // Each spare that hangs gets half the window at most; the window ends 1 + 5 s after the
+    // start, and s4, whose turn would come then, is never asked, though it would answer.
+    expect(transport.calls).toEqual(["p", "s1 for p", "s2 for p", "s3 for p"]);
+    expect(transport.deadlines.slice(1).map((ms) => ms - startMs)).toEqual([2_500, 5_000, 6_000]);
   });
 });

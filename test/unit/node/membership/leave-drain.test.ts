@@ -31,7 +31,14 @@ class GatedStorage extends MemoryStorage {
   }
 }
 
-async function setup(self: NodeId) {
+/**
+ * `before` runs on the hint store before the loops are made: what the node took while it did
+ * not know yet that it was leaving.
+ */
+async function setup(
+  self: NodeId,
+  before: (hints: HintStore, storage: GatedStorage) => Promise<void> | void = () => undefined,
+) {
   const clock = new ManualClock();
   const committed = commitStaged(stage(cluster("abcd", 16), leave("a")));
   const metadata = MetadataStore.inMemory(
@@ -54,6 +61,7 @@ async function setup(self: NodeId) {
   const storage = new GatedStorage();
   const hints = new HintStore(storage, { bytesMaxPerTarget: 1 << 20 });
   await hints.open();
+  await before(hints, storage);
   const loop = new TransferLoop({
     view: viewOf(self),
     metadata,
@@ -79,8 +87,9 @@ async function setup(self: NodeId) {
 
 describe("a leaving node's hints", () => {
   it("hold its change until they are handed off; new stand-ins are refused meanwhile", async () => {
-    const { clock, metadata, hints, loop, stateOf, close } = await setup(id("a"));
-    await hints.add(id("b"), "bucket", KEY, 10);
+    const { clock, metadata, hints, loop, stateOf, close } = await setup(id("a"), (store) =>
+      store.add(id("b"), "bucket", KEY, 10),
+    );
     loop.start();
     await clock.advance(3_000);
     // Every partition moved, but a still holds a copy in b's place: the change waits.
@@ -107,10 +116,12 @@ describe("a leaving node's hints", () => {
   });
 
   it("counts a hint still being written, taken before the node knew it was leaving", async () => {
-    const { clock, metadata, hints, storage, loop, close } = await setup(id("a"));
     let open: () => void = () => undefined;
-    storage.held = new Promise<void>((resolve) => (open = resolve));
-    const adding = hints.add(id("b"), "bucket", KEY, 10);
+    let adding: Promise<void> = Promise.resolve();
+    const { clock, metadata, hints, storage, loop, close } = await setup(id("a"), (store, disk) => {
+      disk.held = new Promise<void>((resolve) => (open = resolve));
+      adding = store.add(id("b"), "bucket", KEY, 10);
+    });
     loop.start();
     await clock.advance(3_000);
     expect(hints.pendingCount()).toBe(0);
@@ -124,6 +135,15 @@ describe("a leaving node's hints", () => {
     await hints.remove(hints.batch(id("b"), 10));
     await clock.advance(2_000);
     expect(metadata.current.layout.previousOwners).toBeUndefined();
+    await close();
+  });
+
+  it("are refused from the loop's construction on, before its first tick (a restart)", async () => {
+    const { hints, close } = await setup(id("a"));
+    // Not started: a node that restarts serves before its loop's first tick.
+    const refused = await hints.add(id("b"), "bucket", KEY, 10).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(KvError);
+    expect(hints.isEmpty()).toBe(true);
     await close();
   });
 
