@@ -23,6 +23,7 @@ import {
 import { type NodeId, isValidNodeId } from "./node-id.js";
 import { accessJson, decodeAccess } from "./access-codec.js";
 import { fields, integer, list, prefixed, show } from "./json-fields.js";
+import { leavingMembers } from "./layout-progress.js";
 
 /** The format written; a decoder refuses any other, so a change of format is always explicit. */
 export const metadataFormat = 1;
@@ -107,9 +108,7 @@ function decodeProgress(value: unknown, layout: Layout): TransferProgress {
   }
   sameVersion(integer(progress.version, "progress.version", 1), layout, "progress.version");
   if (progress.drained === undefined) return { version: layout.version, done };
-  const leaving = new Set(
-    layout.members.filter((member) => member.state === "leaving").map((member) => member.node),
-  );
+  const leaving = new Set(leavingMembers(layout));
   const drainedList = list(progress.drained, "progress.drained", layout.members.length);
   const drained = drainedList.map((node, i) => {
     if (typeof node !== "string" || !leaving.has(node as NodeId)) {

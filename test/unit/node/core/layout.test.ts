@@ -387,6 +387,16 @@ describe("markTransferred and retireIfComplete", () => {
     const both = markDrained(one, id("a"));
     expect(both.progress).toEqual({ version: 2, done: both.progress.done, drained: ["a", "b"] });
     expect(decodeMetadata(encodeMetadata(both))).toEqual(both);
+    // What a peer or the disk sends is checked: only leaving members, sorted, at most once.
+    const withDrained = (drained: string[]) =>
+      new TextEncoder().encode(
+        new TextDecoder()
+          .decode(encodeMetadata(both))
+          .replace('"drained":["a","b"]', `"drained":${JSON.stringify(drained)}`),
+      );
+    expect(() => decodeMetadata(withDrained(["a", "c"]))).toThrow("is not a leaving member");
+    expect(() => decodeMetadata(withDrained(["b", "a"]))).toThrow("not sorted and distinct");
+    expect(() => decodeMetadata(withDrained([]))).toThrow("progress.drained is empty");
     const retired = retireIfComplete(both);
     expect(states(retired.layout)).toBe("a:removed b:removed c:valid d:valid e:valid f:valid");
     expect(retired.progress).toEqual({ version: 3, done: [] });

@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from "vitest";
 import { KvError } from "../../../../node/core/errors.js";
-import { movingPartitions, ringsOf } from "../../../../node/core/layout.js";
+import { movingPartitions } from "../../../../node/core/layout.js";
 import { commitStaged } from "../../../../node/core/layout-merge.js";
 import { markTransferred } from "../../../../node/core/layout-progress.js";
 import type { NodeId } from "../../../../node/core/node-id.js";
@@ -18,6 +18,7 @@ import { MetadataStore } from "../../../../node/membership/metadata-store.js";
 import { TransferLoop } from "../../../../node/membership/transfer-loop.js";
 import { MemoryStorage } from "../../../../node/storage/memory-storage.js";
 import { ManualClock } from "../manual-clock.js";
+import { storeView } from "./store-view.js";
 import { cluster, id, leave, stage } from "../core/layout-fixtures.js";
 
 const KEY = new TextEncoder().encode("k");
@@ -44,20 +45,8 @@ async function setup(
   const metadata = MetadataStore.inMemory(
     markTransferred(committed, movingPartitions(committed.layout)),
   );
-  const viewOf = (node: NodeId) => ({
-    self: node,
-    get ring() {
-      return ringsOf(metadata.current.layout).current;
-    },
-    get previousRing() {
-      return ringsOf(metadata.current.layout).previous;
-    },
-    get layout() {
-      return metadata.current.layout;
-    },
-    upNodes: () => new Set(["a", "b", "c", "d"].map(id)),
-    onLayoutChange: () => () => undefined,
-  });
+  const up = new Set(["a", "b", "c", "d"].map(id));
+  const viewOf = (node: NodeId) => storeView(metadata, node, up);
   const storage = new GatedStorage();
   const hints = new HintStore(storage, { bytesMaxPerTarget: 1 << 20 });
   await hints.open();

@@ -21,6 +21,7 @@ import {
 import { MemoryPullStore } from "../../../../node/membership/pull-file-store.js";
 import { TransferLoop } from "../../../../node/membership/transfer-loop.js";
 import { ManualClock } from "../manual-clock.js";
+import { storeView } from "./store-view.js";
 import { cluster, id, join, stage } from "../core/layout-fixtures.js";
 
 async function setup() {
@@ -31,20 +32,7 @@ async function setup() {
     move.gaining.includes(id("d")),
   );
   const up = new Set(["a", "b", "c", "d"].map(id));
-  const viewOf = (self: NodeId) => ({
-    self,
-    get ring() {
-      return ringsOf(metadata.current.layout).current;
-    },
-    get previousRing() {
-      return ringsOf(metadata.current.layout).previous;
-    },
-    get layout() {
-      return metadata.current.layout;
-    },
-    upNodes: () => up,
-    onLayoutChange: () => () => undefined,
-  });
+  const viewOf = (self: NodeId) => storeView(metadata, self, up);
   // Streams finish only when the test says so.
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
