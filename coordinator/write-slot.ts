@@ -5,7 +5,7 @@
 
 import type { NodeId } from "../node/core/node-id.js";
 import type { DvvSet } from "../node/core/dvv.js";
-import type { Limits } from "../node/core/limits.js";
+import { hintedCopyWindowMs, type Limits } from "../node/core/limits.js";
 import type { Logger } from "../node/logger.js";
 import { wallDeadline, type Clock } from "../node/clock.js";
 import { spareChoice } from "./core/spare-choice.js";
@@ -87,20 +87,10 @@ export async function sendToSlot(
       hintFor ?? node,
       spares,
       payload,
-      payload.deadlineMs + handOffWindowMs(deps),
+      payload.deadlineMs + hintedCopyWindowMs(deps.limits),
     );
     return reply;
   }
-}
-
-/**
- * How long after a write's deadline its hinted copy may still be handed to spares: one default
- * request time, shared by every spare tried in turn. So every copy of a write is sent within
- * writeLifeMs of its start, which the tombstone reaper waits out
- * (node/core/limits.ts).
- */
-function handOffWindowMs(deps: Pick<WriteSlotDeps, "limits">): number {
-  return deps.limits.requestTimeoutMsDefault;
 }
 
 /**
@@ -120,7 +110,10 @@ function handOff(
   untilMs: number,
 ): void {
   // Half the window at most, so that a spare that hangs (paused, cut off) leaves time for the next.
-  const attemptMs = Math.min(untilMs, deps.clock.monotonicMs() + handOffWindowMs(deps) / 2);
+  const attemptMs = Math.min(
+    untilMs,
+    deps.clock.monotonicMs() + hintedCopyWindowMs(deps.limits) / 2,
+  );
   void send(spare, primary, attemptMs).then((reply) => {
     if (reply.ok) {
       payload.copies.stored({ node: spare, hintFor: primary });

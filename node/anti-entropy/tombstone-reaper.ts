@@ -15,7 +15,13 @@ import { decodeObject } from "../core/object-decode.js";
 import { partitionOfKey } from "../core/key-hash.js";
 import { KvError } from "../core/errors.js";
 import { DEFAULT_LIMITS, writeLifeMs } from "../core/limits.js";
-import { agreedKeys, planReapRound, reapBlocker, tombstoneSince } from "../core/tombstones.js";
+import {
+  agreedKeys,
+  heldLongEnough,
+  planReapRound,
+  reapBlocker,
+  tombstoneSince,
+} from "../core/tombstones.js";
 import { parseStorageKeyString, storageKeyString } from "../storage/storage-key.js";
 import type { Clock } from "../clock.js";
 import type { Replica } from "../replica.js";
@@ -384,7 +390,9 @@ export class TombstoneReaper {
   #heldLongEnough(id: string): boolean {
     const held = this.#tombstones.get(id);
     const { clock, options } = this.#deps;
-    return held !== undefined && clock.monotonicMs() - held.heldSinceMs >= options.heldMsMin;
+    return (
+      held !== undefined && heldLongEnough(held.heldSinceMs, clock.monotonicMs(), options.heldMsMin)
+    );
   }
 
   /** Hints pending, and layout versions, of every member that answers: this node's and peers'. */

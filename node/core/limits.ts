@@ -228,7 +228,12 @@ export const DEFAULT_LIMITS: Limits = {
 export function writeLifeMs(
   limits: Pick<Limits, "requestTimeoutMsMax" | "requestTimeoutMsDefault">,
 ): number {
-  return limits.requestTimeoutMsMax + limits.requestTimeoutMsDefault;
+  return limits.requestTimeoutMsMax + hintedCopyWindowMs(limits);
+}
+
+/** How long after a write's deadline its hinted copy may still be handed to spares. */
+export function hintedCopyWindowMs(limits: Pick<Limits, "requestTimeoutMsDefault">): number {
+  return limits.requestTimeoutMsDefault;
 }
 
 /** Pairs of limits where the first may not exceed the second. */

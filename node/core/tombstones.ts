@@ -79,6 +79,15 @@ export function graceElapsed(sinceMs: number, nowMs: number, graceMs: number): b
   return nowMs - sinceMs >= graceMs;
 }
 
+/** True when a tombstone held since `heldSinceMs` (monotonic) has been held `heldMsMin`. */
+export function heldLongEnough(
+  heldSinceMs: number,
+  monotonicMs: number,
+  heldMsMin: number,
+): boolean {
+  return monotonicMs - heldSinceMs >= heldMsMin;
+}
+
 /** A tombstone-only key of a node's index, as far as planning cares. */
 export interface IndexedTombstone {
   readonly partition: number;
@@ -141,7 +150,7 @@ export function planReapRound<T extends IndexedTombstone>(
   for (const tombstone of tombstones) {
     if (candidates >= input.keysPerRoundMax) break;
     if (!graceElapsed(tombstone.sinceMs, input.nowMs, input.graceMs)) continue;
-    if (input.monotonicMs - tombstone.heldSinceMs < input.heldMsMin) continue;
+    if (!heldLongEnough(tombstone.heldSinceMs, input.monotonicMs, input.heldMsMin)) continue;
     const primaries = input.primariesOf(tombstone.partition);
     if (primaries.find((node) => input.up.has(node)) !== input.self) continue;
     const peers = primaries.filter((node) => node !== input.self);
