@@ -1,6 +1,9 @@
 // Unit tests of key hashing: fixed vectors (computed outside Node, with Python's hashlib) pin the
-// encoding so that a change to it cannot slip through, since a changed hash moves every key.
+// encoding so that a change to it cannot slip through, since a changed hash moves every key;
+// random keys, short and long, are checked against node:crypto's SHA-1 of the same encoding.
 
+import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { keyHash, partitionOf, partitionOfKey } from "../../../../node/core/key-hash.js";
@@ -107,5 +110,37 @@ describe("partitionOf", () => {
 
   it.each([0, 19, 21, 32])("throws for a %i-byte hash", (length) => {
     expect(() => partitionOf(new Uint8Array(length), 64)).toThrow(/20 bytes/);
+  });
+});
+
+describe("keyHash against node:crypto", () => {
+  function reference(bucket: string, key: Uint8Array): string {
+    const bucketBytes = Buffer.from(bucket, "utf8");
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bucketBytes.length, 0);
+    return createHash("sha1").update(length).update(bucketBytes).update(key).digest("hex");
+  }
+
+  it("equals SHA-1 of the encoding for short keys (hashed in JavaScript) and long ones (native)", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40, unit: "grapheme" }),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 600 }),
+          fc.uint8Array({ minLength: 500, maxLength: 3000 }),
+        ),
+        (bucket, key) => {
+          expect(hex(keyHash(bucket, key))).toBe(reference(bucket, key));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("keeps an earlier hash intact when later keys are hashed", () => {
+    const first = keyHash("users", utf8.encode("alice"));
+    keyHash("users", utf8.encode("bob"));
+    keyHash("other", new Uint8Array(2000));
+    expect(hex(first)).toBe("ab75c522b3780add6bdf4b18321b899cd60f5823");
   });
 });
