@@ -33,19 +33,77 @@ export interface RebuildReport {
 }
 
 /**
- * What the trees know of one key; mutated in place when the key is written again. The version
- * hash is kept as two int32 halves (small integers, not objects), so a write leaves no garbage
- * behind in this long-lived index.
+ * What the trees know of each key, in parallel typed arrays indexed by a slot (the key
+ * directory's layout, storage/key-directory.ts): its version hash as two int32 halves, its
+ * partition and leaf. No object per key: an object of four fields, and the two heap numbers
+ * its hash halves outside the small-integer range need, cost ~56 bytes and three objects for the
+ * garbage collector to trace per key; the slots cost 14 bytes. Freed slots are reused.
  */
-interface KeyEntry {
-  high: number;
-  low: number;
-  readonly partition: number;
-  readonly leaf: number;
+class KeySlots {
+  #high = new Int32Array(INITIAL_SLOTS);
+  #low = new Int32Array(INITIAL_SLOTS);
+  #partition = new Uint16Array(INITIAL_SLOTS);
+  #leaf = new Uint32Array(INITIAL_SLOTS);
+  #free: number[] = [];
+  #used = 0;
+
+  high(slot: number): number {
+    return this.#high[slot]!;
+  }
+
+  low(slot: number): number {
+    return this.#low[slot]!;
+  }
+
+  partition(slot: number): number {
+    return this.#partition[slot]!;
+  }
+
+  leaf(slot: number): number {
+    return this.#leaf[slot]!;
+  }
+
+  setHash(slot: number, high: number, low: number): void {
+    this.#high[slot] = high;
+    this.#low[slot] = low;
+  }
+
+  /** A slot holding the given fields. */
+  add(high: number, low: number, partition: number, leaf: number): number {
+    const slot = this.#free.pop() ?? this.#next();
+    this.#high[slot] = high;
+    this.#low[slot] = low;
+    this.#partition[slot] = partition;
+    this.#leaf[slot] = leaf;
+    return slot;
+  }
+
+  free(slot: number): void {
+    this.#free.push(slot);
+  }
+
+  #next(): number {
+    if (this.#used === this.#high.length) {
+      const capacity = 2 * this.#used;
+      this.#high = grown(this.#high, new Int32Array(capacity));
+      this.#low = grown(this.#low, new Int32Array(capacity));
+      this.#partition = grown(this.#partition, new Uint16Array(capacity));
+      this.#leaf = grown(this.#leaf, new Uint32Array(capacity));
+    }
+    this.#used += 1;
+    return this.#used - 1;
+  }
 }
+
+const INITIAL_SLOTS = 1024;
 
 /** Where the write path computes version hashes. */
 const versionScratch = new Int32Array(2);
+
+function grown<T extends Int32Array | Uint16Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
 
 interface PartitionTree {
   readonly tree: MerkleTree;
@@ -67,7 +125,9 @@ export class PartitionTrees {
   readonly shape: TreeShape;
   readonly partitionCount: number;
   readonly #trees = new Map<number, PartitionTree>();
-  readonly #keys = new Map<string, KeyEntry>();
+  /** Key id (storageKeyString) → its slot in #slots. */
+  readonly #keys = new Map<string, number>();
+  readonly #slots = new KeySlots();
   /**
    * Keys written since these trees were made, until they are ready: a rebuild or a restored
    * snapshot must not overwrite them with older copies.
@@ -111,8 +171,9 @@ export class PartitionTrees {
   forEachKey(
     visit: (id: string, high: number, low: number, partition: number, leaf: number) => void,
   ): void {
-    for (const [id, entry] of this.#keys) {
-      visit(id, entry.high, entry.low, entry.partition, entry.leaf);
+    const slots = this.#slots;
+    for (const [id, slot] of this.#keys) {
+      visit(id, slots.high(slot), slots.low(slot), slots.partition(slot), slots.leaf(slot));
     }
   }
 
@@ -137,7 +198,7 @@ export class PartitionTrees {
     (tree.leaves[leaf] ??= []).push(id);
     tree.tree.toggle32(leaf, high, low);
     tree.keys += 1;
-    this.#keys.set(id, { high, low, partition, leaf });
+    this.#keys.set(id, this.#slots.add(high, low, partition, leaf));
     return true;
   }
 
@@ -157,46 +218,47 @@ export class PartitionTrees {
   }
 
   #set(bucket: string, key: Uint8Array, id: string, object: DvvSet | undefined): void {
-    const entry = this.#keys.get(id);
+    const slot = this.#keys.get(id);
     if (object === undefined) {
-      if (entry !== undefined) this.#remove(id, entry);
+      if (slot !== undefined) this.#remove(id, slot);
       return;
     }
     versionHashInto(bucket, key, object, versionScratch);
     const high = versionScratch[0]!;
     const low = versionScratch[1]!;
-    if (entry !== undefined) {
-      if (entry.high === high && entry.low === low) return;
-      const { tree } = this.#partition(entry.partition);
-      tree.toggle32(entry.leaf, entry.high ^ high, entry.low ^ low);
-      entry.high = high;
-      entry.low = low;
+    const slots = this.#slots;
+    if (slot !== undefined) {
+      const oldHigh = slots.high(slot);
+      const oldLow = slots.low(slot);
+      if (oldHigh === high && oldLow === low) return;
+      const { tree } = this.#partition(slots.partition(slot));
+      tree.toggle32(slots.leaf(slot), oldHigh ^ high, oldLow ^ low);
+      slots.setHash(slot, high, low);
       return;
     }
     const hash = keyHash(bucket, key);
-    const added: KeyEntry = {
-      high,
-      low,
-      partition: partitionOf(hash, this.partitionCount),
-      leaf: leafOf(hash, this.shape),
-    };
-    const partition = this.#partition(added.partition);
-    (partition.leaves[added.leaf] ??= []).push(id);
-    partition.tree.toggle32(added.leaf, high, low);
+    const partitionIndex = partitionOf(hash, this.partitionCount);
+    const leaf = leafOf(hash, this.shape);
+    const partition = this.#partition(partitionIndex);
+    (partition.leaves[leaf] ??= []).push(id);
+    partition.tree.toggle32(leaf, high, low);
     partition.keys += 1;
-    this.#keys.set(id, added);
+    this.#keys.set(id, slots.add(high, low, partitionIndex, leaf));
   }
 
-  #remove(id: string, entry: KeyEntry): void {
-    const partition = this.#partition(entry.partition);
-    partition.tree.toggle32(entry.leaf, entry.high, entry.low);
-    const ids = partition.leaves[entry.leaf] ?? [];
+  #remove(id: string, slot: number): void {
+    const slots = this.#slots;
+    const partition = this.#partition(slots.partition(slot));
+    const leaf = slots.leaf(slot);
+    partition.tree.toggle32(leaf, slots.high(slot), slots.low(slot));
+    const ids = partition.leaves[leaf] ?? [];
     const at = ids.indexOf(id);
     ids[at] = ids[ids.length - 1]!;
     ids.pop();
-    if (ids.length === 0) partition.leaves[entry.leaf] = undefined;
+    if (ids.length === 0) partition.leaves[leaf] = undefined;
     partition.keys -= 1;
     this.#keys.delete(id);
+    slots.free(slot);
   }
 
   #partition(partition: number): PartitionTree {
@@ -279,7 +341,7 @@ export class PartitionTrees {
   leafKeys(partition: number, leaf: number): KeyVersion[] {
     return this.leafIds(partition, leaf).map((id) => ({
       ...parseStorageKeyString(id),
-      version: versionOfEntry(this.#keys.get(id)!),
+      version: this.#versionAt(this.#keys.get(id)!),
     }));
   }
 
@@ -298,8 +360,12 @@ export class PartitionTrees {
 
   /** As versionOf, by key id. */
   versionOfId(id: string): bigint | undefined {
-    const entry = this.#keys.get(id);
-    return entry === undefined ? undefined : versionOfEntry(entry);
+    const slot = this.#keys.get(id);
+    return slot === undefined ? undefined : this.#versionAt(slot);
+  }
+
+  #versionAt(slot: number): bigint {
+    return pairToHash(this.#slots.high(slot), this.#slots.low(slot));
   }
 
   #treeOf(partition: number): MerkleTree {
@@ -320,8 +386,4 @@ function emptyTree(shape: TreeShape): MerkleTree {
     emptyTrees.set(shape, tree);
   }
   return tree;
-}
-
-function versionOfEntry(entry: KeyEntry): bigint {
-  return pairToHash(entry.high, entry.low);
 }

@@ -9,6 +9,8 @@ import { PartitionTrees } from "../../../../node/anti-entropy/partition-trees.js
 import type { StorageEntry } from "../../../../node/storage/storage.js";
 import { keyHash, partitionOf } from "../../../../node/core/key-hash.js";
 import { leafCount, leafOf } from "../../../../node/core/merkle-tree.js";
+import { EMPTY_DVV_SET, update, type DvvSet } from "../../../../node/core/dvv.js";
+import { EMPTY_CONTEXT } from "../../../../node/core/causal-context.js";
 import { PARTITIONS, makeSide, replicate, write, type Side } from "./aae-test-helpers.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -61,6 +63,45 @@ describe("PartitionTrees", () => {
     expect(side.trees.keyCount).toBe(0);
     for (let partition = 0; partition < PARTITIONS; partition++)
       expect(side.trees.root(partition)).toBe(0n);
+  });
+
+  it("reuses a removed key's slot and grows past its first thousand keys, as a fresh index would", () => {
+    // 3,000 keys (the slots start at 1,024 and double), every other one removed, 1,000 new
+    // ones written into the freed slots, a third of the rest written again: the same trees as
+    // applying only the final objects to fresh trees.
+    const objectOf = (text: string): DvvSet =>
+      update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n1.1", {
+        value: bytes(text),
+        contentType: "",
+        metadata: {},
+        lastModifiedMs: 1,
+        deleted: false,
+      }).object;
+    const incremental = new PartitionTrees(PARTITIONS);
+    incremental.markReady();
+    const final = new Map<string, DvvSet>();
+    for (let index = 0; index < 3000; index++) {
+      incremental.apply("b", bytes(`k${index}`), objectOf(`v${index}`));
+      final.set(`k${index}`, objectOf(`v${index}`));
+    }
+    for (let index = 0; index < 3000; index += 2) {
+      incremental.apply("b", bytes(`k${index}`), undefined);
+      final.delete(`k${index}`);
+    }
+    for (let index = 3000; index < 4000; index++) {
+      incremental.apply("b", bytes(`k${index}`), objectOf(`v${index}`));
+      final.set(`k${index}`, objectOf(`v${index}`));
+    }
+    for (let index = 1; index < 4000; index += 3) {
+      incremental.apply("b", bytes(`k${index}`), objectOf(`again${index}`));
+      if (final.has(`k${index}`)) final.set(`k${index}`, objectOf(`again${index}`));
+      else incremental.apply("b", bytes(`k${index}`), undefined);
+    }
+    const fresh = new PartitionTrees(PARTITIONS);
+    fresh.markReady();
+    for (const [key, object] of final) fresh.apply("b", bytes(key), object);
+    expect(incremental.keyCount).toBe(final.size);
+    expectSameTrees(incremental, fresh);
   });
 
   it("is not ready until a rebuild finishes, and a stopped rebuild leaves it not ready", async () => {
