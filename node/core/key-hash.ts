@@ -26,7 +26,7 @@ const inputScratch = Buffer.allocUnsafe(JS_HASH_BYTES_MAX);
  * Riak hashes the term `{Bucket, Key}` for the same reason (`chash:key_of/1`).
  * Returns a new 20-byte array.
  *
- * No cache of recent keys: a short key hashes in ~0.45 µs, about what a cache hit cost
+ * No cache of recent keys: a short key hashes in ~0.35 µs, about what a cache hit cost
  * (building the lookup string and a map lookup), and a miss cost three times as much.
  */
 export function keyHash(bucket: string, key: Uint8Array): Uint8Array {

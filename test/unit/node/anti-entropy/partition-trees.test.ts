@@ -25,7 +25,7 @@ async function rebuilt(side: Side): Promise<PartitionTrees> {
 /** Everything observable of the trees, as one comparable value. */
 function summary(trees: PartitionTrees): unknown[] {
   const parts: unknown[] = [trees.keyCount];
-  for (let partition = 0; partition < PARTITIONS; partition++) {
+  for (let partition = 0; partition < trees.partitionCount; partition++) {
     parts.push(trees.root(partition), Buffer.from(trees.branchHashes(partition)).toString("hex"));
     for (let leaf = 0; leaf < leafCount(trees.shape); leaf++) {
       const ids = trees.leafIds(partition, leaf);
@@ -65,44 +65,51 @@ describe("PartitionTrees", () => {
       expect(side.trees.root(partition)).toBe(0n);
   });
 
-  it("reuses a removed key's slot and grows past its first thousand keys, as a fresh index would", () => {
-    // 3,000 keys (the slots start at 1,024 and double), every other one removed, 1,000 new
-    // ones written into the freed slots, a third of the rest written again: the same trees as
-    // applying only the final objects to fresh trees.
-    const objectOf = (text: string): DvvSet =>
-      update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n1.1", {
-        value: bytes(text),
-        contentType: "",
-        metadata: {},
-        lastModifiedMs: 1,
-        deleted: false,
-      }).object;
-    const incremental = new PartitionTrees(PARTITIONS);
-    incremental.markReady();
-    const final = new Map<string, DvvSet>();
-    for (let index = 0; index < 3000; index++) {
-      incremental.apply("b", bytes(`k${index}`), objectOf(`v${index}`));
-      final.set(`k${index}`, objectOf(`v${index}`));
-    }
-    for (let index = 0; index < 3000; index += 2) {
-      incremental.apply("b", bytes(`k${index}`), undefined);
-      final.delete(`k${index}`);
-    }
-    for (let index = 3000; index < 4000; index++) {
-      incremental.apply("b", bytes(`k${index}`), objectOf(`v${index}`));
-      final.set(`k${index}`, objectOf(`v${index}`));
-    }
-    for (let index = 1; index < 4000; index += 3) {
-      incremental.apply("b", bytes(`k${index}`), objectOf(`again${index}`));
-      if (final.has(`k${index}`)) final.set(`k${index}`, objectOf(`again${index}`));
-      else incremental.apply("b", bytes(`k${index}`), undefined);
-    }
-    const fresh = new PartitionTrees(PARTITIONS);
-    fresh.markReady();
-    for (const [key, object] of final) fresh.apply("b", bytes(key), object);
-    expect(incremental.keyCount).toBe(final.size);
-    expectSameTrees(incremental, fresh);
-  });
+  it.each([
+    { partitions: PARTITIONS, shape: undefined },
+    { partitions: 4096, shape: { branchCount: 2, leavesPerBranch: 2 } },
+  ])(
+    "reuses removed keys' slots and grows past its first 1,024 keys as a fresh index would ($partitions partitions), and a snapshot of it restores the same",
+    ({ partitions, shape }) => {
+      // 3,000 keys (the slots start at 1,024 and double), every other one removed, 1,000 new
+      // ones written into the freed slots, a third of the rest written again: the same trees as
+      // applying only the final objects to fresh trees, and as restoring its snapshot entries.
+      const objectOf = (text: string): DvvSet =>
+        update(EMPTY_DVV_SET, EMPTY_CONTEXT, "n1.1", {
+          value: bytes(text),
+          contentType: "",
+          metadata: {},
+          lastModifiedMs: 1,
+          deleted: false,
+        }).object;
+      const make = (): PartitionTrees => new PartitionTrees(partitions, shape);
+      const incremental = make();
+      incremental.markReady();
+      const final = new Map<string, DvvSet>();
+      const write = (key: string, object: DvvSet | undefined): void => {
+        incremental.apply("b", bytes(key), object);
+        if (object === undefined) final.delete(key);
+        else final.set(key, object);
+      };
+      for (let index = 0; index < 3000; index++) write(`k${index}`, objectOf(`v${index}`));
+      for (let index = 0; index < 3000; index += 2) write(`k${index}`, undefined);
+      for (let index = 3000; index < 4000; index++) write(`k${index}`, objectOf(`v${index}`));
+      for (let index = 1; index < 4000; index += 3) {
+        if (final.has(`k${index}`)) write(`k${index}`, objectOf(`again${index}`));
+      }
+      const fresh = make();
+      fresh.markReady();
+      for (const [key, object] of final) fresh.apply("b", bytes(key), object);
+      expect(incremental.keyCount).toBe(final.size);
+      expectSameTrees(incremental, fresh);
+      const restored = make();
+      incremental.forEachKey((id, high, low, partition, leaf) => {
+        expect(restored.restoreKey(id, high, low, partition, leaf)).toBe(true);
+      });
+      restored.markReady();
+      expectSameTrees(restored, fresh);
+    },
+  );
 
   it("is not ready until a rebuild finishes, and a stopped rebuild leaves it not ready", async () => {
     const side = await makeSide("n1");

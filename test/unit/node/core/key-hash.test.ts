@@ -137,6 +137,17 @@ describe("keyHash against node:crypto", () => {
     );
   });
 
+  it.each([
+    ["an ASCII bucket, 511 bytes in all (JavaScript)", "bench", 511 - 4 - 5],
+    ["an ASCII bucket, 512 bytes in all (JavaScript)", "bench", 512 - 4 - 5],
+    ["an ASCII bucket, 513 bytes in all (native)", "bench", 513 - 4 - 5],
+    ["a bucket of 2- and 4-byte characters at the 512-byte edge", "é😀", 512 - 4 - 6],
+    ["a bucket with a lone surrogate (3 bytes in UTF-8)", "a\ud800b", 40],
+  ])("equals SHA-1 of the encoding for %s", (_, bucket, keyBytes) => {
+    const key = Uint8Array.from({ length: keyBytes }, (_, at) => (at * 7) & 0xff);
+    expect(hex(keyHash(bucket, key))).toBe(reference(bucket, key));
+  });
+
   it("keeps an earlier hash intact when later keys are hashed", () => {
     const first = keyHash("users", utf8.encode("alice"));
     keyHash("users", utf8.encode("bob"));
