@@ -49,6 +49,8 @@ export class DropLoop {
   #work: Promise<unknown> = Promise.resolve();
   #closed = false;
   #pending = 0;
+  /** Partitions a stray copy arrived in since their drop, waiting for the next one. */
+  readonly #strays = new Set<number>();
   /** Totals, for status and tests. */
   readonly stats = { passes: 0, removed: 0 };
 
@@ -69,6 +71,7 @@ export class DropLoop {
     this.#unsubscribe = options.view.onLayoutChange((layout, before) =>
       this.#layoutChanged(layout, before),
     );
+    options.replica.onWrite((bucket, key) => this.#stored(bucket, key));
     // A node that restarts after a change retired (within the grace period, or while it was
     // down) hears of no retirement: its handed-over copies are dropped from here instead. So
     // are those of an earlier change when it restarts during the next one (sim seed 477): what
@@ -109,6 +112,26 @@ export class DropLoop {
     this.#dropAfterGrace(layout, lost);
   }
 
+  /**
+   * Every copy this node stores comes here. One in a partition it replicates under neither the
+   * current claim nor the one data moves from, arriving after that partition's drop (a read
+   * repair or a write from a coordinator that had not heard of the change yet), would stay for
+   * good, unseen by anti-entropy and reaping: the primaries reaped the key's tombstone while
+   * this node kept the value (sim seed 40799). Its partition is dropped again after the grace
+   * period, and counts as pending until then, so no tombstone is reaped meanwhile. A fallback's
+   * copy comes here too; the drop keeps it while its hint waits (its handoff removes it).
+   */
+  #stored(bucket: string, key: Uint8Array): void {
+    if (this.#closed) return;
+    const { ring, previousRing, self, layout } = this.#view;
+    const partition = partitionOfKey(bucket, key, ring.partitionCount);
+    if (this.#strays.has(partition)) return;
+    const rings = previousRing === undefined ? [ring] : [ring, previousRing];
+    if (rings.some((of) => primarySet(of, partition, layout.targetN).includes(self))) return;
+    this.#strays.add(partition);
+    this.#dropAfterGrace(layout, [partition], () => this.#strays.delete(partition));
+  }
+
   /** The partitions of `held` this node does not replicate under the current ring. */
   #lostFrom(held: readonly number[]): number[] {
     const current: Ring = this.#view.ring;
@@ -126,7 +149,7 @@ export class DropLoop {
     return this.#pending;
   }
 
-  #dropAfterGrace(layout: Layout, lost: readonly number[]): void {
+  #dropAfterGrace(layout: Layout, lost: readonly number[], done?: () => void): void {
     if (lost.length === 0) return;
     this.#pending += lost.length;
     this.#logger.info(
@@ -140,7 +163,10 @@ export class DropLoop {
         .catch((error: unknown) =>
           this.#logger.error({ err: error }, "dropping handed-over partitions failed"),
         )
-        .finally(() => (this.#pending -= lost.length));
+        .finally(() => {
+          this.#pending -= lost.length;
+          done?.();
+        });
     });
     this.#timers.add(cancel);
   }

@@ -56,6 +56,7 @@ const MEMBERSHIP_SEEDS: readonly [number, string][] = [
  */
 const REGRESSION_SEEDS = [
   95, 122, 180, 477, 600, 796, 1744, 2042, 2465, 3531, 14641, 18112, 18950, 27009, 31713, 33245,
+  40799,
 ];
 
 /** Real runs by seed, so that later tests reuse what earlier ones ran. */

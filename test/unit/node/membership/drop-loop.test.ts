@@ -137,6 +137,31 @@ describe("DropLoop", () => {
     expect(await node.holds(kept)).toBe(true);
   });
 
+  it("drops a copy that arrives in a lost partition after its drop, and holds reaping until then", async () => {
+    // Sim seed 40799: after c dropped partition 0, a read repair from a coordinator that had not
+    // heard of the change stored a copy there; it stayed for good while the primaries reaped
+    // the key's tombstone.
+    const v1 = layout(1, [c, c, b, b]);
+    const node = await nodeC(v1);
+    node.view.set(layout(2, [a, c, b, b], v1.owners));
+    node.view.set(layout(3, [a, c, b, b]));
+    await node.clock.advance(GRACE_MS);
+    expect(node.drops.pending).toBe(0);
+    const late = await node.write(0);
+    expect(node.drops.pending).toBe(1);
+    // A second stray write in the same partition waits for the same drop.
+    await node.write(0);
+    expect(node.drops.pending).toBe(1);
+    await node.clock.advance(GRACE_MS);
+    expect(await node.holds(late)).toBe(false);
+    expect(node.drops.pending).toBe(0);
+    // A copy in a partition c replicates schedules nothing.
+    const owned = await node.write(1);
+    expect(node.drops.pending).toBe(0);
+    await node.clock.advance(GRACE_MS);
+    expect(await node.holds(owned)).toBe(true);
+  });
+
   it("keeps a partition it still serves as an old owner while data moves from it", async () => {
     const v1 = layout(1, [c, a, b, b]);
     const node = await nodeC(v1);
