@@ -51,6 +51,8 @@ export class DropLoop {
   #pending = 0;
   /** Partitions a stray copy arrived in since their drop, waiting for the next one. */
   readonly #strays = new Set<number>();
+  /** Per partition, 1 when this node replicates it under the current claim or the previous. */
+  #replicated: Uint8Array;
   /** Totals, for status and tests. */
   readonly stats = { passes: 0, removed: 0 };
 
@@ -68,9 +70,11 @@ export class DropLoop {
     this.#clock = options.clock;
     this.#logger = options.logger;
     this.#graceMs = options.graceMs ?? DROP_GRACE_MS_DEFAULT;
-    this.#unsubscribe = options.view.onLayoutChange((layout, before) =>
-      this.#layoutChanged(layout, before),
-    );
+    this.#replicated = this.#replicatedPartitions();
+    this.#unsubscribe = options.view.onLayoutChange((layout, before) => {
+      this.#replicated = this.#replicatedPartitions();
+      this.#layoutChanged(layout, before);
+    });
     options.replica.onWrite((bucket, key) => this.#stored(bucket, key));
     // A node that restarts after a change retired (within the grace period, or while it was
     // down) hears of no retirement: its handed-over copies are dropped from here instead. So
@@ -123,13 +127,19 @@ export class DropLoop {
    */
   #stored(bucket: string, key: Uint8Array): void {
     if (this.#closed) return;
-    const { ring, previousRing, self, layout } = this.#view;
-    const partition = partitionOfKey(bucket, key, ring.partitionCount);
-    if (this.#strays.has(partition)) return;
-    const rings = previousRing === undefined ? [ring] : [ring, previousRing];
-    if (rings.some((of) => primarySet(of, partition, layout.targetN).includes(self))) return;
+    const partition = partitionOfKey(bucket, key, this.#replicated.length);
+    if (this.#replicated[partition] === 1 || this.#strays.has(partition)) return;
     this.#strays.add(partition);
-    this.#dropAfterGrace(layout, [partition], () => this.#strays.delete(partition));
+    this.#dropAfterGrace(this.#view.layout, [partition], () => this.#strays.delete(partition));
+  }
+
+  /** What #replicated holds, for the view's layout now. */
+  #replicatedPartitions(): Uint8Array {
+    const { ring, previousRing, self, layout } = this.#view;
+    const rings = previousRing === undefined ? [ring] : [ring, previousRing];
+    return Uint8Array.from({ length: ring.partitionCount }, (_, partition) =>
+      rings.some((of) => primarySet(of, partition, layout.targetN).includes(self)) ? 1 : 0,
+    );
   }
 
   /** The partitions of `held` this node does not replicate under the current ring. */
