@@ -186,12 +186,9 @@ export class DropLoop {
    * under the current ring or the one data moves from, or holds them as a fallback.
    */
   async drop(partitions: ReadonlySet<number>): Promise<DropReport> {
-    const { ring, previousRing, self } = this.#view;
-    const n = this.#view.layout.targetN;
-    const rings = previousRing === undefined ? [ring] : [ring, previousRing];
-    const still = new Set(
-      [...partitions].filter((p) => !rings.some((of) => primarySet(of, p, n).includes(self))),
-    );
+    const { ring } = this.#view;
+    // #replicated follows every layout change, so it answers for the rings of now.
+    const still = new Set([...partitions].filter((p) => this.#replicated[p] !== 1));
     let [removed, kept, seen] = [0, 0, 0];
     for await (const entry of this.#replica.storage.entries()) {
       if (this.#closed) break;
