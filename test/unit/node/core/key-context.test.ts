@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
@@ -62,6 +62,17 @@ describe("sealed client contexts", () => {
     const bytes = Uint8Array.from(encodeKeyContext("b", key, context, OLD));
     bytes[at] = (bytes[at] ?? 0) ^ 0x01;
     expect(refusal(bytes, OLD)).toMatch(/seal does not match|malformed|not issued/);
+  });
+
+  it("refuse a context with any one of the tag's 16 bytes changed, at any bit", () => {
+    const sealedBytes = encodeKeyContext("b", key, context, OLD);
+    for (let at = 5; at < 21; at++) {
+      for (const bit of [0x01, 0x80]) {
+        const bytes = Uint8Array.from(sealedBytes);
+        bytes[at] = bytes[at]! ^ bit;
+        expect(refusal(bytes, OLD), `byte ${at}, bit ${bit}`).toMatch(/seal does not match/);
+      }
+    }
   });
 
   it("refuse another key's or bucket's context", () => {
@@ -164,7 +175,8 @@ describe("cluster keys", () => {
     const parsed = parseContextKeyFile(`# rotation in progress\n${hex}\n\n${base64}\n`);
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(parsed.keys.byId.size).toBe(2);
-    expect(Buffer.from(parsed.keys.signing.secret).toString("hex")).toBe(hex);
+    const hexId = createHash("sha256").update(Buffer.from(hex, "hex")).digest().readUInt32BE(0);
+    expect(parsed.keys.signing.id, "the first line's key signs").toBe(hexId);
   });
 
   it("refuse a key file line that is neither hex nor base64, naming the line", () => {
