@@ -43,6 +43,14 @@ interface Pending {
   readonly bytes: number;
 }
 
+/** Messages and calls sent on every replica stream of this process (one node per process). */
+const streamTotals = { messages: 0, calls: 0 };
+
+/** What every replica stream of the process has sent: calls over messages is the batching. */
+export function replicaStreamTotals(): Readonly<typeof streamTotals> {
+  return streamTotals;
+}
+
 /** The batched stream to one peer. */
 export class ReplicaStreamClient {
   readonly #client: ReplicaClient;
@@ -128,6 +136,8 @@ export class ReplicaStreamClient {
     while (this.#queued.length > 0) {
       const count = batchCount(this.#queued);
       const hasRoom = stream.write({ calls: this.#queued.slice(0, count) });
+      streamTotals.messages += 1;
+      streamTotals.calls += count;
       this.#queued = this.#queued.slice(count);
       if (!hasRoom && this.#queued.length > 0) {
         // Calls past the buffer wait in the queue (bounded by the in-flight bounds) until the

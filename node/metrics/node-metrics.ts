@@ -10,6 +10,7 @@ import type { HintTotals } from "../hints/hint-store.js";
 import type { DeliveryStats } from "../hints/hint-delivery.js";
 import type { Counters as AaeCounters } from "../anti-entropy/aae-stats.js";
 import { replicaCodecFallbacks } from "../wire/replica-stream-codec.js";
+import { replicaStreamTotals } from "../replica-stream-client.js";
 import type { PeerReport } from "../membership/member-view.js";
 import type { StorageStats } from "../storage/storage.js";
 import { observeFsync } from "../storage/write-queue.js";
@@ -62,6 +63,20 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
     "Replica stream batches encoded by protobufjs reflection because the fast encoder refused them (0 unless something is wrong)",
     "message",
     () => Object.entries(replicaCodecFallbacks()),
+  );
+  // Calls per message and records per append or fsync say how well the node batches: high
+  // under load, one or two at a light fixed rate, where each message and fsync is a wake-up.
+  counterOf(
+    registry,
+    "dkv_replica_stream_messages_total",
+    "Messages this node sent on its replica streams (each carries one or more calls)",
+    () => replicaStreamTotals().messages,
+  );
+  counterOf(
+    registry,
+    "dkv_replica_stream_calls_total",
+    "Gets and puts this node sent to other replicas over its replica streams",
+    () => replicaStreamTotals().calls,
   );
   if (sources.membership !== undefined) registerMembershipMetrics(registry, sources.membership);
   if (sources.security !== undefined) registerSecurityMetrics(registry, sources.security);
@@ -234,6 +249,17 @@ function registerStorageMetrics(registry: Registry, stores: readonly StoreSource
     "store",
     each(detail("segments")),
   );
+  for (const [name, help, field] of [
+    [
+      "dkv_storage_appends_total",
+      "Appends of the log engine's group commit (one write each)",
+      "batches",
+    ],
+    ["dkv_storage_fsyncs_total", "Fsyncs of the log engine's group commit", "syncs"],
+    ["dkv_storage_records_written_total", "Records the log engine appended", "recordsWritten"],
+  ] as const) {
+    labelledCounterOf(registry, name, help, "store", each(detail(field)));
+  }
   gaugeOf(
     registry,
     "dkv_storage_bytes",

@@ -239,6 +239,7 @@ export class LogStorage implements Storage {
         queuedBytes: this.#queue?.queuedBytes ?? 0,
         batches: this.#queue?.batches ?? 0,
         syncs: this.#queue?.syncs ?? 0,
+        recordsWritten: this.#queue?.records ?? 0,
         rotations: writer?.rotations ?? 0,
         hintsWritten: writer?.hintsWritten ?? 0,
         hintFailures: writer?.hintFailures ?? 0,

@@ -94,8 +94,10 @@ export class WriteQueue {
   #running = false;
   #cancelSyncTimer: (() => void) | undefined;
   #inflight: InflightSync | undefined;
+  /** Appends (each one batch of records), fsyncs, and records appended: batching at a glance. */
   batches = 0;
   syncs = 0;
+  records = 0;
 
   /** @param clock the lazy sync's timer, the end-of-turn batching and the fsync timings */
   constructor(
@@ -232,6 +234,7 @@ export class WriteQueue {
   async #commit(batch: QueuedWrite[]): Promise<void> {
     for (const write of batch) this.#queuedBytes -= write.record.length;
     this.batches += 1;
+    this.records += batch.length;
     try {
       await this.#sink.append(batch);
     } catch (error) {

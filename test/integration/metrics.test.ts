@@ -137,6 +137,7 @@ describe("metrics", () => {
     expect(sample(text, "dkv_kv_object_bytes_count", { op: "put" })).toBeLessThanOrEqual(20);
 
     let keys = 0;
+    let streamCalls = 0;
     for (const node of ["n1", "n2", "n3"]) {
       const other = await scrape(addresses.get(node));
       keys += sample(other, "dkv_storage_keys", { node, store: "data" });
@@ -147,6 +148,17 @@ describe("metrics", () => {
       // Every replica fsyncs: a coordinator with each batch of its dw=1 puts, the others within
       // the write queue's sync interval.
       expect(sample(other, "dkv_storage_fsync_duration_seconds_count")).toBeGreaterThan(0);
+      // Batching: every record went out in some append; an append or fsync covers one or more.
+      const records = sample(other, "dkv_storage_records_written_total", { store: "data" });
+      const appends = sample(other, "dkv_storage_appends_total", { store: "data" });
+      expect(records).toBeGreaterThanOrEqual(20);
+      expect(appends).toBeGreaterThan(0);
+      expect(appends).toBeLessThanOrEqual(records);
+      expect(sample(other, "dkv_storage_fsyncs_total", { store: "data" })).toBeGreaterThan(0);
+      const messages = sample(other, "dkv_replica_stream_messages_total");
+      const calls = sample(other, "dkv_replica_stream_calls_total");
+      expect(messages).toBeLessThanOrEqual(calls);
+      streamCalls += calls;
       // Each key was read 20 requests after its put reached all three replicas: none stale.
       expect(sample(other, "dkv_read_repairs_total")).toBe(0);
       // Every replica batch went through the fast encoder, none by reflection.
@@ -156,6 +168,8 @@ describe("metrics", () => {
       expect(sample(other, "process_resident_memory_bytes")).toBeGreaterThan(0);
     }
     expect(keys).toBe(60); // n=3: every node holds every key
+    // Each put's coordinator sent it to the two other replicas, and each get to at least one.
+    expect(streamCalls).toBeGreaterThanOrEqual(2 * 20 + 20);
   });
 
   it("repairs nothing when every replica holds the version read (digest reads answer same)", async () => {

@@ -42,7 +42,16 @@ function fixture() {
     engine: "log",
     keys: 12,
     corruptRecords: 1,
-    details: { segments: 3, activeBytes: 100, frozenBytes: 400, frozenDeadBytes: 150, merges: 2 },
+    details: {
+      segments: 3,
+      activeBytes: 100,
+      frozenBytes: 400,
+      frozenDeadBytes: 150,
+      merges: 2,
+      batches: 7,
+      syncs: 4,
+      recordsWritten: 30,
+    },
   };
   const metrics = createNodeMetrics({
     self: n1,
@@ -102,6 +111,9 @@ describe("createNodeMetrics()", () => {
       ["dkv_storage_bytes", { store: "data" }, 500],
       ["dkv_storage_dead_bytes", { store: "data" }, 150],
       ["dkv_storage_merges_total", { store: "data" }, 2],
+      ["dkv_storage_appends_total", { store: "data" }, 7],
+      ["dkv_storage_fsyncs_total", { store: "data" }, 4],
+      ["dkv_storage_records_written_total", { store: "data" }, 30],
     ];
     for (const [name, labels, value] of table) {
       expect(
@@ -111,6 +123,7 @@ describe("createNodeMetrics()", () => {
     }
     // The memory engine has no segments: no sample rather than a made-up zero.
     expect(sampleValue(text, "dkv_storage_segments", { store: "hints" })).toBeUndefined();
+    expect(sampleValue(text, "dkv_storage_fsyncs_total", { store: "hints" })).toBeUndefined();
     // No series for the node itself in per-peer metrics.
     expect(sampleValue(text, "dkv_peer_up", { peer: "n1" })).toBeUndefined();
     expect(text).toMatch(/^process_cpu_user_seconds_total\{node="n1"\} /m);
