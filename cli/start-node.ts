@@ -79,6 +79,8 @@ export interface NodeConfig {
   readonly join?: string;
   /** After a membership change retires, how long before lost partitions are dropped. */
   readonly dropGraceMs?: number;
+  /** How long a replica stream waits to batch more calls (0: to the end of the turn). */
+  readonly replicaLingerMs?: number;
   readonly storage: Storage;
   readonly dataDir: string;
   readonly logger: Logger;
@@ -251,7 +253,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const transfers = transferParts.loop;
   const transferCalls = transferParts.calls;
-  const transport = new GrpcReplicaTransport(view, replica, clock);
+  const transport = new GrpcReplicaTransport(view, replica, clock, config.replicaLingerMs);
   const coordinator = new Coordinator({
     view,
     replica,

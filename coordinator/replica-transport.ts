@@ -70,12 +70,17 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   readonly #replica: Replica;
   readonly #streams = new Map<NodeId, ReplicaStreamClient>();
   readonly #clock: Clock;
+  readonly #lingerMs: number;
 
-  /** @param clock times the replica calls' deadlines (default: the system clock) */
-  constructor(view: ClusterView, replica: Replica, clock: Clock = SYSTEM_CLOCK) {
+  /**
+   * @param clock times the replica calls' deadlines (default: the system clock)
+   * @param lingerMs how long each peer's stream waits to put more calls in one message
+   */
+  constructor(view: ClusterView, replica: Replica, clock: Clock = SYSTEM_CLOCK, lingerMs = 0) {
     this.#view = view;
     this.#replica = replica;
     this.#clock = clock;
+    this.#lingerMs = lingerMs;
   }
 
   async get(
@@ -129,7 +134,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     if (peer === undefined) return undefined;
     let stream = this.#streams.get(node);
     if (stream === undefined) {
-      stream = new ReplicaStreamClient(peer.replica, node, this.#clock);
+      stream = new ReplicaStreamClient(peer.replica, node, this.#clock, this.#lingerMs);
       this.#streams.set(node, stream);
     }
     return stream;

@@ -1,6 +1,6 @@
 // The sending end of the batched replica stream: one persistent Replica.Stream per peer carrying
-// every get and put this node sends it, batched per event-loop turn, each call with its own id
-// and deadline. A broken stream fails its calls as unreachable and is reopened on the next call.
+// every get and put this node sends it, batched per event-loop turn (or per linger, when the
+// node is told to wait for more), each call with its own id and deadline. A broken stream fails its calls as unreachable and is reopened on the next call.
 // Calls awaiting replies are bounded in count and bytes per peer, batches in count and bytes,
 // and batches wait for the stream to drain, so a slow peer holds back this node's writes.
 
@@ -43,6 +43,12 @@ interface Pending {
   readonly bytes: number;
 }
 
+/**
+ * Longest linger: waiting on purpose trades each replica call's latency for fewer messages, and
+ * past a few milliseconds the wait costs more than any batching gains.
+ */
+export const REPLICA_LINGER_MS_MAX = 20;
+
 /** Messages and calls sent on every replica stream of this process (one node per process). */
 const streamTotals = { messages: 0, calls: 0 };
 
@@ -59,17 +65,27 @@ export class ReplicaStreamClient {
   #stream: grpc.ClientDuplexStream<ReplicaCallBatch, ReplicaReplyBatch__Output> | undefined;
   #queued: ReplicaCall[] = [];
   #flushScheduled = false;
+  readonly #lingerMs: number;
+  #cancelLinger: (() => void) | undefined;
   /** The stream's buffer is full: batches wait for its 'drain'. */
   #waitingForDrain = false;
   readonly #pending = new Map<number, Pending>();
   #pendingBytes = 0;
   #nextId = 1;
 
-  /** @param clock deadlines are its wall-clock times; batches go out on its defer */
-  constructor(client: ReplicaClient, peer: string, clock: Clock) {
+  /**
+   * @param clock deadlines are its wall-clock times; batches go out on its defer
+   * @param lingerMs how long a call waits for others to share its message (REPLICA_LINGER_MS_MAX
+   *   at most); 0 sends at the end of the event-loop turn
+   */
+  constructor(client: ReplicaClient, peer: string, clock: Clock, lingerMs = 0) {
+    if (!(lingerMs >= 0 && lingerMs <= REPLICA_LINGER_MS_MAX)) {
+      throw new Error(`replica linger ${lingerMs} ms outside 0..${REPLICA_LINGER_MS_MAX}`);
+    }
     this.#client = client;
     this.#peer = peer;
     this.#clock = clock;
+    this.#lingerMs = lingerMs;
   }
 
   get(
@@ -122,15 +138,20 @@ export class ReplicaStreamClient {
       // encoder refuses a fraction (a uint64), and each refusal threw a TypeError and encoded
       // the batch by reflection instead; wall deadlines made from the monotonic clock have one.
       this.#queued.push({ id, deadline_ms: Math.ceil(deadlineMs), ...operation });
-      if (!this.#flushScheduled) {
+      if (this.#lingerMs > 0 && this.#queued.length >= CALLS_PER_BATCH_MAX) {
+        this.#flush(); // a full message waits for nothing
+      } else if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        this.#clock.defer(() => this.#flush());
+        if (this.#lingerMs === 0) this.#clock.defer(() => this.#flush());
+        else this.#cancelLinger = this.#clock.setTimer(this.#lingerMs, () => this.#flush());
       }
     });
   }
 
   #flush(): void {
     this.#flushScheduled = false;
+    this.#cancelLinger?.();
+    this.#cancelLinger = undefined;
     if (this.#waitingForDrain) return;
     const stream = this.#stream ?? this.#open();
     while (this.#queued.length > 0) {

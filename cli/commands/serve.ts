@@ -10,9 +10,16 @@ import { createLogger } from "../../node/logger.js";
 import { missingNodeFlags } from "../node-flags.js";
 import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { limitsWith } from "../../node/core/limits.js";
+import { REPLICA_LINGER_MS_MAX } from "../../node/replica-stream-client.js";
 import { STORAGE_ENGINES, type StorageEngineName } from "../../node/storage/storage-engines.js";
 import type { Member } from "../../node/cluster-view.js";
-import { UsageError, isHostPort, isLoopbackHostPort } from "../usage.js";
+import {
+  UsageError,
+  isHostPort,
+  isLoopbackHostPort,
+  nonNegativeArg,
+  positiveIntegerArg,
+} from "../usage.js";
 import { loadContextKeyFile } from "../../node/context-key-file.js";
 import type { ContextKeys } from "../../node/core/key-context.js";
 import {
@@ -27,6 +34,7 @@ interface ServeArgs {
   join: string | undefined;
   advertise: string | undefined;
   "drop-grace-ms": number;
+  "replica-linger-ms": number;
   "data-dir": string;
   storage: string;
   partitions: number;
@@ -82,6 +90,13 @@ export function builder(yargs: Argv): Argv<ServeArgs> {
       default: 60_000,
       describe:
         "After a membership change completes, how long a node keeps the partitions it handed over",
+    })
+    .option("replica-linger-ms", {
+      type: "number",
+      default: 0,
+      describe:
+        `How long a call to another replica waits for more to share its message ` +
+        `(0-${REPLICA_LINGER_MS_MAX}): fewer wake-ups under light load, that much more latency`,
     })
     .option("data-dir", {
       type: "string",
@@ -314,6 +329,11 @@ export async function handler(args: ArgumentsCamelCase<ServeArgs>): Promise<void
     aaeIntervalMs: aaeIntervalMs(args["aae-interval-ms"]),
     tombstoneGraceMs: tombstoneGraceMs(args["tombstone-grace-ms"]),
     dropGraceMs: nonNegativeArg("drop-grace-ms", args["drop-grace-ms"]),
+    replicaLingerMs: nonNegativeArg(
+      "replica-linger-ms",
+      args["replica-linger-ms"],
+      REPLICA_LINGER_MS_MAX,
+    ),
     hintStorage,
     failureDetector: detectorArgs(args["heartbeat-interval-ms"], args["phi-threshold"]),
     hintedHandoff: args["hinted-handoff"],
@@ -475,18 +495,4 @@ async function withConcretePort(listen: string): Promise<string> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `${host}:${port}`;
-}
-
-function nonNegativeArg(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) {
-    throw new UsageError(`--${name} must be a number >= 0, got ${value}`);
-  }
-  return value;
-}
-
-function positiveIntegerArg(name: string, value: number): number {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    throw new UsageError(`--${name} must be a whole number >= 1, got ${value}`);
-  }
-  return value;
 }

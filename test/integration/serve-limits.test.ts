@@ -35,6 +35,8 @@ describe("dkv serve --limit", () => {
     [["--limit", "nonsense=1"], /--limit: unknown limit in 'nonsense=1'/],
     [["--limit", "siblingsMax=0"], /--limit: siblingsMax must be a positive integer/],
     [["--limit", "valueBytesMax=999999999"], /valueBytesMax=999999999 exceeds objectBytesMax/],
+    [["--replica-linger-ms", "21"], /--replica-linger-ms must be a number from 0 to 20, got 21/],
+    [["--replica-linger-ms", "-1"], /--replica-linger-ms must be a number from 0 to 20, got -1/],
   ])("refuses %j before starting, naming it", (flags, message) => {
     const run = spawnSync(
       process.execPath,
@@ -43,6 +45,22 @@ describe("dkv serve --limit", () => {
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it("serves every write and read through replica streams that linger", async () => {
+    const cluster = await TestCluster.start({ nodes: 3, serveArgs: ["--replica-linger-ms=5"] });
+    try {
+      const client = cluster.client("n1");
+      const all = { w: 3, r: 3 } as const; // every replica must answer through its stream
+      const keys = Array.from({ length: 40 }, (_, index) => `linger-${index}`);
+      await Promise.all(keys.map((key) => client.put(key, `v-${key}`, all)));
+      const reads = await Promise.all(keys.map((key) => client.get(key, all)));
+      expect(reads.map((read) => read.siblings.map((sibling) => sibling.value.toString()))).toEqual(
+        keys.map((key) => [`v-${key}`]),
+      );
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it("warns at start when Node.js runs without the flags a node needs", async () => {

@@ -6,7 +6,7 @@
 
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { ReplicaStreamClient } from "../../../node/replica-stream-client.js";
+import { REPLICA_LINGER_MS_MAX, ReplicaStreamClient } from "../../../node/replica-stream-client.js";
 import { decodeCallBatch, encodeCallBatch } from "../../../node/wire/replica-stream-codec.js";
 import type { ReplicaClient } from "../../../proto/generated/dkv/v1/Replica.js";
 import type { ReplicaCallBatch } from "../../../proto/generated/dkv/v1/ReplicaCallBatch.js";
@@ -40,5 +40,60 @@ describe("the replica stream client", () => {
       Math.ceil(deadlineMs),
     ]);
     replica.close();
+  });
+
+  it("with a linger, sends the calls of that many milliseconds in one message, not before", async () => {
+    const stream = new FakeStream();
+    const client = { Stream: () => stream } as unknown as ReplicaClient;
+    const clock = new ManualClock();
+    const replica = new ReplicaStreamClient(client, "n2", clock, 5);
+    const deadlineMs = clock.nowMs() + 5_000;
+    const get = (key: string) =>
+      void replica.get({ bucket: "b", key: Buffer.from(key) }, deadlineMs);
+    get("a");
+    await clock.advance(3);
+    get("b");
+    await clock.advance(1);
+    await settle();
+    expect(stream.written, "nothing before the first call's linger ends").toHaveLength(0);
+    await clock.advance(1);
+    await settle();
+    expect(stream.written.map((batch) => batch.calls!.length)).toEqual([2]);
+    // The next call starts a linger of its own.
+    get("c");
+    await clock.advance(4);
+    await settle();
+    expect(stream.written).toHaveLength(1);
+    await clock.advance(1);
+    await settle();
+    expect(stream.written.map((batch) => batch.calls!.length)).toEqual([2, 1]);
+    replica.close();
+  });
+
+  it("with a linger, sends a full message at once", async () => {
+    const stream = new FakeStream();
+    const client = { Stream: () => stream } as unknown as ReplicaClient;
+    const clock = new ManualClock();
+    const replica = new ReplicaStreamClient(client, "n2", clock, 20);
+    const deadlineMs = clock.nowMs() + 5_000;
+    for (let index = 0; index < 300; index++) {
+      void replica.get({ bucket: "b", key: Buffer.from(`k${index}`) }, deadlineMs);
+    }
+    await settle();
+    expect(
+      stream.written.map((batch) => batch.calls!.length),
+      "256 at once",
+    ).toEqual([256]);
+    await clock.advance(20);
+    await settle();
+    expect(stream.written.map((batch) => batch.calls!.length)).toEqual([256, 44]);
+    replica.close();
+  });
+
+  it.each([-1, REPLICA_LINGER_MS_MAX + 1, Number.NaN])("refuses a linger of %d ms", (lingerMs) => {
+    const client = { Stream: () => new FakeStream() } as unknown as ReplicaClient;
+    expect(() => new ReplicaStreamClient(client, "n2", new ManualClock(), lingerMs)).toThrow(
+      /replica linger .* ms outside 0\.\.20/,
+    );
   });
 });
