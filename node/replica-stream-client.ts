@@ -1,6 +1,7 @@
 // The sending end of the batched replica stream: one persistent Replica.Stream per peer carrying
 // every get and put this node sends it, batched per event-loop turn (or per linger, when the
-// node is told to wait for more), each call with its own id and deadline. A broken stream fails its calls as unreachable and is reopened on the next call.
+// node is told to wait for more), each call with its own id and deadline. A broken stream fails
+// its calls as unreachable and is reopened on the next call.
 // Calls awaiting replies are bounded in count and bytes per peer, batches in count and bytes,
 // and batches wait for the stream to drain, so a slow peer holds back this node's writes.
 
@@ -67,6 +68,7 @@ export class ReplicaStreamClient {
   #flushScheduled = false;
   readonly #lingerMs: number;
   #cancelLinger: (() => void) | undefined;
+  #closed = false;
   /** The stream's buffer is full: batches wait for its 'drain'. */
   #waitingForDrain = false;
   readonly #pending = new Map<number, Pending>();
@@ -104,6 +106,12 @@ export class ReplicaStreamClient {
 
   /** Fails every pending call and closes the stream. */
   close(): void {
+    this.#closed = true;
+    // Nothing queued may go out later, on a stream opened after the close (a pending linger
+    // or defer would open one, on a channel that may be shut down by then).
+    this.#cancelLinger?.();
+    this.#cancelLinger = undefined;
+    this.#queued = [];
     this.#failAll(grpc.status.CANCELLED, "replica stream closed");
     this.#stream?.end();
     this.#stream = undefined;
@@ -113,6 +121,13 @@ export class ReplicaStreamClient {
     operation: Pick<ReplicaCall, "get" | "put">,
     deadlineMs: number,
   ): Promise<ReplicaCallReply__Output | StreamOutcome<never>> {
+    if (this.#closed) {
+      return Promise.resolve({
+        ok: false,
+        code: grpc.status.CANCELLED,
+        message: "replica stream closed",
+      });
+    }
     if (this.#pending.size >= CALLS_IN_FLIGHT_MAX) {
       const message = `${CALLS_IN_FLIGHT_MAX} calls already in flight to ${this.#peer}`;
       return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
@@ -152,7 +167,7 @@ export class ReplicaStreamClient {
     this.#flushScheduled = false;
     this.#cancelLinger?.();
     this.#cancelLinger = undefined;
-    if (this.#waitingForDrain) return;
+    if (this.#waitingForDrain || this.#closed || this.#queued.length === 0) return;
     const stream = this.#stream ?? this.#open();
     while (this.#queued.length > 0) {
       const count = batchCount(this.#queued);

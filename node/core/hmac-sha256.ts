@@ -58,7 +58,13 @@ export class HmacSha256 {
     if (!(Number.isSafeInteger(length) && length >= 0 && length <= message.length)) {
       throw new Error(`hmac: length ${length} outside 0..${message.length}`);
     }
-    if (!(outBytes >= 0 && outBytes <= SHA256_BYTES && outOffset + outBytes <= out.length)) {
+    const fits = Number.isInteger(outOffset) && outOffset >= 0 && Number.isInteger(outBytes);
+    if (!(
+      fits &&
+      outBytes >= 0 &&
+      outBytes <= SHA256_BYTES &&
+      outOffset + outBytes <= out.length
+    )) {
       throw new Error(`hmac: ${outBytes} bytes do not fit at ${outOffset} of ${out.length}`);
     }
     if (length > SHORT_MESSAGE_BYTES_MAX) {

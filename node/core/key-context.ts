@@ -185,7 +185,9 @@ function tagInto(
   const message = length <= tagMessage.length ? tagMessage : Buffer.allocUnsafe(length);
   let at = TAG_DOMAIN.copy(message, 0);
   at = message.writeUInt32BE(bucketBytes, at);
-  at += message.write(bucket, at, "utf8");
+  const written = message.write(bucket, at, "utf8");
+  if (written !== bucketBytes) throw new Error(`bucket encoded to ${written}, not ${bucketBytes}`);
+  at += written;
   at = message.writeUInt32BE(key.length, at);
   message.set(key, at);
   message.set(body, at + key.length);

@@ -66,7 +66,8 @@ export function sha256Finish(
   if (!(absorbedBytes % SHA256_BLOCK_BYTES === 0 && absorbedBytes >= 0)) {
     throw new Error(`sha256: ${absorbedBytes} bytes absorbed is not a whole number of blocks`);
   }
-  if (!(outBytes >= 0 && outBytes <= SHA256_BYTES && outOffset + outBytes <= out.length)) {
+  const fits = Number.isInteger(outOffset) && outOffset >= 0 && Number.isInteger(outBytes);
+  if (!(fits && outBytes >= 0 && outBytes <= SHA256_BYTES && outOffset + outBytes <= out.length)) {
     throw new Error(`sha256: ${outBytes} digest bytes do not fit at ${outOffset} of ${out.length}`);
   }
   const state = scratchState;

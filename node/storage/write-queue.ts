@@ -234,9 +234,9 @@ export class WriteQueue {
   async #commit(batch: QueuedWrite[]): Promise<void> {
     for (const write of batch) this.#queuedBytes -= write.record.length;
     this.batches += 1;
-    this.records += batch.length;
     try {
       await this.#sink.append(batch);
+      this.records += batch.length;
     } catch (error) {
       const failure = new StorageWriteError(error);
       for (const write of batch) write.reject(failure);

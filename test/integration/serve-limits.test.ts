@@ -8,9 +8,25 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { MAIN_SCRIPT, TestCluster, failure } from "./local-cluster-harness.js";
+import { MAIN_SCRIPT, TestCluster, failure, runDkv } from "./local-cluster-harness.js";
+import { sampleValue } from "../unit/node/metrics/metrics-test-helpers.js";
 
 const ONE = { n: 1, r: 1, w: 1 } as const;
+
+/** The Prometheus text of `node`, found through `dkv status`. */
+async function scrapeMetrics(cluster: TestCluster, node: string): Promise<string> {
+  const run = await runDkv(
+    ["status", "--json", "--node", cluster.spec(node).address],
+    cluster.cliEnv,
+  );
+  expect(run.code, run.stderr).toBe(0);
+  const status = JSON.parse(run.stdout) as {
+    nodes: { node_id: string; metrics_address: string }[];
+  };
+  const address = status.nodes.find((entry) => entry.node_id === node)?.metrics_address;
+  const response = await fetch(`http://${address}/metrics`);
+  return response.text();
+}
 
 describe("dkv serve --limit", () => {
   it("enforces an overridden sibling limit", async () => {
@@ -47,8 +63,11 @@ describe("dkv serve --limit", () => {
     expect(run.stderr).toMatch(message);
   });
 
-  it("serves every write and read through replica streams that linger", async () => {
-    const cluster = await TestCluster.start({ nodes: 3, serveArgs: ["--replica-linger-ms=5"] });
+  it("serves every write and read through replica streams that linger, several calls a message", async () => {
+    const cluster = await TestCluster.start({
+      nodes: 3,
+      serveArgs: ["--replica-linger-ms=20", "--metrics-listen=127.0.0.1:0"],
+    });
     try {
       const client = cluster.client("n1");
       const all = { w: 3, r: 3 } as const; // every replica must answer through its stream
@@ -57,6 +76,16 @@ describe("dkv serve --limit", () => {
       const reads = await Promise.all(keys.map((key) => client.get(key, all)));
       expect(reads.map((read) => read.siblings.map((sibling) => sibling.value.toString()))).toEqual(
         keys.map((key) => [`v-${key}`]),
+      );
+      // One at a time with w=1: each put is answered before its replica calls leave, so only
+      // a linger puts several puts' calls in one message (without one: a message per put).
+      for (const key of keys) await client.put(key, "again", { w: 1 });
+      const text = await scrapeMetrics(cluster, "n1");
+      const messages = sampleValue(text, "dkv_replica_stream_messages_total", {}) ?? 0;
+      const calls = sampleValue(text, "dkv_replica_stream_calls_total", {}) ?? 0;
+      expect(calls).toBeGreaterThanOrEqual(6 * keys.length);
+      expect(messages, `${calls} calls in ${messages} messages (a message each: ~84)`).toBeLessThan(
+        calls / 4,
       );
     } finally {
       await cluster.stop();

@@ -5,6 +5,7 @@
 // written; the batches are encoded with the fast encoder, which throws where it would fall back.
 
 import { EventEmitter } from "node:events";
+import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { REPLICA_LINGER_MS_MAX, ReplicaStreamClient } from "../../../node/replica-stream-client.js";
 import { decodeCallBatch, encodeCallBatch } from "../../../node/wire/replica-stream-codec.js";
@@ -68,6 +69,30 @@ describe("the replica stream client", () => {
     await settle();
     expect(stream.written.map((batch) => batch.calls!.length)).toEqual([2, 1]);
     replica.close();
+  });
+
+  it("closed during a linger, sends nothing later and refuses new calls", async () => {
+    let opened = 0;
+    const stream = new FakeStream();
+    const client = {
+      Stream: () => {
+        opened += 1;
+        return stream;
+      },
+    } as unknown as ReplicaClient;
+    const clock = new ManualClock();
+    const replica = new ReplicaStreamClient(client, "n2", clock, 5);
+    const deadlineMs = clock.nowMs() + 5_000;
+    const queued = replica.get({ bucket: "b", key: Buffer.from("a") }, deadlineMs);
+    replica.close();
+    expect(await queued).toMatchObject({ ok: false, code: grpc.status.CANCELLED });
+    expect(clock.pendingTimers, "the linger and the call's deadline are cancelled").toBe(0);
+    await clock.advance(10);
+    await settle();
+    expect(opened, "no stream opened after the close").toBe(0);
+    const late = await replica.get({ bucket: "b", key: Buffer.from("b") }, deadlineMs);
+    expect(late).toMatchObject({ ok: false, code: grpc.status.CANCELLED });
+    expect(opened).toBe(0);
   });
 
   it("with a linger, sends a full message at once", async () => {
