@@ -6,12 +6,10 @@
 // (OpenSSL 3 fetches the digest and makes two contexts per call) is most of the work. Outputs
 // are the same bytes; a property test checks them against node:crypto.
 
-import { MD_BLOCK_BYTES, padTail } from "./md-padding.js";
-
 /** Bytes of a SHA-256 digest. */
 export const SHA256_BYTES = 32;
 /** Bytes of one SHA-256 block. */
-export const SHA256_BLOCK_BYTES = MD_BLOCK_BYTES;
+export const SHA256_BLOCK_BYTES = 64;
 
 /** The round constants: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 const K = Int32Array.from([
@@ -78,7 +76,16 @@ export function sha256Finish(
   for (let block = 0; block < fullBlocks; block++) {
     compress(state, bytes, block * SHA256_BLOCK_BYTES);
   }
-  const tailBytes = padTail(tail, bytes, length, absorbedBytes + length);
+  // Padding: the remaining bytes, 0x80, zeros up to 8 bytes short of a block boundary, then
+  // the whole message's length in bits as a 64-bit big-endian integer.
+  const rest = length - fullBlocks * SHA256_BLOCK_BYTES;
+  const tailBytes = rest < SHA256_BLOCK_BYTES - 8 ? SHA256_BLOCK_BYTES : 2 * SHA256_BLOCK_BYTES;
+  for (let at = 0; at < rest; at++) tail[at] = bytes[fullBlocks * SHA256_BLOCK_BYTES + at]!;
+  tail[rest] = 0x80;
+  tail.fill(0, rest + 1, tailBytes - 8);
+  const bits = (absorbedBytes + length) * 8;
+  writeUint32(tail, tailBytes - 8, Math.floor(bits / 2 ** 32));
+  writeUint32(tail, tailBytes - 4, bits >>> 0);
   compress(state, tail, 0);
   if (tailBytes > SHA256_BLOCK_BYTES) compress(state, tail, SHA256_BLOCK_BYTES);
   for (let at = 0; at < outBytes; at++) {
@@ -138,4 +145,11 @@ function compress(state: Int32Array, bytes: Uint8Array, offset: number): void {
   state[5] = (state[5]! + f) | 0;
   state[6] = (state[6]! + g) | 0;
   state[7] = (state[7]! + h) | 0;
+}
+
+function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = (value >>> 16) & 0xff;
+  bytes[offset + 2] = (value >>> 8) & 0xff;
+  bytes[offset + 3] = value & 0xff;
 }
