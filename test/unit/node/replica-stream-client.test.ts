@@ -22,12 +22,24 @@ class FakeStream extends EventEmitter {
   end(): void {}
 }
 
+/** A client over one FakeStream on a manual clock; `opened()` counts the streams it opened. */
+function started(lingerMs?: number) {
+  const stream = new FakeStream();
+  let opens = 0;
+  const client = {
+    Stream: () => {
+      opens += 1;
+      return stream;
+    },
+  } as unknown as ReplicaClient;
+  const clock = new ManualClock();
+  const replica = new ReplicaStreamClient(client, "n2", clock, lingerMs);
+  return { stream, clock, replica, opened: () => opens };
+}
+
 describe("the replica stream client", () => {
   it("sends a fractional deadline as the next whole millisecond, which the fast encoder takes", async () => {
-    const stream = new FakeStream();
-    const client = { Stream: () => stream } as unknown as ReplicaClient;
-    const clock = new ManualClock();
-    const replica = new ReplicaStreamClient(client, "n2", clock);
+    const { stream, clock, replica } = started();
     const deadlineMs = clock.nowMs() + 4_999.25;
     void replica.put({ bucket: "b", key: Buffer.from("k"), object: Buffer.from("v") }, deadlineMs);
     void replica.get({ bucket: "b", key: Buffer.from("k") }, deadlineMs);
@@ -44,10 +56,7 @@ describe("the replica stream client", () => {
   });
 
   it("with a linger, sends the calls of that many milliseconds in one message, not before", async () => {
-    const stream = new FakeStream();
-    const client = { Stream: () => stream } as unknown as ReplicaClient;
-    const clock = new ManualClock();
-    const replica = new ReplicaStreamClient(client, "n2", clock, 5);
+    const { stream, clock, replica } = started(5);
     const deadlineMs = clock.nowMs() + 5_000;
     const get = (key: string) =>
       void replica.get({ bucket: "b", key: Buffer.from(key) }, deadlineMs);
@@ -72,16 +81,7 @@ describe("the replica stream client", () => {
   });
 
   it("closed during a linger, sends nothing later and refuses new calls", async () => {
-    let opened = 0;
-    const stream = new FakeStream();
-    const client = {
-      Stream: () => {
-        opened += 1;
-        return stream;
-      },
-    } as unknown as ReplicaClient;
-    const clock = new ManualClock();
-    const replica = new ReplicaStreamClient(client, "n2", clock, 5);
+    const { clock, replica, opened } = started(5);
     const deadlineMs = clock.nowMs() + 5_000;
     const queued = replica.get({ bucket: "b", key: Buffer.from("a") }, deadlineMs);
     replica.close();
@@ -89,17 +89,14 @@ describe("the replica stream client", () => {
     expect(clock.pendingTimers, "the linger and the call's deadline are cancelled").toBe(0);
     await clock.advance(10);
     await settle();
-    expect(opened, "no stream opened after the close").toBe(0);
+    expect(opened(), "no stream opened after the close").toBe(0);
     const late = await replica.get({ bucket: "b", key: Buffer.from("b") }, deadlineMs);
     expect(late).toMatchObject({ ok: false, code: grpc.status.CANCELLED });
-    expect(opened).toBe(0);
+    expect(opened()).toBe(0);
   });
 
   it("with a linger, sends a full message at once", async () => {
-    const stream = new FakeStream();
-    const client = { Stream: () => stream } as unknown as ReplicaClient;
-    const clock = new ManualClock();
-    const replica = new ReplicaStreamClient(client, "n2", clock, 20);
+    const { stream, clock, replica } = started(20);
     const deadlineMs = clock.nowMs() + 5_000;
     for (let index = 0; index < 300; index++) {
       void replica.get({ bucket: "b", key: Buffer.from(`k${index}`) }, deadlineMs);
