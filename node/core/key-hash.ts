@@ -5,7 +5,7 @@
 import { hash } from "node:crypto";
 
 import { isValidPartitionCount } from "./ring.js";
-import { sha1 } from "./sha1.js";
+import { sha1, sha1Top32 } from "./sha1.js";
 
 /** Bytes in a key hash (SHA-1), as in Riak's `chash`: the ring is the integers 0..2^160-1. */
 export const keyHashBytes = 20;
@@ -30,15 +30,28 @@ const inputScratch = Buffer.allocUnsafe(JS_HASH_BYTES_MAX);
  * (building the lookup string and a map lookup), and a miss cost three times as much.
  */
 export function keyHash(bucket: string, key: Uint8Array): Uint8Array {
-  const bucketBytes = Buffer.byteLength(bucket, "utf8");
-  const length = 4 + bucketBytes + key.length;
-  const input = length <= JS_HASH_BYTES_MAX ? inputScratch : Buffer.allocUnsafe(length);
-  input.writeUInt32BE(bucketBytes, 0);
-  input.write(bucket, 4, "utf8");
-  input.set(key, 4 + bucketBytes);
-  if (length <= JS_HASH_BYTES_MAX) return sha1(input, length);
+  const length = writeShortInput(bucket, key);
+  if (length <= JS_HASH_BYTES_MAX) return sha1(inputScratch, length);
+  const input = Buffer.allocUnsafe(length);
+  writeInput(input, bucket, key);
   const digest = hash("sha1", input, "buffer");
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+/**
+ * The length of the encoding keyHash hashes; when it fits the scratch buffer (the usual case),
+ * the encoding is written there.
+ */
+function writeShortInput(bucket: string, key: Uint8Array): number {
+  const length = 4 + Buffer.byteLength(bucket, "utf8") + key.length;
+  if (length <= JS_HASH_BYTES_MAX) writeInput(inputScratch, bucket, key);
+  return length;
+}
+
+function writeInput(input: Buffer, bucket: string, key: Uint8Array): void {
+  const bucketBytes = input.write(bucket, 4, "utf8");
+  input.writeUInt32BE(bucketBytes, 0);
+  input.set(key, 4 + bucketBytes);
 }
 
 /**
@@ -57,11 +70,16 @@ export function partitionOf(hash: Uint8Array, partitionCount: number): number {
     throw new Error(`partition count must be a power of two in 1..4096, got ${partitionCount}`);
   }
   // Q = 2^k with k ≤ 12, so the top 32 bits decide: floor(h·Q/2^160) = floor(top32·Q/2^32).
-  const top32 = new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0, false);
+  const top32 = ((hash[0]! << 24) | (hash[1]! << 16) | (hash[2]! << 8) | hash[3]!) >>> 0;
   return Math.floor((top32 * partitionCount) / 2 ** 32);
 }
 
 /** The partition of (bucket, key): `partitionOf(keyHash(bucket, key), partitionCount)`. */
 export function partitionOfKey(bucket: string, key: Uint8Array, partitionCount: number): number {
-  return partitionOf(keyHash(bucket, key), partitionCount);
+  const length = writeShortInput(bucket, key);
+  if (length > JS_HASH_BYTES_MAX || !isValidPartitionCount(partitionCount)) {
+    return partitionOf(keyHash(bucket, key), partitionCount);
+  }
+  // The first 32 bits decide (partitionOf), read without a digest array or a DataView.
+  return Math.floor((sha1Top32(inputScratch, length) * partitionCount) / 2 ** 32);
 }

@@ -18,6 +18,24 @@ const state = new Int32Array(5);
 
 /** SHA-1 of `bytes[0, length)` (default: all of it), as a new 20-byte array. */
 export function sha1(bytes: Uint8Array, length: number = bytes.length): Uint8Array {
+  digestState(bytes, length);
+  const digest = new Uint8Array(SHA1_BYTES);
+  for (let word = 0; word < 5; word++) writeUint32(digest, 4 * word, state[word]!);
+  return digest;
+}
+
+/**
+ * The first 32 bits of SHA-1 of `bytes[0, length)`, big-endian, as an unsigned integer: what
+ * the ring's partition of a key is read from (key-hash.ts), with no digest array to allocate.
+ * Law: sha1Top32(b, n) = the first four bytes of sha1(b, n), read big-endian.
+ */
+export function sha1Top32(bytes: Uint8Array, length: number = bytes.length): number {
+  digestState(bytes, length);
+  return state[0]! >>> 0;
+}
+
+/** Runs SHA-1 over `bytes[0, length)`, leaving the digest's five words in `state`. */
+function digestState(bytes: Uint8Array, length: number): void {
   if (!(Number.isSafeInteger(length) && length >= 0 && length <= bytes.length)) {
     throw new Error(`sha1: length ${length} outside 0..${bytes.length}`);
   }
@@ -41,9 +59,6 @@ export function sha1(bytes: Uint8Array, length: number = bytes.length): Uint8Arr
   writeUint32(tail, tailBytes - 4, bits >>> 0);
   compress(tail, 0);
   if (tailBytes > BLOCK_BYTES) compress(tail, BLOCK_BYTES);
-  const digest = new Uint8Array(SHA1_BYTES);
-  for (let word = 0; word < 5; word++) writeUint32(digest, 4 * word, state[word]!);
-  return digest;
 }
 
 /** One 64-byte block of `bytes` at `offset` into `state`. */

@@ -148,6 +148,30 @@ describe("keyHash against node:crypto", () => {
     expect(hex(keyHash(bucket, key))).toBe(reference(bucket, key));
   });
 
+  it("partitionOfKey equals partitionOf(keyHash) for short keys (no digest array) and long ones", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40, unit: "grapheme" }),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 520 }),
+          fc.uint8Array({ minLength: 500, maxLength: 900 }),
+        ),
+        fc.constantFrom(1, 2, 64, 256, 4096),
+        (bucket, key, partitions) => {
+          expect(partitionOfKey(bucket, key, partitions)).toBe(
+            partitionOf(keyHash(bucket, key), partitions),
+          );
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("partitionOfKey refuses a partition count that is not a power of two up to 4096", () => {
+    expect(() => partitionOfKey("b", utf8.encode("k"), 3)).toThrow(/power of two/);
+    expect(() => partitionOfKey("b", utf8.encode("k"), 8192)).toThrow(/power of two/);
+  });
+
   it("keeps an earlier hash intact when later keys are hashed", () => {
     const first = keyHash("users", utf8.encode("alice"));
     keyHash("users", utf8.encode("bob"));

@@ -5,7 +5,7 @@ import { hash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { SHA1_BYTES, sha1 } from "../../../../node/core/sha1.js";
+import { SHA1_BYTES, sha1, sha1Top32 } from "../../../../node/core/sha1.js";
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
@@ -46,6 +46,19 @@ describe("sha1", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("sha1Top32 is the digest's first four bytes read big-endian, for any input and length", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), (input, cut) => {
+        const length = input.length === 0 ? 0 : cut % (input.length + 1);
+        const digest = Buffer.from(hash("sha1", input.subarray(0, length), "buffer"));
+        expect(sha1Top32(input, length)).toBe(digest.readUInt32BE(0));
+      }),
+      { numRuns: 300 },
+    );
+    // A digest whose first byte is 0x80 or more: the result is unsigned.
+    expect(sha1Top32(ascii.encode("abc"))).toBe(0xa9993e36);
   });
 
   it("returns a new array each call, so a caller may keep it", () => {
