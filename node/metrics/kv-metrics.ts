@@ -82,7 +82,7 @@ export class KvMetrics implements KvObserver {
     const prom = this.#prom;
     if (prom === undefined) return;
     if (op === "get") prom.siblings.observe(object.siblings.length);
-    prom.objectBytes.labels(op).observe(objectBytesEstimate(object));
+    prom.objectBytesOf(op).observe(objectBytesEstimate(object));
   }
 
   shed(inFlight: number, limit: number): void {
@@ -117,7 +117,9 @@ class PromKv {
   readonly #requests: Counter<"op" | "outcome">;
   readonly #duration: Histogram<"op" | "outcome">;
   readonly siblings: Histogram;
-  readonly objectBytes: Histogram<"op">;
+  readonly #objectBytes: Histogram<"op">;
+  /** The objectBytes child of each operation, by OP_INDEX (labels() hashes its labels per call). */
+  readonly #objectBytesOf: ReturnType<Histogram<"op">["labels"]>[];
   /** [operation][outcome], filled on first use. */
   readonly #series: (RequestSeries | undefined)[][];
 
@@ -141,13 +143,14 @@ class PromKv {
       buckets: SIBLING_BUCKETS,
       registers: [registry],
     });
-    this.objectBytes = new Histogram({
+    this.#objectBytes = new Histogram({
       name: "dkv_kv_object_bytes",
       help: "Size of the object a get found or a put produced (values, content types, metadata)",
       labelNames: ["op"],
       buckets: OBJECT_BYTES_BUCKETS,
       registers: [registry],
     });
+    this.#objectBytesOf = KV_OPERATIONS.map((op) => this.#objectBytes.labels(op));
     this.#series = KV_OPERATIONS.map(() => REQUEST_OUTCOMES.map(() => undefined));
     // Successful series exist from the start, so rates begin at zero rather than at the
     // first request.
@@ -155,6 +158,10 @@ class PromKv {
       this.#requests.labels(op, "ok").inc(0);
       this.#duration.zero({ op, outcome: "ok" });
     }
+  }
+
+  objectBytesOf(op: KvOperation): ReturnType<Histogram<"op">["labels"]> {
+    return this.#objectBytesOf[OP_INDEX[op]]!;
   }
 
   series(op: KvOperation, outcome: RequestOutcome): RequestSeries {
