@@ -243,9 +243,10 @@ export class Replica {
 
   /**
    * A new write coordinated here: DVV `update` of the stored object with the client's context.
-   * `check` may refuse the result (sibling and size limits) before anything is stored.
+   * `check` may refuse the result (sibling and size limits) before anything is stored. Not
+   * async: it hands back the key queue's promise, without one more promise and two more turns.
    */
-  async coordinate(
+  coordinate(
     bucket: string,
     key: Uint8Array,
     clientContext: CausalContext,
@@ -371,9 +372,9 @@ export class Replica {
    * stored, also when it brings nothing new: the ack would count towards w, and the bound of
    * docs/ARCHITECTURE.md ("The sibling limit") needs every counted ack to come from a copy
    * within the limits. Convergence merges (read repair, anti-entropy, handoff) pass no check,
-   * since what they carry may have been acknowledged.
+   * since what they carry may have been acknowledged. Not async, as {@link coordinate}.
    */
-  async merge(
+  merge(
     bucket: string,
     key: Uint8Array,
     incoming: DvvSet,

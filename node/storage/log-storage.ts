@@ -129,9 +129,15 @@ export class LogStorage implements Storage {
     }
   }
 
-  async get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
-    this.#checkOpen();
-    return this.#readById(keyIdOf(bucket, key));
+  // Not async: an async function returning #readById's promise would add a promise and two
+  // turns of the microtask queue to every read (issue 16).
+  get(bucket: string, key: Uint8Array): Promise<Uint8Array | undefined> {
+    try {
+      this.#checkOpen();
+      return this.#readById(keyIdOf(bucket, key));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async put(
