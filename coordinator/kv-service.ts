@@ -206,22 +206,27 @@ export class KvService {
 
   #put(request: PutRequest__Output, call: ArrivedCall): Promise<PutReply> {
     return this.#serve("put", answered, async () => {
-      // What the "give-up" mutation answers: the client's own context, no new version.
-      const gaveUp = { context: request.context, siblings: [], vtag: "" };
-      const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<PutReply>> =>
-        this.#deps.forward.put(node, request, deadlineMs);
+      const plan = this.#forwardPlan(request, call);
       const forwarding: Forwarding = { mayHaveApplied: false };
-      const forwarded = await this.#forward(request, call, send, gaveUp, forwarding);
-      if (forwarded !== undefined) return forwarded;
+      if (plan !== undefined) {
+        // What the "give-up" mutation answers: the client's own context, no new version.
+        const gaveUp = { context: request.context, siblings: [], vtag: "" };
+        const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<PutReply>> =>
+          this.#deps.forward.put(node, request, deadlineMs);
+        const forwarded = await this.#forward(plan, call, send, gaveUp, forwarding);
+        if (forwarded !== undefined) return forwarded;
+      }
       const { coordinator, limits, clock } = this.#deps;
       const contextKeys = this.#deps.contextKeys();
-      const { command, outcome } = await afterForwarding(forwarding, async () => {
+      const coordinate = async () => {
         const nowMs = clock.nowMs();
         const deadlineMs = this.#deadlineNow(call);
         const at = { limits, bucket: this.#deps.bucket, nowMs, deadlineMs, contextKeys };
         const command = putCommandOf(request, at);
         return { command, outcome: await coordinator.put(command) };
-      });
+      };
+      const { command, outcome } =
+        plan === undefined ? await coordinate() : await afterForwarding(forwarding, coordinate);
       this.#deps.observer?.object("put", outcome.object);
       const { bucket, key } = command;
       if (!request.return_body) {
@@ -255,11 +260,14 @@ export class KvService {
           "context is required to delete: pass the context of a get of the key",
         );
       }
-      const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<DeleteReply>> =>
-        this.#deps.forward.delete(node, request, deadlineMs);
+      const plan = this.#forwardPlan(request, call);
       const forwarding: Forwarding = { mayHaveApplied: false };
-      const forwarded = await this.#forward(request, call, send, {}, forwarding);
-      if (forwarded !== undefined) return {};
+      if (plan !== undefined) {
+        const send = (node: NodeId, deadlineMs: number): Promise<ForwardResult<DeleteReply>> =>
+          this.#deps.forward.delete(node, request, deadlineMs);
+        const forwarded = await this.#forward(plan, call, send, {}, forwarding);
+        if (forwarded !== undefined) return {};
+      }
       await afterForwarding(forwarding, () => {
         const nowMs = clock.nowMs();
         const deadlineMs = this.#deadlineNow(call);
@@ -357,27 +365,39 @@ export class KvService {
   }
 
   /**
-   * A write is coordinated by a primary of its key (DESIGN section 4). When this node is not
-   * one, the write goes to the candidates of `forwardTargets` in order through `send`, moving
-   * on as `afterForwardFailure` decides. Resolves with the reply of the node that took it, or
-   * undefined when this node should coordinate; `gaveUp` is the "give-up" mutation's answer.
-   * `forwarding` learns whether a candidate it moved on from may still store the write.
+   * A write is coordinated by a primary of its key (DESIGN section 4). Where a write goes when
+   * this node is not one: the candidates of `forwardTargets`, in order, and whether this node
+   * may coordinate once they all refuse. Undefined when this node coordinates it at once (a
+   * primary, or a call forwarded here already): the usual case, decided without a promise.
    */
-  async #forward<Reply>(
+  #forwardPlan(
     request: PutRequest__Output | DeleteRequest__Output,
     call: ArrivedCall,
-    send: (node: NodeId, deadlineMs: number) => Promise<ForwardResult<Reply>>,
-    gaveUp: Reply,
-    forwarding: Forwarding,
-  ): Promise<Reply | undefined> {
+  ): ForwardPlan | undefined {
     if (call.forwarded) return undefined;
-    const { coordinator, limits, clock, self } = this.#deps;
+    const { coordinator, limits, self } = this.#deps;
     const bucket = checkBucketAndKey(request.bucket, request.key, limits);
     const quorum = checkQuorum(request.options, this.#deps.bucket);
     const sloppy = !(request.options?.strict_quorum ?? false);
     const list = coordinator.preferenceList(bucket, request.key, quorum.n, sloppy);
     const { forward, selfMay } = forwardTargets(list, self);
-    if (forward.length === 0 && selfMay) return undefined;
+    return forward.length === 0 && selfMay ? undefined : { forward, selfMay };
+  }
+
+  /**
+   * Sends the write to the plan's candidates in order through `send`, moving on as
+   * `afterForwardFailure` decides. Resolves with the reply of the node that took it, or
+   * undefined when this node should coordinate; `gaveUp` is the "give-up" mutation's answer.
+   * `forwarding` learns whether a candidate it moved on from may still store the write.
+   */
+  async #forward<Reply>(
+    { forward, selfMay }: ForwardPlan,
+    call: ArrivedCall,
+    send: (node: NodeId, deadlineMs: number) => Promise<ForwardResult<Reply>>,
+    gaveUp: Reply,
+    forwarding: Forwarding,
+  ): Promise<Reply | undefined> {
+    const { clock } = this.#deps;
     // Attempts are timed on the monotonic clock; each is handed on as a wall-clock deadline.
     const deadlineMs = monotonicDeadline(clock, this.#deadlineNow(call));
     const reasons: string[] = [];
@@ -398,6 +418,12 @@ export class KvService {
     if (selfMay) return undefined;
     throw new KvError("unavailable", noCoordinatorMessage(reasons));
   }
+}
+
+/** Where a write is forwarded: the candidates in order, and whether this node may then coordinate. */
+interface ForwardPlan {
+  readonly forward: readonly NodeId[];
+  readonly selfMay: boolean;
 }
 
 /** What forwarding learned before this node coordinates a write itself. */
