@@ -184,22 +184,21 @@ export class KvSession {
         : { deadlineMs, forwarded: false, holdBytes };
     const ok = OK_STATUS;
     const { service, statusOf } = this.#deps;
-    // One promise per item: the reply and the failure handlers go on the call's own promise.
-    const finish = (result: SessionResult): void => {
-      this.#running.delete(id);
-      this.#answer(result, held.bytes);
-      this.#pump();
-    };
-    const failed = (error: unknown): void => finish({ id, status: statusOf(error) });
-    if (op.kind === "get") {
-      void service.get(op.request, call).then((get) => finish({ id, status: ok, get }), failed);
-    } else if (op.kind === "put") {
-      void service.put(op.request, call).then((put) => finish({ id, status: ok, put }), failed);
-    } else {
-      void service
-        .delete(op.request, call)
-        .then(() => finish({ id, status: ok, delete: {} }), failed);
-    }
+    const done =
+      op.kind === "get"
+        ? service.get(op.request, call).then((get): SessionResult => ({ id, status: ok, get }))
+        : op.kind === "put"
+          ? service.put(op.request, call).then((put): SessionResult => ({ id, status: ok, put }))
+          : service
+              .delete(op.request, call)
+              .then((): SessionResult => ({ id, status: ok, delete: {} }));
+    void done
+      .catch((error: unknown): SessionResult => ({ id, status: statusOf(error) }))
+      .then((result) => {
+        this.#running.delete(id);
+        this.#answer(result, held.bytes);
+        this.#pump();
+      });
   }
 
   /** Answers an item refused before it ran: nothing was stored. */

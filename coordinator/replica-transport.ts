@@ -83,8 +83,7 @@ export class GrpcReplicaTransport implements ReplicaTransport {
     this.#lingerMs = lingerMs;
   }
 
-  // Not async, as put: the stream's promise with one reaction, not three promises.
-  get(
+  async get(
     node: NodeId,
     bucket: string,
     key: Uint8Array,
@@ -93,17 +92,11 @@ export class GrpcReplicaTransport implements ReplicaTransport {
   ): Promise<ReadReply<DvvSet>> {
     if (node === this.#view.self) return ownGet(this.#replica, bucket, key);
     const stream = this.#stream(node);
-    if (stream === undefined) {
-      return Promise.resolve({ ok: false, error: this.#view.unreachableReason(node) });
-    }
+    if (stream === undefined) return { ok: false, error: this.#view.unreachableReason(node) };
     const request = own === undefined ? { bucket, key } : { bucket, key, digest: own.digest };
-    return stream
-      .get(request, deadlineMs)
-      .then((outcome): ReadReply<DvvSet> =>
-        outcome.ok
-          ? peerReadReply(node, outcome.reply, own)
-          : { ok: false, error: outcome.message },
-      );
+    const outcome = await stream.get(request, deadlineMs);
+    if (!outcome.ok) return { ok: false, error: outcome.message };
+    return peerReadReply(node, outcome.reply, own);
   }
 
   put(

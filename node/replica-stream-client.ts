@@ -94,14 +94,14 @@ export class ReplicaStreamClient {
     request: ReplicaGetRequest,
     deadlineMs: number,
   ): Promise<StreamOutcome<ReplicaGetResponse__Output>> {
-    return this.#call({ get: request }, deadlineMs, getOutcome);
+    return this.#call({ get: request }, deadlineMs).then(getOutcome);
   }
 
   put(
     request: ReplicaPutRequest,
     deadlineMs: number,
   ): Promise<StreamOutcome<ReplicaPutResponse__Output>> {
-    return this.#call({ put: request }, deadlineMs, putOutcome);
+    return this.#call({ put: request }, deadlineMs).then(putOutcome);
   }
 
   /** Fails every pending call and closes the stream. */
@@ -117,33 +117,28 @@ export class ReplicaStreamClient {
     this.#stream = undefined;
   }
 
-  /**
-   * Queues one call; its promise resolves with `outcome` of the reply (or of the failure), so
-   * a call costs one promise, not one for the reply and one for its outcome.
-   */
-  #call<T>(
+  #call(
     operation: Pick<ReplicaCall, "get" | "put">,
     deadlineMs: number,
-    outcome: (reply: ReplicaCallReply__Output | StreamOutcome<never>) => StreamOutcome<T>,
-  ): Promise<StreamOutcome<T>> {
+  ): Promise<ReplicaCallReply__Output | StreamOutcome<never>> {
     if (this.#closed) {
-      return Promise.resolve(
-        outcome({ ok: false, code: grpc.status.CANCELLED, message: "replica stream closed" }),
-      );
+      return Promise.resolve({
+        ok: false,
+        code: grpc.status.CANCELLED,
+        message: "replica stream closed",
+      });
     }
     if (this.#pending.size >= CALLS_IN_FLIGHT_MAX) {
       const message = `${CALLS_IN_FLIGHT_MAX} calls already in flight to ${this.#peer}`;
-      return Promise.resolve(outcome({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message }));
+      return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
     }
     const bytes = callBytesOf(operation);
     if (this.#pendingBytes + bytes > CALL_BYTES_IN_FLIGHT_MAX && this.#pending.size > 0) {
       const message = `${this.#pendingBytes} bytes of calls already in flight to ${this.#peer} (limit ${CALL_BYTES_IN_FLIGHT_MAX})`;
-      return Promise.resolve(outcome({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message }));
+      return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
     }
     const id = this.#nextId++;
-    return new Promise((settle) => {
-      const resolve = (reply: ReplicaCallReply__Output | StreamOutcome<never>): void =>
-        settle(outcome(reply));
+    return new Promise((resolve) => {
       const cancelTimer = this.#clock.setTimer(deadlineMs - this.#clock.nowMs(), () => {
         this.#forget(id);
         resolve({
