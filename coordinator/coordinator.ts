@@ -347,8 +347,8 @@ export class Coordinator {
       list.primarySets === undefined || quorum === command.quorum
         ? undefined
         : { sets: list.primarySets, asked: command.quorum };
-    // Most lists are all primaries with no spare: no map and no copy for them (a read never
-    // uses either; a write's slots take spares from its own copy).
+    // Most lists have no fallback: no map for them (a read never uses it). The spares are a
+    // new array each time, since a write's slots take from it.
     let fallbacks: Map<string, NodeId> | undefined;
     const targets: QuorumTarget[] = [];
     for (const target of list.targets) {

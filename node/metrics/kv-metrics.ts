@@ -118,7 +118,7 @@ class PromKv {
   readonly #duration: Histogram<"op" | "outcome">;
   readonly siblings: Histogram;
   readonly #objectBytes: Histogram<"op">;
-  /** The objectBytes child of each operation, by OP_INDEX (labels() hashes its labels per call). */
+  /** The objectBytes child of each operation, by OP_INDEX (labels() checks its labels per call). */
   readonly #objectBytesOf: ReturnType<Histogram<"op">["labels"]>[];
   /** [operation][outcome], filled on first use. */
   readonly #series: (RequestSeries | undefined)[][];
