@@ -10,10 +10,14 @@ import type { Coordinator } from "../../../coordinator/coordinator.js";
 import { DEFAULT_BUCKET } from "../../../coordinator/core/quorum-options.js";
 import {
   KvService,
+  type DeleteReply,
   type ForwardPort,
   type ForwardResult,
   type PutReply,
 } from "../../../coordinator/kv-service.js";
+import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
+import { encodeKeyContext } from "../../../node/core/key-context.js";
+import type { DeleteRequest__Output } from "../../../proto/generated/dkv/v1/DeleteRequest.js";
 import { KvError, isKvError } from "../../../node/core/errors.js";
 import { DEFAULT_LIMITS } from "../../../node/core/limits.js";
 import { silentLogger } from "../../../node/logger.js";
@@ -22,6 +26,13 @@ import { FALLBACK_LIST, PUT_REQUEST, n4 } from "./kv-service-fixtures.js";
 
 const LIST = FALLBACK_LIST;
 const REQUEST = PUT_REQUEST;
+/** A delete of the same key, with the (unsealed) context of a get that found nothing. */
+const DELETE_REQUEST: DeleteRequest__Output = {
+  bucket: REQUEST.bucket,
+  key: REQUEST.key,
+  context: Buffer.from(encodeKeyContext(REQUEST.bucket, REQUEST.key, EMPTY_CONTEXT)),
+  options: null,
+};
 
 function service(candidate: "silent" | "refuses"): { kv: KvService; clock: ManualClock } {
   const clock = new ManualClock();
@@ -34,20 +45,22 @@ function service(candidate: "silent" | "refuses"): { kv: KvService; clock: Manua
         }),
       ),
   } as unknown as Coordinator;
+  // A candidate that refuses before storing, or says nothing until the attempt's deadline.
+  const attempt = <Reply>(deadlineMs: number): Promise<ForwardResult<Reply>> =>
+    candidate === "refuses"
+      ? Promise.resolve({
+          ok: false,
+          failure: { kind: "error", notApplied: true, message: "too few replicas up" },
+          error: new Error("too few replicas up"),
+        })
+      : clock.sleep(deadlineMs - clock.nowMs()).then(() => ({
+          ok: false,
+          failure: { kind: "deadline", notApplied: false, message: "deadline exceeded" },
+          error: new Error("deadline exceeded"),
+        }));
   const forward: ForwardPort = {
-    put: (_node, _request, deadlineMs): Promise<ForwardResult<PutReply>> =>
-      candidate === "refuses"
-        ? Promise.resolve({
-            ok: false,
-            failure: { kind: "error", notApplied: true, message: "too few replicas up" },
-            error: new Error("too few replicas up"),
-          })
-        : clock.sleep(deadlineMs - clock.nowMs()).then(() => ({
-            ok: false,
-            failure: { kind: "deadline", notApplied: false, message: "deadline exceeded" },
-            error: new Error("deadline exceeded"),
-          })),
-    delete: () => Promise.reject(new Error("not used")),
+    put: (_node, _request, deadlineMs) => attempt<PutReply>(deadlineMs),
+    delete: (_node, _request, deadlineMs) => attempt<DeleteReply>(deadlineMs),
   };
   const kv = new KvService({
     coordinator,
@@ -87,6 +100,24 @@ describe("KvService forwarding", () => {
     const error = await failureOf(
       kv.put(REQUEST, { deadlineMs: clock.nowMs() + 5000, forwarded: false }),
     );
+    expect(error.notApplied).toBe(true);
+    expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
+  });
+
+  it("does the same for a delete: 'may have stored' after a silent primary", async () => {
+    const { kv, clock } = service("silent");
+    const call = { deadlineMs: clock.nowMs() + 5000, forwarded: false };
+    const deleted = failureOf(kv.delete(DELETE_REQUEST, call));
+    for (let step = 0; step < 10; step++) await clock.advance(1000);
+    const error = await deleted;
+    expect(error.notApplied).toBe(false);
+    expect(error.message).toMatch(/not a replica of this key.*may have stored the write/);
+  });
+
+  it("keeps a delete's 'not applied' when every primary refused before storing", async () => {
+    const { kv, clock } = service("refuses");
+    const call = { deadlineMs: clock.nowMs() + 5000, forwarded: false };
+    const error = await failureOf(kv.delete(DELETE_REQUEST, call));
     expect(error.notApplied).toBe(true);
     expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
   });
