@@ -13,6 +13,7 @@ import {
   type DeleteReply,
   type ForwardPort,
   type ForwardResult,
+  type KvCall,
   type PutReply,
 } from "../../../coordinator/kv-service.js";
 import { EMPTY_CONTEXT } from "../../../node/core/causal-context.js";
@@ -84,41 +85,36 @@ async function failureOf(put: Promise<unknown>): Promise<KvError> {
   return error;
 }
 
+/** The write of each kind, as KvService takes it. */
+const WRITES = {
+  put: (kv: KvService, call: KvCall) => kv.put(REQUEST, call),
+  delete: (kv: KvService, call: KvCall) => kv.delete(DELETE_REQUEST, call),
+} as const;
+
 describe("KvService forwarding", () => {
-  it("does not call a local refusal 'not applied' after a silent primary", async () => {
-    const { kv, clock } = service("silent");
-    const put = failureOf(kv.put(REQUEST, { deadlineMs: clock.nowMs() + 5000, forwarded: false }));
-    // Two silent primaries, each given its patience; then this node refuses.
-    for (let step = 0; step < 10; step++) await clock.advance(1000);
-    const error = await put;
-    expect(error.notApplied).toBe(false);
-    expect(error.message).toMatch(/not a replica of this key.*may have stored the write/);
-  });
+  it.each(["put", "delete"] as const)(
+    "does not call a local refusal of a %s 'not applied' after a silent primary",
+    async (kind) => {
+      const { kv, clock } = service("silent");
+      const write = failureOf(
+        WRITES[kind](kv, { deadlineMs: clock.nowMs() + 5000, forwarded: false }),
+      );
+      // Two silent primaries, each given its patience; then this node refuses.
+      for (let step = 0; step < 10; step++) await clock.advance(1000);
+      const error = await write;
+      expect(error.notApplied).toBe(false);
+      expect(error.message).toMatch(/not a replica of this key.*may have stored the write/);
+    },
+  );
 
-  it("keeps 'not applied' when every primary refused before storing", async () => {
-    const { kv, clock } = service("refuses");
-    const error = await failureOf(
-      kv.put(REQUEST, { deadlineMs: clock.nowMs() + 5000, forwarded: false }),
-    );
-    expect(error.notApplied).toBe(true);
-    expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
-  });
-
-  it("does the same for a delete: 'may have stored' after a silent primary", async () => {
-    const { kv, clock } = service("silent");
-    const call = { deadlineMs: clock.nowMs() + 5000, forwarded: false };
-    const deleted = failureOf(kv.delete(DELETE_REQUEST, call));
-    for (let step = 0; step < 10; step++) await clock.advance(1000);
-    const error = await deleted;
-    expect(error.notApplied).toBe(false);
-    expect(error.message).toMatch(/not a replica of this key.*may have stored the write/);
-  });
-
-  it("keeps a delete's 'not applied' when every primary refused before storing", async () => {
-    const { kv, clock } = service("refuses");
-    const call = { deadlineMs: clock.nowMs() + 5000, forwarded: false };
-    const error = await failureOf(kv.delete(DELETE_REQUEST, call));
-    expect(error.notApplied).toBe(true);
-    expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
-  });
+  it.each(["put", "delete"] as const)(
+    "keeps a %s's 'not applied' when every primary refused before storing",
+    async (kind) => {
+      const { kv, clock } = service("refuses");
+      const call = { deadlineMs: clock.nowMs() + 5000, forwarded: false };
+      const error = await failureOf(WRITES[kind](kv, call));
+      expect(error.notApplied).toBe(true);
+      expect(error.message).toBe("node n4 is not a replica of this key; retry elsewhere");
+    },
+  );
 });
