@@ -1,9 +1,10 @@
 // What one unary call costs a server at a fixed rate (issue 16; not a test): Health.Check over
-// TLS against a server process of scripts/lib/unary-server.ts in three variants alternated —
-// bare grpc-js, dkv's bounded server (admission, status and malformed-request interceptors), and
-// that plus the call guard — printing the server's CPU (utime + stime) per call at each rate.
+// TLS against a server process of scripts/lib/unary-server.ts in variants alternated — bare
+// grpc-js, dkv's bounded server (admission, status and malformed-request interceptors), and that
+// plus the call guard; also, with VARIANTS=http2, Node's HTTP/2 alone sending the same reply (the
+// floor under grpc-js) — printing the server's CPU (utime + stime) per call at each rate.
 // The client wakes every TICK ms and sends what is due, so the server wakes about that often.
-// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [SECONDS_PER_RATE=8] [VARIANTS=bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
+// Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [SECONDS_PER_RATE=8] [VARIANTS=http2,bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
 //      npx tsx scripts/bench-unary.ts   (the server is the build's: npm run build first)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -1,8 +1,10 @@
 // The server process of scripts/bench-unary.ts: the health service only, TLS from a local
 // cluster's cert dir, as bare grpc-js, as dkv's bounded server (admission, status and
-// malformed-request interceptors), or as that plus dkv's call guard.
-// Run: npx tsx scripts/lib/unary-server.ts bare|bounded|guard PORT CERT_DIR
+// malformed-request interceptors), as that plus dkv's call guard, or, for the floor under all
+// of them, as Node's HTTP/2 alone answering every call with the same gRPC reply (no grpc-js).
+// Run: npx tsx scripts/lib/unary-server.ts http2|bare|bounded|guard PORT CERT_DIR
 import { readFileSync } from "node:fs";
+import http2 from "node:http2";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
@@ -19,27 +21,70 @@ const credentials = grpc.ServerCredentials.createSsl(
   [{ cert_chain: file("node-n1.crt"), private_key: file("node-n1.key") }],
   false,
 );
-let server: grpc.Server;
-if (variant === "bare")
-  server = new grpc.Server(channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax));
-else {
-  const guard =
-    variant === "guard"
-      ? callGuard({
-          isMember: () => true,
-          access: { userOfToken: async () => ({ refused: "no" }), refusal: () => undefined },
-        })
-      : undefined;
-  server = createBoundedServer(
-    DEFAULT_LIMITS,
-    channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
-    SYSTEM_CLOCK,
-    guard === undefined ? {} : { guard },
-  );
+if (variant === "http2") serveHttp2();
+else serveGrpc();
+
+/**
+ * Node's HTTP/2 server with the same certificate, answering every stream, once its request has
+ * ended, with a gRPC HealthCheckResponse of SERVING (field 1 = 1, after the 5-byte gRPC frame
+ * header) and an OK status in trailers: what a gRPC server cannot do with less.
+ */
+function serveHttp2(): void {
+  const reply = Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]);
+  const server = http2.createSecureServer({
+    ca: file("ca.crt"),
+    cert: file("node-n1.crt"),
+    key: file("node-n1.key"),
+  });
+  server.on("stream", (stream) => {
+    stream.on("data", () => {});
+    stream.on("end", () => {
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc+proto" },
+        { waitForTrailers: true },
+      );
+      stream.once("wantTrailers", () =>
+        stream.sendTrailers({ "grpc-status": "0", "grpc-message": "OK" }),
+      );
+      stream.end(reply);
+    });
+  });
+  server.listen(Number(port), "127.0.0.1", () => {
+    const address = server.address();
+    console.log(
+      `listening ${typeof address === "object" && address !== null ? address.port : port}`,
+    );
+  });
+  process.on("SIGTERM", () => {
+    server.close();
+    // A client session still open would hold the process: exit once the close had its turn.
+    setTimeout(() => process.exit(0), 200).unref();
+  });
 }
-new HealthImplementation({ "": "SERVING" }).addToServer(server);
-server.bindAsync(`127.0.0.1:${port}`, credentials, (error, bound) => {
-  if (error) throw error;
-  console.log(`listening ${bound}`);
-});
-process.on("SIGTERM", () => server.forceShutdown());
+
+function serveGrpc(): void {
+  let server: grpc.Server;
+  if (variant === "bare")
+    server = new grpc.Server(channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax));
+  else {
+    const guard =
+      variant === "guard"
+        ? callGuard({
+            isMember: () => true,
+            access: { userOfToken: async () => ({ refused: "no" }), refusal: () => undefined },
+          })
+        : undefined;
+    server = createBoundedServer(
+      DEFAULT_LIMITS,
+      channelOptions(DEFAULT_LIMITS.grpcMessageBytesMax),
+      SYSTEM_CLOCK,
+      guard === undefined ? {} : { guard },
+    );
+  }
+  new HealthImplementation({ "": "SERVING" }).addToServer(server);
+  server.bindAsync(`127.0.0.1:${port}`, credentials, (error, bound) => {
+    if (error) throw error;
+    console.log(`listening ${bound}`);
+  });
+  process.on("SIGTERM", () => server.forceShutdown());
+}
