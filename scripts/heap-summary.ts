@@ -1,5 +1,6 @@
 // Summarises sampling heap profiles (scripts/lib/heap-sample.ts) into the bytes each function
 // allocated, freed since or not: where a process's garbage comes from (issue 16; not a test).
+// A *.survivors.heapprofile counts only what survived scavenges (promoted, or alive at exit).
 // Run: npx tsx scripts/heap-summary.ts FILE... [--top 40]
 
 import { readFileSync } from "node:fs";
@@ -39,7 +40,9 @@ for (const file of files) {
     for (const child of node.children ?? []) walk(child);
   };
   walk(profile.head);
-  console.log(`${file}: ${(total / 1e6).toFixed(1)} MB allocated (estimated from samples)`);
+  // heap-sample.ts names a profile of only what survived scavenges *.survivors.heapprofile.
+  const what = file.endsWith(".survivors.heapprofile") ? "survived scavenges" : "allocated";
+  console.log(`${file}: ${(total / 1e6).toFixed(1)} MB ${what} (estimated from samples)`);
   const rows = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top);
   for (const [where, size] of rows) {
     console.log(
