@@ -4,9 +4,11 @@
 // operation shows against the machine's drift (issue 16: every change to a hot path shows its
 // before/after CPU per op). A benchmark, not a test.
 // Run: npm run bench:ab -- --a dist/cli/main.js --b /tmp/base/dist/cli/main.js [--workload a]
-//      [--session] [--routing spread] [--slices 12] ... ; a build may carry `dkv serve` flags of its
-//      own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy", and Node.js flags of its own
-//      with --a-node-flag / --b-node-flag (e.g. --b-node-flag=--max-semi-space-size=32).
+//      [--session] [--routing spread] [--slices 12] [--start-orders 2|1] ... ; a build may carry
+//      `dkv serve` flags of its own after "::", e.g. --b "dist/cli/main.js::--no-anti-entropy", and
+//      Node.js flags of its own with --a-node-flag / --b-node-flag (e.g.
+//      --b-node-flag=--max-semi-space-size=32). By default half the slices run with each side's
+//      cluster started first (sliced-pair.ts: the first-started cluster costs more).
 
 import { existsSync } from "node:fs";
 import path from "node:path";

@@ -7,6 +7,7 @@
 // Run: npm run bench:security -- [--slices 12] [--slice-seconds 5] [--warmup-seconds 10]
 //      [--concurrency 64] [--records 5000] [--routing given|spread] [--session] [--json]
 //      [--cpu-prof-dir DIR] (then scripts/profile-summary.ts DIR/secure, DIR/insecure)
+//      [--start-orders 2|1] (2, the default: half the slices with each cluster started first)
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";

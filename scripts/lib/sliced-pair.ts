@@ -5,6 +5,10 @@
 // slice: operations, failures, server CPU of the driven cluster's three nodes (/proc), and the
 // client's own CPU. Used by bench-security.ts (TLS + auth against --insecure) and bench-ab.ts
 // (two builds, or one build with two sets of flags).
+// The cluster started first costs more per operation for the whole run (one build on both sides:
+// 1.02–1.07× the server CPU per operation; docs/BENCHMARKS.md, sixteenth session), so by default
+// the second half of the slices runs on two fresh clusters started in the other order, and the
+// pooled ratio carries that bias on neither side.
 
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -54,6 +58,11 @@ export interface SlicedPairOptions {
   readonly cpuProfDir: string | undefined;
   /** Prints each slice as it ends. */
   readonly verbose: boolean;
+  /**
+   * 2: the slices' second half on two fresh clusters started in the other order (B first),
+   * which cancels the first-started cluster's bias; 1: one start, A first.
+   */
+  readonly startOrders: 1 | 2;
 }
 
 interface Cluster {
@@ -94,6 +103,12 @@ export interface SlicedPairReport {
   readonly pairCpuRatios: readonly number[];
   readonly pairRatioMedian: number;
   readonly pairCpuRatioMedian: number;
+  /**
+   * With two start orders: the server CPU per operation of the cluster started first over the
+   * one started second, whichever side it was (the geometric mean of the two halves' ratios):
+   * 1 when the order makes no difference.
+   */
+  readonly startOrderCpuRatio?: number;
 }
 
 const CALL_OPTIONS = { w: 2, r: 2, dw: 1 } as const;
@@ -232,31 +247,56 @@ function median(values: readonly number[]): number {
 /** Starts both clusters, warms each up, runs the ABBA slices and stops the clusters. */
 export async function runSlicedPair(options: SlicedPairOptions): Promise<SlicedPairReport> {
   const [sideA, sideB] = options.sides;
+  const orders: (readonly [Side, Side])[] =
+    options.startOrders === 2
+      ? [
+          [sideA, sideB],
+          [sideB, sideA],
+        ]
+      : [[sideA, sideB]];
+  const slices: Slice[] = [];
+  /** A's server CPU per operation over B's, in each start order. */
+  const orderCpuRatios: number[] = [];
   try {
-    say(
-      `starting two 3-node clusters (${sideA.label}, ${sideB.label}), ${options.records} records each`,
-    );
-    const a = await startCluster(sideA, options);
-    const b = await startCluster(sideB, options);
-    if (options.warmupSeconds > 0) {
-      say(`warm-up: ${options.warmupSeconds} s on each`);
-      await runSlice(a, options.concurrency, options.warmupSeconds);
-      await runSlice(b, options.concurrency, options.warmupSeconds);
-    }
-    await sleep(1000);
-    const slices: Slice[] = [];
-    for (let index = 0; index < options.slices; index++) {
-      for (const cluster of index % 2 === 0 ? [a, b] : [b, a]) {
-        const slice = await runSlice(cluster, options.concurrency, options.sliceSeconds);
-        slices.push(slice);
-        if (options.verbose) {
-          say(
-            `${slice.label}: ${Math.round(slice.operations / slice.seconds)} ops/s, ` +
-              `${Math.round((slice.serverCpu * 1e6) / slice.operations)} µs server CPU/op, ` +
-              `${slice.failed} failed`,
-          );
+    let pair = 0;
+    for (const [half, [first, second]] of orders.entries()) {
+      const pairs =
+        Math.floor(options.slices / orders.length) +
+        (half === 0 ? options.slices % orders.length : 0);
+      say(
+        `starting two 3-node clusters (${first.label} first, then ${second.label}), ` +
+          `${options.records} records each`,
+      );
+      const started = [await startCluster(first, options), await startCluster(second, options)];
+      const a = started.find((cluster) => cluster.side === sideA)!;
+      const b = started.find((cluster) => cluster.side === sideB)!;
+      if (options.warmupSeconds > 0) {
+        say(`warm-up: ${options.warmupSeconds} s on each`);
+        for (const cluster of started) {
+          await runSlice(cluster, options.concurrency, options.warmupSeconds);
         }
       }
+      await sleep(1000);
+      const halfSlices: Slice[] = [];
+      for (let index = 0; index < pairs; index++, pair++) {
+        for (const cluster of pair % 2 === 0 ? [a, b] : [b, a]) {
+          const slice = await runSlice(cluster, options.concurrency, options.sliceSeconds);
+          halfSlices.push(slice);
+          if (options.verbose) {
+            say(
+              `${slice.label}: ${Math.round(slice.operations / slice.seconds)} ops/s, ` +
+                `${Math.round((slice.serverCpu * 1e6) / slice.operations)} µs server CPU/op, ` +
+                `${slice.failed} failed`,
+            );
+          }
+        }
+      }
+      const [onA, onB] = [sideA, sideB].map((side) =>
+        pooled(halfSlices.filter((slice) => slice.label === side.label)),
+      );
+      orderCpuRatios.push(onA!.serverUsPerOp / onB!.serverUsPerOp);
+      slices.push(...halfSlices);
+      await stopAllClusters();
     }
     const pairRatios: number[] = [];
     const pairCpuRatios: number[] = [];
@@ -270,6 +310,7 @@ export async function runSlicedPair(options: SlicedPairOptions): Promise<SlicedP
     }
     const pooledA = pooled(slices.filter((slice) => slice.label === sideA.label));
     const pooledB = pooled(slices.filter((slice) => slice.label === sideB.label));
+    const [aFirst, bFirst] = orderCpuRatios;
     return {
       a: pooledA,
       b: pooledB,
@@ -279,6 +320,9 @@ export async function runSlicedPair(options: SlicedPairOptions): Promise<SlicedP
       pairCpuRatios,
       pairRatioMedian: median(pairRatios),
       pairCpuRatioMedian: median(pairCpuRatios),
+      ...(aFirst !== undefined && bFirst !== undefined
+        ? { startOrderCpuRatio: Math.sqrt(aFirst / bFirst) }
+        : {}),
     };
   } finally {
     await stopAllClusters();
@@ -310,7 +354,11 @@ export function formatSlicedPair(options: SlicedPairOptions, report: SlicedPairR
     `${a} / ${b}: throughput ${report.throughputRatio.toFixed(3)}× pooled, per ABBA pair ` +
     `${fixed(report.pairRatios)} (median ${report.pairRatioMedian.toFixed(3)}×); server CPU per ` +
     `operation ${report.serverCpuPerOpRatio.toFixed(3)}× pooled, per pair ` +
-    `${fixed(report.pairCpuRatios)} (median ${report.pairCpuRatioMedian.toFixed(3)}×)`
+    `${fixed(report.pairCpuRatios)} (median ${report.pairCpuRatioMedian.toFixed(3)}×)` +
+    (report.startOrderCpuRatio === undefined
+      ? ""
+      : `\nhalf the slices with each side's cluster started first; the cluster started first ` +
+        `took ${report.startOrderCpuRatio.toFixed(3)}× the server CPU per operation of the other`)
   );
 }
 
@@ -344,11 +392,19 @@ export const SLICED_PAIR_ARGS = {
     describe: "Every node writes a .cpuprofile on exit, under DIR/<label>",
   },
   json: { type: "boolean", default: false },
+  "start-orders": {
+    type: "number",
+    default: 2,
+    describe:
+      "2: the second half of the slices on fresh clusters started in the other order, which " +
+      "cancels the first-started cluster's bias; 1: one start (faster)",
+  },
 } as const;
 
 /** Refuses option values the run cannot use; returns true for yargs' check. */
 export function checkSlicedPairArgs(argv: {
   slices: number;
+  "start-orders": number;
   "slice-seconds": number;
   "warmup-seconds": number;
   concurrency: number;
@@ -361,6 +417,9 @@ export function checkSlicedPairArgs(argv: {
     if (!(argv[name] > 0)) throw new Error(`--${name} must be positive, got ${argv[name]}`);
   }
   if (!(argv["warmup-seconds"] >= 0)) throw new Error("--warmup-seconds must be ≥ 0");
+  if (argv["start-orders"] !== 1 && argv["start-orders"] !== 2) {
+    throw new Error(`--start-orders must be 1 or 2, got ${argv["start-orders"]}`);
+  }
   return true;
 }
 
@@ -379,6 +438,7 @@ export function slicedPairOptions(
     "node-flag": string[];
     "cpu-prof-dir": string | undefined;
     json: boolean;
+    "start-orders": number;
   },
   sides: readonly [Side, Side],
 ): SlicedPairOptions {
@@ -396,6 +456,7 @@ export function slicedPairOptions(
     nodeFlags: argv["node-flag"],
     cpuProfDir: argv["cpu-prof-dir"],
     verbose: !argv.json,
+    startOrders: argv["start-orders"] === 1 ? 1 : 2,
   };
 }
 
