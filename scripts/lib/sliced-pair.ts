@@ -244,7 +244,10 @@ function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-/** Starts both clusters, warms each up, runs the ABBA slices and stops the clusters. */
+/**
+ * Starts both clusters, warms each up, runs the ABBA slices and stops the clusters; with two
+ * start orders, half the slices on each pair of clusters, the second pair started B first.
+ */
 export async function runSlicedPair(options: SlicedPairOptions): Promise<SlicedPairReport> {
   const [sideA, sideB] = options.sides;
   const orders: (readonly [Side, Side])[] =
