@@ -262,10 +262,9 @@ export async function runSlicedPair(options: SlicedPairOptions): Promise<SlicedP
   const orderCpuRatios: number[] = [];
   try {
     let pair = 0;
-    for (const [half, [first, second]] of orders.entries()) {
-      const pairs =
-        Math.floor(options.slices / orders.length) +
-        (half === 0 ? options.slices % orders.length : 0);
+    // --slices is even (checkSlicedPairArgs), so each start order gets a whole half.
+    const pairs = options.slices / orders.length;
+    for (const [first, second] of orders) {
       say(
         `starting two 3-node clusters (${first.label} first, then ${second.label}), ` +
           `${options.records} records each`,
