@@ -28,6 +28,7 @@ import { planReadRepair } from "./core/read-repair.js";
 import { sendToSlot, type WriteSlotDeps } from "./write-slot.js";
 import type { OwnCopy, ReplicaTransport } from "./replica-transport.js";
 import { SYSTEM_CLOCK, monotonicDeadline, wallDeadline, type Clock } from "../node/clock.js";
+import { DeadlineTimers } from "../node/deadline-timers.js";
 import { WriteCopies } from "./write-copies.js";
 import { holdBytes, holdCopy } from "./read-budget.js";
 import {
@@ -65,6 +66,8 @@ export class Coordinator {
   readonly #limits: Limits;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  /** Every quorum's deadline, on the monotonic clock, under one timer. */
+  readonly #deadlines: DeadlineTimers;
   #readRepairsInFlight = 0;
   readonly #readRepairEnabled: boolean;
   readonly #hints: HintStore | undefined;
@@ -98,6 +101,7 @@ export class Coordinator {
     this.#limits = options.limits;
     this.#logger = options.logger;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#deadlines = new DeadlineTimers(this.#clock, "monotonic");
     this.#slotDeps = {
       transport: this.#transport,
       clock: this.#clock,
@@ -383,17 +387,14 @@ export class Coordinator {
         }
         if (!finished && quorum.complete) {
           finished = true;
-          cancelTimer();
+          this.#deadlines.delete(deadline);
           steps.whenComplete();
         }
       };
-      const cancelTimer = this.#clock.setTimer(
-        Math.max(0, deadlineMs - this.#clock.monotonicMs()),
-        () => {
-          if (!quorum.complete) quorum.onTimeout();
-          check();
-        },
-      );
+      const deadline = this.#deadlines.add(deadlineMs, () => {
+        if (!quorum.complete) quorum.onTimeout();
+        check();
+      });
       for (const target of targets) {
         steps.send(target).then(check, (error: unknown) => {
           // Transports resolve with failure replies; a rejection here is a bug in this process.

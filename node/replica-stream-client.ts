@@ -16,6 +16,7 @@ import type { ReplicaGetResponse__Output } from "../proto/generated/dkv/v1/Repli
 import type { ReplicaPutRequest } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse__Output } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { Clock } from "./clock.js";
+import { DeadlineTimers } from "./deadline-timers.js";
 
 /** The outcome of one call on the stream. */
 export type StreamOutcome<T> =
@@ -40,8 +41,9 @@ export const CALL_BYTES_IN_FLIGHT_MAX = 128 * 1024 * 1024;
 
 interface Pending {
   readonly resolve: (reply: ReplicaCallReply__Output | StreamOutcome<never>) => void;
-  readonly cancelTimer: () => void;
   readonly bytes: number;
+  /** Its deadline's handle in #deadlines. */
+  readonly deadline: number;
 }
 
 /**
@@ -74,6 +76,8 @@ export class ReplicaStreamClient {
   readonly #pending = new Map<number, Pending>();
   #pendingBytes = 0;
   #nextId = 1;
+  /** The pending calls' deadlines, on the clock's wall time, under one timer. */
+  readonly #deadlines: DeadlineTimers;
 
   /**
    * @param clock deadlines are its wall-clock times; batches go out on its defer
@@ -88,6 +92,7 @@ export class ReplicaStreamClient {
     this.#peer = peer;
     this.#clock = clock;
     this.#lingerMs = lingerMs;
+    this.#deadlines = new DeadlineTimers(clock, "wall");
   }
 
   get(
@@ -139,7 +144,7 @@ export class ReplicaStreamClient {
     }
     const id = this.#nextId++;
     return new Promise((resolve) => {
-      const cancelTimer = this.#clock.setTimer(deadlineMs - this.#clock.nowMs(), () => {
+      const deadline = this.#deadlines.add(deadlineMs, () => {
         this.#forget(id);
         resolve({
           ok: false,
@@ -147,7 +152,7 @@ export class ReplicaStreamClient {
           message: `no reply from ${this.#peer} by the deadline`,
         });
       });
-      this.#pending.set(id, { resolve, cancelTimer, bytes });
+      this.#pending.set(id, { resolve, bytes, deadline });
       this.#pendingBytes += bytes;
       // Whole milliseconds, rounded up so the peer never sees an earlier deadline: the fast
       // encoder refuses a fraction (a uint64), and each refusal threw a TypeError and encoded
@@ -205,7 +210,7 @@ export class ReplicaStreamClient {
       for (const reply of batch.replies) {
         const pending = this.#forget(Number(reply.id));
         if (pending === undefined) continue; // timed out already
-        pending.cancelTimer();
+        this.#deadlines.delete(pending.deadline);
         pending.resolve(reply);
       }
     });
@@ -226,10 +231,8 @@ export class ReplicaStreamClient {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     this.#pendingBytes = 0;
-    for (const call of pending) {
-      call.cancelTimer();
-      call.resolve({ ok: false, code, message });
-    }
+    this.#deadlines.clear();
+    for (const call of pending) call.resolve({ ok: false, code, message });
   }
 }
 

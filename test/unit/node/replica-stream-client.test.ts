@@ -112,6 +112,62 @@ describe("the replica stream client", () => {
     replica.close();
   });
 
+  it("fails each unanswered call at its own deadline, in any order, with one timer for all", async () => {
+    const { stream, clock, replica } = started();
+    const start = clock.nowMs();
+    const outcomes = new Map<string, string>();
+    const call = (key: string, inMs: number) =>
+      void replica.get({ bucket: "b", key: Buffer.from(key) }, start + inMs).then((outcome) => {
+        outcomes.set(key, outcome.ok ? "ok" : `${outcome.code} at ${clock.nowMs() - start}`);
+      });
+    call("late", 300);
+    call("early", 100);
+    call("answered", 50);
+    call("middle", 200);
+    call("same-as-early", 100);
+    await clock.advance(0); // the batch goes out on the clock's defer
+    expect(clock.pendingTimers, "one deadline timer, not one per call").toBe(1);
+    const ids = stream.written.flatMap((batch) => batch.calls!.map((c) => Number(c.id)));
+    stream.emit("data", { replies: [{ id: String(ids[2]), get: { found: false } }] });
+    await settle();
+    expect(outcomes.get("answered")).toBe("ok");
+    await clock.advance(99);
+    expect(outcomes.size, "nothing fails before its deadline").toBe(1);
+    await clock.advance(1);
+    await settle();
+    const late = grpc.status.DEADLINE_EXCEEDED;
+    expect(outcomes.get("early")).toBe(`${late} at 100`);
+    expect(outcomes.get("same-as-early")).toBe(`${late} at 100`);
+    expect(outcomes.has("middle")).toBe(false);
+    await clock.advance(100);
+    await settle();
+    expect(outcomes.get("middle")).toBe(`${late} at 200`);
+    await clock.advance(100);
+    await settle();
+    expect(outcomes.get("late")).toBe(`${late} at 300`);
+    expect(clock.pendingTimers, "no timer left once nothing is pending").toBe(0);
+    // A reply to a call already failed is dropped.
+    stream.emit("data", { replies: [{ id: String(ids[0]), get: { found: true } }] });
+    await settle();
+    expect(outcomes.get("late")).toBe(`${late} at 300`);
+    replica.close();
+  });
+
+  it("sets its timer earlier for a call with an earlier deadline than any pending", async () => {
+    const { clock, replica } = started();
+    const start = clock.nowMs();
+    let failedAt: number | undefined;
+    void replica.get({ bucket: "b", key: Buffer.from("a") }, start + 5_000);
+    void replica.get({ bucket: "b", key: Buffer.from("b") }, start + 10).then((outcome) => {
+      if (!outcome.ok) failedAt = clock.nowMs() - start;
+    });
+    await clock.advance(10);
+    await settle();
+    expect(failedAt).toBe(10);
+    replica.close();
+    expect(clock.pendingTimers, "close cancels the deadline timer").toBe(0);
+  });
+
   it.each([-1, REPLICA_LINGER_MS_MAX + 1, Number.NaN])("refuses a linger of %d ms", (lingerMs) => {
     const client = { Stream: () => new FakeStream() } as unknown as ReplicaClient;
     expect(() => new ReplicaStreamClient(client, "n2", new ManualClock(), lingerMs)).toThrow(
