@@ -16,7 +16,7 @@ import type { ReplicaGetResponse__Output } from "../proto/generated/dkv/v1/Repli
 import type { ReplicaPutRequest } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse__Output } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { Clock } from "./clock.js";
-import { DeadlineTimers } from "./deadline-timers.js";
+import { DeadlineTimers, type DeadlineEntry } from "./deadline-timers.js";
 
 /** The outcome of one call on the stream. */
 export type StreamOutcome<T> =
@@ -42,8 +42,8 @@ export const CALL_BYTES_IN_FLIGHT_MAX = 128 * 1024 * 1024;
 interface Pending {
   readonly resolve: (reply: ReplicaCallReply__Output | StreamOutcome<never>) => void;
   readonly bytes: number;
-  /** Its deadline's handle in #deadlines. */
-  readonly deadline: number;
+  /** Its deadline, in #deadlines. */
+  readonly deadline: DeadlineEntry;
 }
 
 /**

@@ -41,6 +41,23 @@ describe("DeadlineTimers", () => {
     expect(fired).toEqual([80]);
   });
 
+  it("keeps the others in order when the first, a middle or the last one is deleted", async () => {
+    const clock = new ManualClock();
+    const timers = new DeadlineTimers(clock, "monotonic");
+    const fired: number[] = [];
+    const entries = [10, 20, 30, 40, 50].map((ms) => timers.add(ms, () => fired.push(ms)));
+    timers.delete(entries[0]!);
+    timers.delete(entries[2]!);
+    timers.delete(entries[4]!);
+    timers.add(45, () => fired.push(45));
+    expect(timers.size).toBe(3);
+    await clock.advance(100);
+    expect(fired).toEqual([20, 40, 45]);
+    expect(timers.size).toBe(0);
+    timers.delete(entries[1]!); // expired already: a no-op
+    expect(timers.size).toBe(0);
+  });
+
   it("a deadline already passed expires on the next turn of the clock", async () => {
     const clock = new ManualClock();
     await clock.advance(1_000);
