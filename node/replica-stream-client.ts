@@ -16,6 +16,7 @@ import type { ReplicaGetResponse__Output } from "../proto/generated/dkv/v1/Repli
 import type { ReplicaPutRequest } from "../proto/generated/dkv/v1/ReplicaPutRequest.js";
 import type { ReplicaPutResponse__Output } from "../proto/generated/dkv/v1/ReplicaPutResponse.js";
 import type { Clock } from "./clock.js";
+import { CallSlots } from "./call-slots.js";
 import { DeadlineTimers, type DeadlineEntry } from "./deadline-timers.js";
 
 /** The outcome of one call on the stream. */
@@ -42,8 +43,8 @@ export const CALL_BYTES_IN_FLIGHT_MAX = 128 * 1024 * 1024;
 interface Pending {
   readonly resolve: (reply: ReplicaCallReply__Output | StreamOutcome<never>) => void;
   readonly bytes: number;
-  /** Its deadline, in #deadlines. */
-  readonly deadline: DeadlineEntry;
+  /** Its deadline, in #deadlines (set once the call has its id). */
+  deadline: DeadlineEntry | undefined;
 }
 
 /**
@@ -73,9 +74,9 @@ export class ReplicaStreamClient {
   #closed = false;
   /** The stream's buffer is full: batches wait for its 'drain'. */
   #waitingForDrain = false;
-  readonly #pending = new Map<number, Pending>();
+  /** The calls awaiting replies, by call id (array slots: see call-slots.ts). */
+  readonly #pending = new CallSlots<Pending>(CALLS_IN_FLIGHT_MAX);
   #pendingBytes = 0;
-  #nextId = 1;
   /** The pending calls' deadlines, on the clock's wall time, under one timer. */
   readonly #deadlines: DeadlineTimers;
 
@@ -142,9 +143,10 @@ export class ReplicaStreamClient {
       const message = `${this.#pendingBytes} bytes of calls already in flight to ${this.#peer} (limit ${CALL_BYTES_IN_FLIGHT_MAX})`;
       return Promise.resolve({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, message });
     }
-    const id = this.#nextId++;
     return new Promise((resolve) => {
-      const deadline = this.#deadlines.add(deadlineMs, () => {
+      const pending: Pending = { resolve, bytes, deadline: undefined };
+      const id = this.#pending.add(pending);
+      pending.deadline = this.#deadlines.add(deadlineMs, () => {
         this.#forget(id);
         resolve({
           ok: false,
@@ -152,7 +154,6 @@ export class ReplicaStreamClient {
           message: `no reply from ${this.#peer} by the deadline`,
         });
       });
-      this.#pending.set(id, { resolve, bytes, deadline });
       this.#pendingBytes += bytes;
       // Whole milliseconds, rounded up so the peer never sees an earlier deadline: the fast
       // encoder refuses a fraction (a uint64), and each refusal threw a TypeError and encoded
@@ -196,9 +197,8 @@ export class ReplicaStreamClient {
 
   /** Drops a call from the pending ones; true when it was still pending. */
   #forget(id: number): Pending | undefined {
-    const pending = this.#pending.get(id);
+    const pending = this.#pending.take(id);
     if (pending === undefined) return undefined;
-    this.#pending.delete(id);
     this.#pendingBytes -= pending.bytes;
     return pending;
   }
@@ -210,7 +210,7 @@ export class ReplicaStreamClient {
       for (const reply of batch.replies) {
         const pending = this.#forget(Number(reply.id));
         if (pending === undefined) continue; // timed out already
-        this.#deadlines.delete(pending.deadline);
+        if (pending.deadline !== undefined) this.#deadlines.delete(pending.deadline);
         pending.resolve(reply);
       }
     });
@@ -228,8 +228,7 @@ export class ReplicaStreamClient {
   }
 
   #failAll(code: grpc.status, message: string): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = this.#pending.takeAll();
     this.#pendingBytes = 0;
     this.#deadlines.clear();
     for (const call of pending) call.resolve({ ok: false, code, message });
