@@ -20,6 +20,7 @@ import { GRPC_FRAME_HEADER_BYTES, GrpcFrameScanner } from "./grpc-frame-scanner.
 import { isPublicService, messageBytesMaxOf, serviceOf } from "./service-message-limits.js";
 import { wellFormed } from "./status-details.js";
 import { ForwardingCall, type CallListener } from "./forwarding-call.js";
+import { DeadlineTimers, type DeadlineEntry } from "../deadline-timers.js";
 
 /** What the interceptor did besides admitting: refusals, resets and closed connections. */
 export type AdmissionEvent = RefusalReason | "reply-unread-reset" | "connection-closed";
@@ -36,7 +37,12 @@ interface Shared {
   readonly limits: Limits;
   readonly observer: AdmissionObserver | undefined;
   readonly clock: Clock;
-  readonly unread: UnreadReplies;
+  /**
+   * The deadlines of every call's replies not yet taken by their readers (replyUnreadMsMax after
+   * each is written), under one timer for the node instead of one per reply, which every unary
+   * call would set and clear; a linked list, not a Set churned per reply (deadline-timers.ts).
+   */
+  readonly unread: DeadlineTimers;
 }
 
 /**
@@ -55,60 +61,16 @@ export function admissionInterceptor(
     limits,
     observer,
     clock,
-    unread: new UnreadReplies(clock, limits.replyUnreadMsMax),
+    unread: new DeadlineTimers(clock, "monotonic"),
   };
   return (method, call) => new AdmittedCall(call, method, shared).asIntercepted();
 }
 
 /** A reply written and not yet taken by HTTP/2 (its reader's flow control window was full). */
 interface PendingReply {
-  readonly call: AdmittedCall;
   readonly bytes: number;
-  /** When it was written, on the monotonic clock. */
-  readonly sentAtMs: number;
-}
-
-/**
- * The replies of every call not yet taken by their readers, checked by one timer: a reply unread
- * for replyUnreadMsMax is handed back to its call, within a quarter of that more. One timer for
- * the node instead of one per reply, which every unary call would set and clear.
- */
-class UnreadReplies {
-  readonly #replies = new Set<PendingReply>();
-  readonly #clock: Clock;
-  readonly #unreadMsMax: number;
-  #scheduled = false;
-
-  constructor(clock: Clock, unreadMsMax: number) {
-    this.#clock = clock;
-    this.#unreadMsMax = unreadMsMax;
-  }
-
-  add(reply: PendingReply): void {
-    this.#replies.add(reply);
-    if (!this.#scheduled) this.#schedule();
-  }
-
-  /** True when `reply` was still pending. */
-  delete(reply: PendingReply): boolean {
-    return this.#replies.delete(reply);
-  }
-
-  #schedule(): void {
-    this.#scheduled = true;
-    this.#clock.setTimer(Math.max(1, this.#unreadMsMax / 4), () => this.#sweep());
-  }
-
-  #sweep(): void {
-    this.#scheduled = false;
-    const now = this.#clock.monotonicMs();
-    for (const reply of this.#replies) {
-      if (now - reply.sentAtMs < this.#unreadMsMax) continue;
-      this.#replies.delete(reply);
-      reply.call.unread(reply);
-    }
-    if (this.#replies.size > 0) this.#schedule();
-  }
+  /** When it counts as unread, in Shared.unread (set once the reply is written). */
+  deadline: DeadlineEntry | undefined;
 }
 
 /**
@@ -263,14 +225,17 @@ class AdmittedCall extends ForwardingCall implements CallBudget {
         return;
       }
     }
-    const reply: PendingReply = { call: this, bytes, sentAtMs: this.#shared.clock.monotonicMs() };
+    const reply: PendingReply = { bytes, deadline: undefined };
     (this.#replies ??= new Set()).add(reply);
-    this.#shared.unread.add(reply);
+    const { clock, limits, unread } = this.#shared;
+    reply.deadline = unread.add(clock.monotonicMs() + limits.replyUnreadMsMax, () =>
+      this.unread(reply),
+    );
     // grpc-js calls back once HTTP/2 has taken the whole message (within the reader's flow
     // control window): until then the reply is held in this process, unread.
     this.nextCall.sendMessage(new EncodedReply(encoded), () => {
       if (this.#replies?.delete(reply) === true) {
-        this.#shared.unread.delete(reply);
+        if (reply.deadline !== undefined) this.#shared.unread.delete(reply.deadline);
         this.#shared.ledger.release(session, bytes);
         this.#shared.ledger.progress(session);
       }
@@ -333,7 +298,7 @@ class AdmittedCall extends ForwardingCall implements CallBudget {
   }
 
   /**
-   * A reply unread for replyUnreadMsMax (UnreadReplies): its stream is reset, which frees its
+   * A reply unread for replyUnreadMsMax (Shared.unread): its stream is reset, which frees its
    * buffers. When the connection has also been refused for its budget since it last read
    * anything, it holds itself past its budget: the whole connection is closed.
    */
@@ -369,7 +334,7 @@ class AdmittedCall extends ForwardingCall implements CallBudget {
     this.#requestBytes = 0;
     if (this.#replies !== undefined) {
       for (const reply of this.#replies) {
-        this.#shared.unread.delete(reply);
+        if (reply.deadline !== undefined) this.#shared.unread.delete(reply.deadline);
         ledger.release(session, reply.bytes);
       }
       this.#replies.clear();
