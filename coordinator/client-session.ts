@@ -16,6 +16,8 @@ import type { GetRequest } from "../proto/generated/dkv/v1/GetRequest.js";
 import type { PutRequest } from "../proto/generated/dkv/v1/PutRequest.js";
 import type { DeleteRequest } from "../proto/generated/dkv/v1/DeleteRequest.js";
 import type { Clock } from "../node/clock.js";
+import { CallSlots } from "../node/call-slots.js";
+import { DeadlineTimers, type DeadlineEntry } from "../node/deadline-timers.js";
 import { chunkBatch } from "./client-batch.js";
 import { NOT_APPLIED_HEADER, ORIGIN_HEADER } from "./kv-server.js";
 
@@ -33,6 +35,11 @@ export type SessionOperation =
 const SESSION_ITEMS_PER_MESSAGE_MAX = 1000;
 /** Request bytes per message the client aims under (a node takes about 16 MiB per message). */
 const SESSION_BYTES_PER_MESSAGE_TARGET = 4 * 1024 * 1024;
+/**
+ * Items sent on one node's session and not yet answered, at most: a node admits far fewer
+ * (Limits.sessionItemsInFlightMax), so past this the client itself is overloaded.
+ */
+const SESSION_ITEMS_IN_FLIGHT_MAX = 1 << 20;
 
 /**
  * Statuses a node answers a whole stream with before its handler runs (the call guard, the
@@ -55,7 +62,8 @@ interface Pending {
   id: number;
   /** The same request as a unary call, for a node that has no KV.Session. */
   readonly unary: () => Promise<unknown>;
-  cancelTimer: () => void;
+  /** Its deadline, in the pool's DeadlineTimers (set once, as the item is made). */
+  deadline: DeadlineEntry | undefined;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: grpc.ServiceError) => void;
 }
@@ -64,10 +72,13 @@ interface Pending {
 export class SessionPool {
   readonly #clock: Clock;
   readonly #lanes = new Map<SessionConnection, SessionLane>();
+  /** Every item's deadline, on the wall clock, under one timer (node/deadline-timers.ts). */
+  readonly #deadlines: DeadlineTimers;
   #closed = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.#deadlines = new DeadlineTimers(clock, "wall");
   }
 
   /**
@@ -92,13 +103,11 @@ export class SessionPool {
         index: 0,
         id: 0,
         unary,
-        cancelTimer: () => undefined,
+        deadline: undefined,
         resolve: resolve as (reply: unknown) => void,
         reject,
       };
-      pending.cancelTimer = this.#clock.setTimer(deadlineMs - this.#clock.nowMs(), () =>
-        this.#lane(pending).expire(pending),
-      );
+      pending.deadline = this.#deadlines.add(deadlineMs, () => this.#lane(pending).expire(pending));
       this.#issue(pending);
     });
   }
@@ -111,7 +120,7 @@ export class SessionPool {
 
   #issue(pending: Pending): void {
     if (this.#closed) {
-      pending.cancelTimer();
+      cancelDeadline(this.#deadlines, pending);
       pending.reject(sessionError(grpc.status.CANCELLED, "the client was closed", false));
       return;
     }
@@ -123,7 +132,9 @@ export class SessionPool {
     if (connection === undefined) throw new Error("a session item without a connection");
     let lane = this.#lanes.get(connection);
     if (lane === undefined) {
-      lane = new SessionLane(connection, this.#clock, (moved) => this.#issue(moved));
+      lane = new SessionLane(connection, this.#clock, this.#deadlines, (moved) =>
+        this.#issue(moved),
+      );
       this.#lanes.set(connection, lane);
     }
     return lane;
@@ -134,6 +145,7 @@ export class SessionPool {
 class SessionLane {
   readonly #connection: SessionConnection;
   readonly #clock: Clock;
+  readonly #deadlines: DeadlineTimers;
   /** Gives an item to the next node (its index already moved on). */
   readonly #moveOn: (pending: Pending) => void;
   #stream: grpc.ClientDuplexStream<SessionRequest, SessionResponse__Output> | undefined;
@@ -142,13 +154,19 @@ class SessionLane {
   #queued: Pending[] = [];
   /** The node answered UNIMPLEMENTED: it has no KV.Session. */
   #unsupported = false;
-  readonly #inFlight = new Map<number, Pending>();
-  #nextId = 1;
+  /** Items sent and not yet answered, by item id (array slots: node/call-slots.ts). */
+  readonly #inFlight = new CallSlots<Pending>(SESSION_ITEMS_IN_FLIGHT_MAX);
   #flushScheduled = false;
 
-  constructor(connection: SessionConnection, clock: Clock, moveOn: (pending: Pending) => void) {
+  constructor(
+    connection: SessionConnection,
+    clock: Clock,
+    deadlines: DeadlineTimers,
+    moveOn: (pending: Pending) => void,
+  ) {
     this.#connection = connection;
     this.#clock = clock;
+    this.#deadlines = deadlines;
     this.#moveOn = moveOn;
   }
 
@@ -164,7 +182,7 @@ class SessionLane {
   expire(pending: Pending): void {
     const queued = this.#queued.indexOf(pending);
     if (queued >= 0) this.#queued.splice(queued, 1);
-    else if (this.#inFlight.get(pending.id) === pending) this.#inFlight.delete(pending.id);
+    else if (this.#inFlight.get(pending.id) === pending) this.#inFlight.take(pending.id);
     else return;
     pending.reject(sessionError(grpc.status.DEADLINE_EXCEEDED, "Deadline exceeded", queued >= 0));
   }
@@ -173,11 +191,10 @@ class SessionLane {
     const stream = this.#stream;
     this.#stream = undefined;
     stream?.cancel();
-    const failed = [...this.#queued, ...this.#inFlight.values()];
+    const failed = [...this.#queued, ...this.#inFlight.takeAll()];
     this.#queued = [];
-    this.#inFlight.clear();
     for (const pending of failed) {
-      pending.cancelTimer();
+      cancelDeadline(this.#deadlines, pending);
       pending.reject(sessionError(grpc.status.CANCELLED, "the client was closed", false));
     }
   }
@@ -188,8 +205,13 @@ class SessionLane {
     const nowMs = this.#clock.nowMs();
     const items: SessionItem[] = [];
     for (const pending of this.#queued) {
-      pending.id = this.#nextId++;
-      this.#inFlight.set(pending.id, pending);
+      if (this.#inFlight.size >= SESSION_ITEMS_IN_FLIGHT_MAX) {
+        cancelDeadline(this.#deadlines, pending);
+        const message = `${SESSION_ITEMS_IN_FLIGHT_MAX} session items already in flight to ${this.#connection.address}`;
+        pending.reject(sessionError(grpc.status.RESOURCE_EXHAUSTED, message, true));
+        continue;
+      }
+      pending.id = this.#inFlight.add(pending);
       // The rest of the caller's timeout; the node counts it from when it receives the item.
       const timeout_ms = Math.max(1, Math.ceil(pending.deadlineMs - nowMs));
       items.push({ id: pending.id, timeout_ms, ...pending.operation });
@@ -223,10 +245,9 @@ class SessionLane {
   }
 
   #settle(result: SessionResult__Output): void {
-    const pending = this.#inFlight.get(result.id);
+    const pending = this.#inFlight.take(Number(result.id));
     if (pending === undefined) return; // expired meanwhile
-    this.#inFlight.delete(result.id);
-    pending.cancelTimer();
+    cancelDeadline(this.#deadlines, pending);
     const status = result.status;
     if (status !== null && status.code !== grpc.status.OK) {
       pending.reject(itemError(status, this.#connection.address));
@@ -246,8 +267,7 @@ class SessionLane {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     const opened = this.#opened;
-    const failed = [...this.#inFlight.values()];
-    this.#inFlight.clear();
+    const failed = this.#inFlight.takeAll();
     const fromNode = status.metadata.get(ORIGIN_HEADER).length > 0;
     const unreached = !opened && status.code === grpc.status.UNAVAILABLE && !fromNode;
     const refused = !opened && REFUSED_BEFORE_RUNNING.has(status.code);
@@ -263,7 +283,7 @@ class SessionLane {
         this.#moveOn(pending);
         continue;
       }
-      pending.cancelTimer();
+      cancelDeadline(this.#deadlines, pending);
       if (refused) {
         pending.reject(sessionError(status.code, status.details, true));
         continue;
@@ -276,9 +296,14 @@ class SessionLane {
 
   /** Runs the item as a unary call (its own deadline and retries), settling it with its answer. */
   #callUnary(pending: Pending): void {
-    pending.cancelTimer();
+    cancelDeadline(this.#deadlines, pending);
     pending.unary().then(pending.resolve, pending.reject);
   }
+}
+
+/** Stops waiting for the item's deadline: it is answered, failed or handed to a unary call. */
+function cancelDeadline(deadlines: DeadlineTimers, pending: Pending): void {
+  if (pending.deadline !== undefined) deadlines.delete(pending.deadline);
 }
 
 /** About the encoded size of an item (or of its operation), for splitting messages. */

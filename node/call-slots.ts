@@ -45,13 +45,21 @@ export class CallSlots<T> {
     return this.#generations[slot]! * this.#slotsMax + slot;
   }
 
-  /** Removes and returns the value of `id`; undefined when it is not held (any more). */
-  take(id: number): T | undefined {
+  /** The value of `id`, left in place; undefined when it is not held (any more). */
+  get(id: number): T | undefined {
     const slot = id % this.#slotsMax;
     const value = this.#values[slot];
     if (value === undefined || (id - slot) / this.#slotsMax !== this.#generations[slot]) {
       return undefined;
     }
+    return value;
+  }
+
+  /** Removes and returns the value of `id`; undefined when it is not held (any more). */
+  take(id: number): T | undefined {
+    const value = this.get(id);
+    if (value === undefined) return undefined;
+    const slot = id % this.#slotsMax;
     this.#values[slot] = undefined;
     this.#generations[slot]! += 1;
     this.#free.push(slot);

@@ -12,8 +12,10 @@ describe("CallSlots", () => {
     const b = slots.add("b");
     expect(a).not.toBe(b);
     expect(slots.size).toBe(2);
+    expect(slots.get(a), "get leaves it in place").toBe("a");
     expect(slots.take(a)).toBe("a");
     expect(slots.take(a), "taken already").toBeUndefined();
+    expect(slots.get(a)).toBeUndefined();
     expect(slots.size).toBe(1);
     const c = slots.add("c"); // reuses a's slot
     expect(c).not.toBe(a);
