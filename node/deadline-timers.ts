@@ -27,9 +27,9 @@ interface Link extends DeadlineEntry {
  *
  * The pending deadlines are a doubly linked list, as Node keeps its own timers: an entry is
  * unlinked when deleted, and nothing long-lived points at it any more. Kept in a Map instead,
- * entries set and deleted within milliseconds survived the young generation's collections and
- * were promoted (a throwaway benchmark of 400 operations in flight: 12.8 against 8.9 µs of
- * CPU per operation for a Node timer each, a full collection every 0.2 s).
+ * whose values reach each operation's objects, they outlived the young generation: session
+ * YCSB-A took 1.13× the server CPU per operation (docs/BENCHMARKS.md, seventeenth session;
+ * scripts/bench-map-churn.ts shows the pattern alone).
  */
 export class DeadlineTimers {
   readonly #clock: Clock;
