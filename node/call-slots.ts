@@ -6,24 +6,38 @@
 // instead of 1 (scripts/bench-map-churn.ts). Pure: no IO.
 
 /**
- * Values under ids that are never reused: an id names a slot and that slot's generation, so a
- * reply to a call that was already forgotten (timed out, failed) finds nothing, even once the
- * slot holds another call.
+ * Values under ids that are not reused for a long time: an id names a slot and that slot's
+ * generation, so a reply to a call that was already forgotten (timed out, failed) finds nothing,
+ * even once the slot holds another call. Generations wrap before an id would pass 2^53 (a double
+ * holds integers exactly only below it, and ids travel as uint64): a slot's id comes back only
+ * after `generationsMax` more calls in that one slot, 2^39 of them for 16,384 slots.
  */
 export class CallSlots<T> {
   readonly #slotsMax: number;
+  readonly #generationsMax: number;
   readonly #values: (T | undefined)[] = [];
   /** Per slot: the generation its current (or next) value is given. */
   readonly #generations: number[] = [];
   readonly #free: number[] = [];
   #size = 0;
 
-  /** `slotsMax`: how many values may be held at once; add() refuses more. */
-  constructor(slotsMax: number) {
+  /**
+   * `slotsMax`: how many values may be held at once; add() refuses more. `generationsMax`: the
+   * generations a slot goes through before its ids repeat (the most that keeps ids below 2^53
+   * unless a test asks for fewer).
+   */
+  constructor(
+    slotsMax: number,
+    generationsMax = Math.floor(Number.MAX_SAFE_INTEGER / slotsMax) - 1,
+  ) {
     if (!(Number.isInteger(slotsMax) && slotsMax > 0)) {
       throw new Error(`slotsMax must be a positive integer, got ${slotsMax}`);
     }
+    if (!(Number.isInteger(generationsMax) && generationsMax >= 1)) {
+      throw new Error(`generationsMax must be a positive integer, got ${generationsMax}`);
+    }
     this.#slotsMax = slotsMax;
+    this.#generationsMax = generationsMax;
   }
 
   /** Values held. */
@@ -59,10 +73,7 @@ export class CallSlots<T> {
   take(id: number): T | undefined {
     const value = this.get(id);
     if (value === undefined) return undefined;
-    const slot = id % this.#slotsMax;
-    this.#values[slot] = undefined;
-    this.#generations[slot]! += 1;
-    this.#free.push(slot);
+    this.#release(id % this.#slotsMax);
     this.#size -= 1;
     return value;
   }
@@ -74,11 +85,16 @@ export class CallSlots<T> {
       const value = this.#values[slot];
       if (value === undefined) continue;
       taken.push(value);
-      this.#values[slot] = undefined;
-      this.#generations[slot]! += 1;
-      this.#free.push(slot);
+      this.#release(slot);
     }
     this.#size = 0;
     return taken;
+  }
+
+  #release(slot: number): void {
+    this.#values[slot] = undefined;
+    const next = this.#generations[slot]! + 1;
+    this.#generations[slot] = next > this.#generationsMax ? 1 : next;
+    this.#free.push(slot);
   }
 }

@@ -48,6 +48,27 @@ describe("CallSlots", () => {
     expect(() => new CallSlots(0)).toThrow(/positive integer/);
   });
 
+  it("wraps a slot's generations before an id could pass 2^53", () => {
+    const wrapping = new CallSlots<string>(1, 2);
+    const ids = [1, 2, 3].map(() => {
+      const id = wrapping.add("x");
+      wrapping.take(id);
+      return id;
+    });
+    expect(ids, "generations 1, 2, then 1 again").toEqual([1, 2, 1]);
+    // The default bound, on slots so many that a few generations reach 2^53.
+    const huge = new CallSlots<string>(2 ** 51);
+    const seen: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const id = huge.add("y");
+      expect(Number.isSafeInteger(id), String(id)).toBe(true);
+      expect(huge.take(id)).toBe("y");
+      seen.push(id);
+    }
+    expect(seen).toEqual([2 ** 51, 2 ** 52, 2 ** 51, 2 ** 52]);
+    expect(() => new CallSlots(4, 0)).toThrow(/generationsMax/);
+  });
+
   it("agrees with a Map over a random run of adds and takes, late ids included", () => {
     let seed = 7;
     const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
