@@ -58,6 +58,17 @@ describe("DeadlineTimers", () => {
     expect(timers.size).toBe(0);
   });
 
+  it("after a firing that expired something, waits 10 ms before the next (a storm of expiries)", async () => {
+    const clock = new ManualClock();
+    const timers = new DeadlineTimers(clock, "monotonic");
+    const fired: string[] = [];
+    for (const ms of [100, 101, 105, 200]) {
+      timers.add(ms, () => fired.push(`${ms}@${clock.monotonicMs()}`));
+    }
+    await clock.advance(300);
+    expect(fired).toEqual(["100@100", "101@110", "105@110", "200@200"]);
+  });
+
   it("a deadline already passed expires on the next turn of the clock", async () => {
     const clock = new ManualClock();
     await clock.advance(1_000);
