@@ -14,6 +14,10 @@ if (!modes.includes(mode)) {
   process.exit(2);
 }
 const seconds = Number(process.argv[3] ?? 5);
+if (!(seconds > 0 && seconds <= 3600)) {
+  console.error(`seconds must be a number in (0, 3600], got ${process.argv[3]}`);
+  process.exit(2);
+}
 
 interface Entry {
   readonly resolve: () => number;
