@@ -74,11 +74,17 @@ export class SessionPool {
   readonly #lanes = new Map<SessionConnection, SessionLane>();
   /** Every item's deadline, on the wall clock, under one timer (node/deadline-timers.ts). */
   readonly #deadlines: DeadlineTimers;
+  readonly #itemsInFlightMax: number;
   #closed = false;
 
-  constructor(clock: Clock) {
+  /** `itemsInFlightMax` bounds each node's items sent and not yet answered (tests lower it). */
+  constructor(clock: Clock, itemsInFlightMax = SESSION_ITEMS_IN_FLIGHT_MAX) {
+    if (!(Number.isInteger(itemsInFlightMax) && itemsInFlightMax >= 1)) {
+      throw new Error(`itemsInFlightMax must be a positive integer, got ${itemsInFlightMax}`);
+    }
     this.#clock = clock;
     this.#deadlines = new DeadlineTimers(clock, "wall");
+    this.#itemsInFlightMax = itemsInFlightMax;
   }
 
   /**
@@ -132,8 +138,13 @@ export class SessionPool {
     if (connection === undefined) throw new Error("a session item without a connection");
     let lane = this.#lanes.get(connection);
     if (lane === undefined) {
-      lane = new SessionLane(connection, this.#clock, this.#deadlines, (moved) =>
-        this.#issue(moved),
+      const moveOn = (moved: Pending): void => this.#issue(moved);
+      lane = new SessionLane(
+        connection,
+        this.#clock,
+        this.#deadlines,
+        this.#itemsInFlightMax,
+        moveOn,
       );
       this.#lanes.set(connection, lane);
     }
@@ -155,18 +166,20 @@ class SessionLane {
   /** The node answered UNIMPLEMENTED: it has no KV.Session. */
   #unsupported = false;
   /** Items sent and not yet answered, by item id (array slots: node/call-slots.ts). */
-  readonly #inFlight = new CallSlots<Pending>(SESSION_ITEMS_IN_FLIGHT_MAX);
+  readonly #inFlight: CallSlots<Pending>;
   #flushScheduled = false;
 
   constructor(
     connection: SessionConnection,
     clock: Clock,
     deadlines: DeadlineTimers,
+    itemsInFlightMax: number,
     moveOn: (pending: Pending) => void,
   ) {
     this.#connection = connection;
     this.#clock = clock;
     this.#deadlines = deadlines;
+    this.#inFlight = new CallSlots<Pending>(itemsInFlightMax);
     this.#moveOn = moveOn;
   }
 
@@ -205,9 +218,9 @@ class SessionLane {
     const nowMs = this.#clock.nowMs();
     const items: SessionItem[] = [];
     for (const pending of this.#queued) {
-      if (this.#inFlight.size >= SESSION_ITEMS_IN_FLIGHT_MAX) {
+      if (this.#inFlight.size >= this.#inFlight.slotsMax) {
         cancelDeadline(this.#deadlines, pending);
-        const message = `${SESSION_ITEMS_IN_FLIGHT_MAX} session items already in flight to ${this.#connection.address}`;
+        const message = `${this.#inFlight.slotsMax} session items already in flight to ${this.#connection.address}`;
         pending.reject(sessionError(grpc.status.RESOURCE_EXHAUSTED, message, true));
         continue;
       }

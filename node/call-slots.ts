@@ -45,6 +45,11 @@ export class CallSlots<T> {
     return this.#size;
   }
 
+  /** Values that may be held at once. */
+  get slotsMax(): number {
+    return this.#slotsMax;
+  }
+
   /** Holds `value`; returns its id (a positive integer). Throws when all slots are taken. */
   add(value: T): number {
     let slot = this.#free.pop();

@@ -111,6 +111,40 @@ describe("SessionPool", () => {
     pool.close();
   });
 
+  it("refuses an item past the node's in-flight bound as not applied, and sends once one is answered", async () => {
+    const clock = new ManualClock();
+    const pool = new SessionPool(clock, 2);
+    const node = connection("n1");
+    const deadlineMs = clock.nowMs() + 1000;
+    const calls = ["a", "b", "c"].map((key) =>
+      pool.call([node], get(key), deadlineMs, noUnary).catch((error: grpc.ServiceError) => error),
+    );
+    await clock.advance(0);
+    const stream = node.streams[0]!;
+    expect(stream.written[0]!.items!.map((item) => item.get?.key?.toString())).toEqual(["a", "b"]);
+    const refused = (await calls[2]) as grpc.ServiceError;
+    expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused.details).toBe("2 session items already in flight to n1");
+    expect(refused.metadata.get("dkv-not-applied")).toEqual(["1"]);
+    stream.emit("metadata");
+    stream.answer([
+      { id: stream.ids[0], status: OK, get: { siblings: [], context: Buffer.alloc(0) } },
+    ]);
+    await expect(calls[0]).resolves.toMatchObject({ siblings: [] });
+    // One slot is free again: the next call goes out on the same stream.
+    const next = pool.call([node], get("d"), deadlineMs, noUnary);
+    await clock.advance(0);
+    expect(stream.written[1]!.items!.map((item) => item.get?.key?.toString())).toEqual(["d"]);
+    stream.answer([
+      { id: stream.ids[1], status: OK, get: { siblings: [], context: Buffer.alloc(0) } },
+      { id: stream.ids[2], status: OK, get: { siblings: [], context: Buffer.alloc(0) } },
+    ]);
+    await expect(next).resolves.toBeDefined();
+    await expect(calls[1]).resolves.toBeDefined();
+    expect(() => new SessionPool(clock, 0)).toThrow(/itemsInFlightMax must be a positive integer/);
+    pool.close();
+  });
+
   it("fails the items of a failed stream as unknown, and opens a new stream for the next call", async () => {
     const clock = new ManualClock();
     const pool = new SessionPool(clock);
