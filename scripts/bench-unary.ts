@@ -4,6 +4,7 @@
 // plus the call guard; also, with VARIANTS=http2, Node's HTTP/2 alone sending the same reply (the
 // floor under grpc-js) — printing the server's CPU (utime + stime) per call at each rate.
 // The client wakes every TICK ms and sends what is due, so the server wakes about that often.
+// PLAINTEXT=1: no TLS on either side (as nodes started with --insecure).
 // Run: [RATES=150,1000] [ROUNDS=2] [TICK=5] [SECONDS_PER_RATE=8] [VARIANTS=http2,bare,bounded,guard] [SERVER_FLAGS="--cpu-prof"]
 //      npx tsx scripts/bench-unary.ts   (the server is the build's: npm run build first)
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HealthClient } from "../cli/health-client.js";
 import { localClusterSpecs, probeFreePorts, clusterClientSecurity } from "../cli/local-cluster.js";
+import { INSECURE_CLIENT } from "../node/security/client-security.js";
 
 function cpu(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -27,7 +29,8 @@ await localClusterSpecs({
   partitionCount: 8,
   logLevel: "warn",
 });
-const security = clusterClientSecurity(dir);
+const plaintext = process.env.PLAINTEXT === "1";
+const security = plaintext ? INSECURE_CLIENT : clusterClientSecurity(dir);
 const rates = (process.env.RATES ?? "150,1000").split(",").map(Number);
 for (let round = 1; round <= Number(process.env.ROUNDS ?? 2); round++) {
   for (const variant of (process.env.VARIANTS ?? "bare,bounded,guard").split(",")) {
@@ -42,6 +45,7 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 2); round++) {
         variant,
         String(port),
         path.join(dir, "certs"),
+        plaintext ? "plaintext" : "tls",
       ],
       {
         stdio: ["ignore", "pipe", "inherit"],

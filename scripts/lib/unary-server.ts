@@ -2,7 +2,8 @@
 // cluster's cert dir, as bare grpc-js, as dkv's bounded server (admission, status and
 // malformed-request interceptors), as that plus dkv's call guard, or, for the floor under all
 // of them, as Node's HTTP/2 alone answering every call with the same gRPC reply (no grpc-js).
-// Run: npx tsx scripts/lib/unary-server.ts http2|bare|bounded|guard PORT CERT_DIR
+// With `plaintext` after CERT_DIR, no TLS (as a node started with --insecure).
+// Run: npx tsx scripts/lib/unary-server.ts http2|bare|bounded|guard PORT CERT_DIR [plaintext]
 import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import path from "node:path";
@@ -14,13 +15,16 @@ import { SYSTEM_CLOCK } from "../../node/clock.js";
 import { channelOptions } from "../../node/peer-clients.js";
 import { callGuard } from "../../node/security/call-guard.js";
 
-const [variant = "bare", port = "0", certDir = ""] = process.argv.slice(2);
+const [variant = "bare", port = "0", certDir = "", transport = "tls"] = process.argv.slice(2);
+const plaintext = transport === "plaintext";
 const file = (name: string) => readFileSync(path.join(certDir, name));
-const credentials = grpc.ServerCredentials.createSsl(
-  file("ca.crt"),
-  [{ cert_chain: file("node-n1.crt"), private_key: file("node-n1.key") }],
-  false,
-);
+const credentials = plaintext
+  ? grpc.ServerCredentials.createInsecure()
+  : grpc.ServerCredentials.createSsl(
+      file("ca.crt"),
+      [{ cert_chain: file("node-n1.crt"), private_key: file("node-n1.key") }],
+      false,
+    );
 if (variant === "http2") serveHttp2();
 else serveGrpc();
 
@@ -31,11 +35,13 @@ else serveGrpc();
  */
 function serveHttp2(): void {
   const reply = Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]);
-  const server = http2.createSecureServer({
-    ca: file("ca.crt"),
-    cert: file("node-n1.crt"),
-    key: file("node-n1.key"),
-  });
+  const server = plaintext
+    ? http2.createServer()
+    : http2.createSecureServer({
+        ca: file("ca.crt"),
+        cert: file("node-n1.crt"),
+        key: file("node-n1.key"),
+      });
   server.on("stream", (stream) => {
     stream.on("data", () => {});
     stream.on("end", () => {
