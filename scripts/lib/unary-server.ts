@@ -16,6 +16,9 @@ import { channelOptions } from "../../node/peer-clients.js";
 import { callGuard } from "../../node/security/call-guard.js";
 
 const [variant = "bare", port = "0", certDir = "", transport = "tls"] = process.argv.slice(2);
+if (transport !== "tls" && transport !== "plaintext") {
+  throw new Error(`transport must be tls or plaintext, got ${transport}`);
+}
 const plaintext = transport === "plaintext";
 const file = (name: string) => readFileSync(path.join(certDir, name));
 const credentials = plaintext
